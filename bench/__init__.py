@@ -1,0 +1,1 @@
+"""Benchmarks: the hub against the stock eventsourcing path, side by side."""

@@ -1,0 +1,1 @@
+"""Versioned event contracts shared by every hub service and partner."""

@@ -1,0 +1,125 @@
+"""Events of the intake service: the beneficiary, their residence and their bilan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import ContractEvent, personal_data
+from contracts.regions import PartnerCode, Region
+
+__all__ = [
+    "BeneficiaryRegisteredV1",
+    "BilanCompletedV1",
+    "DossierNumberClaimedV1",
+    "IntakeEvent",
+    "Orientation",
+]
+
+Language = Literal["fr", "nl", "de"]
+Orientation = Literal[
+    "employment", "training", "studies", "social_activation", "exemption"
+]
+
+
+class BeneficiaryRegisteredV1(ContractEvent):
+    """A CPAS opened a case for a person on (or applying for) the integration income.
+
+    Legal anchor: Primabook forms B/A, BCSS IdentifyPerson; one case per person
+    and CPAS (domain.md I2).
+    """
+
+    event_type: Literal["hub.intake.beneficiary.registered.v1"] = Field(
+        default="hub.intake.beneficiary.registered.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    niss: str = personal_data(
+        "National number (NISS/INSZ) or BIS number of the person, 11 digits.",
+        pattern=r"^\d{11}$",
+    )
+    niss_kind: Literal["RN", "BIS"] = Field(
+        description="RN: National Register number; BIS: number issued by the BCSS to "
+        "a person not in the National Register."
+    )
+    family_name: str = personal_data("Family name as on the identity document.")
+    given_name: str = personal_data("First given name as on the identity document.")
+    birth_date: dt.date = personal_data(
+        "Birth date; agrees with the date part of the NISS when that is known."
+    )
+    preferred_language: Language = Field(
+        description="Language the person is addressed in (fr, nl or de); decides "
+        "Actiris's language in Brussels."
+    )
+    postal_code: str = personal_data(
+        "Belgian postal code of the main residence (4 digits).", pattern=r"^\d{4}$"
+    )
+    region: Region = Field(
+        description="Region of residence, derived from the postal code."
+    )
+    partner: PartnerCode = Field(
+        description="Regional employment service responsible for the person: "
+        "forem, actiris, vdab or adg."
+    )
+    dossier_number: str = Field(
+        max_length=11,
+        description="CPAS file number (normalised: no separators, no leading zeros); "
+        "unique at the CPAS and never reused.",
+    )
+    registered_on: dt.date = Field(
+        description="Date the CPAS registered the case (business date)."
+    )
+
+
+class BilanCompletedV1(ContractEvent):
+    """The social assessment (bilan social) of the person was completed.
+
+    Legal anchor: AR 11/07/2002 art. 11 §1 (a bilan precedes any PIIS); its
+    scores are the baseline of a social-activation trajectory.
+    """
+
+    event_type: Literal["hub.intake.bilan.completed.v1"] = Field(
+        default="hub.intake.bilan.completed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    assessment_id: uuid.UUID = Field(description="Id of this assessment.")
+    completed_on: dt.date = Field(description="Date the bilan was completed.")
+    author: str = Field(
+        description="Identifier of the social worker who wrote the bilan (staff id, "
+        "not a name)."
+    )
+    needs: tuple[str, ...] = personal_data("Needs identified with the person.")
+    strengths: tuple[str, ...] = personal_data("Strengths and resources of the person.")
+    obstacles: tuple[str, ...] = personal_data(
+        "Obstacles to integration (health, housing, language, mobility…)."
+    )
+    instrument: str = Field(
+        description="Measurement instrument of the baseline scores (e.g. ZRM)."
+    )
+    baseline_scores: dict[str, Annotated[int, Field(ge=0, le=100)]] = personal_data(
+        "Baseline score per domain of the instrument (0 to 100)."
+    )
+    orientation: Orientation = Field(
+        description="Orientation decided at the end of the bilan."
+    )
+
+
+class DossierNumberClaimedV1(ContractEvent):
+    """A CPAS file number was given to a case; it can never be given to another."""
+
+    event_type: Literal["hub.intake.dossier_number.claimed.v1"] = Field(
+        default="hub.intake.dossier_number.claimed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    dossier_number: str = Field(
+        max_length=11, description="The normalised CPAS file number."
+    )
+
+
+IntakeEvent = Annotated[
+    BeneficiaryRegisteredV1 | BilanCompletedV1 | DossierNumberClaimedV1,
+    Field(discriminator="event_type"),
+]

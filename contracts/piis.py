@@ -1,0 +1,111 @@
+"""Events of the PIIS service: integration contracts and trajectory phases.
+
+Declared now so that partners and auditors can read the whole vocabulary; the
+PIIS service that emits them is built in its own issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.envelope import ContractEvent, personal_data
+
+__all__ = [
+    "Commitments",
+    "PIISSignedV1",
+    "Phase",
+    "PhaseChangedV1",
+    "PiisEvent",
+    "PiisType",
+]
+
+PiisType = Literal[
+    "general",
+    "full_time_studies",
+    "accompaniment",
+    "social_activation_volunteering",
+    "social_activation_workshop",
+    "social_activation_preparation",
+]
+Phase = Literal[
+    "facilitator",
+    "literacy",
+    "studies_training",
+    "employment",
+    "article_60",
+    "social_activation",
+    "exit_employed",
+    "exit_left_cpas",
+    "exit_exempted",
+]
+
+
+class Commitments(BaseModel):
+    """What each party of the PIIS undertakes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    beneficiary: tuple[str, ...] = personal_data("Commitments of the beneficiary.")
+    cpas: tuple[str, ...] = Field(description="Commitments of the CPAS.")
+    third_parties: tuple[str, ...] = Field(
+        default=(), description="Commitments of third parties (training centre, …)."
+    )
+
+
+class PIISSignedV1(ContractEvent):
+    """The individualised social-integration project (PIIS) was signed.
+
+    Legal anchor: law of 26 May 2002 art. 11; AR 11/07/2002; circular 12/10/2016.
+    """
+
+    event_type: Literal["hub.piis.piis.signed.v1"] = Field(
+        default="hub.piis.piis.signed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    piis_type: PiisType = Field(description="Legal or operational type of the PIIS.")
+    signed_on: dt.date = Field(description="Date both parties signed.")
+    start_date: dt.date = Field(description="Date the PIIS takes effect.")
+    planned_end_date: dt.date = Field(description="Planned end of the PIIS.")
+    objectives: tuple[str, ...] = personal_data(
+        "General and intermediate objectives agreed with the person."
+    )
+    commitments: Commitments = Field(description="Commitments of each party.")
+    evaluation_plan: tuple[dt.date, ...] = Field(
+        description="Planned evaluation dates (at least three a year)."
+    )
+    reflection_period_start: dt.date = Field(
+        description="Date the draft was handed to the person (start of the five "
+        "working days of reflection)."
+    )
+    reflection_waived: bool = Field(
+        default=False, description="The person waived the reflection period."
+    )
+    subsidy_code: str | None = Field(
+        default=None, description="Formulaire-B PIIS code claimed for the subsidy."
+    )
+
+
+class PhaseChangedV1(ContractEvent):
+    """The case moved from one trajectory phase to another (Molenbeek phases)."""
+
+    event_type: Literal["hub.piis.phase.changed.v1"] = Field(
+        default="hub.piis.phase.changed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    trajectory_id: uuid.UUID = Field(description="Id of the ISP trajectory.")
+    dossier_number: str = Field(max_length=11, description="CPAS file number.")
+    from_phase: Phase | None = Field(
+        description="Phase the dossier was in; null when the trajectory starts."
+    )
+    to_phase: Phase = Field(description="Phase the dossier is in from now on.")
+    effective_date: dt.date = Field(description="Date the new phase takes effect.")
+    reason: str = Field(min_length=1, description="Why the phase changed.")
+    decided_by: str = Field(description="Staff id of the person who decided.")
+
+
+PiisEvent = Annotated[PIISSignedV1 | PhaseChangedV1, Field(discriminator="event_type")]

@@ -1,0 +1,66 @@
+"""Every event type the hub knows, by type string, and each producer's topic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from contracts.envelope import ContractEvent
+from contracts.intake import (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    DossierNumberClaimedV1,
+)
+from contracts.piis import PhaseChangedV1, PIISSignedV1
+from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
+
+__all__ = ["EVENT_TYPES", "SERVICE_TOPICS", "event_class", "parse_event", "type_string"]
+
+_ALL: Final[tuple[type[ContractEvent], ...]] = (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    DossierNumberClaimedV1,
+    PIISSignedV1,
+    PhaseChangedV1,
+    Article60StartedV1,
+    BenefitRightOpenedV1,
+)
+
+
+def type_string(cls: type[ContractEvent]) -> str:
+    """The ``event_type`` value of a contract class (its field default)."""
+    default = cls.model_fields["event_type"].default
+    if not isinstance(default, str):
+        raise TypeError(f"{cls.__name__} has no event_type default")
+    return default
+
+
+EVENT_TYPES: Final[Mapping[str, type[ContractEvent]]] = {
+    type_string(c): c for c in _ALL
+}
+
+# hub.<service>.events.v1, keyed by case id (architecture.md §5).
+SERVICE_TOPICS: Final[Mapping[str, str]] = {
+    "intake": "hub.intake.events.v1",
+    "piis": "hub.piis.events.v1",
+    "placement": "hub.placement.events.v1",
+}
+
+
+class UnknownEventTypeError(LookupError):
+    """An event type string that no contract declares."""
+
+
+def event_class(event_type: str) -> type[ContractEvent]:
+    """The contract class of an event type string."""
+    try:
+        return EVENT_TYPES[event_type]
+    except KeyError:
+        raise UnknownEventTypeError(
+            f"event_type: unknown type {event_type!r}"
+        ) from None
+
+
+def parse_event(event_type: str, payload: bytes | str) -> ContractEvent:
+    """Validate a JSON payload against the contract of its type."""
+    return event_class(event_type).model_validate_json(payload)

@@ -1,0 +1,1 @@
+"""The hub's services: intake, PIIS, placement, partner gateway, read models."""

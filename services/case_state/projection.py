@@ -1,0 +1,169 @@
+"""Case state: one row per case, a pure fold of the services' events.
+
+No personal data: the row says where a case stands (CPAS, region, partner,
+bilan), never who the person is; readers who need identity ask intake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from contracts.envelope import ContractEvent
+from contracts.intake import (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    DossierNumberClaimedV1,
+)
+
+__all__ = ["CaseRow", "CaseStateProjection"]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """Where one case stands."""
+
+    case_id: uuid.UUID
+    cpas_kbo: str
+    dossier_number: str
+    region: str
+    partner: str
+    preferred_language: str
+    niss_kind: str
+    registered_on: dt.date
+    bilan_status: str
+    bilan_count: int
+    last_bilan_on: dt.date | None
+    orientation: str | None
+    last_event_type: str
+    last_event_at: dt.datetime
+    updated_at: dt.datetime | None
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseRow))
+
+
+class CaseStateProjection:
+    """The fold and its table (``<schema>.cases``)."""
+
+    name = "case-state"
+
+    def fold(self, row: CaseRow | None, event: ContractEvent) -> CaseRow | None:
+        """The case after one event."""
+        match event:
+            case BeneficiaryRegisteredV1():
+                return CaseRow(
+                    case_id=event.case_id,
+                    cpas_kbo=event.cpas_kbo,
+                    dossier_number=event.dossier_number,
+                    region=str(event.region),
+                    partner=str(event.partner),
+                    preferred_language=event.preferred_language,
+                    niss_kind=event.niss_kind,
+                    registered_on=event.registered_on,
+                    bilan_status="pending",
+                    bilan_count=0,
+                    last_bilan_on=None,
+                    orientation=None,
+                    last_event_type=event.event_type,
+                    last_event_at=event.occurred_at,
+                    updated_at=event.recorded_at,
+                )
+            case BilanCompletedV1():
+                current = self._require(row, event)
+                return dataclasses.replace(
+                    current,
+                    bilan_status="completed",
+                    bilan_count=current.bilan_count + 1,
+                    last_bilan_on=max(
+                        filter(None, (current.last_bilan_on, event.completed_on))
+                    ),
+                    orientation=event.orientation,
+                    last_event_type=event.event_type,
+                    last_event_at=event.occurred_at,
+                    updated_at=event.recorded_at,
+                )
+            case DossierNumberClaimedV1():
+                return None
+            case _:
+                return None
+
+    @staticmethod
+    def _require(row: CaseRow | None, event: ContractEvent) -> CaseRow:
+        if row is None:
+            raise LookupError(
+                f"case_id: {event.event_type} for a case never registered"
+            )
+        return row
+
+    async def create_tables(
+        self, conn: psycopg.AsyncConnection[Any], schema: str
+    ) -> None:
+        """Create ``<schema>.cases``."""
+        await conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.cases ("
+                "case_id uuid PRIMARY KEY, cpas_kbo text NOT NULL, "
+                "dossier_number text NOT NULL, region text NOT NULL, "
+                "partner text NOT NULL, preferred_language text NOT NULL, "
+                "niss_kind text NOT NULL, registered_on date NOT NULL, "
+                "bilan_status text NOT NULL, bilan_count integer NOT NULL, "
+                "last_bilan_on date, orientation text, last_event_type text NOT NULL, "
+                "last_event_at timestamptz NOT NULL, updated_at timestamptz)"
+            ).format(sql.Identifier(schema))
+        )
+        await conn.execute(
+            sql.SQL(
+                "CREATE INDEX IF NOT EXISTS cases_cpas ON {}.cases (cpas_kbo)"
+            ).format(sql.Identifier(schema))
+        )
+
+    async def load(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, CaseRow]:
+        """The current rows of some cases."""
+        if not keys:
+            return {}
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                sql.SQL("SELECT * FROM {}.cases WHERE case_id = ANY(%s)").format(
+                    sql.Identifier(schema)
+                ),
+                (list(keys),),
+            )
+            return {r["case_id"]: CaseRow(**r) for r in await cur.fetchall()}
+
+    async def store(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        rows: dict[uuid.UUID, CaseRow],
+    ) -> None:
+        """Upsert the changed rows."""
+        if not rows:
+            return
+        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+        updates = sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
+        )
+        statement = sql.SQL(
+            "INSERT INTO {}.cases ({}) VALUES ({}) "
+            "ON CONFLICT (case_id) DO UPDATE SET {}"
+        ).format(
+            sql.Identifier(schema),
+            columns,
+            sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS)),
+            updates,
+        )
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                statement, [dataclasses.astuple(r) for r in rows.values()]
+            )

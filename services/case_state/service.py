@@ -1,0 +1,269 @@
+"""The case-state process: the consumer that keeps the projection, and its read API."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import psycopg
+from aiokafka import ConsumerRecord
+from fastapi import FastAPI, HTTPException, Query
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
+from prometheus_client import make_asgi_app
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from contracts.registry import SERVICE_TOPICS
+from services.case_state.projection import CaseStateProjection
+from services.common import metrics
+from services.common.consumer import Envelope, ProjectionStore, decode
+from services.common.eventstore import (
+    StoredRow,
+    events_table,
+    row_to_event,
+    select_rows_sql,
+)
+from services.common.http import serve_until
+from services.common.kafka import BrokerAdmin
+from services.common.settings import HubSettings
+
+__all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "case_state"
+SOURCES: tuple[tuple[str, str], ...] = (("intake", "intake"),)  # (schema, app name)
+
+
+def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
+    """The projection store of the case state in a schema."""
+    return ProjectionStore(CaseStateProjection(), schema)
+
+
+async def _raw_records(msg: StreamMessage[Any]) -> Any:
+    # Decoding is ours (contracts.registry), so that a message that fails it is
+    # parked with its reason instead of failing the whole batch forever.
+    return (
+        list(msg.raw_message)
+        if isinstance(msg.raw_message, tuple)
+        else [msg.raw_message]
+    )
+
+
+def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
+    """The broker with the case-state subscriber (batches, offsets after commit)."""
+    # A short metadata age: after a broker comes back empty, the topic is
+    # recreated by the relay and the consumer must see its partitions again.
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers, logger=None, metadata_max_age_ms=3000
+    )
+    store = make_store()
+    topic = settings.topic(SERVICE_TOPICS["intake"])
+
+    @broker.subscriber(
+        topic,
+        group_id=settings.topic("case-state"),
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=50,
+        fetch_max_wait_ms=20,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_records,
+    )
+    async def on_intake_events(records: list[Any]) -> None:
+        batch = [
+            decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")
+            for r in records
+            if isinstance(r, ConsumerRecord)
+        ]
+        try:
+            async with pool.connection() as conn:
+                await store.apply(conn, batch)
+        except Exception:
+            metrics.CONSUMER_ERRORS.labels(store.projection.name).inc()
+            raise
+
+    return broker
+
+
+def create_api(pool: AsyncConnectionPool[Any]) -> FastAPI:
+    """HTTP read access to the case state."""
+    api = FastAPI(
+        title="CPAS hub — case state",
+        version="1",
+        description="Current state of each case, rebuilt from the event log. "
+        "No personal data: ask intake for identity.",
+    )
+    api.mount("/metrics", make_asgi_app())
+
+    @api.get("/cases/{case_id}", summary="One case's current state")
+    async def get_case(case_id: uuid.UUID) -> dict[str, Any]:
+        rows = await _select(pool, sql.SQL("case_id = %s"), (case_id,), limit=1)
+        if not rows:
+            raise HTTPException(
+                404, detail=f"case_id: no case {case_id} in the case state"
+            )
+        return rows[0]
+
+    @api.get("/cases", summary="Cases of a CPAS")
+    async def list_cases(
+        cpas_kbo: Annotated[
+            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+        ],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict[str, Any]]:
+        return await _select(pool, sql.SQL("cpas_kbo = %s"), (cpas_kbo,), limit=limit)
+
+    return api
+
+
+async def _select(
+    pool: AsyncConnectionPool[Any],
+    where: sql.Composable,
+    params: Sequence[Any],
+    *,
+    limit: int,
+) -> list[dict[str, Any]]:
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            sql.SQL("SELECT * FROM {}.cases WHERE {} ORDER BY case_id LIMIT %s").format(
+                sql.Identifier(SCHEMA), where
+            ),
+            (*params, limit),
+        )
+        return list(await cur.fetchall())
+
+
+@asynccontextmanager
+async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    """A connection pool with the projection's tables created."""
+    async with AsyncConnectionPool(
+        settings.database_url, min_size=1, max_size=4, open=False
+    ) as pool:
+        async with pool.connection() as conn:
+            await make_store().create_tables(conn)
+        yield pool
+
+
+async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Consume and serve until ``stop`` is set."""
+    async with open_pool(settings) as pool:
+        admin = BrokerAdmin(settings)
+        await admin.start()
+        try:
+            await admin.ensure_topics([settings.topic(SERVICE_TOPICS["intake"])])
+        finally:
+            await admin.close()
+        broker = create_broker(settings, pool)
+        await broker.start()
+        try:
+            await serve_until(
+                create_api(pool), settings.host, settings.case_state_port, stop
+            )
+        finally:
+            await broker.stop()
+
+
+REBUILD_BATCH = 5000
+
+
+async def replay_into(
+    settings: HubSettings,
+    conn: psycopg.AsyncConnection[Any],
+    store: ProjectionStore[Any],
+    after: dict[str, int],
+) -> tuple[int, dict[str, int]]:
+    """Feed the stored events after the given positions through the projection.
+
+    Reads PostgreSQL page by page (never Kafka, architecture.md §3.6), so memory
+    stays flat whatever the size of the history.
+    """
+    heads = dict(after)
+    total = 0
+    for schema, app_name in SOURCES:
+        select = select_rows_sql(events_table(schema, app_name))
+        position = after.get(app_name, 0)
+        while True:
+            cur = await conn.execute(select, (position, REBUILD_BATCH))
+            rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+            if not rows:
+                break
+            envelopes = []
+            for row in rows:
+                event = row_to_event(row)
+                envelopes.append(
+                    Envelope(str(event.case_id), row.state, event, None, "rebuild")
+                )
+            await store.apply(conn, envelopes)
+            position = rows[-1].notification_id
+            total += len(rows)
+        heads[app_name] = position
+    del settings
+    return total, heads
+
+
+async def build_shadow(
+    settings: HubSettings, shadow: str
+) -> tuple[int, dict[str, int]]:
+    """Build the case state from the event store into a fresh schema."""
+    store = make_store(shadow)
+    async with await psycopg.AsyncConnection.connect(
+        settings.database_url, autocommit=True
+    ) as conn:
+        await conn.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
+        )
+        await store.create_tables(conn)
+        return await replay_into(settings, conn, store, {})
+
+
+async def rebuild(settings: HubSettings) -> int:
+    """Rebuild the case state from the event stores and swap it in; returns events read.
+
+    The new tables are built in a shadow schema while the live consumer goes
+    on; the swap locks the live tables, replays what was appended meanwhile and
+    renames the schemas, in one transaction.
+    """
+    shadow = f"{SCHEMA}_rebuild"
+    read, heads = await build_shadow(settings, shadow)
+    store = make_store(shadow)
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        await make_store().create_tables(conn)
+        await conn.commit()
+        async with conn.transaction():
+            live = sql.Identifier(SCHEMA)
+            await conn.execute(
+                sql.SQL(
+                    "LOCK TABLE {}.cases, {}.stream_positions IN EXCLUSIVE MODE"
+                ).format(live, live)
+            )
+            more, _ = await replay_into(settings, conn, store, heads)
+            # Messages parked from the broker are not in the store: carry them over.
+            await conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.dead_letters "
+                    "(case_key, event_type, payload, reason, "
+                    "source, status, parked_at) SELECT case_key, event_type, payload, "
+                    "reason, source, status, parked_at FROM {}.dead_letters "
+                    "WHERE source NOT IN ('rebuild', 'fold')"
+                ).format(sql.Identifier(shadow), live)
+            )
+            retired = sql.Identifier(f"{SCHEMA}_retired")
+            await conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, retired)
+            )
+            await conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(shadow), live
+                )
+            )
+            await conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(retired))
+    return read + more

@@ -1,0 +1,154 @@
+"""The ``hub`` command: run the hub, serve one component, rebuild projections."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import typer
+
+from services.common.settings import HubSettings
+
+app = typer.Typer(help="CPAS integration hub", no_args_is_help=True)
+projections = typer.Typer(help="Read models", no_args_is_help=True)
+dead_letters = typer.Typer(
+    help="Messages a consumer could not apply", no_args_is_help=True
+)
+app.add_typer(projections, name="projections")
+app.add_typer(dead_letters, name="dead-letters")
+
+
+def _settings() -> HubSettings:
+    settings = HubSettings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return settings
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+@app.command()
+def serve(
+    component: Annotated[
+        str, typer.Argument(help="intake-api, intake-relay or case-state")
+    ],
+) -> None:
+    """Run one component in the foreground (what `hub run` starts for each)."""
+    settings = _settings()
+    if not settings.database_url or not settings.kafka_bootstrap_servers:
+        raise typer.BadParameter(
+            "HUB_DATABASE_URL and HUB_KAFKA_BOOTSTRAP_SERVERS are needed"
+        )
+    from services.case_state.service import serve as serve_case_state  # noqa: PLC0415
+    from services.intake.service import serve_api, serve_relay  # noqa: PLC0415
+
+    components = {
+        "intake-api": serve_api,
+        "intake-relay": serve_relay,
+        "case-state": serve_case_state,
+    }
+    if component not in components:
+        raise typer.BadParameter(
+            f"unknown component {component!r}: {', '.join(components)}"
+        )
+    _run_until_signal(lambda stop: components[component](settings, stop))
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Load the demo cases")] = True,
+) -> None:
+    """Start the hub (embedded PostgreSQL and broker unless configured) until Ctrl-C."""
+    from services.demo import load_demo  # noqa: PLC0415
+    from services.supervisor import (  # noqa: PLC0415
+        Supervisor,
+        embedded_infrastructure,
+        wait_healthy,
+    )
+
+    settings = _settings()
+    with embedded_infrastructure(settings) as infra:
+        env = {**os.environ, **infra}
+        settings = settings.model_copy(
+            update={k.removeprefix("HUB_").lower(): v for k, v in infra.items()}
+        )
+        supervisor = Supervisor(settings, env)
+        stop_requested = False
+
+        def request_stop(*_: object) -> None:
+            nonlocal stop_requested
+            stop_requested = True
+            supervisor.stopping = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        supervisor.start()
+        try:
+            intake = f"http://{settings.host}:{settings.intake_port}"
+            case_state = f"http://{settings.host}:{settings.case_state_port}"
+            wait_healthy(f"{intake}/openapi.json")
+            wait_healthy(f"{case_state}/openapi.json")
+            typer.echo(f"intake API docs:     {intake}/docs")
+            typer.echo(f"case-state API docs: {case_state}/docs")
+            typer.echo(
+                f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
+                f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
+            )
+            if demo and not stop_requested:
+                for case_id in load_demo(intake):
+                    typer.echo(f"demo case:           {case_state}/cases/{case_id}")
+            typer.echo("hub running; Ctrl-C stops it", err=False)
+            if not stop_requested:
+                supervisor.watch()
+        finally:
+            supervisor.stop()
+    typer.echo("hub stopped")
+
+
+@projections.command("rebuild")
+def rebuild_projection(
+    name: Annotated[str, typer.Argument(help="Projection to rebuild: case-state")],
+) -> None:
+    """Rebuild a projection from the event store and swap it in."""
+    settings = _settings()
+    if name != "case-state":
+        raise typer.BadParameter(f"unknown projection {name!r}: case-state")
+    from services.case_state.service import rebuild  # noqa: PLC0415
+
+    count = asyncio.run(rebuild(settings))
+    typer.echo(f"case-state rebuilt from {count} events")
+
+
+@dead_letters.command("list")
+def list_dead_letters() -> None:
+    """Parked messages of the case-state consumer (no payloads: personal data)."""
+    import psycopg  # noqa: PLC0415
+
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        rows = conn.execute(
+            "SELECT id, case_key, event_type, reason, status, parked_at "
+            "FROM case_state.dead_letters ORDER BY id"
+        ).fetchall()
+    for row in rows:
+        typer.echo(json.dumps([str(v) for v in row]))
+
+
+if __name__ == "__main__":
+    app()

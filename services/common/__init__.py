@@ -1,0 +1,1 @@
+"""Infrastructure shared by the services (no domain knowledge)."""

@@ -1,0 +1,104 @@
+"""A small event-sourced aggregate base whose events are the contract models.
+
+eventsourcing's ``Application.save()`` and ``Repository.get()`` accept any
+object with ``id`` and ``collect_events()``; ours records contract events
+directly, so what the aggregate emits is what is stored and published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Self, TypeVar
+
+from contracts.envelope import ContractEvent
+
+__all__ = ["Aggregate", "CommandContext", "derive_event_id", "projector"]
+
+E = TypeVar("E", bound=ContractEvent)
+A = TypeVar("A", bound="Aggregate")
+
+_EVENT_NAMESPACE = uuid.UUID("6f1d2c1e-8a55-4f4e-9d7e-3b1f0e6c2a10")
+
+
+def derive_event_id(stream_id: uuid.UUID, version: int) -> uuid.UUID:
+    """The id of an event: the same on every republish (consumers dedupe on it)."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{stream_id}:{version}")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    """What every command carries besides its own fields."""
+
+    command_id: uuid.UUID
+    occurred_at: dt.datetime
+    correlation_id: uuid.UUID | None = None
+
+    @property
+    def correlation(self) -> uuid.UUID:
+        """The correlation id, the command id when the caller gave none."""
+        return self.correlation_id or self.command_id
+
+
+@dataclass(eq=False)
+class Aggregate:
+    """Base of the hub's aggregates: a stream of contract events."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    cpas_kbo: str
+    version: int = 0
+    _pending: list[ContractEvent] = field(default_factory=list, repr=False)
+
+    def record(
+        self, event_class: type[E], context: CommandContext, **payload: Any
+    ) -> E:
+        """Create the next event of this stream, apply it and keep it to save."""
+        version = self.version + 1
+        event = event_class(
+            event_id=derive_event_id(self.id, version),
+            occurred_at=context.occurred_at,
+            stream_id=self.id,
+            stream_version=version,
+            case_id=self.case_id,
+            cpas_kbo=self.cpas_kbo,
+            correlation_id=context.correlation,
+            causation_id=context.command_id,
+            **payload,
+        )
+        self.apply(event)
+        self._pending.append(event)
+        return event
+
+    def apply(self, event: ContractEvent) -> None:
+        """Mutate the state for one event; subclasses extend it."""
+        self.version = event.stream_version
+
+    def has_pending_events(self) -> bool:
+        """Whether the aggregate has new events to save."""
+        return bool(self._pending)
+
+    def collect_events(self) -> list[ContractEvent]:
+        """Hand the new events to the application (called by ``save``)."""
+        events, self._pending = self._pending, []
+        return events
+
+    @classmethod
+    def start(cls, first: ContractEvent) -> Self:
+        """An empty aggregate for the first event of its stream."""
+        return cls(id=first.stream_id, case_id=first.case_id, cpas_kbo=first.cpas_kbo)
+
+
+def projector(cls: type[A]) -> Callable[[A | None, Iterable[Any]], A | None]:
+    """The projector function ``Repository.get`` needs for an aggregate class."""
+
+    def project(aggregate: A | None, events: Iterable[Any]) -> A | None:
+        for event in events:
+            if aggregate is None:
+                aggregate = cls.start(event)
+            aggregate.apply(event)
+        return aggregate
+
+    return project

@@ -1,0 +1,299 @@
+"""The consumer framework: batches of contract events applied exactly once.
+
+A consumer folds each batch into its read model and records, in the same
+PostgreSQL transaction, the last version it applied of every stream
+(architecture.md §3.4). Redelivered versions are skipped; a version that
+arrives before its predecessor is held back until the relay republishes the
+missing one; a message that cannot be applied is parked with its reason, and the
+later messages of the same case wait behind it (§3.5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import psycopg
+from psycopg import sql
+from pydantic import ValidationError
+
+from contracts.envelope import ContractEvent
+from contracts.registry import UnknownEventTypeError, parse_event
+from services.common import metrics
+
+__all__ = ["BatchOutcome", "Envelope", "FoldProjection", "ProjectionStore", "decode"]
+
+log = logging.getLogger(__name__)
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One delivered message: its key and bytes, and the event if it decoded."""
+
+    key: str
+    payload: bytes
+    event: ContractEvent | None
+    error: str | None = None
+    source: str = ""
+
+
+def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Envelope:
+    """Validate a message against its contract; a failure is kept, not raised."""
+    raw = payload or b""
+    key_text = (key or b"").decode(errors="replace")
+    try:
+        import json  # noqa: PLC0415 - local: only the event type is needed here
+
+        event_type = json.loads(raw).get("event_type", "")
+        event = parse_event(str(event_type), raw)
+    except UnknownEventTypeError as exc:
+        return Envelope(key_text, raw, None, str(exc), source)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+        return Envelope(key_text, raw, None, f"schema: invalid fields {fields}", source)
+    except (ValueError, AttributeError):
+        return Envelope(key_text, raw, None, "payload: not a JSON object", source)
+    return Envelope(key_text or str(event.case_id), raw, event, None, source)
+
+
+class FoldProjection(Protocol[Row]):
+    """A read model defined as a pure fold of events into rows keyed by case."""
+
+    name: str
+
+    def fold(self, row: Row | None, event: ContractEvent) -> Row | None:
+        """The row after one event (None: no row for this case yet)."""
+        ...
+
+    async def create_tables(
+        self, conn: psycopg.AsyncConnection[Any], schema: str
+    ) -> None:
+        """Create the read-model tables in a schema."""
+        ...
+
+    async def load(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Row]:
+        """The current rows of some cases."""
+        ...
+
+    async def store(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        rows: dict[uuid.UUID, Row],
+    ) -> None:
+        """Upsert changed rows."""
+        ...
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did."""
+
+    applied: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+    parked: int = 0
+    last_recorded_at: dt.datetime | None = None
+
+
+@dataclass
+class _Parked:
+    key: str
+    payload: bytes
+    event_type: str
+    reason: str
+    source: str
+
+
+@dataclass
+class ProjectionStore(Generic[Row]):
+    """Applies batches of envelopes to a fold projection in one transaction each."""
+
+    projection: FoldProjection[Row]
+    schema: str
+    _dead: sql.Composed = field(init=False)
+    _positions: sql.Composed = field(init=False)
+
+    def __post_init__(self) -> None:
+        ident = sql.Identifier(self.schema)
+        self._dead = sql.SQL("{}.dead_letters").format(ident)
+        self._positions = sql.SQL("{}.stream_positions").format(ident)
+
+    async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Create the schema, the read model, positions and dead letters."""
+        await conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(self.schema)
+            )
+        )
+        await conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (stream_id uuid PRIMARY KEY, "
+                "version bigint NOT NULL)"
+            ).format(self._positions)
+        )
+        await conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, "
+                "case_key text NOT NULL, event_type text NOT NULL, "
+                "payload bytea NOT NULL, "
+                "reason text NOT NULL, source text NOT NULL, status text NOT NULL "
+                "DEFAULT 'parked', parked_at timestamptz NOT NULL DEFAULT now())"
+            ).format(self._dead)
+        )
+        await self.projection.create_tables(conn, self.schema)
+
+    async def apply(
+        self, conn: psycopg.AsyncConnection[Any], batch: Sequence[Envelope]
+    ) -> BatchOutcome:
+        """Apply a batch and record positions and dead letters, in one transaction."""
+        started = time.perf_counter()
+        outcome = BatchOutcome()
+        async with conn.transaction():
+            keys = sorted({e.key for e in batch})
+            parked_keys = await self._parked_keys(conn, keys)
+            streams = sorted({e.event.stream_id for e in batch if e.event is not None})
+            positions = await self._load_positions(conn, streams)
+            accepted: list[ContractEvent] = []
+            parked: list[_Parked] = []
+            for env in batch:
+                event = env.event
+                if env.key in parked_keys:
+                    parked.append(
+                        self._park(
+                            env,
+                            "waiting behind an earlier dead letter of the same case",
+                        )
+                    )
+                    continue
+                if event is None:
+                    parked.append(self._park(env, env.error or "undecodable"))
+                    parked_keys.add(env.key)
+                    continue
+                known = positions.get(event.stream_id, 0)
+                if event.stream_version <= known:
+                    outcome.duplicates += 1
+                elif event.stream_version > known + 1:
+                    outcome.gaps += 1
+                else:
+                    positions[event.stream_id] = event.stream_version
+                    accepted.append(event)
+            rows = await self.projection.load(
+                conn, self.schema, sorted({e.case_id for e in accepted})
+            )
+            changed: dict[uuid.UUID, Row] = {}
+            for event in accepted:
+                key = str(event.case_id)
+                if key in parked_keys:
+                    parked.append(
+                        self._park_event(
+                            event,
+                            "waiting behind an earlier dead letter of the same case",
+                        )
+                    )
+                    continue
+                try:
+                    row = self.projection.fold(rows.get(event.case_id), event)
+                except Exception as exc:  # noqa: BLE001 - any fold failure is parked
+                    parked.append(
+                        self._park_event(event, f"{type(exc).__name__}: {exc}")
+                    )
+                    parked_keys.add(key)
+                    continue
+                if row is not None:
+                    rows[event.case_id] = row
+                    changed[event.case_id] = row
+                outcome.applied += 1
+                outcome.last_recorded_at = event.recorded_at
+            await self.projection.store(conn, self.schema, changed)
+            await self._store_positions(conn, positions)
+            await self._store_parked(conn, parked)
+            outcome.parked = len(parked)
+        self._observe(outcome, time.perf_counter() - started)
+        return outcome
+
+    def _observe(self, outcome: BatchOutcome, seconds: float) -> None:
+        name = self.projection.name
+        metrics.CONSUMER_APPLIED.labels(name).inc(outcome.applied)
+        metrics.CONSUMER_DUPLICATES.labels(name).inc(outcome.duplicates)
+        metrics.CONSUMER_GAPS.labels(name).inc(outcome.gaps)
+        metrics.CONSUMER_BATCH_SECONDS.labels(name).observe(seconds)
+        if outcome.parked:
+            metrics.DEAD_LETTERS.labels(name).inc(outcome.parked)
+        if outcome.last_recorded_at is not None:
+            age = dt.datetime.now(dt.UTC) - outcome.last_recorded_at
+            metrics.PROJECTION_LAG_SECONDS.labels(name).set(age.total_seconds())
+
+    @staticmethod
+    def _park(env: Envelope, reason: str) -> _Parked:
+        event_type = env.event.event_type if env.event is not None else "unknown"
+        return _Parked(env.key, env.payload, event_type, reason, env.source)
+
+    @staticmethod
+    def _park_event(event: ContractEvent, reason: str) -> _Parked:
+        return _Parked(
+            str(event.case_id), event.to_json_bytes(), event.event_type, reason, "fold"
+        )
+
+    async def _parked_keys(
+        self, conn: psycopg.AsyncConnection[Any], keys: list[str]
+    ) -> set[str]:
+        cur = await conn.execute(
+            sql.SQL(
+                "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
+                "AND case_key = ANY(%s)"
+            ).format(self._dead),
+            (keys,),
+        )
+        return {r[0] for r in await cur.fetchall()}
+
+    async def _load_positions(
+        self, conn: psycopg.AsyncConnection[Any], streams: list[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        cur = await conn.execute(
+            sql.SQL(
+                "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
+            ).format(self._positions),
+            (streams,),
+        )
+        return {r[0]: int(r[1]) for r in await cur.fetchall()}
+
+    async def _store_positions(
+        self, conn: psycopg.AsyncConnection[Any], positions: dict[uuid.UUID, int]
+    ) -> None:
+        if not positions:
+            return
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (stream_id, version) VALUES (%s, %s) "
+                    "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version "
+                    "WHERE {}.version < EXCLUDED.version"
+                ).format(self._positions, self._positions),
+                list(positions.items()),
+            )
+
+    async def _store_parked(
+        self, conn: psycopg.AsyncConnection[Any], parked: list[_Parked]
+    ) -> None:
+        if not parked:
+            return
+        for p in parked:
+            log.warning("parked a %s message: %s", p.event_type, p.reason)
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                sql.SQL(
+                    "INSERT INTO {} (case_key, event_type, payload, reason, source) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ).format(self._dead),
+                [(p.key, p.event_type, p.payload, p.reason, p.source) for p in parked],
+            )

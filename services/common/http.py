@@ -1,0 +1,50 @@
+"""HTTP conventions of the hub's APIs: errors name the field and the rule."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+__all__ = ["error_body", "install_error_handlers", "serve_until"]
+
+
+def error_body(field: str, rule: str, message: str, **extra: Any) -> dict[str, Any]:
+    """One error in FastAPI's ``detail`` shape, with the rule as ``type``."""
+    return {"detail": [{"loc": ["body", field], "msg": message, "type": rule, **extra}]}
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
+    # The submitted value is left out on purpose: it may be a NISS or a name.
+    detail = [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
+        for e in exc.errors()
+    ]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    """422 bodies without the submitted values (they may be personal data)."""
+    api.add_exception_handler(RequestValidationError, _validation_error)
+
+
+async def serve_until(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
+    """Serve an ASGI app until ``stop`` is set or the server stops by itself."""
+    server = uvicorn.Server(
+        uvicorn.Config(api, host=host, port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stopping.cancel()
+    await serving

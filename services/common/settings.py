@@ -1,0 +1,74 @@
+"""Settings shared by every hub process, read from the environment (prefix ``HUB_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["HubSettings"]
+
+
+class HubSettings(BaseSettings):
+    """Where the hub's infrastructure is and how it behaves.
+
+    When ``HUB_DATABASE_URL`` or ``HUB_KAFKA_BOOTSTRAP_SERVERS`` is empty, ``hub
+    run`` starts the embedded PostgreSQL or broker and passes their addresses to
+    its children: the same code runs on both, only the URLs differ.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore")
+
+    database_url: str = Field(
+        default="",
+        description="PostgreSQL URL (postgresql://user:pw@host:port/db). Empty: "
+        "start the embedded PostgreSQL.",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="",
+        description="Kafka bootstrap servers (host:port,...). Empty: start the "
+        "embedded Kafka-protocol broker.",
+    )
+    kafka_enable_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producer. The embedded broker refuses it; "
+        "docker-compose turns it on against Apache Kafka.",
+    )
+    kafka_partitions: int = Field(default=6, description="Partitions per hub topic.")
+    kafka_replication_factor: int = Field(
+        default=1, description="Replication factor of the topics the hub creates."
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="Prefix of every topic and consumer group (tests isolate "
+        "themselves with it).",
+    )
+    data_dir: Path = Field(
+        default=Path(".hub"),
+        description="Folder of the embedded PostgreSQL data and of the logs.",
+    )
+    id_secret: str = Field(
+        default="cpas-hub-development-secret",
+        description="Secret mixed into derived ids (case ids come from the NISS; "
+        "without a secret they could be recomputed from a NISS).",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
+    intake_port: int = Field(default=8010, description="Port of the intake API.")
+    case_state_port: int = Field(
+        default=8020, description="Port of the case-state API."
+    )
+    relay_metrics_port: int = Field(
+        default=8011, description="Port of the intake relay's /metrics."
+    )
+    relay_batch_size: int = Field(
+        default=1000, description="Events the relay reads and publishes per round."
+    )
+    consumer_max_records: int = Field(
+        default=500, description="Most messages a consumer applies per transaction."
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+
+    def topic(self, name: str) -> str:
+        """The full name of a topic (with the deployment's prefix)."""
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,146 @@
+"""A small demo: a few beneficiaries registered and assessed, in each region."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+__all__ = ["DEMO_CASES", "load_demo", "make_kbo", "make_niss"]
+
+_DEMO = uuid.UUID("0b7f5a38-1c1e-4c55-9f42-0d3c1b4d5e60")
+
+
+def make_niss(birth: dt.date, sequence: int) -> str:
+    """A National Register number with valid check digits (for demos and tests)."""
+    base9 = int(f"{birth:%y%m%d}{sequence:03d}")
+    checked = base9 + 2_000_000_000 if birth.year >= 2000 else base9  # noqa: PLR2004
+    return f"{base9:09d}{97 - checked % 97:02d}"
+
+
+def make_kbo(first8: int) -> str:
+    """An enterprise number with valid check digits (for demos and tests)."""
+    return f"{first8:08d}{97 - first8 % 97:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCase:
+    """One demo person."""
+
+    cpas: str
+    cpas_kbo: str
+    postal_code: str
+    language: str
+    family_name: str
+    given_name: str
+    birth: dt.date
+    sequence: int
+    dossier: str
+    orientation: str
+
+
+DEMO_CASES: tuple[DemoCase, ...] = (
+    DemoCase(
+        "CPAS de Liège",
+        make_kbo(2123401),
+        "4000",
+        "fr",
+        "Dumont",
+        "Léa",
+        dt.date(1991, 4, 12),
+        122,
+        "LG-2026-001",
+        "employment",
+    ),
+    DemoCase(
+        "CPAS de Liège",
+        make_kbo(2123401),
+        "4020",
+        "fr",
+        "Lambert",
+        "Yanis",
+        dt.date(2003, 9, 2),
+        57,
+        "LG-2026-002",
+        "training",
+    ),
+    DemoCase(
+        "CPAS de Bruxelles",
+        make_kbo(2123402),
+        "1000",
+        "nl",
+        "Peeters",
+        "Sara",
+        dt.date(1987, 1, 30),
+        214,
+        "BXL-77-1",
+        "social_activation",
+    ),
+    DemoCase(
+        "OCMW Gent",
+        make_kbo(2123403),
+        "9000",
+        "nl",
+        "Claes",
+        "Jonas",
+        dt.date(1979, 11, 5),
+        33,
+        "G/2026/15",
+        "studies",
+    ),
+    DemoCase(
+        "ÖSHZ Eupen",
+        make_kbo(2123404),
+        "4700",
+        "de",
+        "Schmitz",
+        "Anna",
+        dt.date(1995, 6, 18),
+        86,
+        "EU-9",
+        "employment",
+    ),
+)
+
+
+def load_demo(intake_url: str, *, today: dt.date | None = None) -> list[str]:
+    """Register and assess the demo people; idempotent (fixed command ids)."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    case_ids = []
+    with httpx.Client(base_url=intake_url, timeout=10) as client:
+        for number, case in enumerate(DEMO_CASES):
+            answer = client.post(
+                "/cases",
+                json={
+                    "command_id": str(uuid.uuid5(_DEMO, f"register:{number}")),
+                    "cpas_kbo": case.cpas_kbo,
+                    "niss": make_niss(case.birth, case.sequence),
+                    "birth_date": case.birth.isoformat(),
+                    "family_name": case.family_name,
+                    "given_name": case.given_name,
+                    "preferred_language": case.language,
+                    "postal_code": case.postal_code,
+                    "dossier_number": case.dossier,
+                    "registered_on": (day - dt.timedelta(days=30)).isoformat(),
+                },
+            )
+            answer.raise_for_status()
+            case_id = answer.json()["case_id"]
+            client.post(
+                f"/cases/{case_id}/bilans",
+                json={
+                    "command_id": str(uuid.uuid5(_DEMO, f"bilan:{number}")),
+                    "completed_on": (day - dt.timedelta(days=10)).isoformat(),
+                    "author": "sw-017",
+                    "needs": ["housing stability", "French B1"],
+                    "strengths": ["motivated", "driving licence"],
+                    "obstacles": ["childcare"],
+                    "instrument": "ZRM",
+                    "baseline_scores": {"work": 35, "health": 60, "social": 50},
+                    "orientation": case.orientation,
+                },
+            ).raise_for_status()
+            case_ids.append(case_id)
+    return case_ids

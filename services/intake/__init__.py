@@ -1,0 +1,1 @@
+"""Intake service: who the beneficiary is, where they live, their bilan."""

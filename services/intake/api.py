@@ -1,0 +1,242 @@
+"""The intake HTTP API: register a beneficiary, record a bilan, read a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, HTTPException, Response, status
+from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.identifiers import IdentifierError
+from contracts.intake import Orientation
+from services.common import metrics
+from services.common.aggregate import CommandContext
+from services.common.http import error_body, install_error_handlers
+from services.intake.application import (
+    CaseNotFoundError,
+    IntakeApplication,
+    RecordBilan,
+    RegisterBeneficiary,
+)
+from services.intake.domain import (
+    ConflictError,
+    DomainError,
+    DuplicateRegistrationError,
+)
+
+__all__ = ["create_api"]
+
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+
+
+def business_time(day: dt.date) -> dt.datetime:
+    """A business date as the start of that day in Brussels."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS)
+
+
+class RegisterBeneficiaryRequest(BaseModel):
+    """Open a case for a person at a CPAS."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    command_id: uuid.UUID = Field(
+        description="Id of this command, chosen by the caller; a retry with the same "
+        "id answers the same and changes nothing."
+    )
+    cpas_kbo: str = Field(
+        description="KBO/BCE number of the CPAS (separators allowed)."
+    )
+    niss: str = Field(
+        description="NISS/INSZ or BIS number, 11 digits (separators allowed)."
+    )
+    birth_date: dt.date = Field(description="Birth date; must agree with the NISS.")
+    family_name: str = Field(min_length=1, max_length=200, description="Family name.")
+    given_name: str = Field(min_length=1, max_length=200, description="Given name.")
+    preferred_language: Literal["fr", "nl", "de"] = Field(description="Language.")
+    postal_code: str = Field(description="Belgian postal code of the main residence.")
+    dossier_number: str = Field(
+        description="CPAS file number (≤ 11 characters once separators and leading "
+        "zeros are removed); never reused."
+    )
+    registered_on: dt.date = Field(description="Date of registration.")
+
+
+class RegistrationResponse(BaseModel):
+    """The case opened (or found again, for a retry)."""
+
+    case_id: uuid.UUID
+    dossier_number: str
+    region: str
+    partner: str
+
+
+class RecordBilanRequest(BaseModel):
+    """Record a completed social assessment (bilan social)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    completed_on: dt.date = Field(description="Date the bilan was completed.")
+    author: str = Field(
+        min_length=1, max_length=64, description="Staff id of the author."
+    )
+    needs: tuple[str, ...] = Field(default=(), description="Needs identified.")
+    strengths: tuple[str, ...] = Field(default=(), description="Strengths.")
+    obstacles: tuple[str, ...] = Field(default=(), description="Obstacles.")
+    instrument: str = Field(default="ZRM", description="Measurement instrument.")
+    baseline_scores: dict[str, Annotated[int, Field(ge=0, le=100)]] = Field(
+        default_factory=dict, description="Baseline score per domain (0 to 100)."
+    )
+    orientation: Orientation = Field(description="Orientation decided.")
+
+
+class BilanResponse(BaseModel):
+    """The assessment recorded."""
+
+    assessment_id: uuid.UUID
+
+
+def create_api(app: IntakeApplication) -> FastAPI:
+    """The intake API over one application instance."""
+    api = FastAPI(
+        title="CPAS hub — intake",
+        version="1",
+        description="Register beneficiaries and record their bilan social. Errors "
+        "name the field and the rule (422), duplicates answer 409.",
+    )
+    install_error_handlers(api)
+    api.mount("/metrics", make_asgi_app())
+
+    def rule_error(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, IdentifierError | DomainError)  # noqa: S101
+        code = status.HTTP_409_CONFLICT if isinstance(exc, ConflictError) else 422
+        extra: dict[str, Any] = {}
+        if isinstance(exc, DuplicateRegistrationError):
+            extra["case_id"] = str(exc.case_id)
+        return JSONResponse(
+            status_code=code, content=error_body(exc.field, exc.rule, str(exc), **extra)
+        )
+
+    api.add_exception_handler(IdentifierError, lambda _, exc: rule_error(exc))
+    api.add_exception_handler(DomainError, lambda _, exc: rule_error(exc))
+
+    @api.post(
+        "/cases",
+        status_code=status.HTTP_201_CREATED,
+        response_model=RegistrationResponse,
+        responses={
+            200: {"description": "Retry of a command already applied"},
+            409: {"description": "Person or file number already registered"},
+            422: {"description": "A field breaks a rule"},
+        },
+        summary="Register a beneficiary",
+    )
+    def register_beneficiary(
+        body: RegisterBeneficiaryRequest, response: Response
+    ) -> RegistrationResponse:
+        with _measured("register_beneficiary"):
+            result = app.register_beneficiary(
+                RegisterBeneficiary(
+                    context=CommandContext(
+                        body.command_id, business_time(body.registered_on)
+                    ),
+                    cpas_kbo=body.cpas_kbo,
+                    niss=body.niss,
+                    birth_date=body.birth_date,
+                    family_name=body.family_name,
+                    given_name=body.given_name,
+                    preferred_language=body.preferred_language,
+                    postal_code=body.postal_code,
+                    dossier_number=body.dossier_number,
+                    registered_on=body.registered_on,
+                )
+            )
+        if not result.created:
+            response.status_code = status.HTTP_200_OK
+        return RegistrationResponse(
+            case_id=result.case_id,
+            dossier_number=result.dossier_number,
+            region=str(result.region),
+            partner=str(result.partner),
+        )
+
+    @api.post(
+        "/cases/{case_id}/bilans",
+        status_code=status.HTTP_201_CREATED,
+        response_model=BilanResponse,
+        summary="Record a completed bilan social",
+    )
+    def record_bilan(case_id: uuid.UUID, body: RecordBilanRequest) -> BilanResponse:
+        with _measured("record_bilan"):
+            try:
+                assessment_id = app.record_bilan(
+                    RecordBilan(
+                        context=CommandContext(
+                            body.command_id, business_time(body.completed_on)
+                        ),
+                        case_id=case_id,
+                        completed_on=body.completed_on,
+                        author=body.author,
+                        needs=body.needs,
+                        strengths=body.strengths,
+                        obstacles=body.obstacles,
+                        instrument=body.instrument,
+                        baseline_scores=body.baseline_scores,
+                        orientation=body.orientation,
+                    )
+                )
+            except CaseNotFoundError as exc:
+                raise HTTPException(404, detail=str(exc)) from None
+        return BilanResponse(assessment_id=assessment_id)
+
+    @api.get("/cases/{case_id}", summary="Read a case from its events")
+    def get_case(case_id: uuid.UUID) -> dict[str, Any]:
+        try:
+            case = app.get_beneficiary(case_id)
+        except CaseNotFoundError as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        registration = case.registration
+        return {
+            "case_id": str(case.id),
+            "cpas_kbo": case.cpas_kbo,
+            "version": case.version,
+            "registration": registration.model_dump(mode="json")
+            if registration
+            else None,
+            "bilans": len(case.bilans),
+            "last_bilan_on": case.last_bilan_on,
+            "orientation": case.orientation,
+        }
+
+    return api
+
+
+class _measured:  # noqa: N801 - used as a lower-case context manager
+    """Count and time a command by its outcome."""
+
+    def __init__(self, command: str) -> None:
+        self._command = command
+        self._start = 0.0
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if exc_type is None:
+            outcome = "ok"
+        elif issubclass(exc_type, ConflictError):
+            outcome = "conflict"
+        elif issubclass(exc_type, IdentifierError | DomainError | HTTPException):
+            outcome = "refused"
+        else:
+            outcome = "error"
+        metrics.COMMAND_SECONDS.labels("intake", self._command).observe(
+            time.perf_counter() - self._start
+        )
+        metrics.COMMANDS.labels("intake", self._command, outcome).inc()

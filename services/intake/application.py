@@ -1,0 +1,210 @@
+"""The intake application: register a beneficiary, record a bilan, read a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from contracts.identifiers import normalise_kbo, parse_niss
+from contracts.intake import Orientation
+from contracts.regions import PartnerCode, Region
+from services.common.aggregate import CommandContext, projector
+from services.common.application import HubApplication
+from services.intake.domain import (
+    Beneficiary,
+    DomainError,
+    DossierNumber,
+    DossierNumberTakenError,
+    DuplicateRegistrationError,
+    normalise_dossier_number,
+)
+from services.intake.regions import residence_for_postal_code
+
+__all__ = [
+    "CaseNotFoundError",
+    "IntakeApplication",
+    "RecordBilan",
+    "RegisterBeneficiary",
+    "Registration",
+]
+
+
+class CaseNotFoundError(LookupError):
+    """No case with that id."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterBeneficiary:
+    """Command: open a case for a person at a CPAS."""
+
+    context: CommandContext
+    cpas_kbo: str
+    niss: str
+    birth_date: dt.date
+    family_name: str
+    given_name: str
+    preferred_language: str
+    postal_code: str
+    dossier_number: str
+    registered_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBilan:
+    """Command: record the completed social assessment of a case."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    completed_on: dt.date
+    author: str
+    needs: tuple[str, ...]
+    strengths: tuple[str, ...]
+    obstacles: tuple[str, ...]
+    instrument: str
+    baseline_scores: Mapping[str, int]
+    orientation: Orientation
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """The answer to a registration, the same on every retry."""
+
+    case_id: uuid.UUID
+    dossier_number: str
+    region: Region
+    partner: PartnerCode
+    created: bool
+
+
+_project_beneficiary = projector(Beneficiary)
+
+
+class IntakeApplication(HubApplication):
+    """Owns beneficiaries, their file numbers and bilans (schema ``intake``)."""
+
+    name = "intake"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        id_secret: str = "",
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        super().__init__(env)
+        self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:{id_secret}")
+        self._today = today
+
+    def case_id_for(self, cpas_kbo: str, niss: str) -> uuid.UUID:
+        """The case id of a person at a CPAS, derived so retries find the same case."""
+        return uuid.uuid5(self._namespace, f"case:{cpas_kbo}:{niss}")
+
+    def dossier_index_id(self, cpas_kbo: str, number: str) -> uuid.UUID:
+        """The id of a CPAS file number's index stream."""
+        return uuid.uuid5(self._namespace, f"dossier:{cpas_kbo}:{number}")
+
+    def register_beneficiary(self, cmd: RegisterBeneficiary) -> Registration:
+        """Open the case; a retry of the same command answers the same."""
+        niss = parse_niss(cmd.niss, birth_date=cmd.birth_date)
+        cpas_kbo = normalise_kbo(cmd.cpas_kbo)
+        residence = residence_for_postal_code(cmd.postal_code)
+        number = normalise_dossier_number(cmd.dossier_number)
+        case_id = self.case_id_for(cpas_kbo, niss.value)
+        existing = self._existing_registration(case_id, cmd.context.command_id)
+        if existing is not None:
+            return existing
+        beneficiary = Beneficiary.register(
+            case_id,
+            cmd.context,
+            cpas_kbo=cpas_kbo,
+            niss=niss.value,
+            niss_kind=niss.kind,
+            family_name=cmd.family_name,
+            given_name=cmd.given_name,
+            birth_date=cmd.birth_date,
+            preferred_language=cmd.preferred_language,
+            postal_code=residence.postal_code,
+            region=residence.region,
+            partner=residence.partner,
+            dossier_number=number,
+            registered_on=cmd.registered_on,
+        )
+        index = DossierNumber.claim(
+            self.dossier_index_id(cpas_kbo, number),
+            case_id,
+            cpas_kbo,
+            number,
+            cmd.context,
+        )
+        try:
+            self.save(beneficiary, index)
+        except IntegrityError:
+            # A concurrent or earlier command won the race: answer as it did.
+            existing = self._existing_registration(case_id, cmd.context.command_id)
+            if existing is not None:
+                return existing
+            raise DossierNumberTakenError from None
+        return Registration(
+            case_id, number, residence.region, residence.partner, created=True
+        )
+
+    def _existing_registration(
+        self, case_id: uuid.UUID, command_id: uuid.UUID
+    ) -> Registration | None:
+        try:
+            beneficiary = self.get_beneficiary(case_id)
+        except CaseNotFoundError:
+            return None
+        if not beneficiary.is_same_registration(command_id):
+            raise DuplicateRegistrationError(case_id)
+        registration = beneficiary.registration
+        if registration is None:  # pragma: no cover - a case starts with it
+            raise DomainError("case_id", "case.corrupt", "case has no registration")
+        return Registration(
+            case_id,
+            registration.dossier_number,
+            registration.region,
+            registration.partner,
+            created=False,
+        )
+
+    def record_bilan(self, cmd: RecordBilan) -> uuid.UUID:
+        """Record a completed bilan on a case; retries return the same assessment."""
+        beneficiary = self.get_beneficiary(cmd.case_id)
+        assessment_id = beneficiary.complete_bilan(
+            cmd.context,
+            today=self._today(),
+            completed_on=cmd.completed_on,
+            author=cmd.author,
+            needs=cmd.needs,
+            strengths=cmd.strengths,
+            obstacles=cmd.obstacles,
+            instrument=cmd.instrument,
+            baseline_scores=dict(cmd.baseline_scores),
+            orientation=cmd.orientation,
+        )
+        if beneficiary.has_pending_events():
+            try:
+                self.save(beneficiary)
+            except IntegrityError:
+                # Another bilan landed first: re-run on the new state.
+                return self.record_bilan(cmd)
+        return assessment_id
+
+    def get_beneficiary(self, case_id: uuid.UUID) -> Beneficiary:
+        """The current state of a case, from its events."""
+        try:
+            beneficiary: Any = self.repository.get(
+                case_id, projector_func=_project_beneficiary
+            )
+        except AggregateNotFoundError:
+            raise CaseNotFoundError(f"case_id: no case {case_id}") from None
+        if not isinstance(beneficiary, Beneficiary):
+            raise CaseNotFoundError(f"case_id: no case {case_id}")
+        return beneficiary

@@ -1,0 +1,46 @@
+"""Composition root of the intake processes: the API and the relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import start_http_server
+
+from contracts.registry import SERVICE_TOPICS
+from services.common.eventstore import eventstore_env, schema_setup
+from services.common.http import serve_until
+from services.common.relay import Relay, RelaySpec
+from services.common.settings import HubSettings
+from services.intake.api import create_api
+from services.intake.application import IntakeApplication
+
+__all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
+
+SCHEMA = "intake"
+RELAY_SPEC = RelaySpec(
+    service="intake", schema=SCHEMA, app_name="intake", topic=SERVICE_TOPICS["intake"]
+)
+
+
+def create_application(settings: HubSettings) -> IntakeApplication:
+    """The intake application on the configured PostgreSQL."""
+    env = eventstore_env(settings.database_url, app_name="intake", schema=SCHEMA)
+    with schema_setup(settings.database_url, SCHEMA):
+        return IntakeApplication(env, id_secret=settings.id_secret)
+
+
+async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Serve the intake API until ``stop`` is set."""
+    app = create_application(settings)
+    try:
+        await serve_until(create_api(app), settings.host, settings.intake_port, stop)
+    finally:
+        app.close()
+
+
+async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Relay the intake events until ``stop`` is set."""
+    # The relay may start before the API: make sure the store exists to follow.
+    create_application(settings).close()
+    start_http_server(settings.relay_metrics_port, addr=settings.host)
+    await Relay(settings, RELAY_SPEC).run(stop)

@@ -1,0 +1,135 @@
+"""``hub run``: the embedded runtime plus one process per service, stopped as one."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_database
+from services.common.settings import HubSettings
+
+__all__ = ["COMPONENTS", "Supervisor", "embedded_infrastructure"]
+
+log = logging.getLogger(__name__)
+
+COMPONENTS: tuple[str, ...] = ("intake-api", "intake-relay", "case-state")
+_RESTART_BACKOFF_SECONDS = 1.0
+
+
+@contextlib.contextmanager
+def embedded_infrastructure(settings: HubSettings) -> Iterator[dict[str, str]]:
+    """Start what is not configured; yield the environment the children need."""
+    env: dict[str, str] = {}
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    try:
+        if not settings.database_url:
+            postgres = EmbeddedPostgres(settings.data_dir / "pgdata")
+            env["HUB_DATABASE_URL"] = create_database(postgres.start(), "hub")
+        if not settings.kafka_bootstrap_servers:
+            broker = EmbeddedBroker(log_path=settings.data_dir / "logs" / "broker.log")
+            env["HUB_KAFKA_BOOTSTRAP_SERVERS"] = broker.start()
+        yield env
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+@dataclass
+class Child:
+    """One service process and how to restart it."""
+
+    name: str
+    env: dict[str, str]
+    log_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+    def start(self) -> None:
+        """Start (or restart) the process in its own process group."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = (self.log_dir / f"{self.name}.log").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own module, fixed args
+            [sys.executable, "-m", "services.cli", "serve", self.name],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        out.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM the process group, then SIGKILL what is left."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@dataclass
+class Supervisor:
+    """Runs the children, restarts the ones that die, stops all on request."""
+
+    settings: HubSettings
+    env: dict[str, str]
+    children: list[Child] = field(default_factory=list)
+    stopping: bool = False
+
+    def start(self) -> None:
+        """Start every component."""
+        log_dir = self.settings.data_dir / "logs"
+        for name in COMPONENTS:
+            child = Child(name, self.env, log_dir)
+            child.start()
+            self.children.append(child)
+
+    def watch(self) -> None:
+        """Restart children that die, until asked to stop."""
+        while not self.stopping:
+            for child in self.children:
+                if child.process is not None and child.process.poll() is not None:
+                    child.restarts += 1
+                    log.warning(
+                        "%s exited (%s); restarting",
+                        child.name,
+                        child.process.returncode,
+                    )
+                    time.sleep(_RESTART_BACKOFF_SECONDS)
+                    child.start()
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop every child and wait for it."""
+        self.stopping = True
+        for child in reversed(self.children):
+            child.stop()
+
+
+def wait_healthy(url: str, timeout: float = 60.0) -> None:
+    """Wait until an HTTP endpoint answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:  # noqa: PLR2004
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")

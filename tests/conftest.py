@@ -1,0 +1,55 @@
+"""Session fixtures: embedded PostgreSQL and broker, once; a database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.common.runtime import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    create_database,
+    free_port,
+)
+from services.common.settings import HubSettings
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "pgdata")
+    url = server.start()
+    yield url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    embedded = EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "broker.log")
+    embedded.start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture
+def database_url(postgres_admin_url: str) -> str:
+    """A fresh, empty database for one test."""
+    return create_database(postgres_admin_url, f"t_{uuid.uuid4().hex[:16]}")
+
+
+@pytest.fixture
+def hub_settings(
+    database_url: str, broker: EmbeddedBroker, tmp_path: Path
+) -> HubSettings:
+    """Settings of an isolated hub: own database, own topics, own ports."""
+    return HubSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        data_dir=tmp_path,
+        intake_port=free_port(),
+        case_state_port=free_port(),
+        relay_metrics_port=free_port(),
+    )

@@ -1,0 +1,113 @@
+"""One valid instance of every contract event type (a new type needs a sample here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from contracts.envelope import ContractEvent
+from contracts.intake import (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    DossierNumberClaimedV1,
+)
+from contracts.piis import Commitments, PhaseChangedV1, PIISSignedV1
+from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
+from contracts.regions import PartnerCode, Region
+
+CASE = uuid.UUID("3f0c8f5e-9d2b-4a57-8e55-0d1f6a2b7c11")
+KBO = "0212345668"
+
+
+def envelope(version: int = 1, stream: uuid.UUID = CASE) -> dict[str, Any]:
+    return {
+        "event_id": uuid.uuid5(stream, str(version)),
+        "occurred_at": dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC),
+        "stream_id": stream,
+        "stream_version": version,
+        "case_id": CASE,
+        "cpas_kbo": KBO,
+        "correlation_id": uuid.UUID(int=7),
+        "causation_id": uuid.UUID(int=8),
+    }
+
+
+SAMPLES: tuple[ContractEvent, ...] = (
+    BeneficiaryRegisteredV1(
+        **envelope(1),
+        niss="85073003328",
+        niss_kind="RN",
+        family_name="Dumont",
+        given_name="Léa",
+        birth_date=dt.date(1985, 7, 30),
+        preferred_language="fr",
+        postal_code="4000",
+        region=Region.WALLONIA,
+        partner=PartnerCode.FOREM,
+        dossier_number="LG2026001",
+        registered_on=dt.date(2026, 3, 2),
+    ),
+    BilanCompletedV1(
+        **envelope(2),
+        assessment_id=uuid.UUID(int=11),
+        completed_on=dt.date(2026, 3, 20),
+        author="sw-017",
+        needs=("housing",),
+        strengths=("motivated",),
+        obstacles=("childcare",),
+        instrument="ZRM",
+        baseline_scores={"work": 35},
+        orientation="employment",
+    ),
+    DossierNumberClaimedV1(
+        **envelope(1, uuid.UUID(int=99)), dossier_number="LG2026001"
+    ),
+    PIISSignedV1(
+        **envelope(1, uuid.UUID(int=12)),
+        piis_id=uuid.UUID(int=12),
+        piis_type="general",
+        signed_on=dt.date(2026, 4, 10),
+        start_date=dt.date(2026, 4, 10),
+        planned_end_date=dt.date(2027, 4, 9),
+        objectives=("find a job in logistics",),
+        commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
+        evaluation_plan=(
+            dt.date(2026, 7, 10),
+            dt.date(2026, 10, 10),
+            dt.date(2027, 1, 10),
+        ),
+        reflection_period_start=dt.date(2026, 4, 1),
+    ),
+    PhaseChangedV1(
+        **envelope(1, uuid.UUID(int=13)),
+        trajectory_id=uuid.UUID(int=13),
+        dossier_number="LG2026001",
+        from_phase=None,
+        to_phase="facilitator",
+        effective_date=dt.date(2026, 4, 10),
+        reason="start of trajectory",
+        decided_by="sw-017",
+    ),
+    Article60StartedV1(
+        **envelope(1, uuid.UUID(int=14)),
+        contract_id=uuid.UUID(int=14),
+        employer_kbo=KBO,
+        start_date=dt.date(2026, 5, 1),
+        planned_end_date=dt.date(2027, 6, 30),
+        required_work_days=312,
+        regime="full_time",
+        region_scheme="WAL",
+    ),
+    BenefitRightOpenedV1(
+        **envelope(1, uuid.UUID(int=15)),
+        niss="85073003328",
+        onem_decision_date=dt.date(2027, 7, 15),
+        right_start_date=dt.date(2027, 7, 1),
+        payment_institution="CAPAC",
+        onem_reference="ONEM-2027-1",
+        work_days_counted=312,
+        evidence=("C4-2027-1",),
+        source_channel="partner",
+    ),
+)

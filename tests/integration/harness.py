@@ -1,0 +1,120 @@
+"""Helpers of the integration tests: the pipeline in-process or as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from services.case_state.service import build_shadow, create_broker, open_pool
+from services.common.relay import Relay
+from services.common.settings import HubSettings
+from services.intake.service import RELAY_SPEC
+
+CASE_COLUMNS = "*"
+
+
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = 60.0, what: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+
+
+def count(settings: HubSettings, query: str) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        try:
+            row = conn.execute(query).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0
+    return int(row[0]) if row else 0
+
+
+def stored_events(settings: HubSettings) -> int:
+    return count(settings, "SELECT count(*) FROM intake.intake_events")
+
+
+def projected_cases(settings: HubSettings) -> int:
+    return count(settings, "SELECT count(*) FROM case_state.cases")
+
+
+def table(
+    settings: HubSettings, schema: str, name: str, key: str
+) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(f"SELECT * FROM {schema}.{name} ORDER BY {key}").fetchall()
+
+
+def assert_live_equals_rebuild(settings: HubSettings) -> None:
+    """The live projection is exactly what a rebuild from the event store gives."""
+    asyncio.run(build_shadow(settings, "case_state_check"))
+    live = table(settings, "case_state", "cases", "case_id")
+    rebuilt = table(settings, "case_state_check", "cases", "case_id")
+    assert len(live) == len(rebuilt)
+    assert live == rebuilt
+    assert table(settings, "case_state", "stream_positions", "stream_id") == table(
+        settings, "case_state_check", "stream_positions", "stream_id"
+    )
+
+
+@asynccontextmanager
+async def pipeline(settings: HubSettings) -> AsyncIterator[None]:
+    """Relay and case-state consumer running in this event loop."""
+    stop = asyncio.Event()
+    relay = asyncio.create_task(Relay(settings, RELAY_SPEC).run(stop))
+    async with open_pool(settings) as pool:
+        broker = create_broker(settings, pool)
+        await broker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            await broker.stop()
+            await relay
+
+
+def hub_env(settings: HubSettings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HUB_DATABASE_URL": settings.database_url,
+        "HUB_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "HUB_TOPIC_PREFIX": settings.topic_prefix,
+        "HUB_INTAKE_PORT": str(settings.intake_port),
+        "HUB_CASE_STATE_PORT": str(settings.case_state_port),
+        "HUB_RELAY_METRICS_PORT": str(settings.relay_metrics_port),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+
+
+@contextmanager
+def component(
+    settings: HubSettings, name: str, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One `hub serve <name>` process; killed at the end."""
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            env=hub_env(settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
