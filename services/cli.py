@@ -78,12 +78,15 @@ def run(
     from services.demo import load_demo  # noqa: PLC0415
     from services.supervisor import (  # noqa: PLC0415
         Supervisor,
+        api_key_for_demo,
         embedded_infrastructure,
         wait_healthy,
     )
 
     settings = _settings()
+    api_key, api_keys = api_key_for_demo(settings)
     with embedded_infrastructure(settings) as infra:
+        infra["HUB_API_KEYS"] = api_keys
         env = {**os.environ, **infra}
         settings = settings.model_copy(
             update={k.removeprefix("HUB_").lower(): v for k, v in infra.items()}
@@ -105,13 +108,14 @@ def run(
             wait_healthy(f"{intake}/openapi.json")
             wait_healthy(f"{case_state}/openapi.json")
             typer.echo(f"intake API docs:     {intake}/docs")
+            typer.echo(f"API key:             {api_key}  (header X-API-Key)")
             typer.echo(f"case-state API docs: {case_state}/docs")
             typer.echo(
                 f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
             )
             if demo and not stop_requested:
-                for case_id in load_demo(intake):
+                for case_id in load_demo(intake, api_key):
                     typer.echo(f"demo case:           {case_state}/cases/{case_id}")
             typer.echo("hub running; Ctrl-C stops it", err=False)
             if not stop_requested:

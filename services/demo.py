@@ -105,11 +105,14 @@ DEMO_CASES: tuple[DemoCase, ...] = (
 )
 
 
-def load_demo(intake_url: str, *, today: dt.date | None = None) -> list[str]:
+def load_demo(
+    intake_url: str, api_key: str, *, today: dt.date | None = None
+) -> list[str]:
     """Register and assess the demo people; idempotent (fixed command ids)."""
     day = today or dt.datetime.now(dt.UTC).date()
     case_ids = []
-    with httpx.Client(base_url=intake_url, timeout=10) as client:
+    headers = {"X-API-Key": api_key}
+    with httpx.Client(base_url=intake_url, timeout=10, headers=headers) as client:
         for number, case in enumerate(DEMO_CASES):
             answer = client.post(
                 "/cases",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -15,10 +17,11 @@ from pathlib import Path
 
 import httpx
 
+from services.common.auth import parse_api_keys
 from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_database
 from services.common.settings import HubSettings
 
-__all__ = ["COMPONENTS", "Supervisor", "embedded_infrastructure"]
+__all__ = ["COMPONENTS", "Supervisor", "api_key_for_demo", "embedded_infrastructure"]
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +136,24 @@ def wait_healthy(url: str, timeout: float = 60.0) -> None:
                 return
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def api_key_for_demo(settings: HubSettings) -> tuple[str, str]:
+    """A key that may write, and the keys setting the children get.
+
+    Without configured keys, a development key is made once and kept in the
+    data folder (readable by its owner only), so that restarts keep it.
+    """
+    keys = parse_api_keys(settings.api_keys)
+    for key, client in keys.items():
+        if "cases:write" in client.scopes and client.cpas is None:
+            return key, settings.api_keys
+    path = settings.data_dir / "api-key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+        path.chmod(0o600)
+    key = path.read_text().strip()
+    development = {"client": "development", "scopes": ["cases:write", "cases:read"]}
+    configured = json.loads(settings.api_keys) if settings.api_keys.strip() else {}
+    return key, json.dumps({**configured, key: development})

@@ -15,6 +15,7 @@ from services.common.runtime import (
     free_port,
 )
 from services.common.settings import HubSettings
+from tests.integration.harness import API_KEYS
 
 
 @pytest.fixture(scope="session")
@@ -52,4 +53,5 @@ def hub_settings(
         intake_port=free_port(),
         case_state_port=free_port(),
         relay_metrics_port=free_port(),
+        api_keys=API_KEYS,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -23,6 +23,12 @@ from psycopg_pool import AsyncConnectionPool
 from contracts.registry import SERVICE_TOPICS
 from services.case_state.projection import CaseStateProjection
 from services.common import metrics
+from services.common.auth import (
+    ApiClient,
+    Reader,
+    install_api_keys,
+    parse_api_keys,
+)
 from services.common.consumer import Envelope, ProjectionStore, decode
 from services.common.eventstore import (
     StoredRow,
@@ -31,7 +37,7 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.http import serve_until
-from services.common.kafka import BrokerAdmin
+from services.common.kafka import BrokerAdmin, LagProbe
 from services.common.settings import HubSettings
 
 __all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
@@ -39,6 +45,8 @@ __all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
 log = logging.getLogger(__name__)
 
 SCHEMA = "case_state"
+GROUP = "case-state"
+_LAG_PERIOD_SECONDS = 5.0
 SOURCES: tuple[tuple[str, str], ...] = (("intake", "intake"),)  # (schema, app name)
 
 
@@ -69,7 +77,7 @@ def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> Kafk
 
     @broker.subscriber(
         topic,
-        group_id=settings.topic("case-state"),
+        group_id=settings.topic(GROUP),
         batch=True,
         max_records=settings.consumer_max_records,
         batch_timeout_ms=50,
@@ -94,7 +102,9 @@ def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> Kafk
     return broker
 
 
-def create_api(pool: AsyncConnectionPool[Any]) -> FastAPI:
+def create_api(
+    pool: AsyncConnectionPool[Any], keys: Mapping[str, ApiClient]
+) -> FastAPI:
     """HTTP read access to the case state."""
     api = FastAPI(
         title="CPAS hub — case state",
@@ -103,10 +113,13 @@ def create_api(pool: AsyncConnectionPool[Any]) -> FastAPI:
         "No personal data: ask intake for identity.",
     )
     api.mount("/metrics", make_asgi_app())
+    install_api_keys(api, keys)
 
     @api.get("/cases/{case_id}", summary="One case's current state")
-    async def get_case(case_id: uuid.UUID) -> dict[str, Any]:
+    async def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
         rows = await _select(pool, sql.SQL("case_id = %s"), (case_id,), limit=1)
+        if rows:
+            client.check_cpas(rows[0]["cpas_kbo"])
         if not rows:
             raise HTTPException(
                 404, detail=f"case_id: no case {case_id} in the case state"
@@ -118,8 +131,10 @@ def create_api(pool: AsyncConnectionPool[Any]) -> FastAPI:
         cpas_kbo: Annotated[
             str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
         ],
+        client: Reader,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
+        client.check_cpas(cpas_kbo)
         return await _select(pool, sql.SQL("cpas_kbo = %s"), (cpas_kbo,), limit=limit)
 
     return api
@@ -140,6 +155,26 @@ async def _select(
             (*params, limit),
         )
         return list(await cur.fetchall())
+
+
+async def _watch_lag(settings: HubSettings, stop: asyncio.Event) -> None:
+    probe = LagProbe(
+        settings, settings.topic(GROUP), settings.topic(SERVICE_TOPICS["intake"])
+    )
+    gauge = metrics.CONSUMER_LAG.labels(CaseStateProjection.name)
+    while not stop.is_set():
+        try:
+            await probe.start()
+            while not stop.is_set():
+                gauge.set(await probe.lag())
+                await asyncio.sleep(_LAG_PERIOD_SECONDS)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a metric must never stop the consumer
+            log.warning("consumer lag probe failed; retrying", exc_info=True)
+            await asyncio.sleep(_LAG_PERIOD_SECONDS)
+        finally:
+            await probe.close()
 
 
 @asynccontextmanager
@@ -164,11 +199,16 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
             await admin.close()
         broker = create_broker(settings, pool)
         await broker.start()
+        lag = asyncio.create_task(_watch_lag(settings, stop))
         try:
             await serve_until(
-                create_api(pool), settings.host, settings.case_state_port, stop
+                create_api(pool, parse_api_keys(settings.api_keys)),
+                settings.host,
+                settings.case_state_port,
+                stop,
             )
         finally:
+            lag.cancel()
             await broker.stop()
 
 

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Row = TypeVar("Row")
 
+_WAITING = "waiting behind an earlier dead letter of the same case"
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
@@ -151,75 +153,100 @@ class ProjectionStore(Generic[Row]):
             ).format(self._dead)
         )
         await self.projection.create_tables(conn, self.schema)
+        await self._refresh_dead_letter_gauge(conn)
+
+    async def _refresh_dead_letter_gauge(
+        self, conn: psycopg.AsyncConnection[Any]
+    ) -> None:
+        cur = await conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE status = 'parked'").format(
+                self._dead
+            )
+        )
+        row = await cur.fetchone()
+        metrics.DEAD_LETTERS.labels(self.projection.name).set(row[0] if row else 0)
 
     async def apply(
         self, conn: psycopg.AsyncConnection[Any], batch: Sequence[Envelope]
     ) -> BatchOutcome:
-        """Apply a batch and record positions and dead letters, in one transaction."""
+        """Apply a batch and record positions and dead letters, in one transaction.
+
+        A parked message counts as consumed: its stream position advances, and
+        a re-drive applies it from the dead-letter store, not from Kafka.
+        """
         started = time.perf_counter()
         outcome = BatchOutcome()
         async with conn.transaction():
-            keys = sorted({e.key for e in batch})
-            parked_keys = await self._parked_keys(conn, keys)
+            parked_keys = await self._parked_keys(conn, sorted({e.key for e in batch}))
             streams = sorted({e.event.stream_id for e in batch if e.event is not None})
             positions = await self._load_positions(conn, streams)
-            accepted: list[ContractEvent] = []
-            parked: list[_Parked] = []
-            for env in batch:
-                event = env.event
-                if env.key in parked_keys:
-                    parked.append(
-                        self._park(
-                            env,
-                            "waiting behind an earlier dead letter of the same case",
-                        )
-                    )
-                    continue
-                if event is None:
-                    parked.append(self._park(env, env.error or "undecodable"))
-                    parked_keys.add(env.key)
-                    continue
-                known = positions.get(event.stream_id, 0)
-                if event.stream_version <= known:
-                    outcome.duplicates += 1
-                elif event.stream_version > known + 1:
-                    outcome.gaps += 1
-                else:
-                    positions[event.stream_id] = event.stream_version
-                    accepted.append(event)
+            accepted, parked = self._sequence(batch, positions, parked_keys, outcome)
             rows = await self.projection.load(
                 conn, self.schema, sorted({e.case_id for e in accepted})
             )
-            changed: dict[uuid.UUID, Row] = {}
-            for event in accepted:
-                key = str(event.case_id)
-                if key in parked_keys:
-                    parked.append(
-                        self._park_event(
-                            event,
-                            "waiting behind an earlier dead letter of the same case",
-                        )
-                    )
-                    continue
-                try:
-                    row = self.projection.fold(rows.get(event.case_id), event)
-                except Exception as exc:  # noqa: BLE001 - any fold failure is parked
-                    parked.append(
-                        self._park_event(event, f"{type(exc).__name__}: {exc}")
-                    )
-                    parked_keys.add(key)
-                    continue
-                if row is not None:
-                    rows[event.case_id] = row
-                    changed[event.case_id] = row
-                outcome.applied += 1
-                outcome.last_recorded_at = event.recorded_at
+            changed = self._fold(accepted, rows, parked_keys, parked, outcome)
             await self.projection.store(conn, self.schema, changed)
             await self._store_positions(conn, positions)
             await self._store_parked(conn, parked)
             outcome.parked = len(parked)
+        if outcome.parked:
+            await self._refresh_dead_letter_gauge(conn)
         self._observe(outcome, time.perf_counter() - started)
         return outcome
+
+    def _sequence(
+        self,
+        batch: Sequence[Envelope],
+        positions: dict[uuid.UUID, int],
+        parked_keys: set[str],
+        outcome: BatchOutcome,
+    ) -> tuple[list[ContractEvent], list[_Parked]]:
+        """Drop redeliveries, hold back early versions, park what cannot be read."""
+        accepted: list[ContractEvent] = []
+        parked: list[_Parked] = []
+        for env in batch:
+            event = env.event
+            if event is None:
+                parked.append(self._park(env, env.error or "undecodable"))
+                parked_keys.add(env.key)
+                continue
+            known = positions.get(event.stream_id, 0)
+            if event.stream_version <= known:
+                outcome.duplicates += 1
+            elif event.stream_version > known + 1:
+                outcome.gaps += 1
+            else:
+                positions[event.stream_id] = event.stream_version
+                accepted.append(event)
+        return accepted, parked
+
+    def _fold(
+        self,
+        accepted: list[ContractEvent],
+        rows: dict[uuid.UUID, Row],
+        parked_keys: set[str],
+        parked: list[_Parked],
+        outcome: BatchOutcome,
+    ) -> dict[uuid.UUID, Row]:
+        """Fold the accepted events; a case with a dead letter waits behind it."""
+        changed: dict[uuid.UUID, Row] = {}
+        for event in accepted:
+            key = str(event.case_id)
+            if key in parked_keys:
+                parked.append(self._park_event(event, _WAITING))
+                continue
+            try:
+                row = self.projection.fold(rows.get(event.case_id), event)
+            except Exception as exc:  # noqa: BLE001 - any fold failure is parked
+                parked.append(self._park_event(event, f"{type(exc).__name__}: {exc}"))
+                parked_keys.add(key)
+                continue
+            if row is not None:
+                rows[event.case_id] = row
+                changed[event.case_id] = row
+            outcome.applied += 1
+            outcome.last_recorded_at = event.recorded_at
+        return changed
 
     def _observe(self, outcome: BatchOutcome, seconds: float) -> None:
         name = self.projection.name
@@ -227,8 +254,6 @@ class ProjectionStore(Generic[Row]):
         metrics.CONSUMER_DUPLICATES.labels(name).inc(outcome.duplicates)
         metrics.CONSUMER_GAPS.labels(name).inc(outcome.gaps)
         metrics.CONSUMER_BATCH_SECONDS.labels(name).observe(seconds)
-        if outcome.parked:
-            metrics.DEAD_LETTERS.labels(name).inc(outcome.parked)
         if outcome.last_recorded_at is not None:
             age = dt.datetime.now(dt.UTC) - outcome.last_recorded_at
             metrics.PROJECTION_LAG_SECONDS.labels(name).set(age.total_seconds())

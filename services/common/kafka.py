@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from services.common.settings import HubSettings
 
-__all__ = ["BrokerAdmin", "make_producer"]
+__all__ = ["BrokerAdmin", "LagProbe", "make_producer"]
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +68,47 @@ class BrokerAdmin:
             await self._client.create_topics(missing)
         except TopicAlreadyExistsError:
             log.debug("topics created concurrently")
+
+
+class LagProbe:
+    """Consumer lag of a group on a topic: end offsets minus committed offsets.
+
+    FastStream does not export it (anchors.md §4), and it is what an operator
+    reads first when a projection falls behind.
+    """
+
+    def __init__(self, settings: HubSettings, group: str, topic: str) -> None:
+        self._group = group
+        self._topic = topic
+        self._admin = AIOKafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000
+        )
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+        )
+
+    async def start(self) -> None:
+        """Connect."""
+        await self._admin.start()
+        await self._consumer.start()
+
+    async def close(self) -> None:
+        """Disconnect."""
+        await self._consumer.stop()
+        await self._admin.close()
+
+    async def lag(self) -> int:
+        """Messages not yet committed by the group, over all partitions."""
+        partitions = self._consumer.partitions_for_topic(self._topic) or set()
+        tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
+        if not tps:
+            return 0
+        ends = await self._consumer.end_offsets(tps)
+        committed = await self._admin.list_consumer_group_offsets(self._group)
+        total = 0
+        for tp in tps:
+            done = committed.get(tp)
+            total += ends[tp] - (
+                done.offset if done is not None and done.offset >= 0 else 0
+            )
+        return max(0, total)

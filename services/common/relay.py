@@ -112,6 +112,7 @@ class Relay:
         while not stop.is_set():
             if loop.time() - self._last_broker_check > _BROKER_CHECK_SECONDS:
                 await self._check_broker(conn)
+                await self._publish_lag(conn, self._acked)
                 self._last_broker_check = loop.time()
             rows = await self._read(conn, self._acked)
             if not rows:

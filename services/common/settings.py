@@ -53,6 +53,13 @@ class HubSettings(BaseSettings):
         description="Secret mixed into derived ids (case ids come from the NISS; "
         "without a secret they could be recomputed from a NISS).",
     )
+    api_keys: str = Field(
+        default="",
+        description='API keys of the HTTP clients, as JSON: {"<key>": {"client": '
+        '"cpas-liege", "scopes": ["cases:write", "cases:read"], "cpas": '
+        '["0212340126"]}}. "cpas" limits the CPAS a client acts for (omit: any). '
+        "`hub run` creates a development key when none is set.",
+    )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
     intake_port: int = Field(default=8010, description="Port of the intake API.")
     case_state_port: int = Field(

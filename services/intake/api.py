@@ -6,6 +6,7 @@ import datetime as dt
 import time
 import uuid
 import zoneinfo
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Response, status
@@ -13,10 +14,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.identifiers import IdentifierError
+from contracts.identifiers import IdentifierError, normalise_kbo
 from contracts.intake import Orientation
 from services.common import metrics
 from services.common.aggregate import CommandContext
+from services.common.auth import ApiClient, Reader, Writer, install_api_keys
 from services.common.http import error_body, install_error_handlers
 from services.intake.application import (
     CaseNotFoundError,
@@ -25,6 +27,7 @@ from services.intake.application import (
     RegisterBeneficiary,
 )
 from services.intake.domain import (
+    Beneficiary,
     ConflictError,
     DomainError,
     DuplicateRegistrationError,
@@ -102,7 +105,7 @@ class BilanResponse(BaseModel):
     assessment_id: uuid.UUID
 
 
-def create_api(app: IntakeApplication) -> FastAPI:
+def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
     """The intake API over one application instance."""
     api = FastAPI(
         title="CPAS hub — intake",
@@ -111,6 +114,16 @@ def create_api(app: IntakeApplication) -> FastAPI:
         "name the field and the rule (422), duplicates answer 409.",
     )
     install_error_handlers(api)
+    install_api_keys(api, keys)
+
+    def case_of(case_id: uuid.UUID, client: ApiClient) -> Beneficiary:
+        try:
+            case = app.get_beneficiary(case_id)
+        except CaseNotFoundError as exc:
+            raise HTTPException(404, detail=str(exc)) from None
+        client.check_cpas(case.cpas_kbo)
+        return case
+
     api.mount("/metrics", make_asgi_app())
 
     def rule_error(exc: Exception) -> JSONResponse:
@@ -138,8 +151,11 @@ def create_api(app: IntakeApplication) -> FastAPI:
         summary="Register a beneficiary",
     )
     def register_beneficiary(
-        body: RegisterBeneficiaryRequest, response: Response
+        body: RegisterBeneficiaryRequest,
+        response: Response,
+        client: Writer,
     ) -> RegistrationResponse:
+        client.check_cpas(normalise_kbo(body.cpas_kbo))
         with _measured("register_beneficiary"):
             result = app.register_beneficiary(
                 RegisterBeneficiary(
@@ -172,7 +188,12 @@ def create_api(app: IntakeApplication) -> FastAPI:
         response_model=BilanResponse,
         summary="Record a completed bilan social",
     )
-    def record_bilan(case_id: uuid.UUID, body: RecordBilanRequest) -> BilanResponse:
+    def record_bilan(
+        case_id: uuid.UUID,
+        body: RecordBilanRequest,
+        client: Writer,
+    ) -> BilanResponse:
+        case_of(case_id, client)
         with _measured("record_bilan"):
             try:
                 assessment_id = app.record_bilan(
@@ -196,11 +217,8 @@ def create_api(app: IntakeApplication) -> FastAPI:
         return BilanResponse(assessment_id=assessment_id)
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
-    def get_case(case_id: uuid.UUID) -> dict[str, Any]:
-        try:
-            case = app.get_beneficiary(case_id)
-        except CaseNotFoundError as exc:
-            raise HTTPException(404, detail=str(exc)) from None
+    def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+        case = case_of(case_id, client)
         registration = case.registration
         return {
             "case_id": str(case.id),

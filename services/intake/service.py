@@ -7,6 +7,7 @@ import asyncio
 from prometheus_client import start_http_server
 
 from contracts.registry import SERVICE_TOPICS
+from services.common.auth import parse_api_keys
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.http import serve_until
 from services.common.relay import Relay, RelaySpec
@@ -33,7 +34,8 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     """Serve the intake API until ``stop`` is set."""
     app = create_application(settings)
     try:
-        await serve_until(create_api(app), settings.host, settings.intake_port, stop)
+        api = create_api(app, parse_api_keys(settings.api_keys))
+        await serve_until(api, settings.host, settings.intake_port, stop)
     finally:
         app.close()
 

@@ -41,10 +41,12 @@ def test_hub_run_serves_the_demo_and_stops_cleanly(tmp_path: Path) -> None:
             lines.append(line)
             assert time.monotonic() - started < 60, "demo not loaded within 60 s"
         urls = [ln.split()[-1] for ln in lines if ln.startswith("demo case:")]
+        [key_line] = [ln for ln in lines if ln.startswith("API key:")]
+        headers = {"X-API-Key": key_line.split()[2]}
         regions = set()
         for url in urls:
             while True:
-                answer = httpx.get(url)
+                answer = httpx.get(url, headers=headers)
                 if (
                     answer.status_code == 200
                     and answer.json()["bilan_status"] == "completed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -20,7 +21,11 @@ from services.common.relay import Relay
 from services.common.settings import HubSettings
 from services.intake.service import RELAY_SPEC
 
-CASE_COLUMNS = "*"
+API_KEY = "test-api-key-all-scopes"
+HEADERS = {"X-API-Key": API_KEY}
+API_KEYS = json.dumps(
+    {API_KEY: {"client": "test-suite", "scopes": ["cases:write", "cases:read"]}}
+)
 
 
 def wait_until(
@@ -96,6 +101,7 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_CASE_STATE_PORT": str(settings.case_state_port),
         "HUB_RELAY_METRICS_PORT": str(settings.relay_metrics_port),
         "HUB_LOG_LEVEL": "WARNING",
+        "HUB_API_KEYS": settings.api_keys,
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from services.demo import make_kbo, make_niss
+from tests.integration.harness import HEADERS
 
 POSTAL_CODES = ("4000", "1000", "9000", "4700", "6700", "2000", "1300", "1080")
 
@@ -44,7 +45,7 @@ def send_commands(base_url: str, registrations: int, bilans_every: int = 3) -> i
     """Register people and record a bilan for every n-th; returns commands sent."""
 
     def one(number: int) -> int:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
+        with httpx.Client(base_url=base_url, timeout=30, headers=HEADERS) as client:
             answer = client.post("/cases", json=registration_body(number))
             answer.raise_for_status()
             sent = 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -11,11 +12,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from services.common.auth import parse_api_keys
 from services.common.settings import HubSettings
 from services.demo import make_kbo, make_niss
 from services.intake.api import create_api
 from services.intake.service import create_application
-from tests.integration.harness import stored_events
+from tests.integration.harness import HEADERS, stored_events
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +28,8 @@ NISS = make_niss(BIRTH, 33)
 @pytest.fixture
 def client(hub_settings: HubSettings) -> Iterator[TestClient]:
     app = create_application(hub_settings)
-    with TestClient(create_api(app)) as test_client:
+    api = create_api(app, parse_api_keys(hub_settings.api_keys))
+    with TestClient(api, headers=HEADERS) as test_client:
         yield test_client
     app.close()
 
@@ -186,3 +189,36 @@ def test_a_bilan_with_a_score_out_of_range_is_refused(client: TestClient) -> Non
     answer = post_bilan(client, 120)
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"][-2:] == ["baseline_scores", "work"]
+
+
+def test_a_request_without_a_known_key_is_refused(client: TestClient) -> None:
+    answer = client.post("/cases", json=body(), headers={"X-API-Key": "wrong"})
+    assert answer.status_code == 401
+    assert answer.json()["detail"].startswith("X-API-Key")
+
+
+def test_a_client_acts_only_for_its_own_cpas(hub_settings: HubSettings) -> None:
+    keys = {
+        "liege": {
+            "client": "liege",
+            "scopes": ["cases:write", "cases:read"],
+            "cpas": [make_kbo(2123401)],
+        },
+        "reader": {"client": "auditor", "scopes": ["cases:read"]},
+    }
+    app = create_application(hub_settings)
+    api = create_api(app, parse_api_keys(json.dumps(keys)))
+    with TestClient(api) as liege:
+        own = liege.post("/cases", json=body(), headers={"X-API-Key": "liege"})
+        assert own.status_code == 201
+        other = body(cpas_kbo=make_kbo(2123402), dossier_number="X-2")
+        refused = liege.post("/cases", json=other, headers={"X-API-Key": "liege"})
+        assert refused.status_code == 403
+        read_only = liege.post("/cases", json=body(), headers={"X-API-Key": "reader"})
+        assert read_only.status_code == 403
+        case_id = own.json()["case_id"]
+        assert liege.get(
+            f"/cases/{case_id}", headers={"X-API-Key": "reader"}
+        ).is_success
+    app.close()
+    assert stored_events(hub_settings) == 2

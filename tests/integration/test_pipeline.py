@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import time
@@ -10,13 +11,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.case_state.service import rebuild
 from services.common.settings import HubSettings
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
+    HEADERS,
     assert_live_equals_rebuild,
     component,
     projected_cases,
     stored_events,
+    table,
     wait_until,
 )
 from tests.integration.load import bilan_body, registration_body, send_commands
@@ -36,19 +40,21 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
     ):
         wait_healthy(f"{intake}/openapi.json")
         wait_healthy(f"{case_state}/openapi.json")
-        registered = httpx.post(f"{intake}/cases", json=registration_body(0))
+        registered = httpx.post(
+            f"{intake}/cases", json=registration_body(0), headers=HEADERS
+        )
         assert registered.status_code == 201
         case_id = registered.json()["case_id"]
         httpx.post(
-            f"{intake}/cases/{case_id}/bilans", json=bilan_body(0)
+            f"{intake}/cases/{case_id}/bilans", json=bilan_body(0), headers=HEADERS
         ).raise_for_status()
 
         def bilan_projected() -> bool:
-            answer = httpx.get(f"{case_state}/cases/{case_id}")
+            answer = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS)
             return answer.status_code == 200 and answer.json()["bilan_count"] == 1
 
         wait_until(bilan_projected, 60, "the case in the case state")
-        case = httpx.get(f"{case_state}/cases/{case_id}").json()
+        case = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS).json()
         assert case["region"] == "wallonia"
         assert case["partner"] == "forem"
         assert "niss" not in case
@@ -60,6 +66,9 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
         assert "hub_consumer_applied_total" in httpx.get(f"{case_state}/metrics/").text
         assert "hub_commands_total" in httpx.get(f"{intake}/metrics/").text
     assert_live_equals_rebuild(hub_settings)
+    live = table(hub_settings, "case_state", "cases", "case_id")
+    assert asyncio.run(rebuild(hub_settings)) == stored_events(hub_settings)
+    assert table(hub_settings, "case_state", "cases", "case_id") == live
 
 
 def test_effects_are_exactly_once_when_relay_and_consumer_are_killed(

@@ -1,0 +1,110 @@
+"""The consumer framework on the real PostgreSQL: once, in order, and nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from contracts.envelope import ContractEvent
+from services.case_state.service import make_store
+from services.common.consumer import BatchOutcome, Envelope, decode
+from tests.contracts.samples import SAMPLES, envelope
+
+pytestmark = pytest.mark.integration
+
+REGISTERED, BILAN = SAMPLES[0], SAMPLES[1]
+
+
+def on(event: ContractEvent) -> Envelope:
+    return decode(str(event.case_id).encode(), event.to_json_bytes(), source="test")
+
+
+def another_case(event: ContractEvent, case: uuid.UUID) -> ContractEvent:
+    return event.model_copy(update={"case_id": case, "stream_id": case})
+
+
+async def _apply(database_url: str, *batches: list[Envelope]) -> list[BatchOutcome]:
+    store = make_store()
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True
+    ) as conn:
+        await store.create_tables(conn)
+        return [await store.apply(conn, batch) for batch in batches]
+
+
+def apply(database_url: str, *batches: list[Envelope]) -> list[BatchOutcome]:
+    return asyncio.run(_apply(database_url, *batches))
+
+
+def rows(database_url: str, query: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_a_redelivered_batch_changes_nothing(database_url: str) -> None:
+    batch = [on(REGISTERED), on(BILAN)]
+    first, again = apply(database_url, batch, batch)
+    assert (first.applied, first.duplicates) == (2, 0)
+    assert (again.applied, again.duplicates) == (0, 2)
+    assert rows(database_url, "SELECT bilan_count FROM case_state.cases") == [(1,)]
+
+
+def test_a_version_ahead_of_its_predecessor_waits_for_it(database_url: str) -> None:
+    early, complete = apply(database_url, [on(BILAN)], [on(REGISTERED), on(BILAN)])
+    assert (early.applied, early.gaps) == (0, 1)
+    assert complete.applied == 2
+    assert rows(database_url, "SELECT bilan_status FROM case_state.cases") == [
+        ("completed",)
+    ]
+
+
+def test_an_undecodable_message_is_parked_and_its_case_waits_behind_it(
+    database_url: str,
+) -> None:
+    other = uuid.UUID(int=4242)
+    poison = Envelope(str(REGISTERED.case_id), b"{not json", None, "payload: bad", "t")
+    [outcome] = apply(
+        database_url, [poison, on(REGISTERED), on(another_case(REGISTERED, other))]
+    )
+    assert (outcome.parked, outcome.applied) == (2, 1)
+    parked = rows(
+        database_url, "SELECT case_key, reason FROM case_state.dead_letters ORDER BY id"
+    )
+    assert parked[0] == (str(REGISTERED.case_id), "payload: bad")
+    assert parked[1][1].startswith("waiting behind")
+    assert rows(database_url, "SELECT case_id FROM case_state.cases") == [(other,)]
+
+
+def test_an_event_the_projection_cannot_fold_is_parked_with_its_reason(
+    database_url: str,
+) -> None:
+    orphan = BILAN.model_copy(update=envelope(1, uuid.UUID(int=77)))
+    [outcome] = apply(database_url, [on(orphan)])
+    assert outcome.parked == 1
+    [(reason,)] = rows(database_url, "SELECT reason FROM case_state.dead_letters")
+    assert "never registered" in reason
+
+
+def test_a_message_of_an_unknown_type_is_parked_naming_the_type(
+    database_url: str,
+) -> None:
+    unknown = decode(b"k", b'{"event_type": "hub.x.y.z.v1"}')
+    assert unknown.event is None
+    assert unknown.error is not None
+    assert "hub.x.y.z.v1" in unknown.error
+    [outcome] = apply(database_url, [unknown])
+    assert outcome.parked == 1
+
+
+def test_a_schema_violation_names_the_fields_not_the_values() -> None:
+    body = REGISTERED.model_dump(mode="json") | {"niss": "123"}
+    import json
+
+    bad = decode(b"k", json.dumps(body).encode())
+    assert bad.error is not None
+    assert "niss" in bad.error
+    assert "123" not in bad.error
