@@ -7,6 +7,7 @@ directly, so what the aggregate emits is what is stored and published.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
@@ -84,6 +85,18 @@ class Aggregate:
         """Hand the new events to the application (called by ``save``)."""
         events, self._pending = self._pending, []
         return events
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        # The repository copies cached aggregates for every command. State is
+        # immutable values (frozen contract events, UUIDs, dates) or one level
+        # of containers of them, so copying the containers is enough and
+        # costs a fraction of copy.deepcopy's walk through pydantic models.
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, dict | list | set):
+                setattr(clone, name, copy.copy(value))
+        memo[id(self)] = clone
+        return clone
 
     @classmethod
     def start(cls, first: ContractEvent) -> Self:

@@ -146,6 +146,7 @@ class IntakeApplication(HubApplication):
             self.save(beneficiary, index)
         except IntegrityError:
             # A concurrent or earlier command won the race: answer as it did.
+            self.forget(case_id)
             existing = self._existing_registration(case_id, cmd.context.command_id)
             if existing is not None:
                 return existing
@@ -193,7 +194,8 @@ class IntakeApplication(HubApplication):
             try:
                 self.save(beneficiary)
             except IntegrityError:
-                # Another bilan landed first: re-run on the new state.
+                # Another writer appended first: re-run on the fresh state.
+                self.forget(cmd.case_id)
                 return self.record_bilan(cmd)
         return assessment_id
 

@@ -1,0 +1,168 @@
+"""Commands through the application API, 16 concurrent callers, one event each.
+
+Stock: an eventsourcing ``Aggregate`` with ``@event`` and one ``app.save()`` per
+command. Hub: ``IntakeApplication.record_bilan`` (validation, contract events,
+group commit). Both on the same PostgreSQL, one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+from bench.infra import Figure, Servers, percentile
+from services.common.aggregate import CommandContext
+from services.common.eventstore import eventstore_env, schema_setup
+from services.demo import make_kbo, make_niss
+from services.intake.application import (
+    IntakeApplication,
+    RecordBilan,
+    RegisterBeneficiary,
+)
+
+CALLERS = 16
+
+
+class StockCase(Aggregate):
+    """The stock path: a decorated aggregate."""
+
+    @event("Registered")
+    def __init__(self, dossier_number: str) -> None:
+        self.dossier_number = dossier_number
+        self.bilans: list[str] = []
+
+    @event("BilanCompleted")
+    def complete_bilan(self, completed_on: str, orientation: str) -> None:
+        self.bilans.append(f"{completed_on}:{orientation}")
+
+
+class StockApp(Application[uuid.UUID]):
+    """The stock application."""
+
+    name = "stock"
+
+
+def _run(
+    callers: int, per_caller: int, command: Callable[[int, int], None]
+) -> tuple[float, list[float]]:
+    latencies: list[list[float]] = [[] for _ in range(callers)]
+    start_gate = threading.Barrier(callers + 1)
+
+    def work(caller: int) -> None:
+        start_gate.wait()
+        for n in range(per_caller):
+            t0 = time.perf_counter()
+            command(caller, n)
+            latencies[caller].append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in range(callers)]
+    for t in threads:
+        t.start()
+    start_gate.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return callers * per_caller / elapsed, [x for lane in latencies for x in lane]
+
+
+def stock(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
+    """Stock eventsourcing: one transaction per command."""
+    settings = servers.settings()
+    env = eventstore_env(settings.database_url, app_name="stock", schema="stock")
+    del env["MAPPER_TOPIC"], env["APPLICATION_RECORDER_TOPIC"]
+    with schema_setup(settings.database_url, "stock"):
+        app = StockApp(env)
+    cases = [
+        [StockCase(f"S{c}-{n}") for n in range(per_caller)] for c in range(CALLERS)
+    ]
+    for lane in cases:
+        app.save(*lane)
+
+    def command(caller: int, n: int) -> None:
+        case: StockCase = app.repository.get(cases[caller][n].id)
+        case.complete_bilan("2026-11-20", "employment")
+        app.save(case)
+
+    result = _run(CALLERS, per_caller, command)
+    app.close()
+    return result
+
+
+def hub(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
+    """The hub: record_bilan with contract events and group commit."""
+    settings = servers.settings()
+    env = eventstore_env(settings.database_url, app_name="intake", schema="intake")
+    with schema_setup(settings.database_url, "intake"):
+        app = IntakeApplication(
+            env,
+            id_secret="bench",  # noqa: S106 - a namespace today=lambda: dt.date(2026, 11, 23)
+        )
+    case_ids: list[list[uuid.UUID]] = [[] for _ in range(CALLERS)]
+
+    def register(caller: int, n: int) -> None:
+        birth = dt.date(1950, 1, 1) + dt.timedelta(days=caller * per_caller + n)
+        result = app.register_beneficiary(
+            RegisterBeneficiary(
+                context=CommandContext(uuid.uuid4(), dt.datetime.now(dt.UTC)),
+                cpas_kbo=make_kbo(2123401),
+                niss=make_niss(birth, 1),
+                birth_date=birth,
+                family_name="Bench",
+                given_name="Mark",
+                preferred_language="fr",
+                postal_code="4000",
+                dossier_number=f"B{caller}X{n}",
+                registered_on=dt.date(2026, 11, 2),
+            )
+        )
+        case_ids[caller].append(result.case_id)
+
+    _run(CALLERS, per_caller, register)
+
+    def command(caller: int, n: int) -> None:
+        app.record_bilan(
+            RecordBilan(
+                context=CommandContext(uuid.uuid4(), dt.datetime.now(dt.UTC)),
+                case_id=case_ids[caller][n],
+                completed_on=dt.date(2026, 11, 20),
+                author="sw-1",
+                needs=("housing",),
+                strengths=(),
+                obstacles=(),
+                instrument="ZRM",
+                baseline_scores={"work": 40},
+                orientation="employment",
+            )
+        )
+
+    result = _run(CALLERS, per_caller, command)
+    app.close()
+    return result
+
+
+def measure(servers: Servers, *, quick: bool) -> list[Figure]:
+    """Both paths, side by side."""
+    per_caller = 150 if quick else 1000
+    stock_rate, stock_lat = stock(servers, per_caller)
+    hub_rate, hub_lat = hub(servers, per_caller)
+    return [
+        Figure(
+            "commands/s (16 callers, 1 event each)",
+            stock_rate,
+            hub_rate,
+            "commands/s",
+            ">= 5,000/s",
+            extra={
+                "stock_p99_ms": percentile(stock_lat, 99) * 1000,
+                "hub_p50_ms": percentile(hub_lat, 50) * 1000,
+                "hub_p99_ms": percentile(hub_lat, 99) * 1000,
+            },
+        )
+    ]
