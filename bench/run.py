@@ -9,12 +9,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import commands
+from bench import commands, e2e, rebuild, relay
 from bench.infra import Figure, servers
 
 RESULTS = Path(__file__).parent / "results"
 
-SUITES = {"commands": commands.measure}
+SUITES = {
+    "commands": commands.measure,
+    "rebuild": rebuild.measure,
+    "relay": relay.measure,
+    "e2e": e2e.measure,
+}
 
 
 def render(figures: list[Figure], quick: bool) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
+from services.common.bulk import bulk_upsert
 
 __all__ = ["CaseRow", "CaseStateProjection"]
 
@@ -49,6 +51,8 @@ class CaseRow:
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseRow))
+# dataclasses.astuple deep-copies every value; the values are immutable.
+_as_tuple = operator.attrgetter(*COLUMNS)
 
 
 class CaseStateProjection:
@@ -148,22 +152,8 @@ class CaseStateProjection:
         rows: dict[uuid.UUID, CaseRow],
     ) -> None:
         """Upsert the changed rows."""
-        if not rows:
-            return
-        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-        updates = sql.SQL(", ").join(
-            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]
-        )
-        statement = sql.SQL(
-            "INSERT INTO {}.cases ({}) VALUES ({}) "
-            "ON CONFLICT (case_id) DO UPDATE SET {}"
-        ).format(
-            sql.Identifier(schema),
-            columns,
-            sql.SQL(", ").join([sql.Placeholder()] * len(COLUMNS)),
-            updates,
-        )
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                statement, [dataclasses.astuple(r) for r in rows.values()]
+        if rows:
+            table = sql.SQL("{}.cases").format(sql.Identifier(schema))
+            await bulk_upsert(
+                conn, table, COLUMNS, "case_id", map(_as_tuple, rows.values())
             )

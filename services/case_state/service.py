@@ -81,7 +81,7 @@ def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> Kafk
         batch=True,
         max_records=settings.consumer_max_records,
         batch_timeout_ms=50,
-        fetch_max_wait_ms=20,
+        fetch_max_wait_ms=5,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_records,
@@ -97,6 +97,7 @@ def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> Kafk
                 await store.apply(conn, batch)
         except Exception:
             metrics.CONSUMER_ERRORS.labels(store.projection.name).inc()
+            log.exception("batch of %d failed; it will be redelivered", len(batch))
             raise
 
     return broker
@@ -158,11 +159,11 @@ async def _select(
 
 
 async def _watch_lag(settings: HubSettings, stop: asyncio.Event) -> None:
-    probe = LagProbe(
-        settings, settings.topic(GROUP), settings.topic(SERVICE_TOPICS["intake"])
-    )
     gauge = metrics.CONSUMER_LAG.labels(CaseStateProjection.name)
     while not stop.is_set():
+        probe = LagProbe(
+            settings, settings.topic(GROUP), settings.topic(SERVICE_TOPICS["intake"])
+        )
         try:
             await probe.start()
             while not stop.is_set():
@@ -229,7 +230,11 @@ async def replay_into(
     heads = dict(after)
     total = 0
     for schema, app_name in SOURCES:
-        select = select_rows_sql(events_table(schema, app_name))
+        table = events_table(schema, app_name)
+        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
+        if (await exists.fetchone()) == (None,):
+            continue  # that service has stored nothing yet
+        select = select_rows_sql(table)
         position = after.get(app_name, 0)
         while True:
             cur = await conn.execute(select, (position, REBUILD_BATCH))

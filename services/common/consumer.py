@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from contracts.envelope import ContractEvent
 from contracts.registry import UnknownEventTypeError, parse_event
 from services.common import metrics
+from services.common.bulk import bulk_upsert
 
 __all__ = ["BatchOutcome", "Envelope", "FoldProjection", "ProjectionStore", "decode"]
 
@@ -176,15 +177,31 @@ class ProjectionStore(Generic[Row]):
         """
         started = time.perf_counter()
         outcome = BatchOutcome()
+        cases = sorted({e.event.case_id for e in batch if e.event is not None})
+        streams = sorted({e.event.stream_id for e in batch if e.event is not None})
         async with conn.transaction():
-            parked_keys = await self._parked_keys(conn, sorted({e.key for e in batch}))
-            streams = sorted({e.event.stream_id for e in batch if e.event is not None})
-            positions = await self._load_positions(conn, streams)
+            # Reads in one round trip: the pipeline syncs once, at the first fetch.
+            async with conn.pipeline():
+                parked_query = await conn.execute(
+                    sql.SQL(
+                        "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
+                        "AND case_key = ANY(%s)"
+                    ).format(self._dead),
+                    (sorted({e.key for e in batch}),),
+                )
+                positions_query = await conn.execute(
+                    sql.SQL(
+                        "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
+                    ).format(self._positions),
+                    (streams,),
+                )
+                rows = await self.projection.load(conn, self.schema, cases)
+                parked_keys = {r[0] for r in await parked_query.fetchall()}
+                positions = {r[0]: int(r[1]) for r in await positions_query.fetchall()}
             accepted, parked = self._sequence(batch, positions, parked_keys, outcome)
-            rows = await self.projection.load(
-                conn, self.schema, sorted({e.case_id for e in accepted})
-            )
             changed = self._fold(accepted, rows, parked_keys, parked, outcome)
+            # No pipeline here: large batches write through COPY, which a
+            # pipeline does not allow.
             await self.projection.store(conn, self.schema, changed)
             await self._store_positions(conn, positions)
             await self._store_parked(conn, parked)
@@ -269,43 +286,19 @@ class ProjectionStore(Generic[Row]):
             str(event.case_id), event.to_json_bytes(), event.event_type, reason, "fold"
         )
 
-    async def _parked_keys(
-        self, conn: psycopg.AsyncConnection[Any], keys: list[str]
-    ) -> set[str]:
-        cur = await conn.execute(
-            sql.SQL(
-                "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
-                "AND case_key = ANY(%s)"
-            ).format(self._dead),
-            (keys,),
-        )
-        return {r[0] for r in await cur.fetchall()}
-
-    async def _load_positions(
-        self, conn: psycopg.AsyncConnection[Any], streams: list[uuid.UUID]
-    ) -> dict[uuid.UUID, int]:
-        cur = await conn.execute(
-            sql.SQL(
-                "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
-            ).format(self._positions),
-            (streams,),
-        )
-        return {r[0]: int(r[1]) for r in await cur.fetchall()}
-
     async def _store_positions(
         self, conn: psycopg.AsyncConnection[Any], positions: dict[uuid.UUID, int]
     ) -> None:
         if not positions:
             return
-        async with conn.cursor() as cur:
-            await cur.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (stream_id, version) VALUES (%s, %s) "
-                    "ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version "
-                    "WHERE {}.version < EXCLUDED.version"
-                ).format(self._positions, self._positions),
-                list(positions.items()),
-            )
+        await bulk_upsert(
+            conn,
+            self._positions,
+            ("stream_id", "version"),
+            "stream_id",
+            positions.items(),
+            only_if=sql.SQL("{}.version < EXCLUDED.version").format(self._positions),
+        )
 
     async def _store_parked(
         self, conn: psycopg.AsyncConnection[Any], parked: list[_Parked]

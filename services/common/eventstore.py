@@ -201,7 +201,11 @@ class StoredRow:
 def row_to_event(row: StoredRow) -> ContractEvent:
     """The published event of a stored row: the stored contract plus store time."""
     event = parse_event(row.topic, row.state)
-    return event.model_copy(update={_RECORDED_AT: row.recorded_at})
+    # The event was validated a line above and nobody else holds it yet: set
+    # the store time in place (model_copy would copy every field again).
+    event.__dict__[_RECORDED_AT] = row.recorded_at
+    event.__pydantic_fields_set__.add(_RECORDED_AT)
+    return event
 
 
 def select_rows_sql(table: sql.Composable) -> sql.Composed:

@@ -78,37 +78,33 @@ class LagProbe:
     """
 
     def __init__(self, settings: HubSettings, group: str, topic: str) -> None:
-        self._group = group
         self._topic = topic
-        self._admin = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000
-        )
+        # A member of the group that never subscribes: it may read the group's
+        # committed offsets without joining (and so without a rebalance).
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
         )
 
     async def start(self) -> None:
         """Connect."""
-        await self._admin.start()
         await self._consumer.start()
 
     async def close(self) -> None:
         """Disconnect."""
         await self._consumer.stop()
-        await self._admin.close()
 
     async def lag(self) -> int:
         """Messages not yet committed by the group, over all partitions."""
+        await self._consumer.topics()  # refreshes the metadata of every topic
         partitions = self._consumer.partitions_for_topic(self._topic) or set()
         tps = [TopicPartition(self._topic, p) for p in sorted(partitions)]
         if not tps:
             return 0
         ends = await self._consumer.end_offsets(tps)
-        committed = await self._admin.list_consumer_group_offsets(self._group)
         total = 0
         for tp in tps:
-            done = committed.get(tp)
-            total += ends[tp] - (
-                done.offset if done is not None and done.offset >= 0 else 0
-            )
+            done = await self._consumer.committed(tp)
+            total += ends[tp] - (done or 0)
         return max(0, total)

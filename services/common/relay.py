@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,14 @@ class RelaySpec:
 class Relay:
     """Publishes one service's events, in notification order, keyed by case id."""
 
-    def __init__(self, settings: HubSettings, spec: RelaySpec) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        spec: RelaySpec,
+        *,
+        on_acked: Callable[[list[StoredRow], dt.datetime], None] | None = None,
+    ) -> None:
+        self._on_acked = on_acked
         self._settings = settings
         self._spec = spec
         self._topic = settings.topic(spec.topic)
@@ -185,6 +193,8 @@ class Relay:
         for row in rows:
             latency.observe((now - row.recorded_at).total_seconds())
         metrics.RELAY_PUBLISHED.labels(self._spec.service).inc(len(rows))
+        if self._on_acked is not None:
+            self._on_acked(rows, now)
 
     async def _save_position(
         self, conn: psycopg.AsyncConnection[Any], position: int

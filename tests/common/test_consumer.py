@@ -108,3 +108,16 @@ def test_a_schema_violation_names_the_fields_not_the_values() -> None:
     assert bad.error is not None
     assert "niss" in bad.error
     assert "123" not in bad.error
+
+
+def test_a_large_batch_is_applied_in_one_transaction(database_url: str) -> None:
+    cases = [uuid.UUID(int=10_000 + n) for n in range(600)]
+    batch = [on(another_case(REGISTERED, case)) for case in cases]
+    batch += [on(another_case(BILAN, case)) for case in cases]
+    [outcome] = apply(database_url, batch)
+    assert outcome.applied == 1200
+    assert rows(
+        database_url, "SELECT count(*), sum(bilan_count) FROM case_state.cases"
+    ) == [(600, 600)]
+    again = apply(database_url, batch[:300])
+    assert again[0].duplicates == 300

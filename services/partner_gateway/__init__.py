@@ -1,0 +1,1 @@
+"""Translators to and from Forem, Actiris, VDAB, ADG and the SPP IS."""

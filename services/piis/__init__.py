@@ -1,0 +1,1 @@
+"""PIIS contracts, evaluations, sanctions and trajectory phases."""

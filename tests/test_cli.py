@@ -1,0 +1,49 @@
+"""The `hub` command's read-model commands, against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+from services.common.settings import HubSettings
+from services.intake.service import create_application
+from tests.intake.fakes import bilan, registration
+from tests.integration.harness import hub_env, table
+
+pytestmark = pytest.mark.integration
+
+
+def test_projections_rebuild_builds_the_case_state_from_the_store(
+    hub_settings: HubSettings,
+) -> None:
+    intake = create_application(hub_settings)
+    case_id = intake.register_beneficiary(registration()).case_id
+    intake.record_bilan(bilan(case_id))
+    intake.close()
+    result = CliRunner().invoke(
+        app, ["projections", "rebuild", "case-state"], env=hub_env(hub_settings)
+    )
+    assert result.exit_code == 0, result.output
+    assert "from 3 events" in result.output
+    [row] = table(hub_settings, "case_state", "cases", "case_id")
+    assert row[0] == case_id
+
+
+def test_dead_letters_list_shows_reasons_not_payloads(
+    hub_settings: HubSettings,
+) -> None:
+    result = CliRunner().invoke(
+        app, ["projections", "rebuild", "case-state"], env=hub_env(hub_settings)
+    )
+    assert result.exit_code == 0
+    listed = CliRunner().invoke(
+        app, ["dead-letters", "list"], env=hub_env(hub_settings)
+    )
+    assert listed.exit_code == 0
+    assert listed.output == ""
+
+
+def test_an_unknown_projection_is_refused() -> None:
+    result = CliRunner().invoke(app, ["projections", "rebuild", "nope"])
+    assert result.exit_code != 0
