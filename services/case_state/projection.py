@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import operator
 import uuid
 from collections.abc import Sequence
@@ -16,7 +17,6 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from contracts.envelope import ContractEvent
 from contracts.intake import (
@@ -24,7 +24,7 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
-from services.common.bulk import bulk_upsert
+from services.common.bulk import Upsert
 
 __all__ = ["CaseRow", "CaseStateProjection"]
 
@@ -136,14 +136,9 @@ class CaseStateProjection:
         """The current rows of some cases."""
         if not keys:
             return {}
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(
-                sql.SQL("SELECT * FROM {}.cases WHERE case_id = ANY(%s)").format(
-                    sql.Identifier(schema)
-                ),
-                (list(keys),),
-            )
-            return {r["case_id"]: CaseRow(**r) for r in await cur.fetchall()}
+        async with conn.cursor() as cur:
+            await cur.execute(self._statements(schema).select, (list(keys),))
+            return {r[0]: CaseRow(*r) for r in await cur.fetchall()}
 
     async def store(
         self,
@@ -152,8 +147,21 @@ class CaseStateProjection:
         rows: dict[uuid.UUID, CaseRow],
     ) -> None:
         """Upsert the changed rows."""
-        if rows:
-            table = sql.SQL("{}.cases").format(sql.Identifier(schema))
-            await bulk_upsert(
-                conn, table, COLUMNS, "case_id", map(_as_tuple, rows.values())
-            )
+        await self._statements(schema).upsert.run(conn, map(_as_tuple, rows.values()))
+
+    @staticmethod
+    @functools.cache
+    def _statements(schema: str) -> _Statements:
+        table = sql.SQL("{}.cases").format(sql.Identifier(schema))
+        return _Statements(
+            select=sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(
+                sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), table
+            ),
+            upsert=Upsert(table, COLUMNS, "case_id"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    select: sql.Composed
+    upsert: Upsert

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from contracts.envelope import ContractEvent
 from contracts.registry import UnknownEventTypeError, parse_event
 from services.common import metrics
-from services.common.bulk import bulk_upsert
+from services.common.bulk import Upsert
 
 __all__ = ["BatchOutcome", "Envelope", "FoldProjection", "ProjectionStore", "decode"]
 
@@ -125,11 +125,27 @@ class ProjectionStore(Generic[Row]):
     schema: str
     _dead: sql.Composed = field(init=False)
     _positions: sql.Composed = field(init=False)
+    _upsert_positions: Upsert = field(init=False)
+    _select_parked: sql.Composed = field(init=False)
+    _select_positions: sql.Composed = field(init=False)
 
     def __post_init__(self) -> None:
         ident = sql.Identifier(self.schema)
         self._dead = sql.SQL("{}.dead_letters").format(ident)
         self._positions = sql.SQL("{}.stream_positions").format(ident)
+        self._upsert_positions = Upsert(
+            self._positions,
+            ("stream_id", "version"),
+            "stream_id",
+            only_if=sql.SQL("{}.version < EXCLUDED.version").format(self._positions),
+        )
+        self._select_parked = sql.SQL(
+            "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
+            "AND case_key = ANY(%s)"
+        ).format(self._dead)
+        self._select_positions = sql.SQL(
+            "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
+        ).format(self._positions)
 
     async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Create the schema, the read model, positions and dead letters."""
@@ -183,18 +199,9 @@ class ProjectionStore(Generic[Row]):
             # Reads in one round trip: the pipeline syncs once, at the first fetch.
             async with conn.pipeline():
                 parked_query = await conn.execute(
-                    sql.SQL(
-                        "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
-                        "AND case_key = ANY(%s)"
-                    ).format(self._dead),
-                    (sorted({e.key for e in batch}),),
+                    self._select_parked, (sorted({e.key for e in batch}),)
                 )
-                positions_query = await conn.execute(
-                    sql.SQL(
-                        "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
-                    ).format(self._positions),
-                    (streams,),
-                )
+                positions_query = await conn.execute(self._select_positions, (streams,))
                 rows = await self.projection.load(conn, self.schema, cases)
                 parked_keys = {r[0] for r in await parked_query.fetchall()}
                 positions = {r[0]: int(r[1]) for r in await positions_query.fetchall()}
@@ -289,16 +296,7 @@ class ProjectionStore(Generic[Row]):
     async def _store_positions(
         self, conn: psycopg.AsyncConnection[Any], positions: dict[uuid.UUID, int]
     ) -> None:
-        if not positions:
-            return
-        await bulk_upsert(
-            conn,
-            self._positions,
-            ("stream_id", "version"),
-            "stream_id",
-            positions.items(),
-            only_if=sql.SQL("{}.version < EXCLUDED.version").format(self._positions),
-        )
+        await self._upsert_positions.run(conn, positions.items())
 
     async def _store_parked(
         self, conn: psycopg.AsyncConnection[Any], parked: list[_Parked]
