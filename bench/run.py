@@ -45,6 +45,18 @@ def render(figures: list[Figure], quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _merge(figures: list[Figure]) -> list[Figure]:
+    """This run's figures, plus the previous run's for suites not run now."""
+    path = RESULTS / "results.json"
+    previous: list[Figure] = []
+    if path.exists():
+        for item in json.loads(path.read_text()):
+            item.pop("ratio", None)
+            previous.append(Figure(**item))
+    names = {f.name for f in figures}
+    return [f for f in previous if f.name not in names] + figures
+
+
 def main() -> None:
     """Run the suites and write results.json and RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -62,10 +74,11 @@ def main() -> None:
             print(f"running {name}…", flush=True)
             figures.extend(SUITES[name](srv, quick=args.quick))
     RESULTS.mkdir(exist_ok=True)
-    table = render(figures, args.quick)
+    merged = _merge(figures)
+    table = render(merged, args.quick)
     (RESULTS / "RESULTS.md").write_text(table)
     (RESULTS / "results.json").write_text(
-        json.dumps([f.__dict__ | {"ratio": f.ratio} for f in figures], indent=2) + "\n"
+        json.dumps([f.__dict__ | {"ratio": f.ratio} for f in merged], indent=2) + "\n"
     )
     print(table)
 

@@ -6,6 +6,12 @@ from collections.abc import Mapping
 from typing import Final
 
 from contracts.envelope import ContractEvent
+from contracts.income import (
+    IncomePaymentSuspendedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomeRightWithdrawnV1,
+)
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
@@ -20,6 +26,10 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
     DossierNumberClaimedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomePaymentSuspendedV1,
+    IncomeRightWithdrawnV1,
     PIISSignedV1,
     PhaseChangedV1,
     Article60StartedV1,

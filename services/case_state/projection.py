@@ -19,10 +19,15 @@ import psycopg
 from psycopg import sql
 
 from contracts.envelope import ContractEvent
+from contracts.income import (
+    IncomePaymentSuspendedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomeRightWithdrawnV1,
+)
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
-    DossierNumberClaimedV1,
 )
 from services.common.bulk import Upsert
 
@@ -48,9 +53,23 @@ class CaseRow:
     last_event_type: str
     last_event_at: dt.datetime
     updated_at: dt.datetime | None
+    income_kind: str | None = None
+    income_category: int | None = None
+    income_status: str = "none"
+    income_from: dt.date | None = None
+    piis_obligation: str | None = None
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseRow))
+# Columns added after the first release: created on existing tables too (a
+# rebuild then fills them for past events).
+_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("income_kind", "text"),
+    ("income_category", "integer"),
+    ("income_status", "text NOT NULL DEFAULT 'none'"),
+    ("income_from", "date"),
+    ("piis_obligation", "text"),
+)
 # dataclasses.astuple deep-copies every value; the values are immutable.
 _as_tuple = operator.attrgetter(*COLUMNS)
 
@@ -62,43 +81,71 @@ class CaseStateProjection:
 
     def fold(self, row: CaseRow | None, event: ContractEvent) -> CaseRow | None:
         """The case after one event."""
+        if isinstance(event, BeneficiaryRegisteredV1):
+            return CaseRow(
+                case_id=event.case_id,
+                cpas_kbo=event.cpas_kbo,
+                dossier_number=event.dossier_number,
+                region=str(event.region),
+                partner=str(event.partner),
+                preferred_language=event.preferred_language,
+                niss_kind=event.niss_kind,
+                registered_on=event.registered_on,
+                bilan_status="pending",
+                bilan_count=0,
+                last_bilan_on=None,
+                orientation=None,
+                last_event_type=event.event_type,
+                last_event_at=event.occurred_at,
+                updated_at=event.recorded_at,
+            )
+        changes = self._changes(row, event)
+        if changes is None:
+            return None
+        return dataclasses.replace(
+            self._require(row, event), **changes, **self._touched(event)
+        )
+
+    def _changes(
+        self, row: CaseRow | None, event: ContractEvent
+    ) -> dict[str, Any] | None:
+        """What an event changes in an existing row (None: not a case-state event)."""
         match event:
-            case BeneficiaryRegisteredV1():
-                return CaseRow(
-                    case_id=event.case_id,
-                    cpas_kbo=event.cpas_kbo,
-                    dossier_number=event.dossier_number,
-                    region=str(event.region),
-                    partner=str(event.partner),
-                    preferred_language=event.preferred_language,
-                    niss_kind=event.niss_kind,
-                    registered_on=event.registered_on,
-                    bilan_status="pending",
-                    bilan_count=0,
-                    last_bilan_on=None,
-                    orientation=None,
-                    last_event_type=event.event_type,
-                    last_event_at=event.occurred_at,
-                    updated_at=event.recorded_at,
-                )
             case BilanCompletedV1():
                 current = self._require(row, event)
-                return dataclasses.replace(
-                    current,
-                    bilan_status="completed",
-                    bilan_count=current.bilan_count + 1,
-                    last_bilan_on=max(
-                        filter(None, (current.last_bilan_on, event.completed_on))
-                    ),
-                    orientation=event.orientation,
-                    last_event_type=event.event_type,
-                    last_event_at=event.occurred_at,
-                    updated_at=event.recorded_at,
-                )
-            case DossierNumberClaimedV1():
-                return None
+                last = current.last_bilan_on
+                return {
+                    "bilan_status": "completed",
+                    "bilan_count": current.bilan_count + 1,
+                    "last_bilan_on": max(last, event.completed_on)
+                    if last
+                    else event.completed_on,
+                    "orientation": event.orientation,
+                }
+            case IncomeRightGrantedV1():
+                return {
+                    "income_kind": event.kind,
+                    "income_category": event.category,
+                    "income_status": "active",
+                    "income_from": event.effective_date,
+                    "piis_obligation": event.piis_obligation,
+                }
+            case IncomeRightModifiedV1():
+                return {"income_category": event.category}
+            case IncomeRightWithdrawnV1():
+                return {"income_status": "withdrawn"}
+            case IncomePaymentSuspendedV1():
+                return {}
             case _:
                 return None
+
+    @staticmethod
+    def _touched(event: ContractEvent) -> dict[str, Any]:
+        return {
+            "last_event_type": event.event_type,
+            "last_event_at": event.occurred_at,
+            "updated_at": event.recorded_at,
+        }
 
     @staticmethod
     def _require(row: CaseRow | None, event: ContractEvent) -> CaseRow:
@@ -124,6 +171,12 @@ class CaseStateProjection:
                 "last_event_at timestamptz NOT NULL, updated_at timestamptz)"
             ).format(sql.Identifier(schema))
         )
+        for column, kind in _ADDED_COLUMNS:
+            await conn.execute(
+                sql.SQL("ALTER TABLE {}.cases ADD COLUMN IF NOT EXISTS {} {}").format(
+                    sql.Identifier(schema), sql.Identifier(column), sql.SQL(kind)
+                )
+            )
         await conn.execute(
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS cases_cpas ON {}.cases (cpas_kbo)"

@@ -60,6 +60,11 @@ class HubSettings(BaseSettings):
         '["0212340126"]}}. "cpas" limits the CPAS a client acts for (omit: any). '
         "`hub run` creates a development key when none is set.",
     )
+    ri_amounts_file: Path | None = Field(
+        default=None,
+        description="CSV of integration-income amounts by valid-from date "
+        "(valid_from,cohabitant,isole,family,source). Empty: the shipped table.",
+    )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
     intake_port: int = Field(default=8010, description="Port of the intake API.")
     case_state_port: int = Field(

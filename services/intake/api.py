@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
-import zoneinfo
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -16,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import IdentifierError, normalise_kbo
 from contracts.intake import Orientation
-from services.common import metrics
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer, install_api_keys
 from services.common.http import error_body, install_error_handlers
@@ -32,15 +29,10 @@ from services.intake.domain import (
     DomainError,
     DuplicateRegistrationError,
 )
+from services.intake.http_support import business_time, measured
+from services.intake.income_api import income_router
 
 __all__ = ["create_api"]
-
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
-
-
-def business_time(day: dt.date) -> dt.datetime:
-    """A business date as the start of that day in Brussels."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS)
 
 
 class RegisterBeneficiaryRequest(BaseModel):
@@ -156,7 +148,7 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
         client: Writer,
     ) -> RegistrationResponse:
         client.check_cpas(normalise_kbo(body.cpas_kbo))
-        with _measured("register_beneficiary"):
+        with measured("register_beneficiary"):
             result = app.register_beneficiary(
                 RegisterBeneficiary(
                     context=CommandContext(
@@ -194,7 +186,7 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
         client: Writer,
     ) -> BilanResponse:
         case_of(case_id, client)
-        with _measured("record_bilan"):
+        with measured("record_bilan"):
             try:
                 assessment_id = app.record_bilan(
                     RecordBilan(
@@ -216,6 +208,8 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
                 raise HTTPException(404, detail=str(exc)) from None
         return BilanResponse(assessment_id=assessment_id)
 
+    api.include_router(income_router(app, case_of))
+
     @api.get("/cases/{case_id}", summary="Read a case from its events")
     def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
         case = case_of(case_id, client)
@@ -230,31 +224,8 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
             "bilans": len(case.bilans),
             "last_bilan_on": case.last_bilan_on,
             "orientation": case.orientation,
+            "income_right": case.right.model_dump(mode="json") if case.right else None,
+            "income_category": case.right_category,
         }
 
     return api
-
-
-class _measured:  # noqa: N801 - used as a lower-case context manager
-    """Count and time a command by its outcome."""
-
-    def __init__(self, command: str) -> None:
-        self._command = command
-        self._start = 0.0
-
-    def __enter__(self) -> None:
-        self._start = time.perf_counter()
-
-    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        if exc_type is None:
-            outcome = "ok"
-        elif issubclass(exc_type, ConflictError):
-            outcome = "conflict"
-        elif issubclass(exc_type, IdentifierError | DomainError | HTTPException):
-            outcome = "refused"
-        else:
-            outcome = "error"
-        metrics.COMMAND_SECONDS.labels("intake", self._command).observe(
-            time.perf_counter() - self._start
-        )
-        metrics.COMMANDS.labels("intake", self._command, outcome).inc()

@@ -24,14 +24,19 @@ from services.intake.domain import (
     DuplicateRegistrationError,
     normalise_dossier_number,
 )
+from services.intake.parameters import AmountTable, default_table
 from services.intake.regions import residence_for_postal_code
 
 __all__ = [
     "CaseNotFoundError",
+    "GrantIncomeRight",
     "IntakeApplication",
+    "ModifyIncomeRight",
     "RecordBilan",
     "RegisterBeneficiary",
     "Registration",
+    "SuspendIncomePayment",
+    "WithdrawIncomeRight",
 ]
 
 
@@ -72,6 +77,54 @@ class RecordBilan:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantIncomeRight:
+    """Command: record the council's decision granting RIS or ERIS."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    kind: str
+    category: int
+    application_date: dt.date
+    decision_date: dt.date
+    effective_date: dt.date
+    student: bool = False
+    received_income_before_reform: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyIncomeRight:
+    """Command: change the category of the right from a date."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    category: int
+    effective_date: dt.date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuspendIncomePayment:
+    """Command: suspend payment of the income for a period."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    reason: str
+    period_start: dt.date
+    period_end: dt.date
+    stay_of_execution: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawIncomeRight:
+    """Command: end the right from a date."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    effective_date: dt.date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Registration:
     """The answer to a registration, the same on every retry."""
 
@@ -96,8 +149,10 @@ class IntakeApplication(HubApplication):
         *,
         id_secret: str = "",
         today: Callable[[], dt.date] = dt.date.today,
+        amounts: AmountTable | None = None,
     ) -> None:
         super().__init__(env)
+        self._amounts = amounts or default_table()
         self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:{id_secret}")
         self._today = today
 
@@ -198,6 +253,82 @@ class IntakeApplication(HubApplication):
                 self.forget(cmd.case_id)
                 return self.record_bilan(cmd)
         return assessment_id
+
+    def grant_income_right(self, cmd: GrantIncomeRight) -> uuid.UUID:
+        """Grant RIS/ERIS; a retried command returns the same right id."""
+
+        def grant(case: Beneficiary) -> uuid.UUID:
+            return case.grant_income_right(
+                cmd.context,
+                today=self._today(),
+                table=self._amounts,
+                kind=cmd.kind,
+                category=cmd.category,
+                application_date=cmd.application_date,
+                decision_date=cmd.decision_date,
+                effective_date=cmd.effective_date,
+                student=cmd.student,
+                received_income_before_reform=cmd.received_income_before_reform,
+            )
+
+        self._act(cmd.case_id, cmd.context.command_id, grant)
+        return uuid.uuid5(cmd.case_id, f"income-right:{cmd.context.command_id}")
+
+    def modify_income_right(self, cmd: ModifyIncomeRight) -> None:
+        """Change the right's category from a date."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda case: case.modify_income_right(
+                cmd.context,
+                table=self._amounts,
+                category=cmd.category,
+                effective_date=cmd.effective_date,
+                reason=cmd.reason,
+            ),
+        )
+
+    def suspend_income_payment(self, cmd: SuspendIncomePayment) -> None:
+        """Suspend payment for a period."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda case: case.suspend_income_payment(
+                cmd.context,
+                reason=cmd.reason,
+                period_start=cmd.period_start,
+                period_end=cmd.period_end,
+                stay_of_execution=cmd.stay_of_execution,
+            ),
+        )
+
+    def withdraw_income_right(self, cmd: WithdrawIncomeRight) -> None:
+        """End the right from a date."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda case: case.withdraw_income_right(
+                cmd.context, effective_date=cmd.effective_date, reason=cmd.reason
+            ),
+        )
+
+    def _act(
+        self,
+        case_id: uuid.UUID,
+        command_id: uuid.UUID,
+        decide: Callable[[Beneficiary], object],
+    ) -> None:
+        """Get the case, let it decide, save; a handled command changes nothing."""
+        case = self.get_beneficiary(case_id)
+        if command_id in case.handled:
+            return
+        decide(case)
+        try:
+            self.save(case)
+        except IntegrityError:
+            # Another writer appended first: decide again on the fresh state.
+            self.forget(case_id)
+            self._act(case_id, command_id, decide)
 
     def get_beneficiary(self, case_id: uuid.UUID) -> Beneficiary:
         """The current state of a case, from its events."""

@@ -10,6 +10,13 @@ from typing import Any
 
 from contracts.envelope import ContractEvent
 from contracts.identifiers import IdentifierError
+from contracts.income import (
+    IncomePaymentSuspendedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomeRightWithdrawnV1,
+    PiisObligation,
+)
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
@@ -17,6 +24,7 @@ from contracts.intake import (
     Orientation,
 )
 from services.common.aggregate import Aggregate, CommandContext
+from services.intake.parameters import AmountTable
 
 __all__ = [
     "Beneficiary",
@@ -66,6 +74,10 @@ class DossierNumberTakenError(ConflictError):
         )
 
 
+DECISION_DAYS = 30  # the council decides within 30 days (KSZ; Primabook form C)
+UNDER_25 = 25
+REFORM_2016 = dt.date(2016, 11, 1)  # law of 21 July 2016 in force
+
 _SEPARATORS = re.compile(r"[\s./\-_]")
 _DOSSIER = re.compile(r"^[0-9A-Z]{1,11}$")
 
@@ -94,6 +106,10 @@ class Beneficiary(Aggregate):
     last_bilan_on: dt.date | None = None
     orientation: Orientation | None = None
     registration: BeneficiaryRegisteredV1 | None = None
+    handled: set[uuid.UUID] = field(default_factory=set)
+    right: IncomeRightGrantedV1 | None = None
+    right_category: int | None = None
+    right_effective_from: dt.date | None = None
 
     @classmethod
     def register(
@@ -121,6 +137,162 @@ class Beneficiary(Aggregate):
         self.record(BilanCompletedV1, context, assessment_id=assessment_id, **payload)
         return assessment_id
 
+    def grant_income_right(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        table: AmountTable,
+        kind: str,
+        category: int,
+        application_date: dt.date,
+        decision_date: dt.date,
+        effective_date: dt.date,
+        student: bool,
+        received_income_before_reform: bool,
+    ) -> uuid.UUID:
+        """Grant RIS/ERIS (council decision); derive whether a PIIS is compulsory."""
+        if self.right is not None:
+            raise ConflictError(
+                "case_id",
+                "income_right.already_active",
+                "the case already has an active income right; modify or withdraw it",
+            )
+        if decision_date < application_date:
+            raise DomainError(
+                "decision_date",
+                "income_right.decision_before_application",
+                "the decision cannot precede the application",
+            )
+        if decision_date > today:
+            raise DomainError(
+                "decision_date",
+                "income_right.future_decision",
+                "a decision in the future",
+            )
+        amount, version = table.amount(category, effective_date)
+        right_id = uuid.uuid5(self.id, f"income-right:{context.command_id}")
+        self.record(
+            IncomeRightGrantedV1,
+            context,
+            right_id=right_id,
+            kind=kind,
+            category=category,
+            monthly_amount=amount,
+            amount_version=version.label,
+            application_date=application_date,
+            decision_date=decision_date,
+            effective_date=effective_date,
+            decided_late=(decision_date - application_date).days > DECISION_DAYS,
+            piis_obligation=self._piis_obligation(
+                decision_date, effective_date, student, received_income_before_reform
+            ),
+        )
+        return right_id
+
+    def _piis_obligation(
+        self, decision: dt.date, effective: dt.date, student: bool, before_reform: bool
+    ) -> PiisObligation:
+        # Law of 26 May 2002 art. 11, as amended by the law of 21 July 2016:
+        # compulsory for under-25s and students, and for every beneficiary new
+        # since 1 November 2016; optional for older beneficiaries of before.
+        birth = self.registration.birth_date if self.registration else decision
+        age = (
+            decision.year
+            - birth.year
+            - ((decision.month, decision.day) < (birth.month, birth.day))
+        )
+        if age < UNDER_25:
+            return "compulsory_under_25"
+        if student:
+            return "compulsory_student"
+        if not before_reform and effective >= REFORM_2016:
+            return "compulsory_new_beneficiary"
+        return "optional"
+
+    def modify_income_right(
+        self,
+        context: CommandContext,
+        *,
+        table: AmountTable,
+        category: int,
+        effective_date: dt.date,
+        reason: str,
+    ) -> None:
+        """Change the category (and amount) from a date."""
+        right = self._active_right()
+        self._not_before_grant("effective_date", effective_date)
+        amount, version = table.amount(category, effective_date)
+        self.record(
+            IncomeRightModifiedV1,
+            context,
+            right_id=right.right_id,
+            category=category,
+            monthly_amount=amount,
+            amount_version=version.label,
+            effective_date=effective_date,
+            reason=reason,
+        )
+
+    def suspend_income_payment(
+        self,
+        context: CommandContext,
+        *,
+        reason: str,
+        period_start: dt.date,
+        period_end: dt.date,
+        stay_of_execution: bool,
+    ) -> None:
+        """Suspend payment for a period (the right stays: not a withdrawal)."""
+        right = self._active_right()
+        self._not_before_grant("period_start", period_start)
+        if period_end < period_start:
+            raise DomainError(
+                "period_end",
+                "suspension.end_before_start",
+                "a suspension cannot end before it starts",
+            )
+        self.record(
+            IncomePaymentSuspendedV1,
+            context,
+            right_id=right.right_id,
+            reason=reason,
+            period_start=period_start,
+            period_end=period_end,
+            stay_of_execution=stay_of_execution,
+        )
+
+    def withdraw_income_right(
+        self, context: CommandContext, *, effective_date: dt.date, reason: str
+    ) -> None:
+        """End the right from a date."""
+        right = self._active_right()
+        self._not_before_grant("effective_date", effective_date)
+        self.record(
+            IncomeRightWithdrawnV1,
+            context,
+            right_id=right.right_id,
+            effective_date=effective_date,
+            reason=reason,
+        )
+
+    def _active_right(self) -> IncomeRightGrantedV1:
+        if self.right is None:
+            raise DomainError(
+                "case_id",
+                "income_right.none_active",
+                "the case has no active income right",
+            )
+        return self.right
+
+    def _not_before_grant(self, name: str, day: dt.date) -> None:
+        if self.right_effective_from is not None and day < self.right_effective_from:
+            raise DomainError(
+                name,
+                "income_right.before_grant",
+                "the date is before the right took effect",
+            )
+
     def is_same_registration(self, command_id: uuid.UUID) -> bool:
         """Whether a registration command is the one that opened this case."""
         return self.registration_command_id == command_id
@@ -128,6 +300,8 @@ class Beneficiary(Aggregate):
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the case."""
         super().apply(event)
+        if event.causation_id is not None:
+            self.handled.add(event.causation_id)
         match event:
             case BeneficiaryRegisteredV1():
                 self.registration = event
@@ -139,6 +313,16 @@ class Beneficiary(Aggregate):
                     self.bilans[event.causation_id] = event.assessment_id
                 self.last_bilan_on = event.completed_on
                 self.orientation = event.orientation
+            case IncomeRightGrantedV1():
+                self.right = event
+                self.right_category = event.category
+                self.right_effective_from = event.effective_date
+            case IncomeRightModifiedV1():
+                self.right_category = event.category
+            case IncomeRightWithdrawnV1():
+                self.right = None
+                self.right_category = None
+                self.right_effective_from = None
             case _:
                 pass
 

@@ -14,6 +14,7 @@ from services.common.relay import Relay, RelaySpec
 from services.common.settings import HubSettings
 from services.intake.api import create_api
 from services.intake.application import IntakeApplication
+from services.intake.parameters import default_table
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
@@ -27,7 +28,11 @@ def create_application(settings: HubSettings) -> IntakeApplication:
     """The intake application on the configured PostgreSQL."""
     env = eventstore_env(settings.database_url, app_name="intake", schema=SCHEMA)
     with schema_setup(settings.database_url, SCHEMA):
-        return IntakeApplication(env, id_secret=settings.id_secret)
+        return IntakeApplication(
+            env,
+            id_secret=settings.id_secret,
+            amounts=default_table(settings.ri_amounts_file),
+        )
 
 
 async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:

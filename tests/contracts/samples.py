@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from contracts.envelope import ContractEvent
+from contracts.income import (
+    IncomePaymentSuspendedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomeRightWithdrawnV1,
+)
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
@@ -109,5 +116,40 @@ SAMPLES: tuple[ContractEvent, ...] = (
         work_days_counted=312,
         evidence=("C4-2027-1",),
         source_channel="partner",
+    ),
+    IncomeRightGrantedV1(
+        **envelope(3),
+        right_id=uuid.UUID(int=21),
+        kind="RIS",
+        category=2,
+        monthly_amount=Decimal("1314.20"),
+        amount_version="ri-amounts@2025-02-01",
+        application_date=dt.date(2026, 2, 20),
+        decision_date=dt.date(2026, 3, 10),
+        effective_date=dt.date(2026, 2, 20),
+        decided_late=False,
+        piis_obligation="compulsory_new_beneficiary",
+    ),
+    IncomeRightModifiedV1(
+        **envelope(4),
+        right_id=uuid.UUID(int=21),
+        category=3,
+        monthly_amount=Decimal("1776.07"),
+        amount_version="ri-amounts@2025-02-01",
+        effective_date=dt.date(2026, 5, 1),
+        reason="child joined the household",
+    ),
+    IncomePaymentSuspendedV1(
+        **envelope(5),
+        right_id=uuid.UUID(int=21),
+        reason="stay_abroad_over_28_days",
+        period_start=dt.date(2026, 7, 1),
+        period_end=dt.date(2026, 7, 31),
+    ),
+    IncomeRightWithdrawnV1(
+        **envelope(6),
+        right_id=uuid.UUID(int=21),
+        effective_date=dt.date(2026, 10, 1),
+        reason="found a job",
     ),
 )

@@ -222,3 +222,75 @@ def test_a_client_acts_only_for_its_own_cpas(hub_settings: HubSettings) -> None:
         ).is_success
     app.close()
     assert stored_events(hub_settings) == 2
+
+
+def grant_body(**changes: Any) -> dict[str, Any]:
+    return {
+        "command_id": str(uuid.uuid4()),
+        "kind": "RIS",
+        "category": 2,
+        "application_date": "2026-10-01",
+        "decision_date": "2026-10-20",
+        "effective_date": "2026-10-01",
+        **changes,
+    }
+
+
+def test_an_income_right_is_granted_once_and_read_back(
+    client: TestClient, hub_settings: HubSettings
+) -> None:
+    case_id = client.post("/cases", json=body()).json()["case_id"]
+    command = grant_body()
+    first = client.post(f"/cases/{case_id}/income-right", json=command)
+    again = client.post(f"/cases/{case_id}/income-right", json=command)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json() == again.json()
+    second = client.post(f"/cases/{case_id}/income-right", json=grant_body())
+    assert second.status_code == 409
+    assert second.json()["detail"][0]["type"] == "income_right.already_active"
+    case = client.get(f"/cases/{case_id}").json()
+    assert case["income_right"]["monthly_amount"] == "1314.20"
+    assert case["income_right"]["piis_obligation"] == "compulsory_new_beneficiary"
+    assert stored_events(hub_settings) == 3
+
+
+def test_an_income_right_before_every_amount_table_is_refused(
+    client: TestClient, hub_settings: HubSettings
+) -> None:
+    case_id = client.post("/cases", json=body()).json()["case_id"]
+    answer = client.post(
+        f"/cases/{case_id}/income-right",
+        json=grant_body(
+            application_date="2010-01-01",
+            decision_date="2010-01-20",
+            effective_date="2010-01-01",
+        ),
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["type"] == "parameters.no_version"
+    assert stored_events(hub_settings) == 2
+
+
+def test_a_suspension_and_a_withdrawal_are_recorded(client: TestClient) -> None:
+    case_id = client.post("/cases", json=body()).json()["case_id"]
+    client.post(f"/cases/{case_id}/income-right", json=grant_body())
+    suspended = client.post(
+        f"/cases/{case_id}/income-right/suspensions",
+        json={
+            "command_id": str(uuid.uuid4()),
+            "reason": "stay_abroad_over_28_days",
+            "period_start": "2026-11-01",
+            "period_end": "2026-11-30",
+        },
+    )
+    assert suspended.status_code == 204
+    withdrawn = client.post(
+        f"/cases/{case_id}/income-right/withdrawal",
+        json={
+            "command_id": str(uuid.uuid4()),
+            "effective_date": "2026-12-01",
+            "reason": "found a job",
+        },
+    )
+    assert withdrawn.status_code == 204
+    assert client.get(f"/cases/{case_id}").json()["income_right"] is None

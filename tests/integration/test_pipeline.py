@@ -6,6 +6,7 @@ import asyncio
 import random
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -49,14 +50,30 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
             f"{intake}/cases/{case_id}/bilans", json=bilan_body(0), headers=HEADERS
         ).raise_for_status()
 
+        httpx.post(
+            f"{intake}/cases/{case_id}/income-right",
+            json={
+                "command_id": str(uuid.uuid4()),
+                "kind": "ERIS",
+                "category": 1,
+                "application_date": "2026-10-01",
+                "decision_date": "2026-10-20",
+                "effective_date": "2026-10-01",
+            },
+            headers=HEADERS,
+        ).raise_for_status()
+
         def bilan_projected() -> bool:
             answer = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS)
-            return answer.status_code == 200 and answer.json()["bilan_count"] == 1
+            return (
+                answer.status_code == 200 and answer.json()["income_status"] == "active"
+            )
 
         wait_until(bilan_projected, 60, "the case in the case state")
         case = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS).json()
         assert case["region"] == "wallonia"
         assert case["partner"] == "forem"
+        assert (case["bilan_count"], case["income_kind"]) == (1, "ERIS")
         assert "niss" not in case
         assert "family_name" not in case
         metrics = httpx.get(

@@ -1,0 +1,128 @@
+"""Events of the integration-income right (RIS/ERIS) of a case, owned by intake.
+
+Legal anchor: law of 26 May 2002 (DIS) for RIS; law of 2 April 1965 for the
+equivalent social aid (ERIS); amounts by category from an effective-dated table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from contracts.envelope import ContractEvent
+
+__all__ = [
+    "IncomeEvent",
+    "IncomePaymentSuspendedV1",
+    "IncomeRightGrantedV1",
+    "IncomeRightModifiedV1",
+    "IncomeRightWithdrawnV1",
+    "PiisObligation",
+    "SuspensionReason",
+]
+
+Category = Literal[1, 2, 3]
+PiisObligation = Literal[
+    "compulsory_new_beneficiary",
+    "compulsory_under_25",
+    "compulsory_student",
+    "optional",
+]
+SuspensionReason = Literal[
+    "stay_abroad_over_28_days", "imprisonment", "piis_sanction", "declaration_sanction"
+]
+
+
+class _Amount(ContractEvent):
+    category: Category = Field(
+        description="1 cohabitant, 2 living alone (isolé), 3 with a family to support."
+    )
+    monthly_amount: Decimal = Field(
+        decimal_places=2,
+        description="Monthly amount in euro for the category (parameter table).",
+    )
+    amount_version: str = Field(
+        description="Version of the amount table used (its valid-from date and source)."
+    )
+
+
+class IncomeRightGrantedV1(_Amount):
+    """The CPAS council granted the integration income (or its equivalent)."""
+
+    event_type: Literal["hub.intake.income_right.granted.v1"] = Field(
+        default="hub.intake.income_right.granted.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    right_id: uuid.UUID = Field(description="Id of this income right.")
+    kind: Literal["RIS", "ERIS"] = Field(
+        description="RIS (law of 26 May 2002) or ERIS (equivalent social aid)."
+    )
+    application_date: dt.date = Field(description="Date the application was received.")
+    decision_date: dt.date = Field(description="Date of the council's decision.")
+    effective_date: dt.date = Field(description="First day the right applies.")
+    decided_late: bool = Field(
+        description="The decision came more than 30 days after the application "
+        "(flagged for audit, not refused: domain rule I3)."
+    )
+    piis_obligation: PiisObligation = Field(
+        description="Whether a PIIS is compulsory and why (law of 26 May 2002 art. 11 "
+        "as amended 21 July 2016): new beneficiary since 1 Nov 2016, under 25, "
+        "student, or optional."
+    )
+
+
+class IncomeRightModifiedV1(_Amount):
+    """The right's category (and so its amount) changed from a date."""
+
+    event_type: Literal["hub.intake.income_right.modified.v1"] = Field(
+        default="hub.intake.income_right.modified.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    right_id: uuid.UUID = Field(description="Id of the income right.")
+    effective_date: dt.date = Field(description="First day of the new category.")
+    reason: str = Field(min_length=1, description="Why the right changed.")
+
+
+class IncomePaymentSuspendedV1(ContractEvent):
+    """Payment of the income is suspended for a period (not a withdrawal)."""
+
+    event_type: Literal["hub.intake.income_payment.suspended.v1"] = Field(
+        default="hub.intake.income_payment.suspended.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    right_id: uuid.UUID = Field(description="Id of the income right.")
+    reason: SuspensionReason = Field(
+        description="Reason SPP IS requires since January 2020."
+    )
+    period_start: dt.date = Field(description="First day of the suspension.")
+    period_end: dt.date = Field(description="Last day of the suspension.")
+    stay_of_execution: bool = Field(
+        default=False,
+        description="Granted with a stay (sursis), Constitutional Court 148/2010.",
+    )
+
+
+class IncomeRightWithdrawnV1(ContractEvent):
+    """The right ended (withdrawal, review, move to another CPAS, death)."""
+
+    event_type: Literal["hub.intake.income_right.withdrawn.v1"] = Field(
+        default="hub.intake.income_right.withdrawn.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    right_id: uuid.UUID = Field(description="Id of the income right.")
+    effective_date: dt.date = Field(description="First day without the right.")
+    reason: str = Field(min_length=1, description="Why the right ended.")
+
+
+IncomeEvent = Annotated[
+    IncomeRightGrantedV1
+    | IncomeRightModifiedV1
+    | IncomePaymentSuspendedV1
+    | IncomeRightWithdrawnV1,
+    Field(discriminator="event_type"),
+]

@@ -1,0 +1,188 @@
+"""Intake HTTP routes for the integration-income right (RIS/ERIS) of a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.income import SuspensionReason
+from services.common.aggregate import CommandContext
+from services.common.auth import ApiClient, Writer
+from services.intake.application import (
+    GrantIncomeRight,
+    IntakeApplication,
+    ModifyIncomeRight,
+    SuspendIncomePayment,
+    WithdrawIncomeRight,
+)
+from services.intake.http_support import business_time, measured
+
+__all__ = ["income_router"]
+
+
+class GrantIncomeRightRequest(BaseModel):
+    """The council's decision granting the integration income (or ERIS)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    kind: Literal["RIS", "ERIS"] = Field(description="RIS or its equivalent (ERIS).")
+    category: Literal[1, 2, 3] = Field(
+        description="1 cohabitant, 2 living alone, 3 with a family to support."
+    )
+    application_date: dt.date = Field(description="Date the application was received.")
+    decision_date: dt.date = Field(description="Date of the council's decision.")
+    effective_date: dt.date = Field(description="First day the right applies.")
+    student: bool = Field(default=False, description="The person is a student.")
+    received_income_before_reform: bool = Field(
+        default=False,
+        description="The person already received the income before 1 Nov 2016 "
+        "(then a PIIS is optional from 25 years on).",
+    )
+
+
+class ModifyIncomeRightRequest(BaseModel):
+    """A change of category from a date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    category: Literal[1, 2, 3] = Field(description="The new category.")
+    effective_date: dt.date = Field(description="First day of the new category.")
+    reason: str = Field(min_length=1, max_length=500, description="Why.")
+
+
+class SuspendIncomePaymentRequest(BaseModel):
+    """A suspension of payment for a period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    reason: SuspensionReason = Field(description="Reason, as SPP IS requires it.")
+    period_start: dt.date = Field(description="First day of the suspension.")
+    period_end: dt.date = Field(description="Last day of the suspension.")
+    stay_of_execution: bool = Field(default=False, description="With a stay (sursis).")
+
+
+class WithdrawIncomeRightRequest(BaseModel):
+    """The end of the right."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    effective_date: dt.date = Field(description="First day without the right.")
+    reason: str = Field(min_length=1, max_length=500, description="Why.")
+
+
+class IncomeRightResponse(BaseModel):
+    """The right granted."""
+
+    right_id: uuid.UUID
+
+
+def income_router(
+    app: IntakeApplication, case_of: Callable[[uuid.UUID, ApiClient], object]
+) -> APIRouter:
+    """Routes that grant, change, suspend and withdraw a case's income right."""
+    router = APIRouter(tags=["income right"])
+
+    def decided(case_id: uuid.UUID, client: ApiClient, command: str) -> measured:
+        case_of(case_id, client)
+        return measured(command)
+
+    @router.post(
+        "/cases/{case_id}/income-right",
+        status_code=status.HTTP_201_CREATED,
+        response_model=IncomeRightResponse,
+        summary="Grant the integration income (RIS) or its equivalent (ERIS)",
+    )
+    def grant_income_right(
+        case_id: uuid.UUID, body: GrantIncomeRightRequest, client: Writer
+    ) -> IncomeRightResponse:
+        with decided(case_id, client, "grant_income_right"):
+            right_id = app.grant_income_right(
+                GrantIncomeRight(
+                    context=CommandContext(
+                        body.command_id, business_time(body.decision_date)
+                    ),
+                    case_id=case_id,
+                    kind=body.kind,
+                    category=body.category,
+                    application_date=body.application_date,
+                    decision_date=body.decision_date,
+                    effective_date=body.effective_date,
+                    student=body.student,
+                    received_income_before_reform=body.received_income_before_reform,
+                )
+            )
+        return IncomeRightResponse(right_id=right_id)
+
+    @router.post(
+        "/cases/{case_id}/income-right/modifications",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Change the category of the income right from a date",
+    )
+    def modify_income_right(
+        case_id: uuid.UUID, body: ModifyIncomeRightRequest, client: Writer
+    ) -> None:
+        with decided(case_id, client, "modify_income_right"):
+            app.modify_income_right(
+                ModifyIncomeRight(
+                    context=CommandContext(
+                        body.command_id, business_time(body.effective_date)
+                    ),
+                    case_id=case_id,
+                    category=body.category,
+                    effective_date=body.effective_date,
+                    reason=body.reason,
+                )
+            )
+
+    @router.post(
+        "/cases/{case_id}/income-right/suspensions",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Suspend payment of the income for a period",
+    )
+    def suspend_income_payment(
+        case_id: uuid.UUID, body: SuspendIncomePaymentRequest, client: Writer
+    ) -> None:
+        with decided(case_id, client, "suspend_income_payment"):
+            app.suspend_income_payment(
+                SuspendIncomePayment(
+                    context=CommandContext(
+                        body.command_id, business_time(body.period_start)
+                    ),
+                    case_id=case_id,
+                    reason=body.reason,
+                    period_start=body.period_start,
+                    period_end=body.period_end,
+                    stay_of_execution=body.stay_of_execution,
+                )
+            )
+
+    @router.post(
+        "/cases/{case_id}/income-right/withdrawal",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="End the income right from a date",
+    )
+    def withdraw_income_right(
+        case_id: uuid.UUID, body: WithdrawIncomeRightRequest, client: Writer
+    ) -> None:
+        with decided(case_id, client, "withdraw_income_right"):
+            app.withdraw_income_right(
+                WithdrawIncomeRight(
+                    context=CommandContext(
+                        body.command_id, business_time(body.effective_date)
+                    ),
+                    case_id=case_id,
+                    effective_date=body.effective_date,
+                    reason=body.reason,
+                )
+            )
+
+    return router
