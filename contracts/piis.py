@@ -56,6 +56,50 @@ class Commitments(BaseModel):
     )
 
 
+class PiisProposedV1(ContractEvent):
+    """The CPAS handed a draft PIIS to the person: the reflection period starts.
+
+    Legal anchor: five working days of reflection before signing (S10), the
+    person may be assisted by someone of their choice.
+    """
+
+    event_type: Literal["hub.piis.piis.proposed.v1"] = Field(
+        default="hub.piis.piis.proposed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    piis_type: PiisType = Field(description="Legal or operational type of the PIIS.")
+    proposed_on: dt.date = Field(description="Date the draft was handed over.")
+    start_date: dt.date = Field(description="Planned first day of the PIIS.")
+    planned_end_date: dt.date = Field(description="Planned end of the PIIS.")
+    objectives: tuple[str, ...] = personal_data(
+        "General and intermediate objectives proposed to the person."
+    )
+    commitments: Commitments = Field(description="Commitments of each party.")
+    evaluation_plan: tuple[dt.date, ...] = Field(
+        description="Planned evaluation dates (at least three a year)."
+    )
+    caseworker: str = Field(description="Staff id of the integration caseworker.")
+
+
+class PiisExemptionGrantedV1(ContractEvent):
+    """The CPAS dispensed the person from a compulsory PIIS, with a motivation.
+
+    Legal anchor: exemption for health or equity reasons (law of 26 May 2002
+    art. 11; formulaire-B PIIS code 8).
+    """
+
+    event_type: Literal["hub.piis.exemption.granted.v1"] = Field(
+        default="hub.piis.exemption.granted.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    ground: Literal["health", "equity"] = Field(description="Reason of the exemption.")
+    motivation: str = personal_data(
+        "Written motivation of the exemption (may describe health matters)."
+    )
+    decided_on: dt.date = Field(description="Date of the decision.")
+
+
 class PIISSignedV1(ContractEvent):
     """The individualised social-integration project (PIIS) was signed.
 
@@ -108,4 +152,7 @@ class PhaseChangedV1(ContractEvent):
     decided_by: str = Field(description="Staff id of the person who decided.")
 
 
-PiisEvent = Annotated[PIISSignedV1 | PhaseChangedV1, Field(discriminator="event_type")]
+PiisEvent = Annotated[
+    PiisProposedV1 | PIISSignedV1 | PiisExemptionGrantedV1 | PhaseChangedV1,
+    Field(discriminator="event_type"),
+]

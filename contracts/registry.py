@@ -17,7 +17,12 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
-from contracts.piis import PhaseChangedV1, PIISSignedV1
+from contracts.piis import (
+    PhaseChangedV1,
+    PiisExemptionGrantedV1,
+    PiisProposedV1,
+    PIISSignedV1,
+)
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
 
 __all__ = ["EVENT_TYPES", "SERVICE_TOPICS", "event_class", "parse_event", "type_string"]
@@ -30,7 +35,9 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,
     IncomeRightWithdrawnV1,
+    PiisProposedV1,
     PIISSignedV1,
+    PiisExemptionGrantedV1,
     PhaseChangedV1,
     Article60StartedV1,
     BenefitRightOpenedV1,

@@ -46,7 +46,10 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
 @app.command()
 def serve(
     component: Annotated[
-        str, typer.Argument(help="intake-api, intake-relay or case-state")
+        str,
+        typer.Argument(
+            help="intake-api, intake-relay, case-state, piis-api, piis-relay"
+        ),
     ],
 ) -> None:
     """Run one component in the foreground (what `hub run` starts for each)."""
@@ -56,12 +59,15 @@ def serve(
             "HUB_DATABASE_URL and HUB_KAFKA_BOOTSTRAP_SERVERS are needed"
         )
     from services.case_state.service import serve as serve_case_state  # noqa: PLC0415
-    from services.intake.service import serve_api, serve_relay  # noqa: PLC0415
+    from services.intake import service as intake  # noqa: PLC0415
+    from services.piis import service as piis  # noqa: PLC0415
 
     components = {
-        "intake-api": serve_api,
-        "intake-relay": serve_relay,
+        "intake-api": intake.serve_api,
+        "intake-relay": intake.serve_relay,
         "case-state": serve_case_state,
+        "piis-api": piis.serve_api,
+        "piis-relay": piis.serve_relay,
     }
     if component not in components:
         raise typer.BadParameter(
@@ -110,6 +116,9 @@ def run(
             typer.echo(f"intake API docs:     {intake}/docs")
             typer.echo(f"API key:             {api_key}  (header X-API-Key)")
             typer.echo(f"case-state API docs: {case_state}/docs")
+            typer.echo(
+                f"PIIS API docs:       http://{settings.host}:{settings.piis_port}/docs"
+            )
             typer.echo(
                 f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"

@@ -25,7 +25,13 @@ __all__ = ["COMPONENTS", "Supervisor", "api_key_for_demo", "embedded_infrastruct
 
 log = logging.getLogger(__name__)
 
-COMPONENTS: tuple[str, ...] = ("intake-api", "intake-relay", "case-state")
+COMPONENTS: tuple[str, ...] = (
+    "intake-api",
+    "intake-relay",
+    "case-state",
+    "piis-api",
+    "piis-relay",
+)
 _RESTART_BACKOFF_SECONDS = 1.0
 
 

@@ -53,5 +53,7 @@ def hub_settings(
         intake_port=free_port(),
         case_state_port=free_port(),
         relay_metrics_port=free_port(),
+        piis_port=free_port(),
+        piis_relay_metrics_port=free_port(),
         api_keys=API_KEYS,
     )

@@ -10,11 +10,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
-from aiokafka import ConsumerRecord
 from fastapi import FastAPI, HTTPException, Query
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.message import StreamMessage
 from prometheus_client import make_asgi_app
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -22,14 +19,13 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
 from services.case_state.projection import CaseStateProjection
-from services.common import metrics
 from services.common.auth import (
     ApiClient,
     Reader,
     install_api_keys,
     parse_api_keys,
 )
-from services.common.consumer import Envelope, ProjectionStore, decode
+from services.common.consumer import Envelope, ProjectionStore
 from services.common.eventstore import (
     StoredRow,
     events_table,
@@ -37,8 +33,8 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.http import serve_until
-from services.common.kafka import BrokerAdmin, LagProbe
 from services.common.settings import HubSettings
+from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 
 __all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
 
@@ -46,7 +42,6 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "case_state"
 GROUP = "case-state"
-_LAG_PERIOD_SECONDS = 5.0
 SOURCES: tuple[tuple[str, str], ...] = (("intake", "intake"),)  # (schema, app name)
 
 
@@ -55,51 +50,17 @@ def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
     return ProjectionStore(CaseStateProjection(), schema)
 
 
-async def _raw_records(msg: StreamMessage[Any]) -> Any:
-    # Decoding is ours (contracts.registry), so that a message that fails it is
-    # parked with its reason instead of failing the whole batch forever.
-    return (
-        list(msg.raw_message)
-        if isinstance(msg.raw_message, tuple)
-        else [msg.raw_message]
-    )
-
-
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
-    """The broker with the case-state subscriber (batches, offsets after commit)."""
-    # A short metadata age: after a broker comes back empty, the topic is
-    # recreated by the relay and the consumer must see its partitions again.
-    broker = KafkaBroker(
-        settings.kafka_bootstrap_servers, logger=None, metadata_max_age_ms=3000
+    """The broker with the case-state subscriber."""
+    broker = new_broker(settings)
+    subscribe(
+        broker,
+        settings,
+        pool,
+        make_store(),
+        topic=SERVICE_TOPICS["intake"],
+        group=GROUP,
     )
-    store = make_store()
-    topic = settings.topic(SERVICE_TOPICS["intake"])
-
-    @broker.subscriber(
-        topic,
-        group_id=settings.topic(GROUP),
-        batch=True,
-        max_records=settings.consumer_max_records,
-        batch_timeout_ms=50,
-        fetch_max_wait_ms=5,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_records,
-    )
-    async def on_intake_events(records: list[Any]) -> None:
-        batch = [
-            decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")
-            for r in records
-            if isinstance(r, ConsumerRecord)
-        ]
-        try:
-            async with pool.connection() as conn:
-                await store.apply(conn, batch)
-        except Exception:
-            metrics.CONSUMER_ERRORS.labels(store.projection.name).inc()
-            log.exception("batch of %d failed; it will be redelivered", len(batch))
-            raise
-
     return broker
 
 
@@ -158,26 +119,6 @@ async def _select(
         return list(await cur.fetchall())
 
 
-async def _watch_lag(settings: HubSettings, stop: asyncio.Event) -> None:
-    gauge = metrics.CONSUMER_LAG.labels(CaseStateProjection.name)
-    while not stop.is_set():
-        probe = LagProbe(
-            settings, settings.topic(GROUP), settings.topic(SERVICE_TOPICS["intake"])
-        )
-        try:
-            await probe.start()
-            while not stop.is_set():
-                gauge.set(await probe.lag())
-                await asyncio.sleep(_LAG_PERIOD_SECONDS)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a metric must never stop the consumer
-            log.warning("consumer lag probe failed; retrying", exc_info=True)
-            await asyncio.sleep(_LAG_PERIOD_SECONDS)
-        finally:
-            await probe.close()
-
-
 @asynccontextmanager
 async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[Any]]:
     """A connection pool with the projection's tables created."""
@@ -192,15 +133,18 @@ async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[
 async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
     """Consume and serve until ``stop`` is set."""
     async with open_pool(settings) as pool:
-        admin = BrokerAdmin(settings)
-        await admin.start()
-        try:
-            await admin.ensure_topics([settings.topic(SERVICE_TOPICS["intake"])])
-        finally:
-            await admin.close()
+        await ensure_topics(settings, SERVICE_TOPICS["intake"])
         broker = create_broker(settings, pool)
         await broker.start()
-        lag = asyncio.create_task(_watch_lag(settings, stop))
+        lag = asyncio.create_task(
+            watch_lag(
+                settings,
+                group=GROUP,
+                topic=SERVICE_TOPICS["intake"],
+                consumer=CaseStateProjection.name,
+                stop=stop,
+            )
+        )
         try:
             await serve_until(
                 create_api(pool, parse_api_keys(settings.api_keys)),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import zoneinfo
 from typing import Any
 
 import uvicorn
@@ -10,7 +12,25 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-__all__ = ["error_body", "install_error_handlers", "serve_until"]
+from contracts.identifiers import IdentifierError
+from services.common.errors import ConflictError, DomainError
+
+__all__ = [
+    "BRUSSELS",
+    "business_time",
+    "error_body",
+    "install_error_handlers",
+    "install_rule_errors",
+    "serve_until",
+]
+
+
+BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
+
+
+def business_time(day: dt.date) -> dt.datetime:
+    """A business date as the start of that day in Brussels."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS)
 
 
 def error_body(field: str, rule: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -30,6 +50,22 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _rule_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IdentifierError | DomainError)  # noqa: S101 - registered for it
+    code = 409 if isinstance(exc, ConflictError) else 422
+    # A conflict may name the record it conflicts with (e.g. the existing case).
+    extra = {"case_id": str(exc.case_id)} if hasattr(exc, "case_id") else {}
+    return JSONResponse(
+        status_code=code, content=error_body(exc.field, exc.rule, str(exc), **extra)
+    )
+
+
+def install_rule_errors(api: FastAPI) -> None:
+    """Broken rules answer 422 (409 for a conflict), naming the field and the rule."""
+    api.add_exception_handler(IdentifierError, _rule_error)
+    api.add_exception_handler(DomainError, _rule_error)
 
 
 def install_error_handlers(api: FastAPI) -> None:

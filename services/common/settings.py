@@ -70,6 +70,10 @@ class HubSettings(BaseSettings):
     case_state_port: int = Field(
         default=8020, description="Port of the case-state API."
     )
+    piis_port: int = Field(default=8030, description="Port of the PIIS API.")
+    piis_relay_metrics_port: int = Field(
+        default=8031, description="Port of the PIIS relay's /metrics."
+    )
     relay_metrics_port: int = Field(
         default=8011, description="Port of the intake relay's /metrics."
     )

@@ -8,15 +8,18 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Response, status
-from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.identifiers import IdentifierError, normalise_kbo
+from contracts.identifiers import normalise_kbo
 from contracts.intake import Orientation
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer, install_api_keys
-from services.common.http import error_body, install_error_handlers
+from services.common.http import (
+    business_time,
+    install_error_handlers,
+    install_rule_errors,
+)
 from services.intake.application import (
     CaseNotFoundError,
     IntakeApplication,
@@ -25,11 +28,8 @@ from services.intake.application import (
 )
 from services.intake.domain import (
     Beneficiary,
-    ConflictError,
-    DomainError,
-    DuplicateRegistrationError,
 )
-from services.intake.http_support import business_time, measured
+from services.intake.http_support import measured
 from services.intake.income_api import income_router
 
 __all__ = ["create_api"]
@@ -118,18 +118,7 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
 
     api.mount("/metrics", make_asgi_app())
 
-    def rule_error(exc: Exception) -> JSONResponse:
-        assert isinstance(exc, IdentifierError | DomainError)  # noqa: S101
-        code = status.HTTP_409_CONFLICT if isinstance(exc, ConflictError) else 422
-        extra: dict[str, Any] = {}
-        if isinstance(exc, DuplicateRegistrationError):
-            extra["case_id"] = str(exc.case_id)
-        return JSONResponse(
-            status_code=code, content=error_body(exc.field, exc.rule, str(exc), **extra)
-        )
-
-    api.add_exception_handler(IdentifierError, lambda _, exc: rule_error(exc))
-    api.add_exception_handler(DomainError, lambda _, exc: rule_error(exc))
+    install_rule_errors(api)
 
     @api.post(
         "/cases",

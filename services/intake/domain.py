@@ -24,29 +24,18 @@ from contracts.intake import (
     Orientation,
 )
 from services.common.aggregate import Aggregate, CommandContext
+from services.common.errors import ConflictError, DomainError
 from services.intake.parameters import AmountTable
 
 __all__ = [
     "Beneficiary",
+    "ConflictError",
     "DomainError",
     "DossierNumber",
     "DossierNumberTakenError",
     "DuplicateRegistrationError",
     "normalise_dossier_number",
 ]
-
-
-class DomainError(ValueError):
-    """A command broke a rule: names the field, the rule and its source."""
-
-    def __init__(self, field: str, rule: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.rule = rule
-
-
-class ConflictError(DomainError):
-    """The command conflicts with what is already recorded (HTTP 409)."""
 
 
 class DuplicateRegistrationError(ConflictError):

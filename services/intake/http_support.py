@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-import zoneinfo
 
 from fastapi import HTTPException
 
@@ -12,14 +10,7 @@ from contracts.identifiers import IdentifierError
 from services.common import metrics
 from services.intake.domain import ConflictError, DomainError
 
-__all__ = ["BRUSSELS", "business_time", "measured"]
-
-BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
-
-
-def business_time(day: dt.date) -> dt.datetime:
-    """A business date as the start of that day in Brussels."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS)
+__all__ = ["measured"]
 
 
 class measured:  # noqa: N801 - used as a lower-case context manager

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.income import SuspensionReason
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
+from services.common.http import business_time
 from services.intake.application import (
     GrantIncomeRight,
     IntakeApplication,
@@ -20,7 +21,7 @@ from services.intake.application import (
     SuspendIncomePayment,
     WithdrawIncomeRight,
 )
-from services.intake.http_support import business_time, measured
+from services.intake.http_support import measured
 
 __all__ = ["income_router"]
 

@@ -19,7 +19,13 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
-from contracts.piis import Commitments, PhaseChangedV1, PIISSignedV1
+from contracts.piis import (
+    Commitments,
+    PhaseChangedV1,
+    PiisExemptionGrantedV1,
+    PiisProposedV1,
+    PIISSignedV1,
+)
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
 from contracts.regions import PartnerCode, Region
 
@@ -151,5 +157,23 @@ SAMPLES: tuple[ContractEvent, ...] = (
         right_id=uuid.UUID(int=21),
         effective_date=dt.date(2026, 10, 1),
         reason="found a job",
+    ),
+    PiisProposedV1(
+        **envelope(1, uuid.UUID(int=16)),
+        piis_id=uuid.UUID(int=12),
+        piis_type="general",
+        proposed_on=dt.date(2026, 4, 1),
+        start_date=dt.date(2026, 4, 10),
+        planned_end_date=dt.date(2027, 4, 9),
+        objectives=("find a job in logistics",),
+        commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
+        evaluation_plan=(dt.date(2026, 7, 10),),
+        caseworker="sw-017",
+    ),
+    PiisExemptionGrantedV1(
+        **envelope(2, uuid.UUID(int=16)),
+        ground="health",
+        motivation="long-term illness, certified",
+        decided_on=dt.date(2026, 4, 20),
     ),
 )

@@ -100,6 +100,8 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_INTAKE_PORT": str(settings.intake_port),
         "HUB_CASE_STATE_PORT": str(settings.case_state_port),
         "HUB_RELAY_METRICS_PORT": str(settings.relay_metrics_port),
+        "HUB_PIIS_PORT": str(settings.piis_port),
+        "HUB_PIIS_RELAY_METRICS_PORT": str(settings.piis_relay_metrics_port),
         "HUB_LOG_LEVEL": "WARNING",
         "HUB_API_KEYS": settings.api_keys,
     }

@@ -1,0 +1,178 @@
+"""The PIIS HTTP API: propose and sign a PIIS, dispense from it, read a case's file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, status
+from prometheus_client import make_asgi_app
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.piis import Commitments, PiisType
+from services.common.aggregate import CommandContext
+from services.common.auth import ApiClient, Reader, Writer, install_api_keys
+from services.common.http import (
+    business_time,
+    install_error_handlers,
+    install_rule_errors,
+)
+from services.piis.application import (
+    CaseUnknownError,
+    GrantExemption,
+    PiisApplication,
+    ProposePiis,
+    SignPiis,
+)
+
+__all__ = ["create_api"]
+
+
+class ProposePiisRequest(BaseModel):
+    """A draft PIIS handed to the person."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    piis_type: PiisType = Field(description="Legal or operational type.")
+    proposed_on: dt.date = Field(description="Date the draft was handed over.")
+    start_date: dt.date = Field(description="Planned first day.")
+    planned_end_date: dt.date = Field(description="Planned end.")
+    objectives: tuple[str, ...] = Field(min_length=1, description="Objectives.")
+    commitments: Commitments = Field(description="Commitments of each party.")
+    evaluation_plan: tuple[dt.date, ...] = Field(description="Planned evaluations.")
+    caseworker: str = Field(min_length=1, max_length=64, description="Staff id.")
+
+
+class SignPiisRequest(BaseModel):
+    """The signature of a proposed PIIS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    signed_on: dt.date = Field(description="Date both parties signed.")
+    reflection_waived: bool = Field(
+        default=False,
+        description="The person waived the five working days of reflection.",
+    )
+    subsidy_code: str | None = Field(default=None, description="Formulaire-B code.")
+
+
+class ExemptionRequest(BaseModel):
+    """A motivated dispensation from the PIIS."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    ground: Literal["health", "equity"] = Field(description="Reason.")
+    motivation: str = Field(min_length=10, description="Written motivation.")
+    decided_on: dt.date = Field(description="Date of the decision.")
+
+
+class PiisCreated(BaseModel):
+    """The PIIS proposed."""
+
+    piis_id: uuid.UUID
+
+
+def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
+    """The PIIS API over one application instance."""
+    api = FastAPI(
+        title="CPAS hub — PIIS",
+        version="1",
+        description="Integration contracts (PIIS): proposal, signature, exemption. "
+        "Rules are checked against what intake's events told this service.",
+    )
+    install_error_handlers(api)
+    install_rule_errors(api)
+    install_api_keys(api, keys)
+    api.mount("/metrics", make_asgi_app())
+
+    def for_case(case_id: uuid.UUID, client: ApiClient) -> None:
+        facts = app.facts(case_id)
+        if facts is None:
+            raise CaseUnknownError
+        client.check_cpas(facts.cpas_kbo)
+
+    @api.post(
+        "/cases/{case_id}/piis",
+        status_code=status.HTTP_201_CREATED,
+        response_model=PiisCreated,
+        summary="Propose a PIIS (starts the reflection period)",
+    )
+    def propose(
+        case_id: uuid.UUID, body: ProposePiisRequest, client: Writer
+    ) -> PiisCreated:
+        for_case(case_id, client)
+        piis_id = app.propose_piis(
+            ProposePiis(
+                context=CommandContext(
+                    body.command_id, business_time(body.proposed_on)
+                ),
+                case_id=case_id,
+                piis_type=body.piis_type,
+                proposed_on=body.proposed_on,
+                start_date=body.start_date,
+                planned_end_date=body.planned_end_date,
+                objectives=body.objectives,
+                commitments=body.commitments,
+                evaluation_plan=body.evaluation_plan,
+                caseworker=body.caseworker,
+            )
+        )
+        return PiisCreated(piis_id=piis_id)
+
+    @api.post(
+        "/cases/{case_id}/piis/{piis_id}/signature",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Record the signature of a proposed PIIS",
+    )
+    def sign(
+        case_id: uuid.UUID, piis_id: uuid.UUID, body: SignPiisRequest, client: Writer
+    ) -> None:
+        for_case(case_id, client)
+        app.sign_piis(
+            SignPiis(
+                context=CommandContext(body.command_id, business_time(body.signed_on)),
+                case_id=case_id,
+                piis_id=piis_id,
+                signed_on=body.signed_on,
+                reflection_waived=body.reflection_waived,
+                subsidy_code=body.subsidy_code,
+            )
+        )
+
+    @api.post(
+        "/cases/{case_id}/piis-exemption",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Dispense the person from the PIIS (health or equity)",
+    )
+    def exempt(case_id: uuid.UUID, body: ExemptionRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.grant_exemption(
+            GrantExemption(
+                context=CommandContext(body.command_id, business_time(body.decided_on)),
+                case_id=case_id,
+                ground=body.ground,
+                motivation=body.motivation,
+                decided_on=body.decided_on,
+            )
+        )
+
+    @api.get("/cases/{case_id}/piis", summary="The PIIS file of a case")
+    def read(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+        for_case(case_id, client)
+        file = app.get_file(case_id)
+        if file is None:
+            raise HTTPException(404, detail=f"case_id: no PIIS recorded for {case_id}")
+        return {
+            "case_id": str(case_id),
+            "active_piis_id": str(file.active) if file.active else None,
+            "proposed": [str(p) for p in file.proposals],
+            "signed": [str(p) for p in file.signed],
+            "exempted": file.exemption is not None,
+        }
+
+    return api

@@ -1,0 +1,165 @@
+"""The PIIS domain: a case's integration contracts, their signature and exemptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.envelope import ContractEvent
+from contracts.piis import PiisExemptionGrantedV1, PiisProposedV1, PIISSignedV1
+from services.common.aggregate import Aggregate, CommandContext
+from services.common.errors import ConflictError, DomainError
+from services.piis.calendar import add_working_days
+
+__all__ = ["REFLECTION_WORKING_DAYS", "CaseFacts", "DomainError", "PiisFile"]
+
+REFLECTION_WORKING_DAYS = 5  # S10: five working days to think before signing
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What the PIIS service knows of a case from intake's events."""
+
+    case_id: uuid.UUID
+    cpas_kbo: str
+    first_bilan_on: dt.date | None = None
+    income_decision_date: dt.date | None = None
+    piis_obligation: str | None = None
+
+
+@dataclass(eq=False)
+class PiisFile(Aggregate):
+    """Every PIIS of one case (one stream), so that only one is active at a time."""
+
+    proposals: dict[uuid.UUID, PiisProposedV1] = field(default_factory=dict)
+    signed: dict[uuid.UUID, PIISSignedV1] = field(default_factory=dict)
+    active: uuid.UUID | None = None
+    exemption: PiisExemptionGrantedV1 | None = None
+    handled: set[uuid.UUID] = field(default_factory=set)
+
+    @classmethod
+    def open(cls, file_id: uuid.UUID, facts: CaseFacts) -> PiisFile:
+        """An empty file for a case."""
+        return cls(id=file_id, case_id=facts.case_id, cpas_kbo=facts.cpas_kbo)
+
+    def propose(self, context: CommandContext, **payload: Any) -> uuid.UUID:
+        """Hand a draft PIIS to the person (PiisProposed)."""
+        if self.active is not None:
+            raise ConflictError(
+                "case_id",
+                "piis.already_active",
+                "the case already has an active PIIS; complete or end it first",
+            )
+        if payload["planned_end_date"] <= payload["start_date"]:
+            raise DomainError(
+                "planned_end_date",
+                "piis.end_before_start",
+                "a PIIS must end after it starts",
+            )
+        piis_id = uuid.uuid5(self.id, f"piis:{context.command_id}")
+        self.record(PiisProposedV1, context, piis_id=piis_id, **payload)
+        return piis_id
+
+    def sign(
+        self,
+        context: CommandContext,
+        facts: CaseFacts,
+        *,
+        piis_id: uuid.UUID,
+        signed_on: dt.date,
+        reflection_waived: bool,
+        subsidy_code: str | None,
+    ) -> None:
+        """Both parties sign: needs a bilan and, unless waived, the reflection time."""
+        proposal = self.proposals.get(piis_id)
+        if proposal is None or piis_id in self.signed:
+            raise DomainError(
+                "piis_id", "piis.not_proposed", "no PIIS with this id awaits signature"
+            )
+        self._check_bilan(facts, signed_on)
+        self._check_reflection(proposal.proposed_on, signed_on, reflection_waived)
+        self.record(
+            PIISSignedV1,
+            context,
+            piis_id=piis_id,
+            piis_type=proposal.piis_type,
+            signed_on=signed_on,
+            start_date=proposal.start_date,
+            planned_end_date=proposal.planned_end_date,
+            objectives=proposal.objectives,
+            commitments=proposal.commitments,
+            evaluation_plan=proposal.evaluation_plan,
+            reflection_period_start=proposal.proposed_on,
+            reflection_waived=reflection_waived,
+            subsidy_code=subsidy_code,
+        )
+
+    @staticmethod
+    def _check_bilan(facts: CaseFacts, signed_on: dt.date) -> None:
+        if facts.first_bilan_on is None or facts.first_bilan_on > signed_on:
+            raise DomainError(
+                "signed_on",
+                "piis.no_bilan",
+                "a PIIS is signed only after the person's needs were assessed in a "
+                "bilan dated on or before the signature (AR 11 July 2002 art. 11 §1; "
+                "domain rule I4)",
+            )
+
+    @staticmethod
+    def _check_reflection(proposed: dt.date, signed: dt.date, waived: bool) -> None:
+        if signed < proposed:
+            raise DomainError(
+                "signed_on",
+                "piis.signed_before_proposal",
+                "signed before it was proposed",
+            )
+        earliest = add_working_days(proposed, REFLECTION_WORKING_DAYS)
+        if not waived and signed < earliest:
+            raise DomainError(
+                "signed_on",
+                "piis.reflection_period",
+                f"signed inside the reflection period: the person has five working "
+                f"days to think, so not before {earliest.isoformat()} unless they "
+                f"waive it (law of 26 May 2002 art. 11; domain rule I6)",
+            )
+
+    def grant_exemption(
+        self,
+        context: CommandContext,
+        *,
+        ground: str,
+        motivation: str,
+        decided_on: dt.date,
+    ) -> None:
+        """Dispense the person from the PIIS for health or equity reasons."""
+        if self.active is not None:
+            raise DomainError(
+                "case_id",
+                "piis.exemption_with_active_piis",
+                "an active PIIS exists; end it before dispensing the person",
+            )
+        self.record(
+            PiisExemptionGrantedV1,
+            context,
+            ground=ground,
+            motivation=motivation,
+            decided_on=decided_on,
+        )
+
+    def apply(self, event: ContractEvent) -> None:
+        """Fold one event into the file."""
+        super().apply(event)
+        if event.causation_id is not None:
+            self.handled.add(event.causation_id)
+        match event:
+            case PiisProposedV1():
+                self.proposals[event.piis_id] = event
+            case PIISSignedV1():
+                self.signed[event.piis_id] = event
+                self.active = event.piis_id
+            case PiisExemptionGrantedV1():
+                self.exemption = event
+            case _:
+                pass

@@ -1,0 +1,121 @@
+"""What the PIIS service learns of each case from intake's events (its own table).
+
+Fed through the consumer framework from ``hub.intake.events.v1``; the PIIS
+service never reads intake's tables (architecture.md §1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import operator
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from contracts.envelope import ContractEvent
+from contracts.income import IncomeRightGrantedV1
+from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
+from services.common.bulk import Upsert
+from services.piis.domain import CaseFacts
+
+__all__ = ["CaseFactsProjection", "PostgresCaseFacts"]
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseFacts))
+_as_tuple = operator.attrgetter(*COLUMNS)
+
+
+class CaseFactsProjection:
+    """Case id, CPAS, first bilan, income decision and PIIS obligation."""
+
+    name = "piis-facts"
+
+    def fold(self, row: CaseFacts | None, event: ContractEvent) -> CaseFacts | None:
+        """The facts after one event."""
+        match event:
+            case BeneficiaryRegisteredV1():
+                return CaseFacts(event.case_id, event.cpas_kbo)
+            case BilanCompletedV1() if row is not None:
+                first = row.first_bilan_on
+                day = (
+                    event.completed_on
+                    if first is None
+                    else min(first, event.completed_on)
+                )
+                return dataclasses.replace(row, first_bilan_on=day)
+            case IncomeRightGrantedV1() if row is not None:
+                return dataclasses.replace(
+                    row,
+                    income_decision_date=event.decision_date,
+                    piis_obligation=event.piis_obligation,
+                )
+            case BilanCompletedV1() | IncomeRightGrantedV1():
+                raise LookupError(
+                    f"case_id: {event.event_type} for a case never registered"
+                )
+            case _:
+                return None
+
+    async def create_tables(
+        self, conn: psycopg.AsyncConnection[Any], schema: str
+    ) -> None:
+        """Create ``<schema>.case_facts``."""
+        await conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.case_facts (case_id uuid PRIMARY KEY, "
+                "cpas_kbo text NOT NULL, first_bilan_on date, "
+                "income_decision_date date, piis_obligation text)"
+            ).format(sql.Identifier(schema))
+        )
+
+    async def load(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, CaseFacts]:
+        """The facts of some cases."""
+        if not keys:
+            return {}
+        async with conn.cursor() as cur:
+            await cur.execute(_statements(schema)[0], (list(keys),))
+            return {r[0]: CaseFacts(*r) for r in await cur.fetchall()}
+
+    async def store(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        rows: dict[uuid.UUID, CaseFacts],
+    ) -> None:
+        """Upsert the changed facts."""
+        await _statements(schema)[1].run(conn, map(_as_tuple, rows.values()))
+
+
+@functools.cache
+def _statements(schema: str) -> tuple[sql.Composed, Upsert]:
+    table = sql.SQL("{}.case_facts").format(sql.Identifier(schema))
+    select = sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(
+        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), table
+    )
+    return select, Upsert(table, COLUMNS, "case_id")
+
+
+class PostgresCaseFacts:
+    """Reads the facts of one case for a command (the PIIS service's own table)."""
+
+    def __init__(self, database_url: str, schema: str = "piis") -> None:
+        self._url = database_url
+        self._select = sql.SQL(
+            "SELECT {} FROM {}.case_facts WHERE case_id = %s"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), sql.Identifier(schema)
+        )
+
+    def __call__(self, case_id: uuid.UUID) -> CaseFacts | None:
+        """The facts of a case, or None when intake's events have not told of it."""
+        with psycopg.connect(self._url) as conn:
+            try:
+                row = conn.execute(self._select, (case_id,)).fetchone()
+            except psycopg.errors.UndefinedTable:
+                return None
+        return CaseFacts(*row) if row else None
