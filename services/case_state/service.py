@@ -12,7 +12,6 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import FastAPI, HTTPException, Query
 from faststream.kafka import KafkaBroker
-from prometheus_client import make_asgi_app
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
@@ -22,7 +21,6 @@ from services.case_state.projection import CaseStateProjection
 from services.common.auth import (
     ApiClient,
     Reader,
-    install_api_keys,
     parse_api_keys,
 )
 from services.common.consumer import Envelope, ProjectionStore
@@ -32,7 +30,7 @@ from services.common.eventstore import (
     row_to_event,
     select_rows_sql,
 )
-from services.common.http import serve_until
+from services.common.http import serve_until, service_api
 from services.common.settings import HubSettings
 from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 
@@ -68,14 +66,12 @@ def create_api(
     pool: AsyncConnectionPool[Any], keys: Mapping[str, ApiClient]
 ) -> FastAPI:
     """HTTP read access to the case state."""
-    api = FastAPI(
-        title="CPAS hub — case state",
-        version="1",
-        description="Current state of each case, rebuilt from the event log. "
-        "No personal data: ask intake for identity.",
+    api = service_api(
+        "case state",
+        "Current state of each case, rebuilt from the event log. No personal "
+        "data: ask intake for identity.",
+        keys,
     )
-    api.mount("/metrics", make_asgi_app())
-    install_api_keys(api, keys)
 
     @api.get("/cases/{case_id}", summary="One case's current state")
     async def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:

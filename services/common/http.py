@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import make_asgi_app
 
 from contracts.identifiers import IdentifierError
+from services.common.auth import ApiClient, install_api_keys
 from services.common.errors import ConflictError, DomainError
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "install_error_handlers",
     "install_rule_errors",
     "serve_until",
+    "service_api",
 ]
 
 
@@ -66,6 +70,16 @@ def install_rule_errors(api: FastAPI) -> None:
     """Broken rules answer 422 (409 for a conflict), naming the field and the rule."""
     api.add_exception_handler(IdentifierError, _rule_error)
     api.add_exception_handler(DomainError, _rule_error)
+
+
+def service_api(title: str, description: str, keys: Mapping[str, ApiClient]) -> FastAPI:
+    """A service's FastAPI app: errors naming field and rule, API keys, /metrics."""
+    api = FastAPI(title=f"CPAS hub — {title}", version="1", description=description)
+    install_error_handlers(api)
+    install_rule_errors(api)
+    install_api_keys(api, keys)
+    api.mount("/metrics", make_asgi_app())
+    return api
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -8,17 +8,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Response, status
-from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import normalise_kbo
 from contracts.intake import Orientation
 from services.common.aggregate import CommandContext
-from services.common.auth import ApiClient, Reader, Writer, install_api_keys
+from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
     business_time,
-    install_error_handlers,
-    install_rule_errors,
+    service_api,
 )
 from services.intake.application import (
     CaseNotFoundError,
@@ -99,14 +97,12 @@ class BilanResponse(BaseModel):
 
 def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
     """The intake API over one application instance."""
-    api = FastAPI(
-        title="CPAS hub — intake",
-        version="1",
-        description="Register beneficiaries and record their bilan social. Errors "
-        "name the field and the rule (422), duplicates answer 409.",
+    api = service_api(
+        "intake",
+        "Register beneficiaries and record their bilan social. Errors name the "
+        "field and the rule (422), duplicates answer 409.",
+        keys,
     )
-    install_error_handlers(api)
-    install_api_keys(api, keys)
 
     def case_of(case_id: uuid.UUID, client: ApiClient) -> Beneficiary:
         try:
@@ -115,10 +111,6 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
             raise HTTPException(404, detail=str(exc)) from None
         client.check_cpas(case.cpas_kbo)
         return case
-
-    api.mount("/metrics", make_asgi_app())
-
-    install_rule_errors(api)
 
     @api.post(
         "/cases",

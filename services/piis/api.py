@@ -8,16 +8,14 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, status
-from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import Commitments, PiisType
 from services.common.aggregate import CommandContext
-from services.common.auth import ApiClient, Reader, Writer, install_api_keys
+from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
     business_time,
-    install_error_handlers,
-    install_rule_errors,
+    service_api,
 )
 from services.piis.application import (
     CaseUnknownError,
@@ -79,16 +77,12 @@ class PiisCreated(BaseModel):
 
 def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
     """The PIIS API over one application instance."""
-    api = FastAPI(
-        title="CPAS hub — PIIS",
-        version="1",
-        description="Integration contracts (PIIS): proposal, signature, exemption. "
-        "Rules are checked against what intake's events told this service.",
+    api = service_api(
+        "PIIS",
+        "Integration contracts (PIIS): proposal, signature, exemption. Rules are "
+        "checked against what intake's events told this service.",
+        keys,
     )
-    install_error_handlers(api)
-    install_rule_errors(api)
-    install_api_keys(api, keys)
-    api.mount("/metrics", make_asgi_app())
 
     def for_case(case_id: uuid.UUID, client: ApiClient) -> None:
         facts = app.facts(case_id)
