@@ -6,23 +6,26 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from contracts.piis import Commitments, PiisType
-from services.common.aggregate import CommandContext, projector
+from contracts.piis import Commitments, Phase, PiisType
+from services.common.aggregate import Aggregate, CommandContext, projector
 from services.common.application import HubApplication
 from services.common.errors import DomainError
 from services.piis.domain import CaseFacts, PiisFile
+from services.piis.trajectory import TrajectoryFile
 
 __all__ = [
     "CaseUnknownError",
+    "ChangePhase",
     "GrantExemption",
     "PiisApplication",
     "ProposePiis",
     "SignPiis",
+    "StartTrajectory",
 ]
 
 
@@ -77,7 +80,34 @@ class GrantExemption:
     decided_on: dt.date
 
 
+@dataclass(frozen=True, slots=True)
+class StartTrajectory:
+    """Command: open the dossier's ISP trajectory in a first phase."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    phase: Phase
+    effective_date: dt.date
+    reason: str
+    decided_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePhase:
+    """Command: move the dossier from its current phase to another."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    from_phase: Phase
+    to_phase: Phase
+    effective_date: dt.date
+    reason: str
+    decided_by: str
+
+
+A = TypeVar("A", bound=Aggregate)
 _project = projector(PiisFile)
+_project_trajectory = projector(TrajectoryFile)
 
 
 class PiisApplication(HubApplication):
@@ -151,6 +181,66 @@ class PiisApplication(HubApplication):
             ),
         )
 
+    def start_trajectory(self, cmd: StartTrajectory) -> uuid.UUID:
+        """Open a trajectory; a retry returns the same trajectory id."""
+        trajectory_id = uuid.uuid5(
+            self.trajectory_file_id(cmd.case_id), f"trajectory:{cmd.context.command_id}"
+        )
+        self._act_on(
+            cmd.case_id,
+            cmd.context.command_id,
+            self.get_trajectory,
+            lambda facts: TrajectoryFile(
+                id=self.trajectory_file_id(cmd.case_id),
+                case_id=facts.case_id,
+                cpas_kbo=facts.cpas_kbo,
+            ),
+            lambda file, facts: file.begin(
+                cmd.context,
+                dossier_number=facts.dossier_number,
+                phase=cmd.phase,
+                effective_date=cmd.effective_date,
+                reason=cmd.reason,
+                decided_by=cmd.decided_by,
+            ),
+        )
+        return trajectory_id
+
+    def change_phase(self, cmd: ChangePhase) -> None:
+        """Move the dossier to another phase (from the one it is in)."""
+        self._act_on(
+            cmd.case_id,
+            cmd.context.command_id,
+            self.get_trajectory,
+            lambda facts: TrajectoryFile(
+                id=self.trajectory_file_id(cmd.case_id),
+                case_id=facts.case_id,
+                cpas_kbo=facts.cpas_kbo,
+            ),
+            lambda file, _: file.change(
+                cmd.context,
+                from_phase=cmd.from_phase,
+                to_phase=cmd.to_phase,
+                effective_date=cmd.effective_date,
+                reason=cmd.reason,
+                decided_by=cmd.decided_by,
+            ),
+        )
+
+    def trajectory_file_id(self, case_id: uuid.UUID) -> uuid.UUID:
+        """The id of a case's trajectory stream."""
+        return uuid.uuid5(self._namespace, f"trajectory:{case_id}")
+
+    def get_trajectory(self, case_id: uuid.UUID) -> TrajectoryFile | None:
+        """The trajectory file of a case, None before its first phase."""
+        try:
+            found: Any = self.repository.get(
+                self.trajectory_file_id(case_id), projector_func=_project_trajectory
+            )
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, TrajectoryFile) else None
+
     def get_file(self, case_id: uuid.UUID) -> PiisFile | None:
         """The PIIS file of a case, None when nothing was recorded yet."""
         try:
@@ -167,15 +257,32 @@ class PiisApplication(HubApplication):
         command_id: uuid.UUID,
         decide: Callable[[PiisFile, CaseFacts], object],
     ) -> None:
+        self._act_on(
+            case_id,
+            command_id,
+            self.get_file,
+            lambda facts: PiisFile.open(self.file_id(case_id), facts),
+            decide,
+        )
+
+    def _act_on(
+        self,
+        case_id: uuid.UUID,
+        command_id: uuid.UUID,
+        load: Callable[[uuid.UUID], A | None],
+        new: Callable[[CaseFacts], A],
+        decide: Callable[[A, CaseFacts], object],
+    ) -> None:
+        """Get the stream (or a new one), let it decide, save; handled: nothing."""
         facts = self._facts(case_id)
         if facts is None:
             raise CaseUnknownError
-        file = self.get_file(case_id) or PiisFile.open(self.file_id(case_id), facts)
-        if command_id in file.handled:
+        stream = load(case_id) or new(facts)
+        if command_id in getattr(stream, "handled", ()):
             return
-        decide(file, facts)
+        decide(stream, facts)
         try:
-            self.save(file)
+            self.save(stream)
         except IntegrityError:
-            self.forget(file.id)
-            self._act(case_id, command_id, decide)
+            self.forget(stream.id)
+            self._act_on(case_id, command_id, load, new, decide)

@@ -24,6 +24,7 @@ class CaseFacts:
 
     case_id: uuid.UUID
     cpas_kbo: str
+    dossier_number: str = ""
     first_bilan_on: dt.date | None = None
     income_decision_date: dt.date | None = None
     piis_obligation: str | None = None

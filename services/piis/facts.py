@@ -37,7 +37,7 @@ class CaseFactsProjection:
         """The facts after one event."""
         match event:
             case BeneficiaryRegisteredV1():
-                return CaseFacts(event.case_id, event.cpas_kbo)
+                return CaseFacts(event.case_id, event.cpas_kbo, event.dossier_number)
             case BilanCompletedV1() if row is not None:
                 first = row.first_bilan_on
                 day = (
@@ -66,7 +66,8 @@ class CaseFactsProjection:
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {}.case_facts (case_id uuid PRIMARY KEY, "
-                "cpas_kbo text NOT NULL, first_bilan_on date, "
+                "cpas_kbo text NOT NULL, dossier_number text NOT NULL, "
+                "first_bilan_on date, "
                 "income_decision_date date, piis_obligation text)"
             ).format(sql.Identifier(schema))
         )
