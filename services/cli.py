@@ -19,8 +19,10 @@ projections = typer.Typer(help="Read models", no_args_is_help=True)
 dead_letters = typer.Typer(
     help="Messages a consumer could not apply", no_args_is_help=True
 )
+stats = typer.Typer(help="Caseload statistics", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(dead_letters, name="dead-letters")
+app.add_typer(stats, name="stats")
 
 
 def _settings() -> HubSettings:
@@ -136,16 +138,61 @@ def run(
 
 @projections.command("rebuild")
 def rebuild_projection(
-    name: Annotated[str, typer.Argument(help="Projection to rebuild: case-state")],
+    name: Annotated[str, typer.Argument(help="case-state or statistics")],
 ) -> None:
-    """Rebuild a projection from the event store and swap it in."""
-    settings = _settings()
-    if name != "case-state":
-        raise typer.BadParameter(f"unknown projection {name!r}: case-state")
+    """Rebuild a read model from the event stores and swap it in."""
+    from services.case_state.read_models import READ_MODELS  # noqa: PLC0415
     from services.case_state.service import rebuild  # noqa: PLC0415
 
-    count = asyncio.run(rebuild(settings))
-    typer.echo(f"case-state rebuilt from {count} events")
+    settings = _settings()
+    if name not in READ_MODELS:
+        raise typer.BadParameter(
+            f"unknown projection {name!r}: {', '.join(READ_MODELS)}"
+        )
+    count = asyncio.run(rebuild(settings, READ_MODELS[name]))
+    typer.echo(f"{name} rebuilt from {count} events")
+
+
+@stats.command("isp")
+def isp_statistics_command(
+    cpas: Annotated[str, typer.Option("--cpas", help="KBO number of the CPAS")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Date, YYYY-MM-DD")],
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="Only what was recorded by then")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON instead of a table")
+    ] = False,
+) -> None:
+    """Files RIS+ERIS, files per ISP phase and the ISP rate (seed 002)."""
+    import datetime as dt  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from contracts.identifiers import normalise_kbo  # noqa: PLC0415
+    from services.case_state.service import statistics_of  # noqa: PLC0415
+
+    settings = _settings()
+    day = dt.date.fromisoformat(as_of)
+    known = dt.datetime.fromisoformat(known_at) if known_at else None
+    kbo = normalise_kbo(cpas, field="--cpas")
+
+    async def compute() -> dict[str, object]:
+        async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+            return (await statistics_of(conn, kbo, day, known)).as_dict()
+
+    figures = asyncio.run(compute())
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    per_phase = figures["per_phase"]
+    assert isinstance(per_phase, dict)  # noqa: S101 - as_dict's shape
+    typer.echo(f"CPAS {kbo}, as of {day.isoformat()}")
+    typer.echo(f"  files RIS+ERIS      {figures['files']:>8}")
+    for phase, count in per_phase.items():
+        typer.echo(f"  {phase:<19} {count:>8}")
+    typer.echo(f"  ISP files           {figures['isp_files']:>8}")
+    typer.echo(f"  rate ISP/RIS+ERIS   {str(figures['rate']).replace('.', ','):>7}%")
 
 
 @dead_letters.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -18,6 +19,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
 from services.case_state.projection import CaseStateProjection
+from services.case_state.read_models import READ_MODELS, ReadModel
+from services.case_state.statistics import IspStatistics, isp_statistics, load_cpas
 from services.common.auth import (
     ApiClient,
     Reader,
@@ -39,26 +42,28 @@ __all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
 log = logging.getLogger(__name__)
 
 SCHEMA = "case_state"
-GROUP = "case-state"
-SOURCES: tuple[tuple[str, str], ...] = (("intake", "intake"),)  # (schema, app name)
+CASE_STATE = READ_MODELS["case-state"]
 
 
 def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
     """The projection store of the case state in a schema."""
-    return ProjectionStore(CaseStateProjection(), schema)
+    return CASE_STATE.store(schema)
 
 
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
-    """The broker with the case-state subscriber."""
+    """The broker with a subscriber per read model and consumed topic."""
     broker = new_broker(settings)
-    subscribe(
-        broker,
-        settings,
-        pool,
-        make_store(),
-        topic=SERVICE_TOPICS["intake"],
-        group=GROUP,
-    )
+    for model in READ_MODELS.values():
+        store = model.store()
+        for service in model.services:
+            subscribe(
+                broker,
+                settings,
+                pool,
+                store,
+                topic=SERVICE_TOPICS[service],
+                group=model.group(service),
+            )
     return broker
 
 
@@ -95,7 +100,35 @@ def create_api(
         client.check_cpas(cpas_kbo)
         return await _select(pool, sql.SQL("cpas_kbo = %s"), (cpas_kbo,), limit=limit)
 
+    @api.get("/statistics/isp", summary="ISP statistics of a CPAS as of a date")
+    async def isp(
+        client: Reader,
+        cpas_kbo: Annotated[
+            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+        ],
+        as_of: Annotated[dt.date, Query(description="Date of the figures")],
+        known_at: Annotated[
+            dt.datetime | None,
+            Query(description="Only what the hub had recorded by then (audit)"),
+        ] = None,
+    ) -> dict[str, Any]:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            stats = await statistics_of(conn, cpas_kbo, as_of, known_at)
+        return stats.as_dict()
+
     return api
+
+
+async def statistics_of(
+    conn: psycopg.AsyncConnection[Any],
+    cpas_kbo: str,
+    as_of: dt.date,
+    known_at: dt.datetime | None = None,
+) -> IspStatistics:
+    """The seed 002 figures of one CPAS, from the statistics read model."""
+    histories = await load_cpas(conn, READ_MODELS["statistics"].schema, cpas_kbo)
+    return isp_statistics(histories, cpas_kbo=cpas_kbo, as_of=as_of, known_at=known_at)
 
 
 async def _select(
@@ -122,20 +155,21 @@ async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[
         settings.database_url, min_size=1, max_size=4, open=False
     ) as pool:
         async with pool.connection() as conn:
-            await make_store().create_tables(conn)
+            for model in READ_MODELS.values():
+                await model.store().create_tables(conn)
         yield pool
 
 
 async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
     """Consume and serve until ``stop`` is set."""
     async with open_pool(settings) as pool:
-        await ensure_topics(settings, SERVICE_TOPICS["intake"])
+        await ensure_topics(settings, *SERVICE_TOPICS.values())
         broker = create_broker(settings, pool)
         await broker.start()
         lag = asyncio.create_task(
             watch_lag(
                 settings,
-                group=GROUP,
+                group=CASE_STATE.group("intake"),
                 topic=SERVICE_TOPICS["intake"],
                 consumer=CaseStateProjection.name,
                 stop=stop,
@@ -157,19 +191,19 @@ REBUILD_BATCH = 5000
 
 
 async def replay_into(
-    settings: HubSettings,
     conn: psycopg.AsyncConnection[Any],
     store: ProjectionStore[Any],
+    sources: tuple[tuple[str, str], ...],
     after: dict[str, int],
 ) -> tuple[int, dict[str, int]]:
-    """Feed the stored events after the given positions through the projection.
+    """Feed the stored events after the given positions through a projection.
 
     Reads PostgreSQL page by page (never Kafka, architecture.md §3.6), so memory
     stays flat whatever the size of the history.
     """
     heads = dict(after)
     total = 0
-    for schema, app_name in SOURCES:
+    for schema, app_name in sources:
         table = events_table(schema, app_name)
         exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
         if (await exists.fetchone()) == (None,):
@@ -191,15 +225,14 @@ async def replay_into(
             position = rows[-1].notification_id
             total += len(rows)
         heads[app_name] = position
-    del settings
     return total, heads
 
 
 async def build_shadow(
-    settings: HubSettings, shadow: str
+    settings: HubSettings, shadow: str, model: ReadModel = CASE_STATE
 ) -> tuple[int, dict[str, int]]:
-    """Build the case state from the event store into a fresh schema."""
-    store = make_store(shadow)
+    """Build a read model from the event stores into a fresh schema."""
+    store = model.store(shadow)
     async with await psycopg.AsyncConnection.connect(
         settings.database_url, autocommit=True
     ) as conn:
@@ -207,30 +240,28 @@ async def build_shadow(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
         )
         await store.create_tables(conn)
-        return await replay_into(settings, conn, store, {})
+        return await replay_into(conn, store, model.sources, {})
 
 
-async def rebuild(settings: HubSettings) -> int:
-    """Rebuild the case state from the event stores and swap it in; returns events read.
+async def rebuild(settings: HubSettings, model: ReadModel = CASE_STATE) -> int:
+    """Rebuild a read model from the event stores and swap it in; returns events read.
 
     The new tables are built in a shadow schema while the live consumer goes
     on; the swap locks the live tables, replays what was appended meanwhile and
     renames the schemas, in one transaction.
     """
-    shadow = f"{SCHEMA}_rebuild"
-    read, heads = await build_shadow(settings, shadow)
-    store = make_store(shadow)
+    shadow = f"{model.schema}_rebuild"
+    read, heads = await build_shadow(settings, shadow, model)
+    store = model.store(shadow)
     async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
-        await make_store().create_tables(conn)
+        await model.store().create_tables(conn)
         await conn.commit()
         async with conn.transaction():
-            live = sql.Identifier(SCHEMA)
+            live = sql.Identifier(model.schema)
             await conn.execute(
-                sql.SQL(
-                    "LOCK TABLE {}.cases, {}.stream_positions IN EXCLUSIVE MODE"
-                ).format(live, live)
+                sql.SQL("LOCK TABLE {}.stream_positions IN EXCLUSIVE MODE").format(live)
             )
-            more, _ = await replay_into(settings, conn, store, heads)
+            more, _ = await replay_into(conn, store, model.sources, heads)
             # Messages parked from the broker are not in the store: carry them over.
             await conn.execute(
                 sql.SQL(
@@ -241,7 +272,7 @@ async def rebuild(settings: HubSettings) -> int:
                     "WHERE source NOT IN ('rebuild', 'fold')"
                 ).format(sql.Identifier(shadow), live)
             )
-            retired = sql.Identifier(f"{SCHEMA}_retired")
+            retired = sql.Identifier(f"{model.schema}_retired")
             await conn.execute(
                 sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, retired)
             )

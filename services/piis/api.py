@@ -10,7 +10,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.piis import Commitments, PiisType
+from contracts.piis import Commitments, Phase, PiisType
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
@@ -19,10 +19,12 @@ from services.common.http import (
 )
 from services.piis.application import (
     CaseUnknownError,
+    ChangePhase,
     GrantExemption,
     PiisApplication,
     ProposePiis,
     SignPiis,
+    StartTrajectory,
 )
 
 __all__ = ["create_api"]
@@ -67,6 +69,37 @@ class ExemptionRequest(BaseModel):
     ground: Literal["health", "equity"] = Field(description="Reason.")
     motivation: str = Field(min_length=10, description="Written motivation.")
     decided_on: dt.date = Field(description="Date of the decision.")
+
+
+class StartTrajectoryRequest(BaseModel):
+    """The first phase of the dossier's ISP trajectory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    phase: Phase = Field(description="First phase.")
+    effective_date: dt.date = Field(description="Date the phase takes effect.")
+    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    decided_by: str = Field(min_length=1, max_length=64, description="Staff id.")
+
+
+class ChangePhaseRequest(BaseModel):
+    """A move from the current phase to another (or an exit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    from_phase: Phase = Field(description="The phase the dossier is in.")
+    to_phase: Phase = Field(description="The phase it moves to.")
+    effective_date: dt.date = Field(description="Date the new phase takes effect.")
+    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    decided_by: str = Field(min_length=1, max_length=64, description="Staff id.")
+
+
+class TrajectoryCreated(BaseModel):
+    """The trajectory opened."""
+
+    trajectory_id: uuid.UUID
 
 
 class PiisCreated(BaseModel):
@@ -152,6 +185,49 @@ def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
                 ground=body.ground,
                 motivation=body.motivation,
                 decided_on=body.decided_on,
+            )
+        )
+
+    @api.post(
+        "/cases/{case_id}/trajectory",
+        status_code=status.HTTP_201_CREATED,
+        response_model=TrajectoryCreated,
+        summary="Open the dossier's ISP trajectory in a first phase",
+    )
+    def start_trajectory(
+        case_id: uuid.UUID, body: StartTrajectoryRequest, client: Writer
+    ) -> TrajectoryCreated:
+        for_case(case_id, client)
+        trajectory_id = app.start_trajectory(
+            StartTrajectory(
+                CommandContext(body.command_id, business_time(body.effective_date)),
+                case_id,
+                body.phase,
+                body.effective_date,
+                body.reason,
+                body.decided_by,
+            )
+        )
+        return TrajectoryCreated(trajectory_id=trajectory_id)
+
+    @api.post(
+        "/cases/{case_id}/trajectory/changes",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Move the dossier to another phase",
+    )
+    def change_phase(
+        case_id: uuid.UUID, body: ChangePhaseRequest, client: Writer
+    ) -> None:
+        for_case(case_id, client)
+        app.change_phase(
+            ChangePhase(
+                CommandContext(body.command_id, business_time(body.effective_date)),
+                case_id,
+                body.from_phase,
+                body.to_phase,
+                body.effective_date,
+                body.reason,
+                body.decided_by,
             )
         )
 

@@ -1,0 +1,120 @@
+"""Statistics through the real broker: intake and PIIS events meet in one read model."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from services.case_state.read_models import READ_MODELS
+from services.case_state.service import build_shadow
+from services.cli import app as hub
+from services.common.settings import HubSettings
+from services.supervisor import wait_healthy
+from tests.integration.harness import HEADERS, component, hub_env, table, wait_until
+from tests.integration.load import registration_body
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_dossier_in_a_phase_counts_in_the_isp_rate(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    intake = f"http://127.0.0.1:{hub_settings.intake_port}"
+    piis = f"http://127.0.0.1:{hub_settings.piis_port}"
+    reads = f"http://127.0.0.1:{hub_settings.case_state_port}"
+    names = ("intake-api", "intake-relay", "piis-api", "piis-relay", "case-state")
+    processes = [component(hub_settings, n, tmp_path / f"{n}.log") for n in names]
+    for process in processes:
+        process.__enter__()
+    try:
+        for url in (intake, piis, reads):
+            wait_healthy(f"{url}/openapi.json")
+        cases = []
+        for number in (0, 7):  # two people at the same CPAS (load cycles 7 KBOs)
+            body = registration_body(number)
+            case_id = httpx.post(f"{intake}/cases", json=body, headers=HEADERS).json()[
+                "case_id"
+            ]
+            cases.append((case_id, body["cpas_kbo"]))
+            httpx.post(
+                f"{intake}/cases/{case_id}/income-right",
+                json={
+                    "command_id": str(uuid.uuid4()),
+                    "kind": "RIS",
+                    "category": 2,
+                    "application_date": "2026-10-01",
+                    "decision_date": "2026-10-10",
+                    "effective_date": "2026-10-01",
+                },
+                headers=HEADERS,
+            ).raise_for_status()
+        case_id, cpas = cases[0]
+        wait_until(
+            lambda: (
+                httpx.get(f"{piis}/cases/{case_id}/piis", headers=HEADERS).status_code
+                == 404
+            ),
+            60,
+            "the PIIS service to hear of the case",
+        )
+        httpx.post(
+            f"{piis}/cases/{case_id}/trajectory",
+            json={
+                "command_id": str(uuid.uuid4()),
+                "phase": "literacy",
+                "effective_date": "2026-10-15",
+                "reason": "orientation after the bilan",
+                "decided_by": "sw-1",
+            },
+            headers=HEADERS,
+        ).raise_for_status()
+        query = {"cpas_kbo": cpas, "as_of": "2026-11-01"}
+
+        def counted() -> bool:
+            answer = httpx.get(f"{reads}/statistics/isp", params=query, headers=HEADERS)
+            return answer.status_code == 200 and (
+                answer.json()["files"],
+                answer.json()["isp_files"],
+            ) == (2, 1)
+
+        wait_until(counted, 60, "the phase in the statistics")
+        figures = httpx.get(
+            f"{reads}/statistics/isp", params=query, headers=HEADERS
+        ).json()
+        assert (figures["files"], figures["per_phase"]["literacy"]) == (2, 1)
+        assert figures["rate"] == "50.00"
+        before = httpx.get(
+            f"{reads}/statistics/isp",
+            params={"cpas_kbo": cpas, "as_of": "2026-10-12"},
+            headers=HEADERS,
+        ).json()
+        assert (before["files"], before["isp_files"]) == (2, 0)
+
+        cli = CliRunner().invoke(
+            hub,
+            ["stats", "isp", "--cpas", cpas, "--as-of", "2026-11-01", "--json"],
+            env=hub_env(hub_settings),
+        )
+        assert cli.exit_code == 0, cli.output
+        assert json.loads(cli.output)["rate"] == "50.00"
+        table_output = CliRunner().invoke(
+            hub,
+            ["stats", "isp", "--cpas", cpas, "--as-of", "2026-11-01"],
+            env=hub_env(hub_settings),
+        )
+        assert "50,00%" in table_output.output
+    finally:
+        for process in reversed(processes):
+            process.__exit__(None, None, None)
+    statistics = READ_MODELS["statistics"]
+    import asyncio
+
+    asyncio.run(build_shadow(hub_settings, "statistics_check", statistics))
+    assert table(hub_settings, "statistics", "case_history", "case_id") == table(
+        hub_settings, "statistics_check", "case_history", "case_id"
+    )
