@@ -16,10 +16,14 @@ from contracts.envelope import ContractEvent, personal_data
 
 __all__ = [
     "Commitments",
+    "HearingHeldV1",
     "PIISSignedV1",
     "Phase",
     "PhaseChangedV1",
+    "PiisEvaluatedV1",
     "PiisEvent",
+    "PiisNoticeServedV1",
+    "PiisSanctionDecidedV1",
     "PiisType",
 ]
 
@@ -100,6 +104,72 @@ class PiisExemptionGrantedV1(ContractEvent):
     decided_on: dt.date = Field(description="Date of the decision.")
 
 
+class PiisEvaluatedV1(ContractEvent):
+    """A PIIS was evaluated with the person (at least three a year, two in person)."""
+
+    event_type: Literal["hub.piis.piis.evaluated.v1"] = Field(
+        default="hub.piis.piis.evaluated.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    evaluated_on: dt.date = Field(description="Date of the evaluation.")
+    in_person: bool = Field(description="Held in an individual interview.")
+    outcome: str = personal_data("What the evaluation found.")
+    next_evaluation_on: dt.date | None = Field(
+        default=None, description="Date of the next planned evaluation."
+    )
+
+
+class PiisNoticeServedV1(ContractEvent):
+    """Formal notice (mise en demeure) that the PIIS is not respected.
+
+    Legal anchor: law of 26 May 2002 art. 30 §2: no sanction without it.
+    """
+
+    event_type: Literal["hub.piis.notice.served.v1"] = Field(
+        default="hub.piis.notice.served.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    served_on: dt.date = Field(description="Date the notice was served.")
+    grounds: str = personal_data("Which commitments were not respected.")
+
+
+class HearingHeldV1(ContractEvent):
+    """The person was offered a hearing before any sanction (and came or not)."""
+
+    event_type: Literal["hub.piis.hearing.held.v1"] = Field(
+        default="hub.piis.hearing.held.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    held_on: dt.date = Field(description="Date of the hearing (offered or held).")
+    attended: bool = Field(description="The person came to the hearing.")
+
+
+class PiisSanctionDecidedV1(ContractEvent):
+    """Payment of the income is suspended for not respecting the PIIS.
+
+    Legal anchor: law of 26 May 2002 art. 30 §2: at most one month, three on
+    a repeat within a year; it starts on the first day of the second month
+    after the decision.
+    """
+
+    event_type: Literal["hub.piis.sanction.decided.v1"] = Field(
+        default="hub.piis.sanction.decided.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    decided_on: dt.date = Field(description="Date of the council's decision.")
+    months: int = Field(ge=1, le=3, description="Length of the suspension in months.")
+    starts_on: dt.date = Field(description="First day of the suspension.")
+    ends_on: dt.date = Field(description="Last day of the suspension.")
+    repeat: bool = Field(
+        description="A prior PIIS sanction was decided less than a year before."
+    )
+    notice_served_on: dt.date = Field(description="Date of the notice it follows.")
+
+
 class PIISSignedV1(ContractEvent):
     """The individualised social-integration project (PIIS) was signed.
 
@@ -153,6 +223,13 @@ class PhaseChangedV1(ContractEvent):
 
 
 PiisEvent = Annotated[
-    PiisProposedV1 | PIISSignedV1 | PiisExemptionGrantedV1 | PhaseChangedV1,
+    PiisProposedV1
+    | PIISSignedV1
+    | PiisEvaluatedV1
+    | PiisNoticeServedV1
+    | HearingHeldV1
+    | PiisSanctionDecidedV1
+    | PiisExemptionGrantedV1
+    | PhaseChangedV1,
     Field(discriminator="event_type"),
 ]

@@ -18,9 +18,13 @@ from contracts.intake import (
     DossierNumberClaimedV1,
 )
 from contracts.piis import (
+    HearingHeldV1,
     PhaseChangedV1,
+    PiisEvaluatedV1,
     PiisExemptionGrantedV1,
+    PiisNoticeServedV1,
     PiisProposedV1,
+    PiisSanctionDecidedV1,
     PIISSignedV1,
 )
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
@@ -37,6 +41,10 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     IncomeRightWithdrawnV1,
     PiisProposedV1,
     PIISSignedV1,
+    PiisEvaluatedV1,
+    PiisNoticeServedV1,
+    HearingHeldV1,
+    PiisSanctionDecidedV1,
     PiisExemptionGrantedV1,
     PhaseChangedV1,
     Article60StartedV1,

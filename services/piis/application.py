@@ -21,9 +21,13 @@ from services.piis.trajectory import TrajectoryFile
 __all__ = [
     "CaseUnknownError",
     "ChangePhase",
+    "DecideSanction",
+    "EvaluatePiis",
     "GrantExemption",
+    "HoldHearing",
     "PiisApplication",
     "ProposePiis",
+    "ServeNotice",
     "SignPiis",
     "StartTrajectory",
 ]
@@ -78,6 +82,48 @@ class GrantExemption:
     ground: str
     motivation: str
     decided_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluatePiis:
+    """Command: record an evaluation of the active PIIS."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    evaluated_on: dt.date
+    in_person: bool
+    outcome: str
+    next_evaluation_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServeNotice:
+    """Command: serve formal notice (mise en demeure)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    served_on: dt.date
+    grounds: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldHearing:
+    """Command: record the hearing offered after a notice."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    held_on: dt.date
+    attended: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DecideSanction:
+    """Command: suspend payment for not respecting the PIIS (art. 30 §2)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    decided_on: dt.date
+    months: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +224,50 @@ class PiisApplication(HubApplication):
                 ground=cmd.ground,
                 motivation=cmd.motivation,
                 decided_on=cmd.decided_on,
+            ),
+        )
+
+    def evaluate_piis(self, cmd: EvaluatePiis) -> None:
+        """Record an evaluation."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.evaluate(
+                cmd.context,
+                evaluated_on=cmd.evaluated_on,
+                in_person=cmd.in_person,
+                outcome=cmd.outcome,
+                next_evaluation_on=cmd.next_evaluation_on,
+            ),
+        )
+
+    def serve_notice(self, cmd: ServeNotice) -> None:
+        """Serve formal notice."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.serve_notice(
+                cmd.context, served_on=cmd.served_on, grounds=cmd.grounds
+            ),
+        )
+
+    def hold_hearing(self, cmd: HoldHearing) -> None:
+        """Record a hearing."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.hold_hearing(
+                cmd.context, held_on=cmd.held_on, attended=cmd.attended
+            ),
+        )
+
+    def decide_sanction(self, cmd: DecideSanction) -> None:
+        """Decide a sanction within the legal limits."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.decide_sanction(
+                cmd.context, decided_on=cmd.decided_on, months=cmd.months
             ),
         )
 

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.envelope import ContractEvent
-from contracts.piis import PiisExemptionGrantedV1, PiisProposedV1, PIISSignedV1
+from contracts.piis import (
+    HearingHeldV1,
+    PiisEvaluatedV1,
+    PiisExemptionGrantedV1,
+    PiisNoticeServedV1,
+    PiisProposedV1,
+    PiisSanctionDecidedV1,
+    PIISSignedV1,
+)
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.calendar import add_working_days
@@ -16,6 +24,14 @@ from services.piis.calendar import add_working_days
 __all__ = ["REFLECTION_WORKING_DAYS", "CaseFacts", "DomainError", "PiisFile"]
 
 REFLECTION_WORKING_DAYS = 5  # S10: five working days to think before signing
+FIRST_SANCTION_MONTHS = 1  # law of 26 May 2002 art. 30 §2
+REPEAT_SANCTION_MONTHS = 3  # a repeat within one year
+
+
+def _first_of_month_after(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after the month of ``day``."""
+    month = day.month - 1 + months
+    return dt.date(day.year + month // 12, month % 12 + 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,9 @@ class PiisFile(Aggregate):
     active: uuid.UUID | None = None
     exemption: PiisExemptionGrantedV1 | None = None
     handled: set[uuid.UUID] = field(default_factory=set)
+    open_notice: PiisNoticeServedV1 | None = None
+    hearing_on: dt.date | None = None
+    sanctions: list[dt.date] = field(default_factory=list)
 
     @classmethod
     def open(cls, file_id: uuid.UUID, facts: CaseFacts) -> PiisFile:
@@ -126,6 +145,117 @@ class PiisFile(Aggregate):
                 f"waive it (law of 26 May 2002 art. 11; domain rule I6)",
             )
 
+    def evaluate(
+        self,
+        context: CommandContext,
+        *,
+        evaluated_on: dt.date,
+        in_person: bool,
+        outcome: str,
+        next_evaluation_on: dt.date | None,
+    ) -> None:
+        """Record an evaluation of the active PIIS."""
+        piis_id = self._active_piis(evaluated_on, "evaluated_on")
+        self.record(
+            PiisEvaluatedV1,
+            context,
+            piis_id=piis_id,
+            evaluated_on=evaluated_on,
+            in_person=in_person,
+            outcome=outcome,
+            next_evaluation_on=next_evaluation_on,
+        )
+
+    def serve_notice(
+        self, context: CommandContext, *, served_on: dt.date, grounds: str
+    ) -> None:
+        """Serve formal notice that the active PIIS is not respected."""
+        piis_id = self._active_piis(served_on, "served_on")
+        self.record(
+            PiisNoticeServedV1,
+            context,
+            piis_id=piis_id,
+            served_on=served_on,
+            grounds=grounds,
+        )
+
+    def hold_hearing(
+        self, context: CommandContext, *, held_on: dt.date, attended: bool
+    ) -> None:
+        """Record the hearing offered after a notice."""
+        notice = self._notice("held_on")
+        if held_on < notice.served_on:
+            raise DomainError(
+                "held_on",
+                "sanction.hearing_before_notice",
+                "the hearing precedes the notice",
+            )
+        self.record(
+            HearingHeldV1,
+            context,
+            piis_id=notice.piis_id,
+            held_on=held_on,
+            attended=attended,
+        )
+
+    def decide_sanction(
+        self, context: CommandContext, *, decided_on: dt.date, months: int
+    ) -> None:
+        """Suspend payment for not respecting the PIIS, within art. 30 §2's limits."""
+        notice = self._notice("decided_on")
+        if self.hearing_on is None or self.hearing_on > decided_on:
+            raise DomainError(
+                "decided_on",
+                "sanction.no_hearing",
+                "no sanction before the person was offered a hearing (law of 26 May "
+                "2002 art. 30 §2; domain rule I8)",
+            )
+        repeat = any(
+            decided_on - before < dt.timedelta(days=365) for before in self.sanctions
+        )
+        limit = REPEAT_SANCTION_MONTHS if repeat else FIRST_SANCTION_MONTHS
+        if not 1 <= months <= limit:
+            raise DomainError(
+                "months",
+                "sanction.too_long",
+                f"a {'repeat' if repeat else 'first'} PIIS sanction lasts at most "
+                f"{limit} month(s) (law of 26 May 2002 art. 30 §2; domain rule I8)",
+            )
+        starts_on = _first_of_month_after(decided_on, 2)
+        ends_on = _first_of_month_after(starts_on, months) - dt.timedelta(days=1)
+        self.record(
+            PiisSanctionDecidedV1,
+            context,
+            piis_id=notice.piis_id,
+            decided_on=decided_on,
+            months=months,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            repeat=repeat,
+            notice_served_on=notice.served_on,
+        )
+
+    def _active_piis(self, day: dt.date, name: str) -> uuid.UUID:
+        if self.active is None:
+            raise DomainError(
+                "case_id", "piis.none_active", "the case has no signed PIIS"
+            )
+        if day < self.signed[self.active].signed_on:
+            raise DomainError(
+                name, "piis.before_signature", "the PIIS was not signed yet"
+            )
+        return self.active
+
+    def _notice(self, name: str) -> PiisNoticeServedV1:
+        if self.open_notice is None:
+            raise DomainError(
+                name,
+                "sanction.no_notice",
+                "no sanction without a prior formal notice (mise en demeure) "
+                "(law of 26 May 2002 art. 30 §2; domain rule I8)",
+            )
+        return self.open_notice
+
     def grant_exemption(
         self,
         context: CommandContext,
@@ -162,5 +292,12 @@ class PiisFile(Aggregate):
                 self.active = event.piis_id
             case PiisExemptionGrantedV1():
                 self.exemption = event
+            case PiisNoticeServedV1():
+                self.open_notice, self.hearing_on = event, None
+            case HearingHeldV1():
+                self.hearing_on = event.held_on
+            case PiisSanctionDecidedV1():
+                self.sanctions.append(event.decided_on)
+                self.open_notice, self.hearing_on = None, None
             case _:
                 pass

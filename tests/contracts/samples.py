@@ -21,9 +21,13 @@ from contracts.intake import (
 )
 from contracts.piis import (
     Commitments,
+    HearingHeldV1,
     PhaseChangedV1,
+    PiisEvaluatedV1,
     PiisExemptionGrantedV1,
+    PiisNoticeServedV1,
     PiisProposedV1,
+    PiisSanctionDecidedV1,
     PIISSignedV1,
 )
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
@@ -175,5 +179,34 @@ SAMPLES: tuple[ContractEvent, ...] = (
         ground="health",
         motivation="long-term illness, certified",
         decided_on=dt.date(2026, 4, 20),
+    ),
+    PiisEvaluatedV1(
+        **envelope(3, uuid.UUID(int=16)),
+        piis_id=uuid.UUID(int=12),
+        evaluated_on=dt.date(2026, 7, 10),
+        in_person=True,
+        outcome="training started",
+    ),
+    PiisNoticeServedV1(
+        **envelope(4, uuid.UUID(int=16)),
+        piis_id=uuid.UUID(int=12),
+        served_on=dt.date(2026, 9, 1),
+        grounds="three missed appointments",
+    ),
+    HearingHeldV1(
+        **envelope(5, uuid.UUID(int=16)),
+        piis_id=uuid.UUID(int=12),
+        held_on=dt.date(2026, 9, 15),
+        attended=False,
+    ),
+    PiisSanctionDecidedV1(
+        **envelope(6, uuid.UUID(int=16)),
+        piis_id=uuid.UUID(int=12),
+        decided_on=dt.date(2026, 9, 20),
+        months=1,
+        starts_on=dt.date(2026, 11, 1),
+        ends_on=dt.date(2026, 11, 30),
+        repeat=False,
+        notice_served_on=dt.date(2026, 9, 1),
     ),
 )

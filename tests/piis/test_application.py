@@ -7,15 +7,21 @@ import uuid
 
 import pytest
 
-from contracts.piis import Commitments, PIISSignedV1
+from contracts.piis import Commitments, PiisSanctionDecidedV1, PIISSignedV1
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.application import (
     CaseUnknownError,
+    ChangePhase,
+    DecideSanction,
+    EvaluatePiis,
     GrantExemption,
+    HoldHearing,
     PiisApplication,
     ProposePiis,
+    ServeNotice,
     SignPiis,
+    StartTrajectory,
 )
 from services.piis.domain import CaseFacts
 from tests.intake.fakes import IN_MEMORY
@@ -156,3 +162,165 @@ def test_a_retried_proposal_returns_the_same_piis() -> None:
     file = app.get_file(CASE)
     assert file is not None
     assert file.version == 1
+
+
+def signed_app() -> PiisApplication:
+    app = app_with(bilan=dt.date(2026, 10, 20))
+    sign(app, propose(app), dt.date(2026, 11, 9))
+    return app
+
+
+def test_a_first_sanction_after_notice_and_hearing_starts_in_the_second_month() -> None:
+    app = signed_app()
+    app.serve_notice(ServeNotice(context(), CASE, dt.date(2027, 1, 5), "no show"))
+    app.hold_hearing(HoldHearing(context(), CASE, dt.date(2027, 1, 20), attended=True))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=1))
+    file = app.get_file(CASE)
+    assert file is not None
+    decided = list(app.events.get(file.id))[-1]
+    assert isinstance(decided, PiisSanctionDecidedV1)
+    assert (decided.starts_on, decided.ends_on) == (
+        dt.date(2027, 3, 1),
+        dt.date(2027, 3, 31),
+    )
+
+
+def test_a_first_sanction_longer_than_one_month_is_refused() -> None:
+    app = signed_app()
+    app.serve_notice(ServeNotice(context(), CASE, dt.date(2027, 1, 5), "no show"))
+    app.hold_hearing(HoldHearing(context(), CASE, dt.date(2027, 1, 20), attended=False))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=2)
+        )
+    assert refused.value.rule == "sanction.too_long"
+    assert "art. 30 §2" in str(refused.value)
+
+
+def test_a_repeat_within_a_year_may_last_three_months() -> None:
+    app = signed_app()
+    for year_day, months in ((dt.date(2027, 1, 25), 1), (dt.date(2027, 6, 25), 3)):
+        app.serve_notice(ServeNotice(context(), CASE, year_day - dt.timedelta(20), "x"))
+        app.hold_hearing(
+            HoldHearing(context(), CASE, year_day - dt.timedelta(5), attended=True)
+        )
+        app.decide_sanction(DecideSanction(context(), CASE, year_day, months=months))
+    file = app.get_file(CASE)
+    assert file is not None
+    assert len(file.sanctions) == 2
+
+
+def test_a_sanction_without_a_prior_notice_is_refused() -> None:
+    app = signed_app()
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=1)
+        )
+    assert refused.value.rule == "sanction.no_notice"
+    file = app.get_file(CASE)
+    assert file is not None
+    assert not file.sanctions
+
+
+def test_a_sanction_without_a_hearing_is_refused() -> None:
+    app = signed_app()
+    app.serve_notice(ServeNotice(context(), CASE, dt.date(2027, 1, 5), "no show"))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=1)
+        )
+    assert refused.value.rule == "sanction.no_hearing"
+
+
+def test_an_evaluation_needs_a_signed_piis() -> None:
+    app = app_with(bilan=None)
+    with pytest.raises(DomainError) as refused:
+        app.evaluate_piis(
+            EvaluatePiis(
+                context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok"
+            )
+        )
+    assert refused.value.rule == "piis.none_active"
+    app = signed_app()
+    app.evaluate_piis(
+        EvaluatePiis(context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok")
+    )
+
+
+def test_a_phase_change_from_a_phase_the_dossier_is_not_in_is_refused() -> None:
+    app = app_with(bilan=None)
+    app.start_trajectory(
+        StartTrajectory(
+            context(), CASE, "facilitator", dt.date(2026, 11, 2), "start", "sw"
+        )
+    )
+    with pytest.raises(DomainError) as refused:
+        app.change_phase(
+            ChangePhase(
+                context(),
+                CASE,
+                "literacy",
+                "employment",
+                dt.date(2026, 12, 1),
+                "x",
+                "sw",
+            )
+        )
+    assert refused.value.rule == "trajectory.wrong_from_phase"
+    assert "I21" in str(refused.value)
+    app.change_phase(
+        ChangePhase(
+            context(),
+            CASE,
+            "facilitator",
+            "employment",
+            dt.date(2026, 12, 1),
+            "x",
+            "sw",
+        )
+    )
+    trajectory = app.get_trajectory(CASE)
+    assert trajectory is not None
+    assert trajectory.phase == "employment"
+
+
+def test_a_second_active_trajectory_is_refused() -> None:
+    app = app_with(bilan=None)
+    start = StartTrajectory(
+        context(), CASE, "literacy", dt.date(2026, 11, 2), "s", "sw"
+    )
+    app.start_trajectory(start)
+    with pytest.raises(ConflictError) as refused:
+        app.start_trajectory(
+            StartTrajectory(
+                context(), CASE, "facilitator", dt.date(2026, 11, 3), "s", "sw"
+            )
+        )
+    assert refused.value.rule == "trajectory.already_active"
+    app.start_trajectory(start)  # a retry of the first is no conflict
+
+
+def test_an_exit_ends_the_trajectory_and_a_new_one_may_start() -> None:
+    app = app_with(bilan=None)
+    app.start_trajectory(
+        StartTrajectory(context(), CASE, "literacy", dt.date(2026, 11, 2), "s", "sw")
+    )
+    app.change_phase(
+        ChangePhase(
+            context(),
+            CASE,
+            "literacy",
+            "exit_left_cpas",
+            dt.date(2026, 12, 1),
+            "x",
+            "sw",
+        )
+    )
+    app.start_trajectory(
+        StartTrajectory(
+            context(), CASE, "facilitator", dt.date(2027, 1, 4), "back", "sw"
+        )
+    )
+    trajectory = app.get_trajectory(CASE)
+    assert trajectory is not None
+    assert trajectory.phase == "facilitator"
