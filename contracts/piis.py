@@ -20,6 +20,7 @@ __all__ = [
     "PIISSignedV1",
     "Phase",
     "PhaseChangedV1",
+    "PiisDeadlineMissedV1",
     "PiisEvaluatedV1",
     "PiisEvent",
     "PiisNoticeServedV1",
@@ -170,6 +171,32 @@ class PiisSanctionDecidedV1(ContractEvent):
     notice_served_on: dt.date = Field(description="Date of the notice it follows.")
 
 
+class PiisDeadlineMissedV1(ContractEvent):
+    """A legal deadline of the PIIS passed without what it requires.
+
+    Kinds: ``piis_not_signed`` (compulsory PIIS not signed 3 months after the
+    income decision, without exemption: law of 26 May 2002 art. 11 as amended
+    21 July 2016, domain rule I5) and ``evaluations_missing`` (fewer than three
+    evaluations, two in person, in the PIIS's first year: I7).
+    """
+
+    event_type: Literal["hub.piis.deadline.missed.v1"] = Field(
+        default="hub.piis.deadline.missed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    kind: Literal["piis_not_signed", "evaluations_missing"] = Field(
+        description="Which deadline was missed."
+    )
+    due_on: dt.date = Field(description="The day by which it was due.")
+    detected_on: dt.date = Field(description="The day the watch noticed it.")
+    piis_id: uuid.UUID | None = Field(
+        default=None, description="The PIIS concerned, if one exists."
+    )
+    caseworker: str | None = Field(
+        default=None, description="Staff id of the caseworker following the PIIS."
+    )
+
+
 class PIISSignedV1(ContractEvent):
     """The individualised social-integration project (PIIS) was signed.
 
@@ -230,6 +257,7 @@ PiisEvent = Annotated[
     | HearingHeldV1
     | PiisSanctionDecidedV1
     | PiisExemptionGrantedV1
+    | PiisDeadlineMissedV1
     | PhaseChangedV1,
     Field(discriminator="event_type"),
 ]

@@ -20,6 +20,7 @@ from contracts.intake import (
 from contracts.piis import (
     HearingHeldV1,
     PhaseChangedV1,
+    PiisDeadlineMissedV1,
     PiisEvaluatedV1,
     PiisExemptionGrantedV1,
     PiisNoticeServedV1,
@@ -46,6 +47,7 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     HearingHeldV1,
     PiisSanctionDecidedV1,
     PiisExemptionGrantedV1,
+    PiisDeadlineMissedV1,
     PhaseChangedV1,
     Article60StartedV1,
     BenefitRightOpenedV1,

@@ -20,9 +20,11 @@ dead_letters = typer.Typer(
     help="Messages a consumer could not apply", no_args_is_help=True
 )
 stats = typer.Typer(help="Caseload statistics", no_args_is_help=True)
+deadlines = typer.Typer(help="PIIS deadlines", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(stats, name="stats")
+app.add_typer(deadlines, name="deadlines")
 
 
 def _settings() -> HubSettings:
@@ -208,6 +210,29 @@ def list_dead_letters() -> None:
         ).fetchall()
     for row in rows:
         typer.echo(json.dumps([str(v) for v in row]))
+
+
+@deadlines.command("watch")
+def watch_deadlines(
+    today: Annotated[
+        str | None, typer.Option("--today", help="Date to check at (default: today)")
+    ] = None,
+) -> None:
+    """Flag every PIIS deadline passed unmet (run daily; each is flagged once)."""
+    import datetime as dt  # noqa: PLC0415
+
+    from services.piis.facts import PostgresCaseFacts  # noqa: PLC0415
+    from services.piis.service import SCHEMA, create_application  # noqa: PLC0415
+
+    settings = _settings()
+    day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
+    piis = create_application(settings)
+    try:
+        cases = PostgresCaseFacts(settings.database_url, SCHEMA).all()
+        flagged = piis.watch_deadlines(cases, day)
+    finally:
+        piis.close()
+    typer.echo(f"{flagged} missed deadline(s) flagged on {day.isoformat()}")
 
 
 if __name__ == "__main__":

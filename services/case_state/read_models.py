@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from contracts.registry import SERVICE_TOPICS
+from services.case_state.deadlines import DeadlinesProjection
 from services.case_state.projection import CaseStateProjection
 from services.case_state.statistics import StatisticsProjection
 from services.common.consumer import FoldProjection, ProjectionStore
@@ -53,4 +54,5 @@ READ_MODELS: Final[Mapping[str, ReadModel]] = {
     "statistics": ReadModel(
         "statistics", "statistics", StatisticsProjection, ("intake", "piis")
     ),
+    "deadlines": ReadModel("deadlines", "deadlines", DeadlinesProjection, ("piis",)),
 }

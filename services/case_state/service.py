@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
+from services.case_state.deadlines import overdue_for
 from services.case_state.projection import CaseStateProjection
 from services.case_state.read_models import READ_MODELS, ReadModel
 from services.case_state.statistics import IspStatistics, isp_statistics, load_cpas
@@ -116,6 +117,22 @@ def create_api(
         async with pool.connection() as conn:
             stats = await statistics_of(conn, cpas_kbo, as_of, known_at)
         return stats.as_dict()
+
+    @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
+    async def deadlines(
+        client: Reader,
+        cpas_kbo: Annotated[
+            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+        ],
+        caseworker: Annotated[
+            str | None, Query(description="Only this caseworker's")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            return await overdue_for(
+                conn, READ_MODELS["deadlines"].schema, cpas_kbo, caseworker
+            )
 
     return api
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from contracts.piis import Commitments, Phase, PiisType
 from services.common.aggregate import Aggregate, CommandContext, projector
 from services.common.application import HubApplication
 from services.common.errors import DomainError
-from services.piis.domain import CaseFacts, PiisFile
+from services.piis.domain import CaseFacts, Deadline, PiisFile
 from services.piis.trajectory import TrajectoryFile
 
 __all__ = [
@@ -152,6 +152,17 @@ class ChangePhase:
 
 
 A = TypeVar("A", bound=Aggregate)
+
+
+def _flagger(
+    context: CommandContext, deadline: Deadline, today: dt.date
+) -> Callable[[PiisFile, CaseFacts], None]:
+    def flag(file: PiisFile, _: CaseFacts) -> None:
+        file.flag(context, deadline, today)
+
+    return flag
+
+
 _project = projector(PiisFile)
 _project_trajectory = projector(TrajectoryFile)
 
@@ -270,6 +281,27 @@ class PiisApplication(HubApplication):
                 cmd.context, decided_on=cmd.decided_on, months=cmd.months
             ),
         )
+
+    def watch_deadlines(self, cases: Iterable[CaseFacts], today: dt.date) -> int:
+        """Flag every deadline passed unmet by ``today``; each one only once."""
+        flagged = 0
+        for facts in cases:
+            file = self.get_file(facts.case_id) or PiisFile.open(
+                self.file_id(facts.case_id), facts
+            )
+            for deadline in file.missed_deadlines(facts, today):
+                command_id = uuid.uuid5(
+                    file.id, f"deadline:{deadline.kind}:{deadline.due_on.isoformat()}"
+                )
+                if command_id in file.handled:
+                    continue
+                context = CommandContext(
+                    command_id, dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+                )
+                self._act(facts.case_id, command_id, _flagger(context, deadline, today))
+                flagged += 1
+                file = self.get_file(facts.case_id) or file
+        return flagged
 
     def start_trajectory(self, cmd: StartTrajectory) -> uuid.UUID:
         """Open a trajectory; a retry returns the same trajectory id."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from contracts.envelope import ContractEvent
 from contracts.piis import (
     HearingHeldV1,
+    PiisDeadlineMissedV1,
     PiisEvaluatedV1,
     PiisExemptionGrantedV1,
     PiisNoticeServedV1,
@@ -21,11 +22,40 @@ from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.calendar import add_working_days
 
-__all__ = ["REFLECTION_WORKING_DAYS", "CaseFacts", "DomainError", "PiisFile"]
+__all__ = [
+    "REFLECTION_WORKING_DAYS",
+    "CaseFacts",
+    "Deadline",
+    "DomainError",
+    "PiisFile",
+]
 
 REFLECTION_WORKING_DAYS = 5  # S10: five working days to think before signing
 FIRST_SANCTION_MONTHS = 1  # law of 26 May 2002 art. 30 §2
 REPEAT_SANCTION_MONTHS = 3  # a repeat within one year
+
+
+PIIS_SIGN_MONTHS = 3  # law of 26 May 2002 art. 11 as amended 21 July 2016 (I5)
+MIN_EVALUATIONS = 3  # a year, of which two in person (S8, seed 000: I7)
+MIN_IN_PERSON = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline that passed unmet."""
+
+    kind: Literal["piis_not_signed", "evaluations_missing"]
+    due_on: dt.date
+    piis_id: uuid.UUID | None
+    caseworker: str | None
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
 
 
 def _first_of_month_after(day: dt.date, months: int) -> dt.date:
@@ -58,6 +88,7 @@ class PiisFile(Aggregate):
     open_notice: PiisNoticeServedV1 | None = None
     hearing_on: dt.date | None = None
     sanctions: list[dt.date] = field(default_factory=list)
+    evaluations: list[PiisEvaluatedV1] = field(default_factory=list)
 
     @classmethod
     def open(cls, file_id: uuid.UUID, facts: CaseFacts) -> PiisFile:
@@ -235,6 +266,41 @@ class PiisFile(Aggregate):
             notice_served_on=notice.served_on,
         )
 
+    def missed_deadlines(self, facts: CaseFacts, today: dt.date) -> list[Deadline]:
+        """The legal deadlines of this case that passed unmet by ``today``."""
+        missed: list[Deadline] = []
+        compulsory = (facts.piis_obligation or "").startswith("compulsory")
+        if compulsory and facts.income_decision_date and not self.signed:
+            due = _add_months(facts.income_decision_date, PIIS_SIGN_MONTHS)
+            if today > due and self.exemption is None:
+                missed.append(Deadline("piis_not_signed", due, None, None))
+        if self.active is not None:
+            signed = self.signed[self.active]
+            proposal = self.proposals.get(self.active)
+            caseworker = proposal.caseworker if proposal else None
+            start, year = signed.start_date, 1
+            while (end := _add_months(signed.start_date, 12 * year)) < today:
+                window = [e for e in self.evaluations if start <= e.evaluated_on < end]
+                in_person = sum(1 for e in window if e.in_person)
+                if len(window) < MIN_EVALUATIONS or in_person < MIN_IN_PERSON:
+                    missed.append(
+                        Deadline("evaluations_missing", end, self.active, caseworker)
+                    )
+                start, year = end, year + 1
+        return missed
+
+    def flag(self, context: CommandContext, deadline: Deadline, today: dt.date) -> None:
+        """Record a missed deadline (once: the watch derives the command id)."""
+        self.record(
+            PiisDeadlineMissedV1,
+            context,
+            kind=deadline.kind,
+            due_on=deadline.due_on,
+            detected_on=today,
+            piis_id=deadline.piis_id,
+            caseworker=deadline.caseworker,
+        )
+
     def _active_piis(self, day: dt.date, name: str) -> uuid.UUID:
         if self.active is None:
             raise DomainError(
@@ -292,6 +358,8 @@ class PiisFile(Aggregate):
                 self.active = event.piis_id
             case PiisExemptionGrantedV1():
                 self.exemption = event
+            case PiisEvaluatedV1():
+                self.evaluations.append(event)
             case PiisNoticeServedV1():
                 self.open_notice, self.hearing_on = event, None
             case HearingHeldV1():

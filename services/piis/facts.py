@@ -106,11 +106,22 @@ class PostgresCaseFacts:
 
     def __init__(self, database_url: str, schema: str = "piis") -> None:
         self._url = database_url
+        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
         self._select = sql.SQL(
             "SELECT {} FROM {}.case_facts WHERE case_id = %s"
-        ).format(
-            sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), sql.Identifier(schema)
+        ).format(columns, sql.Identifier(schema))
+        self._select_all = sql.SQL("SELECT {} FROM {}.case_facts").format(
+            columns, sql.Identifier(schema)
         )
+
+    def all(self) -> list[CaseFacts]:
+        """The facts of every case (for the deadline watch)."""
+        with psycopg.connect(self._url) as conn:
+            try:
+                rows = conn.execute(self._select_all).fetchall()
+            except psycopg.errors.UndefinedTable:
+                return []
+        return [CaseFacts(*row) for row in rows]
 
     def __call__(self, case_id: uuid.UUID) -> CaseFacts | None:
         """The facts of a case, or None when intake's events have not told of it."""

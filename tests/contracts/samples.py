@@ -23,6 +23,7 @@ from contracts.piis import (
     Commitments,
     HearingHeldV1,
     PhaseChangedV1,
+    PiisDeadlineMissedV1,
     PiisEvaluatedV1,
     PiisExemptionGrantedV1,
     PiisNoticeServedV1,
@@ -208,5 +209,11 @@ SAMPLES: tuple[ContractEvent, ...] = (
         ends_on=dt.date(2026, 11, 30),
         repeat=False,
         notice_served_on=dt.date(2026, 9, 1),
+    ),
+    PiisDeadlineMissedV1(
+        **envelope(7, uuid.UUID(int=16)),
+        kind="piis_not_signed",
+        due_on=dt.date(2026, 6, 10),
+        detected_on=dt.date(2026, 6, 11),
     ),
 )

@@ -108,6 +108,26 @@ def test_a_dossier_in_a_phase_counts_in_the_isp_rate(
             env=hub_env(hub_settings),
         )
         assert "50,00%" in table_output.output
+
+        # The deadline watch: both compulsory PIIS are unsigned three months after
+        # the decision of 2026-10-10; the due and overdue list shows them.
+        watch = ["deadlines", "watch", "--today", "2027-01-11"]
+        first = CliRunner().invoke(hub, watch, env=hub_env(hub_settings))
+        assert first.exit_code == 0, first.output
+        assert first.output.startswith("2 missed deadline(s)")
+        again = CliRunner().invoke(hub, watch, env=hub_env(hub_settings))
+        assert again.output.startswith("0 missed deadline(s)")
+
+        def listed() -> list[dict[str, object]]:
+            answer = httpx.get(
+                f"{reads}/deadlines", params={"cpas_kbo": cpas}, headers=HEADERS
+            )
+            return list(answer.json()) if answer.status_code == 200 else []
+
+        wait_until(lambda: len(listed()) == 2, 60, "the deadlines in the read model")
+        assert {(d["kind"], d["due_on"], d["days_overdue"]) for d in listed()} == {
+            ("piis_not_signed", "2027-01-10", 1)
+        }
     finally:
         for process in reversed(processes):
             process.__exit__(None, None, None)
