@@ -125,7 +125,7 @@ class Relay:
             rows = await self._read(conn, self._acked)
             if not rows:
                 await self._publish_lag(conn, self._acked)
-                await self._wait_for_appends(conn, stop)
+                await self._wait_for_appends(conn)
                 continue
             await self._publish(rows)
             await self._save_position(conn, rows[-1].notification_id)
@@ -222,13 +222,11 @@ class Relay:
         head = int(row[0]) if row else 0
         metrics.RELAY_LAG.labels(self._spec.service).set(max(0, head - position))
 
-    async def _wait_for_appends(
-        self, conn: psycopg.AsyncConnection[Any], stop: asyncio.Event
-    ) -> None:
-        gen = conn.notifies(timeout=_IDLE_WAIT_SECONDS, stop_after=1)
-        async for _ in gen:
+    @staticmethod
+    async def _wait_for_appends(conn: psycopg.AsyncConnection[Any]) -> None:
+        # Woken by the NOTIFY of an append, or after a short wait at the latest.
+        async for _ in conn.notifies(timeout=_IDLE_WAIT_SECONDS, stop_after=1):
             break
-        del stop
 
     async def _ensure_table(self, conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.execute(

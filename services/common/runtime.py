@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -162,8 +161,3 @@ class EmbeddedBroker:
             self.process.wait()
             self.process = None
         self.start()
-
-
-def which_or_none(name: str) -> str | None:
-    """shutil.which, for the supervisor's diagnostics."""
-    return shutil.which(name)

@@ -19,7 +19,13 @@ DASHBOARD = DEPLOY / "grafana" / "dashboards" / "hub.json"
 INIT_SQL = DEPLOY / "postgres" / "init.sql"
 YAML_FILES = (COMPOSE, PROMETHEUS, ALERTS, DATASOURCE, DASHBOARD_PROVIDER)
 
-HUB_SERVICES = {"intake-api": 8010, "intake-relay": 8011, "case-state": 8020}
+HUB_SERVICES = {
+    "intake-api": 8010,
+    "intake-relay": 8011,
+    "case-state": 8020,
+    "piis-api": 8030,
+    "piis-relay": 8031,
+}
 SERVICES = {"postgres", "kafka", "prometheus", "grafana", *HUB_SERVICES}
 
 # services/common/metrics.py: the names the dashboard and the alerts may use.
