@@ -58,7 +58,7 @@ def run(servers: Servers, events_per_second: int, seconds: float) -> list[float]
     seen: dict[uuid.UUID, float] = {}
     done = threading.Event()
     try:
-        time.sleep(8)  # consumer group joined
+        _wait_until_flowing(app, settings)
         poller = threading.Thread(target=_poll, args=(settings, seen, done))
         poller.start()
         # Five writers, as an API's worker threads would be: one alone cannot
@@ -95,6 +95,24 @@ def run(servers: Servers, events_per_second: int, seconds: float) -> list[float]
     return [seen[c] - t for c, t in started.items() if c in seen] + [
         float("inf") for c in started if c not in seen
     ]
+
+
+def _wait_until_flowing(app: IntakeApplication, settings: HubSettings) -> None:
+    """One case through the whole path first: the consumers have joined their groups."""
+    case_id, _ = _register(app, 9_999_999)
+    deadline = time.monotonic() + 120
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            try:
+                found = conn.execute(
+                    "SELECT 1 FROM case_state.cases WHERE case_id = %s", (case_id,)
+                ).fetchone()
+            except psycopg.errors.UndefinedTable:
+                found = None
+            if found:
+                return
+            time.sleep(0.2)
+    raise TimeoutError("the pipeline did not deliver a first case within 120 s")
 
 
 def _register(app: IntakeApplication, number: int) -> tuple[uuid.UUID, float]:

@@ -181,7 +181,10 @@ def isp_statistics_command(
 
     async def compute() -> dict[str, object]:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
-            return (await statistics_of(conn, kbo, day, known)).as_dict()
+            figures = await statistics_of(
+                conn, kbo, day, known, count_article_60=settings.stats_count_article_60
+            )
+            return figures.as_dict()
 
     figures = asyncio.run(compute())
     if as_json:

@@ -37,10 +37,6 @@ class ReadModel:
         """The topics consumed."""
         return tuple(SERVICE_TOPICS[s] for s in self.services)
 
-    def group(self, service: str) -> str:
-        """The consumer group of this read model on one service's topic."""
-        return self.name if service == "intake" else f"{self.name}-{service}"
-
     @property
     def sources(self) -> tuple[tuple[str, str], ...]:
         """(schema, application name) of each event store a rebuild replays."""

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "case_state"
 CASE_STATE = READ_MODELS["case-state"]
+GROUP = "case-state"
 
 
 def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
@@ -52,24 +53,32 @@ def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
 
 
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
-    """The broker with a subscriber per read model and consumed topic."""
+    """The broker with one subscriber per topic, feeding every read model of it."""
     broker = new_broker(settings)
-    for model in READ_MODELS.values():
-        store = model.store()
-        for service in model.services:
+    for service in SERVICE_TOPICS:
+        stores = [m.store() for m in READ_MODELS.values() if service in m.services]
+        if stores:
             subscribe(
                 broker,
                 settings,
                 pool,
-                store,
+                stores,
                 topic=SERVICE_TOPICS[service],
-                group=model.group(service),
+                group=consumer_group(service),
             )
     return broker
 
 
+def consumer_group(service: str) -> str:
+    """The case-state process's consumer group on one service's topic."""
+    return GROUP if service == "intake" else f"{GROUP}-{service}"
+
+
 def create_api(
-    pool: AsyncConnectionPool[Any], keys: Mapping[str, ApiClient]
+    pool: AsyncConnectionPool[Any],
+    keys: Mapping[str, ApiClient],
+    *,
+    count_article_60: bool = True,
 ) -> FastAPI:
     """HTTP read access to the case state."""
     api = service_api(
@@ -115,7 +124,9 @@ def create_api(
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
         async with pool.connection() as conn:
-            stats = await statistics_of(conn, cpas_kbo, as_of, known_at)
+            stats = await statistics_of(
+                conn, cpas_kbo, as_of, known_at, count_article_60=count_article_60
+            )
         return stats.as_dict()
 
     @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
@@ -142,10 +153,18 @@ async def statistics_of(
     cpas_kbo: str,
     as_of: dt.date,
     known_at: dt.datetime | None = None,
+    *,
+    count_article_60: bool = True,
 ) -> IspStatistics:
     """The seed 002 figures of one CPAS, from the statistics read model."""
     histories = await load_cpas(conn, READ_MODELS["statistics"].schema, cpas_kbo)
-    return isp_statistics(histories, cpas_kbo=cpas_kbo, as_of=as_of, known_at=known_at)
+    return isp_statistics(
+        histories,
+        cpas_kbo=cpas_kbo,
+        as_of=as_of,
+        known_at=known_at,
+        count_article_60=count_article_60,
+    )
 
 
 async def _select(
@@ -186,7 +205,7 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
         lag = asyncio.create_task(
             watch_lag(
                 settings,
-                group=CASE_STATE.group("intake"),
+                group=consumer_group("intake"),
                 topic=SERVICE_TOPICS["intake"],
                 consumer=CaseStateProjection.name,
                 stop=stop,
@@ -194,7 +213,11 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
         )
         try:
             await serve_until(
-                create_api(pool, parse_api_keys(settings.api_keys)),
+                create_api(
+                    pool,
+                    parse_api_keys(settings.api_keys),
+                    count_article_60=settings.stats_count_article_60,
+                ),
                 settings.host,
                 settings.case_state_port,
                 stop,
@@ -275,8 +298,19 @@ async def rebuild(settings: HubSettings, model: ReadModel = CASE_STATE) -> int:
         await conn.commit()
         async with conn.transaction():
             live = sql.Identifier(model.schema)
+            # Every live table, readers included: a consumer then waits before
+            # its first statement instead of holding locks the swap would need.
+            names = await conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (model.schema,)
+            )
+            tables = [
+                sql.SQL("{}.{}").format(live, sql.Identifier(name))
+                for (name,) in await names.fetchall()
+            ]
             await conn.execute(
-                sql.SQL("LOCK TABLE {}.stream_positions IN EXCLUSIVE MODE").format(live)
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                    sql.SQL(", ").join(tables)
+                )
             )
             more, _ = await replay_into(conn, store, model.sources, heads)
             # Messages parked from the broker are not in the store: carry them over.

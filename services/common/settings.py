@@ -65,6 +65,11 @@ class HubSettings(BaseSettings):
         description="CSV of integration-income amounts by valid-from date "
         "(valid_from,cohabitant,isole,family,source). Empty: the shipped table.",
     )
+    stats_count_article_60: bool = Field(
+        default=True,
+        description="Count article 60 workers in the RIS+ERIS files of the ISP "
+        "statistics even once their income stopped (reproduces seed 002).",
+    )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
     intake_port: int = Field(default=8010, description="Port of the intake API.")
     case_state_port: int = Field(

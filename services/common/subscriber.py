@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -47,13 +48,17 @@ def subscribe(
     broker: KafkaBroker,
     settings: HubSettings,
     pool: AsyncConnectionPool[Any],
-    store: ProjectionStore[Any],
+    stores: Sequence[ProjectionStore[Any]],
     *,
     topic: str,
     group: str,
 ) -> None:
-    """Feed a topic to a projection store, batch by batch, exactly once."""
-    name = store.projection.name
+    """Feed a topic to projection stores, batch by batch, exactly once.
+
+    Every store that reads the topic gets the batch in the same PostgreSQL
+    transaction, so one consumption and one offset commit serve them all.
+    """
+    name = "+".join(store.projection.name for store in stores)
 
     @broker.subscriber(
         settings.topic(topic),
@@ -73,8 +78,9 @@ def subscribe(
             if isinstance(r, ConsumerRecord)
         ]
         try:
-            async with pool.connection() as conn:
-                await store.apply(conn, batch)
+            async with pool.connection() as conn, conn.transaction():
+                for store in stores:
+                    await store.apply(conn, batch)
         except Exception:
             metrics.CONSUMER_ERRORS.labels(name).inc()
             log.exception(

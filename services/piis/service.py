@@ -55,7 +55,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             broker,
             settings,
             pool,
-            store,
+            [store],
             topic=SERVICE_TOPICS["intake"],
             group=FACTS_GROUP,
         )
