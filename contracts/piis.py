@@ -26,6 +26,9 @@ __all__ = [
     "PiisNoticeServedV1",
     "PiisSanctionDecidedV1",
     "PiisType",
+    "SocialActivationEvaluatedV1",
+    "SocialActivationEvaluationOverdueV1",
+    "SocialActivationStartedV1",
 ]
 
 PiisType = Literal[
@@ -171,6 +174,67 @@ class PiisSanctionDecidedV1(ContractEvent):
     notice_served_on: dt.date = Field(description="Date of the notice it follows.")
 
 
+ActivationType = Literal["volunteering", "workshop", "preparation"]
+
+
+class SocialActivationStartedV1(ContractEvent):
+    """A social-activation trajectory started (seed 003, Kortrijk).
+
+    At most twelve months, evaluated every three months against the baseline
+    of the person's bilan (domain rule I18; a local rule, configurable).
+    """
+
+    event_type: Literal["hub.piis.social_activation.started.v1"] = Field(
+        default="hub.piis.social_activation.started.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    activation_id: uuid.UUID = Field(description="Id of the trajectory.")
+    activation_type: ActivationType = Field(
+        description="Volunteering, workshop / participatory module, or preparation "
+        "for a socio-professional pathway."
+    )
+    starts_on: dt.date = Field(description="First day.")
+    planned_end_date: dt.date = Field(description="Planned last day (≤ 12 months).")
+    baseline_scores: dict[str, int] = personal_data(
+        "Scores of the bilan's measurement that progress is measured against."
+    )
+
+
+class SocialActivationEvaluatedV1(ContractEvent):
+    """A (quarterly or final) evaluation of a social-activation trajectory."""
+
+    event_type: Literal["hub.piis.social_activation.evaluated.v1"] = Field(
+        default="hub.piis.social_activation.evaluated.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    activation_id: uuid.UUID = Field(description="Id of the trajectory.")
+    evaluated_on: dt.date = Field(description="Date of the evaluation.")
+    scores: dict[str, int] = personal_data("Scores measured at this evaluation.")
+    progress: dict[str, int] = personal_data(
+        "Score minus baseline, per domain of the measurement."
+    )
+    final: bool = Field(description="The final measurement: the trajectory ends.")
+
+
+class SocialActivationEvaluationOverdueV1(ContractEvent):
+    """A quarterly evaluation of social activation is overdue (seed 003; I18).
+
+    A type of its own rather than a new kind of PiisDeadlineMissedV1: a new
+    value of a published enum would break strict readers (ADR 0002).
+    """
+
+    event_type: Literal["hub.piis.social_activation.evaluation_overdue.v1"] = Field(
+        default="hub.piis.social_activation.evaluation_overdue.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    activation_id: uuid.UUID = Field(description="Id of the trajectory.")
+    due_on: dt.date = Field(description="The day the evaluation was due.")
+    detected_on: dt.date = Field(description="The day the watch noticed it.")
+
+
 class PiisDeadlineMissedV1(ContractEvent):
     """A legal deadline of the PIIS passed without what it requires.
 
@@ -258,6 +322,9 @@ PiisEvent = Annotated[
     | PiisSanctionDecidedV1
     | PiisExemptionGrantedV1
     | PiisDeadlineMissedV1
+    | SocialActivationStartedV1
+    | SocialActivationEvaluatedV1
+    | SocialActivationEvaluationOverdueV1
     | PhaseChangedV1,
     Field(discriminator="event_type"),
 ]

@@ -27,6 +27,9 @@ from contracts.piis import (
     PiisProposedV1,
     PiisSanctionDecidedV1,
     PIISSignedV1,
+    SocialActivationEvaluatedV1,
+    SocialActivationEvaluationOverdueV1,
+    SocialActivationStartedV1,
 )
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
 
@@ -48,6 +51,9 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     PiisSanctionDecidedV1,
     PiisExemptionGrantedV1,
     PiisDeadlineMissedV1,
+    SocialActivationStartedV1,
+    SocialActivationEvaluatedV1,
+    SocialActivationEvaluationOverdueV1,
     PhaseChangedV1,
     Article60StartedV1,
     BenefitRightOpenedV1,

@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from contracts.envelope import ContractEvent
-from contracts.piis import PiisDeadlineMissedV1
+from contracts.piis import PiisDeadlineMissedV1, SocialActivationEvaluationOverdueV1
 from services.common.bulk import Upsert
 
 __all__ = ["CaseDeadlines", "DeadlinesProjection", "overdue_for"]
@@ -39,14 +39,20 @@ class DeadlinesProjection:
         self, row: CaseDeadlines | None, event: ContractEvent
     ) -> CaseDeadlines | None:
         """The row after one event."""
-        if not isinstance(event, PiisDeadlineMissedV1):
-            return None
+        kind: str
+        match event:
+            case PiisDeadlineMissedV1():
+                kind, caseworker = event.kind, event.caseworker
+            case SocialActivationEvaluationOverdueV1():
+                kind, caseworker = "social_activation_evaluation", None
+            case _:
+                return None
         current = row or CaseDeadlines(event.case_id, event.cpas_kbo)
         item = (
-            event.kind,
+            kind,
             event.due_on.isoformat(),
             event.detected_on.isoformat(),
-            event.caseworker,
+            caseworker,
         )
         return dataclasses.replace(current, missed=(*current.missed, item))
 

@@ -23,12 +23,14 @@ __all__ = [
     "ChangePhase",
     "DecideSanction",
     "EvaluatePiis",
+    "EvaluateSocialActivation",
     "GrantExemption",
     "HoldHearing",
     "PiisApplication",
     "ProposePiis",
     "ServeNotice",
     "SignPiis",
+    "StartSocialActivation",
     "StartTrajectory",
 ]
 
@@ -124,6 +126,28 @@ class DecideSanction:
     case_id: uuid.UUID
     decided_on: dt.date
     months: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartSocialActivation:
+    """Command: start a social-activation trajectory (≤ 12 months)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    activation_type: str
+    starts_on: dt.date
+    planned_end_date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluateSocialActivation:
+    """Command: measure progress against the baseline (final: it ends)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    evaluated_on: dt.date
+    scores: Mapping[str, int]
+    final: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +326,36 @@ class PiisApplication(HubApplication):
                 flagged += 1
                 file = self.get_file(facts.case_id) or file
         return flagged
+
+    def start_social_activation(self, cmd: StartSocialActivation) -> uuid.UUID:
+        """Start a social-activation trajectory; a retry returns the same id."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, facts: file.start_social_activation(
+                cmd.context,
+                facts,
+                activation_type=cmd.activation_type,
+                starts_on=cmd.starts_on,
+                planned_end_date=cmd.planned_end_date,
+            ),
+        )
+        return uuid.uuid5(
+            self.file_id(cmd.case_id), f"activation:{cmd.context.command_id}"
+        )
+
+    def evaluate_social_activation(self, cmd: EvaluateSocialActivation) -> None:
+        """Record a quarterly or final evaluation of social activation."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.evaluate_social_activation(
+                cmd.context,
+                evaluated_on=cmd.evaluated_on,
+                scores=dict(cmd.scores),
+                final=cmd.final,
+            ),
+        )
 
     def start_trajectory(self, cmd: StartTrajectory) -> uuid.UUID:
         """Open a trajectory; a retry returns the same trajectory id."""

@@ -17,6 +17,9 @@ from contracts.piis import (
     PiisProposedV1,
     PiisSanctionDecidedV1,
     PIISSignedV1,
+    SocialActivationEvaluatedV1,
+    SocialActivationEvaluationOverdueV1,
+    SocialActivationStartedV1,
 )
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
@@ -38,13 +41,18 @@ REPEAT_SANCTION_MONTHS = 3  # a repeat within one year
 PIIS_SIGN_MONTHS = 3  # law of 26 May 2002 art. 11 as amended 21 July 2016 (I5)
 MIN_EVALUATIONS = 3  # a year, of which two in person (S8, seed 000: I7)
 MIN_IN_PERSON = 2
+ACTIVATION_MONTHS = 12  # seed 003 (Kortrijk, a local rule): I18
+ACTIVATION_EVALUATION_MONTHS = 3
+MAX_ACTIVATION_EVALUATIONS = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Deadline:
     """A deadline that passed unmet."""
 
-    kind: Literal["piis_not_signed", "evaluations_missing"]
+    kind: Literal[
+        "piis_not_signed", "evaluations_missing", "social_activation_evaluation"
+    ]
     due_on: dt.date
     piis_id: uuid.UUID | None
     caseworker: str | None
@@ -74,6 +82,7 @@ class CaseFacts:
     first_bilan_on: dt.date | None = None
     income_decision_date: dt.date | None = None
     piis_obligation: str | None = None
+    baseline_scores: dict[str, int] | None = None
 
 
 @dataclass(eq=False)
@@ -89,6 +98,8 @@ class PiisFile(Aggregate):
     hearing_on: dt.date | None = None
     sanctions: list[dt.date] = field(default_factory=list)
     evaluations: list[PiisEvaluatedV1] = field(default_factory=list)
+    activation: SocialActivationStartedV1 | None = None
+    activation_evaluations: list[dt.date] = field(default_factory=list)
 
     @classmethod
     def open(cls, file_id: uuid.UUID, facts: CaseFacts) -> PiisFile:
@@ -266,6 +277,99 @@ class PiisFile(Aggregate):
             notice_served_on=notice.served_on,
         )
 
+    def start_social_activation(
+        self,
+        context: CommandContext,
+        facts: CaseFacts,
+        *,
+        activation_type: str,
+        starts_on: dt.date,
+        planned_end_date: dt.date,
+    ) -> uuid.UUID:
+        """Start a social-activation trajectory, measured against the bilan."""
+        if self.activation is not None:
+            raise ConflictError(
+                "case_id",
+                "social_activation.already_active",
+                "the case already follows a social-activation trajectory",
+            )
+        if planned_end_date <= starts_on:
+            raise DomainError(
+                "planned_end_date",
+                "social_activation.end_before_start",
+                "ends before it starts",
+            )
+        if planned_end_date > _add_months(starts_on, ACTIVATION_MONTHS) - dt.timedelta(
+            days=1
+        ):
+            raise DomainError(
+                "planned_end_date",
+                "social_activation.too_long",
+                f"a social-activation trajectory lasts at most {ACTIVATION_MONTHS} "
+                f"months (seed 003, Kortrijk; domain rule I18)",
+            )
+        if not facts.baseline_scores:
+            raise DomainError(
+                "case_id",
+                "social_activation.no_baseline",
+                "no bilan with baseline scores: progress is measured against it "
+                "(seed 003; domain rule I18)",
+            )
+        activation_id = uuid.uuid5(self.id, f"activation:{context.command_id}")
+        self.record(
+            SocialActivationStartedV1,
+            context,
+            activation_id=activation_id,
+            activation_type=activation_type,
+            starts_on=starts_on,
+            planned_end_date=planned_end_date,
+            baseline_scores=facts.baseline_scores,
+        )
+        return activation_id
+
+    def evaluate_social_activation(
+        self,
+        context: CommandContext,
+        *,
+        evaluated_on: dt.date,
+        scores: dict[str, int],
+        final: bool,
+    ) -> None:
+        """Measure progress against the baseline; the final measurement ends it."""
+        activation = self.activation
+        if activation is None:
+            raise DomainError(
+                "case_id",
+                "social_activation.none_active",
+                "no social-activation trajectory",
+            )
+        if not activation.starts_on <= evaluated_on <= activation.planned_end_date:
+            raise DomainError(
+                "evaluated_on",
+                "social_activation.outside_period",
+                "the evaluation falls outside the trajectory's period",
+            )
+        if len(self.activation_evaluations) >= MAX_ACTIVATION_EVALUATIONS and not final:
+            raise DomainError(
+                "evaluated_on",
+                "social_activation.too_many_evaluations",
+                "at most four quarterly evaluations (domain rule I18)",
+            )
+        progress = {
+            domain: scores[domain] - base
+            for domain, base in activation.baseline_scores.items()
+            if domain in scores
+        }
+        self.record(
+            SocialActivationEvaluatedV1,
+            context,
+            activation_id=activation.activation_id,
+            evaluated_on=evaluated_on,
+            scores=scores,
+            progress=progress,
+            final=final,
+        )
+
     def missed_deadlines(self, facts: CaseFacts, today: dt.date) -> list[Deadline]:
         """The legal deadlines of this case that passed unmet by ``today``."""
         missed: list[Deadline] = []
@@ -287,10 +391,25 @@ class PiisFile(Aggregate):
                         Deadline("evaluations_missing", end, self.active, caseworker)
                     )
                 start, year = end, year + 1
+        if self.activation is not None:
+            last = max([self.activation.starts_on, *self.activation_evaluations])
+            due = _add_months(last, ACTIVATION_EVALUATION_MONTHS)
+            if today > due:
+                missed.append(Deadline("social_activation_evaluation", due, None, None))
         return missed
 
     def flag(self, context: CommandContext, deadline: Deadline, today: dt.date) -> None:
         """Record a missed deadline (once: the watch derives the command id)."""
+        if deadline.kind == "social_activation_evaluation":
+            assert self.activation is not None  # noqa: S101 - only then is it missed
+            self.record(
+                SocialActivationEvaluationOverdueV1,
+                context,
+                activation_id=self.activation.activation_id,
+                due_on=deadline.due_on,
+                detected_on=today,
+            )
+            return
         self.record(
             PiisDeadlineMissedV1,
             context,
@@ -360,6 +479,17 @@ class PiisFile(Aggregate):
                 self.exemption = event
             case PiisEvaluatedV1():
                 self.evaluations.append(event)
+            case SocialActivationStartedV1():
+                self.activation, self.activation_evaluations = event, []
+            case SocialActivationEvaluatedV1():
+                self.activation_evaluations.append(event.evaluated_on)
+                if event.final:
+                    self.activation = None
+            case _:
+                self._apply_sanction_steps(event)
+
+    def _apply_sanction_steps(self, event: ContractEvent) -> None:
+        match event:
             case PiisNoticeServedV1():
                 self.open_notice, self.hearing_on = event, None
             case HearingHeldV1():

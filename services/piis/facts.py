@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
@@ -25,7 +26,14 @@ from services.piis.domain import CaseFacts
 __all__ = ["CaseFactsProjection", "PostgresCaseFacts"]
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseFacts))
-_as_tuple = operator.attrgetter(*COLUMNS)
+_attributes = operator.attrgetter(*COLUMNS)
+
+
+def _as_tuple(facts: CaseFacts) -> tuple[Any, ...]:
+    values = list(_attributes(facts))
+    scores = COLUMNS.index("baseline_scores")
+    values[scores] = Jsonb(values[scores]) if values[scores] is not None else None
+    return tuple(values)
 
 
 class CaseFactsProjection:
@@ -40,12 +48,13 @@ class CaseFactsProjection:
                 return CaseFacts(event.case_id, event.cpas_kbo, event.dossier_number)
             case BilanCompletedV1() if row is not None:
                 first = row.first_bilan_on
-                day = (
-                    event.completed_on
-                    if first is None
-                    else min(first, event.completed_on)
+                if first is not None and first <= event.completed_on:
+                    return None  # the first bilan stays the baseline
+                return dataclasses.replace(
+                    row,
+                    first_bilan_on=event.completed_on,
+                    baseline_scores=dict(event.baseline_scores) or None,
                 )
-                return dataclasses.replace(row, first_bilan_on=day)
             case IncomeRightGrantedV1() if row is not None:
                 return dataclasses.replace(
                     row,
@@ -68,7 +77,8 @@ class CaseFactsProjection:
                 "CREATE TABLE IF NOT EXISTS {}.case_facts (case_id uuid PRIMARY KEY, "
                 "cpas_kbo text NOT NULL, dossier_number text NOT NULL, "
                 "first_bilan_on date, "
-                "income_decision_date date, piis_obligation text)"
+                "income_decision_date date, piis_obligation text, "
+                "baseline_scores jsonb)"
             ).format(sql.Identifier(schema))
         )
 

@@ -30,6 +30,9 @@ from contracts.piis import (
     PiisProposedV1,
     PiisSanctionDecidedV1,
     PIISSignedV1,
+    SocialActivationEvaluatedV1,
+    SocialActivationEvaluationOverdueV1,
+    SocialActivationStartedV1,
 )
 from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
 from contracts.regions import PartnerCode, Region
@@ -215,5 +218,27 @@ SAMPLES: tuple[ContractEvent, ...] = (
         kind="piis_not_signed",
         due_on=dt.date(2026, 6, 10),
         detected_on=dt.date(2026, 6, 11),
+    ),
+    SocialActivationStartedV1(
+        **envelope(8, uuid.UUID(int=16)),
+        activation_id=uuid.UUID(int=17),
+        activation_type="workshop",
+        starts_on=dt.date(2026, 5, 1),
+        planned_end_date=dt.date(2027, 4, 30),
+        baseline_scores={"social": 30},
+    ),
+    SocialActivationEvaluatedV1(
+        **envelope(9, uuid.UUID(int=16)),
+        activation_id=uuid.UUID(int=17),
+        evaluated_on=dt.date(2026, 8, 1),
+        scores={"social": 40},
+        progress={"social": 10},
+        final=False,
+    ),
+    SocialActivationEvaluationOverdueV1(
+        **envelope(10, uuid.UUID(int=16)),
+        activation_id=uuid.UUID(int=17),
+        due_on=dt.date(2026, 11, 1),
+        detected_on=dt.date(2026, 11, 2),
     ),
 )

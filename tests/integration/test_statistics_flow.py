@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -131,10 +132,12 @@ def test_a_dossier_in_a_phase_counts_in_the_isp_rate(
     finally:
         for process in reversed(processes):
             process.__exit__(None, None, None)
-    statistics = READ_MODELS["statistics"]
-    import asyncio
-
-    asyncio.run(build_shadow(hub_settings, "statistics_check", statistics))
-    assert table(hub_settings, "statistics", "case_history", "case_id") == table(
-        hub_settings, "statistics_check", "case_history", "case_id"
-    )
+    for name, table_name in (
+        ("statistics", "case_history"),
+        ("deadlines", "case_deadlines"),
+    ):
+        model = READ_MODELS[name]
+        asyncio.run(build_shadow(hub_settings, f"{name}_check", model))
+        assert table(hub_settings, model.schema, table_name, "case_id") == table(
+            hub_settings, f"{name}_check", table_name, "case_id"
+        )
