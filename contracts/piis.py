@@ -20,7 +20,9 @@ __all__ = [
     "PIISSignedV1",
     "Phase",
     "PhaseChangedV1",
+    "PiisAmendedV1",
     "PiisDeadlineMissedV1",
+    "PiisEndedV1",
     "PiisEvaluatedV1",
     "PiisEvent",
     "PiisNoticeServedV1",
@@ -122,6 +124,38 @@ class PiisEvaluatedV1(ContractEvent):
     next_evaluation_on: dt.date | None = Field(
         default=None, description="Date of the next planned evaluation."
     )
+
+
+class PiisAmendedV1(ContractEvent):
+    """The active PIIS was amended (objectives, planned end, evaluation plan)."""
+
+    event_type: Literal["hub.piis.piis.amended.v1"] = Field(
+        default="hub.piis.piis.amended.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    amended_on: dt.date = Field(description="Date both parties agreed the change.")
+    objectives: tuple[str, ...] = personal_data("The objectives from now on.")
+    planned_end_date: dt.date = Field(description="The planned end from now on.")
+    evaluation_plan: tuple[dt.date, ...] = Field(
+        description="The planned evaluations from now on."
+    )
+    reason: str = Field(min_length=1, description="Why the PIIS changed.")
+
+
+class PiisEndedV1(ContractEvent):
+    """The PIIS ended: completed (objectives reached) or terminated (with reason)."""
+
+    event_type: Literal["hub.piis.piis.ended.v1"] = Field(
+        default="hub.piis.piis.ended.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    piis_id: uuid.UUID = Field(description="Id of the PIIS.")
+    ended_on: dt.date = Field(description="Last day of the PIIS.")
+    outcome: Literal["completed", "terminated"] = Field(
+        description="Completed with success, or terminated early."
+    )
+    reason: str = Field(min_length=1, description="Why it ended.")
 
 
 class PiisNoticeServedV1(ContractEvent):
@@ -317,6 +351,8 @@ PiisEvent = Annotated[
     PiisProposedV1
     | PIISSignedV1
     | PiisEvaluatedV1
+    | PiisAmendedV1
+    | PiisEndedV1
     | PiisNoticeServedV1
     | HearingHeldV1
     | PiisSanctionDecidedV1

@@ -20,7 +20,9 @@ from contracts.intake import (
 from contracts.piis import (
     HearingHeldV1,
     PhaseChangedV1,
+    PiisAmendedV1,
     PiisDeadlineMissedV1,
+    PiisEndedV1,
     PiisEvaluatedV1,
     PiisExemptionGrantedV1,
     PiisNoticeServedV1,
@@ -46,6 +48,8 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     PiisProposedV1,
     PIISSignedV1,
     PiisEvaluatedV1,
+    PiisAmendedV1,
+    PiisEndedV1,
     PiisNoticeServedV1,
     HearingHeldV1,
     PiisSanctionDecidedV1,

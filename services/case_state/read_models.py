@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from contracts.registry import SERVICE_TOPICS
+from services.case_state.activation import ActivationProjection
 from services.case_state.deadlines import DeadlinesProjection
 from services.case_state.projection import CaseStateProjection
 from services.case_state.statistics import StatisticsProjection
@@ -51,4 +52,7 @@ READ_MODELS: Final[Mapping[str, ReadModel]] = {
         "statistics", "statistics", StatisticsProjection, ("intake", "piis")
     ),
     "deadlines": ReadModel("deadlines", "deadlines", DeadlinesProjection, ("piis",)),
+    "activation": ReadModel(
+        "activation", "activation", ActivationProjection, ("piis",)
+    ),
 }

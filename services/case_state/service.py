@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
+from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
 from services.case_state.projection import CaseStateProjection
 from services.case_state.read_models import READ_MODELS, ReadModel
@@ -128,6 +129,22 @@ def create_api(
                 conn, cpas_kbo, as_of, known_at, count_article_60=count_article_60
             )
         return stats.as_dict()
+
+    @api.get(
+        "/statistics/social-activation",
+        summary="Social-activation progress of a CPAS, per person and on average",
+    )
+    async def activation(
+        client: Reader,
+        cpas_kbo: Annotated[
+            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+        ],
+    ) -> dict[str, Any]:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            return await progress_of_cpas(
+                conn, READ_MODELS["activation"].schema, cpas_kbo
+            )
 
     @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
     async def deadlines(

@@ -26,6 +26,7 @@ from services.piis.application import (
     SignPiis,
     StartTrajectory,
 )
+from services.piis.followup_api import followup_router
 
 __all__ = ["create_api"]
 
@@ -122,6 +123,8 @@ def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
         if facts is None:
             raise CaseUnknownError
         client.check_cpas(facts.cpas_kbo)
+
+    api.include_router(followup_router(app, for_case))
 
     @api.post(
         "/cases/{case_id}/piis",

@@ -19,9 +19,11 @@ from services.piis.domain import CaseFacts, Deadline, PiisFile
 from services.piis.trajectory import TrajectoryFile
 
 __all__ = [
+    "AmendPiis",
     "CaseUnknownError",
     "ChangePhase",
     "DecideSanction",
+    "EndPiis",
     "EvaluatePiis",
     "EvaluateSocialActivation",
     "GrantExemption",
@@ -96,6 +98,30 @@ class EvaluatePiis:
     in_person: bool
     outcome: str
     next_evaluation_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AmendPiis:
+    """Command: amend the active PIIS."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    amended_on: dt.date
+    objectives: tuple[str, ...]
+    planned_end_date: dt.date
+    evaluation_plan: tuple[dt.date, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndPiis:
+    """Command: complete or terminate the active PIIS."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    ended_on: dt.date
+    outcome: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +299,34 @@ class PiisApplication(HubApplication):
                 in_person=cmd.in_person,
                 outcome=cmd.outcome,
                 next_evaluation_on=cmd.next_evaluation_on,
+            ),
+        )
+
+    def amend_piis(self, cmd: AmendPiis) -> None:
+        """Amend the active PIIS."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.amend(
+                cmd.context,
+                amended_on=cmd.amended_on,
+                objectives=cmd.objectives,
+                planned_end_date=cmd.planned_end_date,
+                evaluation_plan=cmd.evaluation_plan,
+                reason=cmd.reason,
+            ),
+        )
+
+    def end_piis(self, cmd: EndPiis) -> None:
+        """Complete or terminate the active PIIS."""
+        self._act(
+            cmd.case_id,
+            cmd.context.command_id,
+            lambda file, _: file.end(
+                cmd.context,
+                ended_on=cmd.ended_on,
+                outcome=cmd.outcome,
+                reason=cmd.reason,
             ),
         )
 

@@ -10,7 +10,9 @@ from typing import Any, Literal
 from contracts.envelope import ContractEvent
 from contracts.piis import (
     HearingHeldV1,
+    PiisAmendedV1,
     PiisDeadlineMissedV1,
+    PiisEndedV1,
     PiisEvaluatedV1,
     PiisExemptionGrantedV1,
     PiisNoticeServedV1,
@@ -206,6 +208,49 @@ class PiisFile(Aggregate):
             in_person=in_person,
             outcome=outcome,
             next_evaluation_on=next_evaluation_on,
+        )
+
+    def amend(
+        self,
+        context: CommandContext,
+        *,
+        amended_on: dt.date,
+        objectives: tuple[str, ...],
+        planned_end_date: dt.date,
+        evaluation_plan: tuple[dt.date, ...],
+        reason: str,
+    ) -> None:
+        """Amend the active PIIS."""
+        piis_id = self._active_piis(amended_on, "amended_on")
+        if planned_end_date <= self.signed[piis_id].start_date:
+            raise DomainError(
+                "planned_end_date",
+                "piis.end_before_start",
+                "a PIIS must end after it starts",
+            )
+        self.record(
+            PiisAmendedV1,
+            context,
+            piis_id=piis_id,
+            amended_on=amended_on,
+            objectives=objectives,
+            planned_end_date=planned_end_date,
+            evaluation_plan=evaluation_plan,
+            reason=reason,
+        )
+
+    def end(
+        self, context: CommandContext, *, ended_on: dt.date, outcome: str, reason: str
+    ) -> None:
+        """Complete or terminate the active PIIS."""
+        piis_id = self._active_piis(ended_on, "ended_on")
+        self.record(
+            PiisEndedV1,
+            context,
+            piis_id=piis_id,
+            ended_on=ended_on,
+            outcome=outcome,
+            reason=reason,
         )
 
     def serve_notice(
@@ -479,6 +524,9 @@ class PiisFile(Aggregate):
                 self.exemption = event
             case PiisEvaluatedV1():
                 self.evaluations.append(event)
+            case PiisEndedV1():
+                self.active = None
+                self.evaluations, self.open_notice, self.hearing_on = [], None, None
             case SocialActivationStartedV1():
                 self.activation, self.activation_evaluations = event, []
             case SocialActivationEvaluatedV1():

@@ -91,3 +91,32 @@ def test_a_piis_is_signed_once_the_bilan_reached_the_piis_service(
         wait_until(signed, 60, "the signature to be accepted")
         file = httpx.get(f"{piis}/cases/{case_id}/piis", headers=HEADERS).json()
         assert file["active_piis_id"] == piis_id
+
+        def post(path: str, **body: Any) -> httpx.Response:
+            return httpx.post(
+                f"{piis}/cases/{case_id}/{path}",
+                json={"command_id": str(uuid.uuid4()), **body},
+                headers=HEADERS,
+            )
+
+        evaluated = post(
+            "piis/evaluations", evaluated_on="2027-01-15", in_person=True, outcome="ok"
+        )
+        assert evaluated.status_code == 204
+        assert (
+            post("piis/notices", served_on="2027-02-01", grounds="x").status_code == 204
+        )
+        assert (
+            post("piis/hearings", held_on="2027-02-10", attended=False).status_code
+            == 204
+        )
+        too_long = post("piis/sanctions", decided_on="2027-02-15", months=2)
+        assert too_long.status_code == 422
+        assert too_long.json()["detail"][0]["type"] == "sanction.too_long"
+        assert (
+            post("piis/sanctions", decided_on="2027-02-15", months=1).status_code == 204
+        )
+        ended = post(
+            "piis/end", ended_on="2027-06-30", outcome="completed", reason="job"
+        )
+        assert ended.status_code == 204

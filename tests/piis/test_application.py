@@ -11,9 +11,11 @@ from contracts.piis import Commitments, PiisSanctionDecidedV1, PIISSignedV1
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.application import (
+    AmendPiis,
     CaseUnknownError,
     ChangePhase,
     DecideSanction,
+    EndPiis,
     EvaluatePiis,
     GrantExemption,
     HoldHearing,
@@ -324,3 +326,30 @@ def test_an_exit_ends_the_trajectory_and_a_new_one_may_start() -> None:
     trajectory = app.get_trajectory(CASE)
     assert trajectory is not None
     assert trajectory.phase == "facilitator"
+
+
+def test_an_amended_piis_then_completed_frees_the_case_for_a_new_one() -> None:
+    app = signed_app()
+    app.amend_piis(
+        AmendPiis(
+            context(),
+            CASE,
+            dt.date(2027, 1, 10),
+            ("find a job in logistics", "forklift licence"),
+            dt.date(2028, 1, 31),
+            (dt.date(2027, 4, 1),),
+            "licence added",
+        )
+    )
+    app.end_piis(EndPiis(context(), CASE, dt.date(2027, 9, 30), "completed", "hired"))
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.active is None
+    propose(app)  # a new PIIS may now be proposed
+
+
+def test_an_amendment_without_an_active_piis_is_refused() -> None:
+    app = app_with(bilan=None)
+    with pytest.raises(DomainError) as refused:
+        app.end_piis(EndPiis(context(), CASE, dt.date(2027, 9, 30), "terminated", "x"))
+    assert refused.value.rule == "piis.none_active"

@@ -1,0 +1,224 @@
+"""PIIS routes after the signature: evaluations, changes, sanctions, activation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.piis import ActivationType
+from services.common.aggregate import CommandContext
+from services.common.auth import ApiClient, Writer
+from services.common.http import business_time
+from services.piis.application import (
+    AmendPiis,
+    DecideSanction,
+    EndPiis,
+    EvaluatePiis,
+    EvaluateSocialActivation,
+    HoldHearing,
+    PiisApplication,
+    ServeNotice,
+    StartSocialActivation,
+)
+
+__all__ = ["followup_router"]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+
+
+class EvaluationRequest(_Command):
+    """An evaluation of the active PIIS."""
+
+    evaluated_on: dt.date = Field(description="Date of the evaluation.")
+    in_person: bool = Field(description="Held in an individual interview.")
+    outcome: str = Field(min_length=1, description="What it found.")
+    next_evaluation_on: dt.date | None = Field(default=None, description="Next one.")
+
+
+class AmendmentRequest(_Command):
+    """A change of the active PIIS."""
+
+    amended_on: dt.date = Field(description="Date both parties agreed.")
+    objectives: tuple[str, ...] = Field(min_length=1, description="Objectives.")
+    planned_end_date: dt.date = Field(description="Planned end.")
+    evaluation_plan: tuple[dt.date, ...] = Field(description="Planned evaluations.")
+    reason: str = Field(min_length=1, description="Why.")
+
+
+class EndRequest(_Command):
+    """The end of the active PIIS."""
+
+    ended_on: dt.date = Field(description="Last day.")
+    outcome: Literal["completed", "terminated"] = Field(description="How it ended.")
+    reason: str = Field(min_length=1, description="Why.")
+
+
+class NoticeRequest(_Command):
+    """A formal notice (mise en demeure)."""
+
+    served_on: dt.date = Field(description="Date served.")
+    grounds: str = Field(min_length=1, description="Commitments not respected.")
+
+
+class HearingRequest(_Command):
+    """The hearing offered after a notice."""
+
+    held_on: dt.date = Field(description="Date of the hearing.")
+    attended: bool = Field(description="The person came.")
+
+
+class SanctionRequest(_Command):
+    """A suspension for not respecting the PIIS (law of 26 May 2002 art. 30 §2)."""
+
+    decided_on: dt.date = Field(description="Date of the council's decision.")
+    months: int = Field(ge=1, description="Length in months (1; 3 on a repeat).")
+
+
+class ActivationRequest(_Command):
+    """The start of a social-activation trajectory."""
+
+    activation_type: ActivationType = Field(description="Kind of activation.")
+    starts_on: dt.date = Field(description="First day.")
+    planned_end_date: dt.date = Field(description="Planned last day (≤ 12 months).")
+
+
+class ActivationEvaluationRequest(_Command):
+    """A quarterly (or the final) measurement of social activation."""
+
+    evaluated_on: dt.date = Field(description="Date of the measurement.")
+    scores: dict[str, int] = Field(description="Score per domain of the instrument.")
+    final: bool = Field(default=False, description="The final measurement.")
+
+
+def _context(command_id: uuid.UUID, day: dt.date) -> CommandContext:
+    return CommandContext(command_id, business_time(day))
+
+
+def followup_router(
+    app: PiisApplication, for_case: Callable[[uuid.UUID, ApiClient], None]
+) -> APIRouter:
+    """The routes that follow a signed PIIS."""
+    router = APIRouter(tags=["PIIS follow-up"])
+    done = status.HTTP_204_NO_CONTENT
+
+    @router.post("/cases/{case_id}/piis/evaluations", status_code=done)
+    def evaluate(case_id: uuid.UUID, body: EvaluationRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.evaluate_piis(
+            EvaluatePiis(
+                _context(body.command_id, body.evaluated_on),
+                case_id,
+                body.evaluated_on,
+                body.in_person,
+                body.outcome,
+                body.next_evaluation_on,
+            )
+        )
+
+    @router.post("/cases/{case_id}/piis/amendments", status_code=done)
+    def amend(case_id: uuid.UUID, body: AmendmentRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.amend_piis(
+            AmendPiis(
+                _context(body.command_id, body.amended_on),
+                case_id,
+                body.amended_on,
+                body.objectives,
+                body.planned_end_date,
+                body.evaluation_plan,
+                body.reason,
+            )
+        )
+
+    @router.post("/cases/{case_id}/piis/end", status_code=done)
+    def end(case_id: uuid.UUID, body: EndRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.end_piis(
+            EndPiis(
+                _context(body.command_id, body.ended_on),
+                case_id,
+                body.ended_on,
+                body.outcome,
+                body.reason,
+            )
+        )
+
+    @router.post("/cases/{case_id}/piis/notices", status_code=done)
+    def notice(case_id: uuid.UUID, body: NoticeRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.serve_notice(
+            ServeNotice(
+                _context(body.command_id, body.served_on),
+                case_id,
+                body.served_on,
+                body.grounds,
+            )
+        )
+
+    @router.post("/cases/{case_id}/piis/hearings", status_code=done)
+    def hearing(case_id: uuid.UUID, body: HearingRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.hold_hearing(
+            HoldHearing(
+                _context(body.command_id, body.held_on),
+                case_id,
+                body.held_on,
+                body.attended,
+            )
+        )
+
+    @router.post("/cases/{case_id}/piis/sanctions", status_code=done)
+    def sanction(case_id: uuid.UUID, body: SanctionRequest, client: Writer) -> None:
+        for_case(case_id, client)
+        app.decide_sanction(
+            DecideSanction(
+                _context(body.command_id, body.decided_on),
+                case_id,
+                body.decided_on,
+                body.months,
+            )
+        )
+
+    @router.post(
+        "/cases/{case_id}/social-activation", status_code=status.HTTP_201_CREATED
+    )
+    def activate(
+        case_id: uuid.UUID, body: ActivationRequest, client: Writer
+    ) -> dict[str, str]:
+        for_case(case_id, client)
+        activation_id = app.start_social_activation(
+            StartSocialActivation(
+                _context(body.command_id, body.starts_on),
+                case_id,
+                body.activation_type,
+                body.starts_on,
+                body.planned_end_date,
+            )
+        )
+        return {"activation_id": str(activation_id)}
+
+    @router.post("/cases/{case_id}/social-activation/evaluations", status_code=done)
+    def measure(
+        case_id: uuid.UUID, body: ActivationEvaluationRequest, client: Writer
+    ) -> None:
+        for_case(case_id, client)
+        app.evaluate_social_activation(
+            EvaluateSocialActivation(
+                _context(body.command_id, body.evaluated_on),
+                case_id,
+                body.evaluated_on,
+                body.scores,
+                body.final,
+            )
+        )
+
+    return router
