@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import uuid
 from collections import defaultdict
@@ -12,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.piis import SocialActivationEvaluatedV1, SocialActivationStartedV1
-from services.common.bulk import Upsert
+from services.common.row_table import RowTable
 
 __all__ = ["ActivationProgress", "ActivationProjection", "progress_of_cpas"]
 
@@ -33,10 +31,20 @@ class ActivationProgress:
     progress: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-class ActivationProjection:
+class ActivationProjection(RowTable[ActivationProgress]):
     """Folds social-activation events into one row per case."""
 
     name = "activation"
+    table = "progress"
+    columns = (
+        ("case_id", "uuid PRIMARY KEY"),
+        ("cpas_kbo", "text NOT NULL"),
+        ("activation_type", "text NOT NULL"),
+        ("evaluations", "integer NOT NULL"),
+        ("ended", "boolean NOT NULL"),
+        ("progress", "jsonb NOT NULL"),
+    )
+    indexes = ("cpas_kbo",)
 
     def fold(
         self, row: ActivationProgress | None, event: ContractEvent
@@ -55,61 +63,25 @@ class ActivationProjection:
                     progress=dict(event.progress),
                 )
             case SocialActivationEvaluatedV1():
-                raise LookupError(
-                    "case_id: an evaluation of an activation never started"
-                )
+                raise LookupError("case_id: evaluation of an activation never started")
             case _:
                 return None
 
-    async def create_tables(
-        self, conn: psycopg.AsyncConnection[Any], schema: str
-    ) -> None:
-        """Create ``<schema>.progress``."""
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.progress (case_id uuid PRIMARY KEY, "
-                "cpas_kbo text NOT NULL, activation_type text NOT NULL, "
-                "evaluations integer NOT NULL, ended boolean NOT NULL, "
-                "progress jsonb NOT NULL)"
-            ).format(sql.Identifier(schema))
-        )
+    def encode(self, row: ActivationProgress) -> tuple[Any, ...]:
+        """The row's column values."""
+        values = dataclasses.astuple(row)
+        return (*values[:-1], json.dumps(row.progress))
 
-    async def load(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, ActivationProgress]:
-        """The rows of some cases."""
-        if not keys:
-            return {}
-        cur = await conn.execute(_statements(schema)[0], (list(keys),))
-        return {r[0]: ActivationProgress(*r) for r in await cur.fetchall()}
-
-    async def store(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        schema: str,
-        rows: dict[uuid.UUID, ActivationProgress],
-    ) -> None:
-        """Upsert the changed rows."""
-        encoded = (
-            (
-                r.case_id,
-                r.cpas_kbo,
-                r.activation_type,
-                r.evaluations,
-                r.ended,
-                json.dumps(r.progress),
-            )
-            for r in rows.values()
-        )
-        await _statements(schema)[1].run(conn, encoded)
+    def decode(self, record: Sequence[Any]) -> ActivationProgress:
+        """A row from its column values."""
+        return ActivationProgress(*record)
 
 
 async def progress_of_cpas(
     conn: psycopg.AsyncConnection[Any], schema: str, cpas_kbo: str
 ) -> dict[str, Any]:
     """Per CPAS: people followed, ended, and the mean progress per domain."""
-    cur = await conn.execute(_statements(schema)[2], (cpas_kbo,))
-    rows = [ActivationProgress(*r) for r in await cur.fetchall()]
+    rows = await ActivationProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)
     totals: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         for domain, delta in row.progress.items():
@@ -130,26 +102,3 @@ async def progress_of_cpas(
             for r in rows
         ],
     }
-
-
-_COLUMNS = (
-    "case_id",
-    "cpas_kbo",
-    "activation_type",
-    "evaluations",
-    "ended",
-    "progress",
-)
-
-
-@functools.cache
-def _statements(schema: str) -> tuple[sql.Composed, Upsert, sql.Composed]:
-    table = sql.SQL("{}.progress").format(sql.Identifier(schema))
-    names = sql.SQL(", ").join(map(sql.Identifier, _COLUMNS))
-    return (
-        sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(names, table),
-        Upsert(table, _COLUMNS, "case_id"),
-        sql.SQL("SELECT {} FROM {} WHERE cpas_kbo = %s ORDER BY case_id").format(
-            names, table
-        ),
-    )

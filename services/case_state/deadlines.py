@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -12,11 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.piis import PiisDeadlineMissedV1, SocialActivationEvaluationOverdueV1
-from services.common.bulk import Upsert
+from services.common.row_table import RowTable
 
 __all__ = ["CaseDeadlines", "DeadlinesProjection", "overdue_for"]
 
@@ -30,10 +28,17 @@ class CaseDeadlines:
     missed: tuple[tuple[str, str, str, str | None], ...] = ()
 
 
-class DeadlinesProjection:
-    """Folds PiisDeadlineMissed events into one row per case."""
+class DeadlinesProjection(RowTable[CaseDeadlines]):
+    """Folds missed-deadline events into one row per case."""
 
     name = "deadlines"
+    table = "case_deadlines"
+    columns = (
+        ("case_id", "uuid PRIMARY KEY"),
+        ("cpas_kbo", "text NOT NULL"),
+        ("missed", "jsonb NOT NULL"),
+    )
+    indexes = ("cpas_kbo",)
 
     def fold(
         self, row: CaseDeadlines | None, event: ContractEvent
@@ -56,35 +61,14 @@ class DeadlinesProjection:
         )
         return dataclasses.replace(current, missed=(*current.missed, item))
 
-    async def create_tables(
-        self, conn: psycopg.AsyncConnection[Any], schema: str
-    ) -> None:
-        """Create ``<schema>.case_deadlines``."""
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.case_deadlines (case_id uuid "
-                "PRIMARY KEY, cpas_kbo text NOT NULL, missed jsonb NOT NULL)"
-            ).format(sql.Identifier(schema))
-        )
+    def encode(self, row: CaseDeadlines) -> tuple[Any, ...]:
+        """The row's column values."""
+        return (row.case_id, row.cpas_kbo, json.dumps(row.missed))
 
-    async def load(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, CaseDeadlines]:
-        """The rows of some cases."""
-        if not keys:
-            return {}
-        cur = await conn.execute(_statements(schema)[0], (list(keys),))
-        return {r[0]: _decode(r) for r in await cur.fetchall()}
-
-    async def store(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        schema: str,
-        rows: dict[uuid.UUID, CaseDeadlines],
-    ) -> None:
-        """Upsert the changed rows."""
-        encoded = ((r.case_id, r.cpas_kbo, json.dumps(r.missed)) for r in rows.values())
-        await _statements(schema)[1].run(conn, encoded)
+    def decode(self, record: Sequence[Any]) -> CaseDeadlines:
+        """A row from its column values."""
+        case_id, cpas_kbo, missed = record
+        return CaseDeadlines(case_id, cpas_kbo, tuple(tuple(m) for m in missed))
 
 
 async def overdue_for(
@@ -94,10 +78,9 @@ async def overdue_for(
     caseworker: str | None = None,
 ) -> list[dict[str, Any]]:
     """Missed deadlines of a CPAS (and caseworker), oldest due first."""
-    cur = await conn.execute(_statements(schema)[2], (cpas_kbo,))
+    rows = await DeadlinesProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)
     items = []
-    for record in await cur.fetchall():
-        row = _decode(record)
+    for row in rows:
         for kind, due_on, detected_on, worker in row.missed:
             if caseworker is None or worker == caseworker:
                 items.append(
@@ -118,22 +101,3 @@ async def overdue_for(
 
 def _days_between(first: str, second: str) -> int:
     return (dt.date.fromisoformat(second) - dt.date.fromisoformat(first)).days
-
-
-@functools.cache
-def _statements(schema: str) -> tuple[sql.Composed, Upsert, sql.Composed]:
-    table = sql.SQL("{}.case_deadlines").format(sql.Identifier(schema))
-    return (
-        sql.SQL(
-            "SELECT case_id, cpas_kbo, missed FROM {} WHERE case_id = ANY(%s)"
-        ).format(table),
-        Upsert(table, ("case_id", "cpas_kbo", "missed"), "case_id"),
-        sql.SQL("SELECT case_id, cpas_kbo, missed FROM {} WHERE cpas_kbo = %s").format(
-            table
-        ),
-    )
-
-
-def _decode(record: Sequence[Any]) -> CaseDeadlines:
-    case_id, cpas_kbo, missed = record
-    return CaseDeadlines(case_id, cpas_kbo, tuple(tuple(m) for m in missed))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import uuid
 from collections import Counter
@@ -25,12 +24,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1, IncomeRightWithdrawnV1
 from contracts.piis import PhaseChangedV1
-from services.common.bulk import Upsert
+from services.common.row_table import RowTable
 
 __all__ = [
     "ISP_PHASES",
@@ -135,10 +133,18 @@ def isp_statistics(
     )
 
 
-class StatisticsProjection:
+class StatisticsProjection(RowTable[CaseHistory]):
     """Folds income and phase events into each case's dated history."""
 
     name = "statistics"
+    table = "case_history"
+    columns = (
+        ("case_id", "uuid PRIMARY KEY"),
+        ("cpas_kbo", "text NOT NULL"),
+        ("income", "jsonb NOT NULL"),
+        ("phases", "jsonb NOT NULL"),
+    )
+    indexes = ("cpas_kbo",)
 
     def fold(self, row: CaseHistory | None, event: ContractEvent) -> CaseHistory | None:
         """The history after one event (events of either service, in any order)."""
@@ -169,81 +175,38 @@ class StatisticsProjection:
             return dataclasses.replace(current, income=(*current.income, change))
         return dataclasses.replace(current, phases=(*current.phases, change))
 
-    async def create_tables(
-        self, conn: psycopg.AsyncConnection[Any], schema: str
-    ) -> None:
-        """Create ``<schema>.case_history``."""
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.case_history (case_id uuid PRIMARY KEY, "
-                "cpas_kbo text NOT NULL, income jsonb NOT NULL, phases jsonb NOT NULL)"
-            ).format(sql.Identifier(schema))
-        )
-        await conn.execute(
-            sql.SQL(
-                "CREATE INDEX IF NOT EXISTS case_history_cpas "
-                "ON {}.case_history (cpas_kbo)"
-            ).format(sql.Identifier(schema))
-        )
+    def encode(self, row: CaseHistory) -> tuple[Any, ...]:
+        """The history's column values (changes as JSON)."""
 
-    async def load(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, CaseHistory]:
-        """The histories of some cases."""
-        if not keys:
-            return {}
-        cur = await conn.execute(_statements(schema)[0], (list(keys),))
-        return {r[0]: _decode(r) for r in await cur.fetchall()}
+        def dump(changes: tuple[Change, ...]) -> str:
+            return json.dumps(
+                [
+                    [e.isoformat(), r.isoformat() if r else None, v]
+                    for e, r, v in changes
+                ]
+            )
 
-    async def store(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        schema: str,
-        rows: dict[uuid.UUID, CaseHistory],
-    ) -> None:
-        """Upsert the changed histories."""
-        await _statements(schema)[1].run(conn, map(_encode, rows.values()))
+        return (row.case_id, row.cpas_kbo, dump(row.income), dump(row.phases))
+
+    def decode(self, record: Sequence[Any]) -> CaseHistory:
+        """A history from its column values."""
+
+        def load(items: list[list[Any]]) -> tuple[Change, ...]:
+            return tuple(
+                (
+                    dt.date.fromisoformat(e),
+                    dt.datetime.fromisoformat(r) if r else None,
+                    v,
+                )
+                for e, r, v in items
+            )
+
+        case_id, cpas_kbo, income, phases = record
+        return CaseHistory(case_id, cpas_kbo, load(income), load(phases))
 
 
 async def load_cpas(
     conn: psycopg.AsyncConnection[Any], schema: str, cpas_kbo: str
 ) -> list[CaseHistory]:
     """Every case history of one CPAS."""
-    cur = await conn.execute(_statements(schema)[2], (cpas_kbo,))
-    return [_decode(r) for r in await cur.fetchall()]
-
-
-@functools.cache
-def _statements(schema: str) -> tuple[sql.Composed, Upsert, sql.Composed]:
-    table = sql.SQL("{}.case_history").format(sql.Identifier(schema))
-    columns = ("case_id", "cpas_kbo", "income", "phases")
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    return (
-        sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(names, table),
-        Upsert(table, columns, "case_id"),
-        sql.SQL("SELECT {} FROM {} WHERE cpas_kbo = %s").format(names, table),
-    )
-
-
-def _encode(row: CaseHistory) -> tuple[Any, ...]:
-    def dump(changes: tuple[Change, ...]) -> str:
-        return json.dumps(
-            [[e.isoformat(), r.isoformat() if r else None, v] for e, r, v in changes]
-        )
-
-    return (row.case_id, row.cpas_kbo, dump(row.income), dump(row.phases))
-
-
-def _decode(record: Sequence[Any]) -> CaseHistory:
-    def load(items: list[list[Any]]) -> tuple[Change, ...]:
-        return tuple(
-            (
-                dt.date.fromisoformat(e),
-                dt.datetime.fromisoformat(r) if r else None,
-                v,
-            )
-            for e, r, v in items
-        )
-
-    case_id, cpas_kbo, income, phases = record
-    return CaseHistory(case_id, cpas_kbo, load(income), load(phases))
+    return await StatisticsProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)

@@ -7,7 +7,6 @@ service never reads intake's tables (architecture.md §1).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import operator
 import uuid
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from psycopg.types.json import Jsonb
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
 from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
-from services.common.bulk import Upsert
+from services.common.row_table import RowTable
 from services.piis.domain import CaseFacts
 
 __all__ = ["CaseFactsProjection", "PostgresCaseFacts"]
@@ -29,17 +28,20 @@ COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseFacts))
 _attributes = operator.attrgetter(*COLUMNS)
 
 
-def _as_tuple(facts: CaseFacts) -> tuple[Any, ...]:
-    values = list(_attributes(facts))
-    scores = COLUMNS.index("baseline_scores")
-    values[scores] = Jsonb(values[scores]) if values[scores] is not None else None
-    return tuple(values)
-
-
-class CaseFactsProjection:
-    """Case id, CPAS, first bilan, income decision and PIIS obligation."""
+class CaseFactsProjection(RowTable[CaseFacts]):
+    """Case id, CPAS, file number, first bilan and its baseline, income decision."""
 
     name = "piis-facts"
+    table = "case_facts"
+    columns = (
+        ("case_id", "uuid PRIMARY KEY"),
+        ("cpas_kbo", "text NOT NULL"),
+        ("dossier_number", "text NOT NULL"),
+        ("first_bilan_on", "date"),
+        ("income_decision_date", "date"),
+        ("piis_obligation", "text"),
+        ("baseline_scores", "jsonb"),
+    )
 
     def fold(self, row: CaseFacts | None, event: ContractEvent) -> CaseFacts | None:
         """The facts after one event."""
@@ -68,47 +70,16 @@ class CaseFactsProjection:
             case _:
                 return None
 
-    async def create_tables(
-        self, conn: psycopg.AsyncConnection[Any], schema: str
-    ) -> None:
-        """Create ``<schema>.case_facts``."""
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.case_facts (case_id uuid PRIMARY KEY, "
-                "cpas_kbo text NOT NULL, dossier_number text NOT NULL, "
-                "first_bilan_on date, "
-                "income_decision_date date, piis_obligation text, "
-                "baseline_scores jsonb)"
-            ).format(sql.Identifier(schema))
-        )
+    def encode(self, row: CaseFacts) -> tuple[Any, ...]:
+        """The facts' column values (the scores as JSON)."""
+        values = list(_attributes(row))
+        scores = COLUMNS.index("baseline_scores")
+        values[scores] = Jsonb(values[scores]) if values[scores] is not None else None
+        return tuple(values)
 
-    async def load(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, CaseFacts]:
-        """The facts of some cases."""
-        if not keys:
-            return {}
-        async with conn.cursor() as cur:
-            await cur.execute(_statements(schema)[0], (list(keys),))
-            return {r[0]: CaseFacts(*r) for r in await cur.fetchall()}
-
-    async def store(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        schema: str,
-        rows: dict[uuid.UUID, CaseFacts],
-    ) -> None:
-        """Upsert the changed facts."""
-        await _statements(schema)[1].run(conn, map(_as_tuple, rows.values()))
-
-
-@functools.cache
-def _statements(schema: str) -> tuple[sql.Composed, Upsert]:
-    table = sql.SQL("{}.case_facts").format(sql.Identifier(schema))
-    select = sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(
-        sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), table
-    )
-    return select, Upsert(table, COLUMNS, "case_id")
+    def decode(self, record: Sequence[Any]) -> CaseFacts:
+        """Facts from their column values."""
+        return CaseFacts(*record)
 
 
 class PostgresCaseFacts:

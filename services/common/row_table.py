@@ -1,0 +1,103 @@
+"""The table behind a fold projection: one row per case, read and written in batches.
+
+A projection declares its columns, how a row becomes a tuple and back, and
+inherits ``create_tables``, ``load`` and ``store`` (the FoldProjection
+protocol) plus ``rows_where`` for its read API.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from typing import Any, ClassVar, Generic, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from services.common.bulk import Upsert
+
+__all__ = ["RowTable"]
+
+Row = TypeVar("Row")
+
+
+class RowTable(Generic[Row]):
+    """Create, load by case ids, upsert: the same for every per-case read model."""
+
+    table: ClassVar[str]
+    columns: ClassVar[tuple[tuple[str, str], ...]]  # (name, SQL type); first: key
+    indexes: ClassVar[tuple[str, ...]] = ()
+
+    def encode(self, row: Row) -> tuple[Any, ...]:
+        """A row as the tuple of its column values."""
+        raise NotImplementedError
+
+    def decode(self, record: Sequence[Any]) -> Row:
+        """A row from the tuple of its column values."""
+        raise NotImplementedError
+
+    async def create_tables(
+        self, conn: psycopg.AsyncConnection[Any], schema: str
+    ) -> None:
+        """Create the table (and its indexes) in a schema."""
+        ddl = sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+            for name, kind in self.columns
+        )
+        table = self._table(schema)
+        await conn.execute(
+            sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table, ddl)
+        )
+        for column in self.indexes:
+            await conn.execute(
+                sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                    sql.Identifier(f"{self.table}_{column}"),
+                    table,
+                    sql.Identifier(column),
+                )
+            )
+
+    async def load(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Row]:
+        """The rows of some cases, by case id."""
+        if not keys:
+            return {}
+        cur = await conn.execute(self._statements(schema)[0], (list(keys),))
+        return {record[0]: self.decode(record) for record in await cur.fetchall()}
+
+    async def store(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        rows: dict[uuid.UUID, Row],
+    ) -> None:
+        """Upsert the changed rows."""
+        await self._statements(schema)[1].run(conn, map(self.encode, rows.values()))
+
+    async def rows_where(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, column: str, value: Any
+    ) -> list[Row]:
+        """Every row whose column equals a value (e.g. a CPAS's), by case id."""
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = %s ORDER BY 1").format(
+            self._names(), self._table(schema), sql.Identifier(column)
+        )
+        cur = await conn.execute(query, (value,))
+        return [self.decode(record) for record in await cur.fetchall()]
+
+    def _table(self, schema: str) -> sql.Composed:
+        return sql.SQL("{}.{}").format(
+            sql.Identifier(schema), sql.Identifier(self.table)
+        )
+
+    def _names(self) -> sql.Composed:
+        return sql.SQL(", ").join(sql.Identifier(name) for name, _ in self.columns)
+
+    @functools.cache  # noqa: B019 - a few projections, a few schemas, for the process
+    def _statements(self, schema: str) -> tuple[sql.Composed, Upsert]:
+        names = [name for name, _ in self.columns]
+        select = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
+            self._names(), self._table(schema), sql.Identifier(names[0])
+        )
+        return select, Upsert(self._table(schema), names, names[0])
