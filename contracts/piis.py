@@ -90,6 +90,11 @@ class PiisProposedV1(ContractEvent):
         description="Planned evaluation dates (at least three a year)."
     )
     caseworker: str = Field(description="Staff id of the integration caseworker.")
+    general_content: tuple[Literal["employment", "training"], ...] = Field(
+        default=(),
+        description="For a general PIIS: its employment and/or training content "
+        "(the 2016 reform merged those former types into the general PIIS).",
+    )
 
 
 class PiisExemptionGrantedV1(ContractEvent):
@@ -323,6 +328,12 @@ class PIISSignedV1(ContractEvent):
     )
     reflection_waived: bool = Field(
         default=False, description="The person waived the reflection period."
+    )
+    reflection_waiver_reason: str | None = Field(
+        default=None, description="Why the person waived it (required when waived)."
+    )
+    general_content: tuple[Literal["employment", "training"], ...] = Field(
+        default=(), description="For a general PIIS: its employment/training content."
     )
     subsidy_code: str | None = Field(
         default=None, description="Formulaire-B PIIS code claimed for the subsidy."

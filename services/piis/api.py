@@ -45,6 +45,9 @@ class ProposePiisRequest(BaseModel):
     commitments: Commitments = Field(description="Commitments of each party.")
     evaluation_plan: tuple[dt.date, ...] = Field(description="Planned evaluations.")
     caseworker: str = Field(min_length=1, max_length=64, description="Staff id.")
+    general_content: tuple[Literal["employment", "training"], ...] = Field(
+        default=(), description="For a general PIIS: employment and/or training."
+    )
 
 
 class SignPiisRequest(BaseModel):
@@ -59,6 +62,9 @@ class SignPiisRequest(BaseModel):
         description="The person waived the five working days of reflection.",
     )
     subsidy_code: str | None = Field(default=None, description="Formulaire-B code.")
+    waiver_reason: str | None = Field(
+        default=None, description="Why the person waived the reflection period."
+    )
 
 
 class ExemptionRequest(BaseModel):
@@ -150,6 +156,7 @@ def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
                 commitments=body.commitments,
                 evaluation_plan=body.evaluation_plan,
                 caseworker=body.caseworker,
+                general_content=body.general_content,
             )
         )
         return PiisCreated(piis_id=piis_id)
@@ -171,6 +178,7 @@ def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
                 signed_on=body.signed_on,
                 reflection_waived=body.reflection_waived,
                 subsidy_code=body.subsidy_code,
+                waiver_reason=body.waiver_reason,
             )
         )
 

@@ -63,6 +63,7 @@ class ProposePiis:
     commitments: Commitments
     evaluation_plan: tuple[dt.date, ...]
     caseworker: str
+    general_content: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class SignPiis:
     signed_on: dt.date
     reflection_waived: bool = False
     subsidy_code: str | None = None
+    waiver_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +258,7 @@ class PiisApplication(HubApplication):
                 commitments=cmd.commitments,
                 evaluation_plan=cmd.evaluation_plan,
                 caseworker=cmd.caseworker,
+                general_content=cmd.general_content,
             ),
         )
         return uuid.uuid5(self.file_id(cmd.case_id), f"piis:{cmd.context.command_id}")
@@ -272,6 +275,7 @@ class PiisApplication(HubApplication):
                 signed_on=cmd.signed_on,
                 reflection_waived=cmd.reflection_waived,
                 subsidy_code=cmd.subsidy_code,
+                waiver_reason=cmd.waiver_reason,
             ),
         )
 

@@ -135,6 +135,7 @@ class PiisFile(Aggregate):
         signed_on: dt.date,
         reflection_waived: bool,
         subsidy_code: str | None,
+        waiver_reason: str | None = None,
     ) -> None:
         """Both parties sign: needs a bilan and, unless waived, the reflection time."""
         proposal = self.proposals.get(piis_id)
@@ -144,6 +145,12 @@ class PiisFile(Aggregate):
             )
         self._check_bilan(facts, signed_on)
         self._check_reflection(proposal.proposed_on, signed_on, reflection_waived)
+        if reflection_waived and not (waiver_reason or "").strip():
+            raise DomainError(
+                "waiver_reason",
+                "piis.waiver_without_reason",
+                "a waived reflection period needs the person's reason",
+            )
         self.record(
             PIISSignedV1,
             context,
@@ -157,6 +164,8 @@ class PiisFile(Aggregate):
             evaluation_plan=proposal.evaluation_plan,
             reflection_period_start=proposal.proposed_on,
             reflection_waived=reflection_waived,
+            reflection_waiver_reason=waiver_reason if reflection_waived else None,
+            general_content=proposal.general_content,
             subsidy_code=subsidy_code,
         )
 

@@ -66,8 +66,16 @@ def propose(app: PiisApplication) -> uuid.UUID:
 def sign(
     app: PiisApplication, piis_id: uuid.UUID, day: dt.date, waived: bool = False
 ) -> None:
+    reason = "wants to start the training on Monday" if waived else None
     app.sign_piis(
-        SignPiis(context(), CASE, piis_id, signed_on=day, reflection_waived=waived)
+        SignPiis(
+            context(),
+            CASE,
+            piis_id,
+            signed_on=day,
+            reflection_waived=waived,
+            waiver_reason=reason,
+        )
     )
 
 
@@ -353,3 +361,36 @@ def test_an_amendment_without_an_active_piis_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         app.end_piis(EndPiis(context(), CASE, dt.date(2027, 9, 30), "terminated", "x"))
     assert refused.value.rule == "piis.none_active"
+
+
+def test_a_waiver_without_its_reason_is_refused() -> None:
+    app = app_with(bilan=dt.date(2026, 10, 20))
+    piis_id = propose(app)
+    with pytest.raises(DomainError) as refused:
+        app.sign_piis(
+            SignPiis(context(), CASE, piis_id, PROPOSED, reflection_waived=True)
+        )
+    assert refused.value.rule == "piis.waiver_without_reason"
+
+
+def test_refused_signatures_and_sanctions_store_nothing() -> None:
+    app = app_with(bilan=None)
+    piis_id = propose(app)
+    with pytest.raises(DomainError):
+        sign(app, piis_id, dt.date(2026, 11, 9))
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.version == 1
+    app = signed_app()
+    app.serve_notice(ServeNotice(context(), CASE, dt.date(2027, 1, 5), "no show"))
+    app.hold_hearing(HoldHearing(context(), CASE, dt.date(2027, 1, 20), attended=True))
+    file = app.get_file(CASE)
+    assert file is not None
+    before = file.version
+    with pytest.raises(DomainError):
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=2)
+        )
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.version == before
