@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -22,20 +23,20 @@ __all__ = ["RowTable"]
 Row = TypeVar("Row")
 
 
-class RowTable(Generic[Row]):
+class RowTable(ABC, Generic[Row]):
     """Create, load by case ids, upsert: the same for every per-case read model."""
 
     table: ClassVar[str]
     columns: ClassVar[tuple[tuple[str, str], ...]]  # (name, SQL type); first: key
     indexes: ClassVar[tuple[str, ...]] = ()
 
+    @abstractmethod
     def encode(self, row: Row) -> tuple[Any, ...]:
         """A row as the tuple of its column values."""
-        raise NotImplementedError
 
+    @abstractmethod
     def decode(self, record: Sequence[Any]) -> Row:
         """A row from the tuple of its column values."""
-        raise NotImplementedError
 
     async def create_tables(
         self, conn: psycopg.AsyncConnection[Any], schema: str
