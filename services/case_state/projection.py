@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import psycopg
-from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.income import (
@@ -29,7 +25,7 @@ from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
 )
-from services.common.bulk import Upsert
+from services.common.row_table import RowTable
 
 __all__ = ["CaseRow", "CaseStateProjection"]
 
@@ -60,24 +56,38 @@ class CaseRow:
     piis_obligation: str | None = None
 
 
-COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseRow))
-# Columns added after the first release: created on existing tables too (a
-# rebuild then fills them for past events).
-_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("income_kind", "text"),
-    ("income_category", "integer"),
-    ("income_status", "text NOT NULL DEFAULT 'none'"),
-    ("income_from", "date"),
-    ("piis_obligation", "text"),
-)
 # dataclasses.astuple deep-copies every value; the values are immutable.
-_as_tuple = operator.attrgetter(*COLUMNS)
+_as_tuple = operator.attrgetter(*(f.name for f in dataclasses.fields(CaseRow)))
 
 
-class CaseStateProjection:
+class CaseStateProjection(RowTable[CaseRow]):
     """The fold and its table (``<schema>.cases``)."""
 
     name = "case-state"
+    table = "cases"
+    columns = (
+        ("case_id", "uuid PRIMARY KEY"),
+        ("cpas_kbo", "text NOT NULL"),
+        ("dossier_number", "text NOT NULL"),
+        ("region", "text NOT NULL"),
+        ("partner", "text NOT NULL"),
+        ("preferred_language", "text NOT NULL"),
+        ("niss_kind", "text NOT NULL"),
+        ("registered_on", "date NOT NULL"),
+        ("bilan_status", "text NOT NULL"),
+        ("bilan_count", "integer NOT NULL"),
+        ("last_bilan_on", "date"),
+        ("orientation", "text"),
+        ("last_event_type", "text NOT NULL"),
+        ("last_event_at", "timestamptz NOT NULL"),
+        ("updated_at", "timestamptz"),
+        ("income_kind", "text"),
+        ("income_category", "integer"),
+        ("income_status", "text NOT NULL DEFAULT 'none'"),
+        ("income_from", "date"),
+        ("piis_obligation", "text"),
+    )
+    indexes = ("cpas_kbo",)
 
     def fold(self, row: CaseRow | None, event: ContractEvent) -> CaseRow | None:
         """The case after one event."""
@@ -155,66 +165,11 @@ class CaseStateProjection:
             )
         return row
 
-    async def create_tables(
-        self, conn: psycopg.AsyncConnection[Any], schema: str
-    ) -> None:
-        """Create ``<schema>.cases``."""
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.cases ("
-                "case_id uuid PRIMARY KEY, cpas_kbo text NOT NULL, "
-                "dossier_number text NOT NULL, region text NOT NULL, "
-                "partner text NOT NULL, preferred_language text NOT NULL, "
-                "niss_kind text NOT NULL, registered_on date NOT NULL, "
-                "bilan_status text NOT NULL, bilan_count integer NOT NULL, "
-                "last_bilan_on date, orientation text, last_event_type text NOT NULL, "
-                "last_event_at timestamptz NOT NULL, updated_at timestamptz)"
-            ).format(sql.Identifier(schema))
-        )
-        for column, kind in _ADDED_COLUMNS:
-            await conn.execute(
-                sql.SQL("ALTER TABLE {}.cases ADD COLUMN IF NOT EXISTS {} {}").format(
-                    sql.Identifier(schema), sql.Identifier(column), sql.SQL(kind)
-                )
-            )
-        await conn.execute(
-            sql.SQL(
-                "CREATE INDEX IF NOT EXISTS cases_cpas ON {}.cases (cpas_kbo)"
-            ).format(sql.Identifier(schema))
-        )
+    def encode(self, row: CaseRow) -> tuple[Any, ...]:
+        """The row's column values."""
+        values: tuple[Any, ...] = _as_tuple(row)
+        return values
 
-    async def load(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, CaseRow]:
-        """The current rows of some cases."""
-        if not keys:
-            return {}
-        async with conn.cursor() as cur:
-            await cur.execute(self._statements(schema).select, (list(keys),))
-            return {r[0]: CaseRow(*r) for r in await cur.fetchall()}
-
-    async def store(
-        self,
-        conn: psycopg.AsyncConnection[Any],
-        schema: str,
-        rows: dict[uuid.UUID, CaseRow],
-    ) -> None:
-        """Upsert the changed rows."""
-        await self._statements(schema).upsert.run(conn, map(_as_tuple, rows.values()))
-
-    @staticmethod
-    @functools.cache
-    def _statements(schema: str) -> _Statements:
-        table = sql.SQL("{}.cases").format(sql.Identifier(schema))
-        return _Statements(
-            select=sql.SQL("SELECT {} FROM {} WHERE case_id = ANY(%s)").format(
-                sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), table
-            ),
-            upsert=Upsert(table, COLUMNS, "case_id"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Statements:
-    select: sql.Composed
-    upsert: Upsert
+    def decode(self, record: Sequence[Any]) -> CaseRow:
+        """A row from its column values."""
+        return CaseRow(*record)

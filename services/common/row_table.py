@@ -50,6 +50,14 @@ class RowTable(ABC, Generic[Row]):
         await conn.execute(
             sql.SQL("CREATE TABLE IF NOT EXISTS {} ({})").format(table, ddl)
         )
+        # Columns added after a table existed: created on old tables too (a
+        # NOT NULL one needs a DEFAULT); a rebuild then fills them for past events.
+        for name, kind in self.columns[1:]:
+            await conn.execute(
+                sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    table, sql.Identifier(name), sql.SQL(kind)
+                )
+            )
         for column in self.indexes:
             await conn.execute(
                 sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(

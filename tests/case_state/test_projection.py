@@ -53,3 +53,12 @@ def test_a_bilan_for_a_case_never_registered_cannot_be_folded() -> None:
     orphan = BILAN.model_copy(update=envelope(1, uuid.UUID(int=5)))
     with pytest.raises(LookupError, match="never registered"):
         CaseStateProjection().fold(None, orphan)
+
+
+def test_the_table_columns_follow_the_row_fields() -> None:
+    import dataclasses
+
+    from services.case_state.projection import CaseRow
+
+    columns = [name for name, _ in CaseStateProjection.columns]
+    assert columns == [f.name for f in dataclasses.fields(CaseRow)]
