@@ -33,7 +33,20 @@ from contracts.piis import (
     SocialActivationEvaluationOverdueV1,
     SocialActivationStartedV1,
 )
-from contracts.placement import Article60StartedV1, BenefitRightOpenedV1
+from contracts.placement import (
+    Article60CancelledV1,
+    Article60EndedV1,
+    Article60PlacementAgreedV1,
+    Article60PlannedV1,
+    Article60RequiredPeriodCalculatedV1,
+    Article60RequiredPeriodRequestedV1,
+    Article60SignedV1,
+    Article60StartedV1,
+    Article61AgreementSignedV1,
+    Article61EndedV1,
+    BenefitRightOpenedV1,
+    BenefitRightRefusedV1,
+)
 
 __all__ = ["EVENT_TYPES", "SERVICE_TOPICS", "event_class", "parse_event", "type_string"]
 
@@ -59,8 +72,18 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     SocialActivationEvaluatedV1,
     SocialActivationEvaluationOverdueV1,
     PhaseChangedV1,
+    Article60PlannedV1,
+    Article60RequiredPeriodRequestedV1,
+    Article60RequiredPeriodCalculatedV1,
+    Article60SignedV1,
     Article60StartedV1,
+    Article60PlacementAgreedV1,
+    Article60EndedV1,
+    Article60CancelledV1,
+    Article61AgreementSignedV1,
+    Article61EndedV1,
     BenefitRightOpenedV1,
+    BenefitRightRefusedV1,
 )
 
 
