@@ -52,7 +52,8 @@ def serve(
     component: Annotated[
         str,
         typer.Argument(
-            help="intake-api, intake-relay, case-state, piis-api, piis-relay"
+            help="intake-api, intake-relay, case-state, piis-api, piis-relay, "
+            "placement-api, placement-relay"
         ),
     ],
 ) -> None:
@@ -65,6 +66,7 @@ def serve(
     from services.case_state.service import serve as serve_case_state  # noqa: PLC0415
     from services.intake import service as intake  # noqa: PLC0415
     from services.piis import service as piis  # noqa: PLC0415
+    from services.placement import service as placement  # noqa: PLC0415
 
     components = {
         "intake-api": intake.serve_api,
@@ -72,6 +74,8 @@ def serve(
         "case-state": serve_case_state,
         "piis-api": piis.serve_api,
         "piis-relay": piis.serve_relay,
+        "placement-api": placement.serve_api,
+        "placement-relay": placement.serve_relay,
     }
     if component not in components:
         raise typer.BadParameter(
@@ -122,6 +126,10 @@ def run(
             typer.echo(f"case-state API docs: {case_state}/docs")
             typer.echo(
                 f"PIIS API docs:       http://{settings.host}:{settings.piis_port}/docs"
+            )
+            typer.echo(
+                f"placement API docs:  "
+                f"http://{settings.host}:{settings.placement_port}/docs"
             )
             typer.echo(
                 f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
@@ -224,14 +232,15 @@ def watch_deadlines(
     """Flag every PIIS deadline passed unmet (run daily; each is flagged once)."""
     import datetime as dt  # noqa: PLC0415
 
-    from services.piis.facts import PostgresCaseFacts  # noqa: PLC0415
+    from services.common.row_table import RowReader  # noqa: PLC0415
+    from services.piis.facts import CaseFactsProjection  # noqa: PLC0415
     from services.piis.service import SCHEMA, create_application  # noqa: PLC0415
 
     settings = _settings()
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(dt.UTC).date()
     piis = create_application(settings)
     try:
-        cases = PostgresCaseFacts(settings.database_url, SCHEMA).all()
+        cases = RowReader(CaseFactsProjection(), settings.database_url, SCHEMA).all()
         flagged = piis.watch_deadlines(cases, day)
     finally:
         piis.close()

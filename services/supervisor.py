@@ -31,6 +31,8 @@ COMPONENTS: tuple[str, ...] = (
     "case-state",
     "piis-api",
     "piis-relay",
+    "placement-api",
+    "placement-relay",
 )
 _RESTART_BACKOFF_SECONDS = 1.0
 

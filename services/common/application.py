@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from eventsourcing.application import Application, ProcessingEvent
-from eventsourcing.persistence import Recording
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
+from eventsourcing.persistence import IntegrityError, Recording
 
 from services.common import metrics
+from services.common.aggregate import Aggregate, projector
 from services.common.combiner import WriteCombiner
 
 __all__ = ["HubApplication"]
+
+A = TypeVar("A", bound=Aggregate)
 
 
 class HubApplication(Application[uuid.UUID]):
@@ -56,3 +63,33 @@ class HubApplication(Application[uuid.UUID]):
         if cache is not None:
             with contextlib.suppress(KeyError):
                 cache.get(aggregate_id, evict=True)
+
+    def get_stream(self, stream_id: uuid.UUID, cls: type[A]) -> A | None:
+        """An aggregate by id, None when nothing was recorded yet."""
+        try:
+            found: Any = self.repository.get(stream_id, projector_func=projector(cls))
+        except AggregateNotFoundError:
+            return None
+        return found if isinstance(found, cls) else None
+
+    def act(
+        self,
+        command_id: uuid.UUID,
+        load: Callable[[], A | None],
+        new: Callable[[], A],
+        decide: Callable[[A], object],
+    ) -> None:
+        """Load the stream (or start it), let it decide, save.
+
+        A command it has handled already does nothing (a retry, a redelivered
+        event); a concurrent writer makes it retry on the fresh stream.
+        """
+        stream = load() or new()
+        if command_id in getattr(stream, "handled", ()):
+            return
+        decide(stream)
+        try:
+            self.save(stream)
+        except IntegrityError:
+            self.forget(stream.id)
+            self.act(command_id, load, new, decide)

@@ -27,13 +27,28 @@ from contracts.registry import UnknownEventTypeError, parse_event
 from services.common import metrics
 from services.common.bulk import Upsert
 
-__all__ = ["BatchOutcome", "Envelope", "FoldProjection", "ProjectionStore", "decode"]
+__all__ = [
+    "BatchOutcome",
+    "Envelope",
+    "FoldProjection",
+    "NotYetError",
+    "ProjectionStore",
+    "decode",
+]
 
 log = logging.getLogger(__name__)
 
 Row = TypeVar("Row")
 
 _WAITING = "waiting behind an earlier dead letter of the same case"
+
+
+class NotYetError(Exception):
+    """A fold cannot apply an event yet (e.g. another topic has not caught up).
+
+    Unlike any other failure, which parks the event, this one fails the whole
+    batch: nothing is committed and the batch is delivered again later.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +276,9 @@ class ProjectionStore(Generic[Row]):
                 continue
             try:
                 row = self.projection.fold(rows.get(event.case_id), event)
-            except Exception as exc:  # noqa: BLE001 - any fold failure is parked
+            except NotYetError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any other failure is parked
                 parked.append(self._park_event(event, f"{type(exc).__name__}: {exc}"))
                 parked_keys.add(key)
                 continue

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from services.common.bulk import Upsert
 
-__all__ = ["RowTable"]
+__all__ = ["RowReader", "RowTable"]
 
 Row = TypeVar("Row")
 
@@ -110,3 +110,35 @@ class RowTable(ABC, Generic[Row]):
             self._names(), self._table(schema), sql.Identifier(names[0])
         )
         return select, Upsert(self._table(schema), names, names[0])
+
+
+class RowReader(Generic[Row]):
+    """Reads a read model's rows synchronously: a command handler's own facts table."""
+
+    def __init__(self, table: RowTable[Row], database_url: str, schema: str) -> None:
+        self._table = table
+        self._url = database_url
+        names = table._names()  # noqa: SLF001 - the same class family
+        source = table._table(schema)  # noqa: SLF001
+        key = sql.Identifier(table.columns[0][0])
+        self._select = sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
+            names, source, key
+        )
+        self._select_all = sql.SQL("SELECT {} FROM {} ORDER BY 1").format(names, source)
+
+    def __call__(self, key: uuid.UUID) -> Row | None:
+        """The row of a case, None when the events have not told of it."""
+        rows = self._fetch(self._select, (key,))
+        return rows[0] if rows else None
+
+    def all(self) -> list[Row]:
+        """Every row (e.g. for a deadline watch)."""
+        return self._fetch(self._select_all, ())
+
+    def _fetch(self, query: sql.Composed, params: tuple[Any, ...]) -> list[Row]:
+        with psycopg.connect(self._url) as conn:
+            try:
+                records = conn.execute(query, params).fetchall()
+            except psycopg.errors.UndefinedTable:
+                return []
+        return [self._table.decode(record) for record in records]

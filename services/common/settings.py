@@ -79,6 +79,10 @@ class HubSettings(BaseSettings):
     piis_relay_metrics_port: int = Field(
         default=8031, description="Port of the PIIS relay's /metrics."
     )
+    placement_port: int = Field(default=8040, description="Port of the placement API.")
+    placement_relay_metrics_port: int = Field(
+        default=8041, description="Port of the placement relay's /metrics."
+    )
     relay_metrics_port: int = Field(
         default=8011, description="Port of the intake relay's /metrics."
     )

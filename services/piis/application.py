@@ -6,13 +6,10 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from typing import TypeVar
 
 from contracts.piis import Commitments, Phase, PiisType
-from services.common.aggregate import Aggregate, CommandContext, projector
+from services.common.aggregate import Aggregate, CommandContext
 from services.common.application import HubApplication
 from services.common.errors import DomainError
 from services.piis.domain import CaseFacts, Deadline, PiisFile
@@ -213,10 +210,6 @@ def _flagger(
         file.flag(context, deadline, today)
 
     return flag
-
-
-_project = projector(PiisFile)
-_project_trajectory = projector(TrajectoryFile)
 
 
 class PiisApplication(HubApplication):
@@ -467,23 +460,11 @@ class PiisApplication(HubApplication):
 
     def get_trajectory(self, case_id: uuid.UUID) -> TrajectoryFile | None:
         """The trajectory file of a case, None before its first phase."""
-        try:
-            found: Any = self.repository.get(
-                self.trajectory_file_id(case_id), projector_func=_project_trajectory
-            )
-        except AggregateNotFoundError:
-            return None
-        return found if isinstance(found, TrajectoryFile) else None
+        return self.get_stream(self.trajectory_file_id(case_id), TrajectoryFile)
 
     def get_file(self, case_id: uuid.UUID) -> PiisFile | None:
         """The PIIS file of a case, None when nothing was recorded yet."""
-        try:
-            file: Any = self.repository.get(
-                self.file_id(case_id), projector_func=_project
-            )
-        except AggregateNotFoundError:
-            return None
-        return file if isinstance(file, PiisFile) else None
+        return self.get_stream(self.file_id(case_id), PiisFile)
 
     def _act(
         self,
@@ -507,16 +488,13 @@ class PiisApplication(HubApplication):
         new: Callable[[CaseFacts], A],
         decide: Callable[[A, CaseFacts], object],
     ) -> None:
-        """Get the stream (or a new one), let it decide, save; handled: nothing."""
+        """Act on one of the case's streams, with what intake told of the case."""
         facts = self._facts(case_id)
         if facts is None:
             raise CaseUnknownError
-        stream = load(case_id) or new(facts)
-        if command_id in getattr(stream, "handled", ()):
-            return
-        decide(stream, facts)
-        try:
-            self.save(stream)
-        except IntegrityError:
-            self.forget(stream.id)
-            self._act_on(case_id, command_id, load, new, decide)
+        self.act(
+            command_id,
+            lambda: load(case_id),
+            lambda: new(facts),
+            lambda stream: decide(stream, facts),
+        )

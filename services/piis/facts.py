@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from contracts.envelope import ContractEvent
@@ -22,7 +19,7 @@ from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
 from services.common.row_table import RowTable
 from services.piis.domain import CaseFacts
 
-__all__ = ["CaseFactsProjection", "PostgresCaseFacts"]
+__all__ = ["CaseFactsProjection"]
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(CaseFacts))
 _attributes = operator.attrgetter(*COLUMNS)
@@ -80,35 +77,3 @@ class CaseFactsProjection(RowTable[CaseFacts]):
     def decode(self, record: Sequence[Any]) -> CaseFacts:
         """Facts from their column values."""
         return CaseFacts(*record)
-
-
-class PostgresCaseFacts:
-    """Reads the facts of one case for a command (the PIIS service's own table)."""
-
-    def __init__(self, database_url: str, schema: str = "piis") -> None:
-        self._url = database_url
-        columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
-        self._select = sql.SQL(
-            "SELECT {} FROM {}.case_facts WHERE case_id = %s"
-        ).format(columns, sql.Identifier(schema))
-        self._select_all = sql.SQL("SELECT {} FROM {}.case_facts").format(
-            columns, sql.Identifier(schema)
-        )
-
-    def all(self) -> list[CaseFacts]:
-        """The facts of every case (for the deadline watch)."""
-        with psycopg.connect(self._url) as conn:
-            try:
-                rows = conn.execute(self._select_all).fetchall()
-            except psycopg.errors.UndefinedTable:
-                return []
-        return [CaseFacts(*row) for row in rows]
-
-    def __call__(self, case_id: uuid.UUID) -> CaseFacts | None:
-        """The facts of a case, or None when intake's events have not told of it."""
-        with psycopg.connect(self._url) as conn:
-            try:
-                row = conn.execute(self._select, (case_id,)).fetchone()
-            except psycopg.errors.UndefinedTable:
-                return None
-        return CaseFacts(*row) if row else None

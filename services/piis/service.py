@@ -1,29 +1,29 @@
-"""Composition root of the PIIS processes: API with its facts consumer; relay."""
+"""Composition root of the PIIS processes: API with its consumers; relay."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from prometheus_client import start_http_server
-from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
 from services.common.auth import parse_api_keys
+from services.common.command_service import Subscription, serve_with_consumers
 from services.common.consumer import ProjectionStore
 from services.common.eventstore import eventstore_env, schema_setup
-from services.common.http import serve_until
 from services.common.relay import Relay, RelaySpec
+from services.common.row_table import RowReader
 from services.common.settings import HubSettings
-from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 from services.piis.api import create_api
 from services.piis.application import PiisApplication
-from services.piis.facts import CaseFactsProjection, PostgresCaseFacts
+from services.piis.facts import CaseFactsProjection
+from services.piis.placement_policy import TrajectoryPolicy
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "piis"
 FACTS_GROUP = "piis-facts"
+POLICY_GROUP = "piis-placement-policy"
 RELAY_SPEC = RelaySpec(
     service="piis", schema=SCHEMA, app_name="piis", topic=SERVICE_TOPICS["piis"]
 )
@@ -35,47 +35,33 @@ def create_application(settings: HubSettings) -> PiisApplication:
     with schema_setup(settings.database_url, SCHEMA):
         return PiisApplication(
             env,
-            facts=PostgresCaseFacts(settings.database_url, SCHEMA),
+            facts=RowReader(CaseFactsProjection(), settings.database_url, SCHEMA),
             id_secret=settings.id_secret,
         )
 
 
+def subscriptions(app: PiisApplication) -> list[Subscription]:
+    """Intake's events keep the case facts; placement's drive the trajectory."""
+    return [
+        Subscription(
+            "intake", FACTS_GROUP, [ProjectionStore(CaseFactsProjection(), SCHEMA)]
+        ),
+        Subscription(
+            "placement", POLICY_GROUP, [ProjectionStore(TrajectoryPolicy(app), SCHEMA)]
+        ),
+    ]
+
+
 async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
-    """Serve the PIIS API and keep its case facts until ``stop`` is set."""
+    """Serve the PIIS API and run its consumers until ``stop`` is set."""
     app = create_application(settings)
-    store: ProjectionStore[Any] = ProjectionStore(CaseFactsProjection(), SCHEMA)
-    async with AsyncConnectionPool(
-        settings.database_url, min_size=1, max_size=4, open=False
-    ) as pool:
-        async with pool.connection() as conn:
-            await store.create_tables(conn)
-        await ensure_topics(settings, SERVICE_TOPICS["intake"])
-        broker = new_broker(settings)
-        subscribe(
-            broker,
-            settings,
-            pool,
-            [store],
-            topic=SERVICE_TOPICS["intake"],
-            group=FACTS_GROUP,
+    try:
+        api = create_api(app, parse_api_keys(settings.api_keys))
+        await serve_with_consumers(
+            settings, stop, api, settings.piis_port, subscriptions(app)
         )
-        await broker.start()
-        lag = asyncio.create_task(
-            watch_lag(
-                settings,
-                group=FACTS_GROUP,
-                topic=SERVICE_TOPICS["intake"],
-                consumer=CaseFactsProjection.name,
-                stop=stop,
-            )
-        )
-        try:
-            api = create_api(app, parse_api_keys(settings.api_keys))
-            await serve_until(api, settings.host, settings.piis_port, stop)
-        finally:
-            lag.cancel()
-            await broker.stop()
-            app.close()
+    finally:
+        app.close()
 
 
 async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:

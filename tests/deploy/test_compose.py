@@ -25,6 +25,8 @@ HUB_SERVICES = {
     "case-state": 8020,
     "piis-api": 8030,
     "piis-relay": 8031,
+    "placement-api": 8040,
+    "placement-relay": 8041,
 }
 SERVICES = {"postgres", "kafka", "prometheus", "grafana", *HUB_SERVICES}
 

@@ -1,0 +1,461 @@
+"""The placement HTTP API: article 60 §7 contracts, article 61 agreements, ONEM facts.
+
+Each request names its command id (a retry does nothing twice) and the fields
+the domain method of the same name takes; a broken rule answers 422 (409 for a
+conflict) naming the field and the rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.identifiers import normalise_kbo
+from contracts.placement import (
+    Article60EndReason,
+    Article61EndReason,
+    Article61SubsidyFlag,
+    PaymentInstitution,
+    Regime,
+    RegionScheme,
+    UserOrganisationKind,
+)
+from services.common.aggregate import CommandContext
+from services.common.auth import ApiClient, Reader, Writer
+from services.common.http import BRUSSELS, business_time, service_api
+from services.placement.application import PlacementApplication
+from services.placement.domain import PlacementFacts, PlacementFile
+from services.placement.periods import work_days_between
+
+__all__ = ["create_api"]
+
+
+class Command(BaseModel):
+    """Fields every command request has."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+
+    def effective_on(self) -> dt.date:
+        """The business date the command takes effect: its first date field."""
+        for value in self.fields().values():
+            if isinstance(value, dt.date):
+                return value
+        raise AssertionError(type(self).__name__)  # pragma: no cover - all have one
+
+    def fields(self) -> dict[str, Any]:
+        """The domain method's keyword arguments."""
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name != "command_id"
+        }
+
+
+class PlanArticle60(Command):
+    """An article 60 §7 contract to plan."""
+
+    job_title: str = Field(min_length=1, max_length=200, description="The job.")
+    regime: Regime = Field(description="Working regime.")
+    weekly_hours: Decimal | None = Field(
+        default=None, gt=0, le=38, description="Hours a week (part time only)."
+    )
+    planned_start_date: dt.date = Field(description="Planned first day of work.")
+    planned_end_date: dt.date = Field(description="Planned last day.")
+    region_scheme: RegionScheme | None = Field(
+        default=None,
+        description="Regional scheme; by default the one of the person's region.",
+    )
+    caseworker: str = Field(min_length=1, max_length=64, description="Staff id.")
+
+    def effective_on(self) -> dt.date:
+        """Planning happens today, whatever the planned dates."""
+        return dt.datetime.now(BRUSSELS).date()
+
+
+class RequestRequiredPeriod(Command):
+    """The request sent to ONEM (CPAS@ONEM)."""
+
+    requested_on: dt.date = Field(description="Date sent.")
+    onem_request_ref: str | None = Field(
+        default=None, max_length=64, description="CPAS@ONEM request number."
+    )
+
+
+class RecordRequiredPeriod(Command):
+    """ONEM's calculation as CPAS@ONEM returned it."""
+
+    calculated_on: dt.date = Field(description="Date of the calculation.")
+    required_work_days: int = Field(description="Work days to complete (> 0).")
+    required_period_end: dt.date = Field(description="End date ONEM returned.")
+    onem_calculation_ref: str = Field(
+        min_length=1, max_length=64, description="Reference of the calculation."
+    )
+
+
+class SignArticle60(Command):
+    """The signature of the employment contract."""
+
+    signed_on: dt.date = Field(description="Date of the signature.")
+    start_date: dt.date = Field(description="First day of work.")
+    planned_end_date: dt.date = Field(description="Planned last day.")
+
+
+class StartArticle60(Command):
+    """The first day of work."""
+
+    started_on: dt.date = Field(description="First day of work.")
+
+
+class AgreePlacement(Command):
+    """The written agreement making the worker available to a user organisation."""
+
+    user_organisation_kbo: str = Field(description="KBO/BCE of the user.")
+    user_organisation_name: str = Field(min_length=1, max_length=200)
+    user_organisation_kind: UserOrganisationKind = Field(description="Kind of user.")
+    agreement_signed_on: dt.date = Field(
+        description="Date the last of CPAS, user and worker signed."
+    )
+    placement_starts_on: dt.date = Field(description="First day with the user.")
+    social_economy: bool = Field(default=False, description="Social-economy user.")
+
+
+class EndArticle60(Command):
+    """The end of the contract."""
+
+    ended_on: dt.date = Field(description="Last day of work.")
+    reason: Article60EndReason = Field(description="Why it ended.")
+
+
+class CancelArticle60(Command):
+    """A contract that will not start."""
+
+    cancelled_on: dt.date = Field(description="Date of the cancellation.")
+    reason: str = Field(min_length=1, max_length=500, description="Why.")
+
+
+class SignArticle61(Command):
+    """An agreement with a private employer."""
+
+    employer_kbo: str = Field(description="KBO/BCE of the employer.")
+    employer_name: str = Field(min_length=1, max_length=200)
+    job_title: str = Field(min_length=1, max_length=200)
+    regime: Regime = Field(description="Working regime.")
+    weekly_hours: Decimal | None = Field(default=None, gt=0, le=38)
+    signed_on: dt.date = Field(description="Date of the signature.")
+    start_date: dt.date = Field(description="First day of work.")
+    planned_end_date: dt.date = Field(description="Planned last day.")
+    region_scheme: RegionScheme = Field(description="Regional scheme.")
+    subsidy_flags: tuple[Article61SubsidyFlag, ...] = Field(default=())
+
+
+class EndArticle61(Command):
+    """The end of an agreement."""
+
+    ended_on: dt.date = Field(description="Last day of work.")
+    reason: Article61EndReason = Field(description="Why it ended.")
+
+
+class BenefitRightDecision(Command):
+    """ONEM's decision keyed in by a caseworker, with its evidence."""
+
+    decision: Literal["opened", "refused"] = Field(description="ONEM's decision.")
+    onem_decision_date: dt.date = Field(description="Date of the decision.")
+    onem_reference: str = Field(min_length=1, max_length=64)
+    work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
+    evidence: tuple[str, ...] = Field(
+        default=(),
+        description="References of the documents proving the decision (required).",
+    )
+    right_start_date: dt.date | None = Field(
+        default=None, description="First day of the right (opened)."
+    )
+    payment_institution: PaymentInstitution | None = Field(
+        default=None, description="CAPAC, FGTB, CSC or CGSLB (opened)."
+    )
+    reason: str | None = Field(
+        default=None, max_length=500, description="ONEM's ground (refused)."
+    )
+
+
+class Created(BaseModel):
+    """The id of what a command created."""
+
+    id: uuid.UUID
+
+
+def create_api(  # noqa: C901 - one small route per command
+    app: PlacementApplication, keys: Mapping[str, ApiClient]
+) -> FastAPI:
+    """The placement API over one application instance."""
+    api = service_api(
+        "placement",
+        "Article 60 §7 contracts (ONEM's required period, placement with a user "
+        "organisation, end), article 61 agreements and ONEM's benefit-right "
+        "decisions. Rules are checked against what intake's events told this "
+        "service.",
+        keys,
+    )
+
+    def run(
+        case_id: uuid.UUID,
+        client: ApiClient,
+        body: Command,
+        decide: Callable[[PlacementFile, CommandContext, PlacementFacts], object],
+    ) -> None:
+        client.check_cpas(app.facts(case_id).cpas_kbo)
+        context = CommandContext(body.command_id, business_time(body.effective_on()))
+        app.execute(
+            case_id, body.command_id, lambda file, facts: decide(file, context, facts)
+        )
+
+    def on_contract(
+        case_id: uuid.UUID, contract_id: uuid.UUID, client: ApiClient, body: Command
+    ) -> None:
+        method = getattr(PlacementFile, _METHODS[type(body)])
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: method(
+                file, context, contract_id=contract_id, **body.fields()
+            ),
+        )
+
+    @api.post(
+        "/cases/{case_id}/article60",
+        status_code=status.HTTP_201_CREATED,
+        response_model=Created,
+        summary="Plan an article 60 §7 contract (default required period)",
+    )
+    def plan(case_id: uuid.UUID, body: PlanArticle60, client: Writer) -> Created:
+        contract_id = app.new_id(case_id, "article60", body.command_id)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, facts: file.plan_article60(
+                context, facts, contract_id=contract_id, **body.fields()
+            ),
+        )
+        return Created(id=contract_id)
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/period-request",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Record the request sent to ONEM (CPAS@ONEM)",
+    )
+    def request_period(
+        case_id: uuid.UUID,
+        contract_id: uuid.UUID,
+        body: RequestRequiredPeriod,
+        client: Writer,
+    ) -> None:
+        on_contract(case_id, contract_id, client, body)
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/required-period",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Record ONEM's calculation (work days and end date)",
+    )
+    def record_period(
+        case_id: uuid.UUID,
+        contract_id: uuid.UUID,
+        body: RecordRequiredPeriod,
+        client: Writer,
+    ) -> None:
+        on_contract(case_id, contract_id, client, body)
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/signature",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Sign the contract (duration checked against the required period)",
+    )
+    def sign(
+        case_id: uuid.UUID, contract_id: uuid.UUID, body: SignArticle60, client: Writer
+    ) -> None:
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, facts: file.sign_article60(
+                context, facts, contract_id=contract_id, **body.fields()
+            ),
+        )
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/start",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Record the first day of work (Article60Started)",
+    )
+    def start(
+        case_id: uuid.UUID, contract_id: uuid.UUID, body: StartArticle60, client: Writer
+    ) -> None:
+        on_contract(case_id, contract_id, client, body)
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/placement",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Make the worker available to a user organisation",
+    )
+    def place(
+        case_id: uuid.UUID, contract_id: uuid.UUID, body: AgreePlacement, client: Writer
+    ) -> None:
+        kbo = normalise_kbo(body.user_organisation_kbo, field="user_organisation_kbo")
+        on_contract(
+            case_id,
+            contract_id,
+            client,
+            body.model_copy(update={"user_organisation_kbo": kbo}),
+        )
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/end",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="End the contract (days reached, or early with a reason)",
+    )
+    def end(
+        case_id: uuid.UUID, contract_id: uuid.UUID, body: EndArticle60, client: Writer
+    ) -> None:
+        on_contract(case_id, contract_id, client, body)
+
+    @api.post(
+        "/cases/{case_id}/article60/{contract_id}/cancellation",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Cancel a contract that has not started",
+    )
+    def cancel(
+        case_id: uuid.UUID,
+        contract_id: uuid.UUID,
+        body: CancelArticle60,
+        client: Writer,
+    ) -> None:
+        on_contract(case_id, contract_id, client, body)
+
+    @api.post(
+        "/cases/{case_id}/article61",
+        status_code=status.HTTP_201_CREATED,
+        response_model=Created,
+        summary="Record an article 61 agreement with a private employer",
+    )
+    def sign61(case_id: uuid.UUID, body: SignArticle61, client: Writer) -> Created:
+        agreement_id = app.new_id(case_id, "article61", body.command_id)
+        kbo = normalise_kbo(body.employer_kbo, field="employer_kbo")
+        fields = {**body.fields(), "employer_kbo": kbo}
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.sign_article61(
+                context, agreement_id=agreement_id, **fields
+            ),
+        )
+        return Created(id=agreement_id)
+
+    @api.post(
+        "/cases/{case_id}/article61/{agreement_id}/end",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="End an article 61 agreement",
+    )
+    def end61(
+        case_id: uuid.UUID, agreement_id: uuid.UUID, body: EndArticle61, client: Writer
+    ) -> None:
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.end_article61(
+                context, agreement_id=agreement_id, **body.fields()
+            ),
+        )
+
+    @api.post(
+        "/cases/{case_id}/benefit-right",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Key in ONEM's benefit-right decision, with its evidence",
+    )
+    def benefit_right(
+        case_id: uuid.UUID, body: BenefitRightDecision, client: Writer
+    ) -> None:
+        fields = body.fields()
+        opened = fields.pop("decision") == "opened"
+        run(
+            case_id,
+            client,
+            body,
+            # A caseworker's entry is always "manual": partner and BCSS
+            # channels reach the service through the gateway, not this route.
+            lambda file, context, facts: file.record_benefit_right(
+                context, facts, opened=opened, channel="manual", **fields
+            ),
+        )
+
+    @api.get("/cases/{case_id}/placements", summary="The placements of a case")
+    def read(
+        case_id: uuid.UUID, client: Reader, as_of: dt.date | None = None
+    ) -> dict[str, Any]:
+        client.check_cpas(app.facts(case_id).cpas_kbo)
+        file = app.get_file(case_id)
+        if file is None:
+            raise HTTPException(
+                404, detail=f"case_id: no placement recorded for {case_id}"
+            )
+        day = as_of or dt.datetime.now(dt.UTC).date()
+        return {
+            "case_id": str(case_id),
+            "article60": [_contract_view(c, day) for c in file.article60.values()],
+            "article61": [
+                {
+                    "agreement_id": str(a.agreement_id),
+                    "start_date": a.start_date.isoformat(),
+                    "planned_end_date": a.planned_end_date.isoformat(),
+                    "ended_on": a.ended_on.isoformat() if a.ended_on else None,
+                }
+                for a in file.article61.values()
+            ],
+            "last_contract_end": _iso(file.last_contract_end()),
+        }
+
+    return api
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _contract_view(contract: Any, day: dt.date) -> dict[str, Any]:
+    accrued = 0
+    if contract.status in {"started", "ended"}:
+        last = min(day, contract.ended_on or day)
+        accrued = work_days_between(contract.start_date, last, contract.weekly_hours)
+    required = contract.required_work_days or contract.default_required_work_days
+    return {
+        "contract_id": str(contract.contract_id),
+        "status": contract.status,
+        "start_date": contract.start_date.isoformat(),
+        "planned_end_date": contract.planned_end_date.isoformat(),
+        "ended_on": _iso(contract.ended_on),
+        "required_work_days": required,
+        "onem_calculation_ref": contract.onem_calculation_ref,
+        "work_days_accrued": accrued,
+        "work_days_remaining": max(0, required - accrued),
+        "user_organisation_kbo": contract.user_organisation_kbo,
+        "region_scheme": contract.region_scheme,
+    }
+
+
+_METHODS: dict[type[Command], str] = {
+    RequestRequiredPeriod: "request_required_period",
+    RecordRequiredPeriod: "record_required_period",
+    StartArticle60: "start_article60",
+    AgreePlacement: "agree_placement",
+    EndArticle60: "end_article60",
+    CancelArticle60: "cancel_article60",
+}

@@ -1,0 +1,267 @@
+"""Work days and the period an article 60 §7 worker needs to open a benefit right.
+
+ONEM counts work days in the six-day scheme: a full-time year is 312 days, every
+day but Sunday (paid public holidays count as worked), and part-time days are
+converted to full-time equivalents by the share of a 38-hour week.
+
+The required period comes from an effective-dated rule table
+(``data/required_periods.csv``): before 1 March 2026 it depends on the age band,
+from then on it is 312 days whatever the age. The rules are those in force, for
+the person's age, on the day the period is reached: that is the day the person
+would apply for benefits, so a contract crossing the reform date needs what the
+new rule asks, and a 35-year-old who turns 36 before reaching 312 days needs
+468. Regional caps (``data/regional_caps.csv``) limit the subsidy or the
+contract itself (domain.md §4.1, I13).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "FULL_TIME_WEEKLY_HOURS",
+    "CapFinding",
+    "RegionalCap",
+    "RequiredPeriod",
+    "RequiredPeriodRule",
+    "age_on",
+    "cap_findings",
+    "date_reaching",
+    "default_required_period",
+    "regional_caps",
+    "required_period_rules",
+    "work_days_between",
+]
+
+DATA = Path(__file__).parent / "data"
+FULL_TIME_WEEKLY_HOURS = 38
+_SUNDAY = 6
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredPeriodRule:
+    """Work days needed by an age band, for the days the rule is in force."""
+
+    rule_id: str
+    effective_from: dt.date
+    effective_until: dt.date | None
+    min_age: int
+    max_age: int | None
+    work_days: int
+    reference_months: int
+    source: str
+
+    def applies(self, day: dt.date, age: int) -> bool:
+        """Whether the rule is in force on a day for a person of an age."""
+        in_force = self.effective_from <= day and (
+            self.effective_until is None or day <= self.effective_until
+        )
+        return (
+            in_force
+            and self.min_age <= age
+            and (self.max_age is None or age <= self.max_age)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegionalCap:
+    """A Region's limit on article 60 work days, and what exceeding it means."""
+
+    rule_id: str
+    region_scheme: str
+    effective_from: dt.date
+    effective_until: dt.date | None
+    max_work_days: int
+    effect: Literal["refuse", "flag"]
+    source: str
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the cap is in force on a day."""
+        return self.effective_from <= day and (
+            self.effective_until is None or day <= self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredPeriod:
+    """Days to work and the day they are reached, with the rule that asked it."""
+
+    work_days: int
+    end_date: dt.date
+    rule: RequiredPeriodRule
+
+
+@dataclass(frozen=True, slots=True)
+class CapFinding:
+    """A contract beyond a regional cap."""
+
+    cap: RegionalCap
+    planned_work_days: int
+
+
+def _date(text: str) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+@functools.cache
+def required_period_rules(
+    path: Path = DATA / "required_periods.csv",
+) -> tuple[RequiredPeriodRule, ...]:
+    """The rule table (shipped, or another file)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return tuple(
+            RequiredPeriodRule(
+                rule_id=row["rule_id"],
+                effective_from=dt.date.fromisoformat(row["effective_from"]),
+                effective_until=_date(row["effective_until"]),
+                min_age=int(row["min_age"]),
+                max_age=int(row["max_age"]) if row["max_age"] else None,
+                work_days=int(row["work_days"]),
+                reference_months=int(row["reference_months"]),
+                source=row["source"],
+            )
+            for row in csv.DictReader(handle)
+        )
+
+
+@functools.cache
+def regional_caps(path: Path = DATA / "regional_caps.csv") -> tuple[RegionalCap, ...]:
+    """The regional caps (shipped, or another file)."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        caps = []
+        for row in csv.DictReader(handle):
+            effect = row["effect"]
+            if effect not in {"refuse", "flag"}:
+                msg = f"effect: {effect!r} is neither 'refuse' nor 'flag'"
+                raise ValueError(msg)
+            caps.append(
+                RegionalCap(
+                    rule_id=row["rule_id"],
+                    region_scheme=row["region_scheme"],
+                    effective_from=dt.date.fromisoformat(row["effective_from"]),
+                    effective_until=_date(row["effective_until"]),
+                    max_work_days=int(row["max_work_days"]),
+                    effect="refuse" if effect == "refuse" else "flag",
+                    source=row["source"],
+                )
+            )
+        return tuple(caps)
+
+
+def _share(weekly_hours: Decimal | None) -> Fraction:
+    # Exact: a Decimal quotient such as 25/38 is rounded, and 152 days at 25
+    # hours would then floor to 99 instead of 100.
+    if weekly_hours is None:
+        return Fraction(1)
+    return min(Fraction(1), Fraction(weekly_hours) / FULL_TIME_WEEKLY_HOURS)
+
+
+def work_days_between(
+    start: dt.date, end: dt.date, weekly_hours: Decimal | None = None
+) -> int:
+    """Full-time-equivalent work days from ``start`` to ``end``, both included."""
+    if end < start:
+        return 0
+    days = (end - start).days + 1
+    weeks, rest = divmod(days, 7)
+    sundays = weeks + sum(
+        1 for i in range(rest) if (start + dt.timedelta(days=i)).weekday() == _SUNDAY
+    )
+    return math.floor((days - sundays) * _share(weekly_hours))
+
+
+def date_reaching(
+    start: dt.date, work_days: int, weekly_hours: Decimal | None = None
+) -> dt.date:
+    """The first day on which ``work_days`` have been worked since ``start``."""
+    six_day_week_days = math.ceil(work_days / _share(weekly_hours))
+    weeks, rest = divmod(six_day_week_days, 6)
+    day = start + dt.timedelta(days=7 * weeks + rest - 1)  # close; then exact
+    while work_days_between(start, day, weekly_hours) < work_days:
+        day += dt.timedelta(days=1)
+    while day > start and (
+        work_days_between(start, day - dt.timedelta(days=1), weekly_hours) >= work_days
+    ):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Age in whole years on a day."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def _birthday(birth_date: dt.date, age: int) -> dt.date:
+    try:
+        return birth_date.replace(year=birth_date.year + age)
+    except ValueError:  # born on 29 February
+        return dt.date(birth_date.year + age, 3, 1)
+
+
+def _rule_on(
+    rules: Iterable[RequiredPeriodRule], day: dt.date, age: int
+) -> RequiredPeriodRule:
+    for rule in rules:
+        if rule.applies(day, age):
+            return rule
+    msg = f"no required-period rule covers {day.isoformat()} at age {age}"
+    raise LookupError(msg)
+
+
+def default_required_period(
+    birth_date: dt.date,
+    start: dt.date,
+    weekly_hours: Decimal | None = None,
+    rules: tuple[RequiredPeriodRule, ...] | None = None,
+) -> RequiredPeriod:
+    """The first day on which the days worked since ``start`` meet the rule of that day.
+
+    The requirement changes only on birthdays and on the days a rule starts or
+    ends, so each stretch between two such days is checked once.
+    """
+    table = rules if rules is not None else required_period_rules()
+    changes = {start}
+    for rule in table:
+        changes.add(rule.effective_from)
+        if rule.effective_until is not None:
+            changes.add(rule.effective_until + dt.timedelta(days=1))
+        for age in (rule.min_age, (rule.max_age or -2) + 1):
+            if age > 0:
+                changes.add(_birthday(birth_date, age))
+    stretches = sorted(day for day in changes if day >= start)
+    for index, stretch_start in enumerate(stretches):
+        rule = _rule_on(table, stretch_start, age_on(birth_date, stretch_start))
+        reached = max(stretch_start, date_reaching(start, rule.work_days, weekly_hours))
+        next_change = stretches[index + 1] if index + 1 < len(stretches) else None
+        if next_change is None or reached < next_change:
+            return RequiredPeriod(rule.work_days, reached, rule)
+    # The last stretch always answers: date_reaching is always before "never".
+    raise AssertionError(start)  # pragma: no cover
+
+
+def cap_findings(
+    region_scheme: str,
+    start: dt.date,
+    planned_end: dt.date,
+    weekly_hours: Decimal | None = None,
+    caps: tuple[RegionalCap, ...] | None = None,
+) -> list[CapFinding]:
+    """The regional caps in force on the planned end that the contract exceeds."""
+    planned = work_days_between(start, planned_end, weekly_hours)
+    return [
+        CapFinding(cap, planned)
+        for cap in (caps if caps is not None else regional_caps())
+        if cap.region_scheme == region_scheme
+        and cap.in_force(planned_end)
+        and planned > cap.max_work_days
+    ]

@@ -1,0 +1,65 @@
+"""Composition root of the placement processes: API with its facts consumer; relay."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import start_http_server
+
+from contracts.registry import SERVICE_TOPICS
+from services.common.auth import parse_api_keys
+from services.common.command_service import Subscription, serve_with_consumers
+from services.common.consumer import ProjectionStore
+from services.common.eventstore import eventstore_env, schema_setup
+from services.common.relay import Relay, RelaySpec
+from services.common.row_table import RowReader
+from services.common.settings import HubSettings
+from services.placement.api import create_api
+from services.placement.application import PlacementApplication
+from services.placement.facts import PlacementFactsProjection
+
+__all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
+
+SCHEMA = "placement"
+FACTS_GROUP = "placement-facts"
+RELAY_SPEC = RelaySpec(
+    service="placement",
+    schema=SCHEMA,
+    app_name="placement",
+    topic=SERVICE_TOPICS["placement"],
+)
+
+
+def create_application(settings: HubSettings) -> PlacementApplication:
+    """The placement application on the configured PostgreSQL."""
+    env = eventstore_env(settings.database_url, app_name="placement", schema=SCHEMA)
+    with schema_setup(settings.database_url, SCHEMA):
+        return PlacementApplication(
+            env,
+            facts=RowReader(PlacementFactsProjection(), settings.database_url, SCHEMA),
+            id_secret=settings.id_secret,
+        )
+
+
+async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Serve the placement API and keep its case facts until ``stop`` is set."""
+    app = create_application(settings)
+    facts = ProjectionStore(PlacementFactsProjection(), SCHEMA)
+    try:
+        api = create_api(app, parse_api_keys(settings.api_keys))
+        await serve_with_consumers(
+            settings,
+            stop,
+            api,
+            settings.placement_port,
+            [Subscription("intake", FACTS_GROUP, [facts])],
+        )
+    finally:
+        app.close()
+
+
+async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Relay the placement events until ``stop`` is set."""
+    create_application(settings).close()
+    start_http_server(settings.placement_relay_metrics_port, addr=settings.host)
+    await Relay(settings, RELAY_SPEC).run(stop)

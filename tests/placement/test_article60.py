@@ -1,0 +1,595 @@
+"""Article 60 §7 and 61 rules on in-memory persistence, with the case facts given.
+
+Every refusal names its field and rule and leaves the stream as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from contracts.placement import (
+    Article60EndedV1,
+    Article60PlannedV1,
+    Article60SignedV1,
+    Article60StartedV1,
+    BenefitRightOpenedV1,
+    BenefitRightRefusedV1,
+)
+from services.common.aggregate import CommandContext
+from services.common.errors import ConflictError, DomainError
+from services.placement.application import CaseUnknownError, PlacementApplication
+from services.placement.domain import PlacementFacts, PlacementFile
+from services.placement.periods import work_days_between
+from tests.intake.fakes import IN_MEMORY
+
+CASE = uuid.UUID(int=601)
+CPAS = "0212345668"
+USER_KBO = "0207350270"
+NISS = "85073003328"
+# Born 30 July 1985: 40 at every date below, in the 36-49 band before the reform.
+FACTS = PlacementFacts(CASE, CPAS, "A60-1", dt.date(1985, 7, 30), "wallonia", NISS)
+START = dt.date(2026, 5, 4)  # a Monday, after the reform: 312 days for everyone
+# 312 six-day-week days from Monday 2026-05-04: 52 weeks, Saturday 2027-05-01.
+END = dt.date(2027, 5, 1)
+
+Decide = Callable[[PlacementFile, CommandContext, PlacementFacts], object]
+
+
+def new_app(facts: PlacementFacts = FACTS) -> PlacementApplication:
+    return PlacementApplication(
+        IN_MEMORY, facts={facts.case_id: facts}.get, id_secret="placement-tests"
+    )
+
+
+def act(
+    app: PlacementApplication, decide: Decide, command_id: uuid.UUID | None = None
+) -> None:
+    context = CommandContext(
+        command_id or uuid.uuid4(), dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
+    )
+    app.execute(CASE, context.command_id, lambda f, facts: decide(f, context, facts))
+
+
+def plan(
+    app: PlacementApplication,
+    contract_id: uuid.UUID,
+    start: dt.date = START,
+    end: dt.date = END,
+    **changes: Any,
+) -> None:
+    fields: dict[str, Any] = {
+        "contract_id": contract_id,
+        "job_title": "Kitchen assistant",
+        "regime": "full_time",
+        "weekly_hours": None,
+        "planned_start_date": start,
+        "planned_end_date": end,
+        "region_scheme": None,
+        "caseworker": "agent-17",
+        **changes,
+    }
+    act(app, lambda f, c, facts: f.plan_article60(c, facts, **fields))
+
+
+def sign(
+    app: PlacementApplication,
+    contract_id: uuid.UUID,
+    start: dt.date = START,
+    end: dt.date = END,
+) -> None:
+    act(
+        app,
+        lambda f, c, facts: f.sign_article60(
+            c,
+            facts,
+            contract_id=contract_id,
+            signed_on=start - dt.timedelta(days=14),
+            start_date=start,
+            planned_end_date=end,
+        ),
+    )
+
+
+def started(app: PlacementApplication, contract_id: uuid.UUID) -> None:
+    plan(app, contract_id)
+    sign(app, contract_id)
+    act(
+        app,
+        lambda f, c, _: f.start_article60(c, contract_id=contract_id, started_on=START),
+    )
+
+
+def events(app: PlacementApplication) -> list[Any]:
+    return list(app.events.get(app.file_id(CASE)))
+
+
+def refused(
+    app: PlacementApplication,
+    decide: Decide,
+    field: str,
+    rule: str,
+    error: type[DomainError] = DomainError,
+) -> None:
+    """The command is refused naming field and rule, and nothing is stored."""
+    before = len(events(app))
+    with pytest.raises(error) as caught:
+        act(app, decide)
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+    assert len(events(app)) == before
+    app.forget(app.file_id(CASE))
+    assert len(events(app)) == before
+
+
+def test_a_contract_runs_from_plan_to_the_benefit_right() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    act(
+        app,
+        lambda f, c, _: f.request_required_period(
+            c,
+            contract_id=contract,
+            requested_on=dt.date(2026, 4, 2),
+            onem_request_ref="REQ-1",
+        ),
+    )
+    act(
+        app,
+        lambda f, c, _: f.record_required_period(
+            c,
+            contract_id=contract,
+            calculated_on=dt.date(2026, 4, 10),
+            required_work_days=312,
+            required_period_end=END,
+            onem_calculation_ref="ONEM-CALC-1",
+        ),
+    )
+    sign(app, contract)
+    act(
+        app,
+        lambda f, c, _: f.start_article60(c, contract_id=contract, started_on=START),
+    )
+    act(
+        app,
+        lambda f, c, _: f.agree_placement(
+            c,
+            contract_id=contract,
+            user_organisation_kbo=USER_KBO,
+            user_organisation_name="Commune de Namur",
+            user_organisation_kind="municipality",
+            agreement_signed_on=dt.date(2026, 5, 20),
+            placement_starts_on=dt.date(2026, 6, 1),
+            social_economy=False,
+        ),
+    )
+    act(
+        app,
+        lambda f, c, _: f.end_article60(
+            c, contract_id=contract, ended_on=END, reason="required_days_reached"
+        ),
+    )
+    act(
+        app,
+        lambda f, c, facts: f.record_benefit_right(
+            c,
+            facts,
+            opened=True,
+            channel="manual",
+            evidence=("CAPAC letter 2027-05-20",),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-1",
+            work_days_counted=312,
+            right_start_date=dt.date(2027, 5, 3),
+            payment_institution="CAPAC",
+        ),
+    )
+    recorded = events(app)
+    planned = recorded[0]
+    assert isinstance(planned, Article60PlannedV1)
+    assert planned.default_required_work_days == 312
+    assert planned.required_period_rule == "unemployment-reform-2026"
+    assert planned.region_scheme == "WAL"
+    signed = recorded[3]
+    assert isinstance(signed, Article60SignedV1)
+    assert (signed.required_period_source, signed.flags) == ("onem", ())
+    start = recorded[4]
+    assert isinstance(start, Article60StartedV1)
+    assert (start.employer_kbo, start.onem_calculation_ref) == (CPAS, "ONEM-CALC-1")
+    end = recorded[6]
+    assert isinstance(end, Article60EndedV1)
+    assert (end.early, end.work_days_accrued) == (False, 312)
+    right = recorded[7]
+    assert isinstance(right, BenefitRightOpenedV1)
+    assert (right.niss, right.source_channel) == (NISS, "manual")
+
+
+def test_a_retried_command_is_recorded_once() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    command = uuid.uuid4()
+    for _ in range(2):
+        act(
+            app,
+            lambda f, c, facts: f.plan_article60(
+                c,
+                facts,
+                contract_id=contract,
+                job_title="Gardener",
+                regime="full_time",
+                weekly_hours=None,
+                planned_start_date=START,
+                planned_end_date=END,
+                region_scheme=None,
+                caseworker="agent-1",
+            ),
+            command_id=command,
+        )
+    assert len(events(app)) == 1
+
+
+def test_an_unknown_case_is_refused() -> None:
+    app = PlacementApplication(
+        IN_MEMORY, facts=dict[uuid.UUID, PlacementFacts]().get, id_secret="x"
+    )
+    with pytest.raises(CaseUnknownError):
+        plan(app, uuid.uuid4())
+
+
+def test_signing_without_onem_uses_the_rule_table_and_flags_it() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    sign(app, contract)
+    signed = events(app)[-1]
+    assert isinstance(signed, Article60SignedV1)
+    assert signed.required_period_source == "default_rule"
+    assert signed.flags == ("required_period.not_calculated_by_onem",)
+
+
+def test_wallonia_flags_a_contract_beyond_its_312_day_subsidy() -> None:
+    # ONEM asks 400 days (e.g. part of the history did not count); the Walloon
+    # subsidy covers 312 of them (S47): allowed, flagged, subsidised days capped.
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    act(
+        app,
+        lambda f, c, _: f.record_required_period(
+            c,
+            contract_id=contract,
+            calculated_on=dt.date(2026, 4, 10),
+            required_work_days=400,
+            required_period_end=dt.date(2027, 8, 10),
+            onem_calculation_ref="ONEM-CALC-2",
+        ),
+    )
+    later_end = dt.date(2027, 8, 10)
+    sign(app, contract, end=later_end)
+    signed = events(app)[-1]
+    assert isinstance(signed, Article60SignedV1)
+    assert signed.flags == ("regional_cap.exceeded:wallonia-subsidy-312-days",)
+    assert signed.subsidised_work_days == 312
+    assert signed.required_work_days == 400
+    assert work_days_between(START, later_end) <= 400
+
+
+# -- refusals: each names its field and rule, and stores nothing ------------
+
+
+def test_a_planned_end_before_the_start_is_refused() -> None:
+    app = new_app()
+    refused(
+        app,
+        lambda f, c, facts: f.plan_article60(
+            c,
+            facts,
+            contract_id=uuid.uuid4(),
+            job_title="Gardener",
+            regime="full_time",
+            weekly_hours=None,
+            planned_start_date=START,
+            planned_end_date=START - dt.timedelta(days=1),
+            region_scheme=None,
+            caseworker="agent-1",
+        ),
+        "planned_end_date",
+        "article60.end_before_start",
+    )
+
+
+def test_an_end_before_the_start_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.end_article60(
+            c,
+            contract_id=contract,
+            ended_on=START - dt.timedelta(days=1),
+            reason="resigned",
+        ),
+        "ended_on",
+        "article60.ended_before_start",
+    )
+
+
+def test_overlapping_article_60_contracts_are_refused() -> None:
+    app = new_app()
+    started(app, uuid.uuid4())
+    refused(
+        app,
+        lambda f, c, facts: f.plan_article60(
+            c,
+            facts,
+            contract_id=uuid.uuid4(),
+            job_title="Gardener",
+            regime="full_time",
+            weekly_hours=None,
+            planned_start_date=START + dt.timedelta(days=100),
+            planned_end_date=START + dt.timedelta(days=200),
+            region_scheme=None,
+            caseworker="agent-1",
+        ),
+        "planned_start_date",
+        "article60.overlap",
+        ConflictError,
+    )
+
+
+def test_an_article_61_overlapping_an_article_60_is_refused() -> None:
+    app = new_app()
+    started(app, uuid.uuid4())
+    refused(
+        app,
+        lambda f, c, _: f.sign_article61(
+            c,
+            agreement_id=uuid.uuid4(),
+            employer_kbo="0403170701",
+            employer_name="Boulangerie du Centre SRL",
+            job_title="Baker's assistant",
+            regime="full_time",
+            weekly_hours=None,
+            signed_on=START,
+            start_date=END - dt.timedelta(days=10),
+            planned_end_date=END + dt.timedelta(days=300),
+            region_scheme="WAL",
+            subsidy_flags=("activa",),
+        ),
+        "start_date",
+        "article60.overlap",
+        ConflictError,
+    )
+
+
+def test_a_placement_agreement_signed_after_the_placement_started_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.agree_placement(
+            c,
+            contract_id=contract,
+            user_organisation_kbo=USER_KBO,
+            user_organisation_name="Commune de Namur",
+            user_organisation_kind="municipality",
+            agreement_signed_on=dt.date(2026, 6, 2),
+            placement_starts_on=dt.date(2026, 6, 1),
+            social_economy=False,
+        ),
+        "agreement_signed_on",
+        "article60.placement_agreement_after_start",
+    )
+
+
+@pytest.mark.parametrize("days", [0, -3])
+def test_required_days_not_above_zero_are_refused(days: int) -> None:
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.record_required_period(
+            c,
+            contract_id=contract,
+            calculated_on=dt.date(2026, 4, 10),
+            required_work_days=days,
+            required_period_end=END,
+            onem_calculation_ref="ONEM-CALC-3",
+        ),
+        "required_work_days",
+        "article60.required_days_not_positive",
+    )
+
+
+def test_a_contract_longer_than_onem_calculated_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    act(
+        app,
+        lambda f, c, _: f.record_required_period(
+            c,
+            contract_id=contract,
+            calculated_on=dt.date(2026, 4, 10),
+            required_work_days=200,
+            required_period_end=dt.date(2026, 12, 22),
+            onem_calculation_ref="ONEM-CALC-4",
+        ),
+    )
+    refused(
+        app,
+        lambda f, c, facts: f.sign_article60(
+            c,
+            facts,
+            contract_id=contract,
+            signed_on=dt.date(2026, 4, 20),
+            start_date=START,
+            planned_end_date=END,
+        ),
+        "planned_end_date",
+        "article60.longer_than_required_period",
+    )
+
+
+def test_a_flemish_twe_contract_beyond_two_years_is_refused() -> None:
+    # Before the reform a 55-year-old needs 624 days; TWE allows at most 624.
+    older = PlacementFacts(CASE, CPAS, "A60-2", dt.date(1965, 1, 1), "flanders", NISS)
+    app = new_app(older)
+    start = dt.date(2023, 1, 2)
+    refused(
+        app,
+        lambda f, c, facts: f.plan_article60(
+            c,
+            facts,
+            contract_id=uuid.uuid4(),
+            job_title="Warehouse",
+            regime="full_time",
+            weekly_hours=None,
+            planned_start_date=start,
+            planned_end_date=dt.date(2025, 1, 10),
+            region_scheme=None,
+            caseworker="agent-1",
+        ),
+        "planned_end_date",
+        "article60.longer_than_required_period",
+    )
+
+
+def test_a_part_time_contract_needs_its_hours() -> None:
+    refused(
+        new_app(),
+        lambda f, c, facts: f.plan_article60(
+            c,
+            facts,
+            contract_id=uuid.uuid4(),
+            job_title="Gardener",
+            regime="part_time",
+            weekly_hours=None,
+            planned_start_date=START,
+            planned_end_date=END,
+            region_scheme=None,
+            caseworker="agent-1",
+        ),
+        "weekly_hours",
+        "regime.part_time_needs_hours",
+    )
+
+
+def test_a_benefit_right_keyed_in_without_evidence_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, facts: f.record_benefit_right(
+            c,
+            facts,
+            opened=True,
+            channel="manual",
+            evidence=(),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-9",
+            work_days_counted=312,
+            right_start_date=dt.date(2027, 5, 3),
+            payment_institution="FGTB",
+        ),
+        "evidence",
+        "benefit_right.evidence_required",
+    )
+
+
+def test_a_right_starting_before_the_contract_end_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, facts: f.record_benefit_right(
+            c,
+            facts,
+            opened=True,
+            channel="partner",
+            evidence=(),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-10",
+            work_days_counted=312,
+            right_start_date=END - dt.timedelta(days=1),
+            payment_institution="CSC",
+        ),
+        "right_start_date",
+        "benefit_right.before_contract_end",
+    )
+
+
+def test_a_partner_channel_needs_no_evidence_and_a_refusal_is_kept() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    act(
+        app,
+        lambda f, c, facts: f.record_benefit_right(
+            c,
+            facts,
+            opened=False,
+            channel="partner",
+            evidence=(),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-11",
+            work_days_counted=290,
+            reason="Too few work days in the reference period.",
+        ),
+    )
+    refusal = events(app)[-1]
+    assert isinstance(refusal, BenefitRightRefusedV1)
+    assert refusal.source_channel == "partner"
+
+
+def test_ending_as_days_reached_before_they_are_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.end_article60(
+            c,
+            contract_id=contract,
+            ended_on=START + dt.timedelta(days=30),
+            reason="required_days_reached",
+        ),
+        "reason",
+        "article60.required_days_not_reached",
+    )
+
+
+def test_an_early_end_keeps_its_reason_and_accrued_days() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    # Monday 2026-05-04 to Saturday 2026-05-30: four six-day weeks = 24 days.
+    act(
+        app,
+        lambda f, c, _: f.end_article60(
+            c,
+            contract_id=contract,
+            ended_on=dt.date(2026, 5, 30),
+            reason="hired_elsewhere",
+        ),
+    )
+    end = events(app)[-1]
+    assert isinstance(end, Article60EndedV1)
+    assert (end.early, end.reason, end.work_days_accrued) == (
+        True,
+        "hired_elsewhere",
+        24,
+    )
+
+
+def test_part_time_work_days_accrue_by_the_share_of_a_38_hour_week() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    # 19 hours: half a full-time week, so 624 six-day days give the 312 needed;
+    # 624 six-day days from Monday 2026-05-04 = 104 weeks: Saturday 2028-04-29.
+    plan(
+        app,
+        contract,
+        end=dt.date(2028, 4, 29),
+        regime="part_time",
+        weekly_hours=Decimal(19),
+    )
+    planned = events(app)[-1]
+    assert isinstance(planned, Article60PlannedV1)
+    assert planned.default_required_period_end == dt.date(2028, 4, 29)
