@@ -55,5 +55,7 @@ def hub_settings(
         relay_metrics_port=free_port(),
         piis_port=free_port(),
         piis_relay_metrics_port=free_port(),
+        placement_port=free_port(),
+        placement_relay_metrics_port=free_port(),
         api_keys=API_KEYS,
     )

@@ -115,7 +115,9 @@ class PiisCreated(BaseModel):
     piis_id: uuid.UUID
 
 
-def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
+def create_api(  # noqa: C901 - one small route per command
+    app: PiisApplication, keys: Mapping[str, ApiClient]
+) -> FastAPI:
     """The PIIS API over one application instance."""
     api = service_api(
         "PIIS",
@@ -241,6 +243,23 @@ def create_api(app: PiisApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
                 body.decided_by,
             )
         )
+
+    @api.get("/cases/{case_id}/trajectory", summary="The dossier's current phase")
+    def read_trajectory(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+        for_case(case_id, client)
+        trajectory = app.get_trajectory(case_id)
+        if trajectory is None:
+            raise HTTPException(
+                404, detail=f"case_id: no trajectory recorded for {case_id}"
+            )
+        return {
+            "case_id": str(case_id),
+            "trajectory_id": str(trajectory.trajectory_id)
+            if trajectory.trajectory_id
+            else None,
+            "phase": trajectory.phase,
+            "since": trajectory.since.isoformat() if trajectory.since else None,
+        }
 
     @api.get("/cases/{case_id}/piis", summary="The PIIS file of a case")
     def read(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:

@@ -102,6 +102,8 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_RELAY_METRICS_PORT": str(settings.relay_metrics_port),
         "HUB_PIIS_PORT": str(settings.piis_port),
         "HUB_PIIS_RELAY_METRICS_PORT": str(settings.piis_relay_metrics_port),
+        "HUB_PLACEMENT_PORT": str(settings.placement_port),
+        "HUB_PLACEMENT_RELAY_METRICS_PORT": str(settings.placement_relay_metrics_port),
         "HUB_LOG_LEVEL": "WARNING",
         "HUB_API_KEYS": settings.api_keys,
     }

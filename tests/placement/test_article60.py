@@ -30,7 +30,7 @@ from tests.intake.fakes import IN_MEMORY
 
 CASE = uuid.UUID(int=601)
 CPAS = "0212345668"
-USER_KBO = "0207350270"
+USER_KBO = "0207350267"
 NISS = "85073003328"
 # Born 30 July 1985: 40 at every date below, in the 36-49 band before the reform.
 FACTS = PlacementFacts(CASE, CPAS, "A60-1", dt.date(1985, 7, 30), "wallonia", NISS)
