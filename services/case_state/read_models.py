@@ -14,6 +14,7 @@ from contracts.registry import SERVICE_TOPICS
 from services.case_state.activation import ActivationProjection
 from services.case_state.deadlines import DeadlinesProjection
 from services.case_state.projection import CaseStateProjection
+from services.case_state.roster import RosterProjection
 from services.case_state.statistics import StatisticsProjection
 from services.common.consumer import FoldProjection, ProjectionStore
 
@@ -55,4 +56,5 @@ READ_MODELS: Final[Mapping[str, ReadModel]] = {
     "activation": ReadModel(
         "activation", "activation", ActivationProjection, ("piis",)
     ),
+    "roster": ReadModel("roster", "roster", RosterProjection, ("placement",)),
 }

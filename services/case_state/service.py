@@ -20,8 +20,14 @@ from psycopg_pool import AsyncConnectionPool
 from contracts.registry import SERVICE_TOPICS
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
-from services.case_state.projection import CaseStateProjection
 from services.case_state.read_models import READ_MODELS, ReadModel
+from services.case_state.roster import (
+    Roster,
+    load_case,
+    placement_summary,
+    roster,
+)
+from services.case_state.roster import load_cpas as load_roster
 from services.case_state.statistics import IspStatistics, isp_statistics, load_cpas
 from services.common.auth import (
     ApiClient,
@@ -35,7 +41,7 @@ from services.common.eventstore import (
     row_to_event,
     select_rows_sql,
 )
-from services.common.http import serve_until, service_api
+from services.common.http import BRUSSELS, serve_until, service_api
 from services.common.settings import HubSettings
 from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 
@@ -75,6 +81,12 @@ def consumer_group(service: str) -> str:
     return GROUP if service == "intake" else f"{GROUP}-{service}"
 
 
+def consumed_services() -> list[str]:
+    """The services whose topic some read model of this process consumes."""
+    models = READ_MODELS.values()
+    return [s for s in SERVICE_TOPICS if any(s in m.services for m in models)]
+
+
 def create_api(
     pool: AsyncConnectionPool[Any],
     keys: Mapping[str, ApiClient],
@@ -98,7 +110,10 @@ def create_api(
             raise HTTPException(
                 404, detail=f"case_id: no case {case_id} in the case state"
             )
-        return rows[0]
+        async with pool.connection() as conn:
+            history = await load_case(conn, READ_MODELS["roster"].schema, case_id)
+        today = dt.datetime.now(BRUSSELS).date()
+        return {**rows[0], "placement": placement_summary(history, as_of=today)}
 
     @api.get("/cases", summary="Cases of a CPAS")
     async def list_cases(
@@ -129,6 +144,32 @@ def create_api(
                 conn, cpas_kbo, as_of, known_at, count_article_60=count_article_60
             )
         return stats.as_dict()
+
+    @api.get(
+        "/placements/roster",
+        summary="Article 60/61 roster of a CPAS as of a date",
+        description="Contracts being worked on the date, ending within 30/60/90 "
+        "days, work days remaining and user organisations, as the hub knew them "
+        "at the end of that day (Brussels) unless known_at says otherwise.",
+    )
+    async def placements_roster(
+        client: Reader,
+        cpas_kbo: Annotated[
+            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+        ],
+        as_of: Annotated[dt.date, Query(description="Date of the roster")],
+        known_at: Annotated[
+            dt.datetime | None,
+            Query(
+                description="Only what the hub had recorded by then (default: "
+                "the end of as_of in Brussels)"
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            found = await roster_of(conn, cpas_kbo, as_of, known_at)
+        return found.as_dict()
 
     @api.get(
         "/statistics/social-activation",
@@ -184,6 +225,17 @@ async def statistics_of(
     )
 
 
+async def roster_of(
+    conn: psycopg.AsyncConnection[Any],
+    cpas_kbo: str,
+    as_of: dt.date,
+    known_at: dt.datetime | None = None,
+) -> Roster:
+    """The article 60/61 roster of one CPAS, from the roster read model."""
+    histories = await load_roster(conn, READ_MODELS["roster"].schema, cpas_kbo)
+    return roster(histories, cpas_kbo=cpas_kbo, as_of=as_of, known_at=known_at)
+
+
 async def _select(
     pool: AsyncConnectionPool[Any],
     where: sql.Composable,
@@ -219,15 +271,19 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
         await ensure_topics(settings, *SERVICE_TOPICS.values())
         broker = create_broker(settings, pool)
         await broker.start()
-        lag = asyncio.create_task(
-            watch_lag(
-                settings,
-                group=consumer_group("intake"),
-                topic=SERVICE_TOPICS["intake"],
-                consumer=CaseStateProjection.name,
-                stop=stop,
+        # One lag per consumer group (intake's keeps its name, "case-state").
+        lags = [
+            asyncio.create_task(
+                watch_lag(
+                    settings,
+                    group=consumer_group(service),
+                    topic=SERVICE_TOPICS[service],
+                    consumer=consumer_group(service),
+                    stop=stop,
+                )
             )
-        )
+            for service in consumed_services()
+        ]
         try:
             await serve_until(
                 create_api(
@@ -240,7 +296,8 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
                 stop,
             )
         finally:
-            lag.cancel()
+            for lag in lags:
+                lag.cancel()
             await broker.stop()
 
 

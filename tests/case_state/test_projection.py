@@ -6,11 +6,28 @@ import uuid
 
 import pytest
 
+from contracts.envelope import ContractEvent
+from contracts.income import (
+    IncomePaymentSuspendedV1,
+    IncomeRightGrantedV1,
+    IncomeRightModifiedV1,
+    IncomeRightWithdrawnV1,
+)
 from services.case_state.projection import CaseStateProjection
 from tests.contracts.samples import SAMPLES, envelope
 
+
+def sample(kind: type[ContractEvent]) -> ContractEvent:
+    return next(s for s in SAMPLES if isinstance(s, kind))
+
+
 REGISTERED, BILAN, CLAIMED = SAMPLES[0], SAMPLES[1], SAMPLES[2]
-GRANTED, MODIFIED, SUSPENDED, WITHDRAWN = SAMPLES[7:11]
+GRANTED, MODIFIED, SUSPENDED, WITHDRAWN = (
+    sample(IncomeRightGrantedV1),
+    sample(IncomeRightModifiedV1),
+    sample(IncomePaymentSuspendedV1),
+    sample(IncomeRightWithdrawnV1),
+)
 
 
 def test_a_case_follows_its_registration_bilan_and_income_right() -> None:
