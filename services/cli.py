@@ -89,7 +89,7 @@ def run(
     demo: Annotated[bool, typer.Option(help="Load the demo cases")] = True,
 ) -> None:
     """Start the hub (embedded PostgreSQL and broker unless configured) until Ctrl-C."""
-    from services.demo import load_demo  # noqa: PLC0415
+    from services.demo import load_demo, load_placement_demo  # noqa: PLC0415
     from services.supervisor import (  # noqa: PLC0415
         Supervisor,
         api_key_for_demo,
@@ -136,8 +136,21 @@ def run(
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
             )
             if demo and not stop_requested:
-                for case_id in load_demo(intake, api_key):
+                case_ids = load_demo(intake, api_key)
+                for case_id in case_ids:
                     typer.echo(f"demo case:           {case_state}/cases/{case_id}")
+                placement = f"http://{settings.host}:{settings.placement_port}"
+                wait_healthy(f"{placement}/openapi.json")
+                if load_placement_demo(
+                    placement,
+                    api_key,
+                    case_ids[0],
+                    keep_waiting=lambda: not stop_requested,
+                ):
+                    typer.echo(
+                        f"demo article 60:     {placement}/cases/{case_ids[0]}"
+                        f"/placements"
+                    )
             typer.echo("hub running; Ctrl-C stops it", err=False)
             if not stop_requested:
                 supervisor.watch()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["DEMO_CASES", "load_demo", "make_kbo", "make_niss"]
+__all__ = ["DEMO_CASES", "load_demo", "load_placement_demo", "make_kbo", "make_niss"]
 
 _DEMO = uuid.UUID("0b7f5a38-1c1e-4c55-9f42-0d3c1b4d5e60")
 
@@ -147,3 +149,54 @@ def load_demo(
             ).raise_for_status()
             case_ids.append(case_id)
     return case_ids
+
+
+def load_placement_demo(
+    placement_url: str,
+    api_key: str,
+    case_id: str,
+    *,
+    today: dt.date | None = None,
+    wait_seconds: float = 60.0,
+    keep_waiting: Callable[[], bool] = lambda: True,
+) -> str | None:
+    """Give one demo case a running article 60 contract; its id (None: not yet known).
+
+    The placement service learns of the case through Kafka, so this waits for
+    it; fixed command ids make a second run change nothing.
+    """
+    day = today or dt.datetime.now(dt.UTC).date()
+    start = day - dt.timedelta(days=14)
+    headers = {"X-API-Key": api_key}
+    with httpx.Client(base_url=placement_url, timeout=10, headers=headers) as client:
+        deadline = time.monotonic() + wait_seconds
+        while client.get(f"/cases/{case_id}/placements").status_code == 422:  # noqa: PLR2004
+            if time.monotonic() > deadline or not keep_waiting():
+                return None
+            time.sleep(0.5)
+
+        def post(path: str, name: str, **body: object) -> httpx.Response:
+            command_id = str(uuid.uuid5(_DEMO, f"{name}:{case_id}"))
+            answer = client.post(path, json={"command_id": command_id, **body})
+            answer.raise_for_status()
+            return answer
+
+        contract = post(
+            f"/cases/{case_id}/article60",
+            "article60",
+            job_title="Maintenance worker at the CPAS",
+            regime="full_time",
+            planned_start_date=start.isoformat(),
+            planned_end_date=(start + dt.timedelta(days=300)).isoformat(),
+            caseworker="sw-017",
+        ).json()["id"]
+        on_contract = f"/cases/{case_id}/article60/{contract}"
+        post(
+            f"{on_contract}/signature",
+            "sign",
+            signed_on=(start - dt.timedelta(days=7)).isoformat(),
+            start_date=start.isoformat(),
+            planned_end_date=(start + dt.timedelta(days=300)).isoformat(),
+        )
+        post(f"{on_contract}/start", "start", started_on=start.isoformat())
+        return str(contract)

@@ -26,6 +26,7 @@ from contracts.piis import Phase
 from contracts.placement import Article60EndedV1, Article60EndReason, Article60StartedV1
 from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
+from services.common.errors import DomainError
 from services.common.row_table import RowTable
 from services.piis.application import (
     CaseUnknownError,
@@ -100,6 +101,12 @@ class TrajectoryPolicy(RowTable[PolicyRow]):
             action = self._move(event, target, day, why)
         except CaseUnknownError:
             # Intake's registration has not reached this service yet.
+            raise NotYetError(str(event.case_id)) from None
+        except DomainError as error:
+            if error.rule != "trajectory.wrong_from_phase":
+                raise
+            # A caseworker moved the dossier between our read and our write:
+            # decide again on the fresh trajectory when the batch comes back.
             raise NotYetError(str(event.case_id)) from None
         return PolicyRow(
             event.case_id, event.cpas_kbo, event.contract_id, event.event_id, action

@@ -407,7 +407,7 @@ def create_api(  # noqa: C901 - one small route per command
             raise HTTPException(
                 404, detail=f"case_id: no placement recorded for {case_id}"
             )
-        day = as_of or dt.datetime.now(dt.UTC).date()
+        day = as_of or dt.datetime.now(BRUSSELS).date()
         return {
             "case_id": str(case_id),
             "article60": [_contract_view(c, day) for c in file.article60.values()],

@@ -41,6 +41,8 @@ from contracts.regions import Region
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.placement.periods import (
+    RequiredPeriod,
+    add_months,
     cap_findings,
     default_required_period,
     work_days_between,
@@ -132,6 +134,19 @@ def _check_dates(start: dt.date, end: dt.date, *, end_field: str, rule: str) -> 
         )
 
 
+def _default_period(
+    facts: PlacementFacts, start: dt.date, weekly_hours: Decimal | None
+) -> RequiredPeriod:
+    try:
+        return default_required_period(facts.birth_date, start, weekly_hours)
+    except (LookupError, OverflowError):
+        raise DomainError(
+            "start_date",
+            "required_period.no_rule",
+            "no required-period rule covers this start date (domain rule I20)",
+        ) from None
+
+
 def _check_regime(regime: Regime, weekly_hours: Decimal | None) -> None:
     if regime == "part_time" and weekly_hours is None:
         raise DomainError(
@@ -155,6 +170,7 @@ class PlacementFile(Aggregate):
     article60: dict[uuid.UUID, Article60Contract] = field(default_factory=dict)
     article61: dict[uuid.UUID, Article61Agreement] = field(default_factory=dict)
     handled: set[uuid.UUID] = field(default_factory=set)
+    onem_decisions: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, file_id: uuid.UUID, facts: PlacementFacts) -> PlacementFile:
@@ -188,16 +204,7 @@ class PlacementFile(Aggregate):
         self._check_no_overlap(
             planned_start_date, planned_end_date, field="planned_start_date"
         )
-        try:
-            period = default_required_period(
-                facts.birth_date, planned_start_date, weekly_hours
-            )
-        except LookupError:
-            raise DomainError(
-                "planned_start_date",
-                "required_period.no_rule",
-                "no required-period rule covers this date (domain rule I20)",
-            ) from None
+        period = _default_period(facts, planned_start_date, weekly_hours)
         scheme = region_scheme or SCHEME_FOR_REGION[facts.region]
         self._check_duration(
             planned_start_date,
@@ -309,12 +316,15 @@ class PlacementFile(Aggregate):
         if contract.onem_required_work_days is not None:
             required, source = contract.onem_required_work_days, "onem"
         else:
-            required = default_required_period(
-                facts.birth_date, start_date, contract.weekly_hours
-            ).work_days
-            source = "default_rule"
+            period = _default_period(facts, start_date, contract.weekly_hours)
+            required, source = period.work_days, "default_rule"
             # I13: allowed, but the auditor sees that ONEM was not asked.
             flags.append("required_period.not_calculated_by_onem")
+            reference_end = add_months(start_date, period.rule.reference_months)
+            if period.end_date >= reference_end:
+                # The days would not all fall in the reference period ONEM
+                # looks back over (21, 33 or 42 months; 36 after the reform).
+                flags.append("required_period.beyond_reference_period")
         flagged = self._check_duration(
             start_date,
             planned_end_date,
@@ -327,7 +337,8 @@ class PlacementFile(Aggregate):
         subsidised = planned
         for finding in flagged:
             flags.append(f"regional_cap.exceeded:{finding.cap.rule_id}")
-            subsidised = min(subsidised, finding.cap.max_work_days)
+            if finding.cap.max_work_days is not None:
+                subsidised = min(subsidised, finding.cap.max_work_days)
         self.record(
             Article60SignedV1,
             context,
@@ -346,6 +357,14 @@ class PlacementFile(Aggregate):
     ) -> None:
         """The first day of work (Article60Started)."""
         contract = self._contract(contract_id, allowed={"signed"}, action="start")
+        if started_on < contract.start_date:
+            raise DomainError(
+                "started_on",
+                "article60.start_before_signed_start",
+                f"the contract was signed to start on "
+                f"{contract.start_date.isoformat()}; an earlier start needs a new "
+                f"signature (its duration was checked from that date)",
+            )
         if started_on >= contract.planned_end_date:
             raise DomainError(
                 "started_on",
@@ -432,6 +451,14 @@ class PlacementFile(Aggregate):
                 "ended_on",
                 "article60.ended_before_start",
                 "a contract cannot end before it started (domain rule I10)",
+            )
+        if ended_on > contract.planned_end_date:
+            raise DomainError(
+                "ended_on",
+                "article60.ended_after_planned_end",
+                f"the contract was signed to end on "
+                f"{contract.planned_end_date.isoformat()}; it cannot run longer than "
+                f"the required period it was checked against (domain rule I13)",
             )
         required = contract.required_work_days or 0
         accrued = work_days_between(
@@ -540,6 +567,13 @@ class PlacementFile(Aggregate):
                 "article61.ended_before_start",
                 "an agreement cannot end before it started",
             )
+        if ended_on > agreement.planned_end_date:
+            raise DomainError(
+                "ended_on",
+                "article61.ended_after_planned_end",
+                "an agreement cannot end after its planned end (a longer one is a "
+                "new agreement)",
+            )
         self.record(
             Article61EndedV1,
             context,
@@ -570,6 +604,13 @@ class PlacementFile(Aggregate):
         reason: str | None = None,
     ) -> None:
         """Record ONEM's decision, an external fact (domain rule I14)."""
+        evidence = tuple(item.strip() for item in evidence if item.strip())
+        if onem_reference in self.onem_decisions:
+            raise ConflictError(
+                "onem_reference",
+                "benefit_right.already_recorded",
+                "ONEM's decision with this reference is already recorded",
+            )
         if channel == "manual" and not evidence:
             raise DomainError(
                 "evidence",
@@ -698,15 +739,14 @@ class PlacementFile(Aggregate):
                 raise DomainError(
                     "planned_end_date",
                     "article60.regional_cap",
-                    f"the contract gives {planned} work days, beyond the "
-                    f"{finding.cap.max_work_days} of {finding.cap.rule_id} "
-                    f"(domain rule I13)",
+                    f"the contract goes beyond the regional limit "
+                    f"{finding.cap.rule_id} (domain rule I13)",
                 )
         return findings
 
     # -- folding -------------------------------------------------------------
 
-    def apply(self, event: ContractEvent) -> None:  # noqa: C901 - one arm per event
+    def apply(self, event: ContractEvent) -> None:  # noqa: C901, PLR0912 - an arm per event
         """Fold one event into the file."""
         super().apply(event)
         if event.causation_id is not None:
@@ -764,6 +804,8 @@ class PlacementFile(Aggregate):
                 self.article61[event.agreement_id] = dataclasses.replace(
                     agreement, ended_on=event.ended_on
                 )
+            case BenefitRightOpenedV1() | BenefitRightRefusedV1():
+                self.onem_decisions.add(event.onem_reference)
             case _:
                 pass
 

@@ -33,6 +33,7 @@ __all__ = [
     "RegionalCap",
     "RequiredPeriod",
     "RequiredPeriodRule",
+    "add_months",
     "age_on",
     "cap_findings",
     "date_reaching",
@@ -80,9 +81,20 @@ class RegionalCap:
     region_scheme: str
     effective_from: dt.date
     effective_until: dt.date | None
-    max_work_days: int
+    max_work_days: int | None
+    max_months: int | None
     effect: Literal["refuse", "flag"]
     source: str
+
+    def exceeded_by(
+        self, start: dt.date, planned_end: dt.date, planned_work_days: int
+    ) -> bool:
+        """Whether a contract goes beyond the cap (in work days or calendar months)."""
+        if self.max_work_days is not None and planned_work_days > self.max_work_days:
+            return True
+        return self.max_months is not None and planned_end >= add_months(
+            start, self.max_months
+        )
 
     def in_force(self, day: dt.date) -> bool:
         """Whether the cap is in force on a day."""
@@ -110,6 +122,22 @@ class CapFinding:
 
 def _date(text: str) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text else None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it has none)."""
+    years, month = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)  # pragma: no cover - day 28 always exists
 
 
 @functools.cache
@@ -149,7 +177,8 @@ def regional_caps(path: Path = DATA / "regional_caps.csv") -> tuple[RegionalCap,
                     region_scheme=row["region_scheme"],
                     effective_from=dt.date.fromisoformat(row["effective_from"]),
                     effective_until=_date(row["effective_until"]),
-                    max_work_days=int(row["max_work_days"]),
+                    max_work_days=_int(row["max_work_days"]),
+                    max_months=_int(row["max_months"]),
                     effect="refuse" if effect == "refuse" else "flag",
                     source=row["source"],
                 )
@@ -263,5 +292,5 @@ def cap_findings(
         for cap in (caps if caps is not None else regional_caps())
         if cap.region_scheme == region_scheme
         and cap.in_force(planned_end)
-        and planned > cap.max_work_days
+        and cap.exceeded_by(start, planned_end, planned)
     ]

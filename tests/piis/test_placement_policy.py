@@ -144,3 +144,36 @@ def test_an_unknown_case_waits_instead_of_being_parked() -> None:
     )
     with pytest.raises(NotYetError):
         TrajectoryPolicy(app).fold(None, STARTED)
+
+
+def test_a_phase_moved_under_the_policy_makes_it_decide_again() -> None:
+    app = piis()
+    in_phase(app, "employment")
+    real_change = app.change_phase
+
+    def caseworker_first(cmd: Any) -> None:
+        # A caseworker's change lands between the policy's read and its write.
+        app.change_phase = real_change  # type: ignore[method-assign]
+        real_change(
+            cmd.__class__(
+                CommandContext(uuid.uuid4(), dt.datetime(2026, 5, 4, tzinfo=dt.UTC)),
+                CASE,
+                "employment",
+                "literacy",
+                dt.date(2026, 5, 4),
+                "literacy first",
+                "agent-3",
+            )
+        )
+        real_change(cmd)
+
+    app.change_phase = caseworker_first  # type: ignore[method-assign]
+    policy = TrajectoryPolicy(app)
+    with pytest.raises(NotYetError):
+        policy.fold(None, STARTED)
+    policy.fold(None, STARTED)  # the batch delivered again
+    assert [c.to_phase for c in phase_changes(app)] == [
+        "employment",
+        "literacy",
+        "article_60",
+    ]

@@ -593,3 +593,145 @@ def test_part_time_work_days_accrue_by_the_share_of_a_38_hour_week() -> None:
     planned = events(app)[-1]
     assert isinstance(planned, Article60PlannedV1)
     assert planned.default_required_period_end == dt.date(2028, 4, 29)
+
+
+def test_an_end_after_the_planned_end_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.end_article60(
+            c,
+            contract_id=contract,
+            ended_on=END + dt.timedelta(days=1),
+            reason="required_days_reached",
+        ),
+        "ended_on",
+        "article60.ended_after_planned_end",
+    )
+
+
+def test_a_start_before_the_signed_start_is_refused() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    plan(app, contract)
+    sign(app, contract)
+    refused(
+        app,
+        lambda f, c, _: f.start_article60(
+            c, contract_id=contract, started_on=START - dt.timedelta(days=7)
+        ),
+        "started_on",
+        "article60.start_before_signed_start",
+    )
+
+
+def test_blank_evidence_is_no_evidence() -> None:
+    app, contract = new_app(), uuid.uuid4()
+    started(app, contract)
+    refused(
+        app,
+        lambda f, c, facts: f.record_benefit_right(
+            c,
+            facts,
+            opened=True,
+            channel="manual",
+            evidence=("  ", ""),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-12",
+            work_days_counted=312,
+            right_start_date=END,
+            payment_institution="CGSLB",
+        ),
+        "evidence",
+        "benefit_right.evidence_required",
+    )
+
+
+def test_the_same_onem_decision_is_recorded_once() -> None:
+    app = new_app()
+
+    def record(f: PlacementFile, c: CommandContext, facts: PlacementFacts) -> None:
+        f.record_benefit_right(
+            c,
+            facts,
+            opened=False,
+            channel="bcss",
+            evidence=(),
+            onem_decision_date=dt.date(2027, 6, 1),
+            onem_reference="ONEM-2027-13",
+            work_days_counted=100,
+            reason="Too few work days.",
+        )
+
+    act(app, record)
+    refused(
+        app, record, "onem_reference", "benefit_right.already_recorded", ConflictError
+    )
+
+
+def test_a_start_date_no_rule_covers_is_refused_not_a_crash() -> None:
+    refused(
+        new_app(),
+        lambda f, c, facts: f.plan_article60(
+            c,
+            facts,
+            contract_id=uuid.uuid4(),
+            job_title="Gardener",
+            regime="full_time",
+            weekly_hours=None,
+            planned_start_date=dt.date(9999, 6, 1),
+            planned_end_date=dt.date(9999, 9, 1),
+            region_scheme=None,
+            caseworker="agent-1",
+        ),
+        "start_date",
+        "required_period.no_rule",
+    )
+
+
+def test_a_twe_contract_beyond_two_years_is_refused_even_if_onem_asks_more() -> None:
+    # ONEM asks 700 days (half-time history not counted); the contract would
+    # run into a third calendar year, beyond TWE's limit (S33): refused.
+    flemish = PlacementFacts(
+        CASE, CPAS, "A60-3", dt.date(1985, 7, 30), "flanders", NISS
+    )
+    app, contract = new_app(flemish), uuid.uuid4()
+    plan(app, contract)
+    act(
+        app,
+        lambda f, c, _: f.record_required_period(
+            c,
+            contract_id=contract,
+            calculated_on=dt.date(2026, 4, 10),
+            required_work_days=700,
+            required_period_end=dt.date(2028, 7, 31),
+            onem_calculation_ref="ONEM-CALC-5",
+        ),
+    )
+    refused(
+        app,
+        lambda f, c, facts: f.sign_article60(
+            c,
+            facts,
+            contract_id=contract,
+            signed_on=dt.date(2026, 4, 20),
+            start_date=START,
+            planned_end_date=dt.date(2028, 5, 6),
+        ),
+        "planned_end_date",
+        "article60.regional_cap",
+    )
+
+
+def test_a_default_period_beyond_its_reference_window_is_flagged() -> None:
+    # Half time (19 h) from 2023-01-02 at 40: 468 days need 936 six-day days,
+    # about three years (Monday 2023-01-02 + 156 weeks - 2 days = Saturday
+    # 2025-12-27), beyond the 33-month reference period.
+    app, contract = new_app(), uuid.uuid4()
+    start = dt.date(2023, 1, 2)
+    end = dt.date(2025, 12, 27)
+    plan(app, contract, start, end, regime="part_time", weekly_hours=Decimal(19))
+    sign(app, contract, start, end)
+    signed = events(app)[-1]
+    assert isinstance(signed, Article60SignedV1)
+    assert "required_period.beyond_reference_period" in signed.flags

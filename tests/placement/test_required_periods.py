@@ -420,30 +420,36 @@ def test_wallonia_no_flag_within_312_days_or_before_reform_walloon_minister_s47(
     assert cap_findings("WAL", start, planned_end, weekly_hours) == []
 
 
-def test_vdab_twe_refuses_beyond_624_days_vdab_since_1_january_2017() -> None:
-    # Monday 2024-01-08 + 7*104 - 2 = + 726 days = 2026-01-08 (+ 366 + 365)
-    # - 5 days = Saturday 2026-01-03 is the 624th day; Monday 01-05 the 625th.
-    findings = cap_findings("VDAB_TWE", D(2024, 1, 8), D(2026, 1, 5))
+def test_vdab_twe_refuses_beyond_two_years_vdab_since_1_january_2017() -> None:
+    # Two calendar years from Monday 2024-01-08 end on Sunday 2026-01-07; a
+    # contract still running on 2026-01-08 is in its third year.
+    findings = cap_findings("VDAB_TWE", D(2024, 1, 8), D(2026, 1, 8))
     assert len(findings) == 1
     assert findings[0].cap.rule_id == "flanders-twe-two-years"
     assert findings[0].cap.effect == "refuse"
-    assert findings[0].cap.max_work_days == 624
-    assert findings[0].planned_work_days == 625
+    assert findings[0].cap.max_months == 24
 
 
 @pytest.mark.parametrize(
     ("planned_end", "weekly_hours"),
     [
-        # Exactly 624 days: Saturday 2026-01-03 (see above).
-        pytest.param(D(2026, 1, 3), None, id="exactly_624_days"),
-        # Half time: 625 six-day days * 19/38 = 312.5, floored to 312.
-        pytest.param(D(2026, 1, 5), HALF_TIME, id="half_time"),
+        # The last day of the second year.
+        pytest.param(D(2026, 1, 7), None, id="two_years_full_time"),
+        # Half time changes nothing: the limit is calendar time, not days.
+        pytest.param(D(2026, 1, 7), HALF_TIME, id="two_years_half_time"),
     ],
 )
-def test_vdab_twe_accepts_up_to_624_days_vdab_since_1_january_2017(
+def test_vdab_twe_accepts_up_to_two_years_vdab_since_1_january_2017(
     planned_end: dt.date, weekly_hours: Decimal | None
 ) -> None:
     assert cap_findings("VDAB_TWE", D(2024, 1, 8), planned_end, weekly_hours) == []
+
+
+def test_vdab_twe_counts_calendar_time_for_part_time_too() -> None:
+    # Half time for three years: 936 six-day days, 468 work days, but over two
+    # calendar years: refused whatever the work days.
+    findings = cap_findings("VDAB_TWE", D(2024, 1, 8), D(2027, 1, 9), HALF_TIME)
+    assert [f.cap.rule_id for f in findings] == ["flanders-twe-two-years"]
 
 
 def test_brussels_has_no_regional_cap_domain_4_1() -> None:
