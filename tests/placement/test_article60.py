@@ -56,6 +56,22 @@ def act(
     app.execute(CASE, context.command_id, lambda f, facts: decide(f, context, facts))
 
 
+def planned(**changes: Any) -> Decide:
+    """A plan_article60 call, valid unless a test changes a field."""
+    fields: dict[str, Any] = {
+        "contract_id": uuid.uuid4(),
+        "job_title": "Kitchen assistant",
+        "regime": "full_time",
+        "weekly_hours": None,
+        "planned_start_date": START,
+        "planned_end_date": END,
+        "region_scheme": None,
+        "caseworker": "agent-17",
+        **changes,
+    }
+    return lambda f, c, facts: f.plan_article60(c, facts, **fields)
+
+
 def plan(
     app: PlacementApplication,
     contract_id: uuid.UUID,
@@ -63,18 +79,15 @@ def plan(
     end: dt.date = END,
     **changes: Any,
 ) -> None:
-    fields: dict[str, Any] = {
-        "contract_id": contract_id,
-        "job_title": "Kitchen assistant",
-        "regime": "full_time",
-        "weekly_hours": None,
-        "planned_start_date": start,
-        "planned_end_date": end,
-        "region_scheme": None,
-        "caseworker": "agent-17",
-        **changes,
-    }
-    act(app, lambda f, c, facts: f.plan_article60(c, facts, **fields))
+    act(
+        app,
+        planned(
+            contract_id=contract_id,
+            planned_start_date=start,
+            planned_end_date=end,
+            **changes,
+        ),
+    )
 
 
 def sign(
@@ -209,23 +222,12 @@ def test_a_contract_runs_from_plan_to_the_benefit_right() -> None:
 
 
 def test_a_retried_command_is_recorded_once() -> None:
-    app, contract = new_app(), uuid.uuid4()
+    app = new_app()
     command = uuid.uuid4()
     for _ in range(2):
         act(
             app,
-            lambda f, c, facts: f.plan_article60(
-                c,
-                facts,
-                contract_id=contract,
-                job_title="Gardener",
-                regime="full_time",
-                weekly_hours=None,
-                planned_start_date=START,
-                planned_end_date=END,
-                region_scheme=None,
-                caseworker="agent-1",
-            ),
+            planned(),
             command_id=command,
         )
     assert len(events(app)) == 1
@@ -282,18 +284,7 @@ def test_a_planned_end_before_the_start_is_refused() -> None:
     app = new_app()
     refused(
         app,
-        lambda f, c, facts: f.plan_article60(
-            c,
-            facts,
-            contract_id=uuid.uuid4(),
-            job_title="Gardener",
-            regime="full_time",
-            weekly_hours=None,
-            planned_start_date=START,
-            planned_end_date=START - dt.timedelta(days=1),
-            region_scheme=None,
-            caseworker="agent-1",
-        ),
+        planned(planned_end_date=START - dt.timedelta(days=1)),
         "planned_end_date",
         "article60.end_before_start",
     )
@@ -320,17 +311,9 @@ def test_overlapping_article_60_contracts_are_refused() -> None:
     started(app, uuid.uuid4())
     refused(
         app,
-        lambda f, c, facts: f.plan_article60(
-            c,
-            facts,
-            contract_id=uuid.uuid4(),
-            job_title="Gardener",
-            regime="full_time",
-            weekly_hours=None,
+        planned(
             planned_start_date=START + dt.timedelta(days=100),
             planned_end_date=START + dt.timedelta(days=200),
-            region_scheme=None,
-            caseworker="agent-1",
         ),
         "planned_start_date",
         "article60.overlap",
@@ -438,18 +421,7 @@ def test_a_flemish_twe_contract_beyond_two_years_is_refused() -> None:
     start = dt.date(2023, 1, 2)
     refused(
         app,
-        lambda f, c, facts: f.plan_article60(
-            c,
-            facts,
-            contract_id=uuid.uuid4(),
-            job_title="Warehouse",
-            regime="full_time",
-            weekly_hours=None,
-            planned_start_date=start,
-            planned_end_date=dt.date(2025, 1, 10),
-            region_scheme=None,
-            caseworker="agent-1",
-        ),
+        planned(planned_start_date=start, planned_end_date=dt.date(2025, 1, 10)),
         "planned_end_date",
         "article60.longer_than_required_period",
     )
@@ -458,18 +430,7 @@ def test_a_flemish_twe_contract_beyond_two_years_is_refused() -> None:
 def test_a_part_time_contract_needs_its_hours() -> None:
     refused(
         new_app(),
-        lambda f, c, facts: f.plan_article60(
-            c,
-            facts,
-            contract_id=uuid.uuid4(),
-            job_title="Gardener",
-            regime="part_time",
-            weekly_hours=None,
-            planned_start_date=START,
-            planned_end_date=END,
-            region_scheme=None,
-            caseworker="agent-1",
-        ),
+        planned(regime="part_time"),
         "weekly_hours",
         "regime.part_time_needs_hours",
     )
@@ -672,17 +633,8 @@ def test_the_same_onem_decision_is_recorded_once() -> None:
 def test_a_start_date_no_rule_covers_is_refused_not_a_crash() -> None:
     refused(
         new_app(),
-        lambda f, c, facts: f.plan_article60(
-            c,
-            facts,
-            contract_id=uuid.uuid4(),
-            job_title="Gardener",
-            regime="full_time",
-            weekly_hours=None,
-            planned_start_date=dt.date(9999, 6, 1),
-            planned_end_date=dt.date(9999, 9, 1),
-            region_scheme=None,
-            caseworker="agent-1",
+        planned(
+            planned_start_date=dt.date(9999, 6, 1), planned_end_date=dt.date(9999, 9, 1)
         ),
         "start_date",
         "required_period.no_rule",
