@@ -33,6 +33,9 @@ bench: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.export
+	$(BIN)/python -m services.partner_gateway.export
+	$(BIN)/python -m services.partner_gateway.docs
+	$(BIN)/python -m contracts.asyncapi
 
 # Regenerates the lock file (needs `uv`, a development tool, not needed by run/test).
 lock:

@@ -17,6 +17,15 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
+from contracts.partners import (
+    BenefitRightReportedV1,
+    JobSeekerRegisteredV1,
+    JobSeekerRegistrationRejectedV1,
+    PartnerEmploymentStartedV1,
+    PartnerFollowUpReportedV1,
+    TrainingCompletedV1,
+    TrainingEnrolledV1,
+)
 from contracts.piis import (
     HearingHeldV1,
     PhaseChangedV1,
@@ -84,6 +93,13 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     Article61EndedV1,
     BenefitRightOpenedV1,
     BenefitRightRefusedV1,
+    JobSeekerRegisteredV1,
+    JobSeekerRegistrationRejectedV1,
+    TrainingEnrolledV1,
+    TrainingCompletedV1,
+    PartnerEmploymentStartedV1,
+    PartnerFollowUpReportedV1,
+    BenefitRightReportedV1,
 )
 
 
@@ -104,6 +120,7 @@ SERVICE_TOPICS: Final[Mapping[str, str]] = {
     "intake": "hub.intake.events.v1",
     "piis": "hub.piis.events.v1",
     "placement": "hub.placement.events.v1",
+    "partners": "hub.partners.events.v1",
 }
 
 

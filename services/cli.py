@@ -53,7 +53,7 @@ def serve(
         str,
         typer.Argument(
             help="intake-api, intake-relay, case-state, piis-api, piis-relay, "
-            "placement-api, placement-relay"
+            "placement-api, placement-relay, partner-gateway, partner-relay"
         ),
     ],
 ) -> None:
@@ -65,6 +65,7 @@ def serve(
         )
     from services.case_state.service import serve as serve_case_state  # noqa: PLC0415
     from services.intake import service as intake  # noqa: PLC0415
+    from services.partner_gateway import service as gateway  # noqa: PLC0415
     from services.piis import service as piis  # noqa: PLC0415
     from services.placement import service as placement  # noqa: PLC0415
 
@@ -76,6 +77,8 @@ def serve(
         "piis-relay": piis.serve_relay,
         "placement-api": placement.serve_api,
         "placement-relay": placement.serve_relay,
+        "partner-gateway": gateway.serve_api,
+        "partner-relay": gateway.serve_relay,
     }
     if component not in components:
         raise typer.BadParameter(
@@ -222,18 +225,73 @@ def isp_statistics_command(
 
 
 @dead_letters.command("list")
-def list_dead_letters() -> None:
-    """Parked messages of the case-state consumer (no payloads: personal data)."""
+def list_dead_letters(
+    schema: Annotated[
+        str | None, typer.Option(help="Only this schema (e.g. partners, case_state)")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="parked, held, applied, redriven…")
+    ] = None,
+) -> None:
+    """Messages kept by any consumer or by the partner gateway (no payloads)."""
     import psycopg  # noqa: PLC0415
+
+    from services.common import dead_letters as store  # noqa: PLC0415
 
     settings = _settings()
     with psycopg.connect(settings.database_url) as conn:
-        rows = conn.execute(
-            "SELECT id, case_key, event_type, reason, status, parked_at "
-            "FROM case_state.dead_letters ORDER BY id"
-        ).fetchall()
+        rows = store.list_dead_letters(conn, schema=schema, status=status)
     for row in rows:
-        typer.echo(json.dumps([str(v) for v in row]))
+        typer.echo(json.dumps({k: str(v) for k, v in row.items()}))
+
+
+@dead_letters.command("show")
+def show_dead_letter(
+    schema: Annotated[str, typer.Argument(help="Schema of the dead letter")],
+    dead_letter_id: Annotated[int, typer.Argument(help="Its id")],
+) -> None:
+    """One kept message with its payload (for the operator fixing its cause)."""
+    import psycopg  # noqa: PLC0415
+
+    from services.common import dead_letters as store  # noqa: PLC0415
+
+    settings = _settings()
+    with psycopg.connect(settings.database_url) as conn:
+        try:
+            row = store.show_dead_letter(conn, schema, dead_letter_id)
+        except LookupError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    typer.echo(json.dumps({k: str(v) for k, v in row.items()}, ensure_ascii=False))
+
+
+@dead_letters.command("redrive")
+def redrive_dead_letter(
+    schema: Annotated[str, typer.Argument(help="Schema of the dead letter")],
+    dead_letter_id: Annotated[int, typer.Argument(help="Its id")],
+) -> None:
+    """Try a kept message again once its cause is fixed (applied at most once)."""
+    from services.partner_gateway.service import (  # noqa: PLC0415
+        SCHEMA,
+        create_application,
+        create_desk,
+    )
+
+    if schema != SCHEMA:
+        raise typer.BadParameter(
+            f"{schema}: only partner messages ({SCHEMA}) are re-driven by command "
+            f"yet; a consumer's dead letter is re-applied by a projection rebuild"
+        )
+    settings = _settings()
+    app = create_application(settings)
+    try:
+        receipt = create_desk(settings, app).redrive(dead_letter_id)
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        app.close()
+    typer.echo(json.dumps({"status": receipt.status, "rule": receipt.rule}))
+    if receipt.status == "parked":
+        raise typer.Exit(code=1)
 
 
 @deadlines.command("watch")

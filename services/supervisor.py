@@ -33,6 +33,8 @@ COMPONENTS: tuple[str, ...] = (
     "piis-relay",
     "placement-api",
     "placement-relay",
+    "partner-gateway",
+    "partner-relay",
 )
 _RESTART_BACKOFF_SECONDS = 1.0
 
@@ -162,6 +164,9 @@ def api_key_for_demo(settings: HubSettings) -> tuple[str, str]:
         path.write_text(secrets.token_urlsafe(24))
         path.chmod(0o600)
     key = path.read_text().strip()
-    development = {"client": "development", "scopes": ["cases:write", "cases:read"]}
+    development = {
+        "client": "development",
+        "scopes": ["cases:write", "cases:read", "partner:messages"],
+    }
     configured = json.loads(settings.api_keys) if settings.api_keys.strip() else {}
     return key, json.dumps({**configured, key: development})

@@ -57,5 +57,7 @@ def hub_settings(
         piis_relay_metrics_port=free_port(),
         placement_port=free_port(),
         placement_relay_metrics_port=free_port(),
+        partner_gateway_port=free_port(),
+        partner_relay_metrics_port=free_port(),
         api_keys=API_KEYS,
     )

@@ -38,6 +38,8 @@ from contracts.placement import (
     Article60StartedV1,
     Article61AgreementSignedV1,
     Article61EndedV1,
+    BenefitRightOpenedV1,
+    BenefitRightRefusedV1,
 )
 from services.common.http import BRUSSELS
 from services.common.row_table import RowTable
@@ -123,6 +125,20 @@ class PlacementHistory:
     case_id: uuid.UUID
     cpas_kbo: str
     versions: tuple[Version, ...] = ()
+    # ONEM's decisions on the benefit right, as recorded (JSON-ready, with
+    # "recorded_at"): an external fact the case view shows beside the contracts.
+    benefit_rights: tuple[dict[str, Any], ...] = ()
+
+    def benefit_right(self, known_at: dt.datetime | None) -> dict[str, Any] | None:
+        """The last decision recorded by a time (None: none known)."""
+        known = [
+            decision
+            for decision in self.benefit_rights
+            if known_at is None
+            or decision["recorded_at"] is None
+            or dt.datetime.fromisoformat(decision["recorded_at"]) <= known_at
+        ]
+        return known[-1] if known else None
 
     def current(self, contract_id: uuid.UUID) -> ContractSnapshot | None:
         """The latest snapshot of a contract, whenever recorded."""
@@ -357,7 +373,8 @@ def placement_summary(
         {name: _jsonable(getattr(snapshots[-1], name)) for name in _SUMMARY_FIELDS}
         for snapshots in history.known(cutoff).values()
     ]
-    if not contracts:
+    benefit_right = history.benefit_right(cutoff)
+    if not contracts and benefit_right is None:
         return None
     current = roster(
         [history], cpas_kbo=history.cpas_kbo, as_of=as_of, known_at=cutoff
@@ -367,6 +384,7 @@ def placement_summary(
         "on_roster": bool(current),
         "current": [entry.as_dict() for entry in current],
         "contracts": contracts,
+        "benefit_right": benefit_right,
     }
 
 
@@ -494,6 +512,7 @@ class RosterProjection(RowTable[PlacementHistory]):
         ("case_id", "uuid PRIMARY KEY"),
         ("cpas_kbo", "text NOT NULL"),
         ("versions", "jsonb NOT NULL"),
+        ("benefit_rights", "jsonb NOT NULL DEFAULT '[]'"),
     )
     indexes = ("cpas_kbo",)
 
@@ -504,6 +523,19 @@ class RosterProjection(RowTable[PlacementHistory]):
         # A case may be heard of first through the placement topic: the
         # envelope carries the case and its CPAS.
         history = row or PlacementHistory(event.case_id, event.cpas_kbo)
+        if isinstance(event, BenefitRightOpenedV1 | BenefitRightRefusedV1):
+            decision = {
+                "recorded_at": _jsonable(event.recorded_at),
+                "decision": "opened"
+                if isinstance(event, BenefitRightOpenedV1)
+                else "refused",
+                "onem_decision_date": event.onem_decision_date.isoformat(),
+                "right_start_date": _jsonable(getattr(event, "right_start_date", None)),
+                "source_channel": event.source_channel,
+            }
+            return dataclasses.replace(
+                history, benefit_rights=(*history.benefit_rights, decision)
+            )
         if isinstance(event, _ARTICLE_60_EVENTS):
             current = history.current(event.contract_id)
             if current is not None and current.kind != "article_60":
@@ -533,11 +565,16 @@ class RosterProjection(RowTable[PlacementHistory]):
             | snapshot.to_json()
             for recorded, snapshot in row.versions
         ]
-        return (row.case_id, row.cpas_kbo, json.dumps(versions))
+        return (
+            row.case_id,
+            row.cpas_kbo,
+            json.dumps(versions),
+            json.dumps(list(row.benefit_rights)),
+        )
 
     def decode(self, record: Sequence[Any]) -> PlacementHistory:
         """A history from its column values."""
-        case_id, cpas_kbo, versions = record
+        case_id, cpas_kbo, versions, benefit_rights = record
         loaded: list[Version] = []
         for item in versions:
             values = dict(item)
@@ -548,7 +585,9 @@ class RosterProjection(RowTable[PlacementHistory]):
                     ContractSnapshot.from_json(values),
                 )
             )
-        return PlacementHistory(case_id, cpas_kbo, tuple(loaded))
+        return PlacementHistory(
+            case_id, cpas_kbo, tuple(loaded), tuple(benefit_rights or ())
+        )
 
 
 async def load_cpas(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "ApiClient",
+    "PartnerSender",
     "Reader",
     "Scope",
     "Writer",
@@ -28,7 +29,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["cases:write", "cases:read"]
+Scope = Literal["cases:write", "cases:read", "partner:messages"]
 
 _HEADER = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="The client's API key."
@@ -45,6 +46,18 @@ class ApiClient(BaseModel):
     cpas: frozenset[str] | None = Field(
         default=None, description="KBO numbers the client may act for; null: any."
     )
+    partner: str | None = Field(
+        default=None,
+        description="For a partner's system: the partner code it speaks for.",
+    )
+
+    def check_partner(self, code: str) -> None:
+        """Refuse a partner's system speaking for another partner."""
+        if self.partner is not None and self.partner != code:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"partner: client {self.client} does not speak for {code}",
+            )
 
     def check_cpas(self, cpas_kbo: str) -> None:
         """Refuse a CPAS the client does not act for."""
@@ -97,3 +110,4 @@ def _authenticator(scope: Scope) -> Callable[[Request, str | None], ApiClient]:
 
 Writer = Annotated[ApiClient, Depends(_authenticator("cases:write"))]
 Reader = Annotated[ApiClient, Depends(_authenticator("cases:read"))]
+PartnerSender = Annotated[ApiClient, Depends(_authenticator("partner:messages"))]

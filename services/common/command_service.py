@@ -8,11 +8,13 @@ lag probes and the API in one process until ``stop``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
@@ -22,6 +24,8 @@ from services.common.settings import HubSettings
 from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 
 __all__ = ["Subscription", "serve_with_consumers"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +42,25 @@ class Subscription:
         return SERVICE_TOPICS[self.service]
 
 
+Setup = Callable[
+    [KafkaBroker, AsyncConnectionPool[Any]], Awaitable[Sequence[Awaitable[None]]]
+]
+
+
 async def serve_with_consumers(
     settings: HubSettings,
     stop: asyncio.Event,
     api: FastAPI,
     port: int,
     subscriptions: Sequence[Subscription],
+    *,
+    setup: Setup | None = None,
 ) -> None:
-    """Create the stores' tables, consume, serve the API; stop them all together."""
+    """Create the stores' tables, consume, serve the API; stop them all together.
+
+    ``setup`` may add subscribers to the broker before it starts and return
+    background work (e.g. publishers) that runs until ``stop``.
+    """
     async with AsyncConnectionPool(
         settings.database_url, min_size=1, max_size=4, open=False
     ) as pool:
@@ -64,7 +79,13 @@ async def serve_with_consumers(
                 topic=subscription.topic,
                 group=subscription.group,
             )
-        await broker.start()
+        background = list(await setup(broker, pool)) if setup else []
+        # Joining the consumer groups takes seconds each: the API answers
+        # meanwhile (its commands do not wait for the consumers).
+        tasks = [asyncio.ensure_future(broker.start())]
+        tasks += [asyncio.ensure_future(work) for work in background]
+        for task in tasks:
+            task.add_done_callback(_stop_when_failed(stop))
         lags = [
             asyncio.create_task(
                 watch_lag(
@@ -80,6 +101,18 @@ async def serve_with_consumers(
         try:
             await serve_until(api, settings.host, port, stop)
         finally:
-            for lag in lags:
-                lag.cancel()
+            for task in (*lags, *tasks):
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+
+
+def _stop_when_failed(stop: asyncio.Event) -> Callable[[asyncio.Future[Any]], None]:
+    """A failed consumer or publisher stops the process (its supervisor restarts it)."""
+
+    def check(task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a background task failed; stopping", exc_info=task.exception())
+            stop.set()
+
+    return check

@@ -118,8 +118,8 @@ class RowReader(Generic[Row]):
     def __init__(self, table: RowTable[Row], database_url: str, schema: str) -> None:
         self._table = table
         self._url = database_url
-        names = table._names()  # noqa: SLF001 - the same class family
-        source = table._table(schema)  # noqa: SLF001
+        names = self._names = table._names()  # noqa: SLF001 - same class family
+        source = self._source = table._table(schema)  # noqa: SLF001
         key = sql.Identifier(table.columns[0][0])
         self._select = sql.SQL("SELECT {} FROM {} WHERE {} = %s").format(
             names, source, key
@@ -134,6 +134,13 @@ class RowReader(Generic[Row]):
     def all(self) -> list[Row]:
         """Every row (e.g. for a deadline watch)."""
         return self._fetch(self._select_all, ())
+
+    def where(self, column: str, value: Any) -> list[Row]:
+        """The rows whose column equals a value (an indexed column, preferably)."""
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = %s ORDER BY 1").format(
+            self._names, self._source, sql.Identifier(column)
+        )
+        return self._fetch(query, (value,))
 
     def _fetch(self, query: sql.Composed, params: tuple[Any, ...]) -> list[Row]:
         with psycopg.connect(self._url) as conn:

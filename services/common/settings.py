@@ -83,6 +83,18 @@ class HubSettings(BaseSettings):
     placement_relay_metrics_port: int = Field(
         default=8041, description="Port of the placement relay's /metrics."
     )
+    partner_gateway_port: int = Field(
+        default=8050, description="Port of the partner gateway's API."
+    )
+    partner_relay_metrics_port: int = Field(
+        default=8051, description="Port of the partner gateway relay's /metrics."
+    )
+    partner_endpoints: str = Field(
+        default="",
+        description='Partners\' HTTPS endpoints for the push, as JSON: {"forem": '
+        '{"url": "https://…", "api_key": "…"}}. A partner without one reads its '
+        "topic only.",
+    )
     relay_metrics_port: int = Field(
         default=8011, description="Port of the intake relay's /metrics."
     )

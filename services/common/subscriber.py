@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -23,7 +23,7 @@ from services.common.consumer import ProjectionStore, decode
 from services.common.kafka import BrokerAdmin, LagProbe
 from services.common.settings import HubSettings
 
-__all__ = ["ensure_topics", "new_broker", "subscribe", "watch_lag"]
+__all__ = ["ensure_topics", "new_broker", "subscribe", "subscribe_raw", "watch_lag"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,42 @@ def subscribe(
             log.exception(
                 "%s: batch of %d failed; it will be redelivered", name, len(batch)
             )
+            raise
+
+
+def subscribe_raw(
+    broker: KafkaBroker,
+    settings: HubSettings,
+    *,
+    topics: Sequence[str],
+    group: str,
+    handle: Callable[[ConsumerRecord[Any, Any]], Awaitable[None]],
+) -> None:
+    """Feed a topic of foreign messages (not hub contracts) to a handler, in order.
+
+    The handler must be idempotent and keep what it cannot apply: the offset is
+    committed after the batch, so a failure redelivers it.
+    """
+
+    @broker.subscriber(
+        *(settings.topic(t) for t in topics),
+        group_id=settings.topic(group),
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=50,
+        fetch_max_wait_ms=5,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_records,
+    )
+    async def on_batch(records: list[Any]) -> None:
+        try:
+            for record in records:
+                if isinstance(record, ConsumerRecord):
+                    await handle(record)
+        except Exception:
+            metrics.CONSUMER_ERRORS.labels(group).inc()
+            log.exception("%s: batch failed; it will be redelivered", group)
             raise
 
 

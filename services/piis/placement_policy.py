@@ -14,12 +14,8 @@ and dead letters; its table keeps, per case, the last reaction for operators.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from contracts.envelope import ContractEvent
 from contracts.piis import Phase
@@ -27,7 +23,7 @@ from contracts.placement import Article60EndedV1, Article60EndReason, Article60S
 from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.errors import DomainError
-from services.common.row_table import RowTable
+from services.common.policy import Policy
 from services.piis.application import (
     CaseUnknownError,
     ChangePhase,
@@ -35,7 +31,7 @@ from services.piis.application import (
     StartTrajectory,
 )
 
-__all__ = ["PHASE_AFTER_ARTICLE_60", "PolicyRow", "TrajectoryPolicy"]
+__all__ = ["PHASE_AFTER_ARTICLE_60", "TrajectoryPolicy"]
 
 DECIDED_BY: Final = "policy:placement"
 # Where a dossier goes when its article 60 contract ends, by the end's reason:
@@ -54,36 +50,17 @@ PHASE_AFTER_ARTICLE_60: Final[dict[Article60EndReason, Phase]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyRow:
-    """The last placement event the policy reacted to, per case."""
-
-    case_id: uuid.UUID
-    cpas_kbo: str
-    contract_id: uuid.UUID
-    event_id: uuid.UUID
-    action: str
-
-
-class TrajectoryPolicy(RowTable[PolicyRow]):
+class TrajectoryPolicy(Policy):
     """Turns article 60 starts and ends into phase changes of the dossier."""
 
     name = "trajectory-policy"
     table = "placement_policy"
-    columns = (
-        ("case_id", "uuid PRIMARY KEY"),
-        ("cpas_kbo", "text NOT NULL"),
-        ("contract_id", "uuid NOT NULL"),
-        ("event_id", "uuid NOT NULL"),
-        ("action", "text NOT NULL"),
-    )
 
     def __init__(self, app: PiisApplication) -> None:
         self._app = app
 
-    def fold(self, row: PolicyRow | None, event: ContractEvent) -> PolicyRow | None:
+    def react(self, event: ContractEvent) -> str | None:
         """React to one placement event (others are not this policy's business)."""
-        del row
         match event:
             case Article60StartedV1():
                 target: Phase = "article_60"
@@ -98,7 +75,7 @@ class TrajectoryPolicy(RowTable[PolicyRow]):
             case _:
                 return None
         try:
-            action = self._move(event, target, day, why)
+            return self._move(event, target, day, why)
         except CaseUnknownError:
             # Intake's registration has not reached this service yet.
             raise NotYetError(str(event.case_id)) from None
@@ -108,9 +85,6 @@ class TrajectoryPolicy(RowTable[PolicyRow]):
             # A caseworker moved the dossier between our read and our write:
             # decide again on the fresh trajectory when the batch comes back.
             raise NotYetError(str(event.case_id)) from None
-        return PolicyRow(
-            event.case_id, event.cpas_kbo, event.contract_id, event.event_id, action
-        )
 
     def _move(self, event: ContractEvent, target: Phase, day: dt.date, why: str) -> str:
         context = CommandContext(
@@ -143,11 +117,3 @@ class TrajectoryPolicy(RowTable[PolicyRow]):
             )
         )
         return f"moved from {current} to {target}"
-
-    def encode(self, row: PolicyRow) -> tuple[Any, ...]:
-        """The row's column values."""
-        return dataclasses.astuple(row)
-
-    def decode(self, record: Sequence[Any]) -> PolicyRow:
-        """A row from its column values."""
-        return PolicyRow(*record)

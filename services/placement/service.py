@@ -17,11 +17,13 @@ from services.common.settings import HubSettings
 from services.placement.api import create_api
 from services.placement.application import PlacementApplication
 from services.placement.facts import PlacementFactsProjection
+from services.placement.partner_policy import BenefitRightPolicy
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "placement"
 FACTS_GROUP = "placement-facts"
+PARTNER_GROUP = "placement-partner-reports"
 RELAY_SPEC = RelaySpec(
     service="placement",
     schema=SCHEMA,
@@ -52,7 +54,14 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             stop,
             api,
             settings.placement_port,
-            [Subscription("intake", FACTS_GROUP, [facts])],
+            [
+                Subscription("intake", FACTS_GROUP, [facts]),
+                Subscription(
+                    "partners",
+                    PARTNER_GROUP,
+                    [ProjectionStore(BenefitRightPolicy(app), SCHEMA)],
+                ),
+            ],
         )
     finally:
         app.close()

@@ -21,6 +21,7 @@ from contracts.placement import (
     Article60StartedV1,
     Article61AgreementSignedV1,
     Article61EndedV1,
+    BenefitRightOpenedV1,
 )
 from services.case_state.roster import (
     PlacementHistory,
@@ -598,7 +599,7 @@ def test_events_that_are_not_about_a_contract_change_nothing() -> None:
         )
         or e.event_type.endswith("period_requested.v1")
     ]
-    assert any(e.event_type.startswith("hub.placement.benefit_right") for e in others)
+    others = [e for e in others if not e.event_type.startswith("hub.placement.benefit")]
     assert any(e.event_type.startswith("hub.intake") for e in others)
     rows = fold(UP_TO_D)
     for event in others:
@@ -655,8 +656,8 @@ def test_histories_survive_encode_and_decode() -> None:
     for history in fold([*UP_TO_D, *AFTER_D]).values():
         record = projection.encode(history)
         assert len(record) == len(projection.columns)
-        # The versions column comes back from jsonb as parsed JSON.
-        stored = (record[0], record[1], json.loads(record[2]))
+        # The JSON columns come back from jsonb as parsed JSON.
+        stored = (record[0], record[1], json.loads(record[2]), json.loads(record[3]))
         assert projection.decode(stored) == history
 
 
@@ -698,3 +699,17 @@ def test_the_snapshot_holds_no_personal_data() -> None:
 
     personal = {"niss", "family_name", "given_name", "birth_date", "name"}
     assert not {f.name for f in dataclasses.fields(ContractSnapshot)} & personal
+
+
+def test_onem_decisions_show_in_the_case_view_as_known_then() -> None:
+    opened = next(e for e in SAMPLES if isinstance(e, BenefitRightOpenedV1))
+    recorded = dt.datetime(2027, 7, 20, 10, tzinfo=dt.UTC)
+    history = RosterProjection().fold(
+        None, opened.model_copy(update={"recorded_at": recorded})
+    )
+    assert history is not None
+    summary = placement_summary(history, as_of=dt.date(2027, 7, 21))
+    assert summary is not None
+    assert summary["benefit_right"]["decision"] == "opened"
+    assert summary["benefit_right"]["source_channel"] == "partner"
+    assert placement_summary(history, as_of=dt.date(2027, 7, 19)) is None

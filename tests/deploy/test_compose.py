@@ -27,6 +27,8 @@ HUB_SERVICES = {
     "piis-relay": 8031,
     "placement-api": 8040,
     "placement-relay": 8041,
+    "partner-gateway": 8050,
+    "partner-relay": 8051,
 }
 SERVICES = {"postgres", "kafka", "prometheus", "grafana", *HUB_SERVICES}
 

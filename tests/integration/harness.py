@@ -24,7 +24,12 @@ from services.intake.service import RELAY_SPEC
 API_KEY = "test-api-key-all-scopes"
 HEADERS = {"X-API-Key": API_KEY}
 API_KEYS = json.dumps(
-    {API_KEY: {"client": "test-suite", "scopes": ["cases:write", "cases:read"]}}
+    {
+        API_KEY: {
+            "client": "test-suite",
+            "scopes": ["cases:write", "cases:read", "partner:messages"],
+        }
+    }
 )
 
 
@@ -104,6 +109,9 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_PIIS_RELAY_METRICS_PORT": str(settings.piis_relay_metrics_port),
         "HUB_PLACEMENT_PORT": str(settings.placement_port),
         "HUB_PLACEMENT_RELAY_METRICS_PORT": str(settings.placement_relay_metrics_port),
+        "HUB_PARTNER_GATEWAY_PORT": str(settings.partner_gateway_port),
+        "HUB_PARTNER_RELAY_METRICS_PORT": str(settings.partner_relay_metrics_port),
+        "HUB_PARTNER_ENDPOINTS": settings.partner_endpoints,
         "HUB_LOG_LEVEL": "WARNING",
         "HUB_API_KEYS": settings.api_keys,
     }

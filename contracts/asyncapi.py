@@ -1,0 +1,144 @@
+"""The AsyncAPI 3.0 document of the hub's topics, from the committed schemas.
+
+``python -m contracts.asyncapi [--check]`` writes ``docs/asyncapi.json``: one
+channel per service topic (``hub.<service>.events.v1``, its messages the
+contract events of that service) and per partner topic
+(``partner.<code>.outbound.v1`` / ``inbound.v1``, its messages the partner's
+own schemas in ``contracts/partners/``). Every message's payload is the
+committed JSON Schema, so the page an integrator reads is what the tests hold.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts.export import SCHEMA_DIR, render
+from contracts.registry import EVENT_TYPES, SERVICE_TOPICS
+
+__all__ = ["DOCUMENT", "document"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "docs" / "asyncapi.json"
+PARTNER_SCHEMAS = Path(__file__).parent / "partners"
+
+
+def _message_name(path: Path) -> str:
+    return path.name.removesuffix(".json").replace(".", "_")
+
+
+def _service_of(event_type: str) -> str:
+    return event_type.split(".")[1]
+
+
+def _service_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for service, topic in SERVICE_TOPICS.items():
+        names = []
+        for event_type in sorted(EVENT_TYPES):
+            if _service_of(event_type) != service:
+                continue
+            schema = json.loads((SCHEMA_DIR / f"{event_type}.json").read_text())
+            name = event_type.replace(".", "_")
+            names.append(name)
+            messages[name] = {
+                "name": event_type,
+                "title": schema.get("title", event_type),
+                "summary": (schema.get("description") or "").split("\n")[0],
+                "contentType": "application/json",
+                "payload": schema,
+            }
+        channels[topic] = {
+            "address": topic,
+            "description": f"Events of the {service} service, keyed by case id "
+            "(one case's events in order). At-least-once: consumers dedupe on "
+            "(stream_id, stream_version).",
+            "messages": {n: {"$ref": f"#/components/messages/{n}"} for n in names},
+        }
+        operations[f"publish_{service}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic}"},
+            "summary": f"The {service} relay publishes every stored event.",
+        }
+    return channels, operations, messages
+
+
+def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for partner_dir in sorted(p for p in PARTNER_SCHEMAS.glob("*") if p.is_dir()):
+        code = partner_dir.name
+        for direction, action in (("outbound", "send"), ("inbound", "receive")):
+            topic = f"partner.{code}.{direction}.v1"
+            names = []
+            for path in sorted((partner_dir / direction).glob("*.json")):
+                schema = json.loads(path.read_text())
+                name = f"{code}_{direction}_{_message_name(path)}"
+                names.append(name)
+                messages[name] = {
+                    "name": path.name.removesuffix(".json"),
+                    "title": schema.get("title", path.name),
+                    "summary": (schema.get("description") or "").split("\n")[0],
+                    "contentType": "application/json",
+                    "payload": schema,
+                }
+            if not names:
+                continue
+            who = "the hub sends to" if direction == "outbound" else "sends to the hub"
+            channels[topic] = {
+                "address": topic,
+                "description": f"Messages {who} {code}"
+                if direction == "outbound"
+                else f"Messages {code} {who}, keyed by the person's NISS so that "
+                f"one person's messages stay in order; also accepted at POST "
+                f"/partners/{code}/messages. See docs/partners/{code}.md.",
+                "messages": {n: {"$ref": f"#/components/messages/{n}"} for n in names},
+            }
+            operations[f"{direction}_{code}"] = {
+                "action": action,
+                "channel": {"$ref": f"#/channels/{topic}"},
+            }
+    return channels, operations, messages
+
+
+def document() -> dict[str, Any]:
+    """The whole AsyncAPI document."""
+    channels, operations, messages = _service_channels()
+    partner_channels, partner_operations, partner_messages = _partner_channels()
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "CPAS integration hub",
+            "version": "1",
+            "description": "Topics of the hub: each service's events and the "
+            "messages exchanged with the regional employment services. Payloads "
+            "are the committed JSON Schemas (contracts/schemas, "
+            "contracts/partners); fields marked x-personal-data hold personal data.",
+        },
+        "defaultContentType": "application/json",
+        "channels": {**channels, **partner_channels},
+        "operations": {**operations, **partner_operations},
+        "components": {"messages": {**messages, **partner_messages}},
+    }
+
+
+def main(argv: list[str]) -> int:
+    """Write the document, or with ``--check`` say whether it is stale."""
+    text = render(document())
+    if "--check" in argv:
+        current = DOCUMENT.read_text() if DOCUMENT.exists() else ""
+        if current != text:
+            print(f"stale: {DOCUMENT} (run python -m contracts.asyncapi)")  # noqa: T201
+            return 1
+        return 0
+    DOCUMENT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,82 @@
+"""The gateway's HTTP API: partners post messages; operators see what was kept."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import FastAPI, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from services.common.auth import ApiClient, PartnerSender, Reader
+from services.common.dead_letters import list_dead_letters
+from services.common.http import error_body, service_api
+from services.partner_gateway.inbound import InboundDesk
+from services.partner_gateway.registry import PARTNERS
+
+__all__ = ["create_api"]
+
+
+def create_api(
+    desk: InboundDesk, database_url: str, keys: Mapping[str, ApiClient]
+) -> FastAPI:
+    """The gateway API over one inbound desk."""
+    api = service_api(
+        "partner gateway",
+        "Regional employment services (Le Forem, Actiris, VDAB, ADG) post their "
+        "messages here, in their own language and format (docs/partners/). Each is "
+        "validated, matched to the person's case and recorded once; what cannot be "
+        "applied is kept with its reason, never dropped.",
+        keys,
+    )
+
+    @api.post(
+        "/partners/{code}/messages",
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Post one partner message (JSON in the partner's format)",
+        responses={
+            422: {"description": "Kept as a dead letter: the rule and the field"},
+            404: {"description": "Unknown partner code"},
+        },
+    )
+    async def post_message(
+        code: str, request: Request, client: PartnerSender
+    ) -> JSONResponse:
+        if code not in PARTNERS:
+            raise HTTPException(404, detail=f"code: no partner {code!r}")
+        client.check_partner(code)
+        raw = await request.body()
+        receipt = await asyncio.to_thread(
+            desk.receive, code, raw, f"http:{client.client}"
+        )
+        if receipt.status == "parked":
+            body = error_body(
+                receipt.field or "payload",
+                receipt.rule or "rejected",
+                receipt.message or "",
+                dead_letter_id=receipt.dead_letter_id,
+            )
+            return JSONResponse(status_code=422, content=body)
+        return JSONResponse(
+            status_code=202,
+            content={
+                "status": receipt.status,
+                "dead_letter_id": receipt.dead_letter_id,
+            },
+        )
+
+    @api.get("/dead-letters", summary="Partner messages kept, with their reason")
+    def dead_letters(
+        client: Reader,
+        status: Annotated[
+            str | None, Query(description="parked, held, applied, duplicate")
+        ] = None,
+    ) -> list[dict[str, Any]]:
+        del client
+        with psycopg.connect(database_url) as conn:
+            rows = list_dead_letters(conn, schema="partners", status=status)
+        return [{k: str(v) for k, v in row.items()} for row in rows]
+
+    return api

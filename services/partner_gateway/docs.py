@@ -1,0 +1,322 @@
+"""Write docs/partners/<code>.md per partner from its declaration (``--check`` diffs).
+
+The messages both ways, their fields in the partner's language with the English
+meaning and type, the code labels, an example (the golden file), the error codes,
+transport and versioning: generated, so the page cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts.regions import PARTNER_FOR_REGION
+from services.partner_gateway.canonical import INBOUND_BODIES, OUTBOUND_FIELDS
+from services.partner_gateway.export import schema_path
+from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.vocabulary import (
+    LANGUAGE_NAMES,
+    REJECTION_RULES,
+    MessageModel,
+    PartnerTranslator,
+    Vocabulary,
+)
+
+__all__ = ["DOCS_DIR", "expected_pages", "main", "stale_pages"]
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS_DIR = ROOT / "docs" / "partners"
+GOLDEN = ROOT / "tests" / "partner_gateway" / "golden"
+REGIONS = {
+    "wallonia": "Wallonia (outside the German-speaking Community)",
+    "brussels": "the Brussels-Capital Region",
+    "flanders": "Flanders",
+    "german_speaking": "the German-speaking Community",
+}
+_SHORT_ENUM = 4
+_PATTERNS = {"^[0-9]{11}$": "11 digits", "^[01][0-9]{9}$": "10 digits"}
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def _golden(t: PartnerTranslator, message: MessageModel) -> Path:
+    suffix = f".{message.language}" if len(t.languages) > 1 else ""
+    return GOLDEN / t.code / message.direction / f"{message.kind}{suffix}.json"
+
+
+def _type(prop: dict[str, Any], code_sets: dict[tuple[str, ...], str]) -> str:
+    """A JSON Schema property in a few words."""
+    kinds = []
+    for alt in prop.get("anyOf", [prop]):
+        enum = tuple(alt.get("enum", ()))
+        if "const" in alt:
+            kinds.append(f"`{json.dumps(alt['const'], ensure_ascii=False)}`")
+        elif len(enum) > _SHORT_ENUM or enum in code_sets:
+            name = code_sets.get(enum)
+            kinds.append(f"[{name}](#{name}) label" if name else "code")
+        elif enum:
+            kinds.append(" or ".join(f"`{v}`" for v in enum))
+        else:
+            kinds.append(_plain_type(alt))
+    return ", or ".join(kinds)
+
+
+def _plain_type(alt: dict[str, Any]) -> str:
+    kind = str(alt.get("type", "any"))
+    if kind == "string":
+        formats = {"date": "date", "date-time": "date-time with offset", "uuid": "UUID"}
+        pattern = alt.get("pattern")
+        text = f"text (≤ {alt['maxLength']})" if "maxLength" in alt else "text"
+        return str(
+            formats.get(alt.get("format", ""))
+            or (_PATTERNS.get(pattern, f"text `{pattern}`") if pattern else text)
+        )
+    if kind in {"integer", "number"}:
+        bounds = [
+            f"{symbol} {alt[key]}"
+            for key, symbol in (
+                ("minimum", "≥"),
+                ("exclusiveMinimum", ">"),
+                ("maximum", "≤"),
+            )
+            if key in alt
+        ]
+        word = "integer" if kind == "integer" else "number (point decimal)"
+        return " ".join([word, ", ".join(bounds)]).strip()
+    words = {"array": "list of text", "boolean": "true or false", "null": "null"}
+    return words.get(kind, kind)
+
+
+def _fields_table(
+    message: MessageModel, vocabulary: Vocabulary, *, inbound: bool
+) -> list[str]:
+    schema = message.model.model_json_schema()
+    code_sets = {tuple(v.values()): k for k, v in vocabulary.labels.items()}
+    required = set(schema.get("required", ()))
+    head = "| Field | Type | Meaning |" + (" Required |" if inbound else "")
+    lines = [head, "|---|---|---|" + ("---|" if inbound else "")]
+    for name, prop in schema["properties"].items():
+        meaning = prop.get("description", "")
+        if prop.get("x-personal-data"):
+            meaning += " *Personal data.*"
+        row = f"| `{name}` | {_type(prop, code_sets)} | {meaning} |"
+        if inbound:
+            row += " yes |" if name in required else " no |"
+        lines.append(row)
+    return lines
+
+
+def _message_section(t: PartnerTranslator, message: MessageModel) -> list[str]:
+    inbound = message.direction == "inbound"
+    canonical = (INBOUND_BODIES if inbound else OUTBOUND_FIELDS)[message.kind]  # type: ignore[index]
+    vocabulary = t.partner.vocabularies[t.languages.index(message.language)]
+    what = message.kind.replace("_", " ").replace("article60", "article 60")
+    title = f"### `{message.message_type}`: {what}"
+    if len(t.languages) > 1:
+        title += f" ({LANGUAGE_NAMES[message.language]})"
+    lines = [
+        title,
+        "",
+        (canonical.__doc__ or "").strip(),
+        "",
+        f"Schema: `{_relative(schema_path(t, message))}`.",
+        "",
+        *_fields_table(message, vocabulary, inbound=inbound),
+        "",
+    ]
+    example = _golden(t, message)
+    if example.exists():
+        lines += [
+            f"Example (`{_relative(example)}`):",
+            "",
+            "```json",
+            example.read_text().rstrip(),
+            "```",
+            "",
+        ]
+    return lines
+
+
+def _labels_section(t: PartnerTranslator) -> list[str]:
+    lines = ["## Code labels", ""]
+    vocabularies = t.partner.vocabularies
+    for name in vocabularies[0].labels:
+        languages = " | ".join(LANGUAGE_NAMES[v.language] for v in vocabularies)
+        lines += [f"### {name}", "", f"| Hub code | {languages} |"]
+        lines.append("|---|" + "---|" * len(vocabularies))
+        for code in vocabularies[0].labels[name]:
+            labels = " | ".join(f"`{v.labels[name][code]}`" for v in vocabularies)
+            lines.append(f"| `{code}` | {labels} |")
+        lines.append("")
+    return lines
+
+
+_INTRO = """\
+# {name}: message format, version {version}
+
+Generated from `services/partner_gateway/partners/{code}.py` by
+`python -m services.partner_gateway.docs`: do not edit by hand.
+
+{name} serves the people who live in {region}. Messages are written in
+{languages}.{choice}
+
+**Legal basis.** {legal_basis} Every message names the person (NISS) and the
+CPAS; only the registration request carries the name and the birth date. The hub
+sends no other field: the tables below are the whole list.
+
+## Transport
+
+* **CPAS to {name}.** Each message is published on the Kafka topic
+  `partner.{code}.outbound.v1`, keyed by the case reference, and, where an
+  endpoint is configured, pushed over HTTPS: `POST`, JSON body, header
+  `Idempotency-Key` = the message id (the same on every redelivery, with the same
+  body) and the partner's `X-API-Key`. A 2xx or a 409 (key already received) ends
+  the delivery; 408, 425, 429 and 5xx are retried with exponential backoff; any
+  other answer stops it and an operator is told.
+* **{name} to the CPAS.** `POST /partners/{code}/messages` with the header
+  `X-API-Key`, one message per request, or a record on the Kafka topic
+  `partner.{code}.inbound.v1`. `202` when accepted; `422` when refused, with the
+  rule and the field (see Errors).
+* **Idempotency and order.** `{message_id}` is unique per message: a message sent
+  again with the same content is accepted once, with other content it is refused.
+  `{sequence}` counts the messages about one person from 1; the hub applies them
+  in that order and holds a message until the ones before it have arrived.
+* **Format.** One JSON object, UTF-8. Dates `YYYY-MM-DD`; times ISO 8601 with
+  their UTC offset; decimals are JSON numbers with a point (`87.5`); codes are the
+  labels listed below. The NISS (11 digits) and the KBO/BCE numbers (10 digits)
+  must pass their check digits. Fields marked *Personal data* are protected as
+  such at both ends.
+
+## Versioning
+
+Every message carries `{version_field}` = {version}. The JSON Schemas of this
+version are in `contracts/partners/{code}/`. Within a version only additions that
+no reader notices are made (a new message type, a new optional field in a
+message to the CPAS); anything else is a new version, announced, and both are
+accepted during the transition.
+"""
+
+_ERRORS = """\
+## Errors
+
+A refused message is answered (HTTP) or kept (Kafka) with one of these rules and
+the name of the field at fault (`$` for the whole body). The explanation never
+repeats a value sent, since it may be a NISS.
+
+| Rule | Meaning |
+|---|---|
+{rules}
+
+The hub also keeps, for an operator, a valid message about a person no CPAS has
+registered, about a person of another region, or that reuses a message id with
+other content.
+"""
+
+_INDEX = """\
+# Partner message formats
+
+Generated by `python -m services.partner_gateway.docs`: do not edit by hand.
+
+| Partner | Code | Region | Languages | Version | Page |
+|---|---|---|---|---|---|
+{rows}
+
+Adding a partner: declare its vocabularies in
+`services/partner_gateway/partners/<code>.py`, add one line to
+`services/partner_gateway/registry.py`, then run
+`python -m services.partner_gateway.export`,
+`UPDATE_GOLDEN=1 pytest tests/partner_gateway` (and review the golden files) and
+`python -m services.partner_gateway.docs`.
+"""
+
+
+def _region(t: PartnerTranslator) -> str:
+    return REGIONS[next(r for r, c in PARTNER_FOR_REGION.items() if c == t.code)]
+
+
+def _languages(t: PartnerTranslator) -> str:
+    return " and ".join(LANGUAGE_NAMES[lang] for lang in t.languages)
+
+
+def _intro(t: PartnerTranslator) -> str:
+    envelope = t.partner.vocabularies[0].envelope
+    choice = (
+        " A person is written about in their own language when the partner works "
+        f"in it, otherwise in {LANGUAGE_NAMES[t.languages[0]]}."
+        if len(t.languages) > 1
+        else ""
+    )
+    return _INTRO.format(
+        name=t.partner.name,
+        code=t.code,
+        version=t.version,
+        region=_region(t),
+        languages=_languages(t),
+        choice=choice,
+        legal_basis=t.partner.legal_basis,
+        message_id=envelope["message_id"],
+        sequence=envelope["sequence"],
+        version_field=envelope["version"],
+    )
+
+
+def page(t: PartnerTranslator) -> str:
+    """The Markdown page of one partner."""
+    lines = [_intro(t)]
+    for direction, title in (
+        ("outbound", f"## Messages from the CPAS to {t.partner.name}"),
+        ("inbound", f"## Messages from {t.partner.name} to the CPAS"),
+    ):
+        lines += [title, ""]
+        for message in t.models():
+            if message.direction == direction:
+                lines += _message_section(t, message)
+    lines += _labels_section(t)
+    rules = "\n".join(f"| `{r}` | {m} |" for r, m in REJECTION_RULES.items())
+    return "\n".join(lines) + "\n" + _ERRORS.format(rules=rules)
+
+
+def index() -> str:
+    """docs/partners/README.md: one line per partner."""
+    rows = "\n".join(
+        f"| {t.partner.name} | `{t.code}` | {_region(t)} | {_languages(t)} "
+        f"| {t.version} | [{t.code}.md]({t.code}.md) |"
+        for t in PARTNERS.values()
+    )
+    return _INDEX.format(rows=rows)
+
+
+def expected_pages() -> dict[Path, str]:
+    """Every page there should be, with its text."""
+    pages = {DOCS_DIR / f"{t.code}.md": page(t) for t in PARTNERS.values()}
+    return pages | {DOCS_DIR / "README.md": index()}
+
+
+def stale_pages() -> list[Path]:
+    """Pages that differ from the declarations or are missing."""
+    return sorted(
+        path
+        for path, text in expected_pages().items()
+        if not path.exists() or path.read_text() != text
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate the pages, or with ``--check`` report the stale ones."""
+    if "--check" in argv:
+        stale = stale_pages()
+        for path in stale:
+            print(f"stale: {path}")  # noqa: T201
+        return 1 if stale else 0
+    DOCS_DIR.mkdir(parents=True, exist_ok=True)
+    for path, text in expected_pages().items():
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

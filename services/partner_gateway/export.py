@@ -1,0 +1,75 @@
+"""Write each partner message type's JSON Schema into contracts/partners/.
+
+``python -m services.partner_gateway.export`` regenerates them; ``--check``
+lists the stale, missing and orphaned files and exits 1 if there are any.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts.export import render
+from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.vocabulary import MessageModel, PartnerTranslator
+
+__all__ = ["SCHEMA_DIR", "expected_schemas", "schema_path", "stale_schemas"]
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "contracts" / "partners"
+
+
+def schema_path(translator: PartnerTranslator, message: MessageModel) -> Path:
+    """``<code>/<direction>/<message_type>.v<version>[.<language>].json``."""
+    language = f".{message.language}" if len(translator.languages) > 1 else ""
+    name = f"{message.message_type}.v{translator.version}{language}.json"
+    return SCHEMA_DIR / translator.code / message.direction / name
+
+
+def schema_of(translator: PartnerTranslator, message: MessageModel) -> dict[str, Any]:
+    """The committed JSON Schema of one partner message type."""
+    schema = message.model.model_json_schema()
+    parts = (translator.code, message.direction, message.message_type)
+    schema["$id"] = f"urn:cpas-hub:partner:{':'.join(parts)}:v{translator.version}"
+    if len(translator.languages) > 1:
+        schema["$id"] += f":{message.language}"
+    return schema
+
+
+def expected_schemas() -> dict[Path, str]:
+    """Every schema file there should be, with its text."""
+    return {
+        schema_path(t, m): render(schema_of(t, m))
+        for t in PARTNERS.values()
+        for m in t.models()
+    }
+
+
+def stale_schemas() -> list[Path]:
+    """Files that differ from the declarations, are missing, or belong to nothing."""
+    expected = expected_schemas()
+    present = set(SCHEMA_DIR.rglob("*.json")) if SCHEMA_DIR.exists() else set()
+    stale = {
+        p for p, text in expected.items() if p not in present or p.read_text() != text
+    }
+    return sorted(stale | (present - set(expected)))
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate the schemas, or with ``--check`` report the stale ones."""
+    if "--check" in argv:
+        stale = stale_schemas()
+        for path in stale:
+            print(f"stale: {path}")  # noqa: T201
+        return 1 if stale else 0
+    expected = expected_schemas()
+    for path in set(SCHEMA_DIR.rglob("*.json")) - set(expected):
+        path.unlink()
+    for path, text in expected.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

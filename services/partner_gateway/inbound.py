@@ -1,0 +1,277 @@
+"""Inbound: a partner message becomes a partner report on the case's file, or is kept.
+
+Every message, from the partner's topic or its HTTP endpoint, goes through
+``InboundDesk.receive``: validated against the partner's schema (its translator),
+matched to a case of that partner's region by the NISS and the CPAS, and
+recorded once (by the partner's message id), in the partner's per-person order.
+What cannot be applied now is kept in ``partners.dead_letters`` with its rule
+and reason: parked (a broken message, an unknown person, a person of another
+region, a duplicate with other content) or held (a message ahead of one not
+received yet, released when that one arrives). ``redrive`` tries a kept message
+again once its cause is fixed. Nothing is dropped, nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+
+from services.common.aggregate import CommandContext
+from services.common.errors import DomainError
+from services.partner_gateway.application import PartnerMessage, PartnersApplication
+from services.partner_gateway.canonical import RoutingFacts
+from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.vocabulary import InboundRejected
+
+__all__ = ["InboundDesk", "Receipt", "create_quarantine"]
+
+log = logging.getLogger(__name__)
+
+Status = Literal["applied", "duplicate", "held", "parked"]
+
+_EXTRA_COLUMNS = (
+    ("partner", "text"),
+    ("rule", "text"),
+    ("field", "text"),
+    ("sequence", "integer"),
+    ("dedupe_key", "text"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What became of one partner message."""
+
+    status: Status
+    dead_letter_id: int | None = None
+    rule: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+def create_quarantine(conn: psycopg.Connection[Any], schema: str) -> None:
+    """The dead-letter table of the consumer framework, with the partner columns."""
+    ident = sql.Identifier(schema)
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.dead_letters (id bigserial PRIMARY KEY, "
+            "case_key text NOT NULL, event_type text NOT NULL, payload bytea NOT NULL, "
+            "reason text NOT NULL, source text NOT NULL, status text NOT NULL "
+            "DEFAULT 'parked', parked_at timestamptz NOT NULL DEFAULT now())"
+        ).format(ident)
+    )
+    for name, kind in _EXTRA_COLUMNS:
+        conn.execute(
+            sql.SQL(
+                "ALTER TABLE {}.dead_letters ADD COLUMN IF NOT EXISTS {} {}"
+            ).format(ident, sql.Identifier(name), sql.SQL(kind))
+        )
+    conn.execute(
+        sql.SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_dedupe "
+            "ON {}.dead_letters (dedupe_key)"
+        ).format(ident)
+    )
+
+
+class InboundDesk:
+    """Receives partner messages for the gateway (one per process)."""
+
+    def __init__(
+        self,
+        app: PartnersApplication,
+        database_url: str,
+        find_case: Callable[[str, str], RoutingFacts | None],
+        *,
+        schema: str = "partners",
+    ) -> None:
+        self._app = app
+        self._url = database_url
+        self._find_case = find_case
+        ident = sql.Identifier(schema)
+        self._park = sql.SQL(
+            "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
+            "source, status, partner, rule, field, sequence, dedupe_key) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (dedupe_key) DO UPDATE SET reason = EXCLUDED.reason, "
+            "status = EXCLUDED.status, rule = EXCLUDED.rule, field = EXCLUDED.field, "
+            "case_key = EXCLUDED.case_key, sequence = EXCLUDED.sequence "
+            "RETURNING id"
+        ).format(ident)
+        self._settle = sql.SQL(
+            "UPDATE {}.dead_letters SET status = %s WHERE dedupe_key = %s "
+            "AND status IN ('parked', 'held')"
+        ).format(ident)
+        self._next_held = sql.SQL(
+            "SELECT id, payload, source FROM {}.dead_letters WHERE status = 'held' "
+            "AND case_key = %s AND partner = %s AND sequence = %s ORDER BY id LIMIT 1"
+        ).format(ident)
+        self._by_id = sql.SQL(
+            "SELECT partner, payload, status FROM {}.dead_letters WHERE id = %s"
+        ).format(ident)
+
+    def receive(self, code: str, raw: bytes, source: str) -> Receipt:
+        """Validate, match and record one message; keep it when it cannot be."""
+        # Autocommit: a kept message is stored at once, whatever comes next;
+        # the per-case part runs in its own transaction (with the case lock).
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            return self._receive(conn, code, raw, source)
+
+    def redrive(self, dead_letter_id: int) -> Receipt:
+        """Try a kept message again (its cause fixed); applied at most once."""
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            row = conn.execute(self._by_id, (dead_letter_id,)).fetchone()
+            if row is None or row[0] is None:
+                raise LookupError(f"id: no partner dead letter {dead_letter_id}")
+            partner, payload, status = row
+            if status not in {"parked", "held"}:
+                raise LookupError(f"id: dead letter {dead_letter_id} is {status}")
+            source = f"redrive:dead-letter/{dead_letter_id}"
+            return self._receive(conn, partner, bytes(payload), source)
+
+    def _receive(
+        self, conn: psycopg.Connection[Any], code: str, raw: bytes, source: str
+    ) -> Receipt:
+        translator = PARTNERS[code]
+        dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
+        park = _Parking(conn, self._park, code, raw, source, dedupe)
+        try:
+            inbound = translator.parse(raw)
+        except InboundRejected as rejected:
+            return park(
+                f"partner:{code}",
+                "unknown",
+                rejected.rule,
+                rejected.field,
+                str(rejected),
+            )
+        kind = inbound.kind
+        facts = self._find_case(inbound.niss, inbound.cpas_kbo)
+        if facts is None:
+            return park(
+                f"partner:{code}:unknown-person",
+                kind,
+                "beneficiary.unknown",
+                "niss",
+                "no case of this CPAS has this NISS; the gateway does not create "
+                "cases (register the person at intake, then re-drive)",
+            )
+        case_key = str(facts.case_id)
+        if facts.partner != code:
+            return park(
+                case_key,
+                kind,
+                "beneficiary.other_region",
+                "niss",
+                f"the person's region is served by {facts.partner}, not {code}",
+            )
+        fields = inbound.body.model_dump(exclude={"kind"})
+        if kind == "benefit_right_decision":
+            fields["niss"] = inbound.niss
+        message = PartnerMessage(
+            kind=kind,
+            partner=code,
+            message_id=inbound.message_id,
+            sequence=inbound.sequence,
+            content_hash=inbound.content_hash(),
+            fields=fields,
+        )
+        context = CommandContext(
+            self._app.command_id(code, inbound.message_id),
+            inbound.sent_at,
+        )
+        with conn.transaction():
+            # One message of a case at a time, across processes.
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (case_key,)
+            )
+            try:
+                outcome = self._app.receive(
+                    facts.case_id, facts.cpas_kbo, context, message
+                )
+            except DomainError as error:
+                return park(case_key, kind, error.rule, error.field, str(error))
+            if outcome == "held":
+                file = self._app.get_file(facts.case_id)
+                expected = file.next_sequence(code) if file else 1
+                return park(
+                    case_key,
+                    kind,
+                    "sequence.waiting",
+                    "sequence",
+                    f"waiting for message {expected} of {code} for this person",
+                    status="held",
+                    sequence=inbound.sequence,
+                )
+            # A kept copy of this message (held, or re-driven) is settled now.
+            conn.execute(self._settle, (outcome, dedupe))
+        if outcome == "applied":
+            self._release_held(conn, code, facts)
+        return Receipt(outcome)
+
+    def _release_held(
+        self, conn: psycopg.Connection[Any], code: str, facts: RoutingFacts
+    ) -> None:
+        """Apply the messages that were waiting for the one just recorded."""
+        while True:
+            file = self._app.get_file(facts.case_id)
+            expected = file.next_sequence(code) if file else 1
+            row = conn.execute(
+                self._next_held, (str(facts.case_id), code, expected)
+            ).fetchone()
+            if row is None:
+                return
+            _, payload, source = row
+            receipt = self._receive(conn, code, bytes(payload), source)
+            if receipt.status != "applied":
+                return
+
+
+@dataclass(frozen=True, slots=True)
+class _Parking:
+    """Keeps one message in the dead-letter table."""
+
+    conn: psycopg.Connection[Any]
+    statement: sql.Composed
+    code: str
+    raw: bytes
+    source: str
+    dedupe: str
+
+    def __call__(
+        self,
+        case_key: str,
+        kind: str,
+        rule: str,
+        field: str,
+        message: str,
+        *,
+        status: Literal["parked", "held"] = "parked",
+        sequence: int | None = None,
+    ) -> Receipt:
+        row = self.conn.execute(
+            self.statement,
+            (
+                case_key,
+                f"partner.{self.code}.{kind}",
+                self.raw,
+                f"{rule}: {message}",
+                self.source,
+                status,
+                self.code,
+                rule,
+                field,
+                sequence,
+                self.dedupe,
+            ),
+        ).fetchone()
+        dead_letter_id = int(row[0]) if row else None
+        log.warning("partner %s message kept (%s): %s", self.code, status, rule)
+        return Receipt(status, dead_letter_id, rule, field, message)

@@ -1,0 +1,1 @@
+"""One declaration per partner: its vocabularies, labels and legal basis, as data."""

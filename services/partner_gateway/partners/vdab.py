@@ -1,0 +1,196 @@
+"""VDAB (Flanders, Dutch): the format the hub publishes for it, version 1.
+
+It follows the conventions of VDAB's public APIs (domain.md §6.4): Dutch names
+in camelCase (``inszNummer``, ``ocmwOndernemingsnummer``), JSON over HTTPS with
+an API key.
+"""
+
+from contracts.regions import PartnerCode
+from services.partner_gateway.vocabulary import Inbound, Outbound, Partner, Vocabulary
+
+__all__ = ["PARTNER"]
+
+DUTCH = Vocabulary(
+    language="nl",
+    envelope={
+        "message_id": "berichtId",
+        "message_type": "berichtType",
+        "version": "versie",
+        "occurred_on": "gebeurtenisDatum",
+        "case_id": "dossierReferentie",
+        "cpas_kbo": "ocmwOndernemingsnummer",
+        "sequence": "volgnummer",
+        "sent_at": "verzondenOp",
+        "niss": "inszNummer",
+    },
+    outbound={
+        "registration_request": Outbound(
+            "inschrijvingsaanvraag",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "family_name": "familienaam",
+                "given_name": "voornaam",
+                "birth_date": "geboortedatum",
+                "preferred_language": "taalvoorkeur",
+                "income_kind": "leefloonType",
+                "granted_on": "toekenningsdatum",
+            },
+        ),
+        "integration_contract_signed": Outbound(
+            "gpmiOndertekend",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "piis_type": "gpmiType",
+                "signed_on": "ondertekeningsdatum",
+                "start_date": "startdatum",
+                "planned_end_date": "geplandeEinddatum",
+            },
+        ),
+        "phase_changed": Outbound(
+            "faseGewijzigd",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "from_phase": "vorigeFase",
+                "to_phase": "fase",
+                "effective_date": "ingangsdatum",
+            },
+        ),
+        "article60_started": Outbound(
+            "artikel60Gestart",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "start_date": "startdatum",
+                "planned_end_date": "geplandeEinddatum",
+                "required_work_days": "vereisteArbeidsdagen",
+                "region_scheme": "subsidieregeling",
+            },
+        ),
+        "article60_ended": Outbound(
+            "artikel60Beeindigd",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "ended_on": "einddatum",
+                "early": "vroegtijdig",
+                "reason": "redenEinde",
+                "work_days_accrued": "gepresteerdeArbeidsdagen",
+            },
+        ),
+    },
+    inbound={
+        "registration_confirmed": Inbound(
+            "inschrijvingBevestigd",
+            {"klantnummer": "partner_client_id", "inschrijvingsdatum": "registered_on"},
+        ),
+        "registration_rejected": Inbound("inschrijvingGeweigerd", {"reden": "reason"}),
+        "training_enrolled": Inbound(
+            "opleidingGestart",
+            {
+                "opleidingId": "training_id",
+                "titel": "title",
+                "opleidingsverstrekker": "provider",
+                "startdatum": "starts_on",
+                "geplandeEinddatum": "planned_end",
+            },
+        ),
+        "training_completed": Inbound(
+            "opleidingVoltooid",
+            {
+                "opleidingId": "training_id",
+                "einddatum": "completed_on",
+                "gecertificeerd": "certified",
+            },
+        ),
+        "employment_started": Inbound(
+            "tewerkstellingGestart",
+            {
+                "werkgeverOndernemingsnummer": "employer_kbo",
+                "startdatum": "starts_on",
+                "contractType": "contract_type",
+                "urenPerWeek": "weekly_hours",
+            },
+        ),
+        "follow_up_report": Inbound(
+            "opvolgingsverslag",
+            {
+                "verslagdatum": "report_date",
+                "samenvatting": "summary",
+                "aanwezigheidsgraad": "attendance_rate",
+                "volgendeAfspraak": "next_appointment",
+            },
+        ),
+        "benefit_right_decision": Inbound(
+            "uitkeringsrechtBeslissing",
+            {
+                "beslissing": "decision",
+                "rvaBeslissingsdatum": "onem_decision_date",
+                "rvaReferentie": "onem_reference",
+                "geteldeArbeidsdagen": "work_days_counted",
+                "ingangsdatumRecht": "right_start_date",
+                "uitbetalingsinstelling": "payment_institution",
+                "reden": "reason",
+                "bewijsstukken": "evidence",
+            },
+        ),
+    },
+    labels={
+        "phase": {
+            "facilitator": "projectbegeleiding",
+            "literacy": "alfabetisering",
+            "studies_training": "studie_opleiding",
+            "employment": "werk",
+            "article_60": "artikel_60",
+            "social_activation": "sociale_activering",
+            "exit_employed": "uitstroom_werk",
+            "exit_left_cpas": "uitstroom_ocmw_verlaten",
+            "exit_exempted": "uitstroom_vrijstelling",
+        },
+        "piis_type": {
+            "general": "algemeen",
+            "full_time_studies": "voltijds_onderwijs",
+            "accompaniment": "begeleiding",
+            "social_activation_volunteering": "sociale_activering_vrijwilligerswerk",
+            "social_activation_workshop": "sociale_activering_workshop",
+            "social_activation_preparation": "sociale_activering_voortraject",
+        },
+        "income_kind": {"RIS": "leefloon", "ERIS": "equivalent_leefloon"},
+        "article60_end_reason": {
+            "required_days_reached": "vereiste_dagen_bereikt",
+            "hired_elsewhere": "elders_aangeworven",
+            "resigned": "ontslag_genomen",
+            "dismissed": "ontslagen",
+            "health": "gezondheid",
+            "moved_away": "verhuisd",
+            "death": "overlijden",
+            "other": "andere",
+        },
+        "contract_type": {
+            "permanent": "onbepaalde_duur",
+            "fixed_term": "bepaalde_duur",
+            "interim": "uitzendarbeid",
+            "other": "andere",
+        },
+        "benefit_decision": {"opened": "toegekend", "refused": "geweigerd"},
+        "payment_institution": {
+            "CAPAC": "HVW",
+            "FGTB": "ABVV",
+            "CSC": "ACV",
+            "CGSLB": "ACLVB",
+        },
+    },
+)
+
+PARTNER = Partner(
+    code=PartnerCode.VDAB,
+    name="VDAB",
+    version=1,
+    legal_basis="Flemish integration-income beneficiaries register with VDAB (2023 "
+    "decision); VDAB finances temporary work experience (TWE), which replaced "
+    "article 60 §7 for new jobs from 1 January 2017; VDAB's published table of "
+    "personal-data exchanges and their legal bases.",
+    vocabularies=(DUTCH,),
+)

@@ -1,0 +1,153 @@
+"""Composition root of the partner gateway: API, consumers, publishers; its relay."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+import psycopg
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from prometheus_client import start_http_server
+from psycopg_pool import AsyncConnectionPool
+
+from contracts.registry import SERVICE_TOPICS
+from services.common.auth import parse_api_keys
+from services.common.command_service import Subscription, serve_with_consumers
+from services.common.consumer import ProjectionStore
+from services.common.eventstore import eventstore_env, schema_setup
+from services.common.kafka import make_producer
+from services.common.relay import Relay, RelaySpec
+from services.common.row_table import RowReader
+from services.common.settings import HubSettings
+from services.common.subscriber import ensure_topics, subscribe_raw
+from services.partner_gateway.api import create_api
+from services.partner_gateway.application import PartnersApplication
+from services.partner_gateway.canonical import RoutingFacts
+from services.partner_gateway.facts import RoutingFactsTable
+from services.partner_gateway.inbound import InboundDesk, create_quarantine
+from services.partner_gateway.outbound import (
+    OutboundProjection,
+    outbound_topic,
+    publish_to_broker,
+    push_to_endpoint,
+)
+from services.partner_gateway.registry import PARTNERS
+
+__all__ = [
+    "RELAY_SPEC",
+    "SCHEMA",
+    "create_application",
+    "create_desk",
+    "inbound_topic",
+    "serve_api",
+    "serve_relay",
+]
+
+SCHEMA = "partners"
+RELAY_SPEC = RelaySpec(
+    service="partners",
+    schema=SCHEMA,
+    app_name="partners",
+    topic=SERVICE_TOPICS["partners"],
+)
+
+
+def inbound_topic(code: str) -> str:
+    """The topic a partner writes its messages to (without the prefix)."""
+    return f"partner.{code}.inbound.v1"
+
+
+def create_application(settings: HubSettings) -> PartnersApplication:
+    """The gateway's event store on the configured PostgreSQL."""
+    env = eventstore_env(settings.database_url, app_name="partners", schema=SCHEMA)
+    with schema_setup(settings.database_url, SCHEMA):
+        return PartnersApplication(env, id_secret=settings.id_secret)
+
+
+def create_desk(settings: HubSettings, app: PartnersApplication) -> InboundDesk:
+    """The inbound desk, its quarantine table ready."""
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        create_quarantine(conn, SCHEMA)
+    facts = RowReader(RoutingFactsTable(), settings.database_url, SCHEMA)
+
+    def find_case(niss: str, cpas_kbo: str) -> RoutingFacts | None:
+        matches = [f for f in facts.where("niss", niss) if f.cpas_kbo == cpas_kbo]
+        return matches[0] if matches else None
+
+    return InboundDesk(app, settings.database_url, find_case, schema=SCHEMA)
+
+
+def _endpoints(settings: HubSettings) -> dict[str, dict[str, str]]:
+    raw = settings.partner_endpoints.strip()
+    found: dict[str, dict[str, str]] = json.loads(raw) if raw else {}
+    unknown = set(found) - set(PARTNERS)
+    if unknown:
+        raise ValueError(f"HUB_PARTNER_ENDPOINTS: unknown partners {sorted(unknown)}")
+    return found
+
+
+async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Serve the gateway until ``stop``: inbound, outbound and the API."""
+    app = create_application(settings)
+    desk = create_desk(settings, app)
+    endpoints = _endpoints(settings)
+    producer = make_producer(settings)
+
+    async def setup(
+        broker: KafkaBroker, pool: AsyncConnectionPool[Any]
+    ) -> Sequence[Awaitable[None]]:
+        topics = [inbound_topic(c) for c in PARTNERS] + [
+            outbound_topic(c) for c in PARTNERS
+        ]
+        await ensure_topics(settings, *topics)
+        subscribe_raw(
+            broker,
+            settings,
+            topics=[inbound_topic(code) for code in PARTNERS],
+            group="partners-inbound",
+            handle=_receiver(desk, settings),
+        )
+        await producer.start()
+        pushes = [
+            push_to_endpoint(pool, code, end["url"], end.get("api_key", ""), stop)
+            for code, end in endpoints.items()
+        ]
+        return [publish_to_broker(settings, pool, producer, stop), *pushes]
+
+    outbound = [
+        Subscription(
+            service,
+            f"partners-outbound-{service}",
+            [ProjectionStore(OutboundProjection(), SCHEMA)],
+        )
+        for service in ("intake", "piis", "placement")
+    ]
+    try:
+        api = create_api(desk, settings.database_url, parse_api_keys(settings.api_keys))
+        await serve_with_consumers(
+            settings, stop, api, settings.partner_gateway_port, outbound, setup=setup
+        )
+    finally:
+        await producer.stop()
+        app.close()
+
+
+def _receiver(desk: InboundDesk, settings: HubSettings) -> Any:
+    codes = {settings.topic(inbound_topic(code)): code for code in PARTNERS}
+
+    async def receive(record: ConsumerRecord[Any, Any]) -> None:
+        source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
+        raw = bytes(record.value or b"")
+        await asyncio.to_thread(desk.receive, codes[record.topic], raw, source)
+
+    return receive
+
+
+async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
+    """Relay the gateway's events until ``stop`` is set."""
+    create_application(settings).close()
+    start_http_server(settings.partner_relay_metrics_port, addr=settings.host)
+    await Relay(settings, RELAY_SPEC).run(stop)
