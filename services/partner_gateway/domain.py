@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from contracts.envelope import ContractEvent
-from contracts.partners import (
+from contracts.partner_reports import (
     BenefitRightReportedV1,
     JobSeekerRegisteredV1,
     JobSeekerRegistrationRejectedV1,

@@ -10,7 +10,7 @@ starting before the last contract ended) is parked with the rule as reason.
 from __future__ import annotations
 
 from contracts.envelope import ContractEvent
-from contracts.partners import BenefitRightReportedV1
+from contracts.partner_reports import BenefitRightReportedV1
 from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.policy import Policy

@@ -19,7 +19,7 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
-from contracts.partners import (
+from contracts.partner_reports import (
     BenefitRightReportedV1,
     JobSeekerRegisteredV1,
     JobSeekerRegistrationRejectedV1,

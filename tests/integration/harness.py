@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from aiokafka import AIOKafkaConsumer
 
 from services.case_state.service import build_shadow, create_broker, open_pool
 from services.common.relay import Relay
@@ -136,3 +137,29 @@ def component(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def read_topic(settings: HubSettings, topic: str, want: int) -> list[Any]:
+    """The messages of a topic from its start (waits for ``want`` of them)."""
+
+    async def read() -> list[Any]:
+        consumer = AIOKafkaConsumer(
+            settings.topic(topic),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await consumer.start()
+        found: list[Any] = []
+        try:
+            deadline = asyncio.get_running_loop().time() + 60
+            while len(found) < want and asyncio.get_running_loop().time() < deadline:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found += records
+        finally:
+            await consumer.stop()
+        return found
+
+    return asyncio.run(read())

@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from services.common.eventstore import events_table, read_rows
 from services.common.kafka import make_producer
@@ -33,7 +32,13 @@ from services.partner_gateway.outbound import outbound_topic
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.service import inbound_topic
 from services.supervisor import wait_healthy
-from tests.integration.harness import HEADERS, component, hub_env, wait_until
+from tests.integration.harness import (
+    HEADERS,
+    component,
+    hub_env,
+    read_topic,
+    wait_until,
+)
 from tests.integration.load import registration_body
 
 pytestmark = pytest.mark.integration
@@ -61,32 +66,6 @@ def grant(intake: str, case_id: str) -> None:
             "effective_date": "2026-10-01",
         },
     )
-
-
-def read_topic(settings: HubSettings, topic: str, want: int) -> list[Any]:
-    """The messages of a topic from its start (waits for ``want`` of them)."""
-
-    async def read() -> list[Any]:
-        consumer = AIOKafkaConsumer(
-            settings.topic(topic),
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
-        )
-        await consumer.start()
-        found: list[Any] = []
-        try:
-            deadline = asyncio.get_running_loop().time() + 60
-            while len(found) < want and asyncio.get_running_loop().time() < deadline:
-                batch = await consumer.getmany(timeout_ms=500)
-                for records in batch.values():
-                    found += records
-        finally:
-            await consumer.stop()
-        return found
-
-    return asyncio.run(read())
 
 
 def golden_inbound(

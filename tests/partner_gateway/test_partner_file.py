@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contracts.partners import JobSeekerRegisteredV1, TrainingEnrolledV1
+from contracts.partner_reports import JobSeekerRegisteredV1, TrainingEnrolledV1
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
