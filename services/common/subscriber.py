@@ -44,6 +44,25 @@ async def _raw_records(msg: StreamMessage[Any]) -> Any:
     return list(raw) if isinstance(raw, tuple) else [raw]
 
 
+def _batch_subscriber(
+    broker: KafkaBroker, settings: HubSettings, topics: Sequence[str], group: str
+) -> Callable[[Callable[[list[Any]], Awaitable[None]]], object]:
+    """The hub's subscriber settings: batches, offsets committed after success."""
+    decorator: Callable[[Callable[[list[Any]], Awaitable[None]]], object]
+    decorator = broker.subscriber(
+        *(settings.topic(t) for t in topics),
+        group_id=settings.topic(group),
+        batch=True,
+        max_records=settings.consumer_max_records,
+        batch_timeout_ms=50,
+        fetch_max_wait_ms=5,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw_records,
+    )
+    return decorator
+
+
 def subscribe(
     broker: KafkaBroker,
     settings: HubSettings,
@@ -60,17 +79,7 @@ def subscribe(
     """
     name = "+".join(store.projection.name for store in stores)
 
-    @broker.subscriber(
-        settings.topic(topic),
-        group_id=settings.topic(group),
-        batch=True,
-        max_records=settings.consumer_max_records,
-        batch_timeout_ms=50,
-        fetch_max_wait_ms=5,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_records,
-    )
+    @_batch_subscriber(broker, settings, [topic], group)
     async def on_batch(records: list[Any]) -> None:
         batch = [
             decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")
@@ -103,17 +112,7 @@ def subscribe_raw(
     committed after the batch, so a failure redelivers it.
     """
 
-    @broker.subscriber(
-        *(settings.topic(t) for t in topics),
-        group_id=settings.topic(group),
-        batch=True,
-        max_records=settings.consumer_max_records,
-        batch_timeout_ms=50,
-        fetch_max_wait_ms=5,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw_records,
-    )
+    @_batch_subscriber(broker, settings, topics, group)
     async def on_batch(records: list[Any]) -> None:
         try:
             for record in records:

@@ -2,10 +2,11 @@
 
 It follows the conventions of VDAB's public APIs (domain.md §6.4): Dutch names
 in camelCase (``inszNummer``, ``ocmwOndernemingsnummer``), JSON over HTTPS with
-an API key.
+an API key. Its code labels are the Dutch ones Actiris shares (`labels`).
 """
 
 from contracts.regions import PartnerCode
+from services.partner_gateway.partners import labels
 from services.partner_gateway.vocabulary import Inbound, Outbound, Partner, Vocabulary
 
 __all__ = ["PARTNER"]
@@ -137,51 +138,7 @@ DUTCH = Vocabulary(
             },
         ),
     },
-    labels={
-        "phase": {
-            "facilitator": "projectbegeleiding",
-            "literacy": "alfabetisering",
-            "studies_training": "studie_opleiding",
-            "employment": "werk",
-            "article_60": "artikel_60",
-            "social_activation": "sociale_activering",
-            "exit_employed": "uitstroom_werk",
-            "exit_left_cpas": "uitstroom_ocmw_verlaten",
-            "exit_exempted": "uitstroom_vrijstelling",
-        },
-        "piis_type": {
-            "general": "algemeen",
-            "full_time_studies": "voltijds_onderwijs",
-            "accompaniment": "begeleiding",
-            "social_activation_volunteering": "sociale_activering_vrijwilligerswerk",
-            "social_activation_workshop": "sociale_activering_workshop",
-            "social_activation_preparation": "sociale_activering_voortraject",
-        },
-        "income_kind": {"RIS": "leefloon", "ERIS": "equivalent_leefloon"},
-        "article60_end_reason": {
-            "required_days_reached": "vereiste_dagen_bereikt",
-            "hired_elsewhere": "elders_aangeworven",
-            "resigned": "ontslag_genomen",
-            "dismissed": "ontslagen",
-            "health": "gezondheid",
-            "moved_away": "verhuisd",
-            "death": "overlijden",
-            "other": "andere",
-        },
-        "contract_type": {
-            "permanent": "onbepaalde_duur",
-            "fixed_term": "bepaalde_duur",
-            "interim": "uitzendarbeid",
-            "other": "andere",
-        },
-        "benefit_decision": {"opened": "toegekend", "refused": "geweigerd"},
-        "payment_institution": {
-            "CAPAC": "HVW",
-            "FGTB": "ABVV",
-            "CSC": "ACV",
-            "CGSLB": "ACLVB",
-        },
-    },
+    labels=labels.DUTCH,
 )
 
 PARTNER = Partner(
