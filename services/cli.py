@@ -270,16 +270,16 @@ def redrive_dead_letter(
     dead_letter_id: Annotated[int, typer.Argument(help="Its id")],
 ) -> None:
     """Try a kept message again once its cause is fixed (applied at most once)."""
+    from services.partner_gateway.inbound import QUARANTINE  # noqa: PLC0415
     from services.partner_gateway.service import (  # noqa: PLC0415
-        SCHEMA,
         create_application,
         create_desk,
     )
 
-    if schema != SCHEMA:
+    if schema != QUARANTINE:
         raise typer.BadParameter(
-            f"{schema}: only partner messages ({SCHEMA}) are re-driven by command "
-            f"yet; a consumer's dead letter is re-applied by a projection rebuild"
+            f"{schema}: only partner messages ({QUARANTINE}) are re-driven by "
+            f"command yet; a consumer's dead letter is re-applied by a rebuild"
         )
     settings = _settings()
     app = create_application(settings)

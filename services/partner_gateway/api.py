@@ -13,10 +13,13 @@ from fastapi.responses import JSONResponse
 from services.common.auth import ApiClient, PartnerSender, Reader
 from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
-from services.partner_gateway.inbound import InboundDesk
+from services.partner_gateway.inbound import QUARANTINE, InboundDesk
 from services.partner_gateway.registry import PARTNERS
 
 __all__ = ["create_api"]
+
+_MAX_BYTES = 1024 * 1024
+_CONFLICTS = frozenset({"message.duplicate_different_content", "sequence.already_used"})
 
 
 def create_api(
@@ -48,6 +51,8 @@ def create_api(
             raise HTTPException(404, detail=f"code: no partner {code!r}")
         client.check_partner(code)
         raw = await request.body()
+        if len(raw) > _MAX_BYTES:
+            raise HTTPException(413, detail="body: a partner message is at most 1 MiB")
         receipt = await asyncio.to_thread(
             desk.receive, code, raw, f"http:{client.client}"
         )
@@ -58,7 +63,8 @@ def create_api(
                 receipt.message or "",
                 dead_letter_id=receipt.dead_letter_id,
             )
-            return JSONResponse(status_code=422, content=body)
+            conflict = receipt.rule in _CONFLICTS
+            return JSONResponse(status_code=409 if conflict else 422, content=body)
         return JSONResponse(
             status_code=202,
             content={
@@ -74,9 +80,13 @@ def create_api(
             str | None, Query(description="parked, held, applied, duplicate")
         ] = None,
     ) -> list[dict[str, Any]]:
-        del client
+        if client.cpas is not None:
+            # Rows name cases of every CPAS: for the hub's own operators only.
+            raise HTTPException(
+                403, detail=f"X-API-Key: client {client.client} acts for some CPAS only"
+            )
         with psycopg.connect(database_url) as conn:
-            rows = list_dead_letters(conn, schema="partners", status=status)
+            rows = list_dead_letters(conn, schema=QUARANTINE, status=status)
         return [{k: str(v) for k, v in row.items()} for row in rows]
 
     return api

@@ -58,7 +58,12 @@ class PartnersApplication(HubApplication):
         context: CommandContext,
         message: PartnerMessage,
     ) -> Outcome:
-        """Record one partner message on the case's file."""
+        """Record one partner message on the case's file.
+
+        The caller holds the case's lock; the file is read fresh, since another
+        process (a second gateway, a re-drive) may have recorded since.
+        """
+        self.forget(self.file_id(case_id))
         known = self.get_file(case_id)
         if known is not None and context.command_id in known.handled:
             # Recorded already: a redelivery, unless its content differs.

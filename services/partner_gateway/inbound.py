@@ -13,6 +13,7 @@ again once its cause is fixed. Nothing is dropped, nothing is applied twice.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
@@ -29,9 +30,21 @@ from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import InboundRejected
 
-__all__ = ["InboundDesk", "Receipt", "create_quarantine"]
+__all__ = ["QUARANTINE", "InboundDesk", "Receipt", "create_quarantine"]
+
+# The partner messages kept aside live in their own schema: a consumer treats
+# any parked row of a case in its schema as a reason to hold the case's later
+# events, and a partner's bad message must not stop the hub's own events.
+QUARANTINE = "partner_messages"
 
 log = logging.getLogger(__name__)
+
+# What a partner is told for an unknown person and for a person of another
+# region alike: the difference would tell it where a NISS is a CPAS client.
+_NOT_FOUND = (
+    "beneficiary.unknown",
+    "no case of this partner's region has this NISS at this CPAS",
+)
 
 Status = Literal["applied", "duplicate", "held", "parked"]
 
@@ -90,7 +103,7 @@ class InboundDesk:
         database_url: str,
         find_case: Callable[[str, str], RoutingFacts | None],
         *,
-        schema: str = "partners",
+        schema: str = QUARANTINE,
     ) -> None:
         self._app = app
         self._url = database_url
@@ -103,8 +116,9 @@ class InboundDesk:
             "ON CONFLICT (dedupe_key) DO UPDATE SET reason = EXCLUDED.reason, "
             "status = EXCLUDED.status, rule = EXCLUDED.rule, field = EXCLUDED.field, "
             "case_key = EXCLUDED.case_key, sequence = EXCLUDED.sequence "
+            "WHERE {}.dead_letters.status IN ('parked', 'held') "
             "RETURNING id"
-        ).format(ident)
+        ).format(ident, ident)
         self._settle = sql.SQL(
             "UPDATE {}.dead_letters SET status = %s WHERE dedupe_key = %s "
             "AND status IN ('parked', 'held')"
@@ -153,6 +167,12 @@ class InboundDesk:
                 str(rejected),
             )
         kind = inbound.kind
+        # Parsed: the message's identity, not its bytes, says it was seen (a
+        # partner's resend may differ in spacing or in its sending time).
+        park = dataclasses.replace(
+            park,
+            dedupe=f"{code}|{inbound.message_id}|{inbound.content_hash()}",
+        )
         facts = self._find_case(inbound.niss, inbound.cpas_kbo)
         if facts is None:
             return park(
@@ -162,6 +182,7 @@ class InboundDesk:
                 "niss",
                 "no case of this CPAS has this NISS; the gateway does not create "
                 "cases (register the person at intake, then re-drive)",
+                answer=_NOT_FOUND,
             )
         case_key = str(facts.case_id)
         if facts.partner != code:
@@ -171,6 +192,7 @@ class InboundDesk:
                 "beneficiary.other_region",
                 "niss",
                 f"the person's region is served by {facts.partner}, not {code}",
+                answer=_NOT_FOUND,
             )
         fields = inbound.body.model_dump(exclude={"kind"})
         if kind == "benefit_right_decision":
@@ -211,8 +233,10 @@ class InboundDesk:
                     sequence=inbound.sequence,
                 )
             # A kept copy of this message (held, or re-driven) is settled now.
-            conn.execute(self._settle, (outcome, dedupe))
-        if outcome == "applied":
+            conn.execute(self._settle, (outcome, park.dedupe))
+        if outcome in {"applied", "duplicate"}:
+            # After a duplicate too: the first delivery may have died before
+            # it released the messages waiting for it.
             self._release_held(conn, code, facts)
         return Receipt(outcome)
 
@@ -230,7 +254,7 @@ class InboundDesk:
                 return
             _, payload, source = row
             receipt = self._receive(conn, code, bytes(payload), source)
-            if receipt.status != "applied":
+            if receipt.status not in {"applied", "duplicate"}:
                 return
 
 
@@ -255,7 +279,13 @@ class _Parking:
         *,
         status: Literal["parked", "held"] = "parked",
         sequence: int | None = None,
+        answer: tuple[str, str] | None = None,
     ) -> Receipt:
+        """Keep the message; the receipt tells the partner why.
+
+        ``answer`` is the rule and text the partner gets when the stored ones
+        would say too much.
+        """
         row = self.conn.execute(
             self.statement,
             (
@@ -274,4 +304,5 @@ class _Parking:
         ).fetchone()
         dead_letter_id = int(row[0]) if row else None
         log.warning("partner %s message kept (%s): %s", self.code, status, rule)
-        return Receipt(status, dead_letter_id, rule, field, message)
+        told_rule, told = answer or (rule, message)
+        return Receipt(status, dead_letter_id, told_rule, field, told)

@@ -133,18 +133,20 @@ class OutboundProjection:
                 "CREATE TABLE IF NOT EXISTS {}.outbox (id bigserial PRIMARY KEY, "
                 "message_id uuid NOT NULL UNIQUE, partner text NOT NULL, "
                 "case_id uuid NOT NULL, kind text NOT NULL, payload jsonb NOT NULL, "
+                "tx xid8 NOT NULL DEFAULT pg_current_xact_id(), "
                 "created_at timestamptz NOT NULL DEFAULT now())"
             ).format(ident)
         )
         await conn.execute(
             sql.SQL(
-                "CREATE INDEX IF NOT EXISTS outbox_partner ON {}.outbox (partner, id)"
+                "CREATE INDEX IF NOT EXISTS outbox_partner ON {}.outbox "
+                "(partner, tx, id)"
             ).format(ident)
         )
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {}.outbox_positions (channel text "
-                "PRIMARY KEY, last_id bigint NOT NULL)"
+                "PRIMARY KEY, last_tx xid8 NOT NULL, last_id bigint NOT NULL)"
             ).format(ident)
         )
 
@@ -187,7 +189,13 @@ class OutboundProjection:
 
 
 class _Outbox:
-    """Reads a partner's outbox after a channel's position; moves the position."""
+    """Reads a partner's outbox after a channel's position; moves the position.
+
+    Three consumers write the outbox in concurrent transactions, so ids do not
+    commit in order. Rows are read in (transaction, id) order and only from
+    transactions older than every one still running: a row that commits later
+    always sorts after the position, so none is skipped.
+    """
 
     def __init__(
         self, pool: AsyncConnectionPool[Any], schema: str, channel: str
@@ -196,13 +204,16 @@ class _Outbox:
         self._channel = channel
         ident = sql.Identifier(schema)
         self._select = sql.SQL(
-            "SELECT id, message_id, case_id, payload FROM {}.outbox WHERE partner = %s "
-            "AND id > COALESCE((SELECT last_id FROM {}.outbox_positions "
-            "WHERE channel = %s), 0) ORDER BY id LIMIT %s"
+            "SELECT id, message_id, case_id, payload, tx FROM {}.outbox o "
+            "WHERE partner = %s AND tx < pg_snapshot_xmin(pg_current_snapshot()) "
+            "AND (tx, id) > COALESCE((SELECT (last_tx, last_id) FROM "
+            "{}.outbox_positions WHERE channel = %s), ('0'::xid8, 0)) "
+            "ORDER BY tx, id LIMIT %s"
         ).format(ident, ident)
         self._advance = sql.SQL(
-            "INSERT INTO {}.outbox_positions (channel, last_id) VALUES (%s, %s) "
-            "ON CONFLICT (channel) DO UPDATE SET last_id = EXCLUDED.last_id"
+            "INSERT INTO {}.outbox_positions (channel, last_tx, last_id) "
+            "VALUES (%s, %s, %s) ON CONFLICT (channel) DO UPDATE SET "
+            "last_tx = EXCLUDED.last_tx, last_id = EXCLUDED.last_id"
         ).format(ident)
 
     async def next_page(self, partner: str) -> list[tuple[Any, ...]]:
@@ -210,9 +221,10 @@ class _Outbox:
             cur = await conn.execute(self._select, (partner, self._channel, _PAGE))
             return list(await cur.fetchall())
 
-    async def advance(self, last_id: int) -> None:
+    async def advance(self, row: tuple[Any, ...]) -> None:
+        """Record a row (id, …, tx) as delivered on this channel."""
         async with self._pool.connection() as conn:
-            await conn.execute(self._advance, (self._channel, last_id))
+            await conn.execute(self._advance, (self._channel, row[-1], row[0]))
 
 
 async def publish_to_broker(
@@ -240,10 +252,10 @@ async def publish_to_broker(
                     key=str(case_id).encode(),
                     headers=[("message-id", str(message_id).encode())],
                 )
-                for _, message_id, case_id, payload in page
+                for _, message_id, case_id, payload, _ in page
             ]
             await asyncio.gather(*sent)
-            await outbox.advance(page[-1][0])
+            await outbox.advance(page[-1])
         if not busy:
             await asyncio.sleep(_IDLE_SECONDS)
 
@@ -256,6 +268,7 @@ async def push_to_endpoint(
     stop: asyncio.Event,
     *,
     schema: str = "partners",
+    dead_letters_schema: str = "partner_messages",
     client: httpx.AsyncClient | None = None,
     max_backoff: float = 30.0,
 ) -> None:
@@ -268,7 +281,8 @@ async def push_to_endpoint(
             if not page:
                 await asyncio.sleep(_IDLE_SECONDS)
                 continue
-            for row_id, message_id, case_id, payload in page:
+            for row in page:
+                _, message_id, case_id, payload, _ = row
                 refusal = await _deliver(
                     http,
                     url,
@@ -283,13 +297,13 @@ async def push_to_endpoint(
                 if refusal is not None:
                     await _park_refused(
                         pool,
-                        schema,
+                        dead_letters_schema,
                         code=code,
                         case_id=case_id,
                         payload=payload,
                         reason=refusal,
                     )
-                await outbox.advance(row_id)
+                await outbox.advance(row)
     finally:
         if client is None:
             await http.aclose()
@@ -316,7 +330,12 @@ async def _deliver(
         else:
             if answer.is_success or answer.status_code == httpx.codes.CONFLICT:
                 return None  # 409: the partner already has this idempotency key
-            retryable = answer.status_code in {408, 425, 429} or answer.is_server_error
+            # 401/403: our key is refused (expired, rotated): retried until an
+            # operator fixes the configuration, never taken as the message's fault.
+            retryable = (
+                answer.status_code in {401, 403, 408, 425, 429}
+                or answer.is_server_error
+            )
             if not retryable:
                 return f"partner refused: HTTP {answer.status_code}"
             log.warning("push to %s answered %s; retrying", url, answer.status_code)
@@ -338,7 +357,7 @@ async def _park_refused(
         await conn.execute(
             sql.SQL(
                 "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
-                "source) VALUES (%s, %s, %s, %s, %s)"
+                "source, partner, rule) VALUES (%s, %s, %s, %s, %s, %s, %s)"
             ).format(sql.Identifier(schema)),
             (
                 str(case_id),
@@ -346,5 +365,7 @@ async def _park_refused(
                 json.dumps(payload, ensure_ascii=False).encode(),
                 reason,
                 f"push:{code}",
+                code,
+                "partner.refused",
             ),
         )

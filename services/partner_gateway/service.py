@@ -27,7 +27,11 @@ from services.partner_gateway.api import create_api
 from services.partner_gateway.application import PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable
-from services.partner_gateway.inbound import InboundDesk, create_quarantine
+from services.partner_gateway.inbound import (
+    QUARANTINE,
+    InboundDesk,
+    create_quarantine,
+)
 from services.partner_gateway.outbound import (
     OutboundProjection,
     outbound_topic,
@@ -70,14 +74,14 @@ def create_application(settings: HubSettings) -> PartnersApplication:
 def create_desk(settings: HubSettings, app: PartnersApplication) -> InboundDesk:
     """The inbound desk, its quarantine table ready."""
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        create_quarantine(conn, SCHEMA)
+        create_quarantine(conn, QUARANTINE)
     facts = RowReader(RoutingFactsTable(), settings.database_url, SCHEMA)
 
     def find_case(niss: str, cpas_kbo: str) -> RoutingFacts | None:
         matches = [f for f in facts.where("niss", niss) if f.cpas_kbo == cpas_kbo]
         return matches[0] if matches else None
 
-    return InboundDesk(app, settings.database_url, find_case, schema=SCHEMA)
+    return InboundDesk(app, settings.database_url, find_case, schema=QUARANTINE)
 
 
 def _endpoints(settings: HubSettings) -> dict[str, dict[str, str]]:

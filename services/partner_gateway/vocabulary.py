@@ -547,6 +547,10 @@ def _json_object(text: str) -> dict[str, Any]:
         ) from None
     except ValueError as error:
         raise InboundRejected("payload.not_json", _WHOLE, str(error)) from None
+    except RecursionError:
+        raise InboundRejected(
+            "payload.not_json", _WHOLE, "nested too deeply to be a partner message"
+        ) from None
     if not isinstance(data, dict):
         raise InboundRejected("schema.invalid", _WHOLE, "the message is an object")
     return data

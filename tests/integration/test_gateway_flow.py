@@ -122,10 +122,16 @@ def reports(settings: HubSettings) -> list[str]:
     return [row.topic for row in rows]
 
 
+def outbox_rows(settings: HubSettings) -> int:
+    with psycopg.connect(settings.database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM partners.outbox").fetchone()
+    return int(row[0]) if row else 0
+
+
 def dead_letters(settings: HubSettings) -> list[tuple[Any, ...]]:
     with psycopg.connect(settings.database_url) as conn:
         return conn.execute(
-            "SELECT id, rule, status FROM partners.dead_letters ORDER BY id"
+            "SELECT id, rule, status FROM partner_messages.dead_letters ORDER BY id"
         ).fetchall()
 
 
@@ -229,6 +235,9 @@ def test_partners_exchange_with_the_hub_both_ways(
             "date.format": confirmed.replace(b'"2026-03-20"', b'"20/03/2026"').replace(
                 b"F-1", b"F-9"
             ),
+            "decimal.comma": partner_message(
+                "forem", "follow_up_report", sequence=4, message_id="F-D", **ids
+            ).replace(b'"taux_presence": 87.5', b'"taux_presence": "87,5"'),
             "beneficiary.unknown": partner_message(
                 "forem",
                 "registration_confirmed",
@@ -238,9 +247,11 @@ def test_partners_exchange_with_the_hub_both_ways(
                 cpas_kbo=registration_body(8)["cpas_kbo"],
             ),
         }
+        outbox_before = outbox_rows(hub_settings)
         for rule, raw in bad.items():
             answer = send(raw)
-            assert answer.status_code == 422, (rule, answer.text)
+            conflict = rule == "message.duplicate_different_content"
+            assert answer.status_code == (409 if conflict else 422), (rule, answer.text)
             assert answer.json()["detail"][0]["type"] == rule
         other_region = partner_message(
             "vdab",
@@ -253,8 +264,11 @@ def test_partners_exchange_with_the_hub_both_ways(
         answer = httpx.post(
             f"{gateway}/partners/vdab/messages", content=other_region, headers=HEADERS
         )
-        assert answer.json()["detail"][0]["type"] == "beneficiary.other_region"
+        # The partner is told no more than for an unknown person; the kept
+        # message says what it was.
+        assert answer.json()["detail"][0]["type"] == "beneficiary.unknown"
         assert len(reports(hub_settings)) == 3
+        assert outbox_rows(hub_settings) == outbox_before
         kept = {rule for _, rule, status in dead_letters(hub_settings)}
         assert {*bad, "beneficiary.other_region"} <= kept
 
@@ -265,7 +279,7 @@ def test_partners_exchange_with_the_hub_both_ways(
         post(f"{intake}/cases", registration_body(8))
         redrive = [
             sys.executable, "-m", "services.cli", "dead-letters", "redrive",
-            "partners", str(unknown_id),
+            "partner_messages", str(unknown_id),
         ]  # fmt: skip
 
         def redriven() -> bool:
@@ -282,8 +296,8 @@ def test_partners_exchange_with_the_hub_both_ways(
         assert again.returncode != 0
         assert len(reports(hub_settings)) == 4
 
-        # -- ONEM's decision through the partner channel reaches placement and
-        # the case state.
+        # -- the Forem case's kept messages do not hold its outbound events:
+        # an article 60 start still reaches Forem.
         case_id = cases[0]
         wait_until(
             lambda: (
@@ -295,6 +309,38 @@ def test_partners_exchange_with_the_hub_both_ways(
             60,
             "the placement service to know the case",
         )
+        on_case = f"{placement}/cases/{case_id}"
+        contract = post(
+            f"{on_case}/article60",
+            {
+                "command_id": str(uuid.uuid4()),
+                "job_title": "Kitchen assistant",
+                "regime": "full_time",
+                "planned_start_date": "2026-11-02",
+                "planned_end_date": "2027-04-30",
+                "caseworker": "agent-17",
+            },
+        ).json()["id"]
+        for step, body in (
+            (
+                "signature",
+                {
+                    "signed_on": "2026-10-26",
+                    "start_date": "2026-11-02",
+                    "planned_end_date": "2027-04-30",
+                },
+            ),
+            ("start", {"started_on": "2026-11-02"}),
+            ("end", {"ended_on": "2027-04-30", "reason": "resigned"}),
+        ):
+            post(
+                f"{on_case}/article60/{contract}/{step}",
+                {"command_id": str(uuid.uuid4()), **body},
+                204,
+            )
+        forem_messages = read_topic(hub_settings, outbound_topic("forem"), 3)
+        kinds = [json.loads(m.value)["type_message"] for m in forem_messages]
+        assert kinds[1:] == ["debut_article_60", "fin_article_60"], kinds
         decision = partner_message(
             "forem",
             "benefit_right_decision",

@@ -13,6 +13,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
@@ -20,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.common.consumer import ProjectionStore
 from services.common.runtime import free_port
 from services.common.settings import HubSettings
+from services.partner_gateway.inbound import QUARANTINE, create_quarantine
 from services.partner_gateway.outbound import OutboundProjection, push_to_endpoint
 
 pytestmark = pytest.mark.integration
@@ -51,7 +53,11 @@ class Partner(BaseHTTPRequestHandler):
 def test_the_push_retries_parks_refusals_and_keeps_the_order(
     hub_settings: HubSettings,
 ) -> None:
-    Partner.script = {str(FIRST): [503, 503, 200], str(SECOND): [400]}
+    Partner.script = {
+        str(FIRST): [503, 503, 200],
+        str(SECOND): [400],
+        str(THIRD): [401, 200],
+    }
     port = free_port()
     server = ThreadingHTTPServer(("127.0.0.1", port), Partner)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -60,6 +66,8 @@ def test_the_push_retries_parks_refusals_and_keeps_the_order(
         async with AsyncConnectionPool(
             hub_settings.database_url, min_size=1, max_size=2, open=False
         ) as pool:
+            with psycopg.connect(hub_settings.database_url, autocommit=True) as sync:
+                create_quarantine(sync, QUARANTINE)
             async with pool.connection() as conn:
                 await ProjectionStore(OutboundProjection(), "partners").create_tables(
                     conn
@@ -86,7 +94,7 @@ def test_the_push_retries_parks_refusals_and_keeps_the_order(
                 )
             )
             for _ in range(200):
-                if len(Partner.received) >= 5:
+                if len(Partner.received) >= 6:
                     break
                 await asyncio.sleep(0.05)
             await asyncio.sleep(0.3)
@@ -94,7 +102,8 @@ def test_the_push_retries_parks_refusals_and_keeps_the_order(
             await push
             async with pool.connection() as conn:
                 cur = await conn.execute(
-                    "SELECT reason, source FROM partners.dead_letters ORDER BY id"
+                    "SELECT reason, source FROM partner_messages.dead_letters "
+                    "ORDER BY id"
                 )
                 return list(await cur.fetchall())
 
@@ -103,6 +112,7 @@ def test_the_push_retries_parks_refusals_and_keeps_the_order(
     finally:
         server.shutdown()
     keys = [key for key, _, _ in Partner.received]
-    assert keys == [str(FIRST)] * 3 + [str(SECOND), str(THIRD)]
+    # 503 and 401 are retried with the same key; 400 is parked; order is kept.
+    assert keys == [str(FIRST)] * 3 + [str(SECOND)] + [str(THIRD)] * 2
     assert {api_key for _, api_key, _ in Partner.received} == {"partner-key"}
     assert parked == [("partner refused: HTTP 400", "push:forem")]

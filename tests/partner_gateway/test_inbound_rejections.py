@@ -299,3 +299,9 @@ def test_a_rejection_survives_pickling() -> None:
         "date_debut",
         "date_debut: YYYY-MM-DD",
     )
+
+
+def test_a_payload_nested_too_deeply_is_refused_not_a_crash() -> None:
+    with pytest.raises(InboundRejected) as refused:
+        PARTNERS["forem"].parse(b"[" * 200_000)
+    assert refused.value.rule == "payload.not_json"
