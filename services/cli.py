@@ -135,6 +135,11 @@ def run(
                 f"http://{settings.host}:{settings.placement_port}/docs"
             )
             typer.echo(
+                f"partner gateway:     "
+                f"http://{settings.host}:{settings.partner_gateway_port}/docs"
+                f"  (formats: docs/partners/)"
+            )
+            typer.echo(
                 f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
             )
