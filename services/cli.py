@@ -276,17 +276,30 @@ def redrive_dead_letter(
 ) -> None:
     """Try a kept message again once its cause is fixed (applied at most once)."""
     from services.partner_gateway.inbound import QUARANTINE  # noqa: PLC0415
+
+    settings = _settings()
+    if schema == QUARANTINE:
+        _redrive_partner_message(settings, dead_letter_id)
+        return
+    from services.redrive import redrive_consumer  # noqa: PLC0415
+
+    try:
+        applied, failure = asyncio.run(
+            redrive_consumer(settings, schema, dead_letter_id)
+        )
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(json.dumps({"applied": applied, "still_parked_because": failure}))
+    if failure is not None:
+        raise typer.Exit(code=1)
+
+
+def _redrive_partner_message(settings: HubSettings, dead_letter_id: int) -> None:
     from services.partner_gateway.service import (  # noqa: PLC0415
         create_application,
         create_desk,
     )
 
-    if schema != QUARANTINE:
-        raise typer.BadParameter(
-            f"{schema}: only partner messages ({QUARANTINE}) are re-driven by "
-            f"command yet; a consumer's dead letter is re-applied by a rebuild"
-        )
-    settings = _settings()
     app = create_application(settings)
     try:
         receipt = create_desk(settings, app).redrive(dead_letter_id)

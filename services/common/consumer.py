@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -34,6 +34,7 @@ __all__ = [
     "NotYetError",
     "ProjectionStore",
     "decode",
+    "redrive",
 ]
 
 log = logging.getLogger(__name__)
@@ -330,3 +331,82 @@ class ProjectionStore(Generic[Row]):
                 ).format(self._dead),
                 [(p.key, p.event_type, p.payload, p.reason, p.source) for p in parked],
             )
+
+
+async def redrive(
+    conn: psycopg.AsyncConnection[Any],
+    schema: str,
+    dead_letter_id: int,
+    projections: Mapping[str, FoldProjection[Any]],
+) -> tuple[int, str | None]:
+    """Apply a parked message again, then the ones of its case behind it.
+
+    ``projections`` are the schema's fold projections by producing service
+    (the second part of an event type, e.g. ``intake``). The message must be
+    the oldest parked one of its case (order per case is kept). Its position
+    was advanced when it was parked, so it is folded here, not redelivered.
+    Returns how many were applied and, when one fails again, why: it stays
+    parked with the new reason, and those behind it wait.
+    """
+    dead = sql.SQL("{}.dead_letters").format(sql.Identifier(schema))
+    async with conn.transaction():
+        cur = await conn.execute(
+            sql.SQL(
+                "SELECT case_key FROM {} WHERE id = %s AND status = 'parked'"
+            ).format(dead),
+            (dead_letter_id,),
+        )
+        found = await cur.fetchone()
+        if found is None:
+            raise LookupError(f"id: no parked dead letter {dead_letter_id}")
+        cur = await conn.execute(
+            sql.SQL(
+                "SELECT id, payload FROM {} WHERE case_key = %s "
+                "AND status = 'parked' ORDER BY id FOR UPDATE"
+            ).format(dead),
+            (found[0],),
+        )
+        parked = list(await cur.fetchall())
+        if parked[0][0] != dead_letter_id:
+            raise LookupError(
+                f"id: redrive {parked[0][0]} first, the oldest of its case"
+            )
+        applied, failure = 0, None
+        for row_id, payload in parked:
+            failure = await _refold(conn, schema, bytes(payload), projections)
+            if failure is not None:
+                await conn.execute(
+                    sql.SQL("UPDATE {} SET reason = %s WHERE id = %s").format(dead),
+                    (failure, row_id),
+                )
+                break
+            await conn.execute(
+                sql.SQL("UPDATE {} SET status = 'redriven' WHERE id = %s").format(dead),
+                (row_id,),
+            )
+            applied += 1
+    return applied, failure
+
+
+async def _refold(
+    conn: psycopg.AsyncConnection[Any],
+    schema: str,
+    payload: bytes,
+    projections: Mapping[str, FoldProjection[Any]],
+) -> str | None:
+    """Fold one kept payload into its case's row; why not, if it fails."""
+    envelope = decode(None, payload, source="redrive")
+    event = envelope.event
+    if event is None:
+        return envelope.error or "undecodable"
+    projection = projections.get(event.event_type.split(".")[1])
+    if projection is None:
+        return f"no projection of {schema} reads {event.event_type}"
+    rows = await projection.load(conn, schema, [event.case_id])
+    try:
+        row = projection.fold(rows.get(event.case_id), event)
+    except Exception as exc:  # noqa: BLE001 - kept with its reason
+        return f"{type(exc).__name__}: {exc}"
+    if row is not None:
+        await projection.store(conn, schema, {event.case_id: row})
+    return None

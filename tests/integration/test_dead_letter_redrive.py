@@ -1,0 +1,93 @@
+"""A consumer's parked message, re-driven once its cause is fixed, is applied once.
+
+A fold that fails (here: a defect switched on by the test) parks the message,
+and the case's later messages wait behind it. Once fixed, `hub dead-letters
+redrive` folds them again, in order, exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from typing import Any
+
+import psycopg
+import pytest
+
+from contracts.envelope import ContractEvent
+from services.case_state.projection import CaseStateProjection
+from services.common.consumer import ProjectionStore, decode
+from services.common.settings import HubSettings
+from tests.contracts.samples import SAMPLES
+from tests.integration.harness import hub_env
+
+pytestmark = pytest.mark.integration
+
+REGISTERED, BILAN = SAMPLES[0], SAMPLES[1]
+
+
+class Defective(CaseStateProjection):
+    """The case-state fold with a defect in it."""
+
+    def fold(self, row: Any, event: ContractEvent) -> Any:
+        if event.event_type == REGISTERED.event_type:
+            raise RuntimeError("a defect in this version")
+        return super().fold(row, event)
+
+
+def feed(settings: HubSettings, events: list[ContractEvent]) -> None:
+    async def apply() -> None:
+        store = ProjectionStore(Defective(), "case_state")
+        async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+            await store.create_tables(conn)
+            for event in events:
+                await store.apply(conn, [decode(None, event.to_json_bytes())])
+
+    asyncio.run(apply())
+
+
+def kept(settings: HubSettings) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(
+            "SELECT id, status, reason FROM case_state.dead_letters ORDER BY id"
+        ).fetchall()
+
+
+def redrive(
+    settings: HubSettings, dead_letter_id: int
+) -> subprocess.CompletedProcess[str]:
+    command = ["dead-letters", "redrive", "case_state", str(dead_letter_id)]
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *command],
+        env=hub_env(settings),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_fixed_fold_applies_the_parked_messages_once_in_order(
+    hub_settings: HubSettings,
+) -> None:
+    feed(hub_settings, [REGISTERED, BILAN])
+    (first, status, reason), (second, waiting, _) = kept(hub_settings)
+    assert (status, waiting) == ("parked", "parked")
+    assert reason == "RuntimeError: a defect in this version"
+
+    out_of_order = redrive(hub_settings, second)
+    assert out_of_order.returncode != 0
+    assert f"redrive {first} first" in out_of_order.stderr
+
+    # The fixed version (the real projection, as `hub` runs it) re-drives.
+    done = redrive(hub_settings, first)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"applied": 2, "still_parked_because": None}
+    with psycopg.connect(hub_settings.database_url) as conn:
+        row = conn.execute(
+            "SELECT bilan_count, bilan_status FROM case_state.cases"
+        ).fetchone()
+    assert row == (1, "completed")
+    assert [status for _, status, _ in kept(hub_settings)] == ["redriven", "redriven"]
+    assert redrive(hub_settings, first).returncode != 0
