@@ -30,7 +30,7 @@ from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import BRUSSELS, business_time, service_api
 from services.placement.application import PlacementApplication
-from services.placement.domain import PlacementFacts, PlacementFile
+from services.placement.domain import Article60Contract, PlacementFacts, PlacementFile
 from services.placement.periods import work_days_between
 
 __all__ = ["create_api"]
@@ -430,7 +430,7 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-def _contract_view(contract: Any, day: dt.date) -> dict[str, Any]:
+def _contract_view(contract: Article60Contract, day: dt.date) -> dict[str, Any]:
     accrued = 0
     if contract.status in {"started", "ended"}:
         last = min(day, contract.ended_on or day)

@@ -41,6 +41,7 @@ from contracts.regions import Region
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.placement.periods import (
+    CapFinding,
     RequiredPeriod,
     add_months,
     cap_findings,
@@ -723,7 +724,7 @@ class PlacementFile(Aggregate):
         required: int,
         scheme: RegionScheme,
         source: str,
-    ) -> list[Any]:
+    ) -> list[CapFinding]:
         """Refuse a contract longer than required or a refusing cap; flags the rest."""
         planned = work_days_between(start, end, weekly_hours)
         if planned > required:

@@ -90,23 +90,39 @@ def plan(
     )
 
 
+def calculated(contract_id: uuid.UUID, days: int, end: dt.date) -> Decide:
+    """ONEM's calculation of a contract's required period, as CPAS@ONEM returns it."""
+    return lambda f, c, _: f.record_required_period(
+        c,
+        contract_id=contract_id,
+        calculated_on=dt.date(2026, 4, 10),
+        required_work_days=days,
+        required_period_end=end,
+        onem_calculation_ref=f"ONEM-CALC-{days}",
+    )
+
+
+def signing(
+    contract_id: uuid.UUID, start: dt.date = START, end: dt.date = END
+) -> Decide:
+    """The signature of a contract, two weeks before it starts."""
+    return lambda f, c, facts: f.sign_article60(
+        c,
+        facts,
+        contract_id=contract_id,
+        signed_on=start - dt.timedelta(days=14),
+        start_date=start,
+        planned_end_date=end,
+    )
+
+
 def sign(
     app: PlacementApplication,
     contract_id: uuid.UUID,
     start: dt.date = START,
     end: dt.date = END,
 ) -> None:
-    act(
-        app,
-        lambda f, c, facts: f.sign_article60(
-            c,
-            facts,
-            contract_id=contract_id,
-            signed_on=start - dt.timedelta(days=14),
-            start_date=start,
-            planned_end_date=end,
-        ),
-    )
+    act(app, signing(contract_id, start, end))
 
 
 def started(app: PlacementApplication, contract_id: uuid.UUID) -> None:
@@ -153,14 +169,7 @@ def test_a_contract_runs_from_plan_to_the_benefit_right() -> None:
     )
     act(
         app,
-        lambda f, c, _: f.record_required_period(
-            c,
-            contract_id=contract,
-            calculated_on=dt.date(2026, 4, 10),
-            required_work_days=312,
-            required_period_end=END,
-            onem_calculation_ref="ONEM-CALC-1",
-        ),
+        calculated(contract, 312, END),
     )
     sign(app, contract)
     act(
@@ -212,7 +221,7 @@ def test_a_contract_runs_from_plan_to_the_benefit_right() -> None:
     assert (signed.required_period_source, signed.flags) == ("onem", ())
     start = recorded[4]
     assert isinstance(start, Article60StartedV1)
-    assert (start.employer_kbo, start.onem_calculation_ref) == (CPAS, "ONEM-CALC-1")
+    assert (start.employer_kbo, start.onem_calculation_ref) == (CPAS, "ONEM-CALC-312")
     end = recorded[6]
     assert isinstance(end, Article60EndedV1)
     assert (end.early, end.work_days_accrued) == (False, 312)
@@ -258,14 +267,7 @@ def test_wallonia_flags_a_contract_beyond_its_312_day_subsidy() -> None:
     plan(app, contract)
     act(
         app,
-        lambda f, c, _: f.record_required_period(
-            c,
-            contract_id=contract,
-            calculated_on=dt.date(2026, 4, 10),
-            required_work_days=400,
-            required_period_end=dt.date(2027, 8, 10),
-            onem_calculation_ref="ONEM-CALC-2",
-        ),
+        calculated(contract, 400, dt.date(2027, 8, 10)),
     )
     later_end = dt.date(2027, 8, 10)
     sign(app, contract, end=later_end)
@@ -372,14 +374,7 @@ def test_required_days_not_above_zero_are_refused(days: int) -> None:
     plan(app, contract)
     refused(
         app,
-        lambda f, c, _: f.record_required_period(
-            c,
-            contract_id=contract,
-            calculated_on=dt.date(2026, 4, 10),
-            required_work_days=days,
-            required_period_end=END,
-            onem_calculation_ref="ONEM-CALC-3",
-        ),
+        calculated(contract, days, END),
         "required_work_days",
         "article60.required_days_not_positive",
     )
@@ -390,25 +385,11 @@ def test_a_contract_longer_than_onem_calculated_is_refused() -> None:
     plan(app, contract)
     act(
         app,
-        lambda f, c, _: f.record_required_period(
-            c,
-            contract_id=contract,
-            calculated_on=dt.date(2026, 4, 10),
-            required_work_days=200,
-            required_period_end=dt.date(2026, 12, 22),
-            onem_calculation_ref="ONEM-CALC-4",
-        ),
+        calculated(contract, 200, dt.date(2026, 12, 22)),
     )
     refused(
         app,
-        lambda f, c, facts: f.sign_article60(
-            c,
-            facts,
-            contract_id=contract,
-            signed_on=dt.date(2026, 4, 20),
-            start_date=START,
-            planned_end_date=END,
-        ),
+        signing(contract, end=END),
         "planned_end_date",
         "article60.longer_than_required_period",
     )
@@ -651,25 +632,11 @@ def test_a_twe_contract_beyond_two_years_is_refused_even_if_onem_asks_more() -> 
     plan(app, contract)
     act(
         app,
-        lambda f, c, _: f.record_required_period(
-            c,
-            contract_id=contract,
-            calculated_on=dt.date(2026, 4, 10),
-            required_work_days=700,
-            required_period_end=dt.date(2028, 7, 31),
-            onem_calculation_ref="ONEM-CALC-5",
-        ),
+        calculated(contract, 700, dt.date(2028, 7, 31)),
     )
     refused(
         app,
-        lambda f, c, facts: f.sign_article60(
-            c,
-            facts,
-            contract_id=contract,
-            signed_on=dt.date(2026, 4, 20),
-            start_date=START,
-            planned_end_date=dt.date(2028, 5, 6),
-        ),
+        signing(contract, end=dt.date(2028, 5, 6)),
         "planned_end_date",
         "article60.regional_cap",
     )
