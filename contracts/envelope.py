@@ -75,6 +75,13 @@ class ContractEvent(BaseModel):
         default=None,
         description="Id of the command or event that directly caused this one.",
     )
+    command_digest: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="Keyed digest of the command that caused the event (its type "
+        "and fields), so that a command id reused for a different command is "
+        "refused; a digest, not the fields, since those may be personal data.",
+    )
 
     # Read by eventsourcing's Application.save() and Repository.
     @property

@@ -3,6 +3,11 @@
 eventsourcing's ``Application.save()`` and ``Repository.get()`` accept any
 object with ``id`` and ``collect_events()``; ours records contract events
 directly, so what the aggregate emits is what is stored and published.
+
+Every aggregate remembers the commands its events came from (their causation
+id), with the command's digest and what it created: a retried command is
+answered from the stream, and a command id reused for another command is
+recognised, in any process, from the stored events alone.
 """
 
 from __future__ import annotations
@@ -10,13 +15,19 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from contracts.envelope import ContractEvent
 
-__all__ = ["Aggregate", "CommandContext", "derive_event_id", "projector"]
+__all__ = [
+    "Aggregate",
+    "CommandContext",
+    "HandledCommand",
+    "derive_event_id",
+    "projector",
+]
 
 E = TypeVar("E", bound=ContractEvent)
 A = TypeVar("A", bound="Aggregate")
@@ -43,15 +54,33 @@ class CommandContext:
         return self.correlation_id or self.command_id
 
 
+@dataclass(frozen=True, slots=True)
+class HandledCommand:
+    """A command the stream's events came from."""
+
+    digest: str | None  # None: recorded before digests existed
+    created: uuid.UUID | None  # what its first creating event created
+
+
 @dataclass(eq=False)
 class Aggregate:
     """Base of the hub's aggregates: a stream of contract events."""
+
+    # Per event type, the field holding what the command that recorded it
+    # created (e.g. a new PIIS's id): a retry of that command answers it.
+    creates: ClassVar[Mapping[type[ContractEvent], str]] = {}
 
     id: uuid.UUID
     case_id: uuid.UUID
     cpas_kbo: str
     version: int = 0
+    handled: dict[uuid.UUID, HandledCommand] = field(default_factory=dict)
     _pending: list[ContractEvent] = field(default_factory=list, repr=False)
+    _digest: str | None = field(default=None, repr=False)
+
+    def begin_command(self, digest: str | None) -> None:
+        """Stamp the events recorded from now on with the command's digest."""
+        self._digest = digest
 
     def record(
         self, event_class: type[E], context: CommandContext, **payload: Any
@@ -67,6 +96,7 @@ class Aggregate:
             cpas_kbo=self.cpas_kbo,
             correlation_id=context.correlation,
             causation_id=context.command_id,
+            command_digest=self._digest,
             **payload,
         )
         self.apply(event)
@@ -76,10 +106,24 @@ class Aggregate:
     def apply(self, event: ContractEvent) -> None:
         """Mutate the state for one event; subclasses extend it."""
         self.version = event.stream_version
+        command = event.causation_id
+        if command is None:
+            return
+        known = self.handled.get(command)
+        name = self.creates.get(type(event))
+        created = getattr(event, name) if name else None
+        if known is None:
+            self.handled[command] = HandledCommand(event.command_digest, created)
+        elif known.created is None and created is not None:
+            self.handled[command] = HandledCommand(known.digest, created)
 
     def has_pending_events(self) -> bool:
         """Whether the aggregate has new events to save."""
         return bool(self._pending)
+
+    def pending_events(self) -> list[ContractEvent]:
+        """The events recorded and not saved yet (left in place)."""
+        return list(self._pending)
 
     def collect_events(self) -> list[ContractEvent]:
         """Hand the new events to the application (called by ``save``)."""

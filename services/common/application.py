@@ -1,61 +1,326 @@
-"""Base of the services' eventsourcing applications: contract events on PostgreSQL."""
+"""Base of the services' eventsourcing applications, and their one command path.
+
+Every command of every service goes through ``HubApplication.execute``: load
+the stream (or start it), answer a command it handled already, decide, save
+through the group commit. A save the store refuses for a stale stream is
+decided again on fresh state, a bounded number of times; a command id reused
+for a different command is refused. So an answer of "stored" always means
+the events are in the store, and the aggregate cache only ever holds state the
+store holds (docs/decisions/0011-one-command-path.md).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
+import datetime as dt
+import decimal
+import hashlib
+import hmac
+import json
+import threading
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from eventsourcing.application import (
-    AggregateNotFoundError,
-    Application,
-    ProcessingEvent,
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Notification, Recording
+from pydantic import BaseModel
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
 )
-from eventsourcing.persistence import IntegrityError, Recording
 
 from services.common import metrics
-from services.common.aggregate import Aggregate, projector
+from services.common.aggregate import (
+    Aggregate,
+    CommandContext,
+    HandledCommand,
+    projector,
+)
 from services.common.combiner import WriteCombiner
+from services.common.errors import ConflictError
+from services.common.eventstore import (
+    CONFLICT,
+    REUSED,
+    STORED,
+    AppendRequest,
+    HubApplicationRecorder,
+)
 
-__all__ = ["HubApplication"]
+__all__ = [
+    "CommandIdReusedError",
+    "Decided",
+    "HubApplication",
+    "Outcome",
+    "StreamBusyError",
+    "command_digest",
+    "created_id",
+]
 
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+# Conflicts are decided again on fresh state; a stream this contended means
+# something is wrong upstream, and the caller is told so rather than kept.
+_ATTEMPTS = 12
+
+
+class CommandIdReusedError(ConflictError):
+    """A command id already recorded for a different command (HTTP 409)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "command_id",
+            "command_id.reused",
+            "this command id was already used for a different command; a retry "
+            "must repeat the same request, a new request needs a new id",
+        )
+
+
+class StreamBusyError(ConflictError):
+    """Concurrent writers kept winning the stream: the command was not stored."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "case_id",
+            "case.concurrent_writes",
+            "other commands on this case kept changing it while this one was "
+            "decided; nothing was stored, send the command again",
+        )
+
+
+class _StaleStreamError(Exception):
+    """The store refused a save: a version was taken (decide again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """A command's answer and whether this call stored its events."""
+
+    result: R
+    stored: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Decided(Generic[R]):
+    """A decision that also records on other streams than the command's own."""
+
+    result: R
+    also: tuple[Aggregate, ...] = ()
+
+
+def created_id(_: Aggregate, handled: HandledCommand) -> uuid.UUID:
+    """The answer to a retried command that created something: its id."""
+    if handled.created is None:
+        raise LookupError("the command created nothing")  # pragma: no cover
+    return handled.created
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not isinstance(getattr(value, f.name), CommandContext)
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, uuid.UUID | dt.date | decimal.Decimal):
+        return str(value)
+    return value
+
+
+def command_digest(key: bytes, kind: str, *parts: Any) -> str:
+    """A keyed digest of a command: its kind and its fields (never its context).
+
+    Keyed, because the fields may be personal data and a plain hash of a NISS
+    can be recomputed from the NISS.
+    """
+    text = json.dumps([kind, *map(_canonical, parts)], sort_keys=True, default=str)
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class HubApplication(Application[uuid.UUID]):
     """An eventsourcing Application whose concurrent saves share transactions."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, digest_key: str = ""
+    ) -> None:
         super().__init__(env)
-        self._combiner: WriteCombiner[Recording[uuid.UUID]] = WriteCombiner(
-            self._append
+        self._digest_key = f"cpas-hub-commands:{digest_key}".encode()
+        self._combiner: WriteCombiner[AppendRequest, tuple[str, list[int]]] = (
+            WriteCombiner(self._append)
         )
+        # Commands on one stream in this process wait for each other instead
+        # of deciding on the same state and all but one meeting a conflict.
+        self._stream_locks = _KeyedLocks()
+        # Only for stores without the one-trip append (in-memory, in unit tests).
+        self._commands: dict[uuid.UUID, str | None] = {}
+        self._commands_lock = threading.Lock()
 
-    def _append(self, *aggregates: Any) -> list[Recording[uuid.UUID]]:
-        # Application.save() without its runtime-protocol isinstance checks,
-        # which cost more than the append itself for a batch of small events.
-        processing_event: ProcessingEvent[uuid.UUID] = ProcessingEvent()
-        for aggregate in aggregates:
-            processing_event.events.extend(aggregate.collect_events())
-            processing_event.aggregates[aggregate.id] = aggregate
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
+    def digest(self, kind: str, *parts: Any) -> str:
+        """This service's digest of a command."""
+        return command_digest(self._digest_key, kind, *parts)
+
+    def execute(
+        self,
+        command: Any,
+        *,
+        stream_id: uuid.UUID,
+        cls: type[A],
+        start: Callable[[], A],
+        decide: Callable[[A], R | Decided[R]],
+        answer: Callable[[A, HandledCommand], R],
+        kind: str | None = None,
+    ) -> Outcome[R]:
+        """Run one command on its stream: the one path of every service.
+
+        ``command`` is the command (a dataclass with a ``context``), whose
+        kind and fields make its digest; or only its ``CommandContext``, when
+        ``kind`` says all that makes the command this one. ``answer`` tells what a
+        retry of a handled command answers, from the stream.
+        """
+        if isinstance(command, CommandContext):  # the kind says it all
+            context, digest = command, self.digest(kind or "")
+        else:
+            context = command.context
+            digest = self.digest(kind or type(command).__name__, command)
+        retrying = Retrying(
+            stop=stop_after_attempt(_ATTEMPTS),
+            wait=wait_random_exponential(multiplier=0.002, max=0.05),
+            retry=retry_if_exception_type(_StaleStreamError),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt, self._stream_locks.hold(stream_id):
+                    return self._attempt(
+                        context.command_id,
+                        digest,
+                        stream_id=stream_id,
+                        cls=cls,
+                        start=start,
+                        decide=decide,
+                        answer=answer,
+                    )
+        except _StaleStreamError:
+            raise StreamBusyError from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self,
+        command_id: uuid.UUID,
+        digest: str,
+        *,
+        stream_id: uuid.UUID,
+        cls: type[A],
+        start: Callable[[], A],
+        decide: Callable[[A], R | Decided[R]],
+        answer: Callable[[A, HandledCommand], R],
+    ) -> Outcome[R]:
+        stream = self.get_stream(stream_id, cls) or start()
+        handled = stream.handled.get(command_id)
+        if handled is not None:
+            if handled.digest is not None and handled.digest != digest:
+                raise CommandIdReusedError
+            return Outcome(answer(stream, handled), stored=False)
+        stream.begin_command(digest)
+        decision = decide(stream)
+        touched: list[Aggregate] = [stream]
+        if isinstance(decision, Decided):
+            touched += decision.also
+            result: R = decision.result
+        else:
+            result = decision
+        streams = [s for s in touched if s.has_pending_events()]
+        if not streams:
+            return Outcome(result, stored=False)
+        self.store(*streams, command_id=command_id, digest=digest)
+        return Outcome(result, stored=True)
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[uuid.UUID]]:
-        """Append the pending events of the given aggregates, atomically.
+        """The library's ``save``: the aggregates' pending events, atomically."""
+        if kwargs:  # tracking and other options are per call: the library's path
+            return super().save(*objs, **kwargs)
+        events = [e for a in objs for e in a.pending_events()]
+        ids = self.store(*objs)
+        return [
+            Recording(event, Notification(id=n, **vars(stored)))
+            for event, n, stored in zip(
+                events, ids, map(self.mapper.to_stored_event, events), strict=True
+            )
+        ]
+
+    def store(
+        self,
+        *aggregates: Aggregate,
+        command_id: uuid.UUID | None = None,
+        digest: str | None = None,
+    ) -> list[int]:
+        """Append the pending events of the aggregates, atomically; their ids.
 
         Concurrent calls from other threads may be appended in the same
-        transaction (group commit); each caller gets its own recordings.
+        transaction (group commit). When the store refuses the events, the
+        aggregates keep them and leave the cache.
         """
-        if kwargs:  # tracking and other options are per call: no combining
-            recordings = super().save(*objs, **kwargs)
-        else:
-            recordings = self._combiner.save(*objs)
-        metrics.EVENTS_APPENDED.labels(self.name).inc(len(recordings))
-        return recordings
+        events = [e for a in aggregates for e in a.pending_events()]
+        if not events:
+            return []
+        request = AppendRequest(
+            [self.mapper.to_stored_event(e) for e in events], command_id, digest
+        )
+        status, notification_ids = self._combiner.save(request)
+        if status != STORED:
+            for aggregate in aggregates:
+                self.forget(aggregate.id)
+            if status == REUSED:
+                raise CommandIdReusedError
+            raise _StaleStreamError if command_id is not None else IntegrityError()
+        cache = self.repository.cache
+        for aggregate in aggregates:
+            aggregate.collect_events()
+            aggregate.begin_command(None)
+            if cache is not None:
+                # Stored: from here on the cache may hand it out (as copies).
+                cache.put(aggregate.id, aggregate)
+        metrics.EVENTS_APPENDED.labels(self.name).inc(len(events))
+        return notification_ids
+
+    def _append(self, requests: Sequence[AppendRequest]) -> list[tuple[str, list[int]]]:
+        recorder = self.recorder
+        if isinstance(recorder, HubApplicationRecorder):
+            return recorder.insert_requests(requests)
+        return [self._append_alone(request) for request in requests]
+
+    def _append_alone(self, request: AppendRequest) -> tuple[str, list[int]]:
+        """One request at a time, for stores without the one-trip append."""
+        with self._commands_lock:
+            if request.command_id in self._commands:
+                known = self._commands[request.command_id]
+                return (REUSED if known != request.digest else CONFLICT), []
+            first = request.events[0]
+            head = self.recorder.select_events(first.originator_id, desc=True, limit=1)
+            if (head[0].originator_version if head else 0) + 1 != (
+                first.originator_version
+            ):
+                return CONFLICT, []
+            try:
+                ids = self.recorder.insert_events(list(request.events))
+            except IntegrityError:
+                return CONFLICT, []
+            if request.command_id is not None:
+                self._commands[request.command_id] = request.digest
+            return STORED, list(ids or [])
 
     def forget(self, aggregate_id: uuid.UUID) -> None:
         """Drop a cached aggregate (after a conflict showed it was stale)."""
@@ -64,32 +329,65 @@ class HubApplication(Application[uuid.UUID]):
             with contextlib.suppress(KeyError):
                 cache.get(aggregate_id, evict=True)
 
-    def get_stream(self, stream_id: uuid.UUID, cls: type[A]) -> A | None:
-        """An aggregate by id, None when nothing was recorded yet."""
+    def get_stream(
+        self, stream_id: uuid.UUID, cls: type[A], *, current: bool = False
+    ) -> A | None:
+        """An aggregate by id, None when nothing was recorded yet.
+
+        A command reads the cached state: another process's newer events meet
+        it at the version check. A read for a caller (``current``) brings the
+        cached state up to the store first, so every process answers alike.
+        """
         try:
-            found: Any = self.repository.get(stream_id, projector_func=projector(cls))
+            found: Any = self.repository.get(
+                stream_id, projector_func=cls_projector(cls)
+            )
         except AggregateNotFoundError:
-            return None
+            found = None
+        if current:
+            after = found.version if isinstance(found, cls) else 0
+            newer = list(self.events.get(stream_id, gt=after))
+            if newer:
+                found = cls_projector(cls)(
+                    found if isinstance(found, cls) else None, newer
+                )
+                cache = self.repository.cache
+                if cache is not None and found is not None:
+                    # Stored state only: what the store just returned.
+                    cache.put(stream_id, copy.deepcopy(found))
         return found if isinstance(found, cls) else None
 
-    def act(
-        self,
-        command_id: uuid.UUID,
-        load: Callable[[], A | None],
-        new: Callable[[], A],
-        decide: Callable[[A], object],
-    ) -> None:
-        """Load the stream (or start it), let it decide, save.
 
-        A command it has handled already does nothing (a retry, a redelivered
-        event); a concurrent writer makes it retry on the fresh stream.
-        """
-        stream = load() or new()
-        if command_id in getattr(stream, "handled", ()):
-            return
-        decide(stream)
+class _KeyedLocks:
+    """A lock per key, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[uuid.UUID, tuple[threading.Lock, int]] = {}
+
+    @contextlib.contextmanager
+    def hold(self, key: uuid.UUID) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
         try:
-            self.save(stream)
-        except IntegrityError:
-            self.forget(stream.id)
-            self.act(command_id, load, new, decide)
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+
+_PROJECTORS: dict[type[Any], Any] = {}
+
+
+def cls_projector(cls: type[A]) -> Any:
+    """The projector function of an aggregate class (made once per class)."""
+    found = _PROJECTORS.get(cls)
+    if found is None:
+        found = _PROJECTORS[cls] = projector(cls)
+    return found

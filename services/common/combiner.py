@@ -1,11 +1,14 @@
 """Group commit: concurrent commands share one event-store transaction.
 
 The library takes an exclusive table lock per append to keep the notification
-log gap-free (anchors.md §5), so one transaction per command caps a service near
-a thousand commands a second. Here the first caller to find no flush in
-progress becomes the leader, appends what every waiting caller handed in, in
-one transaction, and wakes them; the lock is paid once per batch, not once per
-command (architecture.md §3.2).
+log gap-free, so one transaction per command caps a service near a thousand
+commands a second. Here the first caller to find no flush in progress becomes
+the leader, appends what every waiting caller handed in, in one transaction,
+and wakes them; the lock is paid once per batch, not once per command.
+
+The append decides each request's fate on its own (stored, or refused with the
+reason), so one caller's conflict never costs the others their append, and no
+caller is told "stored" for events that were not stored.
 """
 
 from __future__ import annotations
@@ -14,39 +17,40 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
-
-from eventsourcing.persistence import IntegrityError
+from typing import Generic, TypeVar
 
 __all__ = ["WriteCombiner"]
 
-R = TypeVar("R")
+Q = TypeVar("Q")  # what a caller hands in
+R = TypeVar("R")  # what it gets back
 
 
 @dataclass
-class _Request(Generic[R]):
-    objs: Sequence[Any]
-    future: Future[list[R]] = field(default_factory=Future)
+class _Request(Generic[Q, R]):
+    item: Q
+    future: Future[R] = field(default_factory=Future)
 
 
-class WriteCombiner(Generic[R]):
-    """Batches ``save(*objs)`` calls from many threads into few transactions.
+class WriteCombiner(Generic[Q, R]):
+    """Batches ``save(item)`` calls from many threads into few appends.
 
-    A batch that fails on a conflict (another writer took a version first) is
-    retried one request at a time, so only the conflicting command sees the
-    ``IntegrityError`` and the others still succeed.
+    ``append`` takes the items of a batch and returns one fate per item, in
+    order; an exception it raises (the database is gone) reaches every caller
+    of the batch, none of whose items was stored.
     """
 
-    def __init__(self, save: Callable[..., list[R]], *, max_batch: int = 256) -> None:
-        self._save = save
+    def __init__(
+        self, append: Callable[[Sequence[Q]], Sequence[R]], *, max_batch: int = 256
+    ) -> None:
+        self._append = append
         self._max_batch = max_batch
         self._lock = threading.Lock()
-        self._pending: list[_Request[R]] = []
+        self._pending: list[_Request[Q, R]] = []
         self._leading = False
 
-    def save(self, *objs: Any) -> list[R]:
-        """Append the events of ``objs`` (atomically) and return their recordings."""
-        request: _Request[R] = _Request(objs)
+    def save(self, item: Q) -> R:
+        """Append one item (with whatever else is waiting) and return its fate."""
+        request: _Request[Q, R] = _Request(item)
         with self._lock:
             self._pending.append(request)
             lead = not self._leading
@@ -66,38 +70,12 @@ class WriteCombiner(Generic[R]):
                     return
             self._flush(batch)
 
-    def _flush(self, batch: list[_Request[R]]) -> None:
-        if len(batch) > 1 and self._distinct_streams(batch):
-            try:
-                recordings = self._save(*(obj for r in batch for obj in r.objs))
-            except IntegrityError:
-                pass  # someone else won a version: retry one by one below
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
-                for request in batch:
-                    request.future.set_exception(exc)
-                return
-            else:
-                self._hand_out(batch, recordings)
-                return
-        for request in batch:
-            try:
-                request.future.set_result(self._save(*request.objs))
-            except Exception as exc:  # noqa: BLE001 - handed to its caller
+    def _flush(self, batch: list[_Request[Q, R]]) -> None:
+        try:
+            fates = self._append([request.item for request in batch])
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+            for request in batch:
                 request.future.set_exception(exc)
-
-    @staticmethod
-    def _distinct_streams(batch: list[_Request[R]]) -> bool:
-        # Two commands on one aggregate in a batch would collide on the same
-        # version; saving them one by one lets the second one fail alone.
-        ids = [obj.id for r in batch for obj in r.objs]
-        return len(ids) == len(set(ids))
-
-    @staticmethod
-    def _hand_out(batch: list[_Request[R]], recordings: list[R]) -> None:
-        by_stream: dict[Any, list[R]] = {}
-        for recording in recordings:
-            stream = recording.domain_event.originator_id  # type: ignore[attr-defined]
-            by_stream.setdefault(stream, []).append(recording)
-        for request in batch:
-            mine = [rec for obj in request.objs for rec in by_stream.get(obj.id, [])]
-            request.future.set_result(mine)
+            return
+        for request, fate in zip(batch, fates, strict=True):
+            request.future.set_result(fate)

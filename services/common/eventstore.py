@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
@@ -25,6 +25,10 @@ from contracts.envelope import ContractEvent
 from contracts.registry import parse_event
 
 __all__ = [
+    "CONFLICT",
+    "REUSED",
+    "STORED",
+    "AppendRequest",
     "ContractMapper",
     "HubApplicationRecorder",
     "StoredRow",
@@ -63,14 +67,30 @@ class ContractMapper(Mapper[uuid.UUID]):
         return parse_event(stored_event.topic, stored_event.state)
 
 
+@dataclass(frozen=True, slots=True)
+class AppendRequest:
+    """The events of one command, appended atomically or not at all."""
+
+    events: Sequence[StoredEvent]
+    command_id: uuid.UUID | None = None
+    digest: str | None = None
+
+
+# What became of one request of a batch.
+STORED, CONFLICT, REUSED = "stored", "conflict", "reused"
+
+
 class HubApplicationRecorder(PostgresApplicationRecorder):
     """The library's recorder plus a store-time column and a one-trip batch append.
 
     The library's exclusive table lock stays: it makes commit order equal
     notification order, so a reader following ``notification_id`` never passes
-    a gap that a slower transaction fills later (anchors.md §3). The append is
-    one call of a database function taking four arrays in binary form, instead
-    of a composite per event dumped as text (the cost that dominated a batch).
+    a gap that a slower transaction fills later. The append is one call of a
+    database function taking the batch as arrays in binary form. Under the lock
+    it refuses, request by request, what would break a stream (a version taken
+    or skipped) or reuse a command id for another command, and inserts the
+    rest: one request's conflict never costs the others their append
+    (docs/decisions/0011-one-command-path.md).
     """
 
     def __init__(
@@ -79,7 +99,10 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = sql.Identifier(self.datastore.schema)
         table = sql.Identifier(self.events_table_name)
-        function = sql.Identifier(f"{self.events_table_name}_append")
+        commands = sql.Identifier(
+            self.events_table_name.removesuffix("_events") + "_commands"
+        )
+        function = sql.Identifier(f"{self.events_table_name}_append_requests")
         self.sql_create_statements.append(
             sql.SQL(
                 "ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS recorded_at "
@@ -88,51 +111,160 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements.append(
             sql.SQL(
-                "CREATE OR REPLACE FUNCTION {schema}.{function}("
-                "ids uuid[], versions bigint[], topics text[], states bytea[]) "
-                "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ BEGIN "
-                "SET LOCAL lock_timeout = '{lock_timeout}s'; "
-                "LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
-                "NOTIFY {channel}; "
-                "RETURN QUERY INSERT INTO {schema}.{table} "
-                "(originator_id, originator_version, topic, state) "
-                "SELECT * FROM unnest(ids, versions, topics, states) "
-                "RETURNING notification_id; END; $BODY$"
-            ).format(
+                "CREATE TABLE IF NOT EXISTS {schema}.{commands} (command_id uuid "
+                "PRIMARY KEY, digest text, stream_id uuid NOT NULL, recorded_at "
+                "timestamptz NOT NULL DEFAULT clock_timestamp())"
+            ).format(schema=schema, commands=commands)
+        )
+        self.sql_create_statements.append(
+            sql.SQL(_APPEND_REQUESTS).format(
                 schema=schema,
                 function=function,
                 lock_timeout=self.datastore.lock_timeout,
                 table=table,
+                commands=commands,
                 channel=sql.Identifier(self.channel_name),
             )
         )
-        self._append = sql.SQL(
-            "SELECT {}.{}(%b, %b, %b, %b) AS notification_id"
+        self._append_requests = sql.SQL(
+            "SELECT o_request, o_status, o_notification "
+            "FROM {}.{}(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[], %b::int[], "
+            "%b::uuid[], %b::text[], %b::uuid[])"
         ).format(schema, function)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Append a batch in one transaction and one round trip."""
+        """Append a batch in one transaction; any conflict refuses it all."""
         if kwargs.get("tracking") is not None or not stored_events:
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
+        status, notification_ids = self.insert_requests([AppendRequest(stored_events)])[
+            0
+        ]
+        if status != STORED:
+            raise IntegrityError(f"append refused: {status}")
+        return notification_ids
+
+    def insert_requests(
+        self, requests: Sequence[AppendRequest]
+    ) -> list[tuple[str, list[int]]]:
+        """Append each request atomically, in one round trip; per request its fate.
+
+        Returns, in the order given, ``(STORED, notification ids)``,
+        ``(CONFLICT, [])`` (a version was taken or skipped: decide again on
+        fresh state) or ``(REUSED, [])`` (the command id is recorded for a
+        different command).
+        """
+        events = [(n, e) for n, r in enumerate(requests) for e in r.events]
         params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            [e.originator_id for _, e in events],
+            [e.originator_version for _, e in events],
+            [e.topic for _, e in events],
+            [e.state for _, e in events],
+            [n for n, _ in events],
+            [r.command_id for r in requests],
+            [r.digest for r in requests],
+            [r.events[0].originator_id for r in requests],
         )
+        fates: list[tuple[str, list[int]]] = [(STORED, []) for _ in requests]
         with self.datastore.get_connection() as conn:
             # One statement is its own transaction: autocommit saves the round
             # trip of a separate COMMIT, and the lock still lasts to the end.
             conn.autocommit = True
             try:
                 with conn.cursor() as cur:
-                    cur.execute(self._append, params, prepare=True)
-                    return [int(row["notification_id"]) for row in cur.fetchall()]
+                    cur.execute(self._append_requests, params, prepare=True)
+                    for request, status, notification_id in (
+                        (r["o_request"], r["o_status"], r["o_notification"])
+                        for r in cur.fetchall()
+                    ):
+                        if status == STORED:
+                            fates[request][1].append(int(notification_id))
+                        else:
+                            fates[request] = (status, [])
             finally:
                 conn.autocommit = False
+        return fates
+
+
+# Under the table lock, a request is refused when its command id is recorded
+# already (for another command: "reused"; for the same one, a concurrent
+# retry: "conflict", decided again), when one of its streams does not start
+# right after the stored head (a version taken by a concurrent writer, or
+# skipped: decided on state that was never stored), or when an earlier
+# request of the batch, not refused itself, writes the same stream. The rest
+# is inserted in the order given, so notification order is the callers'.
+_APPEND_REQUESTS = """
+CREATE OR REPLACE FUNCTION {schema}.{function}(
+    ids uuid[], versions bigint[], topics text[], states bytea[], requests int[],
+    command_ids uuid[], digests text[], streams uuid[])
+RETURNS TABLE (o_request int, o_status text, o_notification bigint)
+LANGUAGE plpgsql AS $BODY$
+DECLARE
+    reused int[];
+    refused int[];
+BEGIN
+    SET LOCAL lock_timeout = '{lock_timeout}s';
+    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;
+    -- Command ids: known already, or given twice in this batch.
+    SELECT coalesce(array_agg(x.req) FILTER (WHERE x.other_command), '{{}}'),
+           coalesce(array_agg(x.req) FILTER (WHERE NOT x.other_command), '{{}}')
+      INTO reused, refused
+      FROM (SELECT c.req, CASE WHEN k.command_id IS NOT NULL
+                     THEN k.digest IS DISTINCT FROM c.digest
+                     ELSE c.first_digest IS DISTINCT FROM c.digest END
+                     AS other_command
+              FROM (SELECT u.id, u.digest, (u.req - 1)::int AS req,
+                           first_value(u.digest) OVER w AS first_digest,
+                           row_number() OVER w AS nth
+                      FROM unnest(command_ids, digests) WITH ORDINALITY
+                           AS u(id, digest, req)
+                     WHERE u.id IS NOT NULL
+                    WINDOW w AS (PARTITION BY u.id ORDER BY u.req)) c
+              LEFT JOIN {schema}.{commands} k ON k.command_id = c.id
+             WHERE k.command_id IS NOT NULL OR c.nth > 1) x;
+    -- Streams: each must go on from its stored head.
+    refused := refused || coalesce((
+        SELECT array_agg(DISTINCT f.req) FROM (
+            SELECT u.id, u.req, min(u.v) AS first_version
+              FROM unnest(ids, versions, requests) AS u(id, v, req)
+             GROUP BY u.id, u.req) f
+         WHERE f.first_version <> coalesce((
+            SELECT max(t.originator_version) FROM {schema}.{table} t
+             WHERE t.originator_id = f.id), 0) + 1), '{{}}');
+    -- Of the requests left, one per stream: the first.
+    refused := refused || coalesce((
+        SELECT array_agg(DISTINCT r.req) FROM (
+            SELECT u.req, dense_rank() OVER (PARTITION BY u.id ORDER BY u.req) AS nth
+              FROM unnest(ids, requests) AS u(id, req)
+             WHERE NOT (u.req = ANY(reused || refused))) r
+         WHERE r.nth > 1), '{{}}');
+    refused := array(SELECT unnest(refused) EXCEPT SELECT unnest(reused));
+    RETURN QUERY SELECT r, 'reused', NULL::bigint FROM unnest(reused) AS r;
+    RETURN QUERY SELECT r, 'conflict', NULL::bigint FROM unnest(refused) AS r;
+    INSERT INTO {schema}.{commands} (command_id, digest, stream_id)
+        SELECT c.id, c.digest, c.stream
+        FROM unnest(command_ids, digests, streams) WITH ORDINALITY
+            AS c(id, digest, stream, req)
+        WHERE c.id IS NOT NULL
+          AND NOT ((c.req - 1)::int = ANY(refused || reused));
+    NOTIFY {channel};
+    RETURN QUERY WITH inserted AS (
+        INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)
+        SELECT u.id, u.v, u.t, u.s
+        FROM unnest(ids, versions, topics, states, requests) WITH ORDINALITY
+            AS u(id, v, t, s, req, ord)
+        WHERE NOT (u.req = ANY(refused || reused))
+        ORDER BY u.ord
+        RETURNING originator_id, originator_version, notification_id)
+    SELECT u.req, 'stored', i.notification_id
+      FROM inserted i
+      JOIN unnest(ids, versions, requests) AS u(id, v, req)
+        ON u.id = i.originator_id AND u.v = i.originator_version
+      ORDER BY i.notification_id;
+END; $BODY$
+"""
 
 
 def eventstore_env(database_url: str, *, app_name: str, schema: str) -> dict[str, str]:

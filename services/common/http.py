@@ -6,21 +6,23 @@ import asyncio
 import datetime as dt
 import zoneinfo
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 
 from contracts.identifiers import IdentifierError
+from services.common.application import Outcome
 from services.common.auth import ApiClient, install_api_keys
 from services.common.errors import ConflictError, DomainError
 
 __all__ = [
     "BRUSSELS",
     "business_time",
+    "created",
     "error_body",
     "install_error_handlers",
     "install_rule_errors",
@@ -29,12 +31,21 @@ __all__ = [
 ]
 
 
+R = TypeVar("R")
+
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 
 
 def business_time(day: dt.date) -> dt.datetime:
     """A business date as the start of that day in Brussels."""
     return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS)
+
+
+def created(outcome: Outcome[R], response: Response) -> R:
+    """A creating command's answer: 201, or 200 for a retry of one already handled."""
+    if not outcome.stored:
+        response.status_code = 200
+    return outcome.result
 
 
 def error_body(field: str, rule: str, message: str, **extra: Any) -> dict[str, Any]:

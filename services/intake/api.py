@@ -14,10 +14,7 @@ from contracts.identifiers import normalise_kbo
 from contracts.intake import Orientation
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
-from services.common.http import (
-    business_time,
-    service_api,
-)
+from services.common.http import business_time, created, service_api
 from services.intake.application import (
     CaseNotFoundError,
     IntakeApplication,
@@ -104,9 +101,11 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
         keys,
     )
 
-    def case_of(case_id: uuid.UUID, client: ApiClient) -> Beneficiary:
+    def case_of(
+        case_id: uuid.UUID, client: ApiClient, *, current: bool = False
+    ) -> Beneficiary:
         try:
-            case = app.get_beneficiary(case_id)
+            case = app.get_beneficiary(case_id, current=current)
         except CaseNotFoundError as exc:
             raise HTTPException(404, detail=str(exc)) from None
         client.check_cpas(case.cpas_kbo)
@@ -165,11 +164,12 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
         case_id: uuid.UUID,
         body: RecordBilanRequest,
         client: Writer,
+        response: Response,
     ) -> BilanResponse:
         case_of(case_id, client)
         with measured("record_bilan"):
             try:
-                assessment_id = app.record_bilan(
+                outcome = app.record_bilan(
                     RecordBilan(
                         context=CommandContext(
                             body.command_id, business_time(body.completed_on)
@@ -187,13 +187,13 @@ def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI
                 )
             except CaseNotFoundError as exc:
                 raise HTTPException(404, detail=str(exc)) from None
-        return BilanResponse(assessment_id=assessment_id)
+        return BilanResponse(assessment_id=created(outcome, response))
 
     api.include_router(income_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
     def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
-        case = case_of(case_id, client)
+        case = case_of(case_id, client, current=True)
         registration = case.registration
         return {
             "case_id": str(case.id),

@@ -6,22 +6,23 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from typing import Any, TypeVar
 
 from contracts.identifiers import normalise_kbo, parse_niss
 from contracts.intake import Orientation
 from contracts.regions import PartnerCode, Region
-from services.common.aggregate import CommandContext, projector
-from services.common.application import HubApplication
+from services.common.aggregate import CommandContext, HandledCommand
+from services.common.application import (
+    Decided,
+    HubApplication,
+    Outcome,
+    created_id,
+)
 from services.intake.domain import (
     Beneficiary,
     DomainError,
     DossierNumber,
     DossierNumberTakenError,
-    DuplicateRegistrationError,
     normalise_dossier_number,
 )
 from services.intake.parameters import AmountTable, default_table
@@ -38,6 +39,9 @@ __all__ = [
     "SuspendIncomePayment",
     "WithdrawIncomeRight",
 ]
+
+
+R = TypeVar("R")
 
 
 class CaseNotFoundError(LookupError):
@@ -135,9 +139,6 @@ class Registration:
     created: bool
 
 
-_project_beneficiary = projector(Beneficiary)
-
-
 class IntakeApplication(HubApplication):
     """Owns beneficiaries, their file numbers and bilans (schema ``intake``)."""
 
@@ -151,7 +152,7 @@ class IntakeApplication(HubApplication):
         today: Callable[[], dt.date] = dt.date.today,
         amounts: AmountTable | None = None,
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, digest_key=id_secret)
         self._amounts = amounts or default_table()
         self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:{id_secret}")
         self._today = today
@@ -171,94 +172,64 @@ class IntakeApplication(HubApplication):
         residence = residence_for_postal_code(cmd.postal_code)
         number = normalise_dossier_number(cmd.dossier_number)
         case_id = self.case_id_for(cpas_kbo, niss.value)
-        existing = self._existing_registration(case_id, cmd.context.command_id)
-        if existing is not None:
-            return existing
-        beneficiary = Beneficiary.register(
-            case_id,
-            cmd.context,
-            cpas_kbo=cpas_kbo,
-            niss=niss.value,
-            niss_kind=niss.kind,
-            family_name=cmd.family_name,
-            given_name=cmd.given_name,
-            birth_date=cmd.birth_date,
-            preferred_language=cmd.preferred_language,
-            postal_code=residence.postal_code,
-            region=residence.region,
-            partner=residence.partner,
-            dossier_number=number,
-            registered_on=cmd.registered_on,
-        )
-        index = DossierNumber.claim(
-            self.dossier_index_id(cpas_kbo, number),
-            case_id,
-            cpas_kbo,
-            number,
-            cmd.context,
-        )
-        try:
-            self.save(beneficiary, index)
-        except IntegrityError:
-            # A concurrent or earlier command won the race: answer as it did.
-            self.forget(case_id)
-            existing = self._existing_registration(case_id, cmd.context.command_id)
-            if existing is not None:
-                return existing
-            raise DossierNumberTakenError from None
-        return Registration(
-            case_id, number, residence.region, residence.partner, created=True
-        )
+        index_id = self.dossier_index_id(cpas_kbo, number)
 
-    def _existing_registration(
-        self, case_id: uuid.UUID, command_id: uuid.UUID
-    ) -> Registration | None:
-        try:
-            beneficiary = self.get_beneficiary(case_id)
-        except CaseNotFoundError:
-            return None
-        if not beneficiary.is_same_registration(command_id):
-            raise DuplicateRegistrationError(case_id)
-        registration = beneficiary.registration
-        if registration is None:  # pragma: no cover - a case starts with it
-            raise DomainError("case_id", "case.corrupt", "case has no registration")
-        return Registration(
-            case_id,
-            registration.dossier_number,
-            registration.region,
-            registration.partner,
-            created=False,
-        )
+        def register(case: Beneficiary) -> Decided[Registration]:
+            case.register(
+                cmd.context,
+                niss=niss.value,
+                niss_kind=niss.kind,
+                family_name=cmd.family_name,
+                given_name=cmd.given_name,
+                birth_date=cmd.birth_date,
+                preferred_language=cmd.preferred_language,
+                postal_code=residence.postal_code,
+                region=residence.region,
+                partner=residence.partner,
+                dossier_number=number,
+                registered_on=cmd.registered_on,
+            )
+            if self.get_stream(index_id, DossierNumber) is not None:
+                raise DossierNumberTakenError
+            claim = DossierNumber.claim(
+                index_id, case_id, cpas_kbo, number, cmd.context
+            )
+            return Decided(_registration(case, created=True), also=(claim,))
 
-    def record_bilan(self, cmd: RecordBilan) -> uuid.UUID:
+        outcome = self.execute(
+            cmd,
+            stream_id=case_id,
+            cls=Beneficiary,
+            start=lambda: Beneficiary(id=case_id, case_id=case_id, cpas_kbo=cpas_kbo),
+            decide=register,
+            answer=lambda case, _: _registration(case, created=False),
+        )
+        return outcome.result
+
+    def record_bilan(self, cmd: RecordBilan) -> Outcome[uuid.UUID]:
         """Record a completed bilan on a case; retries return the same assessment."""
-        beneficiary = self.get_beneficiary(cmd.case_id)
-        assessment_id = beneficiary.complete_bilan(
-            cmd.context,
-            today=self._today(),
-            completed_on=cmd.completed_on,
-            author=cmd.author,
-            needs=cmd.needs,
-            strengths=cmd.strengths,
-            obstacles=cmd.obstacles,
-            instrument=cmd.instrument,
-            baseline_scores=dict(cmd.baseline_scores),
-            orientation=cmd.orientation,
+        return self._on_case(
+            cmd,
+            lambda case: case.complete_bilan(
+                cmd.context,
+                today=self._today(),
+                completed_on=cmd.completed_on,
+                author=cmd.author,
+                needs=cmd.needs,
+                strengths=cmd.strengths,
+                obstacles=cmd.obstacles,
+                instrument=cmd.instrument,
+                baseline_scores=dict(cmd.baseline_scores),
+                orientation=cmd.orientation,
+            ),
+            created_id,
         )
-        if beneficiary.has_pending_events():
-            try:
-                self.save(beneficiary)
-            except IntegrityError:
-                # Another writer appended first: re-run on the fresh state.
-                self.forget(cmd.case_id)
-                return self.record_bilan(cmd)
-        return assessment_id
 
-    def grant_income_right(self, cmd: GrantIncomeRight) -> uuid.UUID:
+    def grant_income_right(self, cmd: GrantIncomeRight) -> Outcome[uuid.UUID]:
         """Grant RIS/ERIS; a retried command returns the same right id."""
-
-        def grant(case: Beneficiary) -> uuid.UUID:
-            return case.grant_income_right(
+        return self._on_case(
+            cmd,
+            lambda case: case.grant_income_right(
                 cmd.context,
                 today=self._today(),
                 table=self._amounts,
@@ -269,16 +240,14 @@ class IntakeApplication(HubApplication):
                 effective_date=cmd.effective_date,
                 student=cmd.student,
                 received_income_before_reform=cmd.received_income_before_reform,
-            )
+            ),
+            created_id,
+        )
 
-        self._act(cmd.case_id, cmd.context.command_id, grant)
-        return uuid.uuid5(cmd.case_id, f"income-right:{cmd.context.command_id}")
-
-    def modify_income_right(self, cmd: ModifyIncomeRight) -> None:
+    def modify_income_right(self, cmd: ModifyIncomeRight) -> Outcome[None]:
         """Change the right's category from a date."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._on_case(
+            cmd,
             lambda case: case.modify_income_right(
                 cmd.context,
                 table=self._amounts,
@@ -286,13 +255,13 @@ class IntakeApplication(HubApplication):
                 effective_date=cmd.effective_date,
                 reason=cmd.reason,
             ),
+            _nothing,
         )
 
-    def suspend_income_payment(self, cmd: SuspendIncomePayment) -> None:
+    def suspend_income_payment(self, cmd: SuspendIncomePayment) -> Outcome[None]:
         """Suspend payment for a period."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._on_case(
+            cmd,
             lambda case: case.suspend_income_payment(
                 cmd.context,
                 reason=cmd.reason,
@@ -300,44 +269,62 @@ class IntakeApplication(HubApplication):
                 period_end=cmd.period_end,
                 stay_of_execution=cmd.stay_of_execution,
             ),
+            _nothing,
         )
 
-    def withdraw_income_right(self, cmd: WithdrawIncomeRight) -> None:
+    def withdraw_income_right(self, cmd: WithdrawIncomeRight) -> Outcome[None]:
         """End the right from a date."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._on_case(
+            cmd,
             lambda case: case.withdraw_income_right(
                 cmd.context, effective_date=cmd.effective_date, reason=cmd.reason
             ),
+            _nothing,
         )
 
-    def _act(
+    def _on_case(
         self,
-        case_id: uuid.UUID,
-        command_id: uuid.UUID,
-        decide: Callable[[Beneficiary], object],
-    ) -> None:
-        """Get the case, let it decide, save; a handled command changes nothing."""
-        case = self.get_beneficiary(case_id)
-        if command_id in case.handled:
-            return
-        decide(case)
-        try:
-            self.save(case)
-        except IntegrityError:
-            # Another writer appended first: decide again on the fresh state.
-            self.forget(case_id)
-            self._act(case_id, command_id, decide)
+        cmd: Any,
+        decide: Callable[[Beneficiary], R],
+        answer: Callable[[Beneficiary, HandledCommand], R],
+    ) -> Outcome[R]:
+        """A command on an existing case."""
+        case_id: uuid.UUID = cmd.case_id
 
-    def get_beneficiary(self, case_id: uuid.UUID) -> Beneficiary:
-        """The current state of a case, from its events."""
-        try:
-            beneficiary: Any = self.repository.get(
-                case_id, projector_func=_project_beneficiary
-            )
-        except AggregateNotFoundError:
-            raise CaseNotFoundError(f"case_id: no case {case_id}") from None
-        if not isinstance(beneficiary, Beneficiary):
+        def missing() -> Beneficiary:
             raise CaseNotFoundError(f"case_id: no case {case_id}")
-        return beneficiary
+
+        return self.execute(
+            cmd,
+            stream_id=case_id,
+            cls=Beneficiary,
+            start=missing,
+            decide=decide,
+            answer=answer,
+        )
+
+    def get_beneficiary(
+        self, case_id: uuid.UUID, *, current: bool = False
+    ) -> Beneficiary:
+        """The state of a case, from its events (``current``: as stored now)."""
+        case = self.get_stream(case_id, Beneficiary, current=current)
+        if case is None:
+            raise CaseNotFoundError(f"case_id: no case {case_id}")
+        return case
+
+
+def _nothing(*_: object) -> None:
+    """The answer to a retried command that created nothing."""
+
+
+def _registration(case: Beneficiary, *, created: bool) -> Registration:
+    registration = case.registration
+    if registration is None:  # pragma: no cover - a registered case has it
+        raise DomainError("case_id", "case.corrupt", "case has no registration")
+    return Registration(
+        case.id,
+        registration.dossier_number,
+        registration.region,
+        registration.partner,
+        created=created,
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
 from contracts.identifiers import IdentifierError
@@ -88,33 +89,31 @@ def normalise_dossier_number(raw: str) -> str:
 class Beneficiary(Aggregate):
     """The case of one person at one CPAS."""
 
-    registration_command_id: uuid.UUID | None = None
+    creates: ClassVar[Mapping[type[ContractEvent], str]] = {
+        BilanCompletedV1: "assessment_id",
+        IncomeRightGrantedV1: "right_id",
+    }
+
     dossier_number: str = ""
     registered_on: dt.date | None = None
     bilans: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     last_bilan_on: dt.date | None = None
     orientation: Orientation | None = None
     registration: BeneficiaryRegisteredV1 | None = None
-    handled: set[uuid.UUID] = field(default_factory=set)
     right: IncomeRightGrantedV1 | None = None
     right_category: int | None = None
     right_effective_from: dt.date | None = None
 
-    @classmethod
-    def register(
-        cls, case_id: uuid.UUID, context: CommandContext, **payload: Any
-    ) -> Beneficiary:
-        """Open the case (BeneficiaryRegistered)."""
-        beneficiary = cls(id=case_id, case_id=case_id, cpas_kbo=payload.pop("cpas_kbo"))
-        beneficiary.record(BeneficiaryRegisteredV1, context, **payload)
-        return beneficiary
+    def register(self, context: CommandContext, **payload: Any) -> None:
+        """Open the case (BeneficiaryRegistered): once per person and CPAS."""
+        if self.registration is not None:
+            raise DuplicateRegistrationError(self.id)
+        self.record(BeneficiaryRegisteredV1, context, **payload)
 
     def complete_bilan(
         self, context: CommandContext, *, today: dt.date, **payload: Any
     ) -> uuid.UUID:
-        """Record a completed bilan; a retried command returns the same assessment."""
-        if context.command_id in self.bilans:
-            return self.bilans[context.command_id]
+        """Record a completed bilan; its assessment id."""
         completed_on: dt.date = payload["completed_on"]
         if completed_on > today:
             raise DomainError(
@@ -282,19 +281,12 @@ class Beneficiary(Aggregate):
                 "the date is before the right took effect",
             )
 
-    def is_same_registration(self, command_id: uuid.UUID) -> bool:
-        """Whether a registration command is the one that opened this case."""
-        return self.registration_command_id == command_id
-
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the case."""
         super().apply(event)
-        if event.causation_id is not None:
-            self.handled.add(event.causation_id)
         match event:
             case BeneficiaryRegisteredV1():
                 self.registration = event
-                self.registration_command_id = event.causation_id
                 self.dossier_number = event.dossier_number
                 self.registered_on = event.registered_on
             case BilanCompletedV1():

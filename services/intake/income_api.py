@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.income import SuspensionReason
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
-from services.common.http import business_time
+from services.common.http import business_time, created
 from services.intake.application import (
     GrantIncomeRight,
     IntakeApplication,
@@ -103,10 +103,13 @@ def income_router(
         summary="Grant the integration income (RIS) or its equivalent (ERIS)",
     )
     def grant_income_right(
-        case_id: uuid.UUID, body: GrantIncomeRightRequest, client: Writer
+        case_id: uuid.UUID,
+        body: GrantIncomeRightRequest,
+        client: Writer,
+        response: Response,
     ) -> IncomeRightResponse:
         with decided(case_id, client, "grant_income_right"):
-            right_id = app.grant_income_right(
+            outcome = app.grant_income_right(
                 GrantIncomeRight(
                     context=CommandContext(
                         body.command_id, business_time(body.decision_date)
@@ -121,7 +124,7 @@ def income_router(
                     received_income_before_reform=body.received_income_before_reform,
                 )
             )
-        return IncomeRightResponse(right_id=right_id)
+        return IncomeRightResponse(right_id=created(outcome, response))
 
     @router.post(
         "/cases/{case_id}/income-right/modifications",

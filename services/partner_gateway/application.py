@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.aggregate import CommandContext
+from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import HubApplication
 from services.partner_gateway.domain import Outcome, PartnerFile
 
@@ -34,7 +34,7 @@ class PartnersApplication(HubApplication):
     def __init__(
         self, env: Mapping[str, str] | None = None, *, id_secret: str = ""
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, digest_key=id_secret)
         self._namespace = uuid.uuid5(
             uuid.NAMESPACE_URL, f"cpas-hub-partners:{id_secret}"
         )
@@ -64,11 +64,11 @@ class PartnersApplication(HubApplication):
         process (a second gateway, a re-drive) may have recorded since.
         """
         self.forget(self.file_id(case_id))
-        known = self.get_file(case_id)
-        if known is not None and context.command_id in known.handled:
+
+        def duplicate(file: PartnerFile, _: HandledCommand) -> Outcome:
             # Recorded already: a redelivery, unless its content differs.
             return (
-                known.check(
+                file.check(
                     partner=message.partner,
                     message_id=message.message_id,
                     sequence=message.sequence,
@@ -76,10 +76,18 @@ class PartnersApplication(HubApplication):
                 )
                 or "duplicate"
             )
-        outcome: list[Outcome] = ["duplicate"]
 
-        def decide(file: PartnerFile) -> None:
-            outcome[0] = file.receive(
+        return self.execute(
+            # The message's identity is the command: a resend with other
+            # content is answered by the file's own rule, not as a reused id.
+            context,
+            kind=f"partner-message:{message.partner}:{message.message_id}",
+            stream_id=self.file_id(case_id),
+            cls=PartnerFile,
+            start=lambda: PartnerFile(
+                id=self.file_id(case_id), case_id=case_id, cpas_kbo=cpas_kbo
+            ),
+            decide=lambda file: file.receive(
                 context,
                 kind=message.kind,
                 partner=message.partner,
@@ -87,14 +95,6 @@ class PartnersApplication(HubApplication):
                 sequence=message.sequence,
                 content_hash=message.content_hash,
                 fields=message.fields,
-            )
-
-        self.act(
-            context.command_id,
-            lambda: self.get_file(case_id),
-            lambda: PartnerFile(
-                id=self.file_id(case_id), case_id=case_id, cpas_kbo=cpas_kbo
             ),
-            decide,
-        )
-        return outcome[0]
+            answer=duplicate,
+        ).result

@@ -9,7 +9,6 @@ person's reports take effect in the order the partner sent them.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,7 +46,6 @@ Outcome = Literal["applied", "duplicate", "held"]
 class PartnerFile(Aggregate):
     """The partner reports of one case."""
 
-    handled: set[uuid.UUID] = field(default_factory=set)
     received: dict[tuple[str, str], str] = field(default_factory=dict)
     last_sequence: dict[str, int] = field(default_factory=dict)
 
@@ -113,8 +111,6 @@ class PartnerFile(Aggregate):
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the file."""
         super().apply(event)
-        if event.causation_id is not None:
-            self.handled.add(event.causation_id)
         if isinstance(event, PartnerReport):
             partner = str(event.partner)
             self.received[partner, event.partner_message_id] = (

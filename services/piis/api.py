@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, status
+from fastapi import FastAPI, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import Commitments, Phase, PiisType
@@ -15,6 +15,7 @@ from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
     business_time,
+    created,
     service_api,
 )
 from services.piis.application import (
@@ -141,10 +142,13 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Propose a PIIS (starts the reflection period)",
     )
     def propose(
-        case_id: uuid.UUID, body: ProposePiisRequest, client: Writer
+        case_id: uuid.UUID,
+        body: ProposePiisRequest,
+        client: Writer,
+        response: Response,
     ) -> PiisCreated:
         for_case(case_id, client)
-        piis_id = app.propose_piis(
+        outcome = app.propose_piis(
             ProposePiis(
                 context=CommandContext(
                     body.command_id, business_time(body.proposed_on)
@@ -161,7 +165,7 @@ def create_api(  # noqa: C901 - one small route per command
                 general_content=body.general_content,
             )
         )
-        return PiisCreated(piis_id=piis_id)
+        return PiisCreated(piis_id=created(outcome, response))
 
     @api.post(
         "/cases/{case_id}/piis/{piis_id}/signature",
@@ -208,10 +212,13 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Open the dossier's ISP trajectory in a first phase",
     )
     def start_trajectory(
-        case_id: uuid.UUID, body: StartTrajectoryRequest, client: Writer
+        case_id: uuid.UUID,
+        body: StartTrajectoryRequest,
+        client: Writer,
+        response: Response,
     ) -> TrajectoryCreated:
         for_case(case_id, client)
-        trajectory_id = app.start_trajectory(
+        outcome = app.start_trajectory(
             StartTrajectory(
                 CommandContext(body.command_id, business_time(body.effective_date)),
                 case_id,
@@ -221,7 +228,7 @@ def create_api(  # noqa: C901 - one small route per command
                 body.decided_by,
             )
         )
-        return TrajectoryCreated(trajectory_id=trajectory_id)
+        return TrajectoryCreated(trajectory_id=created(outcome, response))
 
     @api.post(
         "/cases/{case_id}/trajectory/changes",
@@ -247,7 +254,7 @@ def create_api(  # noqa: C901 - one small route per command
     @api.get("/cases/{case_id}/trajectory", summary="The dossier's current phase")
     def read_trajectory(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
         for_case(case_id, client)
-        trajectory = app.get_trajectory(case_id)
+        trajectory = app.get_trajectory(case_id, current=True)
         if trajectory is None:
             raise HTTPException(
                 404, detail=f"case_id: no trajectory recorded for {case_id}"
@@ -264,7 +271,7 @@ def create_api(  # noqa: C901 - one small route per command
     @api.get("/cases/{case_id}/piis", summary="The PIIS file of a case")
     def read(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
         for_case(case_id, client)
-        file = app.get_file(case_id)
+        file = app.get_file(case_id, current=True)
         if file is None:
             raise HTTPException(404, detail=f"case_id: no PIIS recorded for {case_id}")
         return {

@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contracts.piis import Commitments, Phase, PiisType
-from services.common.aggregate import Aggregate, CommandContext
-from services.common.application import HubApplication
+from services.common.aggregate import Aggregate, CommandContext, HandledCommand
+from services.common.application import HubApplication, Outcome, created_id
 from services.common.errors import DomainError
 from services.piis.domain import CaseFacts, Deadline, PiisFile
 from services.piis.trajectory import TrajectoryFile
@@ -201,15 +201,28 @@ class ChangePhase:
 
 
 A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
 
 
-def _flagger(
-    context: CommandContext, deadline: Deadline, today: dt.date
-) -> Callable[[PiisFile, CaseFacts], None]:
-    def flag(file: PiisFile, _: CaseFacts) -> None:
-        file.flag(context, deadline, today)
+@dataclass(frozen=True, slots=True)
+class FlagDeadline:
+    """Command (of the deadline watch): record a deadline passed unmet."""
 
-    return flag
+    context: CommandContext
+    case_id: uuid.UUID
+    deadline: Deadline
+    today: dt.date
+
+
+def _nothing(*_: object) -> None:
+    """The answer to a retried command that created nothing."""
+
+
+def _flag_decider(flag: FlagDeadline) -> Callable[[PiisFile, CaseFacts], None]:
+    def decide(file: PiisFile, _: CaseFacts) -> None:
+        file.flag(flag.context, flag.deadline, flag.today)
+
+    return decide
 
 
 class PiisApplication(HubApplication):
@@ -224,7 +237,7 @@ class PiisApplication(HubApplication):
         facts: Callable[[uuid.UUID], CaseFacts | None],
         id_secret: str = "",
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, digest_key=id_secret)
         self._facts = facts
         self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub-piis:{id_secret}")
 
@@ -236,11 +249,10 @@ class PiisApplication(HubApplication):
         """The id of a case's PIIS file."""
         return uuid.uuid5(self._namespace, str(case_id))
 
-    def propose_piis(self, cmd: ProposePiis) -> uuid.UUID:
+    def propose_piis(self, cmd: ProposePiis) -> Outcome[uuid.UUID]:
         """Propose a PIIS; a retry returns the same PIIS id."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.propose(
                 cmd.context,
                 piis_type=cmd.piis_type,
@@ -253,14 +265,13 @@ class PiisApplication(HubApplication):
                 caseworker=cmd.caseworker,
                 general_content=cmd.general_content,
             ),
+            created_id,
         )
-        return uuid.uuid5(self.file_id(cmd.case_id), f"piis:{cmd.context.command_id}")
 
-    def sign_piis(self, cmd: SignPiis) -> None:
+    def sign_piis(self, cmd: SignPiis) -> Outcome[None]:
         """Record a signature (bilan and reflection rules)."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, facts: file.sign(
                 cmd.context,
                 facts,
@@ -272,11 +283,10 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def grant_exemption(self, cmd: GrantExemption) -> None:
+    def grant_exemption(self, cmd: GrantExemption) -> Outcome[None]:
         """Dispense the person from the PIIS."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.grant_exemption(
                 cmd.context,
                 ground=cmd.ground,
@@ -285,11 +295,10 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def evaluate_piis(self, cmd: EvaluatePiis) -> None:
+    def evaluate_piis(self, cmd: EvaluatePiis) -> Outcome[None]:
         """Record an evaluation."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.evaluate(
                 cmd.context,
                 evaluated_on=cmd.evaluated_on,
@@ -299,11 +308,10 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def amend_piis(self, cmd: AmendPiis) -> None:
+    def amend_piis(self, cmd: AmendPiis) -> Outcome[None]:
         """Amend the active PIIS."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.amend(
                 cmd.context,
                 amended_on=cmd.amended_on,
@@ -314,11 +322,10 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def end_piis(self, cmd: EndPiis) -> None:
+    def end_piis(self, cmd: EndPiis) -> Outcome[None]:
         """Complete or terminate the active PIIS."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.end(
                 cmd.context,
                 ended_on=cmd.ended_on,
@@ -327,31 +334,28 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def serve_notice(self, cmd: ServeNotice) -> None:
+    def serve_notice(self, cmd: ServeNotice) -> Outcome[None]:
         """Serve formal notice."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.serve_notice(
                 cmd.context, served_on=cmd.served_on, grounds=cmd.grounds
             ),
         )
 
-    def hold_hearing(self, cmd: HoldHearing) -> None:
+    def hold_hearing(self, cmd: HoldHearing) -> Outcome[None]:
         """Record a hearing."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.hold_hearing(
                 cmd.context, held_on=cmd.held_on, attended=cmd.attended
             ),
         )
 
-    def decide_sanction(self, cmd: DecideSanction) -> None:
+    def decide_sanction(self, cmd: DecideSanction) -> Outcome[None]:
         """Decide a sanction within the legal limits."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.decide_sanction(
                 cmd.context, decided_on=cmd.decided_on, months=cmd.months
             ),
@@ -373,16 +377,16 @@ class PiisApplication(HubApplication):
                 context = CommandContext(
                     command_id, dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
                 )
-                self._act(facts.case_id, command_id, _flagger(context, deadline, today))
-                flagged += 1
+                flag = FlagDeadline(context, facts.case_id, deadline, today)
+                if self._act(flag, _flag_decider(flag)).stored:
+                    flagged += 1
                 file = self.get_file(facts.case_id) or file
         return flagged
 
-    def start_social_activation(self, cmd: StartSocialActivation) -> uuid.UUID:
+    def start_social_activation(self, cmd: StartSocialActivation) -> Outcome[uuid.UUID]:
         """Start a social-activation trajectory; a retry returns the same id."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, facts: file.start_social_activation(
                 cmd.context,
                 facts,
@@ -390,16 +394,15 @@ class PiisApplication(HubApplication):
                 starts_on=cmd.starts_on,
                 planned_end_date=cmd.planned_end_date,
             ),
-        )
-        return uuid.uuid5(
-            self.file_id(cmd.case_id), f"activation:{cmd.context.command_id}"
+            created_id,
         )
 
-    def evaluate_social_activation(self, cmd: EvaluateSocialActivation) -> None:
+    def evaluate_social_activation(
+        self, cmd: EvaluateSocialActivation
+    ) -> Outcome[None]:
         """Record a quarterly or final evaluation of social activation."""
-        self._act(
-            cmd.case_id,
-            cmd.context.command_id,
+        return self._act(
+            cmd,
             lambda file, _: file.evaluate_social_activation(
                 cmd.context,
                 evaluated_on=cmd.evaluated_on,
@@ -408,21 +411,18 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def start_trajectory(self, cmd: StartTrajectory) -> uuid.UUID:
+    def start_trajectory(self, cmd: StartTrajectory) -> Outcome[uuid.UUID]:
         """Open a trajectory; a retry returns the same trajectory id."""
-        trajectory_id = uuid.uuid5(
-            self.trajectory_file_id(cmd.case_id), f"trajectory:{cmd.context.command_id}"
-        )
-        self._act_on(
-            cmd.case_id,
-            cmd.context.command_id,
-            self.get_trajectory,
-            lambda facts: TrajectoryFile(
+        return self._act_on(
+            cmd,
+            self.trajectory_file_id(cmd.case_id),
+            cls=TrajectoryFile,
+            new=lambda facts: TrajectoryFile(
                 id=self.trajectory_file_id(cmd.case_id),
                 case_id=facts.case_id,
                 cpas_kbo=facts.cpas_kbo,
             ),
-            lambda file, facts: file.begin(
+            decide=lambda file, facts: file.begin(
                 cmd.context,
                 dossier_number=facts.dossier_number,
                 phase=cmd.phase,
@@ -430,21 +430,21 @@ class PiisApplication(HubApplication):
                 reason=cmd.reason,
                 decided_by=cmd.decided_by,
             ),
+            answer=created_id,
         )
-        return trajectory_id
 
-    def change_phase(self, cmd: ChangePhase) -> None:
+    def change_phase(self, cmd: ChangePhase) -> Outcome[None]:
         """Move the dossier to another phase (from the one it is in)."""
-        self._act_on(
-            cmd.case_id,
-            cmd.context.command_id,
-            self.get_trajectory,
-            lambda facts: TrajectoryFile(
+        return self._act_on(
+            cmd,
+            self.trajectory_file_id(cmd.case_id),
+            cls=TrajectoryFile,
+            new=lambda facts: TrajectoryFile(
                 id=self.trajectory_file_id(cmd.case_id),
                 case_id=facts.case_id,
                 cpas_kbo=facts.cpas_kbo,
             ),
-            lambda file, _: file.change(
+            decide=lambda file, _: file.change(
                 cmd.context,
                 from_phase=cmd.from_phase,
                 to_phase=cmd.to_phase,
@@ -458,43 +458,53 @@ class PiisApplication(HubApplication):
         """The id of a case's trajectory stream."""
         return uuid.uuid5(self._namespace, f"trajectory:{case_id}")
 
-    def get_trajectory(self, case_id: uuid.UUID) -> TrajectoryFile | None:
+    def get_trajectory(
+        self, case_id: uuid.UUID, *, current: bool = False
+    ) -> TrajectoryFile | None:
         """The trajectory file of a case, None before its first phase."""
-        return self.get_stream(self.trajectory_file_id(case_id), TrajectoryFile)
+        return self.get_stream(
+            self.trajectory_file_id(case_id), TrajectoryFile, current=current
+        )
 
-    def get_file(self, case_id: uuid.UUID) -> PiisFile | None:
+    def get_file(self, case_id: uuid.UUID, *, current: bool = False) -> PiisFile | None:
         """The PIIS file of a case, None when nothing was recorded yet."""
-        return self.get_stream(self.file_id(case_id), PiisFile)
+        return self.get_stream(self.file_id(case_id), PiisFile, current=current)
 
     def _act(
         self,
-        case_id: uuid.UUID,
-        command_id: uuid.UUID,
-        decide: Callable[[PiisFile, CaseFacts], object],
-    ) -> None:
-        self._act_on(
-            case_id,
-            command_id,
-            self.get_file,
-            lambda facts: PiisFile.open(self.file_id(case_id), facts),
-            decide,
+        cmd: Any,
+        decide: Callable[[PiisFile, CaseFacts], R],
+        answer: Callable[[PiisFile, HandledCommand], R] = _nothing,  # type: ignore[assignment]
+    ) -> Outcome[R]:
+        case_id: uuid.UUID = cmd.case_id
+        return self._act_on(
+            cmd,
+            self.file_id(case_id),
+            cls=PiisFile,
+            new=lambda facts: PiisFile.open(self.file_id(case_id), facts),
+            decide=decide,
+            answer=answer,
         )
 
     def _act_on(
         self,
-        case_id: uuid.UUID,
-        command_id: uuid.UUID,
-        load: Callable[[uuid.UUID], A | None],
+        cmd: Any,
+        stream_id: uuid.UUID,
+        *,
+        cls: type[A],
         new: Callable[[CaseFacts], A],
-        decide: Callable[[A, CaseFacts], object],
-    ) -> None:
+        decide: Callable[[A, CaseFacts], R],
+        answer: Callable[[A, HandledCommand], R] = _nothing,  # type: ignore[assignment]
+    ) -> Outcome[R]:
         """Act on one of the case's streams, with what intake told of the case."""
-        facts = self._facts(case_id)
+        facts = self._facts(cmd.case_id)
         if facts is None:
             raise CaseUnknownError
-        self.act(
-            command_id,
-            lambda: load(case_id),
-            lambda: new(facts),
-            lambda stream: decide(stream, facts),
+        return self.execute(
+            cmd,
+            stream_id=stream_id,
+            cls=cls,
+            start=lambda: new(facts),
+            decide=lambda stream: decide(stream, facts),
+            answer=answer,
         )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from contracts.envelope import ContractEvent
 from contracts.piis import (
@@ -91,11 +92,15 @@ class CaseFacts:
 class PiisFile(Aggregate):
     """Every PIIS of one case (one stream), so that only one is active at a time."""
 
+    creates: ClassVar[Mapping[type[ContractEvent], str]] = {
+        PiisProposedV1: "piis_id",
+        SocialActivationStartedV1: "activation_id",
+    }
+
     proposals: dict[uuid.UUID, PiisProposedV1] = field(default_factory=dict)
     signed: dict[uuid.UUID, PIISSignedV1] = field(default_factory=dict)
     active: uuid.UUID | None = None
     exemption: PiisExemptionGrantedV1 | None = None
-    handled: set[uuid.UUID] = field(default_factory=set)
     open_notice: PiisNoticeServedV1 | None = None
     hearing_on: dt.date | None = None
     sanctions: list[dt.date] = field(default_factory=list)
@@ -521,8 +526,6 @@ class PiisFile(Aggregate):
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the file."""
         super().apply(event)
-        if event.causation_id is not None:
-            self.handled.add(event.causation_id)
         match event:
             case PiisProposedV1():
                 self.proposals[event.piis_id] = event

@@ -7,13 +7,13 @@ import uuid
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import ActivationType
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
-from services.common.http import business_time
+from services.common.http import business_time, created
 from services.piis.application import (
     AmendPiis,
     DecideSanction,
@@ -192,10 +192,10 @@ def followup_router(
         "/cases/{case_id}/social-activation", status_code=status.HTTP_201_CREATED
     )
     def activate(
-        case_id: uuid.UUID, body: ActivationRequest, client: Writer
+        case_id: uuid.UUID, body: ActivationRequest, client: Writer, response: Response
     ) -> dict[str, str]:
         for_case(case_id, client)
-        activation_id = app.start_social_activation(
+        outcome = app.start_social_activation(
             StartSocialActivation(
                 _context(body.command_id, body.starts_on),
                 case_id,
@@ -204,7 +204,7 @@ def followup_router(
                 body.planned_end_date,
             )
         )
-        return {"activation_id": str(activation_id)}
+        return {"activation_id": str(created(outcome, response))}
 
     @router.post("/cases/{case_id}/social-activation/evaluations", status_code=done)
     def measure(

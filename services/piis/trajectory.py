@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
 
 from contracts.envelope import ContractEvent
 from contracts.piis import Phase, PhaseChangedV1
@@ -28,11 +30,14 @@ EXITS: frozenset[Phase] = frozenset(
 class TrajectoryFile(Aggregate):
     """The trajectories of one case (one stream), at most one active."""
 
+    creates: ClassVar[Mapping[type[ContractEvent], str]] = {
+        PhaseChangedV1: "trajectory_id"
+    }
+
     trajectory_id: uuid.UUID | None = None
     phase: Phase | None = None
     since: dt.date | None = None
     dossier_number: str = ""
-    handled: set[uuid.UUID] = field(default_factory=set)
 
     def begin(
         self,
@@ -129,8 +134,6 @@ class TrajectoryFile(Aggregate):
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the file."""
         super().apply(event)
-        if event.causation_id is not None:
-            self.handled.add(event.causation_id)
         if isinstance(event, PhaseChangedV1):
             self.dossier_number = event.dossier_number
             self.since = event.effective_date

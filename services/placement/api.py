@@ -1,7 +1,7 @@
 """The placement HTTP API: article 60 §7 contracts, article 61 agreements, ONEM facts.
 
 Each request names its command id (a retry does nothing twice) and the fields
-the domain method of the same name takes; a broken rule answers 422 (409 for a
+the domain method its route calls takes; a broken rule answers 422 (409 for a
 conflict) naming the field and the rule.
 """
 
@@ -11,9 +11,9 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from fastapi import FastAPI, HTTPException, status
+from fastapi import FastAPI, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import normalise_kbo
@@ -26,14 +26,21 @@ from contracts.placement import (
     RegionScheme,
     UserOrganisationKind,
 )
-from services.common.aggregate import CommandContext
+from services.common.aggregate import CommandContext, HandledCommand
+from services.common.application import Outcome, created_id
 from services.common.auth import ApiClient, Reader, Writer
-from services.common.http import BRUSSELS, business_time, service_api
-from services.placement.application import PlacementApplication
+from services.common.http import BRUSSELS, business_time, created, service_api
+from services.placement.application import (
+    PlacementApplication,
+    PlacementCommand,
+    nothing_created,
+)
 from services.placement.domain import Article60Contract, PlacementFacts, PlacementFile
 from services.placement.periods import work_days_between
 
 __all__ = ["create_api"]
+
+R = TypeVar("R")
 
 
 class Command(BaseModel):
@@ -208,25 +215,20 @@ def create_api(  # noqa: C901 - one small route per command
         case_id: uuid.UUID,
         client: ApiClient,
         body: Command,
-        decide: Callable[[PlacementFile, CommandContext, PlacementFacts], object],
-    ) -> None:
+        decide: Callable[[PlacementFile, CommandContext, PlacementFacts], R],
+        answer: Callable[[PlacementFile, HandledCommand], R],
+        *,
+        subject_id: uuid.UUID | None = None,
+    ) -> Outcome[R]:
         client.check_cpas(app.facts(case_id).cpas_kbo)
         context = CommandContext(body.command_id, business_time(body.effective_on()))
-        app.execute(
-            case_id, body.command_id, lambda file, facts: decide(file, context, facts)
+        command = PlacementCommand(
+            context, type(body).__name__, case_id, body, subject_id
         )
-
-    def on_contract(
-        case_id: uuid.UUID, contract_id: uuid.UUID, client: ApiClient, body: Command
-    ) -> None:
-        method = getattr(PlacementFile, _METHODS[type(body)])
-        run(
-            case_id,
-            client,
-            body,
-            lambda file, context, _: method(
-                file, context, contract_id=contract_id, **body.fields()
-            ),
+        return app.handle(
+            command,
+            lambda file, facts: decide(file, context, facts),
+            answer,
         )
 
     @api.post(
@@ -235,17 +237,19 @@ def create_api(  # noqa: C901 - one small route per command
         response_model=Created,
         summary="Plan an article 60 §7 contract (default required period)",
     )
-    def plan(case_id: uuid.UUID, body: PlanArticle60, client: Writer) -> Created:
-        contract_id = app.new_id(case_id, "article60", body.command_id)
-        run(
+    def plan(
+        case_id: uuid.UUID, body: PlanArticle60, client: Writer, response: Response
+    ) -> Created:
+        outcome = run(
             case_id,
             client,
             body,
             lambda file, context, facts: file.plan_article60(
-                context, facts, contract_id=contract_id, **body.fields()
+                context, facts, **body.fields()
             ),
+            created_id,
         )
-        return Created(id=contract_id)
+        return Created(id=created(outcome, response))
 
     @api.post(
         "/cases/{case_id}/article60/{contract_id}/period-request",
@@ -258,7 +262,16 @@ def create_api(  # noqa: C901 - one small route per command
         body: RequestRequiredPeriod,
         client: Writer,
     ) -> None:
-        on_contract(case_id, contract_id, client, body)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.request_required_period(
+                context, contract_id=contract_id, **body.fields()
+            ),
+            nothing_created,
+            subject_id=contract_id,
+        )
 
     @api.post(
         "/cases/{case_id}/article60/{contract_id}/required-period",
@@ -271,7 +284,16 @@ def create_api(  # noqa: C901 - one small route per command
         body: RecordRequiredPeriod,
         client: Writer,
     ) -> None:
-        on_contract(case_id, contract_id, client, body)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.record_required_period(
+                context, contract_id=contract_id, **body.fields()
+            ),
+            nothing_created,
+            subject_id=contract_id,
+        )
 
     @api.post(
         "/cases/{case_id}/article60/{contract_id}/signature",
@@ -288,6 +310,8 @@ def create_api(  # noqa: C901 - one small route per command
             lambda file, context, facts: file.sign_article60(
                 context, facts, contract_id=contract_id, **body.fields()
             ),
+            nothing_created,
+            subject_id=contract_id,
         )
 
     @api.post(
@@ -298,7 +322,16 @@ def create_api(  # noqa: C901 - one small route per command
     def start(
         case_id: uuid.UUID, contract_id: uuid.UUID, body: StartArticle60, client: Writer
     ) -> None:
-        on_contract(case_id, contract_id, client, body)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.start_article60(
+                context, contract_id=contract_id, **body.fields()
+            ),
+            nothing_created,
+            subject_id=contract_id,
+        )
 
     @api.post(
         "/cases/{case_id}/article60/{contract_id}/placement",
@@ -309,11 +342,16 @@ def create_api(  # noqa: C901 - one small route per command
         case_id: uuid.UUID, contract_id: uuid.UUID, body: AgreePlacement, client: Writer
     ) -> None:
         kbo = normalise_kbo(body.user_organisation_kbo, field="user_organisation_kbo")
-        on_contract(
+        fields = {**body.fields(), "user_organisation_kbo": kbo}
+        run(
             case_id,
-            contract_id,
             client,
-            body.model_copy(update={"user_organisation_kbo": kbo}),
+            body,
+            lambda file, context, _: file.agree_placement(
+                context, contract_id=contract_id, **fields
+            ),
+            nothing_created,
+            subject_id=contract_id,
         )
 
     @api.post(
@@ -324,7 +362,16 @@ def create_api(  # noqa: C901 - one small route per command
     def end(
         case_id: uuid.UUID, contract_id: uuid.UUID, body: EndArticle60, client: Writer
     ) -> None:
-        on_contract(case_id, contract_id, client, body)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.end_article60(
+                context, contract_id=contract_id, **body.fields()
+            ),
+            nothing_created,
+            subject_id=contract_id,
+        )
 
     @api.post(
         "/cases/{case_id}/article60/{contract_id}/cancellation",
@@ -337,7 +384,16 @@ def create_api(  # noqa: C901 - one small route per command
         body: CancelArticle60,
         client: Writer,
     ) -> None:
-        on_contract(case_id, contract_id, client, body)
+        run(
+            case_id,
+            client,
+            body,
+            lambda file, context, _: file.cancel_article60(
+                context, contract_id=contract_id, **body.fields()
+            ),
+            nothing_created,
+            subject_id=contract_id,
+        )
 
     @api.post(
         "/cases/{case_id}/article61",
@@ -345,19 +401,19 @@ def create_api(  # noqa: C901 - one small route per command
         response_model=Created,
         summary="Record an article 61 agreement with a private employer",
     )
-    def sign61(case_id: uuid.UUID, body: SignArticle61, client: Writer) -> Created:
-        agreement_id = app.new_id(case_id, "article61", body.command_id)
+    def sign61(
+        case_id: uuid.UUID, body: SignArticle61, client: Writer, response: Response
+    ) -> Created:
         kbo = normalise_kbo(body.employer_kbo, field="employer_kbo")
         fields = {**body.fields(), "employer_kbo": kbo}
-        run(
+        outcome = run(
             case_id,
             client,
             body,
-            lambda file, context, _: file.sign_article61(
-                context, agreement_id=agreement_id, **fields
-            ),
+            lambda file, context, _: file.sign_article61(context, **fields),
+            created_id,
         )
-        return Created(id=agreement_id)
+        return Created(id=created(outcome, response))
 
     @api.post(
         "/cases/{case_id}/article61/{agreement_id}/end",
@@ -374,6 +430,8 @@ def create_api(  # noqa: C901 - one small route per command
             lambda file, context, _: file.end_article61(
                 context, agreement_id=agreement_id, **body.fields()
             ),
+            nothing_created,
+            subject_id=agreement_id,
         )
 
     @api.post(
@@ -395,6 +453,7 @@ def create_api(  # noqa: C901 - one small route per command
             lambda file, context, facts: file.record_benefit_right(
                 context, facts, opened=opened, channel="manual", **fields
             ),
+            nothing_created,
         )
 
     @api.get("/cases/{case_id}/placements", summary="The placements of a case")
@@ -402,7 +461,7 @@ def create_api(  # noqa: C901 - one small route per command
         case_id: uuid.UUID, client: Reader, as_of: dt.date | None = None
     ) -> dict[str, Any]:
         client.check_cpas(app.facts(case_id).cpas_kbo)
-        file = app.get_file(case_id)
+        file = app.get_file(case_id, current=True)
         if file is None:
             raise HTTPException(
                 404, detail=f"case_id: no placement recorded for {case_id}"
@@ -449,13 +508,3 @@ def _contract_view(contract: Article60Contract, day: dt.date) -> dict[str, Any]:
         "user_organisation_kbo": contract.user_organisation_kbo,
         "region_scheme": contract.region_scheme,
     }
-
-
-_METHODS: dict[type[Command], str] = {
-    RequestRequiredPeriod: "request_required_period",
-    RecordRequiredPeriod: "record_required_period",
-    StartArticle60: "start_article60",
-    AgreePlacement: "agree_placement",
-    EndArticle60: "end_article60",
-    CancelArticle60: "cancel_article60",
-}

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from services.common.application import HubApplication
+from services.common.aggregate import CommandContext, HandledCommand
+from services.common.application import HubApplication, Outcome
 from services.common.errors import DomainError
 from services.placement.domain import PlacementFacts, PlacementFile
 
-__all__ = ["CaseUnknownError", "PlacementApplication"]
+__all__ = [
+    "CaseUnknownError",
+    "PlacementApplication",
+    "PlacementCommand",
+    "nothing_created",
+]
+
+R = TypeVar("R")
 
 
 class CaseUnknownError(DomainError):
@@ -36,7 +46,7 @@ class PlacementApplication(HubApplication):
         facts: Callable[[uuid.UUID], PlacementFacts | None],
         id_secret: str = "",
     ) -> None:
-        super().__init__(env)
+        super().__init__(env, digest_key=id_secret)
         self._facts = facts
         self._namespace = uuid.uuid5(
             uuid.NAMESPACE_URL, f"cpas-hub-placement:{id_secret}"
@@ -53,25 +63,46 @@ class PlacementApplication(HubApplication):
         """The id of a case's placement file."""
         return uuid.uuid5(self._namespace, str(case_id))
 
-    def new_id(self, case_id: uuid.UUID, kind: str, command_id: uuid.UUID) -> uuid.UUID:
-        """The id of a contract a command creates: the same on every retry."""
-        return uuid.uuid5(self.file_id(case_id), f"{kind}:{command_id}")
-
-    def get_file(self, case_id: uuid.UUID) -> PlacementFile | None:
+    def get_file(
+        self, case_id: uuid.UUID, *, current: bool = False
+    ) -> PlacementFile | None:
         """The placement file of a case, None when nothing was recorded yet."""
-        return self.get_stream(self.file_id(case_id), PlacementFile)
+        return self.get_stream(self.file_id(case_id), PlacementFile, current=current)
 
-    def execute(
+    def handle(
         self,
-        case_id: uuid.UUID,
-        command_id: uuid.UUID,
-        decide: Callable[[PlacementFile, PlacementFacts], object],
-    ) -> None:
+        command: PlacementCommand,
+        decide: Callable[[PlacementFile, PlacementFacts], R],
+        answer: Callable[[PlacementFile, HandledCommand], R],
+    ) -> Outcome[R]:
         """Run one command on the case's file; a handled command does nothing."""
+        case_id = command.case_id
         facts = self.facts(case_id)
-        self.act(
-            command_id,
-            lambda: self.get_file(case_id),
-            lambda: PlacementFile.open(self.file_id(case_id), facts),
-            lambda file: decide(file, facts),
+        return self.execute(
+            command,
+            stream_id=self.file_id(case_id),
+            cls=PlacementFile,
+            start=lambda: PlacementFile.open(self.file_id(case_id), facts),
+            decide=lambda file: decide(file, facts),
+            answer=answer,
+            kind=command.kind,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementCommand:
+    """One placement command: what it is, on which case (and contract), its fields.
+
+    ``fields`` are what makes the command this one (its digest): the request
+    as the caller sent it, or the event a policy reacts to.
+    """
+
+    context: CommandContext
+    kind: str
+    case_id: uuid.UUID
+    fields: Any
+    subject_id: uuid.UUID | None = None
+
+
+def nothing_created(*_: object) -> None:
+    """The answer to a retried command that created nothing."""

@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
 from contracts.placement import (
@@ -168,9 +169,13 @@ def _check_regime(regime: Regime, weekly_hours: Decimal | None) -> None:
 class PlacementFile(Aggregate):
     """Every article 60 and 61 job of one case, and ONEM's decisions on the right."""
 
+    creates: ClassVar[Mapping[type[ContractEvent], str]] = {
+        Article60PlannedV1: "contract_id",
+        Article61AgreementSignedV1: "agreement_id",
+    }
+
     article60: dict[uuid.UUID, Article60Contract] = field(default_factory=dict)
     article61: dict[uuid.UUID, Article61Agreement] = field(default_factory=dict)
-    handled: set[uuid.UUID] = field(default_factory=set)
     onem_decisions: set[str] = field(default_factory=set)
 
     @classmethod
@@ -185,7 +190,6 @@ class PlacementFile(Aggregate):
         context: CommandContext,
         facts: PlacementFacts,
         *,
-        contract_id: uuid.UUID,
         job_title: str,
         regime: Regime,
         weekly_hours: Decimal | None,
@@ -193,8 +197,8 @@ class PlacementFile(Aggregate):
         planned_end_date: dt.date,
         region_scheme: RegionScheme | None,
         caseworker: str,
-    ) -> None:
-        """Plan a contract, with the rule table's default required period."""
+    ) -> uuid.UUID:
+        """Plan a contract, with the rule table's default required period; its id."""
         _check_dates(
             planned_start_date,
             planned_end_date,
@@ -215,6 +219,7 @@ class PlacementFile(Aggregate):
             scheme=scheme,
             source=f"the rule table ({period.rule.rule_id})",
         )
+        contract_id = uuid.uuid5(self.id, f"article60:{context.command_id}")
         self.record(
             Article60PlannedV1,
             context,
@@ -230,6 +235,7 @@ class PlacementFile(Aggregate):
             required_period_rule=period.rule.rule_id,
             caseworker=caseworker,
         )
+        return contract_id
 
     def request_required_period(
         self,
@@ -509,7 +515,6 @@ class PlacementFile(Aggregate):
         self,
         context: CommandContext,
         *,
-        agreement_id: uuid.UUID,
         employer_kbo: str,
         employer_name: str,
         job_title: str,
@@ -520,8 +525,8 @@ class PlacementFile(Aggregate):
         planned_end_date: dt.date,
         region_scheme: RegionScheme,
         subsidy_flags: tuple[Article61SubsidyFlag, ...],
-    ) -> None:
-        """Record an agreement with a private employer."""
+    ) -> uuid.UUID:
+        """Record an agreement with a private employer; its id."""
         _check_dates(
             start_date,
             planned_end_date,
@@ -530,6 +535,7 @@ class PlacementFile(Aggregate):
         )
         _check_regime(regime, weekly_hours)
         self._check_no_overlap(start_date, planned_end_date, field="start_date")
+        agreement_id = uuid.uuid5(self.id, f"article61:{context.command_id}")
         self.record(
             Article61AgreementSignedV1,
             context,
@@ -545,6 +551,7 @@ class PlacementFile(Aggregate):
             region_scheme=region_scheme,
             subsidy_flags=subsidy_flags,
         )
+        return agreement_id
 
     def end_article61(
         self,
@@ -747,11 +754,9 @@ class PlacementFile(Aggregate):
 
     # -- folding -------------------------------------------------------------
 
-    def apply(self, event: ContractEvent) -> None:  # noqa: C901, PLR0912 - an arm per event
+    def apply(self, event: ContractEvent) -> None:  # noqa: C901 - an arm per event
         """Fold one event into the file."""
         super().apply(event)
-        if event.causation_id is not None:
-            self.handled.add(event.causation_id)
         match event:
             case Article60PlannedV1():
                 self.article60[event.contract_id] = Article60Contract(

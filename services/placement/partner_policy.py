@@ -14,7 +14,12 @@ from contracts.partner_reports import BenefitRightReportedV1
 from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.policy import Policy
-from services.placement.application import CaseUnknownError, PlacementApplication
+from services.placement.application import (
+    CaseUnknownError,
+    PlacementApplication,
+    PlacementCommand,
+    nothing_created,
+)
 
 __all__ = ["BenefitRightPolicy"]
 
@@ -38,9 +43,10 @@ class BenefitRightPolicy(Policy):
             correlation_id=event.correlation_id,
         )
         try:
-            self._app.execute(
-                event.case_id,
-                event.event_id,
+            self._app.handle(
+                PlacementCommand(
+                    context, "BenefitRightReported", event.case_id, event.event_id
+                ),
                 lambda file, facts: file.record_benefit_right(
                     context,
                     facts,
@@ -54,6 +60,7 @@ class BenefitRightPolicy(Policy):
                     payment_institution=event.payment_institution,
                     reason=event.reason,
                 ),
+                nothing_created,
             )
         except CaseUnknownError:
             raise NotYetError(str(event.case_id)) from None

@@ -1,63 +1,41 @@
-"""Group commit: many callers, few transactions, and a conflict fails alone."""
+"""Group commit: many callers, few appends, each caller its own fate."""
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
 
 from services.common.combiner import WriteCombiner
 
 
-@dataclass(frozen=True)
-class Obj:
-    id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class Event:
-    originator_id: uuid.UUID
-
-
-@dataclass(frozen=True)
-class Recording:
-    domain_event: Event
-
-
 class FakeStore:
-    """Takes a while per transaction, like a locked append; refuses taken ids."""
+    """Takes a while per append, like a locked transaction; refuses odd items."""
 
     def __init__(self) -> None:
-        self.transactions: list[list[uuid.UUID]] = []
-        self.taken: set[uuid.UUID] = set()
+        self.appends: list[list[int]] = []
         self.lock = threading.Lock()
 
-    def save(self, *objs: Any) -> list[Recording]:
+    def append(self, items: Sequence[int]) -> list[str]:
         time.sleep(0.005)
         with self.lock:
-            ids = [o.id for o in objs]
-            if self.taken & set(ids):
-                raise IntegrityError("version taken")
-            self.taken |= set(ids)
-            self.transactions.append(ids)
-        return [Recording(Event(i)) for i in ids]
+            self.appends.append(list(items))
+        return ["refused" if item % 2 else "stored" for item in items]
 
 
-def run_concurrently(combiner: WriteCombiner[Any], objs: list[Obj]) -> dict[int, Any]:
-    results: dict[int, Any] = {}
+def run_concurrently(combiner: WriteCombiner[int, Any], items: list[int]) -> list[Any]:
+    results: list[Any] = [None] * len(items)
 
     def call(number: int) -> None:
         try:
-            results[number] = combiner.save(objs[number])
-        except IntegrityError as exc:
+            results[number] = combiner.save(items[number])
+        except RuntimeError as exc:
             results[number] = exc
 
-    threads = [threading.Thread(target=call, args=(n,)) for n in range(len(objs))]
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(len(items))]
     for t in threads:
         t.start()
     for t in threads:
@@ -65,38 +43,33 @@ def run_concurrently(combiner: WriteCombiner[Any], objs: list[Obj]) -> dict[int,
     return results
 
 
-def test_concurrent_saves_share_transactions_and_each_gets_its_own_recordings() -> None:
+def test_concurrent_saves_share_appends_and_each_caller_gets_its_own_fate() -> None:
     store = FakeStore()
-    objs = [Obj(uuid.uuid4()) for _ in range(64)]
-    results = run_concurrently(WriteCombiner(store.save), objs)
-    assert all(results[n] == [Recording(Event(o.id))] for n, o in enumerate(objs))
-    assert len(store.transactions) < len(objs) / 2
-    assert sorted(i for t in store.transactions for i in t) == sorted(
-        o.id for o in objs
-    )
+    items = list(range(64))
+    results = run_concurrently(WriteCombiner(store.append), items)
+    assert results == ["refused" if i % 2 else "stored" for i in items]
+    assert len(store.appends) < len(items) / 2
+    assert sorted(i for a in store.appends for i in a) == items
 
 
-def test_a_conflict_fails_only_its_own_command() -> None:
-    store = FakeStore()
-    taken = Obj(uuid.uuid4())
-    store.taken.add(taken.id)
-    others = [Obj(uuid.uuid4()) for _ in range(20)]
-    results = run_concurrently(WriteCombiner(store.save), [taken, *others])
-    assert isinstance(results[0], IntegrityError)
-    assert all(results[n + 1] == [Recording(Event(o.id))] for n, o in enumerate(others))
+def test_an_append_that_fails_reaches_every_caller_of_its_batch_only() -> None:
+    calls = 0
 
+    def flaky(items: Sequence[int]) -> list[str]:
+        nonlocal calls
+        calls += 1
+        time.sleep(0.01)
+        if calls == 1:
+            raise RuntimeError("database down")
+        return ["stored"] * len(items)
 
-def test_two_commands_on_one_stream_never_share_a_transaction() -> None:
-    store = FakeStore()
-    same = uuid.uuid4()
-    results = run_concurrently(WriteCombiner(store.save), [Obj(same), Obj(same)])
-    outcomes = sorted(type(r).__name__ for r in results.values())
-    assert outcomes == ["IntegrityError", "list"]
-
-
-def test_an_unexpected_error_reaches_every_caller_of_the_batch() -> None:
-    def broken(*_: Any) -> list[Any]:
-        raise RuntimeError("database down")
-
+    combiner = WriteCombiner(flaky)
     with pytest.raises(RuntimeError, match="database down"):
-        WriteCombiner(broken).save(Obj(uuid.uuid4()))
+        combiner.save(1)
+    assert run_concurrently(combiner, [2, 3, 4]) == ["stored"] * 3
+
+
+def test_a_batch_is_never_larger_than_its_bound() -> None:
+    store = FakeStore()
+    run_concurrently(WriteCombiner(store.append, max_batch=4), list(range(40)))
+    assert max(len(a) for a in store.appends) <= 4

@@ -13,6 +13,7 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
+from services.common.application import CommandIdReusedError
 from services.intake.application import CaseNotFoundError
 from services.intake.domain import (
     DomainError,
@@ -103,9 +104,11 @@ def test_a_bilan_is_recorded_once_per_command() -> None:
     case_id = app.register_beneficiary(registration()).case_id
     command = bilan(case_id)
     first = app.record_bilan(command)
-    assert app.record_bilan(command) == first
+    retry = app.record_bilan(command)
+    assert (first.stored, retry.stored) == (True, False)
+    assert retry.result == first.result
     case = app.get_beneficiary(case_id)
-    assert list(case.bilans.values()) == [first]
+    assert list(case.bilans.values()) == [first.result]
     assert case.version == 2
     stored = list(app.events.get(case_id))
     assert isinstance(stored[-1], BilanCompletedV1)
@@ -126,3 +129,36 @@ def test_a_bilan_for_an_unknown_case_is_refused() -> None:
     app = in_memory_intake()
     with pytest.raises(CaseNotFoundError):
         app.record_bilan(bilan(registration().context.command_id))
+
+
+def test_a_command_id_reused_for_another_command_on_the_case_is_refused() -> None:
+    app = in_memory_intake()
+    case_id = app.register_beneficiary(registration()).case_id
+    command = bilan(case_id)
+    app.record_bilan(command)
+    with pytest.raises(CommandIdReusedError) as refused:
+        app.record_bilan(replace(command, author="sw-018"))
+    assert (refused.value.field, refused.value.rule) == (
+        "command_id",
+        "command_id.reused",
+    )
+    assert app.get_beneficiary(case_id).version == 2
+
+
+def test_a_registration_id_reused_for_another_person_is_refused() -> None:
+    app = in_memory_intake()
+    first = registration(1)
+    app.register_beneficiary(first)
+    with pytest.raises(CommandIdReusedError):
+        app.register_beneficiary(registration(2, context=first.context))
+    assert app.recorder.max_notification_id() == 2
+
+
+def test_a_retry_is_answered_by_a_fresh_process_from_the_stored_events() -> None:
+    app = in_memory_intake()
+    case_id = app.register_beneficiary(registration()).case_id
+    command = bilan(case_id)
+    first = app.record_bilan(command)
+    app.forget(case_id)  # as a process that never saw the command
+    retry = app.record_bilan(command)
+    assert (retry.result, retry.stored) == (first.result, False)

@@ -7,8 +7,17 @@ import uuid
 
 import psycopg
 import pytest
+from eventsourcing.persistence import StoredEvent
 
-from services.common.eventstore import events_table, read_rows
+from services.common.eventstore import (
+    CONFLICT,
+    REUSED,
+    STORED,
+    AppendRequest,
+    HubApplicationRecorder,
+    events_table,
+    read_rows,
+)
 from services.common.settings import HubSettings
 from services.intake.service import create_application
 from tests.intake.fakes import bilan, registration
@@ -71,8 +80,70 @@ def test_a_stale_cached_case_meets_the_version_check_and_the_command_reruns(
     second.get_beneficiary(case_id)  # cached at version 1 in the second process
     first.record_bilan(bilan(case_id))
     assessment = second.record_bilan(bilan(case_id))
-    assert isinstance(assessment, uuid.UUID)
+    assert isinstance(assessment.result, uuid.UUID)
+    assert assessment.stored
     assert second.get_beneficiary(case_id).version == 3
     assert first.get_beneficiary(case_id).version in (2, 3)
     first.close()
     second.close()
+
+
+def _event(stream: uuid.UUID, version: int) -> StoredEvent:
+    return StoredEvent(stream, version, "test", b"{}")
+
+
+def test_one_request_refused_in_a_batch_costs_the_others_nothing(
+    hub_settings: HubSettings,
+) -> None:
+    app = create_application(hub_settings)
+    recorder = app.recorder
+    assert isinstance(recorder, HubApplicationRecorder)
+    a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    known = uuid.uuid4()
+    assert recorder.insert_requests(
+        [AppendRequest([_event(a, 1), _event(b, 1)], known, "d" * 32)]
+    ) == [(STORED, [1, 2])]
+    fates = recorder.insert_requests(
+        [
+            AppendRequest([_event(a, 1)], uuid.uuid4(), "e" * 32),  # version taken
+            AppendRequest([_event(c, 2)], uuid.uuid4(), "e" * 32),  # version skipped
+            AppendRequest([_event(c, 1)], known, "f" * 32),  # id of another command
+            AppendRequest([_event(b, 2)], known, "d" * 32),  # the same, seen again
+            AppendRequest([_event(b, 2), _event(c, 1)], uuid.uuid4(), None),
+            AppendRequest([_event(b, 2)], uuid.uuid4(), None),  # b again in batch
+        ]
+    )
+    assert [status for status, _ in fates] == [
+        CONFLICT,
+        CONFLICT,
+        REUSED,
+        CONFLICT,
+        STORED,
+        CONFLICT,
+    ]
+    assert fates[4] == (STORED, [3, 4])
+    with psycopg.connect(hub_settings.database_url) as conn:
+        rows = conn.execute(
+            "SELECT originator_id, originator_version FROM intake.intake_events "
+            "ORDER BY notification_id"
+        ).fetchall()
+    assert rows == [(a, 1), (b, 1), (b, 2), (c, 1)]
+    app.close()
+
+
+def test_two_requests_with_one_new_command_id_store_only_the_first(
+    hub_settings: HubSettings,
+) -> None:
+    app = create_application(hub_settings)
+    recorder = app.recorder
+    assert isinstance(recorder, HubApplicationRecorder)
+    command = uuid.uuid4()
+    fates = recorder.insert_requests(
+        [
+            AppendRequest([_event(uuid.uuid4(), 1)], command, "a" * 32),
+            AppendRequest([_event(uuid.uuid4(), 1)], command, "b" * 32),
+            AppendRequest([_event(uuid.uuid4(), 1)], command, "a" * 32),
+        ]
+    )
+    assert [status for status, _ in fates] == [STORED, REUSED, CONFLICT]
+    app.close()

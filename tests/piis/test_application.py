@@ -60,7 +60,7 @@ def propose(app: PiisApplication) -> uuid.UUID:
             ),
             caseworker="sw-1",
         )
-    )
+    ).result
 
 
 def sign(
@@ -168,7 +168,9 @@ def test_a_retried_proposal_returns_the_same_piis() -> None:
         evaluation_plan=(),
         caseworker="sw-1",
     )
-    assert app.propose_piis(command) == app.propose_piis(command)
+    first, retry = app.propose_piis(command), app.propose_piis(command)
+    assert (first.stored, retry.stored) == (True, False)
+    assert first.result == retry.result
     file = app.get_file(CASE)
     assert file is not None
     assert file.version == 1

@@ -93,7 +93,7 @@ def sign_piis(app: PiisApplication) -> None:
             evaluation_plan=(),
             caseworker="sw-7",
         )
-    )
+    ).result
     app.sign_piis(SignPiis(context(), CASE, piis_id, dt.date(2026, 3, 30)))
 
 

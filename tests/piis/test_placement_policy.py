@@ -11,6 +11,7 @@ import pytest
 from contracts.piis import PhaseChangedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.common.aggregate import CommandContext
+from services.common.application import Outcome
 from services.common.consumer import NotYetError
 from services.piis.application import PiisApplication, StartTrajectory
 from services.piis.domain import CaseFacts
@@ -151,7 +152,7 @@ def test_a_phase_moved_under_the_policy_makes_it_decide_again() -> None:
     in_phase(app, "employment")
     real_change = app.change_phase
 
-    def caseworker_first(cmd: Any) -> None:
+    def caseworker_first(cmd: Any) -> Outcome[None]:
         # A caseworker's change lands between the policy's read and its write.
         app.change_phase = real_change  # type: ignore[method-assign]
         real_change(
@@ -165,7 +166,7 @@ def test_a_phase_moved_under_the_policy_makes_it_decide_again() -> None:
                 "agent-3",
             )
         )
-        real_change(cmd)
+        return real_change(cmd)
 
     app.change_phase = caseworker_first  # type: ignore[method-assign]
     policy = TrajectoryPolicy(app)

@@ -44,7 +44,7 @@ def app_for(facts: CaseFacts = FACTS) -> PiisApplication:
 def start(app: PiisApplication, end: dt.date) -> uuid.UUID:
     return app.start_social_activation(
         StartSocialActivation(context(), CASE, "volunteering", START, end)
-    )
+    ).result
 
 
 def test_a_trajectory_of_twelve_months_is_accepted() -> None:

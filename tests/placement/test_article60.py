@@ -21,9 +21,13 @@ from contracts.placement import (
     BenefitRightOpenedV1,
     BenefitRightRefusedV1,
 )
-from services.common.aggregate import CommandContext
+from services.common.aggregate import CommandContext, HandledCommand
 from services.common.errors import ConflictError, DomainError
-from services.placement.application import CaseUnknownError, PlacementApplication
+from services.placement.application import (
+    CaseUnknownError,
+    PlacementApplication,
+    PlacementCommand,
+)
 from services.placement.domain import PlacementFacts, PlacementFile
 from services.placement.periods import work_days_between
 from tests.intake.fakes import IN_MEMORY
@@ -48,18 +52,29 @@ def new_app(facts: PlacementFacts = FACTS) -> PlacementApplication:
 
 
 def act(
-    app: PlacementApplication, decide: Decide, command_id: uuid.UUID | None = None
-) -> None:
+    app: PlacementApplication,
+    decide: Decide,
+    command_id: uuid.UUID | None = None,
+    *,
+    request: Any = None,
+) -> Any:
+    """Run one command; what it created (a contract id) or None."""
     context = CommandContext(
         command_id or uuid.uuid4(), dt.datetime(2026, 4, 1, tzinfo=dt.UTC)
     )
-    app.execute(CASE, context.command_id, lambda f, facts: decide(f, context, facts))
+    command = PlacementCommand(context, "test", CASE, request)
+    return app.handle(
+        command, lambda f, facts: decide(f, context, facts), created_or_none
+    ).result
+
+
+def created_or_none(_: PlacementFile, handled: HandledCommand) -> uuid.UUID | None:
+    return handled.created
 
 
 def planned(**changes: Any) -> Decide:
     """A plan_article60 call, valid unless a test changes a field."""
     fields: dict[str, Any] = {
-        "contract_id": uuid.uuid4(),
         "job_title": "Kitchen assistant",
         "regime": "full_time",
         "weekly_hours": None,
@@ -74,20 +89,20 @@ def planned(**changes: Any) -> Decide:
 
 def plan(
     app: PlacementApplication,
-    contract_id: uuid.UUID,
     start: dt.date = START,
     end: dt.date = END,
     **changes: Any,
-) -> None:
-    act(
+) -> uuid.UUID:
+    """Plan a contract; its id."""
+    contract_id: uuid.UUID = act(
         app,
         planned(
-            contract_id=contract_id,
             planned_start_date=start,
             planned_end_date=end,
             **changes,
         ),
     )
+    return contract_id
 
 
 def calculated(contract_id: uuid.UUID, days: int, end: dt.date) -> Decide:
@@ -125,13 +140,15 @@ def sign(
     act(app, signing(contract_id, start, end))
 
 
-def started(app: PlacementApplication, contract_id: uuid.UUID) -> None:
-    plan(app, contract_id)
+def started(app: PlacementApplication) -> uuid.UUID:
+    """A planned and signed contract, started; its id."""
+    contract_id = plan(app)
     sign(app, contract_id)
     act(
         app,
         lambda f, c, _: f.start_article60(c, contract_id=contract_id, started_on=START),
     )
+    return contract_id
 
 
 def events(app: PlacementApplication) -> list[Any]:
@@ -156,8 +173,8 @@ def refused(
 
 
 def test_a_contract_runs_from_plan_to_the_benefit_right() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     act(
         app,
         lambda f, c, _: f.request_required_period(
@@ -247,12 +264,12 @@ def test_an_unknown_case_is_refused() -> None:
         IN_MEMORY, facts=dict[uuid.UUID, PlacementFacts]().get, id_secret="x"
     )
     with pytest.raises(CaseUnknownError):
-        plan(app, uuid.uuid4())
+        plan(app)
 
 
 def test_signing_without_onem_uses_the_rule_table_and_flags_it() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     sign(app, contract)
     signed = events(app)[-1]
     assert isinstance(signed, Article60SignedV1)
@@ -263,8 +280,8 @@ def test_signing_without_onem_uses_the_rule_table_and_flags_it() -> None:
 def test_wallonia_flags_a_contract_beyond_its_312_day_subsidy() -> None:
     # ONEM asks 400 days (e.g. part of the history did not count); the Walloon
     # subsidy covers 312 of them (S47): allowed, flagged, subsidised days capped.
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     act(
         app,
         calculated(contract, 400, dt.date(2027, 8, 10)),
@@ -293,8 +310,8 @@ def test_a_planned_end_before_the_start_is_refused() -> None:
 
 
 def test_an_end_before_the_start_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    contract = started(app)
     refused(
         app,
         lambda f, c, _: f.end_article60(
@@ -310,7 +327,7 @@ def test_an_end_before_the_start_is_refused() -> None:
 
 def test_overlapping_article_60_contracts_are_refused() -> None:
     app = new_app()
-    started(app, uuid.uuid4())
+    started(app)
     refused(
         app,
         planned(
@@ -325,12 +342,11 @@ def test_overlapping_article_60_contracts_are_refused() -> None:
 
 def test_an_article_61_overlapping_an_article_60_is_refused() -> None:
     app = new_app()
-    started(app, uuid.uuid4())
+    started(app)
     refused(
         app,
         lambda f, c, _: f.sign_article61(
             c,
-            agreement_id=uuid.uuid4(),
             employer_kbo="0403170701",
             employer_name="Boulangerie du Centre SRL",
             job_title="Baker's assistant",
@@ -349,8 +365,8 @@ def test_an_article_61_overlapping_an_article_60_is_refused() -> None:
 
 
 def test_a_placement_agreement_signed_after_the_placement_started_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    contract = started(app)
     refused(
         app,
         lambda f, c, _: f.agree_placement(
@@ -370,8 +386,8 @@ def test_a_placement_agreement_signed_after_the_placement_started_is_refused() -
 
 @pytest.mark.parametrize("days", [0, -3])
 def test_required_days_not_above_zero_are_refused(days: int) -> None:
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     refused(
         app,
         calculated(contract, days, END),
@@ -381,8 +397,8 @@ def test_required_days_not_above_zero_are_refused(days: int) -> None:
 
 
 def test_a_contract_longer_than_onem_calculated_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     act(
         app,
         calculated(contract, 200, dt.date(2026, 12, 22)),
@@ -418,8 +434,8 @@ def test_a_part_time_contract_needs_its_hours() -> None:
 
 
 def test_a_benefit_right_keyed_in_without_evidence_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    started(app)
     refused(
         app,
         lambda f, c, facts: f.record_benefit_right(
@@ -440,8 +456,8 @@ def test_a_benefit_right_keyed_in_without_evidence_is_refused() -> None:
 
 
 def test_a_right_starting_before_the_contract_end_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    started(app)
     refused(
         app,
         lambda f, c, facts: f.record_benefit_right(
@@ -462,8 +478,8 @@ def test_a_right_starting_before_the_contract_end_is_refused() -> None:
 
 
 def test_a_partner_channel_needs_no_evidence_and_a_refusal_is_kept() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    started(app)
     act(
         app,
         lambda f, c, facts: f.record_benefit_right(
@@ -484,8 +500,8 @@ def test_a_partner_channel_needs_no_evidence_and_a_refusal_is_kept() -> None:
 
 
 def test_ending_as_days_reached_before_they_are_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    contract = started(app)
     refused(
         app,
         lambda f, c, _: f.end_article60(
@@ -500,8 +516,8 @@ def test_ending_as_days_reached_before_they_are_is_refused() -> None:
 
 
 def test_an_early_end_keeps_its_reason_and_accrued_days() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    contract = started(app)
     # Monday 2026-05-04 to Saturday 2026-05-30: four six-day weeks = 24 days.
     act(
         app,
@@ -522,12 +538,11 @@ def test_an_early_end_keeps_its_reason_and_accrued_days() -> None:
 
 
 def test_part_time_work_days_accrue_by_the_share_of_a_38_hour_week() -> None:
-    app, contract = new_app(), uuid.uuid4()
+    app = new_app()
     # 19 hours: half a full-time week, so 624 six-day days give the 312 needed;
     # 624 six-day days from Monday 2026-05-04 = 104 weeks: Saturday 2028-04-29.
     plan(
         app,
-        contract,
         end=dt.date(2028, 4, 29),
         regime="part_time",
         weekly_hours=Decimal(19),
@@ -538,8 +553,8 @@ def test_part_time_work_days_accrue_by_the_share_of_a_38_hour_week() -> None:
 
 
 def test_an_end_after_the_planned_end_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    contract = started(app)
     refused(
         app,
         lambda f, c, _: f.end_article60(
@@ -554,8 +569,8 @@ def test_an_end_after_the_planned_end_is_refused() -> None:
 
 
 def test_a_start_before_the_signed_start_is_refused() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    plan(app, contract)
+    app = new_app()
+    contract = plan(app)
     sign(app, contract)
     refused(
         app,
@@ -568,8 +583,8 @@ def test_a_start_before_the_signed_start_is_refused() -> None:
 
 
 def test_blank_evidence_is_no_evidence() -> None:
-    app, contract = new_app(), uuid.uuid4()
-    started(app, contract)
+    app = new_app()
+    started(app)
     refused(
         app,
         lambda f, c, facts: f.record_benefit_right(
@@ -628,8 +643,8 @@ def test_a_twe_contract_beyond_two_years_is_refused_even_if_onem_asks_more() -> 
     flemish = PlacementFacts(
         CASE, CPAS, "A60-3", dt.date(1985, 7, 30), "flanders", NISS
     )
-    app, contract = new_app(flemish), uuid.uuid4()
-    plan(app, contract)
+    app = new_app(flemish)
+    contract = plan(app)
     act(
         app,
         calculated(contract, 700, dt.date(2028, 7, 31)),
@@ -646,10 +661,10 @@ def test_a_default_period_beyond_its_reference_window_is_flagged() -> None:
     # Half time (19 h) from 2023-01-02 at 40: 468 days need 936 six-day days,
     # about three years (Monday 2023-01-02 + 156 weeks - 2 days = Saturday
     # 2025-12-27), beyond the 33-month reference period.
-    app, contract = new_app(), uuid.uuid4()
+    app = new_app()
     start = dt.date(2023, 1, 2)
     end = dt.date(2025, 12, 27)
-    plan(app, contract, start, end, regime="part_time", weekly_hours=Decimal(19))
+    contract = plan(app, start, end, regime="part_time", weekly_hours=Decimal(19))
     sign(app, contract, start, end)
     signed = events(app)[-1]
     assert isinstance(signed, Article60SignedV1)
