@@ -21,8 +21,9 @@ from psycopg import sql
 from bench.commands import StockApp, StockCase
 from bench.infra import Figure, Servers
 from bench.seed import seed_intake
-from services.case_state.service import build_shadow
 from services.common.eventstore import eventstore_env, schema_setup
+from services.common.rebuild import build_shadow
+from services.registry import consumer
 
 
 class StockCasesView(PostgresTrackingRecorder):
@@ -97,7 +98,9 @@ def hub(servers: Servers, events: int) -> tuple[float, float]:
     settings = servers.settings()
     seed_intake(settings, events)
     started = time.perf_counter()
-    read, _ = asyncio.run(build_shadow(settings, "case_state_bench"))
+    read, _ = asyncio.run(
+        build_shadow(settings, "case_state_bench", consumer("case-state"))
+    )
     elapsed = time.perf_counter() - started
     return read / elapsed, elapsed
 

@@ -63,28 +63,14 @@ def serve(
         raise typer.BadParameter(
             "HUB_DATABASE_URL and HUB_KAFKA_BOOTSTRAP_SERVERS are needed"
         )
-    from services.case_state.service import serve as serve_case_state  # noqa: PLC0415
-    from services.intake import service as intake  # noqa: PLC0415
-    from services.partner_gateway import service as gateway  # noqa: PLC0415
-    from services.piis import service as piis  # noqa: PLC0415
-    from services.placement import service as placement  # noqa: PLC0415
+    from services.registry import PROCESSES  # noqa: PLC0415
 
-    components = {
-        "intake-api": intake.serve_api,
-        "intake-relay": intake.serve_relay,
-        "case-state": serve_case_state,
-        "piis-api": piis.serve_api,
-        "piis-relay": piis.serve_relay,
-        "placement-api": placement.serve_api,
-        "placement-relay": placement.serve_relay,
-        "partner-gateway": gateway.serve_api,
-        "partner-relay": gateway.serve_relay,
-    }
-    if component not in components:
+    if component not in PROCESSES:
         raise typer.BadParameter(
-            f"unknown component {component!r}: {', '.join(components)}"
+            f"unknown component {component!r}: {', '.join(PROCESSES)}"
         )
-    _run_until_signal(lambda stop: components[component](settings, stop))
+    serve_process = PROCESSES[component].entry_point()
+    _run_until_signal(lambda stop: serve_process(settings, stop))
 
 
 @app.command()
@@ -169,19 +155,63 @@ def run(
 
 @projections.command("rebuild")
 def rebuild_projection(
-    name: Annotated[str, typer.Argument(help="case-state or statistics")],
+    name: Annotated[str, typer.Argument(help="A consumer of `hub consumers`")],
 ) -> None:
     """Rebuild a read model from the event stores and swap it in."""
-    from services.case_state.read_models import READ_MODELS  # noqa: PLC0415
-    from services.case_state.service import rebuild  # noqa: PLC0415
+    from services.common.rebuild import rebuild  # noqa: PLC0415
+    from services.registry import consumer  # noqa: PLC0415
 
     settings = _settings()
-    if name not in READ_MODELS:
-        raise typer.BadParameter(
-            f"unknown projection {name!r}: {', '.join(READ_MODELS)}"
-        )
-    count = asyncio.run(rebuild(settings, READ_MODELS[name]))
+    try:
+        count = asyncio.run(rebuild(settings, consumer(name)))
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
     typer.echo(f"{name} rebuilt from {count} events")
+
+
+@app.command()
+def consumers() -> None:
+    """Every consumer: where it runs, what it reads, where it keeps its state."""
+    from services.registry import CONSUMERS, group_of  # noqa: PLC0415
+
+    for spec in CONSUMERS:
+        groups = ", ".join(group_of(spec.process, s) for s in spec.services)
+        kind = "replayed" if spec.replayable else "policy (never replayed)"
+        typer.echo(
+            f"{spec.name:<22} process {spec.process:<16} schema {spec.schema:<12} "
+            f"groups {groups}  [{kind}]"
+        )
+
+
+@app.command()
+def check(
+    name: Annotated[
+        str | None, typer.Argument(help="One consumer (default: every one replayed)")
+    ] = None,
+) -> None:
+    """Compare every read model with a rebuild from the event stores.
+
+    Names the first difference of each (table, key and column; never values,
+    which may be personal data) and exits 1 when there is one.
+    """
+    from services.common.rebuild import check as compare  # noqa: PLC0415
+    from services.registry import CONSUMERS, consumer  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        specs = [consumer(name)] if name else [c for c in CONSUMERS if c.replayable]
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    different = 0
+    for spec in specs:
+        difference = asyncio.run(compare(settings, spec))
+        if difference is None:
+            typer.echo(f"{spec.name}: equals its rebuild")
+        else:
+            different += 1
+            typer.echo(f"DIFFERS {difference}")
+    if different:
+        raise typer.Exit(code=1)
 
 
 @stats.command("isp")

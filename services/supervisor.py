@@ -20,22 +20,13 @@ import httpx
 from services.common.auth import parse_api_keys
 from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_database
 from services.common.settings import HubSettings
+from services.registry import PROCESSES
 
 __all__ = ["COMPONENTS", "Supervisor", "api_key_for_demo", "embedded_infrastructure"]
 
 log = logging.getLogger(__name__)
 
-COMPONENTS: tuple[str, ...] = (
-    "intake-api",
-    "intake-relay",
-    "case-state",
-    "piis-api",
-    "piis-relay",
-    "placement-api",
-    "placement-relay",
-    "partner-gateway",
-    "partner-relay",
-)
+COMPONENTS: tuple[str, ...] = tuple(PROCESSES)
 _RESTART_BACKOFF_SECONDS = 1.0
 
 

@@ -17,10 +17,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from contracts.registry import SERVICE_TOPICS
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
-from services.case_state.read_models import READ_MODELS, ReadModel
 from services.case_state.roster import (
     Roster,
     load_case,
@@ -34,57 +32,34 @@ from services.common.auth import (
     Reader,
     parse_api_keys,
 )
-from services.common.consumer import Envelope, ProjectionStore
-from services.common.eventstore import (
-    StoredRow,
-    events_table,
-    row_to_event,
-    select_rows_sql,
+from services.common.command_service import (
+    process_stores,
+    serve_with_consumers,
+    subscribe_process,
 )
-from services.common.http import BRUSSELS, serve_until, service_api
+from services.common.http import BRUSSELS, service_api
 from services.common.settings import HubSettings
-from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
+from services.common.subscriber import new_broker
+from services.registry import Applications, consumer, consumers_of
 
-__all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
+__all__ = ["PROCESS", "SCHEMA", "create_api", "create_broker", "serve"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "case_state"
-CASE_STATE = READ_MODELS["case-state"]
-GROUP = "case-state"
-
-
-def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
-    """The projection store of the case state in a schema."""
-    return CASE_STATE.store(schema)
+PROCESS = "case-state"
+SCHEMA = consumer("case-state").schema
+ROSTER = consumer("roster").schema
+STATISTICS = consumer("statistics").schema
+ACTIVATION = consumer("activation").schema
+DEADLINES = consumer("deadlines").schema
 
 
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
     """The broker with one subscriber per topic, feeding every read model of it."""
     broker = new_broker(settings)
-    for service in SERVICE_TOPICS:
-        stores = [m.store() for m in READ_MODELS.values() if service in m.services]
-        if stores:
-            subscribe(
-                broker,
-                settings,
-                pool,
-                stores,
-                topic=SERVICE_TOPICS[service],
-                group=consumer_group(service),
-            )
+    stores = process_stores(PROCESS, Applications(settings))
+    subscribe_process(broker, settings, pool, PROCESS, stores)
     return broker
-
-
-def consumer_group(service: str) -> str:
-    """The case-state process's consumer group on one service's topic."""
-    return GROUP if service == "intake" else f"{GROUP}-{service}"
-
-
-def consumed_services() -> list[str]:
-    """The services whose topic some read model of this process consumes."""
-    models = READ_MODELS.values()
-    return [s for s in SERVICE_TOPICS if any(s in m.services for m in models)]
 
 
 def create_api(
@@ -111,7 +86,7 @@ def create_api(
                 404, detail=f"case_id: no case {case_id} in the case state"
             )
         async with pool.connection() as conn:
-            history = await load_case(conn, READ_MODELS["roster"].schema, case_id)
+            history = await load_case(conn, ROSTER, case_id)
         today = dt.datetime.now(BRUSSELS).date()
         return {**rows[0], "placement": placement_summary(history, as_of=today)}
 
@@ -183,9 +158,7 @@ def create_api(
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
         async with pool.connection() as conn:
-            return await progress_of_cpas(
-                conn, READ_MODELS["activation"].schema, cpas_kbo
-            )
+            return await progress_of_cpas(conn, ACTIVATION, cpas_kbo)
 
     @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
     async def deadlines(
@@ -199,9 +172,7 @@ def create_api(
     ) -> list[dict[str, Any]]:
         client.check_cpas(cpas_kbo)
         async with pool.connection() as conn:
-            return await overdue_for(
-                conn, READ_MODELS["deadlines"].schema, cpas_kbo, caseworker
-            )
+            return await overdue_for(conn, DEADLINES, cpas_kbo, caseworker)
 
     return api
 
@@ -215,7 +186,7 @@ async def statistics_of(
     count_article_60: bool = True,
 ) -> IspStatistics:
     """The seed 002 figures of one CPAS, from the statistics read model."""
-    histories = await load_cpas(conn, READ_MODELS["statistics"].schema, cpas_kbo)
+    histories = await load_cpas(conn, STATISTICS, cpas_kbo)
     return isp_statistics(
         histories,
         cpas_kbo=cpas_kbo,
@@ -232,7 +203,7 @@ async def roster_of(
     known_at: dt.datetime | None = None,
 ) -> Roster:
     """The article 60/61 roster of one CPAS, from the roster read model."""
-    histories = await load_roster(conn, READ_MODELS["roster"].schema, cpas_kbo)
+    histories = await load_roster(conn, ROSTER, cpas_kbo)
     return roster(histories, cpas_kbo=cpas_kbo, as_of=as_of, known_at=known_at)
 
 
@@ -255,156 +226,30 @@ async def _select(
 
 @asynccontextmanager
 async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[Any]]:
-    """A connection pool with the projection's tables created."""
+    """A connection pool with the read models' tables created."""
     async with AsyncConnectionPool(
         settings.database_url, min_size=1, max_size=4, open=False
     ) as pool:
         async with pool.connection() as conn:
-            for model in READ_MODELS.values():
-                await model.store().create_tables(conn)
+            for spec in consumers_of(PROCESS):
+                await spec.store().create_tables(conn)
         yield pool
 
 
 async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
     """Consume and serve until ``stop`` is set."""
     async with open_pool(settings) as pool:
-        await ensure_topics(settings, *SERVICE_TOPICS.values())
-        broker = create_broker(settings, pool)
-        await broker.start()
-        # One lag per consumer group (intake's keeps its name, "case-state").
-        lags = [
-            asyncio.create_task(
-                watch_lag(
-                    settings,
-                    group=consumer_group(service),
-                    topic=SERVICE_TOPICS[service],
-                    consumer=consumer_group(service),
-                    stop=stop,
-                )
-            )
-            for service in consumed_services()
-        ]
-        try:
-            await serve_until(
-                create_api(
-                    pool,
-                    parse_api_keys(settings.api_keys),
-                    count_article_60=settings.stats_count_article_60,
-                ),
-                settings.host,
-                settings.case_state_port,
-                stop,
-            )
-        finally:
-            for lag in lags:
-                lag.cancel()
-            await broker.stop()
-
-
-REBUILD_BATCH = 5000
-
-
-async def replay_into(
-    conn: psycopg.AsyncConnection[Any],
-    store: ProjectionStore[Any],
-    sources: tuple[tuple[str, str], ...],
-    after: dict[str, int],
-) -> tuple[int, dict[str, int]]:
-    """Feed the stored events after the given positions through a projection.
-
-    Reads PostgreSQL page by page (never Kafka, architecture.md §3.6), so memory
-    stays flat whatever the size of the history.
-    """
-    heads = dict(after)
-    total = 0
-    for schema, app_name in sources:
-        table = events_table(schema, app_name)
-        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
-        if (await exists.fetchone()) == (None,):
-            continue  # that service has stored nothing yet
-        select = select_rows_sql(table)
-        position = after.get(app_name, 0)
-        while True:
-            cur = await conn.execute(select, (position, REBUILD_BATCH))
-            rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
-            if not rows:
-                break
-            envelopes = []
-            for row in rows:
-                event = row_to_event(row)
-                envelopes.append(
-                    Envelope(str(event.case_id), row.state, event, None, "rebuild")
-                )
-            await store.apply(conn, envelopes)
-            position = rows[-1].notification_id
-            total += len(rows)
-        heads[app_name] = position
-    return total, heads
-
-
-async def build_shadow(
-    settings: HubSettings, shadow: str, model: ReadModel = CASE_STATE
-) -> tuple[int, dict[str, int]]:
-    """Build a read model from the event stores into a fresh schema."""
-    store = model.store(shadow)
-    async with await psycopg.AsyncConnection.connect(
-        settings.database_url, autocommit=True
-    ) as conn:
-        await conn.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
+        api = create_api(
+            pool,
+            parse_api_keys(settings.api_keys),
+            count_article_60=settings.stats_count_article_60,
         )
-        await store.create_tables(conn)
-        return await replay_into(conn, store, model.sources, {})
-
-
-async def rebuild(settings: HubSettings, model: ReadModel = CASE_STATE) -> int:
-    """Rebuild a read model from the event stores and swap it in; returns events read.
-
-    The new tables are built in a shadow schema while the live consumer goes
-    on; the swap locks the live tables, replays what was appended meanwhile and
-    renames the schemas, in one transaction.
-    """
-    shadow = f"{model.schema}_rebuild"
-    read, heads = await build_shadow(settings, shadow, model)
-    store = model.store(shadow)
-    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
-        await model.store().create_tables(conn)
-        await conn.commit()
-        async with conn.transaction():
-            live = sql.Identifier(model.schema)
-            # Every live table, readers included: a consumer then waits before
-            # its first statement instead of holding locks the swap would need.
-            names = await conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (model.schema,)
-            )
-            tables = [
-                sql.SQL("{}.{}").format(live, sql.Identifier(name))
-                for (name,) in await names.fetchall()
-            ]
-            await conn.execute(
-                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
-                    sql.SQL(", ").join(tables)
-                )
-            )
-            more, _ = await replay_into(conn, store, model.sources, heads)
-            # Messages parked from the broker are not in the store: carry them over.
-            await conn.execute(
-                sql.SQL(
-                    "INSERT INTO {}.dead_letters "
-                    "(case_key, event_type, payload, reason, "
-                    "source, status, parked_at) SELECT case_key, event_type, payload, "
-                    "reason, source, status, parked_at FROM {}.dead_letters "
-                    "WHERE source NOT IN ('rebuild', 'fold')"
-                ).format(sql.Identifier(shadow), live)
-            )
-            retired = sql.Identifier(f"{model.schema}_retired")
-            await conn.execute(
-                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, retired)
-            )
-            await conn.execute(
-                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                    sql.Identifier(shadow), live
-                )
-            )
-            await conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(retired))
-    return read + more
+        await serve_with_consumers(
+            settings,
+            stop,
+            api,
+            settings.case_state_port,
+            process=PROCESS,
+            apps=Applications(settings),
+            pool=pool,
+        )

@@ -1,16 +1,18 @@
-"""The process of a command service: its HTTP API beside the consumers it needs.
+"""A process's consumers, as the registry declares them, beside its HTTP API.
 
-A command service (PIIS, placement) keeps its own tables of what other
-services' events told it (facts, policies); this runs those consumers, their
-lag probes and the API in one process until ``stop``.
+Every process that consumes (the case-state process, the PIIS and placement
+APIs, the partner gateway) runs through ``serve_with_consumers``: it creates the
+tables of the process's consumers (``services/registry.py``), subscribes one
+consumer group per topic (``<process>.<service>``) feeding every consumer of
+the process that reads it, exports each group's lag, sweeps the dead letters
+that resolve by themselves, and serves the API until ``stop``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,30 +23,53 @@ from contracts.registry import SERVICE_TOPICS
 from services.common.consumer import ProjectionStore
 from services.common.http import serve_until
 from services.common.settings import HubSettings
-from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
+from services.common.subscriber import (
+    ensure_topics,
+    new_broker,
+    subscribe,
+    sweep_dead_letters,
+    watch_lag,
+)
+from services.registry import Applications, consumers_of, group_of
 
-__all__ = ["Subscription", "serve_with_consumers"]
+__all__ = ["process_stores", "serve_with_consumers", "subscribe_process"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """Stores fed from one producing service's topic by one consumer group."""
-
-    service: str
-    group: str
-    stores: Sequence[ProjectionStore[Any]]
-
-    @property
-    def topic(self) -> str:
-        """The producing service's topic."""
-        return SERVICE_TOPICS[self.service]
-
 
 Setup = Callable[
     [KafkaBroker, AsyncConnectionPool[Any]], Awaitable[Sequence[Awaitable[None]]]
 ]
+
+
+def process_stores(
+    process: str, apps: Applications
+) -> dict[str, list[ProjectionStore[Any]]]:
+    """The stores of a process's consumers, by the service whose topic they read."""
+    by_service: dict[str, list[ProjectionStore[Any]]] = {}
+    for spec in consumers_of(process):
+        store = ProjectionStore(spec.projection(apps), spec.schema)
+        for service in spec.services:
+            by_service.setdefault(service, []).append(store)
+    return by_service
+
+
+def subscribe_process(
+    broker: KafkaBroker,
+    settings: HubSettings,
+    pool: AsyncConnectionPool[Any],
+    process: str,
+    stores: Mapping[str, Sequence[ProjectionStore[Any]]],
+) -> None:
+    """One subscriber per topic the process reads, in its consumer group."""
+    for service, group in stores.items():
+        subscribe(
+            broker,
+            settings,
+            pool,
+            group,
+            topic=SERVICE_TOPICS[service],
+            group=group_of(process, service),
+        )
 
 
 async def serve_with_consumers(
@@ -52,34 +77,34 @@ async def serve_with_consumers(
     stop: asyncio.Event,
     api: FastAPI,
     port: int,
-    subscriptions: Sequence[Subscription],
     *,
+    process: str,
+    apps: Applications,
+    pool: AsyncConnectionPool[Any] | None = None,
     setup: Setup | None = None,
 ) -> None:
-    """Create the stores' tables, consume, serve the API; stop them all together.
+    """Create the consumers' tables, consume, serve the API; stop them all together.
 
     ``setup`` may add subscribers to the broker before it starts and return
     background work (e.g. publishers) that runs until ``stop``.
     """
-    async with AsyncConnectionPool(
+    own_pool = pool is None
+    pool = pool or AsyncConnectionPool(
         settings.database_url, min_size=1, max_size=4, open=False
-    ) as pool:
+    )
+    if own_pool:
+        await pool.open()
+    try:
+        stores = process_stores(process, apps)
+        unique = list({id(s): s for group in stores.values() for s in group}.values())
         async with pool.connection() as conn:
-            for subscription in subscriptions:
-                for store in subscription.stores:
-                    await store.create_tables(conn)
-        await ensure_topics(settings, *(s.topic for s in subscriptions))
+            for store in unique:
+                await store.create_tables(conn)
+        await ensure_topics(settings, *(SERVICE_TOPICS[s] for s in stores))
         broker = new_broker(settings)
-        for subscription in subscriptions:
-            subscribe(
-                broker,
-                settings,
-                pool,
-                subscription.stores,
-                topic=subscription.topic,
-                group=subscription.group,
-            )
+        subscribe_process(broker, settings, pool, process, stores)
         background = list(await setup(broker, pool)) if setup else []
+        background.append(sweep_dead_letters(pool, unique, stop))
         # Joining the consumer groups takes seconds each: the API answers
         # meanwhile (its commands do not wait for the consumers).
         tasks = [asyncio.ensure_future(broker.start())]
@@ -90,13 +115,13 @@ async def serve_with_consumers(
             asyncio.create_task(
                 watch_lag(
                     settings,
-                    group=s.group,
-                    topic=s.topic,
-                    consumer="+".join(store.projection.name for store in s.stores),
+                    group=group_of(process, service),
+                    topic=SERVICE_TOPICS[service],
+                    consumer=group_of(process, service),
                     stop=stop,
                 )
             )
-            for s in subscriptions
+            for service in stores
         ]
         try:
             await serve_until(api, settings.host, port, stop)
@@ -105,6 +130,9 @@ async def serve_with_consumers(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
+    finally:
+        if own_pool:
+            await pool.close()
 
 
 def _stop_when_failed(stop: asyncio.Event) -> Callable[[asyncio.Future[Any]], None]:

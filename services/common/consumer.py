@@ -1,16 +1,27 @@
 """The consumer framework: batches of contract events applied exactly once.
 
 A consumer folds each batch into its read model and records, in the same
-PostgreSQL transaction, the last version it applied of every stream
-(architecture.md §3.4). Redelivered versions are skipped; a version that
-arrives before its predecessor is held back until the relay republishes the
-missing one; a message that cannot be applied is parked with its reason, and the
-later messages of the same case wait behind it (§3.5).
+PostgreSQL transaction, the last version it applied of every stream. A
+redelivered version is skipped; a version that arrives ahead of its
+predecessor gets the missing ones from the producing service's event store
+(the record) and applies them first: a gap is reported and healed, never
+skipped. Folds of the same case serialize across consumers and processes (an
+advisory lock per read model and case, taken in the effect's transaction), so
+a read model fed by several topics never loses an update.
+
+A message that cannot be applied is parked with its reason, and the later
+messages of its case wait behind it (docs/decisions/0012-nothing-stuck.md):
+decode errors at once; fold errors per event; anything else (a row the
+database refuses, a fold that is "not yet" possible) after the batch failed a
+bounded number of times, when the batch is applied case by case and only the
+cases that still fail are parked. Other cases keep flowing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -23,16 +34,20 @@ from psycopg import sql
 from pydantic import ValidationError
 
 from contracts.envelope import ContractEvent
-from contracts.registry import UnknownEventTypeError, parse_event
+from contracts.registry import SERVICE_TOPICS, UnknownEventTypeError, parse_event
 from services.common import metrics
 from services.common.bulk import Upsert
+from services.common.eventstore import StoredRow, events_table, row_to_event
 
 __all__ = [
+    "RETRYABLE_RULES",
     "BatchOutcome",
     "Envelope",
     "FoldProjection",
     "NotYetError",
     "ProjectionStore",
+    "case_lock_key",
+    "create_dead_letters",
     "decode",
     "redrive",
 ]
@@ -42,13 +57,17 @@ log = logging.getLogger(__name__)
 Row = TypeVar("Row")
 
 _WAITING = "waiting behind an earlier dead letter of the same case"
+# Rules of dead letters that resolve by themselves (another topic catches up, a
+# lock frees): the consumer's sweep re-drives them with a growing delay.
+RETRYABLE_RULES = frozenset({"not_yet", "transient"})
 
 
 class NotYetError(Exception):
     """A fold cannot apply an event yet (e.g. another topic has not caught up).
 
-    Unlike any other failure, which parks the event, this one fails the whole
-    batch: nothing is committed and the batch is delivered again later.
+    The batch is delivered again (with a growing delay, a bounded number of
+    times); if the case is still not ready then, its events are parked and
+    the consumer's sweep re-drives them later.
     """
 
 
@@ -64,12 +83,10 @@ class Envelope:
 
 
 def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Envelope:
-    """Validate a message against its contract; a failure is kept, not raised."""
+    """Validate a message against its contract; a failure is kept, never raised."""
     raw = payload or b""
     key_text = (key or b"").decode(errors="replace")
     try:
-        import json  # noqa: PLC0415 - local: only the event type is needed here
-
         event_type = json.loads(raw).get("event_type", "")
         event = parse_event(str(event_type), raw)
     except UnknownEventTypeError as exc:
@@ -77,7 +94,7 @@ def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Env
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
         return Envelope(key_text, raw, None, f"schema: invalid fields {fields}", source)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return Envelope(key_text, raw, None, "payload: not a JSON object", source)
     return Envelope(key_text or str(event.case_id), raw, event, None, source)
 
@@ -120,6 +137,7 @@ class BatchOutcome:
     applied: int = 0
     duplicates: int = 0
     gaps: int = 0
+    healed: int = 0
     parked: int = 0
     last_recorded_at: dt.datetime | None = None
 
@@ -131,6 +149,57 @@ class _Parked:
     event_type: str
     reason: str
     source: str
+    rule: str
+    service: str
+
+
+def case_lock_key(schema: str, case_id: uuid.UUID | str) -> int:
+    """The advisory lock of one case in one read model (a signed 64-bit key)."""
+    digest = hashlib.blake2b(f"{schema}:{case_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+# The subquery orders the keys; the outer scan locks them in that order, so
+# two transactions never wait for each other in a cycle.
+_LOCK_CASES = sql.SQL(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM "
+    "(SELECT DISTINCT unnest(%s::bigint[]) AS k ORDER BY 1) AS keys"
+)
+
+
+async def create_dead_letters(conn: psycopg.AsyncConnection[Any], schema: str) -> None:
+    """A schema's dead-letter table (shared by its consumers, a row names its own)."""
+    table = sql.SQL("{}.dead_letters").format(sql.Identifier(schema))
+    await conn.execute(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, "
+            "case_key text NOT NULL, event_type text NOT NULL, "
+            "payload bytea NOT NULL, "
+            "reason text NOT NULL, source text NOT NULL, status text NOT NULL "
+            "DEFAULT 'parked', parked_at timestamptz NOT NULL DEFAULT now())"
+        ).format(table)
+    )
+    for column, kind in _DEAD_LETTER_COLUMNS:
+        await conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                table, sql.Identifier(column), sql.SQL(kind)
+            )
+        )
+    await conn.execute(
+        sql.SQL(
+            "CREATE INDEX IF NOT EXISTS dead_letters_parked ON {} "
+            "(case_key) WHERE status = 'parked'"
+        ).format(table)
+    )
+
+
+_DEAD_LETTER_COLUMNS = (
+    ("consumer", "text"),
+    ("service", "text"),
+    ("rule", "text"),
+    ("attempts", "integer NOT NULL DEFAULT 0"),
+    ("retry_at", "timestamptz"),
+)
 
 
 @dataclass
@@ -156,12 +225,18 @@ class ProjectionStore(Generic[Row]):
             only_if=sql.SQL("{}.version < EXCLUDED.version").format(self._positions),
         )
         self._select_parked = sql.SQL(
-            "SELECT DISTINCT case_key FROM {} WHERE status = 'parked' "
-            "AND case_key = ANY(%s)"
+            "SELECT DISTINCT case_key, coalesce(service, '*') FROM {} "
+            "WHERE status = 'parked' AND case_key = ANY(%s) "
+            "AND (consumer = %s OR consumer IS NULL)"
         ).format(self._dead)
         self._select_positions = sql.SQL(
             "SELECT stream_id, version FROM {} WHERE stream_id = ANY(%s)"
         ).format(self._positions)
+
+    @property
+    def name(self) -> str:
+        """The consumer's name (its projection's)."""
+        return self.projection.name
 
     async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Create the schema, the read model, positions and dead letters."""
@@ -176,63 +251,126 @@ class ProjectionStore(Generic[Row]):
                 "version bigint NOT NULL)"
             ).format(self._positions)
         )
-        await conn.execute(
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (id bigserial PRIMARY KEY, "
-                "case_key text NOT NULL, event_type text NOT NULL, "
-                "payload bytea NOT NULL, "
-                "reason text NOT NULL, source text NOT NULL, status text NOT NULL "
-                "DEFAULT 'parked', parked_at timestamptz NOT NULL DEFAULT now())"
-            ).format(self._dead)
-        )
+        await create_dead_letters(conn, self.schema)
         await self.projection.create_tables(conn, self.schema)
-        await self._refresh_dead_letter_gauge(conn)
+        await self.refresh_dead_letter_gauge(conn)
 
-    async def _refresh_dead_letter_gauge(
+    async def refresh_dead_letter_gauge(
         self, conn: psycopg.AsyncConnection[Any]
     ) -> None:
+        """Export how many messages this consumer holds parked."""
         cur = await conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE status = 'parked'").format(
-                self._dead
-            )
+            sql.SQL(
+                "SELECT count(*) FROM {} WHERE status = 'parked' AND "
+                "(consumer = %s OR consumer IS NULL)"
+            ).format(self._dead),
+            (self.name,),
         )
         row = await cur.fetchone()
-        metrics.DEAD_LETTERS.labels(self.projection.name).set(row[0] if row else 0)
+        metrics.DEAD_LETTERS.labels(self.name).set(row[0] if row else 0)
+
+    def lock_keys(self, batch: Sequence[Envelope]) -> list[int]:
+        """The advisory locks of the cases a batch touches in this read model."""
+        cases = {e.event.case_id for e in batch if e.event is not None}
+        return [case_lock_key(self.schema, case) for case in cases]
 
     async def apply(
-        self, conn: psycopg.AsyncConnection[Any], batch: Sequence[Envelope]
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        batch: Sequence[Envelope],
+        *,
+        isolate: bool = False,
     ) -> BatchOutcome:
         """Apply a batch and record positions and dead letters, in one transaction.
 
         A parked message counts as consumed: its stream position advances, and
         a re-drive applies it from the dead-letter store, not from Kafka.
+        ``isolate`` applies case by case, each in a savepoint, and parks the
+        cases whose fold or rows fail (``NotYetError`` included) instead of
+        failing the batch.
         """
         started = time.perf_counter()
         outcome = BatchOutcome()
         cases = sorted({e.event.case_id for e in batch if e.event is not None})
         streams = sorted({e.event.stream_id for e in batch if e.event is not None})
         async with conn.transaction():
-            # Reads in one round trip: the pipeline syncs once, at the first fetch.
+            # Reads in one round trip: the pipeline syncs once, at the first
+            # fetch; the server takes the case locks before it runs the reads.
             async with conn.pipeline():
+                await conn.execute(_LOCK_CASES, (sorted(self.lock_keys(batch)),))
                 parked_query = await conn.execute(
-                    self._select_parked, (sorted({e.key for e in batch}),)
+                    self._select_parked, (sorted({e.key for e in batch}), self.name)
                 )
                 positions_query = await conn.execute(self._select_positions, (streams,))
                 rows = await self.projection.load(conn, self.schema, cases)
-                parked_keys = {r[0] for r in await parked_query.fetchall()}
+                parked_keys = {
+                    _chain(r[0], r[1]) for r in await parked_query.fetchall()
+                }
                 positions = {r[0]: int(r[1]) for r in await positions_query.fetchall()}
-            accepted, parked = self._sequence(batch, positions, parked_keys, outcome)
-            changed = self._fold(accepted, rows, parked_keys, parked, outcome)
-            # No pipeline here: large batches write through COPY, which a
-            # pipeline does not allow.
-            await self.projection.store(conn, self.schema, changed)
-            await self._store_positions(conn, positions)
+            healed = await self._heal(conn, batch, positions, outcome)
+            accepted, parked = self._sequence(
+                batch, positions, parked_keys, outcome, healed
+            )
+            if isolate:
+                await self._fold_case_by_case(
+                    conn,
+                    accepted,
+                    rows,
+                    parked_keys=parked_keys,
+                    parked=parked,
+                    outcome=outcome,
+                )
+            else:
+                changed = self._fold(accepted, rows, parked_keys, parked, outcome)
+                # No pipeline here: large batches write through COPY, which a
+                # pipeline does not allow.
+                await self.projection.store(conn, self.schema, changed)
+            await self._upsert_positions.run(conn, positions.items())
             await self._store_parked(conn, parked)
             outcome.parked = len(parked)
         if outcome.parked:
-            await self._refresh_dead_letter_gauge(conn)
+            await self.refresh_dead_letter_gauge(conn)
         self._observe(outcome, time.perf_counter() - started)
         return outcome
+
+    async def _heal(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        batch: Sequence[Envelope],
+        positions: Mapping[uuid.UUID, int],
+        outcome: BatchOutcome,
+    ) -> dict[tuple[uuid.UUID, int], list[ContractEvent]]:
+        """The stored events missing before each version that skips some.
+
+        Keyed by (stream, version of the event that arrived early); a gap the
+        store cannot fill is left out.
+        """
+        expected = dict(positions)
+        gaps: list[tuple[uuid.UUID, int, int, str]] = []
+        for env in batch:
+            event = env.event
+            if event is None:
+                continue
+            known = expected.get(event.stream_id, 0)
+            if event.stream_version > known + 1:
+                service = event.event_type.split(".")[1]
+                gaps.append((event.stream_id, known, event.stream_version, service))
+            expected[event.stream_id] = max(known, event.stream_version)
+        healed: dict[tuple[uuid.UUID, int], list[ContractEvent]] = {}
+        for stream, known, version, service in gaps:
+            found = await _stored_versions(conn, service, stream, known, version)
+            if len(found) == version - known - 1:
+                healed[stream, version] = found
+                outcome.healed += len(found)
+        outcome.gaps += len(gaps)
+        if gaps:
+            log.warning(
+                "%s: %d version gap(s) on arrival; %d event(s) read from the store",
+                self.name,
+                len(gaps),
+                outcome.healed,
+            )
+        return healed
 
     def _sequence(
         self,
@@ -240,24 +378,36 @@ class ProjectionStore(Generic[Row]):
         positions: dict[uuid.UUID, int],
         parked_keys: set[str],
         outcome: BatchOutcome,
+        healed: Mapping[tuple[uuid.UUID, int], list[ContractEvent]],
     ) -> tuple[list[ContractEvent], list[_Parked]]:
-        """Drop redeliveries, hold back early versions, park what cannot be read."""
+        """Drop redeliveries, fill gaps from the store, park what cannot be read."""
         accepted: list[ContractEvent] = []
         parked: list[_Parked] = []
         for env in batch:
             event = env.event
             if event is None:
-                parked.append(self._park(env, env.error or "undecodable"))
-                parked_keys.add(env.key)
+                parked.append(self._park(env, env.error or "undecodable", "decode"))
+                parked_keys.add(_chain(env.key, _service_of(env)))
                 continue
             known = positions.get(event.stream_id, 0)
+            if event.stream_version > known + 1:
+                missing = healed.get((event.stream_id, event.stream_version))
+                if missing is None:
+                    # Not in the store: not an event the hub recorded.
+                    reason = (
+                        f"gap: versions {known + 1} to {event.stream_version - 1} of "
+                        "its stream are not in the event store"
+                    )
+                    parked.append(self._park(env, reason, "gap"))
+                    parked_keys.add(_chain(env.key, _service_of(env)))
+                    continue
+                accepted += missing
+                known = event.stream_version - 1
             if event.stream_version <= known:
                 outcome.duplicates += 1
-            elif event.stream_version > known + 1:
-                outcome.gaps += 1
-            else:
-                positions[event.stream_id] = event.stream_version
-                accepted.append(event)
+                continue
+            positions[event.stream_id] = event.stream_version
+            accepted.append(event)
         return accepted, parked
 
     def _fold(
@@ -271,16 +421,16 @@ class ProjectionStore(Generic[Row]):
         """Fold the accepted events; a case with a dead letter waits behind it."""
         changed: dict[uuid.UUID, Row] = {}
         for event in accepted:
-            key = str(event.case_id)
-            if key in parked_keys:
-                parked.append(self._park_event(event, _WAITING))
+            key = _chain(str(event.case_id), _service(event))
+            if _waits(key, parked_keys):
+                parked.append(self._park_event(event, _WAITING, "waiting"))
                 continue
             try:
                 row = self.projection.fold(rows.get(event.case_id), event)
             except NotYetError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any other failure is parked
-                parked.append(self._park_event(event, f"{type(exc).__name__}: {exc}"))
+                parked.append(self._park_event(event, _describe(exc), "fold"))
                 parked_keys.add(key)
                 continue
             if row is not None:
@@ -290,31 +440,75 @@ class ProjectionStore(Generic[Row]):
             outcome.last_recorded_at = event.recorded_at
         return changed
 
+    async def _fold_case_by_case(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        accepted: list[ContractEvent],
+        rows: dict[uuid.UUID, Row],
+        *,
+        parked_keys: set[str],
+        parked: list[_Parked],
+        outcome: BatchOutcome,
+    ) -> None:
+        """Fold and store each case in a savepoint; park the cases that fail."""
+        by_case: dict[tuple[uuid.UUID, str], list[ContractEvent]] = {}
+        for event in accepted:
+            by_case.setdefault((event.case_id, _service(event)), []).append(event)
+        for (case_id, service), events in by_case.items():
+            key = _chain(str(case_id), service)
+            if _waits(key, parked_keys):
+                parked += [self._park_event(e, _WAITING, "waiting") for e in events]
+                continue
+            mine, kept = BatchOutcome(), list[_Parked]()
+            try:
+                async with conn.transaction():
+                    case_rows = {case_id: rows[case_id]} if case_id in rows else {}
+                    changed = self._fold(events, case_rows, set(), kept, mine)
+                    await self.projection.store(conn, self.schema, changed)
+            except NotYetError as exc:
+                failure, rule = f"not yet: {exc}", "not_yet"
+            except Exception as exc:  # noqa: BLE001 - the case is parked with it
+                failure, rule = _describe(exc), "store"
+            else:
+                parked += kept
+                outcome.applied += mine.applied
+                outcome.last_recorded_at = (
+                    mine.last_recorded_at or outcome.last_recorded_at
+                )
+                continue
+            parked_keys.add(key)
+            parked.append(self._park_event(events[0], failure, rule))
+            parked += [self._park_event(e, _WAITING, "waiting") for e in events[1:]]
+
     def _observe(self, outcome: BatchOutcome, seconds: float) -> None:
-        name = self.projection.name
+        name = self.name
         metrics.CONSUMER_APPLIED.labels(name).inc(outcome.applied)
         metrics.CONSUMER_DUPLICATES.labels(name).inc(outcome.duplicates)
         metrics.CONSUMER_GAPS.labels(name).inc(outcome.gaps)
+        metrics.CONSUMER_HEALED.labels(name).inc(outcome.healed)
         metrics.CONSUMER_BATCH_SECONDS.labels(name).observe(seconds)
         if outcome.last_recorded_at is not None:
             age = dt.datetime.now(dt.UTC) - outcome.last_recorded_at
             metrics.PROJECTION_LAG_SECONDS.labels(name).set(age.total_seconds())
 
     @staticmethod
-    def _park(env: Envelope, reason: str) -> _Parked:
+    def _park(env: Envelope, reason: str, rule: str) -> _Parked:
         event_type = env.event.event_type if env.event is not None else "unknown"
-        return _Parked(env.key, env.payload, event_type, reason, env.source)
-
-    @staticmethod
-    def _park_event(event: ContractEvent, reason: str) -> _Parked:
         return _Parked(
-            str(event.case_id), event.to_json_bytes(), event.event_type, reason, "fold"
+            env.key, env.payload, event_type, reason, env.source, rule, _service_of(env)
         )
 
-    async def _store_positions(
-        self, conn: psycopg.AsyncConnection[Any], positions: dict[uuid.UUID, int]
-    ) -> None:
-        await self._upsert_positions.run(conn, positions.items())
+    @staticmethod
+    def _park_event(event: ContractEvent, reason: str, rule: str) -> _Parked:
+        return _Parked(
+            str(event.case_id),
+            event.to_json_bytes(),
+            event.event_type,
+            reason,
+            "fold",
+            rule,
+            _service(event),
+        )
 
     async def _store_parked(
         self, conn: psycopg.AsyncConnection[Any], parked: list[_Parked]
@@ -322,15 +516,85 @@ class ProjectionStore(Generic[Row]):
         if not parked:
             return
         for p in parked:
-            log.warning("parked a %s message: %s", p.event_type, p.reason)
+            log.warning("%s parked a %s message: %s", self.name, p.event_type, p.rule)
         async with conn.cursor() as cur:
             await cur.executemany(
                 sql.SQL(
-                    "INSERT INTO {} (case_key, event_type, payload, reason, source) "
-                    "VALUES (%s, %s, %s, %s, %s)"
+                    "INSERT INTO {} (case_key, event_type, payload, reason, source, "
+                    "consumer, rule, service, retry_at) VALUES (%s, %s, %s, %s, %s, "
+                    "%s, %s, %s, CASE WHEN %s THEN now() + interval '1 second' END)"
                 ).format(self._dead),
-                [(p.key, p.event_type, p.payload, p.reason, p.source) for p in parked],
+                [
+                    (
+                        p.key,
+                        p.event_type,
+                        p.payload,
+                        p.reason,
+                        p.source,
+                        self.name,
+                        p.rule,
+                        None if p.service == "*" else p.service,
+                        p.rule in RETRYABLE_RULES,
+                    )
+                    for p in parked
+                ],
             )
+
+
+def _service(event: ContractEvent) -> str:
+    """The producing service of an event (its topic)."""
+    return event.event_type.split(".")[1]
+
+
+def _service_of(env: Envelope) -> str:
+    """The producing service of a delivered message, decoded or not."""
+    if env.event is not None:
+        return _service(env.event)
+    topic = env.source.split("/", 1)[0]
+    for service, name in SERVICE_TOPICS.items():
+        if topic.endswith(name):
+            return service
+    return "*"
+
+
+def _chain(case_key: str, service: str) -> str:
+    """One case's messages from one topic: they keep their order, parked or not."""
+    return f"{case_key}|{service}"
+
+
+def _waits(chain: str, parked: set[str]) -> bool:
+    """Whether a chain has a dead letter ahead (one of unknown topic holds all)."""
+    return chain in parked or f"{chain.rsplit('|', 1)[0]}|*" in parked
+
+
+def _describe(exc: BaseException) -> str:
+    """Why something failed, for a dead letter: the kind and the message."""
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+async def _stored_versions(
+    conn: psycopg.AsyncConnection[Any],
+    service: str,
+    stream: uuid.UUID,
+    after: int,
+    before: int,
+) -> list[ContractEvent]:
+    """Versions ``after < v < before`` of a stream, read from its event store."""
+    table = events_table(service, service)
+    try:
+        async with conn.transaction():
+            cur = await conn.execute(
+                sql.SQL(
+                    "SELECT notification_id, topic, state, recorded_at FROM {} "
+                    "WHERE originator_id = %s AND originator_version > %s "
+                    "AND originator_version < %s ORDER BY originator_version"
+                ).format(table),
+                (stream, after, before),
+            )
+            rows = await cur.fetchall()
+    except psycopg.errors.UndefinedTable:
+        return []
+    return [row_to_event(StoredRow(n, t, bytes(s), r)) for n, t, s, r in rows]
 
 
 async def redrive(
@@ -341,30 +605,36 @@ async def redrive(
 ) -> tuple[int, str | None]:
     """Apply a parked message again, then the ones of its case behind it.
 
-    ``projections`` are the schema's fold projections by producing service
-    (the second part of an event type, e.g. ``intake``). The message must be
-    the oldest parked one of its case (order per case is kept). Its position
-    was advanced when it was parked, so it is folded here, not redelivered.
-    Returns how many were applied and, when one fails again, why: it stays
-    parked with the new reason, and those behind it wait.
+    ``projections`` are the schema's fold projections by consumer name (and,
+    for rows parked before dead letters named their consumer, by producing
+    service). The message must be the oldest parked one of its case and
+    consumer (order per case is kept). Its position was advanced when it was
+    parked, so it is folded here, not redelivered. Returns how many were
+    applied and, when one fails again, why: it stays parked with the new
+    reason, and those behind it wait.
     """
     dead = sql.SQL("{}.dead_letters").format(sql.Identifier(schema))
     async with conn.transaction():
         cur = await conn.execute(
             sql.SQL(
-                "SELECT case_key FROM {} WHERE id = %s AND status = 'parked'"
+                "SELECT case_key, consumer, service FROM {} "
+                "WHERE id = %s AND status = 'parked'"
             ).format(dead),
             (dead_letter_id,),
         )
         found = await cur.fetchone()
         if found is None:
             raise LookupError(f"id: no parked dead letter {dead_letter_id}")
+        case_key, consumer_name, service = found
+        await conn.execute(_LOCK_CASES, ([case_lock_key(schema, case_key)],))
         cur = await conn.execute(
             sql.SQL(
                 "SELECT id, payload FROM {} WHERE case_key = %s "
-                "AND status = 'parked' ORDER BY id FOR UPDATE"
+                "AND status = 'parked' AND consumer IS NOT DISTINCT FROM %s "
+                "AND (service IS NOT DISTINCT FROM %s OR %s::text IS NULL) "
+                "ORDER BY id FOR UPDATE"
             ).format(dead),
-            (found[0],),
+            (case_key, consumer_name, service, service),
         )
         parked = list(await cur.fetchall())
         if parked[0][0] != dead_letter_id:
@@ -373,15 +643,22 @@ async def redrive(
             )
         applied, failure = 0, None
         for row_id, payload in parked:
-            failure = await _refold(conn, schema, bytes(payload), projections)
+            failure = await _refold(
+                conn, schema, bytes(payload), consumer_name, projections
+            )
             if failure is not None:
                 await conn.execute(
-                    sql.SQL("UPDATE {} SET reason = %s WHERE id = %s").format(dead),
+                    sql.SQL(
+                        "UPDATE {} SET reason = %s, attempts = attempts + 1 "
+                        "WHERE id = %s"
+                    ).format(dead),
                     (failure, row_id),
                 )
                 break
             await conn.execute(
-                sql.SQL("UPDATE {} SET status = 'redriven' WHERE id = %s").format(dead),
+                sql.SQL(
+                    "UPDATE {} SET status = 'redriven', retry_at = NULL WHERE id = %s"
+                ).format(dead),
                 (row_id,),
             )
             applied += 1
@@ -392,6 +669,7 @@ async def _refold(
     conn: psycopg.AsyncConnection[Any],
     schema: str,
     payload: bytes,
+    consumer_name: str | None,
     projections: Mapping[str, FoldProjection[Any]],
 ) -> str | None:
     """Fold one kept payload into its case's row; why not, if it fails."""
@@ -399,14 +677,15 @@ async def _refold(
     event = envelope.event
     if event is None:
         return envelope.error or "undecodable"
-    projection = projections.get(event.event_type.split(".")[1])
+    projection = projections.get(consumer_name or event.event_type.split(".")[1])
     if projection is None:
         return f"no projection of {schema} reads {event.event_type}"
-    rows = await projection.load(conn, schema, [event.case_id])
     try:
-        row = projection.fold(rows.get(event.case_id), event)
+        async with conn.transaction():
+            rows = await projection.load(conn, schema, [event.case_id])
+            row = projection.fold(rows.get(event.case_id), event)
+            if row is not None:
+                await projection.store(conn, schema, {event.case_id: row})
     except Exception as exc:  # noqa: BLE001 - kept with its reason
-        return f"{type(exc).__name__}: {exc}"
-    if row is not None:
-        await projection.store(conn, schema, {event.case_id: row})
+        return _describe(exc)
     return None

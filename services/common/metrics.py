@@ -12,8 +12,10 @@ __all__ = [
     "CONSUMER_DUPLICATES",
     "CONSUMER_ERRORS",
     "CONSUMER_GAPS",
+    "CONSUMER_HEALED",
     "CONSUMER_LAG",
     "DEAD_LETTERS",
+    "DEAD_LETTERS_RETRIED",
     "EVENTS_APPENDED",
     "PROJECTION_LAG_SECONDS",
     "RELAY_ERRORS",
@@ -77,7 +79,12 @@ CONSUMER_DUPLICATES = Counter(
 )
 CONSUMER_GAPS = Counter(
     "hub_consumer_gaps_total",
-    "Events that arrived ahead of a missing predecessor and wait for its republish.",
+    "Events that arrived ahead of a missing predecessor (filled from the store).",
+    ["consumer"],
+)
+CONSUMER_HEALED = Counter(
+    "hub_consumer_gaps_healed_total",
+    "Events a consumer read from the event store to fill a version gap on arrival.",
     ["consumer"],
 )
 CONSUMER_ERRORS = Counter(
@@ -99,6 +106,11 @@ PROJECTION_LAG_SECONDS = Gauge(
     "hub_projection_lag_seconds",
     "Age (now - recorded_at) of the last event a projection applied.",
     ["consumer"],
+)
+DEAD_LETTERS_RETRIED = Counter(
+    "hub_dead_letters_retried_total",
+    "Dead letters the sweep re-drove by itself, by outcome.",
+    ["consumer", "outcome"],
 )
 DEAD_LETTERS = Gauge(
     "hub_dead_letters_parked", "Messages parked in the dead-letter store.", ["consumer"]

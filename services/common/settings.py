@@ -104,6 +104,13 @@ class HubSettings(BaseSettings):
     consumer_max_records: int = Field(
         default=500, description="Most messages a consumer applies per transaction."
     )
+    consumer_retry_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Times a consumer tries a batch that failed for a reason that "
+        "passes by itself (not yet possible, a lock) before it applies the batch "
+        "case by case and parks the cases that still fail.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     def topic(self, name: str) -> str:

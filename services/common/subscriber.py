@@ -8,22 +8,47 @@ an undecodable message is parked rather than failing its batch forever.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import psycopg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
-from psycopg_pool import AsyncConnectionPool
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from services.common import metrics
-from services.common.consumer import ProjectionStore, decode
+from services.common.consumer import (
+    RETRYABLE_RULES,
+    Envelope,
+    NotYetError,
+    ProjectionStore,
+    decode,
+    redrive,
+)
 from services.common.kafka import BrokerAdmin, LagProbe
 from services.common.settings import HubSettings
 
-__all__ = ["ensure_topics", "new_broker", "subscribe", "subscribe_raw", "watch_lag"]
+__all__ = [
+    "Delivery",
+    "ensure_topics",
+    "new_broker",
+    "subscribe",
+    "subscribe_raw",
+    "sweep_dead_letters",
+    "watch_lag",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,25 +102,174 @@ def subscribe(
     Every store that reads the topic gets the batch in the same PostgreSQL
     transaction, so one consumption and one offset commit serve them all.
     """
-    name = "+".join(store.projection.name for store in stores)
+    # One order of locks for every transaction of the hub: by read model
+    # (schema) here, by case within one (ProjectionStore.apply).
+    ordered = sorted(stores, key=lambda store: (store.schema, store.name))
+    delivery = Delivery(pool, ordered, attempts=settings.consumer_retry_attempts)
 
     @_batch_subscriber(broker, settings, [topic], group)
     async def on_batch(records: list[Any]) -> None:
-        batch = [
-            decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")
-            for r in records
-            if isinstance(r, ConsumerRecord)
-        ]
+        await delivery.deliver(
+            [
+                decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")
+                for r in records
+                if isinstance(r, ConsumerRecord)
+            ]
+        )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """PostgreSQL is unreachable or restarting: no message's fault."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate or ""
+    return state == "" or state.startswith(("08", "57P"))
+
+
+def _worth_retrying(exc: BaseException) -> bool:
+    """Failures that pass by themselves: another topic catching up, a lock."""
+    return isinstance(
+        exc,
+        NotYetError
+        | psycopg.errors.TransactionRollback
+        | psycopg.errors.LockNotAvailable
+        | psycopg.errors.QueryCanceled,
+    )
+
+
+class Delivery:
+    """Applies a decoded batch to its stores; no single message stops the flow.
+
+    The batch is applied whole (one transaction) while that works. A failure
+    that passes by itself (``NotYetError``, a deadlock, a lock timeout) is
+    retried with a growing, jittered delay, a bounded number of times; then,
+    and at once for any other failure, the batch is applied case by case and
+    only the cases that still fail are parked (their dead letters say why).
+    Lost connections are waited out: no message is parked for them.
+    """
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        stores: Sequence[ProjectionStore[Any]],
+        *,
+        attempts: int,
+    ) -> None:
+        self._pool = pool
+        self._stores = stores
+        self._attempts = attempts
+        self._name = "+".join(store.name for store in stores)
+
+    async def deliver(self, batch: list[Envelope]) -> None:
+        """Apply one batch: whole, or case by case."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_connection_lost),
+            wait=wait_random_exponential(multiplier=0.5, max=10),
+            before_sleep=self._log_lost_connection,
+            reraise=True,
+        ):
+            with attempt:
+                await self._deliver(batch)
+
+    async def _deliver(self, batch: list[Envelope]) -> None:
         try:
-            async with pool.connection() as conn, conn.transaction():
-                for store in stores:
-                    await store.apply(conn, batch)
-        except Exception:
-            metrics.CONSUMER_ERRORS.labels(name).inc()
-            log.exception(
-                "%s: batch of %d failed; it will be redelivered", name, len(batch)
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._attempts),
+                retry=retry_if_exception(_worth_retrying),
+                wait=wait_random_exponential(multiplier=0.1, max=3),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._apply(batch, isolate=False)
+        except Exception as exc:
+            if _connection_lost(exc):
+                raise
+            metrics.CONSUMER_ERRORS.labels(self._name).inc()
+            log.warning(
+                "%s: a batch of %d failed (%s); applying it case by case",
+                self._name,
+                len(batch),
+                type(exc).__name__,
             )
-            raise
+            await self._apply(batch, isolate=True)
+
+    async def _apply(self, batch: list[Envelope], *, isolate: bool) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            for store in self._stores:
+                await store.apply(conn, batch, isolate=isolate)
+
+    def _log_lost_connection(self, state: RetryCallState) -> None:
+        log.warning(
+            "%s: PostgreSQL unreachable; the batch waits (attempt %d)",
+            self._name,
+            state.attempt_number,
+        )
+
+
+async def sweep_dead_letters(
+    pool: AsyncConnectionPool[Any],
+    stores: Sequence[ProjectionStore[Any]],
+    stop: asyncio.Event,
+    *,
+    period: float = 2.0,
+    max_attempts: int = 12,
+) -> None:
+    """Re-drive the dead letters that resolve by themselves, with a growing delay.
+
+    A case parked because it was "not yet" possible (e.g. its registration
+    had not reached this consumer) is tried again after 1, 2, 4… seconds, up
+    to ``max_attempts`` times; after that it waits for an operator
+    (``hub dead-letters redrive``).
+    """
+    while not stop.is_set():
+        for store in stores:
+            try:
+                await _sweep(pool, store, max_attempts)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a sweep must never stop the consumer
+                log.warning("%s: dead-letter sweep failed", store.name, exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), period)
+
+
+async def _sweep(
+    pool: AsyncConnectionPool[Any], store: ProjectionStore[Any], max_attempts: int
+) -> None:
+    dead = sql.SQL("{}.dead_letters").format(sql.Identifier(store.schema))
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            sql.SQL(
+                "SELECT id FROM (SELECT DISTINCT ON (case_key, service) id, rule, "
+                "retry_at FROM {} WHERE status = 'parked' AND consumer = %s "
+                "ORDER BY case_key, service, id) oldest "
+                "WHERE rule = ANY(%s) AND retry_at <= now() ORDER BY id LIMIT 100"
+            ).format(dead),
+            (store.name, sorted(RETRYABLE_RULES)),
+        )
+        due = [row[0] for row in await cur.fetchall()]
+        for dead_letter_id in due:
+            _, failure = await redrive(
+                conn, store.schema, dead_letter_id, {store.name: store.projection}
+            )
+            metrics.DEAD_LETTERS_RETRIED.labels(
+                store.name, "applied" if failure is None else "failed"
+            ).inc()
+            if failure is not None:
+                await conn.execute(
+                    sql.SQL(
+                        "UPDATE {} SET retry_at = CASE WHEN attempts < %s THEN "
+                        "now() + make_interval(secs => power(2, attempts)) END "
+                        "WHERE id = %s"
+                    ).format(dead),
+                    (max_attempts, dead_letter_id),
+                )
+            await conn.commit()
+        if due:
+            await store.refresh_dead_letter_gauge(conn)
+            await conn.commit()
 
 
 def subscribe_raw(
@@ -105,23 +279,41 @@ def subscribe_raw(
     topics: Sequence[str],
     group: str,
     handle: Callable[[ConsumerRecord[Any, Any]], Awaitable[None]],
+    keep: Callable[[ConsumerRecord[Any, Any], BaseException], Awaitable[None]],
 ) -> None:
     """Feed a topic of foreign messages (not hub contracts) to a handler, in order.
 
-    The handler must be idempotent and keep what it cannot apply: the offset is
-    committed after the batch, so a failure redelivers it.
+    The handler must be idempotent and keep what it cannot apply. A record it
+    fails on anyway is retried a bounded number of times and then given to
+    ``keep`` (a dead letter with the reason): the partition flows on. Lost
+    database connections are waited out, the batch redelivered.
     """
 
     @_batch_subscriber(broker, settings, topics, group)
     async def on_batch(records: list[Any]) -> None:
-        try:
-            for record in records:
-                if isinstance(record, ConsumerRecord):
-                    await handle(record)
-        except Exception:
-            metrics.CONSUMER_ERRORS.labels(group).inc()
-            log.exception("%s: batch failed; it will be redelivered", group)
-            raise
+        for record in records:
+            if not isinstance(record, ConsumerRecord):
+                continue
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(settings.consumer_retry_attempts),
+                    retry=retry_if_exception(
+                        lambda exc: _worth_retrying(exc) or _connection_lost(exc)
+                    ),
+                    wait=wait_random_exponential(multiplier=0.1, max=3),
+                    reraise=True,
+                ):
+                    with attempt:
+                        await handle(record)
+            except Exception as exc:
+                metrics.CONSUMER_ERRORS.labels(group).inc()
+                if _connection_lost(exc):
+                    log.warning("%s: PostgreSQL unreachable; redelivered", group)
+                    raise
+                log.warning(
+                    "%s: a message failed (%s); kept", group, type(exc).__name__
+                )
+                await keep(record, exc)
 
 
 async def ensure_topics(settings: HubSettings, *topics: str) -> None:

@@ -138,6 +138,22 @@ class InboundDesk:
         with psycopg.connect(self._url, autocommit=True) as conn:
             return self._receive(conn, code, raw, source)
 
+    def keep_failed(
+        self, code: str, raw: bytes, source: str, error: BaseException
+    ) -> Receipt:
+        """Keep a message the desk failed on (not a rule it broke: a fault)."""
+        dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            park = _Parking(conn, self._park, code, raw, source, dedupe)
+            return park(
+                f"partner:{code}",
+                "unknown",
+                "gateway.failed",
+                "payload",
+                f"the gateway failed on this message ({type(error).__name__}); "
+                "fix the cause, then re-drive it",
+            )
+
     def redrive(self, dead_letter_id: int) -> Receipt:
         """Try a kept message again (its cause fixed); applied at most once."""
         with psycopg.connect(self._url, autocommit=True) as conn:

@@ -15,8 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
 from services.common.auth import parse_api_keys
-from services.common.command_service import Subscription, serve_with_consumers
-from services.common.consumer import ProjectionStore
+from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.kafka import make_producer
 from services.common.relay import Relay, RelaySpec
@@ -33,12 +32,12 @@ from services.partner_gateway.inbound import (
     create_quarantine,
 )
 from services.partner_gateway.outbound import (
-    OutboundProjection,
     outbound_topic,
     publish_to_broker,
     push_to_endpoint,
 )
 from services.partner_gateway.registry import PARTNERS
+from services.registry import Applications, group_of
 
 __all__ = [
     "RELAY_SPEC",
@@ -111,8 +110,9 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             broker,
             settings,
             topics=[inbound_topic(code) for code in PARTNERS],
-            group="partners-inbound",
+            group=group_of("partner-gateway", "partner-inbound"),
             handle=_receiver(desk, settings),
+            keep=_keeper(desk, settings),
         )
         await producer.start()
         pushes = [
@@ -121,18 +121,16 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
         ]
         return [publish_to_broker(settings, pool, producer, stop), *pushes]
 
-    outbound = [
-        Subscription(
-            service,
-            f"partners-outbound-{service}",
-            [ProjectionStore(OutboundProjection(), SCHEMA)],
-        )
-        for service in ("intake", "piis", "placement")
-    ]
     try:
         api = create_api(desk, settings.database_url, parse_api_keys(settings.api_keys))
         await serve_with_consumers(
-            settings, stop, api, settings.partner_gateway_port, outbound, setup=setup
+            settings,
+            stop,
+            api,
+            settings.partner_gateway_port,
+            process="partner-gateway",
+            apps=Applications(settings, (app,)),
+            setup=setup,
         )
     finally:
         await producer.stop()
@@ -148,6 +146,19 @@ def _receiver(desk: InboundDesk, settings: HubSettings) -> Any:
         await asyncio.to_thread(desk.receive, codes[record.topic], raw, source)
 
     return receive
+
+
+def _keeper(desk: InboundDesk, settings: HubSettings) -> Any:
+    codes = {settings.topic(inbound_topic(code)): code for code in PARTNERS}
+
+    async def keep(record: ConsumerRecord[Any, Any], error: BaseException) -> None:
+        source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
+        raw = bytes(record.value or b"")
+        await asyncio.to_thread(
+            desk.keep_failed, codes[record.topic], raw, source, error
+        )
+
+    return keep
 
 
 async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:

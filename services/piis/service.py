@@ -8,8 +8,7 @@ from prometheus_client import start_http_server
 
 from contracts.registry import SERVICE_TOPICS
 from services.common.auth import parse_api_keys
-from services.common.command_service import Subscription, serve_with_consumers
-from services.common.consumer import ProjectionStore
+from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.relay import Relay, RelaySpec
 from services.common.row_table import RowReader
@@ -17,13 +16,11 @@ from services.common.settings import HubSettings
 from services.piis.api import create_api
 from services.piis.application import PiisApplication
 from services.piis.facts import CaseFactsProjection
-from services.piis.placement_policy import TrajectoryPolicy
+from services.registry import Applications
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "piis"
-FACTS_GROUP = "piis-facts"
-POLICY_GROUP = "piis-placement-policy"
 RELAY_SPEC = RelaySpec(
     service="piis", schema=SCHEMA, app_name="piis", topic=SERVICE_TOPICS["piis"]
 )
@@ -40,25 +37,18 @@ def create_application(settings: HubSettings) -> PiisApplication:
         )
 
 
-def subscriptions(app: PiisApplication) -> list[Subscription]:
-    """Intake's events keep the case facts; placement's drive the trajectory."""
-    return [
-        Subscription(
-            "intake", FACTS_GROUP, [ProjectionStore(CaseFactsProjection(), SCHEMA)]
-        ),
-        Subscription(
-            "placement", POLICY_GROUP, [ProjectionStore(TrajectoryPolicy(app), SCHEMA)]
-        ),
-    ]
-
-
 async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     """Serve the PIIS API and run its consumers until ``stop`` is set."""
     app = create_application(settings)
     try:
         api = create_api(app, parse_api_keys(settings.api_keys))
         await serve_with_consumers(
-            settings, stop, api, settings.piis_port, subscriptions(app)
+            settings,
+            stop,
+            api,
+            settings.piis_port,
+            process="piis-api",
+            apps=Applications(settings, (app,)),
         )
     finally:
         app.close()

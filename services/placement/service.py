@@ -8,8 +8,7 @@ from prometheus_client import start_http_server
 
 from contracts.registry import SERVICE_TOPICS
 from services.common.auth import parse_api_keys
-from services.common.command_service import Subscription, serve_with_consumers
-from services.common.consumer import ProjectionStore
+from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.relay import Relay, RelaySpec
 from services.common.row_table import RowReader
@@ -17,13 +16,11 @@ from services.common.settings import HubSettings
 from services.placement.api import create_api
 from services.placement.application import PlacementApplication
 from services.placement.facts import PlacementFactsProjection
-from services.placement.partner_policy import BenefitRightPolicy
+from services.registry import Applications
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "placement"
-FACTS_GROUP = "placement-facts"
-PARTNER_GROUP = "placement-partner-reports"
 RELAY_SPEC = RelaySpec(
     service="placement",
     schema=SCHEMA,
@@ -46,7 +43,6 @@ def create_application(settings: HubSettings) -> PlacementApplication:
 async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     """Serve the placement API and keep its case facts until ``stop`` is set."""
     app = create_application(settings)
-    facts = ProjectionStore(PlacementFactsProjection(), SCHEMA)
     try:
         api = create_api(app, parse_api_keys(settings.api_keys))
         await serve_with_consumers(
@@ -54,14 +50,8 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             stop,
             api,
             settings.placement_port,
-            [
-                Subscription("intake", FACTS_GROUP, [facts]),
-                Subscription(
-                    "partners",
-                    PARTNER_GROUP,
-                    [ProjectionStore(BenefitRightPolicy(app), SCHEMA)],
-                ),
-            ],
+            process="placement-api",
+            apps=Applications(settings, (app,)),
         )
     finally:
         app.close()

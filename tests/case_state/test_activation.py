@@ -11,8 +11,8 @@ import pytest
 
 from contracts.envelope import ContractEvent
 from services.case_state.activation import progress_of_cpas
-from services.case_state.read_models import READ_MODELS
 from services.common.consumer import decode
+from services.registry import consumer
 from tests.contracts.samples import KBO, SAMPLES
 
 STARTED = next(
@@ -37,7 +37,7 @@ def for_case(
 
 
 async def _progress(database_url: str) -> dict[str, Any]:
-    store = READ_MODELS["activation"].store()
+    store = consumer("activation").store()
     events = []
     for number, progress in enumerate((10, 20)):
         case = uuid.UUID(int=3000 + number)

@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from services.common.settings import HubSettings
+from services.registry import PROCESSES
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DEPLOY = ROOT / "deploy"
@@ -19,17 +22,8 @@ DASHBOARD = DEPLOY / "grafana" / "dashboards" / "hub.json"
 INIT_SQL = DEPLOY / "postgres" / "init.sql"
 YAML_FILES = (COMPOSE, PROMETHEUS, ALERTS, DATASOURCE, DASHBOARD_PROVIDER)
 
-HUB_SERVICES = {
-    "intake-api": 8010,
-    "intake-relay": 8011,
-    "case-state": 8020,
-    "piis-api": 8030,
-    "piis-relay": 8031,
-    "placement-api": 8040,
-    "placement-relay": 8041,
-    "partner-gateway": 8050,
-    "partner-relay": 8051,
-}
+# The hub's processes, as the registry declares them, with their default ports.
+HUB_SERVICES = {name: spec.port(HubSettings()) for name, spec in PROCESSES.items()}
 SERVICES = {"postgres", "kafka", "prometheus", "grafana", *HUB_SERVICES}
 
 # services/common/metrics.py: the names the dashboard and the alerts may use.

@@ -17,10 +17,12 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from services.case_state.service import build_shadow, create_broker, open_pool
+from services.case_state.service import create_broker, open_pool
+from services.common.rebuild import build_shadow
 from services.common.relay import Relay
 from services.common.settings import HubSettings
 from services.intake.service import RELAY_SPEC
+from services.registry import consumer
 
 API_KEY = "test-api-key-all-scopes"
 HEADERS = {"X-API-Key": API_KEY}
@@ -71,7 +73,7 @@ def table(
 
 def assert_live_equals_rebuild(settings: HubSettings) -> None:
     """The live projection is exactly what a rebuild from the event store gives."""
-    asyncio.run(build_shadow(settings, "case_state_check"))
+    asyncio.run(build_shadow(settings, "case_state_check", consumer("case-state")))
     live = table(settings, "case_state", "cases", "case_id")
     rebuilt = table(settings, "case_state_check", "cases", "case_id")
     assert len(live) == len(rebuilt)

@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.case_state.service import rebuild
+from services.common.rebuild import rebuild
 from services.common.settings import HubSettings
+from services.registry import consumer
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
     HEADERS,
@@ -84,7 +85,8 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
         assert "hub_commands_total" in httpx.get(f"{intake}/metrics/").text
     assert_live_equals_rebuild(hub_settings)
     live = table(hub_settings, "case_state", "cases", "case_id")
-    assert asyncio.run(rebuild(hub_settings)) == stored_events(hub_settings)
+    rebuilt = asyncio.run(rebuild(hub_settings, consumer("case-state")))
+    assert rebuilt == stored_events(hub_settings)
     assert table(hub_settings, "case_state", "cases", "case_id") == live
 
 

@@ -15,13 +15,7 @@ import psycopg
 import pytest
 
 from contracts.envelope import ContractEvent
-from services.case_state.read_models import READ_MODELS
-from services.case_state.service import (
-    build_shadow,
-    create_api,
-    open_pool,
-    rebuild,
-)
+from services.case_state.service import create_api, open_pool
 from services.common.application import HubApplication
 from services.common.auth import parse_api_keys
 from services.common.consumer import Envelope, decode
@@ -32,14 +26,16 @@ from services.common.eventstore import (
     row_to_event,
     schema_setup,
 )
+from services.common.rebuild import build_shadow, rebuild
 from services.common.settings import HubSettings
+from services.registry import consumer
 from tests.case_state.test_roster import AFTER_D, UP_TO_D, D
 from tests.contracts.samples import CASE, KBO, SAMPLES
 from tests.integration.harness import HEADERS, table
 
 pytestmark = pytest.mark.integration
 
-ROSTER = READ_MODELS["roster"]
+ROSTER = consumer("roster")
 
 
 class PlacementStore(HubApplication):
@@ -121,7 +117,7 @@ def test_the_live_roster_equals_a_rebuild_from_the_store(
 
 async def _read_api(settings: HubSettings, events: list[Envelope]) -> dict[str, Any]:
     registered = next(e for e in SAMPLES if e.event_type.endswith("registered.v1"))
-    case_state = READ_MODELS["case-state"].store()
+    case_state = consumer("case-state").store()
     async with open_pool(settings) as pool:
         async with pool.connection() as conn:
             await case_state.apply(

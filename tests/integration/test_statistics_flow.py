@@ -11,10 +11,10 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from services.case_state.read_models import READ_MODELS
-from services.case_state.service import build_shadow
 from services.cli import app as hub
+from services.common.rebuild import build_shadow
 from services.common.settings import HubSettings
+from services.registry import consumer
 from services.supervisor import wait_healthy
 from tests.integration.harness import HEADERS, component, hub_env, table, wait_until
 from tests.integration.load import registration_body
@@ -136,7 +136,7 @@ def test_a_dossier_in_a_phase_counts_in_the_isp_rate(
         ("statistics", "case_history"),
         ("deadlines", "case_deadlines"),
     ):
-        model = READ_MODELS[name]
+        model = consumer(name)
         asyncio.run(build_shadow(hub_settings, f"{name}_check", model))
         assert table(hub_settings, model.schema, table_name, "case_id") == table(
             hub_settings, f"{name}_check", table_name, "case_id"

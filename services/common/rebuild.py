@@ -1,0 +1,260 @@
+"""Rebuilding a consumer's read model from the event stores, and checking one.
+
+Both read PostgreSQL page by page, never Kafka (Kafka's retention is not the
+history), so memory stays flat whatever the size of the history. A rebuild
+builds into a shadow schema while the live consumer goes on, then swaps it in;
+a check builds the shadow and names the first difference with the live tables
+(``hub check``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from services.common.consumer import Envelope, ProjectionStore
+from services.common.eventstore import (
+    StoredRow,
+    events_table,
+    row_to_event,
+    select_rows_sql,
+)
+from services.common.settings import HubSettings
+from services.registry import ConsumerSpec
+
+__all__ = ["Difference", "build_shadow", "check", "rebuild", "replay_into"]
+
+log = logging.getLogger(__name__)
+
+REBUILD_BATCH = 5000
+
+
+async def replay_into(
+    conn: psycopg.AsyncConnection[Any],
+    store: ProjectionStore[Any],
+    sources: tuple[tuple[str, str], ...],
+    after: dict[str, int],
+) -> tuple[int, dict[str, int]]:
+    """Feed the stored events after the given positions through a projection."""
+    heads = dict(after)
+    total = 0
+    for schema, app_name in sources:
+        table = events_table(schema, app_name)
+        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
+        if (await exists.fetchone()) == (None,):
+            continue  # that service has stored nothing yet
+        select = select_rows_sql(table)
+        position = after.get(app_name, 0)
+        while True:
+            cur = await conn.execute(select, (position, REBUILD_BATCH))
+            rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+            if not rows:
+                break
+            envelopes = []
+            for row in rows:
+                event = row_to_event(row)
+                envelopes.append(
+                    Envelope(str(event.case_id), row.state, event, None, "rebuild")
+                )
+            try:
+                await store.apply(conn, envelopes)
+            except Exception:  # noqa: BLE001 - a case that fails is parked, not fatal
+                log.warning("rebuild of %s: a page failed; case by case", store.name)
+                await store.apply(conn, envelopes, isolate=True)
+            position = rows[-1].notification_id
+            total += len(rows)
+        heads[app_name] = position
+    return total, heads
+
+
+def _shadow_store(spec: ConsumerSpec, shadow: str) -> ProjectionStore[Any]:
+    if not spec.replayable:
+        raise LookupError(
+            f"name: {spec.name} reacts with commands; its effects are in the event "
+            "store and it is never replayed"
+        )
+    return ProjectionStore(spec.projection(), shadow)
+
+
+async def build_shadow(
+    settings: HubSettings, shadow: str, spec: ConsumerSpec
+) -> tuple[int, dict[str, int]]:
+    """Build a consumer's read model from the event stores into a fresh schema."""
+    store = _shadow_store(spec, shadow)
+    async with await psycopg.AsyncConnection.connect(
+        settings.database_url, autocommit=True
+    ) as conn:
+        await conn.execute(
+            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
+        )
+        await store.create_tables(conn)
+        return await replay_into(conn, store, spec.sources, {})
+
+
+async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
+    """Rebuild a read model from the event stores and swap it in; returns events read.
+
+    The new tables are built in a shadow schema while the live consumer goes
+    on; the swap locks the live tables, replays what was appended meanwhile and
+    renames the schemas, in one transaction. Only a consumer that has its
+    schema to itself can be swapped whole; the others are checked instead.
+    """
+    if not spec.owns_schema:
+        raise LookupError(
+            f"name: {spec.name} shares schema {spec.schema}; it cannot be swapped "
+            "whole (`hub check` compares it with a rebuild)"
+        )
+    shadow = f"{spec.schema}_rebuild"
+    read, heads = await build_shadow(settings, shadow, spec)
+    store = _shadow_store(spec, shadow)
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        await ProjectionStore(spec.projection(), spec.schema).create_tables(conn)
+        await conn.commit()
+        async with conn.transaction():
+            live = sql.Identifier(spec.schema)
+            # Every live table, readers included: a consumer then waits before
+            # its first statement instead of holding locks the swap would need.
+            names = await conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (spec.schema,)
+            )
+            tables = [
+                sql.SQL("{}.{}").format(live, sql.Identifier(name))
+                for (name,) in await names.fetchall()
+            ]
+            await conn.execute(
+                sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(
+                    sql.SQL(", ").join(tables)
+                )
+            )
+            more, _ = await replay_into(conn, store, spec.sources, heads)
+            # Messages parked from the broker are not in the store: carry them over.
+            await conn.execute(
+                sql.SQL(
+                    "INSERT INTO {}.dead_letters (case_key, event_type, payload, "
+                    "reason, source, status, parked_at, consumer, rule, attempts, "
+                    "retry_at) SELECT case_key, event_type, payload, reason, source, "
+                    "status, parked_at, consumer, rule, attempts, retry_at "
+                    "FROM {}.dead_letters WHERE source NOT IN ('rebuild', 'fold')"
+                ).format(sql.Identifier(shadow), live)
+            )
+            retired = sql.Identifier(f"{spec.schema}_retired")
+            await conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(live, retired)
+            )
+            await conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(shadow), live
+                )
+            )
+            await conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(retired))
+    return read + more
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """Where a live read model and its rebuild part (never values: personal data)."""
+
+    consumer: str
+    table: str
+    key: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.consumer}: {self.table} {self.key}: {self.what}"
+
+
+async def check(settings: HubSettings, spec: ConsumerSpec) -> Difference | None:
+    """Compare a consumer's live tables with a rebuild; the first difference."""
+    shadow = f"check_{spec.name.replace('-', '_')}"
+    await build_shadow(settings, shadow, spec)
+    try:
+        async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+            for table, key, ignored in spec.compared_tables():
+                found = await _first_difference(
+                    conn, spec.schema, shadow, table=table, key=key, ignored=ignored
+                )
+                if found is not None:
+                    return Difference(spec.name, f"{spec.schema}.{table}", *found)
+            return await _positions_difference(conn, spec, shadow)
+    finally:
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            await conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(shadow)
+                )
+            )
+
+
+async def _columns(
+    conn: psycopg.AsyncConnection[Any], schema: str, table: str
+) -> list[str]:
+    cur = await conn.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        (schema, table),
+    )
+    return [row[0] for row in await cur.fetchall()]
+
+
+async def _first_difference(
+    conn: psycopg.AsyncConnection[Any],
+    live: str,
+    shadow: str,
+    *,
+    table: str,
+    key: str,
+    ignored: Sequence[str],
+) -> tuple[str, str] | None:
+    columns = [c for c in await _columns(conn, shadow, table) if c not in ignored]
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+
+    async def rows(schema: str) -> dict[Any, tuple[Any, ...]]:
+        cur = await conn.execute(
+            sql.SQL("SELECT {} FROM {}.{}").format(
+                names, sql.Identifier(schema), sql.Identifier(table)
+            )
+        )
+        index = columns.index(key)
+        return {row[index]: tuple(row) for row in await cur.fetchall()}
+
+    live_rows, rebuilt = await rows(live), await rows(shadow)
+    for k in sorted(set(live_rows) | set(rebuilt), key=str):
+        if k not in live_rows:
+            return f"{key} {k}", "missing from the live read model"
+        if k not in rebuilt:
+            return f"{key} {k}", "in the live read model, not in the rebuild"
+        for name, one, other in zip(columns, live_rows[k], rebuilt[k], strict=True):
+            if one != other:
+                return f"{key} {k}", f"column {name} differs"
+    return None
+
+
+async def _positions_difference(
+    conn: psycopg.AsyncConnection[Any], spec: ConsumerSpec, shadow: str
+) -> Difference | None:
+    # The live positions table of a shared schema also holds other consumers'
+    # streams: only the streams the rebuild saw are compared.
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT s.stream_id, s.version, l.version FROM {}.stream_positions s "
+            "LEFT JOIN {}.stream_positions l USING (stream_id) "
+            "WHERE l.version IS DISTINCT FROM s.version ORDER BY 1 LIMIT 1"
+        ).format(sql.Identifier(shadow), sql.Identifier(spec.schema))
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    stream, rebuilt, live = row
+    return Difference(
+        spec.name,
+        f"{spec.schema}.stream_positions",
+        f"stream {stream}",
+        f"live at version {live}, the store at {rebuilt}",
+    )
