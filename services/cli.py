@@ -311,6 +311,9 @@ def redrive_dead_letter(
     if schema == QUARANTINE:
         _redrive_partner_message(settings, dead_letter_id)
         return
+    if schema.endswith("_relay"):
+        _redrive_relayed(settings, schema, dead_letter_id)
+        return
     from services.redrive import redrive_consumer  # noqa: PLC0415
 
     try:
@@ -321,6 +324,35 @@ def redrive_dead_letter(
         raise typer.BadParameter(str(exc)) from None
     typer.echo(json.dumps({"applied": applied, "still_parked_because": failure}))
     if failure is not None:
+        raise typer.Exit(code=1)
+
+
+def _redrive_relayed(settings: HubSettings, schema: str, dead_letter_id: int) -> None:
+    import time  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from services.common.relay import request_redrive  # noqa: PLC0415
+
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        try:
+            ids = request_redrive(conn, schema, dead_letter_id)
+        except LookupError as exc:
+            raise typer.BadParameter(str(exc)) from None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = conn.execute(
+                f"SELECT id, status, reason FROM {schema}.dead_letters "
+                "WHERE id = ANY(%s) ORDER BY id",
+                (ids,),
+            ).fetchall()
+            if all(status != "redrive" for _, status, _ in rows):
+                break
+            time.sleep(0.5)
+    outcome = {status: sum(s == status for _, s, _ in rows) for _, status, _ in rows}
+    typer.echo(json.dumps({"relay": schema, "events": outcome}))
+    if "redrive" in outcome:
+        typer.echo("the relay has not run them yet: is it running?", err=True)
         raise typer.Exit(code=1)
 
 

@@ -11,7 +11,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from services.common.settings import HubSettings
 
-__all__ = ["BrokerAdmin", "LagProbe", "make_producer"]
+__all__ = ["BrokerAdmin", "LagProbe", "copy_lost", "make_producer"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,26 @@ class BrokerAdmin:
         described = await self._client.describe_cluster()
         return str(described.get("cluster_id") or "")
 
+    async def end_offsets(self, topic: str) -> dict[str, int] | None:
+        """The next offset of each partition of a topic; None when it is missing."""
+        if topic not in set(await self._client.list_topics()):
+            return None
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                await consumer.topics()
+                partitions = consumer.partitions_for_topic(topic) or set()
+            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+            ends = await consumer.end_offsets(tps) if tps else {}
+        finally:
+            await consumer.stop()
+        return {str(tp.partition): int(end) for tp, end in ends.items()}
+
     async def ensure_topics(self, names: Iterable[str]) -> None:
         """Create missing topics with the configured partitions."""
         wanted = [
@@ -68,6 +88,25 @@ class BrokerAdmin:
             await self._client.create_topics(missing)
         except TopicAlreadyExistsError:
             log.debug("topics created concurrently")
+
+
+async def copy_lost(admin: BrokerAdmin, topic: str, acknowledged: int) -> str | None:
+    """Why the broker no longer holds what it acknowledged of a topic, if it does not.
+
+    A broker wiped and restarted under the same cluster id looks the same as
+    before but for its content: a topic it acknowledged messages on that is
+    gone, or has nothing in any partition, was lost (the hub's publishers are
+    the only writers of their topics). Offsets are not compared one by one:
+    the embedded broker counts a batch as one offset.
+    """
+    if not acknowledged:
+        return None
+    ends = await admin.end_offsets(topic)
+    if ends is None:
+        return "the topic is gone"
+    if not any(ends.values()):
+        return f"the topic is empty, {acknowledged} message(s) were acknowledged"
+    return None
 
 
 class LagProbe:

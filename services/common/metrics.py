@@ -20,6 +20,7 @@ __all__ = [
     "PROJECTION_LAG_SECONDS",
     "RELAY_ERRORS",
     "RELAY_LAG",
+    "RELAY_PARKED",
     "RELAY_POSITION",
     "RELAY_PUBLISHED",
     "RELAY_PUBLISH_SECONDS",
@@ -64,6 +65,11 @@ RELAY_PUBLISH_SECONDS = Histogram(
 RELAY_REPUBLISHES = Counter(
     "hub_relay_republish_total",
     "Times the relay found a new or emptied broker and republished from the start.",
+    ["service"],
+)
+RELAY_PARKED = Counter(
+    "hub_relay_parked_total",
+    "Events the relay could not publish and parked, with those of their case behind.",
     ["service"],
 )
 RELAY_ERRORS = Counter(

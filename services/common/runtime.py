@@ -111,11 +111,11 @@ class EmbeddedBroker:
         """host:port for Kafka clients."""
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> str:
+    def start(self, *, cluster_id: str | None = None) -> str:
         """Start the broker and wait until it accepts connections."""
         if not self.port:
             self.port = free_port()
-        self.cluster_id = f"hub-{uuid.uuid4().hex[:12]}"
+        self.cluster_id = cluster_id or f"hub-{uuid.uuid4().hex[:12]}"
         address = f"tcp://127.0.0.1:{self.port}"
         out = subprocess.DEVNULL
         if self.log_path is not None:
@@ -154,10 +154,14 @@ class EmbeddedBroker:
                 self.process.wait()
             self.process = None
 
-    def restart_empty(self) -> None:
-        """Kill the broker and start a new, empty one on the same port."""
+    def restart_empty(self, *, same_cluster_id: bool = False) -> None:
+        """Kill the broker and start a new, empty one on the same port.
+
+        ``same_cluster_id``: as a wiped broker whose configuration pins its id
+        (docker-compose does), which only its content tells apart.
+        """
         if self.process is not None:
             self.process.kill()
             self.process.wait()
             self.process = None
-        self.start()
+        self.start(cluster_id=self.cluster_id if same_cluster_id else None)

@@ -36,6 +36,11 @@ class HubSettings(BaseSettings):
         "docker-compose turns it on against Apache Kafka.",
     )
     kafka_partitions: int = Field(default=6, description="Partitions per hub topic.")
+    kafka_max_message_bytes: int = Field(
+        default=1024 * 1024,
+        description="Largest message the producers send and the topics accept "
+        "(Apache Kafka: message.max.bytes); an event over it is parked by its relay.",
+    )
     kafka_replication_factor: int = Field(
         default=1, description="Replication factor of the topics the hub creates."
     )

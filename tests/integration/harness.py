@@ -141,7 +141,9 @@ def component(
             process.wait()
 
 
-def read_topic(settings: HubSettings, topic: str, want: int) -> list[Any]:
+def read_topic(
+    settings: HubSettings, topic: str, want: int, timeout: float = 60
+) -> list[Any]:
     """The messages of a topic from its start (waits for ``want`` of them)."""
 
     async def read() -> list[Any]:
@@ -155,7 +157,7 @@ def read_topic(settings: HubSettings, topic: str, want: int) -> list[Any]:
         await consumer.start()
         found: list[Any] = []
         try:
-            deadline = asyncio.get_running_loop().time() + 60
+            deadline = asyncio.get_running_loop().time() + timeout
             while len(found) < want and asyncio.get_running_loop().time() < deadline:
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
