@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
+from contracts.text import Identifier
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
 from services.case_state.read_models import READ_MODELS, ReadModel
@@ -42,7 +43,7 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.http import BRUSSELS, serve_until, service_api
-from services.common.settings import HubSettings
+from services.common.settings import MIB, HubSettings
 from services.common.subscriber import ensure_topics, new_broker, subscribe, watch_lag
 
 __all__ = ["SCHEMA", "create_api", "create_broker", "rebuild", "serve"]
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 SCHEMA = "case_state"
 CASE_STATE = READ_MODELS["case-state"]
 GROUP = "case-state"
+_KBO = r"^[01]\d{9}$"
 
 
 def make_store(schema: str = SCHEMA) -> ProjectionStore[Any]:
@@ -92,13 +94,15 @@ def create_api(
     keys: Mapping[str, ApiClient],
     *,
     count_article_60: bool = True,
+    max_request_bytes: int = MIB,
 ) -> FastAPI:
-    """HTTP read access to the case state."""
+    """HTTP read access to the case state (bodies capped, 413 beyond)."""
     api = service_api(
         "case state",
         "Current state of each case, rebuilt from the event log. No personal "
         "data: ask intake for identity.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     @api.get("/cases/{case_id}", summary="One case's current state")
@@ -118,7 +122,7 @@ def create_api(
     @api.get("/cases", summary="Cases of a CPAS")
     async def list_cases(
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         client: Reader,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -130,7 +134,7 @@ def create_api(
     async def isp(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         as_of: Annotated[dt.date, Query(description="Date of the figures")],
         known_at: Annotated[
@@ -155,7 +159,7 @@ def create_api(
     async def placements_roster(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         as_of: Annotated[dt.date, Query(description="Date of the roster")],
         known_at: Annotated[
@@ -178,7 +182,7 @@ def create_api(
     async def activation(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
@@ -191,10 +195,10 @@ def create_api(
     async def deadlines(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         caseworker: Annotated[
-            str | None, Query(description="Only this caseworker's")
+            Identifier | None, Query(description="Only this caseworker's")
         ] = None,
     ) -> list[dict[str, Any]]:
         client.check_cpas(cpas_kbo)
@@ -290,6 +294,7 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
                     pool,
                     parse_api_keys(settings.api_keys),
                     count_article_60=settings.stats_count_article_60,
+                    max_request_bytes=settings.max_request_bytes,
                 ),
                 settings.host,
                 settings.case_state_port,

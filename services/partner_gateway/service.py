@@ -130,7 +130,12 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
         for service in ("intake", "piis", "placement")
     ]
     try:
-        api = create_api(desk, settings.database_url, parse_api_keys(settings.api_keys))
+        api = create_api(
+            desk,
+            settings.database_url,
+            parse_api_keys(settings.api_keys),
+            max_request_bytes=settings.max_request_bytes,
+        )
         await serve_with_consumers(
             settings, stop, api, settings.partner_gateway_port, outbound, setup=setup
         )

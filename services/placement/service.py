@@ -48,7 +48,11 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     app = create_application(settings)
     facts = ProjectionStore(PlacementFactsProjection(), SCHEMA)
     try:
-        api = create_api(app, parse_api_keys(settings.api_keys))
+        api = create_api(
+            app,
+            parse_api_keys(settings.api_keys),
+            max_request_bytes=settings.max_request_bytes,
+        )
         await serve_with_consumers(
             settings,
             stop,
