@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from contracts.text import Identifier
+
 __all__ = ["ContractEvent", "personal_data"]
 
 PERSONAL_DATA_KEY = "x-personal-data"
@@ -32,9 +34,10 @@ class ContractEvent(BaseModel):
     the store sets) and what Kafka carries: one definition, not two.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Errors never quote a value: it may be a name or a health matter.
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True)
 
-    event_type: str = Field(
+    event_type: Identifier = Field(
         description="Type of the event: hub.<service>.<subject>.<action>.v<major>."
     )
     schema_version: int = Field(
@@ -65,6 +68,7 @@ class ContractEvent(BaseModel):
     )
     cpas_kbo: str = Field(
         pattern=r"^[01]\d{9}$",
+        max_length=10,
         description="KBO/BCE enterprise number of the CPAS that owns the case "
         "(10 digits).",
     )
@@ -78,6 +82,7 @@ class ContractEvent(BaseModel):
     command_digest: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{32}$",
+        max_length=32,
         description="Keyed digest of the command that caused the event (its type "
         "and fields), so that a command id reused for a different command is "
         "refused; a digest, not the fields, since those may be personal data.",

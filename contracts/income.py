@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from contracts.envelope import ContractEvent
+from contracts.text import Identifier, Reason, ShortDecimal
 
 __all__ = [
     "IncomeEvent",
@@ -41,11 +41,11 @@ class _Amount(ContractEvent):
     category: Category = Field(
         description="1 cohabitant, 2 living alone (isolé), 3 with a family to support."
     )
-    monthly_amount: Decimal = Field(
+    monthly_amount: ShortDecimal = Field(
         decimal_places=2,
         description="Monthly amount in euro for the category (parameter table).",
     )
-    amount_version: str = Field(
+    amount_version: Identifier = Field(
         description="Version of the amount table used (its valid-from date and source)."
     )
 
@@ -84,7 +84,7 @@ class IncomeRightModifiedV1(_Amount):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     right_id: uuid.UUID = Field(description="Id of the income right.")
     effective_date: dt.date = Field(description="First day of the new category.")
-    reason: str = Field(min_length=1, description="Why the right changed.")
+    reason: Reason = Field(min_length=1, description="Why the right changed.")
 
 
 class IncomePaymentSuspendedV1(ContractEvent):
@@ -116,7 +116,7 @@ class IncomeRightWithdrawnV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     right_id: uuid.UUID = Field(description="Id of the income right.")
     effective_date: dt.date = Field(description="First day without the right.")
-    reason: str = Field(min_length=1, description="Why the right ended.")
+    reason: Reason = Field(min_length=1, description="Why the right ended.")
 
 
 IncomeEvent = Annotated[

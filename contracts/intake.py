@@ -10,8 +10,18 @@ from pydantic import Field
 
 from contracts.envelope import ContractEvent, personal_data
 from contracts.regions import PartnerCode, Region
+from contracts.text import (
+    ITEMS,
+    DossierNumber,
+    Identifier,
+    Items,
+    Name,
+    ProseList,
+    ScoreDomain,
+)
 
 __all__ = [
+    "BaselineScores",
     "BeneficiaryRegisteredV1",
     "BilanCompletedV1",
     "DossierNumberClaimedV1",
@@ -20,6 +30,9 @@ __all__ = [
 ]
 
 Language = Literal["fr", "nl", "de"]
+BaselineScores = Annotated[
+    dict[ScoreDomain, Annotated[int, Field(ge=0, le=100)]], Items(ITEMS)
+]
 Orientation = Literal[
     "employment", "training", "studies", "social_activation", "exemption"
 ]
@@ -40,13 +53,14 @@ class BeneficiaryRegisteredV1(ContractEvent):
     niss: str = personal_data(
         "National number (NISS/INSZ) or BIS number of the person, 11 digits.",
         pattern=r"^\d{11}$",
+        max_length=11,
     )
     niss_kind: Literal["RN", "BIS"] = Field(
         description="RN: National Register number; BIS: number issued by the BCSS to "
         "a person not in the National Register."
     )
-    family_name: str = personal_data("Family name as on the identity document.")
-    given_name: str = personal_data("First given name as on the identity document.")
+    family_name: Name = personal_data("Family name as on the identity document.")
+    given_name: Name = personal_data("First given name as on the identity document.")
     birth_date: dt.date = personal_data(
         "Birth date; agrees with the date part of the NISS when that is known."
     )
@@ -55,7 +69,9 @@ class BeneficiaryRegisteredV1(ContractEvent):
         "Actiris's language in Brussels."
     )
     postal_code: str = personal_data(
-        "Belgian postal code of the main residence (4 digits).", pattern=r"^\d{4}$"
+        "Belgian postal code of the main residence (4 digits).",
+        pattern=r"^\d{4}$",
+        max_length=4,
     )
     region: Region = Field(
         description="Region of residence, derived from the postal code."
@@ -64,8 +80,7 @@ class BeneficiaryRegisteredV1(ContractEvent):
         description="Regional employment service responsible for the person: "
         "forem, actiris, vdab or adg."
     )
-    dossier_number: str = Field(
-        max_length=11,
+    dossier_number: DossierNumber = Field(
         description="CPAS file number (normalised: no separators, no leading zeros); "
         "unique at the CPAS and never reused.",
     )
@@ -87,19 +102,19 @@ class BilanCompletedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     assessment_id: uuid.UUID = Field(description="Id of this assessment.")
     completed_on: dt.date = Field(description="Date the bilan was completed.")
-    author: str = Field(
+    author: Identifier = Field(
         description="Identifier of the social worker who wrote the bilan (staff id, "
         "not a name)."
     )
-    needs: tuple[str, ...] = personal_data("Needs identified with the person.")
-    strengths: tuple[str, ...] = personal_data("Strengths and resources of the person.")
-    obstacles: tuple[str, ...] = personal_data(
+    needs: ProseList = personal_data("Needs identified with the person.")
+    strengths: ProseList = personal_data("Strengths and resources of the person.")
+    obstacles: ProseList = personal_data(
         "Obstacles to integration (health, housing, language, mobility…)."
     )
-    instrument: str = Field(
+    instrument: Identifier = Field(
         description="Measurement instrument of the baseline scores (e.g. ZRM)."
     )
-    baseline_scores: dict[str, Annotated[int, Field(ge=0, le=100)]] = personal_data(
+    baseline_scores: BaselineScores = personal_data(
         "Baseline score per domain of the instrument (0 to 100)."
     )
     orientation: Orientation = Field(
@@ -114,8 +129,8 @@ class DossierNumberClaimedV1(ContractEvent):
         default="hub.intake.dossier_number.claimed.v1", description="Type of the event."
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    dossier_number: str = Field(
-        max_length=11, description="The normalised CPAS file number."
+    dossier_number: DossierNumber = Field(
+        description="The normalised CPAS file number."
     )
 
 

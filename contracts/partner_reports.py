@@ -10,14 +10,14 @@ gateway's translators (architecture.md §4).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from contracts.envelope import ContractEvent, personal_data
-from contracts.placement import PaymentInstitution
+from contracts.placement import Evidence, PaymentInstitution
 from contracts.regions import PartnerCode
+from contracts.text import Code, Identifier, Name, Prose, Reason, ShortDecimal
 
 __all__ = [
     "BenefitRightReportedV1",
@@ -36,14 +36,15 @@ class PartnerReport(ContractEvent):
     """What every partner report carries: who sent it, its id and its order."""
 
     partner: PartnerCode = Field(description="The employment service that reported.")
-    partner_message_id: str = Field(
-        min_length=1, max_length=100, description="The partner's id of its message."
+    partner_message_id: Code = Field(
+        min_length=1, description="The partner's id of its message."
     )
     partner_sequence: int = Field(
         ge=1, description="The partner's per-person message counter."
     )
     partner_content_hash: str = Field(
         pattern=r"^[0-9a-f]{64}$",
+        max_length=64,
         description="SHA-256 of the message's canonical content: the same id "
         "with other content is refused, and auditors can check what was received.",
     )
@@ -57,8 +58,8 @@ class JobSeekerRegisteredV1(PartnerReport):
         description="Type of the event.",
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    partner_client_id: str = Field(
-        min_length=1, max_length=64, description="The partner's id of the person."
+    partner_client_id: Identifier = Field(
+        min_length=1, description="The partner's id of the person."
     )
     registered_on: dt.date = Field(description="Date of the registration.")
 
@@ -71,9 +72,7 @@ class JobSeekerRegistrationRejectedV1(PartnerReport):
         description="Type of the event.",
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    reason: str = Field(
-        min_length=1, max_length=500, description="The partner's reason."
-    )
+    reason: Reason = Field(min_length=1, description="The partner's reason.")
 
 
 class TrainingEnrolledV1(PartnerReport):
@@ -83,9 +82,9 @@ class TrainingEnrolledV1(PartnerReport):
         default="hub.partners.training.enrolled.v1", description="Type of the event."
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    training_id: str = Field(description="The partner's id of the training.")
-    title: str = Field(description="Title of the training.")
-    provider: str = Field(description="Organisation giving the training.")
+    training_id: Identifier = Field(description="The partner's id of the training.")
+    title: Name = Field(description="Title of the training.")
+    provider: Name = Field(description="Organisation giving the training.")
     starts_on: dt.date = Field(description="First day.")
     planned_end: dt.date = Field(description="Planned last day.")
 
@@ -97,7 +96,7 @@ class TrainingCompletedV1(PartnerReport):
         default="hub.partners.training.completed.v1", description="Type of the event."
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    training_id: str = Field(description="The partner's id of the training.")
+    training_id: Identifier = Field(description="The partner's id of the training.")
     completed_on: dt.date = Field(description="Last day.")
     certified: bool = Field(description="A certificate was obtained.")
 
@@ -110,13 +109,15 @@ class PartnerEmploymentStartedV1(PartnerReport):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     employer_kbo: str = Field(
-        pattern=r"^[01]\d{9}$", description="KBO/BCE number of the employer."
+        pattern=r"^[01]\d{9}$",
+        max_length=10,
+        description="KBO/BCE number of the employer.",
     )
     starts_on: dt.date = Field(description="First day of work.")
     contract_type: Literal["permanent", "fixed_term", "interim", "other"] = Field(
         description="Kind of employment contract."
     )
-    weekly_hours: Decimal | None = Field(
+    weekly_hours: ShortDecimal | None = Field(
         default=None, description="Hours a week, when part time."
     )
 
@@ -129,10 +130,10 @@ class PartnerFollowUpReportedV1(PartnerReport):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     report_date: dt.date = Field(description="Date of the report.")
-    summary: str = personal_data(
+    summary: Prose = personal_data(
         "What the partner reports (may describe the person's situation)."
     )
-    attendance_rate: Decimal | None = Field(
+    attendance_rate: ShortDecimal | None = Field(
         default=None, description="Share of planned sessions attended, in percent."
     )
     next_appointment: dt.date | None = Field(
@@ -152,10 +153,10 @@ class BenefitRightReportedV1(PartnerReport):
         description="Type of the event.",
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$")
+    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$", max_length=11)
     decision: Literal["opened", "refused"] = Field(description="ONEM's decision.")
     onem_decision_date: dt.date = Field(description="Date of ONEM's decision.")
-    onem_reference: str = Field(description="ONEM's reference of the decision.")
+    onem_reference: Identifier = Field(description="ONEM's reference of the decision.")
     work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
     right_start_date: dt.date | None = Field(
         default=None, description="First day of the right (opened)."
@@ -163,8 +164,8 @@ class BenefitRightReportedV1(PartnerReport):
     payment_institution: PaymentInstitution | None = Field(
         default=None, description="Institution that pays the benefits (opened)."
     )
-    reason: str | None = Field(default=None, description="ONEM's ground (refused).")
-    evidence: tuple[str, ...] = Field(
+    reason: Reason | None = Field(default=None, description="ONEM's ground (refused).")
+    evidence: Evidence = Field(
         default=(), description="References of the documents the partner holds."
     )
 

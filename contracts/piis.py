@@ -13,9 +13,22 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent, personal_data
+from contracts.text import (
+    DATES,
+    ITEMS,
+    DossierNumber,
+    Identifier,
+    Items,
+    Prose,
+    ProseList,
+    Reason,
+    ScoreDomain,
+)
 
 __all__ = [
     "Commitments",
+    "EvaluationPlan",
+    "GeneralContent",
     "HearingHeldV1",
     "PIISSignedV1",
     "Phase",
@@ -28,6 +41,7 @@ __all__ = [
     "PiisNoticeServedV1",
     "PiisSanctionDecidedV1",
     "PiisType",
+    "Scores",
     "SocialActivationEvaluatedV1",
     "SocialActivationEvaluationOverdueV1",
     "SocialActivationStartedV1",
@@ -52,16 +66,19 @@ Phase = Literal[
     "exit_left_cpas",
     "exit_exempted",
 ]
+EvaluationPlan = Annotated[tuple[dt.date, ...], Items(DATES)]
+GeneralContent = Annotated[tuple[Literal["employment", "training"], ...], Items(ITEMS)]
+Scores = Annotated[dict[ScoreDomain, int], Items(ITEMS)]
 
 
 class Commitments(BaseModel):
     """What each party of the PIIS undertakes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    beneficiary: tuple[str, ...] = personal_data("Commitments of the beneficiary.")
-    cpas: tuple[str, ...] = Field(description="Commitments of the CPAS.")
-    third_parties: tuple[str, ...] = Field(
+    beneficiary: ProseList = personal_data("Commitments of the beneficiary.")
+    cpas: ProseList = Field(description="Commitments of the CPAS.")
+    third_parties: ProseList = Field(
         default=(), description="Commitments of third parties (training centre, …)."
     )
 
@@ -82,15 +99,17 @@ class PiisProposedV1(ContractEvent):
     proposed_on: dt.date = Field(description="Date the draft was handed over.")
     start_date: dt.date = Field(description="Planned first day of the PIIS.")
     planned_end_date: dt.date = Field(description="Planned end of the PIIS.")
-    objectives: tuple[str, ...] = personal_data(
+    objectives: ProseList = personal_data(
         "General and intermediate objectives proposed to the person."
     )
     commitments: Commitments = Field(description="Commitments of each party.")
-    evaluation_plan: tuple[dt.date, ...] = Field(
+    evaluation_plan: EvaluationPlan = Field(
         description="Planned evaluation dates (at least three a year)."
     )
-    caseworker: str = Field(description="Staff id of the integration caseworker.")
-    general_content: tuple[Literal["employment", "training"], ...] = Field(
+    caseworker: Identifier = Field(
+        description="Staff id of the integration caseworker."
+    )
+    general_content: GeneralContent = Field(
         default=(),
         description="For a general PIIS: its employment and/or training content "
         "(the 2016 reform merged those former types into the general PIIS).",
@@ -109,7 +128,7 @@ class PiisExemptionGrantedV1(ContractEvent):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     ground: Literal["health", "equity"] = Field(description="Reason of the exemption.")
-    motivation: str = personal_data(
+    motivation: Prose = personal_data(
         "Written motivation of the exemption (may describe health matters)."
     )
     decided_on: dt.date = Field(description="Date of the decision.")
@@ -125,7 +144,7 @@ class PiisEvaluatedV1(ContractEvent):
     piis_id: uuid.UUID = Field(description="Id of the PIIS.")
     evaluated_on: dt.date = Field(description="Date of the evaluation.")
     in_person: bool = Field(description="Held in an individual interview.")
-    outcome: str = personal_data("What the evaluation found.")
+    outcome: Prose = personal_data("What the evaluation found.")
     next_evaluation_on: dt.date | None = Field(
         default=None, description="Date of the next planned evaluation."
     )
@@ -140,12 +159,12 @@ class PiisAmendedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     piis_id: uuid.UUID = Field(description="Id of the PIIS.")
     amended_on: dt.date = Field(description="Date both parties agreed the change.")
-    objectives: tuple[str, ...] = personal_data("The objectives from now on.")
+    objectives: ProseList = personal_data("The objectives from now on.")
     planned_end_date: dt.date = Field(description="The planned end from now on.")
-    evaluation_plan: tuple[dt.date, ...] = Field(
+    evaluation_plan: EvaluationPlan = Field(
         description="The planned evaluations from now on."
     )
-    reason: str = Field(min_length=1, description="Why the PIIS changed.")
+    reason: Reason = Field(min_length=1, description="Why the PIIS changed.")
 
 
 class PiisEndedV1(ContractEvent):
@@ -160,7 +179,7 @@ class PiisEndedV1(ContractEvent):
     outcome: Literal["completed", "terminated"] = Field(
         description="Completed with success, or terminated early."
     )
-    reason: str = Field(min_length=1, description="Why it ended.")
+    reason: Reason = Field(min_length=1, description="Why it ended.")
 
 
 class PiisNoticeServedV1(ContractEvent):
@@ -175,7 +194,7 @@ class PiisNoticeServedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     piis_id: uuid.UUID = Field(description="Id of the PIIS.")
     served_on: dt.date = Field(description="Date the notice was served.")
-    grounds: str = personal_data("Which commitments were not respected.")
+    grounds: Prose = personal_data("Which commitments were not respected.")
 
 
 class HearingHeldV1(ContractEvent):
@@ -235,7 +254,7 @@ class SocialActivationStartedV1(ContractEvent):
     )
     starts_on: dt.date = Field(description="First day.")
     planned_end_date: dt.date = Field(description="Planned last day (≤ 12 months).")
-    baseline_scores: dict[str, int] = personal_data(
+    baseline_scores: Scores = personal_data(
         "Scores of the bilan's measurement that progress is measured against."
     )
 
@@ -250,8 +269,8 @@ class SocialActivationEvaluatedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     activation_id: uuid.UUID = Field(description="Id of the trajectory.")
     evaluated_on: dt.date = Field(description="Date of the evaluation.")
-    scores: dict[str, int] = personal_data("Scores measured at this evaluation.")
-    progress: dict[str, int] = personal_data(
+    scores: Scores = personal_data("Scores measured at this evaluation.")
+    progress: Scores = personal_data(
         "Score minus baseline, per domain of the measurement."
     )
     final: bool = Field(description="The final measurement: the trajectory ends.")
@@ -295,7 +314,7 @@ class PiisDeadlineMissedV1(ContractEvent):
     piis_id: uuid.UUID | None = Field(
         default=None, description="The PIIS concerned, if one exists."
     )
-    caseworker: str | None = Field(
+    caseworker: Identifier | None = Field(
         default=None, description="Staff id of the caseworker following the PIIS."
     )
 
@@ -315,11 +334,11 @@ class PIISSignedV1(ContractEvent):
     signed_on: dt.date = Field(description="Date both parties signed.")
     start_date: dt.date = Field(description="Date the PIIS takes effect.")
     planned_end_date: dt.date = Field(description="Planned end of the PIIS.")
-    objectives: tuple[str, ...] = personal_data(
+    objectives: ProseList = personal_data(
         "General and intermediate objectives agreed with the person."
     )
     commitments: Commitments = Field(description="Commitments of each party.")
-    evaluation_plan: tuple[dt.date, ...] = Field(
+    evaluation_plan: EvaluationPlan = Field(
         description="Planned evaluation dates (at least three a year)."
     )
     reflection_period_start: dt.date = Field(
@@ -329,13 +348,13 @@ class PIISSignedV1(ContractEvent):
     reflection_waived: bool = Field(
         default=False, description="The person waived the reflection period."
     )
-    reflection_waiver_reason: str | None = Field(
+    reflection_waiver_reason: Reason | None = Field(
         default=None, description="Why the person waived it (required when waived)."
     )
-    general_content: tuple[Literal["employment", "training"], ...] = Field(
+    general_content: GeneralContent = Field(
         default=(), description="For a general PIIS: its employment/training content."
     )
-    subsidy_code: str | None = Field(
+    subsidy_code: Identifier | None = Field(
         default=None, description="Formulaire-B PIIS code claimed for the subsidy."
     )
 
@@ -348,14 +367,14 @@ class PhaseChangedV1(ContractEvent):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     trajectory_id: uuid.UUID = Field(description="Id of the ISP trajectory.")
-    dossier_number: str = Field(max_length=11, description="CPAS file number.")
+    dossier_number: DossierNumber = Field(description="CPAS file number.")
     from_phase: Phase | None = Field(
         description="Phase the dossier was in; null when the trajectory starts."
     )
     to_phase: Phase = Field(description="Phase the dossier is in from now on.")
     effective_date: dt.date = Field(description="Date the new phase takes effect.")
-    reason: str = Field(min_length=1, description="Why the phase changed.")
-    decided_by: str = Field(description="Staff id of the person who decided.")
+    reason: Reason = Field(min_length=1, description="Why the phase changed.")
+    decided_by: Identifier = Field(description="Staff id of the person who decided.")
 
 
 PiisEvent = Annotated[

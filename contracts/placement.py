@@ -18,6 +18,16 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from contracts.envelope import ContractEvent, personal_data
+from contracts.text import (
+    ITEMS,
+    Code,
+    Digits,
+    Identifier,
+    Items,
+    Name,
+    Reason,
+    Reference,
+)
 
 __all__ = [
     "Article60CancelledV1",
@@ -35,12 +45,14 @@ __all__ = [
     "Article61SubsidyFlag",
     "BenefitRightOpenedV1",
     "BenefitRightRefusedV1",
+    "Evidence",
     "PaymentInstitution",
     "PlacementEvent",
     "Regime",
     "RegionScheme",
     "SourceChannel",
     "UserOrganisationKind",
+    "WeeklyHours",
 ]
 
 Regime = Literal["full_time", "part_time"]
@@ -85,13 +97,14 @@ PaymentInstitution = Literal["CAPAC", "FGTB", "CSC", "CGSLB"]
 SourceChannel = Literal["partner", "bcss", "manual"]
 
 _KBO = r"^[01]\d{9}$"
+Evidence = Annotated[tuple[Reference, ...], Items(ITEMS)]
+# The bounds inside the annotation: pydantic checks them natively there.
+WeeklyHours = Annotated[Decimal, Field(gt=0, le=38), Digits(16)]
 
 
-def _weekly_hours() -> Decimal | None:
+def _weekly_hours() -> WeeklyHours | None:
     return Field(
         default=None,
-        gt=0,
-        le=38,
         description="Hours a week for a part-time regime (a full-time week is 38).",
     )
 
@@ -109,9 +122,9 @@ class Article60PlannedV1(ContractEvent):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     contract_id: uuid.UUID = Field(description="Id of the article 60 contract.")
-    job_title: str = Field(min_length=1, max_length=200, description="The job.")
+    job_title: Name = Field(min_length=1, description="The job.")
     regime: Regime = Field(description="Working regime.")
-    weekly_hours: Decimal | None = _weekly_hours()
+    weekly_hours: WeeklyHours | None = _weekly_hours()
     planned_start_date: dt.date = Field(description="Planned first day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
     region_scheme: RegionScheme = Field(description="Regional subsidy scheme.")
@@ -121,10 +134,10 @@ class Article60PlannedV1(ContractEvent):
     default_required_period_end: dt.date = Field(
         description="Day those work days are reached from the planned start."
     )
-    required_period_rule: str = Field(
+    required_period_rule: Identifier = Field(
         description="Id of the rule applied (services/placement/data)."
     )
-    caseworker: str = Field(description="Staff id of the caseworker.")
+    caseworker: Identifier = Field(description="Staff id of the caseworker.")
 
 
 class Article60RequiredPeriodRequestedV1(ContractEvent):
@@ -137,7 +150,7 @@ class Article60RequiredPeriodRequestedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     contract_id: uuid.UUID = Field(description="Id of the article 60 contract.")
     requested_on: dt.date = Field(description="Date the request was sent to ONEM.")
-    onem_request_ref: str | None = Field(
+    onem_request_ref: Identifier | None = Field(
         default=None, description="Number of the CPAS@ONEM request."
     )
 
@@ -156,7 +169,7 @@ class Article60RequiredPeriodCalculatedV1(ContractEvent):
     required_period_end: dt.date = Field(
         description="End date ONEM returned for those days."
     )
-    onem_calculation_ref: str = Field(
+    onem_calculation_ref: Identifier = Field(
         min_length=1, description="Reference of the CPAS@ONEM calculation."
     )
 
@@ -180,7 +193,7 @@ class Article60SignedV1(ContractEvent):
     subsidised_work_days: int = Field(
         ge=0, description="Work days the regional subsidy covers (regional cap)."
     )
-    flags: tuple[str, ...] = Field(
+    flags: Annotated[tuple[Code, ...], Items(ITEMS)] = Field(
         default=(),
         description="Findings kept for the auditor, e.g. "
         "'required_period.not_calculated_by_onem', 'regional_cap.exceeded'.",
@@ -200,11 +213,14 @@ class Article60StartedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     contract_id: uuid.UUID = Field(description="Id of the article 60 contract.")
     employer_kbo: str = Field(
-        pattern=_KBO, description="KBO/BCE number of the employer (the CPAS)."
+        pattern=_KBO,
+        max_length=10,
+        description="KBO/BCE number of the employer (the CPAS).",
     )
     user_organisation_kbo: str | None = Field(
         default=None,
         pattern=_KBO,
+        max_length=10,
         description="KBO/BCE number of the user organisation the worker is made "
         "available to, if any.",
     )
@@ -218,7 +234,7 @@ class Article60StartedV1(ContractEvent):
     required_work_days: int = Field(
         gt=0, description="Work days required to open a right to benefits (ONEM)."
     )
-    onem_calculation_ref: str | None = Field(
+    onem_calculation_ref: Identifier | None = Field(
         default=None, description="Reference of the CPAS@ONEM calculation."
     )
     regime: Regime = Field(description="Working regime.")
@@ -241,10 +257,12 @@ class Article60PlacementAgreedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     contract_id: uuid.UUID = Field(description="Id of the article 60 contract.")
     user_organisation_kbo: str = Field(
-        pattern=_KBO, description="KBO/BCE number of the user organisation."
+        pattern=_KBO,
+        max_length=10,
+        description="KBO/BCE number of the user organisation.",
     )
-    user_organisation_name: str = Field(
-        min_length=1, max_length=200, description="Name of the user organisation."
+    user_organisation_name: Name = Field(
+        min_length=1, description="Name of the user organisation."
     )
     user_organisation_kind: UserOrganisationKind = Field(
         description="Kind of third party (the permitted users of art. 60 §7)."
@@ -285,7 +303,7 @@ class Article60CancelledV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     contract_id: uuid.UUID = Field(description="Id of the article 60 contract.")
     cancelled_on: dt.date = Field(description="Date of the cancellation.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class Article61AgreementSignedV1(ContractEvent):
@@ -296,18 +314,18 @@ class Article61AgreementSignedV1(ContractEvent):
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
     agreement_id: uuid.UUID = Field(description="Id of the article 61 agreement.")
-    employer_kbo: str = Field(pattern=_KBO, description="KBO/BCE of the employer.")
-    employer_name: str = Field(
-        min_length=1, max_length=200, description="Name of the employer."
+    employer_kbo: str = Field(
+        pattern=_KBO, max_length=10, description="KBO/BCE of the employer."
     )
-    job_title: str = Field(min_length=1, max_length=200, description="The job.")
+    employer_name: Name = Field(min_length=1, description="Name of the employer.")
+    job_title: Name = Field(min_length=1, description="The job.")
     regime: Regime = Field(description="Working regime.")
-    weekly_hours: Decimal | None = _weekly_hours()
+    weekly_hours: WeeklyHours | None = _weekly_hours()
     signed_on: dt.date = Field(description="Date of the signature.")
     start_date: dt.date = Field(description="First day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
     region_scheme: RegionScheme = Field(description="Regional scheme.")
-    subsidy_flags: tuple[Article61SubsidyFlag, ...] = Field(
+    subsidy_flags: Annotated[tuple[Article61SubsidyFlag, ...], Items(ITEMS)] = Field(
         default=(), description="Employment aids attached to the agreement."
     )
 
@@ -338,7 +356,7 @@ class BenefitRightOpenedV1(ContractEvent):
         description="Type of the event.",
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$")
+    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$", max_length=11)
     onem_decision_date: dt.date = Field(description="Date of ONEM's decision.")
     right_start_date: dt.date = Field(
         description="First day of the right; not before the last contract end."
@@ -346,9 +364,9 @@ class BenefitRightOpenedV1(ContractEvent):
     payment_institution: PaymentInstitution = Field(
         description="Institution that pays the benefits."
     )
-    onem_reference: str = Field(description="ONEM's reference of the decision.")
+    onem_reference: Identifier = Field(description="ONEM's reference of the decision.")
     work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
-    evidence: tuple[str, ...] = Field(
+    evidence: Evidence = Field(
         default=(), description="References of the supporting documents."
     )
     source_channel: SourceChannel = Field(description="Channel the fact came through.")
@@ -362,12 +380,12 @@ class BenefitRightRefusedV1(ContractEvent):
         description="Type of the event.",
     )
     schema_version: Literal[1] = Field(default=1, description="Major version.")
-    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$")
+    niss: str = personal_data("NISS of the person.", pattern=r"^\d{11}$", max_length=11)
     onem_decision_date: dt.date = Field(description="Date of ONEM's decision.")
-    onem_reference: str = Field(description="ONEM's reference of the decision.")
-    reason: str = Field(min_length=1, max_length=500, description="ONEM's ground.")
+    onem_reference: Identifier = Field(description="ONEM's reference of the decision.")
+    reason: Reason = Field(min_length=1, description="ONEM's ground.")
     work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
-    evidence: tuple[str, ...] = Field(
+    evidence: Evidence = Field(
         default=(), description="References of the supporting documents."
     )
     source_channel: SourceChannel = Field(description="Channel the fact came through.")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Final
+
+from pydantic_core import SchemaValidator
 
 from contracts.envelope import ContractEvent
 from contracts.income import (
@@ -56,8 +59,16 @@ from contracts.placement import (
     BenefitRightOpenedV1,
     BenefitRightRefusedV1,
 )
+from contracts.text import history_validator
 
-__all__ = ["EVENT_TYPES", "SERVICE_TOPICS", "event_class", "parse_event", "type_string"]
+__all__ = [
+    "EVENT_TYPES",
+    "SERVICE_TOPICS",
+    "event_class",
+    "parse_event",
+    "parse_stored_event",
+    "type_string",
+]
 
 _ALL: Final[tuple[type[ContractEvent], ...]] = (
     BeneficiaryRegisteredV1,
@@ -139,5 +150,26 @@ def event_class(event_type: str) -> type[ContractEvent]:
 
 
 def parse_event(event_type: str, payload: bytes | str) -> ContractEvent:
-    """Validate a JSON payload against the contract of its type."""
+    """Validate a JSON payload against the contract of its type, with every bound.
+
+    For what arrives from outside the store: a topic, a file, a partner.
+    """
     return event_class(event_type).model_validate_json(payload)
+
+
+def parse_stored_event(event_type: str, payload: bytes | str) -> ContractEvent:
+    """Validate an event an event store reads back from its own rows.
+
+    As under the `HISTORY` context, the text, list, map and decimal bounds are
+    not checked: an event stored before a bound existed still loads (ADR
+    0010). The contract is compiled for this once, without the checks.
+    """
+    event: ContractEvent = _history_validator(event_class(event_type)).validate_json(
+        payload
+    )
+    return event
+
+
+@functools.cache
+def _history_validator(cls: type[ContractEvent]) -> SchemaValidator:
+    return history_validator(cls)

@@ -17,6 +17,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from contracts.text import Identifier
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
 from services.case_state.roster import (
@@ -38,7 +39,7 @@ from services.common.command_service import (
     subscribe_process,
 )
 from services.common.http import BRUSSELS, service_api
-from services.common.settings import HubSettings
+from services.common.settings import MIB, HubSettings
 from services.common.subscriber import new_broker
 from services.registry import Applications, consumer, consumers_of
 
@@ -52,6 +53,7 @@ ROSTER = consumer("roster").schema
 STATISTICS = consumer("statistics").schema
 ACTIVATION = consumer("activation").schema
 DEADLINES = consumer("deadlines").schema
+_KBO = r"^[01]\d{9}$"
 
 
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
@@ -67,13 +69,15 @@ def create_api(
     keys: Mapping[str, ApiClient],
     *,
     count_article_60: bool = True,
+    max_request_bytes: int = MIB,
 ) -> FastAPI:
-    """HTTP read access to the case state."""
+    """HTTP read access to the case state (bodies capped, 413 beyond)."""
     api = service_api(
         "case state",
         "Current state of each case, rebuilt from the event log. No personal "
         "data: ask intake for identity.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     @api.get("/cases/{case_id}", summary="One case's current state")
@@ -93,7 +97,7 @@ def create_api(
     @api.get("/cases", summary="Cases of a CPAS")
     async def list_cases(
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         client: Reader,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -105,7 +109,7 @@ def create_api(
     async def isp(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         as_of: Annotated[dt.date, Query(description="Date of the figures")],
         known_at: Annotated[
@@ -130,7 +134,7 @@ def create_api(
     async def placements_roster(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         as_of: Annotated[dt.date, Query(description="Date of the roster")],
         known_at: Annotated[
@@ -153,7 +157,7 @@ def create_api(
     async def activation(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
@@ -164,10 +168,10 @@ def create_api(
     async def deadlines(
         client: Reader,
         cpas_kbo: Annotated[
-            str, Query(pattern=r"^[01]\d{9}$", description="KBO of the CPAS")
+            str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         caseworker: Annotated[
-            str | None, Query(description="Only this caseworker's")
+            Identifier | None, Query(description="Only this caseworker's")
         ] = None,
     ) -> list[dict[str, Any]]:
         client.check_cpas(cpas_kbo)
@@ -243,6 +247,7 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
             pool,
             parse_api_keys(settings.api_keys),
             count_article_60=settings.stats_count_article_60,
+            max_request_bytes=settings.max_request_bytes,
         )
         await serve_with_consumers(
             settings,

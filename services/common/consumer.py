@@ -34,7 +34,9 @@ from psycopg import sql
 from pydantic import ValidationError
 
 from contracts.envelope import ContractEvent
+from contracts.limits import MAX_JSON_DEPTH, json_too_deep
 from contracts.registry import SERVICE_TOPICS, UnknownEventTypeError, parse_event
+from contracts.text import safe_loc
 from services.common import metrics
 from services.common.bulk import Upsert
 from services.common.eventstore import StoredRow, events_table, row_to_event
@@ -85,16 +87,22 @@ class Envelope:
 def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Envelope:
     """Validate a message against its contract; a failure is kept, never raised."""
     raw = payload or b""
-    key_text = (key or b"").decode(errors="replace")
+    # Parked with the message, the key must be text PostgreSQL stores (no NUL).
+    key_text = (key or b"").decode(errors="replace").replace("\x00", "\ufffd")
+    if json_too_deep(raw):
+        too_deep = f"payload: JSON nested deeper than {MAX_JSON_DEPTH} levels"
+        return Envelope(key_text, raw, None, too_deep, source)
     try:
         event_type = json.loads(raw).get("event_type", "")
         event = parse_event(str(event_type), raw)
     except UnknownEventTypeError as exc:
         return Envelope(key_text, raw, None, str(exc), source)
     except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
-        return Envelope(key_text, raw, None, f"schema: invalid fields {fields}", source)
-    except (ValueError, AttributeError, RecursionError):
+        locs = (".".join(map(str, safe_loc(e["loc"]))) for e in exc.errors()[:5])
+        return Envelope(
+            key_text, raw, None, f"schema: invalid fields {', '.join(locs)}", source
+        )
+    except Exception:  # noqa: BLE001 - a decoder never raises: the message is parked
         return Envelope(key_text, raw, None, "payload: not a JSON object", source)
     return Envelope(key_text or str(event.case_id), raw, event, None, source)
 

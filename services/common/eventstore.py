@@ -22,7 +22,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from contracts.envelope import ContractEvent
-from contracts.registry import parse_event
+from contracts.registry import parse_stored_event
 
 __all__ = [
     "CONFLICT",
@@ -63,8 +63,12 @@ class ContractMapper(Mapper[uuid.UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        """The contract event of a stored event (``recorded_at`` unset)."""
-        return parse_event(stored_event.topic, stored_event.state)
+        """The contract event of a stored event (``recorded_at`` unset).
+
+        Read without the text, list and map bounds: an aggregate must load the
+        events it stored before a bound existed (ADR 0010).
+        """
+        return parse_stored_event(stored_event.topic, stored_event.state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,8 +335,11 @@ class StoredRow:
 
 
 def row_to_event(row: StoredRow) -> ContractEvent:
-    """The published event of a stored row: the stored contract plus store time."""
-    event = parse_event(row.topic, row.state)
+    """The published event of a stored row: the stored contract plus store time.
+
+    Read without the bounds, like every stored event (ADR 0010).
+    """
+    event = parse_stored_event(row.topic, row.state)
     # The event was validated a line above and nobody else holds it yet: set
     # the store time in place (model_copy would copy every field again).
     event.__dict__[_RECORDED_AT] = row.recorded_at

@@ -1,4 +1,10 @@
-"""HTTP conventions of the hub's APIs: errors name the field and the rule."""
+"""HTTP conventions of the hub's APIs: errors name the field and the rule.
+
+Every API refuses, before a route reads it, a request body larger than
+``max_request_bytes`` (413 ``body.too_large``, whether it announces its length
+or streams in chunks) and a JSON body nested deeper than `MAX_JSON_DEPTH`
+(422 ``json.too_deep``): see `BoundedBody` and ADR 0010.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +19,19 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.identifiers import IdentifierError
+from contracts.limits import MAX_JSON_DEPTH, json_too_deep
+from contracts.text import safe_loc
 from services.common.application import Outcome
 from services.common.auth import ApiClient, install_api_keys
 from services.common.errors import ConflictError, DomainError
+from services.common.settings import MIB
 
 __all__ = [
     "BRUSSELS",
+    "BoundedBody",
     "business_time",
     "created",
     "error_body",
@@ -50,7 +61,11 @@ def created(outcome: Outcome[R], response: Response) -> R:
 
 def error_body(field: str, rule: str, message: str, **extra: Any) -> dict[str, Any]:
     """One error in FastAPI's ``detail`` shape, with the rule as ``type``."""
-    return {"detail": [{"loc": ["body", field], "msg": message, "type": rule, **extra}]}
+    return _detail(["body", field], rule, message, **extra)
+
+
+def _detail(loc: list[str], rule: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": [{"loc": loc, "msg": message, "type": rule, **extra}]}
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -58,7 +73,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     # The submitted value is left out on purpose: it may be a NISS or a name.
     detail = [
         {
-            "loc": list(e.get("loc", ())),
+            "loc": safe_loc(e.get("loc", ())),
             "msg": e.get("msg", ""),
             "type": e.get("type", ""),
         }
@@ -83,9 +98,19 @@ def install_rule_errors(api: FastAPI) -> None:
     api.add_exception_handler(DomainError, _rule_error)
 
 
-def service_api(title: str, description: str, keys: Mapping[str, ApiClient]) -> FastAPI:
-    """A service's FastAPI app: errors naming field and rule, API keys, /metrics."""
+def service_api(
+    title: str,
+    description: str,
+    keys: Mapping[str, ApiClient],
+    *,
+    max_request_bytes: int = MIB,
+) -> FastAPI:
+    """A service's FastAPI app: bounded bodies, errors naming field and rule, API keys.
+
+    Also /metrics.
+    """
     api = FastAPI(title=f"CPAS hub — {title}", version="1", description=description)
+    api.add_middleware(BoundedBody, max_bytes=max_request_bytes)
     install_error_handlers(api)
     install_rule_errors(api)
     install_api_keys(api, keys)
@@ -96,6 +121,81 @@ def service_api(title: str, description: str, keys: Mapping[str, ApiClient]) -> 
 def install_error_handlers(api: FastAPI) -> None:
     """422 bodies without the submitted values (they may be personal data)."""
     api.add_exception_handler(RequestValidationError, _validation_error)
+
+
+class BoundedBody:
+    """ASGI middleware: a request body is at most ``max_bytes`` and nests little.
+
+    The body is read here, chunk by chunk, and the answer is 413 as soon as the
+    announced length or the bytes received pass the cap (nothing more is read),
+    or 422 when its JSON nests deeper than `MAX_JSON_DEPTH`; otherwise the
+    route gets the body as sent.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the body, then pass the request on (or answer for the route)."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        if _announced_length(scope) <= self.max_bytes:
+            read = await self._read(receive)
+            if read is None:  # the client left: nobody to answer
+                return
+            body = read
+        if len(body) > self.max_bytes or _announced_length(scope) > self.max_bytes:
+            too_large = f"a request body is at most {self.max_bytes} bytes"
+            refusal = (413, "body.too_large", too_large)
+        elif json_too_deep(body):
+            too_deep = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
+            refusal = (422, "json.too_deep", too_deep)
+        else:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        status, rule, message = refusal
+        content = _detail(["body"], rule, f"body: {message}")
+        await JSONResponse(content, status_code=status)(scope, receive, send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The body, stopping once it passes the cap; None if the client left."""
+        chunks: list[bytes] = []
+        size = 0
+        while size <= self.max_bytes:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk: bytes = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _announced_length(scope: Scope) -> int:
+    """The Content-Length of a request (0 when it streams in chunks)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the body already read, then the rest."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
 
 
 async def serve_until(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:

@@ -16,14 +16,24 @@ __all__ = ["BrokerAdmin", "LagProbe", "copy_lost", "make_producer"]
 log = logging.getLogger(__name__)
 
 
+_BATCH_BYTES = 256 * 1024
+
+
 def make_producer(settings: HubSettings) -> AIOKafkaProducer:
-    """A batching producer; idempotence only where the broker supports it (ADR 0003)."""
+    """A batching producer; idempotence only where the broker supports it (ADR 0003).
+
+    A message may be as large as ``kafka_max_message_bytes`` (a larger one is
+    refused before it is sent). A batch is never larger than that either: a
+    message bigger than a batch travels alone, and smaller ones are batched
+    up to the smaller of the two sizes, so the broker takes every batch.
+    """
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
         linger_ms=5,
-        max_batch_size=256 * 1024,
+        max_batch_size=min(_BATCH_BYTES, settings.kafka_max_message_bytes),
+        max_request_size=settings.kafka_max_message_bytes,
         request_timeout_ms=15000,
     )
 
@@ -71,12 +81,20 @@ class BrokerAdmin:
         return {str(tp.partition): int(end) for tp, end in ends.items()}
 
     async def ensure_topics(self, names: Iterable[str]) -> None:
-        """Create missing topics with the configured partitions."""
+        """Create missing topics with the configured partitions and message size.
+
+        Apache Kafka enforces ``max.message.bytes``; the embedded broker
+        accepts it and leaves the limit to the producer. A topic that exists
+        already keeps its configuration.
+        """
         wanted = [
             NewTopic(
                 name,
                 num_partitions=self._settings.kafka_partitions,
                 replication_factor=self._settings.kafka_replication_factor,
+                topic_configs={
+                    "max.message.bytes": str(self._settings.kafka_max_message_bytes)
+                },
             )
             for name in names
         ]

@@ -7,7 +7,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["HubSettings"]
+__all__ = ["MIB", "HubSettings"]
+
+MIB = 1024 * 1024
 
 
 class HubSettings(BaseSettings):
@@ -35,12 +37,16 @@ class HubSettings(BaseSettings):
         description="Idempotent producer. The embedded broker refuses it; "
         "docker-compose turns it on against Apache Kafka.",
     )
-    kafka_partitions: int = Field(default=6, description="Partitions per hub topic.")
     kafka_max_message_bytes: int = Field(
-        default=1024 * 1024,
-        description="Largest message the producers send and the topics accept "
-        "(Apache Kafka: message.max.bytes); an event over it is parked by its relay.",
+        default=MIB,
+        gt=0,
+        description="Largest message the hub sends to the broker: the producers' "
+        "max_request_size and the max.message.bytes of the topics the hub creates; "
+        "docker-compose gives Apache Kafka the same message.max.bytes. The largest "
+        "event validation allows is far below it (ADR 0010); an older stored event "
+        "over it is parked by its relay.",
     )
+    kafka_partitions: int = Field(default=6, description="Partitions per hub topic.")
     kafka_replication_factor: int = Field(
         default=1, description="Replication factor of the topics the hub creates."
     )
@@ -76,6 +82,12 @@ class HubSettings(BaseSettings):
         "statistics even once their income stopped (reproduces seed 002).",
     )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
+    max_request_bytes: int = Field(
+        default=MIB,
+        gt=0,
+        description="Largest HTTP request body an API reads; a longer one is "
+        "refused with 413 before it is read whole.",
+    )
     intake_port: int = Field(default=8010, description="Port of the intake API.")
     case_state_port: int = Field(
         default=8020, description="Port of the case-state API."

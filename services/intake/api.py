@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import normalise_kbo
-from contracts.intake import Orientation
+from contracts.intake import BaselineScores, Orientation
+from contracts.text import Identifier, Name, ProseList
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import business_time, created, service_api
+from services.common.settings import MIB
 from services.intake.application import (
     CaseNotFoundError,
     IntakeApplication,
@@ -39,18 +41,20 @@ class RegisterBeneficiaryRequest(BaseModel):
         description="Id of this command, chosen by the caller; a retry with the same "
         "id answers the same and changes nothing."
     )
-    cpas_kbo: str = Field(
+    cpas_kbo: Identifier = Field(
         description="KBO/BCE number of the CPAS (separators allowed)."
     )
-    niss: str = Field(
+    niss: Identifier = Field(
         description="NISS/INSZ or BIS number, 11 digits (separators allowed)."
     )
     birth_date: dt.date = Field(description="Birth date; must agree with the NISS.")
-    family_name: str = Field(min_length=1, max_length=200, description="Family name.")
-    given_name: str = Field(min_length=1, max_length=200, description="Given name.")
+    family_name: Name = Field(min_length=1, description="Family name.")
+    given_name: Name = Field(min_length=1, description="Given name.")
     preferred_language: Literal["fr", "nl", "de"] = Field(description="Language.")
-    postal_code: str = Field(description="Belgian postal code of the main residence.")
-    dossier_number: str = Field(
+    postal_code: Identifier = Field(
+        description="Belgian postal code of the main residence."
+    )
+    dossier_number: Identifier = Field(
         description="CPAS file number (≤ 11 characters once separators and leading "
         "zeros are removed); never reused."
     )
@@ -73,14 +77,12 @@ class RecordBilanRequest(BaseModel):
 
     command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
     completed_on: dt.date = Field(description="Date the bilan was completed.")
-    author: str = Field(
-        min_length=1, max_length=64, description="Staff id of the author."
-    )
-    needs: tuple[str, ...] = Field(default=(), description="Needs identified.")
-    strengths: tuple[str, ...] = Field(default=(), description="Strengths.")
-    obstacles: tuple[str, ...] = Field(default=(), description="Obstacles.")
-    instrument: str = Field(default="ZRM", description="Measurement instrument.")
-    baseline_scores: dict[str, Annotated[int, Field(ge=0, le=100)]] = Field(
+    author: Identifier = Field(min_length=1, description="Staff id of the author.")
+    needs: ProseList = Field(default=(), description="Needs identified.")
+    strengths: ProseList = Field(default=(), description="Strengths.")
+    obstacles: ProseList = Field(default=(), description="Obstacles.")
+    instrument: Identifier = Field(default="ZRM", description="Measurement instrument.")
+    baseline_scores: BaselineScores = Field(
         default_factory=dict, description="Baseline score per domain (0 to 100)."
     )
     orientation: Orientation = Field(description="Orientation decided.")
@@ -92,13 +94,19 @@ class BilanResponse(BaseModel):
     assessment_id: uuid.UUID
 
 
-def create_api(app: IntakeApplication, keys: Mapping[str, ApiClient]) -> FastAPI:
-    """The intake API over one application instance."""
+def create_api(
+    app: IntakeApplication,
+    keys: Mapping[str, ApiClient],
+    *,
+    max_request_bytes: int = MIB,
+) -> FastAPI:
+    """The intake API over one application instance (bodies capped, 413 beyond)."""
     api = service_api(
         "intake",
         "Register beneficiaries and record their bilan social. Errors name the "
         "field and the rule (422), duplicates answer 409.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     def case_of(

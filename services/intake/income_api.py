@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.income import SuspensionReason
+from contracts.text import Reason
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created
@@ -55,7 +56,7 @@ class ModifyIncomeRightRequest(BaseModel):
     command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
     category: Literal[1, 2, 3] = Field(description="The new category.")
     effective_date: dt.date = Field(description="First day of the new category.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class SuspendIncomePaymentRequest(BaseModel):
@@ -77,7 +78,7 @@ class WithdrawIncomeRightRequest(BaseModel):
 
     command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
     effective_date: dt.date = Field(description="First day without the right.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class IncomeRightResponse(BaseModel):

@@ -39,7 +39,11 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     """Serve the intake API until ``stop`` is set."""
     app = create_application(settings)
     try:
-        api = create_api(app, parse_api_keys(settings.api_keys))
+        api = create_api(
+            app,
+            parse_api_keys(settings.api_keys),
+            max_request_bytes=settings.max_request_bytes,
+        )
         await serve_until(api, settings.host, settings.intake_port, stop)
     finally:
         app.close()

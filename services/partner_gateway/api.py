@@ -7,25 +7,30 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import FastAPI, HTTPException, Query, Request, status
+from fastapi import FastAPI, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from contracts.text import Identifier
 from services.common.auth import ApiClient, PartnerSender, Reader
 from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
+from services.common.settings import MIB
 from services.partner_gateway.inbound import QUARANTINE, InboundDesk
 from services.partner_gateway.registry import PARTNERS
 
 __all__ = ["create_api"]
 
-_MAX_BYTES = 1024 * 1024
 _CONFLICTS = frozenset({"message.duplicate_different_content", "sequence.already_used"})
 
 
 def create_api(
-    desk: InboundDesk, database_url: str, keys: Mapping[str, ApiClient]
+    desk: InboundDesk,
+    database_url: str,
+    keys: Mapping[str, ApiClient],
+    *,
+    max_request_bytes: int = MIB,
 ) -> FastAPI:
-    """The gateway API over one inbound desk."""
+    """The gateway API over one inbound desk (bodies capped, 413 beyond)."""
     api = service_api(
         "partner gateway",
         "Regional employment services (Le Forem, Actiris, VDAB, ADG) post their "
@@ -33,6 +38,7 @@ def create_api(
         "validated, matched to the person's case and recorded once; what cannot be "
         "applied is kept with its reason, never dropped.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     @api.post(
@@ -45,14 +51,14 @@ def create_api(
         },
     )
     async def post_message(
-        code: str, request: Request, client: PartnerSender
+        code: Annotated[Identifier, Path(description="The partner's code")],
+        request: Request,
+        client: PartnerSender,
     ) -> JSONResponse:
         if code not in PARTNERS:
             raise HTTPException(404, detail=f"code: no partner {code!r}")
         client.check_partner(code)
-        raw = await request.body()
-        if len(raw) > _MAX_BYTES:
-            raise HTTPException(413, detail="body: a partner message is at most 1 MiB")
+        raw = await request.body()  # at most max_request_bytes (service_api)
         receipt = await asyncio.to_thread(
             desk.receive, code, raw, f"http:{client.client}"
         )
@@ -77,7 +83,7 @@ def create_api(
     def dead_letters(
         client: Reader,
         status: Annotated[
-            str | None, Query(description="parked, held, applied, duplicate")
+            Identifier | None, Query(description="parked, held, applied, duplicate")
         ] = None,
     ) -> list[dict[str, Any]]:
         if client.cpas is not None:

@@ -36,10 +36,12 @@ from contracts.placement import (
     Article60EndedV1,
     Article60EndReason,
     Article60StartedV1,
+    Evidence,
     PaymentInstitution,
     RegionScheme,
 )
 from contracts.regions import PartnerCode
+from contracts.text import Digits, DossierNumber, Identifier, Name, Prose, Reason
 
 __all__ = [
     "CODE_SETS",
@@ -134,17 +136,23 @@ def _kbo(value: str) -> str:
 
 
 # Exactly 11 / 10 digits on the wire (no separators), and the check digits hold.
-Niss = Annotated[str, Field(pattern=r"^[0-9]{11}$"), AfterValidator(_niss)]
-Kbo = Annotated[str, Field(pattern=r"^[01][0-9]{9}$"), AfterValidator(_kbo)]
+Niss = Annotated[
+    str, Field(pattern=r"^[0-9]{11}$", max_length=11), AfterValidator(_niss)
+]
+Kbo = Annotated[
+    str, Field(pattern=r"^[01][0-9]{9}$", max_length=10), AfterValidator(_kbo)
+]
 # Partners write decimals as JSON numbers with a point (21.09), never as strings.
 Percentage = Annotated[
     Decimal,
     Field(ge=0, le=100),
+    Digits(16),
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100}),
 ]
 WeeklyHours = Annotated[
     Decimal,
     Field(gt=0, le=40),
+    Digits(16),
     WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 40}),
 ]
 
@@ -175,16 +183,16 @@ class _Outbound(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     niss: Niss = personal_data("NISS (INSZ, INSS) of the person, 11 digits.")
-    dossier_number: str = Field(
-        max_length=11, description="The CPAS's file number of the person."
+    dossier_number: DossierNumber = Field(
+        description="The CPAS's file number of the person."
     )
 
 
 class RegistrationRequest(_Outbound):
     """The CPAS granted the integration income: register the person as a job seeker."""
 
-    family_name: str = personal_data("Family name, as on the identity document.")
-    given_name: str = personal_data("First given name, as on the identity document.")
+    family_name: Name = personal_data("Family name, as on the identity document.")
+    given_name: Name = personal_data("First given name, as on the identity document.")
     birth_date: dt.date = personal_data("Birth date.")
     preferred_language: Language = Field(
         description="Language the person is addressed in: fr, nl or de (ISO 639-1)."
@@ -274,6 +282,7 @@ class CanonicalOutbound(BaseModel):
     )
     cpas_kbo: str = Field(
         pattern=r"^[01][0-9]{9}$",
+        max_length=10,
         description="KBO/BCE enterprise number of the CPAS that follows the person.",
     )
     event_id: uuid.UUID = Field(description="The hub event the message reports.")
@@ -383,8 +392,8 @@ class RegistrationConfirmed(_Body):
     kind: Literal["registration_confirmed"] = Field(
         default="registration_confirmed", description="Kind of the message."
     )
-    partner_client_id: str = Field(
-        min_length=1, max_length=64, description="The person's client number there."
+    partner_client_id: Identifier = Field(
+        min_length=1, description="The person's client number there."
     )
     registered_on: dt.date = Field(description="Date of the registration.")
 
@@ -395,7 +404,7 @@ class RegistrationRejected(_Body):
     kind: Literal["registration_rejected"] = Field(
         default="registration_rejected", description="Kind of the message."
     )
-    reason: str = Field(min_length=1, max_length=500, description="Why not.")
+    reason: Reason = Field(min_length=1, description="Why not.")
 
 
 class TrainingEnrolled(_Body):
@@ -404,14 +413,12 @@ class TrainingEnrolled(_Body):
     kind: Literal["training_enrolled"] = Field(
         default="training_enrolled", description="Kind of the message."
     )
-    training_id: str = Field(
-        min_length=1, max_length=64, description="The partner's id of the training."
+    training_id: Identifier = Field(
+        min_length=1, description="The partner's id of the training."
     )
-    title: str = Field(
-        min_length=1, max_length=200, description="Title of the training."
-    )
-    provider: str = Field(
-        min_length=1, max_length=200, description="Organisation giving the training."
+    title: Name = Field(min_length=1, description="Title of the training.")
+    provider: Name = Field(
+        min_length=1, description="Organisation giving the training."
     )
     starts_on: dt.date = Field(description="First day of the training.")
     planned_end: dt.date = Field(description="Planned last day of the training.")
@@ -423,8 +430,8 @@ class TrainingCompleted(_Body):
     kind: Literal["training_completed"] = Field(
         default="training_completed", description="Kind of the message."
     )
-    training_id: str = Field(
-        min_length=1, max_length=64, description="The partner's id of the training."
+    training_id: Identifier = Field(
+        min_length=1, description="The partner's id of the training."
     )
     completed_on: dt.date = Field(description="Last day of the training.")
     certified: bool = Field(description="The training ended with a certificate.")
@@ -453,9 +460,7 @@ class FollowUpReport(_Body):
         default="follow_up_report", description="Kind of the message."
     )
     report_date: dt.date = Field(description="Date of the report.")
-    summary: str = personal_data(
-        "What happened since the last report.", min_length=1, max_length=2000
-    )
+    summary: Prose = personal_data("What happened since the last report.", min_length=1)
     attendance_rate: Percentage | None = Field(
         default=None,
         description="Share of planned sessions attended, 0 to 100 (a JSON number).",
@@ -475,8 +480,8 @@ class BenefitRightDecision(_Body):
         description="Whether ONEM opened or refused the right."
     )
     onem_decision_date: dt.date = Field(description="Date of ONEM's decision.")
-    onem_reference: str = Field(
-        min_length=1, max_length=64, description="ONEM's reference of the decision."
+    onem_reference: Identifier = Field(
+        min_length=1, description="ONEM's reference of the decision."
     )
     work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
     right_start_date: dt.date | None = Field(
@@ -488,12 +493,11 @@ class BenefitRightDecision(_Body):
             description="Institution that pays the benefits (required when opened).",
         )
     )
-    reason: str | None = Field(
+    reason: Reason | None = Field(
         default=None,
-        max_length=500,
         description="ONEM's ground for a refusal (required when refused).",
     )
-    evidence: tuple[str, ...] = Field(
+    evidence: Evidence = Field(
         default=(), description="References of the supporting documents (C4, …)."
     )
 
@@ -548,6 +552,7 @@ class CanonicalInbound(BaseModel):
     language: Language = Field(description="Language of the partner's vocabulary.")
     message_id: str = Field(
         pattern=r"^[A-Za-z0-9._:-]{1,100}$",
+        max_length=100,
         description="The partner's id of the message; a message sent again keeps it.",
     )
     sequence: int = Field(

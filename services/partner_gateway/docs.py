@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.regions import PARTNER_FOR_REGION
+from contracts.text import ONE_LINE_PATTERN, PROSE_PATTERN
 from services.partner_gateway.canonical import INBOUND_BODIES, OUTBOUND_FIELDS
 from services.partner_gateway.export import schema_path
 from services.partner_gateway.registry import PARTNERS
@@ -37,6 +38,11 @@ REGIONS = {
 }
 _SHORT_ENUM = 4
 _PATTERNS = {"^[0-9]{11}$": "11 digits", "^[01][0-9]{9}$": "10 digits"}
+# The hub's bounded text (contracts/text.py, ADR 0010), in words.
+_TEXT = {
+    ONE_LINE_PATTERN: "one line, no control character",
+    PROSE_PATTERN: "no control character but tab and line breaks",
+}
 
 
 def _relative(path: Path) -> str:
@@ -71,6 +77,8 @@ def _plain_type(alt: dict[str, Any]) -> str:
         formats = {"date": "date", "date-time": "date-time with offset", "uuid": "UUID"}
         pattern = alt.get("pattern")
         text = f"text (≤ {alt['maxLength']})" if "maxLength" in alt else "text"
+        if pattern in _TEXT:
+            return f"text (≤ {alt['maxLength']} characters, {_TEXT[pattern]})"
         return str(
             formats.get(alt.get("format", ""))
             or (_PATTERNS.get(pattern, f"text `{pattern}`") if pattern else text)
@@ -87,6 +95,8 @@ def _plain_type(alt: dict[str, Any]) -> str:
         ]
         word = "integer" if kind == "integer" else "number (point decimal)"
         return " ".join([word, ", ".join(bounds)]).strip()
+    if kind == "array" and "maxItems" in alt:
+        return f"list of text (≤ {alt['maxItems']} items)"
     words = {"array": "list of text", "boolean": "true or false", "null": "null"}
     return words.get(kind, kind)
 

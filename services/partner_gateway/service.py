@@ -122,7 +122,12 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
         return [publish_to_broker(settings, pool, producer, stop), *pushes]
 
     try:
-        api = create_api(desk, settings.database_url, parse_api_keys(settings.api_keys))
+        api = create_api(
+            desk,
+            settings.database_url,
+            parse_api_keys(settings.api_keys),
+            max_request_bytes=settings.max_request_bytes,
+        )
         await serve_with_consumers(
             settings,
             stop,

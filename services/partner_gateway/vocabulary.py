@@ -21,6 +21,7 @@ from typing import Annotated, Any, Final, Literal, NamedTuple, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from contracts.limits import MAX_JSON_DEPTH, json_too_deep
 from contracts.regions import PARTNER_FOR_REGION, PartnerCode, Region
 from services.partner_gateway.canonical import (
     INBOUND_BODIES,
@@ -533,6 +534,12 @@ def _no_constant(name: str) -> None:
 
 
 def _json_object(text: str) -> dict[str, Any]:
+    if json_too_deep(text):
+        raise InboundRejected(
+            "payload.not_json",
+            _WHOLE,
+            f"nested deeper than {MAX_JSON_DEPTH} levels: not a partner message",
+        )
     try:
         data = json.loads(
             text, object_pairs_hook=_unique_names, parse_constant=_no_constant
@@ -547,10 +554,6 @@ def _json_object(text: str) -> dict[str, Any]:
         ) from None
     except ValueError as error:
         raise InboundRejected("payload.not_json", _WHOLE, str(error)) from None
-    except RecursionError:
-        raise InboundRejected(
-            "payload.not_json", _WHOLE, "nested too deeply to be a partner message"
-        ) from None
     if not isinstance(data, dict):
         raise InboundRejected("schema.invalid", _WHOLE, "the message is an object")
     return data

@@ -10,7 +10,14 @@ from typing import Any, Literal
 from fastapi import FastAPI, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.piis import Commitments, Phase, PiisType
+from contracts.piis import (
+    Commitments,
+    EvaluationPlan,
+    GeneralContent,
+    Phase,
+    PiisType,
+)
+from contracts.text import Identifier, Prose, ProseList, Reason
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
@@ -18,6 +25,7 @@ from services.common.http import (
     created,
     service_api,
 )
+from services.common.settings import MIB
 from services.piis.application import (
     CaseUnknownError,
     ChangePhase,
@@ -42,11 +50,11 @@ class ProposePiisRequest(BaseModel):
     proposed_on: dt.date = Field(description="Date the draft was handed over.")
     start_date: dt.date = Field(description="Planned first day.")
     planned_end_date: dt.date = Field(description="Planned end.")
-    objectives: tuple[str, ...] = Field(min_length=1, description="Objectives.")
+    objectives: ProseList = Field(min_length=1, description="Objectives.")
     commitments: Commitments = Field(description="Commitments of each party.")
-    evaluation_plan: tuple[dt.date, ...] = Field(description="Planned evaluations.")
-    caseworker: str = Field(min_length=1, max_length=64, description="Staff id.")
-    general_content: tuple[Literal["employment", "training"], ...] = Field(
+    evaluation_plan: EvaluationPlan = Field(description="Planned evaluations.")
+    caseworker: Identifier = Field(min_length=1, description="Staff id.")
+    general_content: GeneralContent = Field(
         default=(), description="For a general PIIS: employment and/or training."
     )
 
@@ -62,8 +70,10 @@ class SignPiisRequest(BaseModel):
         default=False,
         description="The person waived the five working days of reflection.",
     )
-    subsidy_code: str | None = Field(default=None, description="Formulaire-B code.")
-    waiver_reason: str | None = Field(
+    subsidy_code: Identifier | None = Field(
+        default=None, description="Formulaire-B code."
+    )
+    waiver_reason: Reason | None = Field(
         default=None, description="Why the person waived the reflection period."
     )
 
@@ -75,7 +85,7 @@ class ExemptionRequest(BaseModel):
 
     command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
     ground: Literal["health", "equity"] = Field(description="Reason.")
-    motivation: str = Field(min_length=10, description="Written motivation.")
+    motivation: Prose = Field(min_length=10, description="Written motivation.")
     decided_on: dt.date = Field(description="Date of the decision.")
 
 
@@ -87,8 +97,8 @@ class StartTrajectoryRequest(BaseModel):
     command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
     phase: Phase = Field(description="First phase.")
     effective_date: dt.date = Field(description="Date the phase takes effect.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
-    decided_by: str = Field(min_length=1, max_length=64, description="Staff id.")
+    reason: Reason = Field(min_length=1, description="Why.")
+    decided_by: Identifier = Field(min_length=1, description="Staff id.")
 
 
 class ChangePhaseRequest(BaseModel):
@@ -100,8 +110,8 @@ class ChangePhaseRequest(BaseModel):
     from_phase: Phase = Field(description="The phase the dossier is in.")
     to_phase: Phase = Field(description="The phase it moves to.")
     effective_date: dt.date = Field(description="Date the new phase takes effect.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
-    decided_by: str = Field(min_length=1, max_length=64, description="Staff id.")
+    reason: Reason = Field(min_length=1, description="Why.")
+    decided_by: Identifier = Field(min_length=1, description="Staff id.")
 
 
 class TrajectoryCreated(BaseModel):
@@ -117,14 +127,18 @@ class PiisCreated(BaseModel):
 
 
 def create_api(  # noqa: C901 - one small route per command
-    app: PiisApplication, keys: Mapping[str, ApiClient]
+    app: PiisApplication,
+    keys: Mapping[str, ApiClient],
+    *,
+    max_request_bytes: int = MIB,
 ) -> FastAPI:
-    """The PIIS API over one application instance."""
+    """The PIIS API over one application instance (bodies capped, 413 beyond)."""
     api = service_api(
         "PIIS",
         "Integration contracts (PIIS): proposal, signature, exemption. Rules are "
         "checked against what intake's events told this service.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     def for_case(case_id: uuid.UUID, client: ApiClient) -> None:

@@ -10,7 +10,8 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.piis import ActivationType
+from contracts.piis import ActivationType, EvaluationPlan, Scores
+from contracts.text import Prose, ProseList, Reason
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created
@@ -40,7 +41,7 @@ class EvaluationRequest(_Command):
 
     evaluated_on: dt.date = Field(description="Date of the evaluation.")
     in_person: bool = Field(description="Held in an individual interview.")
-    outcome: str = Field(min_length=1, description="What it found.")
+    outcome: Prose = Field(min_length=1, description="What it found.")
     next_evaluation_on: dt.date | None = Field(default=None, description="Next one.")
 
 
@@ -48,10 +49,10 @@ class AmendmentRequest(_Command):
     """A change of the active PIIS."""
 
     amended_on: dt.date = Field(description="Date both parties agreed.")
-    objectives: tuple[str, ...] = Field(min_length=1, description="Objectives.")
+    objectives: ProseList = Field(min_length=1, description="Objectives.")
     planned_end_date: dt.date = Field(description="Planned end.")
-    evaluation_plan: tuple[dt.date, ...] = Field(description="Planned evaluations.")
-    reason: str = Field(min_length=1, description="Why.")
+    evaluation_plan: EvaluationPlan = Field(description="Planned evaluations.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class EndRequest(_Command):
@@ -59,14 +60,14 @@ class EndRequest(_Command):
 
     ended_on: dt.date = Field(description="Last day.")
     outcome: Literal["completed", "terminated"] = Field(description="How it ended.")
-    reason: str = Field(min_length=1, description="Why.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class NoticeRequest(_Command):
     """A formal notice (mise en demeure)."""
 
     served_on: dt.date = Field(description="Date served.")
-    grounds: str = Field(min_length=1, description="Commitments not respected.")
+    grounds: Prose = Field(min_length=1, description="Commitments not respected.")
 
 
 class HearingRequest(_Command):
@@ -95,7 +96,7 @@ class ActivationEvaluationRequest(_Command):
     """A quarterly (or the final) measurement of social activation."""
 
     evaluated_on: dt.date = Field(description="Date of the measurement.")
-    scores: dict[str, int] = Field(description="Score per domain of the instrument.")
+    scores: Scores = Field(description="Score per domain of the instrument.")
     final: bool = Field(default=False, description="The final measurement.")
 
 

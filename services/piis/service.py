@@ -41,7 +41,11 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     """Serve the PIIS API and run its consumers until ``stop`` is set."""
     app = create_application(settings)
     try:
-        api = create_api(app, parse_api_keys(settings.api_keys))
+        api = create_api(
+            app,
+            parse_api_keys(settings.api_keys),
+            max_request_bytes=settings.max_request_bytes,
+        )
         await serve_with_consumers(
             settings,
             stop,

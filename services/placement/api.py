@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import FastAPI, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,15 +20,19 @@ from contracts.placement import (
     Article60EndReason,
     Article61EndReason,
     Article61SubsidyFlag,
+    Evidence,
     PaymentInstitution,
     Regime,
     RegionScheme,
     UserOrganisationKind,
+    WeeklyHours,
 )
+from contracts.text import ITEMS, Identifier, Items, Name, Reason
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import Outcome, created_id
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import BRUSSELS, business_time, created, service_api
+from services.common.settings import MIB
 from services.placement.application import (
     PlacementApplication,
     PlacementCommand,
@@ -69,10 +72,10 @@ class Command(BaseModel):
 class PlanArticle60(Command):
     """An article 60 §7 contract to plan."""
 
-    job_title: str = Field(min_length=1, max_length=200, description="The job.")
+    job_title: Name = Field(min_length=1, description="The job.")
     regime: Regime = Field(description="Working regime.")
-    weekly_hours: Decimal | None = Field(
-        default=None, gt=0, le=38, description="Hours a week (part time only)."
+    weekly_hours: WeeklyHours | None = Field(
+        default=None, description="Hours a week (part time only)."
     )
     planned_start_date: dt.date = Field(description="Planned first day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
@@ -80,7 +83,7 @@ class PlanArticle60(Command):
         default=None,
         description="Regional scheme; by default the one of the person's region.",
     )
-    caseworker: str = Field(min_length=1, max_length=64, description="Staff id.")
+    caseworker: Identifier = Field(min_length=1, description="Staff id.")
 
     def effective_on(self) -> dt.date:
         """Planning happens today, whatever the planned dates."""
@@ -91,8 +94,8 @@ class RequestRequiredPeriod(Command):
     """The request sent to ONEM (CPAS@ONEM)."""
 
     requested_on: dt.date = Field(description="Date sent.")
-    onem_request_ref: str | None = Field(
-        default=None, max_length=64, description="CPAS@ONEM request number."
+    onem_request_ref: Identifier | None = Field(
+        default=None, description="CPAS@ONEM request number."
     )
 
 
@@ -102,8 +105,8 @@ class RecordRequiredPeriod(Command):
     calculated_on: dt.date = Field(description="Date of the calculation.")
     required_work_days: int = Field(description="Work days to complete (> 0).")
     required_period_end: dt.date = Field(description="End date ONEM returned.")
-    onem_calculation_ref: str = Field(
-        min_length=1, max_length=64, description="Reference of the calculation."
+    onem_calculation_ref: Identifier = Field(
+        min_length=1, description="Reference of the calculation."
     )
 
 
@@ -124,8 +127,8 @@ class StartArticle60(Command):
 class AgreePlacement(Command):
     """The written agreement making the worker available to a user organisation."""
 
-    user_organisation_kbo: str = Field(description="KBO/BCE of the user.")
-    user_organisation_name: str = Field(min_length=1, max_length=200)
+    user_organisation_kbo: Identifier = Field(description="KBO/BCE of the user.")
+    user_organisation_name: Name = Field(min_length=1)
     user_organisation_kind: UserOrganisationKind = Field(description="Kind of user.")
     agreement_signed_on: dt.date = Field(
         description="Date the last of CPAS, user and worker signed."
@@ -145,22 +148,24 @@ class CancelArticle60(Command):
     """A contract that will not start."""
 
     cancelled_on: dt.date = Field(description="Date of the cancellation.")
-    reason: str = Field(min_length=1, max_length=500, description="Why.")
+    reason: Reason = Field(min_length=1, description="Why.")
 
 
 class SignArticle61(Command):
     """An agreement with a private employer."""
 
-    employer_kbo: str = Field(description="KBO/BCE of the employer.")
-    employer_name: str = Field(min_length=1, max_length=200)
-    job_title: str = Field(min_length=1, max_length=200)
+    employer_kbo: Identifier = Field(description="KBO/BCE of the employer.")
+    employer_name: Name = Field(min_length=1)
+    job_title: Name = Field(min_length=1)
     regime: Regime = Field(description="Working regime.")
-    weekly_hours: Decimal | None = Field(default=None, gt=0, le=38)
+    weekly_hours: WeeklyHours | None = Field(default=None)
     signed_on: dt.date = Field(description="Date of the signature.")
     start_date: dt.date = Field(description="First day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
     region_scheme: RegionScheme = Field(description="Regional scheme.")
-    subsidy_flags: tuple[Article61SubsidyFlag, ...] = Field(default=())
+    subsidy_flags: Annotated[tuple[Article61SubsidyFlag, ...], Items(ITEMS)] = Field(
+        default=()
+    )
 
 
 class EndArticle61(Command):
@@ -175,9 +180,9 @@ class BenefitRightDecision(Command):
 
     decision: Literal["opened", "refused"] = Field(description="ONEM's decision.")
     onem_decision_date: dt.date = Field(description="Date of the decision.")
-    onem_reference: str = Field(min_length=1, max_length=64)
+    onem_reference: Identifier = Field(min_length=1)
     work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
-    evidence: tuple[str, ...] = Field(
+    evidence: Evidence = Field(
         default=(),
         description="References of the documents proving the decision (required).",
     )
@@ -187,9 +192,7 @@ class BenefitRightDecision(Command):
     payment_institution: PaymentInstitution | None = Field(
         default=None, description="CAPAC, FGTB, CSC or CGSLB (opened)."
     )
-    reason: str | None = Field(
-        default=None, max_length=500, description="ONEM's ground (refused)."
-    )
+    reason: Reason | None = Field(default=None, description="ONEM's ground (refused).")
 
 
 class Created(BaseModel):
@@ -199,9 +202,12 @@ class Created(BaseModel):
 
 
 def create_api(  # noqa: C901 - one small route per command
-    app: PlacementApplication, keys: Mapping[str, ApiClient]
+    app: PlacementApplication,
+    keys: Mapping[str, ApiClient],
+    *,
+    max_request_bytes: int = MIB,
 ) -> FastAPI:
-    """The placement API over one application instance."""
+    """The placement API over one application instance (bodies capped, 413 beyond)."""
     api = service_api(
         "placement",
         "Article 60 §7 contracts (ONEM's required period, placement with a user "
@@ -209,6 +215,7 @@ def create_api(  # noqa: C901 - one small route per command
         "decisions. Rules are checked against what intake's events told this "
         "service.",
         keys,
+        max_request_bytes=max_request_bytes,
     )
 
     def run(

@@ -229,6 +229,29 @@ def test_hub_services_share_image_settings_and_wait_for_healthy_servers() -> Non
     assert re.search(r"kafka:\s+condition: service_healthy", anchor)
 
 
+def _resolved(value: str) -> int:
+    """A compose value as the default of its variable would make it."""
+    match = re.fullmatch(r"\$\{(\w+):-([^}]*)\}", value.strip().strip('"'))
+    return int(match.group(2) if match else value.strip().strip('"'))
+
+
+def _setting(block: str, name: str) -> tuple[str, int]:
+    match = re.search(rf"^\s+{name}: (.+)$", block, re.MULTILINE)
+    assert match, f"{name} is not set"
+    return match.group(1).strip(), _resolved(match.group(1))
+
+
+def test_the_broker_the_topics_and_the_producers_agree_on_the_largest_message() -> None:
+    largest = HubSettings().kafka_max_message_bytes
+    hub_text, hub = _setting(hub_service_anchor(), "HUB_KAFKA_MAX_MESSAGE_BYTES")
+    kafka = compose_services()["kafka"]
+    broker_text, broker = _setting(kafka, "KAFKA_MESSAGE_MAX_BYTES")
+    _, replica_fetch = _setting(kafka, "KAFKA_REPLICA_FETCH_MAX_BYTES")
+    assert hub == broker == largest
+    assert broker_text == hub_text, "one variable sets both"
+    assert replica_fetch >= broker, "replicas must fetch the largest message"
+
+
 def test_every_compose_variable_has_a_default() -> None:
     text = read(COMPOSE).replace("$$", "")
     variables = re.findall(r"\$\{([^}]*)\}", text)

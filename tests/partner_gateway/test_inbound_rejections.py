@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from contracts.text import ONE_LINE_PATTERN, PROSE_PATTERN
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import REJECTION_RULES, InboundRejected
 from tests.partner_gateway.samples import FACTS, golden_path
@@ -305,3 +306,36 @@ def test_a_payload_nested_too_deeply_is_refused_not_a_crash() -> None:
     with pytest.raises(InboundRejected) as refused:
         PARTNERS["forem"].parse(b"[" * 200_000)
     assert refused.value.rule == "payload.not_json"
+
+
+# --- bounded text -----------------------------------------------------------------
+
+
+def _texts() -> list[Any]:
+    """Every free-text field of every inbound message, from the partner schemas."""
+    cases: list[Any] = []
+    for code, translator in PARTNERS.items():
+        for message in translator.models():
+            if message.direction != "inbound":
+                continue
+            properties = message.model.model_json_schema()["properties"]
+            cases.extend(
+                pytest.param(
+                    code, message.kind, message.language, name, id=f"{code}-{name}"
+                )
+                for name, prop in properties.items()
+                for alt in prop.get("anyOf", [prop])
+                if alt.get("pattern") in {ONE_LINE_PATTERN, PROSE_PATTERN}
+            )
+    return cases
+
+
+@pytest.mark.parametrize(("code", "kind", "language", "field"), _texts())
+def test_a_control_character_in_any_partner_text_is_refused_naming_it(
+    code: str, kind: str, language: str, field: str
+) -> None:
+    data = golden(code, kind, language)
+    data[field] = f"{data.get(field) or 'x'}\x00"
+    error = refusal(code, encode(data))
+    assert (error.rule, error.field) == ("schema.invalid", field)
+    assert "contains a control character (U+0000)" in error.message
