@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from services.common.logs import configure_logging
 from services.common.settings import HubSettings
 
 app = typer.Typer(help="CPAS integration hub", no_args_is_help=True)
@@ -29,10 +29,7 @@ app.add_typer(deadlines, name="deadlines")
 
 def _settings() -> HubSettings:
     settings = HubSettings()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(settings.log_level)
     return settings
 
 

@@ -18,9 +18,11 @@ from typing import Any
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from psycopg_pool import AsyncConnectionPool
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_random_exponential
 
 from contracts.registry import SERVICE_TOPICS
 from services.common.consumer import ProjectionStore
+from services.common.health import Readiness, install_health
 from services.common.http import serve_until
 from services.common.settings import HubSettings
 from services.common.subscriber import (
@@ -107,7 +109,8 @@ async def serve_with_consumers(
         background.append(sweep_dead_letters(pool, unique, stop))
         # Joining the consumer groups takes seconds each: the API answers
         # meanwhile (its commands do not wait for the consumers).
-        tasks = [asyncio.ensure_future(broker.start())]
+        started = asyncio.Event()
+        tasks = [asyncio.ensure_future(_start_broker(broker, started, stop))]
         tasks += [asyncio.ensure_future(work) for work in background]
         for task in tasks:
             task.add_done_callback(_stop_when_failed(stop))
@@ -123,6 +126,8 @@ async def serve_with_consumers(
             )
             for service in stores
         ]
+        groups = [group_of(process, service) for service in stores]
+        install_health(api, Readiness(settings, lambda: groups, started=started.is_set))
         try:
             await serve_until(api, settings.host, port, stop)
         finally:
@@ -133,6 +138,28 @@ async def serve_with_consumers(
     finally:
         if own_pool:
             await pool.close()
+
+
+async def _start_broker(
+    broker: KafkaBroker, started: asyncio.Event, stop: asyncio.Event
+) -> None:
+    """Start the subscribers, again and again while the broker is away."""
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(Exception),
+        wait=wait_random_exponential(multiplier=0.5, max=10),
+        before_sleep=lambda state: log.warning(
+            "consumers could not start (attempt %d); retrying", state.attempt_number
+        ),
+    ):
+        with attempt:
+            if stop.is_set():
+                return
+            try:
+                await broker.start()
+            except Exception:
+                await broker.stop()
+                raise
+    started.set()
 
 
 def _stop_when_failed(stop: asyncio.Event) -> Callable[[asyncio.Future[Any]], None]:

@@ -18,6 +18,7 @@ order, and to release the case.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
+from fastapi import FastAPI
+from prometheus_client import make_asgi_app
 from psycopg import sql
 
 from services.common import metrics
@@ -42,10 +45,12 @@ from services.common.eventstore import (
     row_to_event,
     select_rows_sql,
 )
+from services.common.health import Readiness, install_health, record_lag
+from services.common.http import serve_until
 from services.common.kafka import BrokerAdmin, copy_lost, make_producer
 from services.common.settings import HubSettings
 
-__all__ = ["Relay", "RelaySpec", "relay_schema"]
+__all__ = ["Relay", "RelaySpec", "relay_schema", "request_redrive", "serve_relay"]
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +129,28 @@ class Relay:
         return f"{self._spec.service}-relay"
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relay until ``stop`` is set; every failure is retried from the last ack."""
+        """Relay until ``stop`` is set; every failure is retried from the last ack.
+
+        PostgreSQL going away is waited out (the process stays, not ready), so
+        the relay goes on from its recorded position when it is back.
+        """
+        try:
+            while not stop.is_set():
+                try:
+                    await self._run_connected(stop)
+                except (psycopg.OperationalError, OSError) as exc:
+                    metrics.RELAY_ERRORS.labels(self._spec.service).inc()
+                    log.warning(
+                        "%s: PostgreSQL unreachable (%s); waiting",
+                        self.name,
+                        type(exc).__name__,
+                    )
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 2.0)
+        finally:
+            await self._disconnect()
+
+    async def _run_connected(self, stop: asyncio.Event) -> None:
         async with await psycopg.AsyncConnection.connect(
             self._settings.database_url, autocommit=True
         ) as conn:
@@ -138,15 +164,14 @@ class Relay:
                 try:
                     await self._connect()
                     await self._relay_until(stop, conn)
-                except psycopg.OperationalError:
-                    raise  # database gone: exit, the supervisor restarts us
+                except (psycopg.OperationalError, OSError):
+                    raise  # PostgreSQL gone: reconnect
                 except Exception:
                     metrics.RELAY_ERRORS.labels(self._spec.service).inc()
                     log.exception("relay round failed; retrying from the last ack")
                     await self._disconnect()
                     self._last_broker_check = -_BROKER_CHECK_SECONDS
                     await asyncio.sleep(0.5)
-            await self._disconnect()
 
     async def _connect(self) -> None:
         if self._producer is None:
@@ -474,6 +499,7 @@ class Relay:
         row = await cur.fetchone()
         head = int(row[0]) if row else 0
         metrics.RELAY_LAG.labels(self._spec.service).set(max(0, head - position))
+        record_lag(self.name, max(0, head - position))
 
     @staticmethod
     async def _wait_for_appends(conn: psycopg.AsyncConnection[Any]) -> None:
@@ -553,3 +579,19 @@ def request_redrive(
             (ids,),
         )
     return ids
+
+
+async def serve_relay(
+    settings: HubSettings, stop: asyncio.Event, spec: RelaySpec, port: int
+) -> None:
+    """A relay process: the relay, and /metrics, /health and /ready on its port."""
+    relay = Relay(settings, spec)
+    app = FastAPI(title=f"CPAS hub — {relay.name}", version="1")
+    app.mount("/metrics", make_asgi_app())
+    install_health(app, Readiness(settings, lambda: (relay.name,)))
+    server = asyncio.create_task(serve_until(app, settings.host, port, stop))
+    try:
+        await relay.run(stop)
+    finally:
+        stop.set()
+        await server

@@ -128,6 +128,12 @@ class HubSettings(BaseSettings):
         "passes by itself (not yet possible, a lock) before it applies the batch "
         "case by case and parks the cases that still fail.",
     )
+    ready_max_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="Backlog (messages a consumer group has not applied, events a "
+        "relay has not published) above which a process answers /ready with 503.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     def topic(self, name: str) -> str:

@@ -37,6 +37,7 @@ from services.common.consumer import (
     decode,
     redrive,
 )
+from services.common.health import record_lag
 from services.common.kafka import BrokerAdmin, LagProbe
 from services.common.settings import HubSettings
 
@@ -336,7 +337,9 @@ async def watch_lag(
         try:
             await probe.start()
             while not stop.is_set():
-                gauge.set(await probe.lag())
+                lag = await probe.lag()
+                gauge.set(lag)
+                record_lag(consumer, lag)
                 await asyncio.sleep(_LAG_PERIOD_SECONDS)
         except asyncio.CancelledError:
             raise

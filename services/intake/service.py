@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from prometheus_client import start_http_server
-
 from contracts.registry import SERVICE_TOPICS
+from services.common import relay
 from services.common.auth import parse_api_keys
 from services.common.eventstore import eventstore_env, schema_setup
+from services.common.health import Readiness, install_health
 from services.common.http import serve_until
-from services.common.relay import Relay, RelaySpec
 from services.common.settings import HubSettings
 from services.intake.api import create_api
 from services.intake.application import IntakeApplication
@@ -19,7 +18,7 @@ from services.intake.parameters import default_table
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "intake"
-RELAY_SPEC = RelaySpec(
+RELAY_SPEC = relay.RelaySpec(
     service="intake", schema=SCHEMA, app_name="intake", topic=SERVICE_TOPICS["intake"]
 )
 
@@ -44,6 +43,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             parse_api_keys(settings.api_keys),
             max_request_bytes=settings.max_request_bytes,
         )
+        install_health(api, Readiness(settings, tuple))
         await serve_until(api, settings.host, settings.intake_port, stop)
     finally:
         app.close()
@@ -53,5 +53,4 @@ async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
     """Relay the intake events until ``stop`` is set."""
     # The relay may start before the API: make sure the store exists to follow.
     create_application(settings).close()
-    start_http_server(settings.relay_metrics_port, addr=settings.host)
-    await Relay(settings, RELAY_SPEC).run(stop)
+    await relay.serve_relay(settings, stop, RELAY_SPEC, settings.relay_metrics_port)

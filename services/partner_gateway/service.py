@@ -10,15 +10,14 @@ from typing import Any
 import psycopg
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from prometheus_client import start_http_server
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.registry import SERVICE_TOPICS
+from services.common import relay
 from services.common.auth import parse_api_keys
 from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.kafka import make_producer
-from services.common.relay import Relay, RelaySpec
 from services.common.row_table import RowReader
 from services.common.settings import HubSettings
 from services.common.subscriber import ensure_topics, subscribe_raw
@@ -50,7 +49,7 @@ __all__ = [
 ]
 
 SCHEMA = "partners"
-RELAY_SPEC = RelaySpec(
+RELAY_SPEC = relay.RelaySpec(
     service="partners",
     schema=SCHEMA,
     app_name="partners",
@@ -169,5 +168,6 @@ def _keeper(desk: InboundDesk, settings: HubSettings) -> Any:
 async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
     """Relay the gateway's events until ``stop`` is set."""
     create_application(settings).close()
-    start_http_server(settings.partner_relay_metrics_port, addr=settings.host)
-    await Relay(settings, RELAY_SPEC).run(stop)
+    await relay.serve_relay(
+        settings, stop, RELAY_SPEC, settings.partner_relay_metrics_port
+    )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from prometheus_client import start_http_server
-
 from contracts.registry import SERVICE_TOPICS
+from services.common import relay
 from services.common.auth import parse_api_keys
 from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
-from services.common.relay import Relay, RelaySpec
 from services.common.row_table import RowReader
 from services.common.settings import HubSettings
 from services.piis.api import create_api
@@ -21,7 +19,7 @@ from services.registry import Applications
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
 SCHEMA = "piis"
-RELAY_SPEC = RelaySpec(
+RELAY_SPEC = relay.RelaySpec(
     service="piis", schema=SCHEMA, app_name="piis", topic=SERVICE_TOPICS["piis"]
 )
 
@@ -61,5 +59,6 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
 async def serve_relay(settings: HubSettings, stop: asyncio.Event) -> None:
     """Relay the PIIS events until ``stop`` is set."""
     create_application(settings).close()
-    start_http_server(settings.piis_relay_metrics_port, addr=settings.host)
-    await Relay(settings, RELAY_SPEC).run(stop)
+    await relay.serve_relay(
+        settings, stop, RELAY_SPEC, settings.piis_relay_metrics_port
+    )

@@ -38,6 +38,9 @@ METRICS = frozenset(
         "hub_relay_store_to_ack_seconds",
         "hub_relay_republish_total",
         "hub_relay_errors_total",
+        "hub_relay_parked_total",
+        "hub_consumer_gaps_healed_total",
+        "hub_dead_letters_retried_total",
         "hub_consumer_applied_total",
         "hub_consumer_duplicates_total",
         "hub_consumer_gaps_total",
@@ -213,7 +216,7 @@ def test_each_hub_service_runs_its_own_process(name: str) -> None:
     block = compose_services()[name]
     assert "<<: *hub-service" in block
     assert f'command: ["serve", "{name}"]' in block
-    assert f"http://127.0.0.1:{HUB_SERVICES[name]}/metrics" in block
+    assert f"http://127.0.0.1:{HUB_SERVICES[name]}/ready" in block
 
 
 def test_hub_services_share_image_settings_and_wait_for_healthy_servers() -> None:

@@ -14,6 +14,8 @@ import psutil
 import pytest
 
 from services.common.runtime import free_port
+from services.common.settings import HubSettings
+from services.registry import PROCESSES
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +60,18 @@ def test_hub_run_serves_the_demo_and_stops_cleanly(tmp_path: Path) -> None:
                 )
                 time.sleep(0.2)
         assert regions == {"wallonia", "brussels", "flanders", "german_speaking"}
+        # Every process is alive and, its servers up and its backlog small, ready.
+        settings = HubSettings(
+            intake_port=ports["INTAKE"],
+            case_state_port=ports["CASE_STATE"],
+            relay_metrics_port=ports["RELAY_METRICS"],
+        )
+        for name, spec in PROCESSES.items():
+            base = f"http://127.0.0.1:{spec.port(settings)}"
+            assert httpx.get(f"{base}/health").json() == {"status": "alive"}, name
+            while httpx.get(f"{base}/ready", timeout=10).status_code != 200:
+                assert time.monotonic() - started < 120, f"{name} not ready"
+                time.sleep(0.5)
         assert "/docs" in "".join(lines)
         family = psutil.Process(hub.pid).children(recursive=True)
         postmaster = int(
