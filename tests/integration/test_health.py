@@ -60,7 +60,7 @@ def test_ready_turns_false_with_postgres_or_the_broker_down_and_back(
 
         broker.stop()
         wait_until(lambda: ready(url)[0] == 503, 60, "not ready without the broker")
-        status, checks = ready(url)
+        _, checks = ready(url)
         assert checks["broker"].startswith("unreachable"), checks
         assert checks["postgres"] == "ok"
         broker.start(cluster_id=broker.cluster_id)
