@@ -199,6 +199,22 @@ async def create_dead_letters(conn: psycopg.AsyncConnection[Any], schema: str) -
             "(case_key) WHERE status = 'parked'"
         ).format(table)
     )
+    # A message parked from the broker and delivered again (the process died
+    # before its offset was committed) is the same dead letter, kept once.
+    # Repeats kept before this rule existed stay, marked, out of its way.
+    await conn.execute(
+        sql.SQL(
+            "UPDATE {0} SET rule = rule || '.repeated' WHERE id IN (SELECT id FROM "
+            "(SELECT id, row_number() OVER (PARTITION BY consumer, source ORDER BY "
+            "id) AS n FROM {0} WHERE rule IN ('decode', 'gap')) x WHERE n > 1)"
+        ).format(table)
+    )
+    await conn.execute(
+        sql.SQL(
+            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_delivery ON {} "
+            "(consumer, source) WHERE rule IN ('decode', 'gap')"
+        ).format(table)
+    )
 
 
 _DEAD_LETTER_COLUMNS = (
@@ -530,7 +546,9 @@ class ProjectionStore(Generic[Row]):
                 sql.SQL(
                     "INSERT INTO {} (case_key, event_type, payload, reason, source, "
                     "consumer, rule, service, retry_at) VALUES (%s, %s, %s, %s, %s, "
-                    "%s, %s, %s, CASE WHEN %s THEN now() + interval '1 second' END)"
+                    "%s, %s, %s, CASE WHEN %s THEN now() + interval '1 second' END) "
+                    "ON CONFLICT (consumer, source) WHERE rule IN ('decode', 'gap') "
+                    "DO NOTHING"
                 ).format(self._dead),
                 [
                     (

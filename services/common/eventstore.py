@@ -285,6 +285,8 @@ def eventstore_env(database_url: str, *, app_name: str, schema: str) -> dict[str
         "POSTGRES_POOL_SIZE": "8",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # A connection PostgreSQL dropped (a restart) is replaced, not used.
+        "POSTGRES_PRE_PING": "y",
         # Aggregates stay cached between commands; a stale one meets the
         # version check on append, is dropped and the command re-runs.
         "AGGREGATE_CACHE_MAXSIZE": "100000",

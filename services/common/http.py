@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import psycopg
 import uvicorn
+from eventsourcing import persistence
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
+from psycopg_pool import PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.identifiers import IdentifierError
@@ -43,6 +47,8 @@ __all__ = [
 
 
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 
@@ -93,9 +99,32 @@ def _rule_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_rule_errors(api: FastAPI) -> None:
-    """Broken rules answer 422 (409 for a conflict), naming the field and the rule."""
+    """Broken rules answer 422 (409 for a conflict), naming the field and the rule.
+
+    PostgreSQL unreachable answers 503 with ``Retry-After``: nothing was
+    stored, and the same command (the same id) may be sent again.
+    """
     api.add_exception_handler(IdentifierError, _rule_error)
     api.add_exception_handler(DomainError, _rule_error)
+    api.add_exception_handler(psycopg.OperationalError, _unavailable)
+    api.add_exception_handler(PoolTimeout, _unavailable)
+    # The event store's own names for the same failures.
+    api.add_exception_handler(persistence.OperationalError, _unavailable)
+    api.add_exception_handler(persistence.InterfaceError, _unavailable)
+
+
+def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        status_code=503,
+        content=error_body(
+            "database",
+            "service.unavailable",
+            "the hub's database is unreachable; nothing was stored, send the "
+            "same command again shortly",
+        ),
+        headers={"Retry-After": "2"},
+    )
 
 
 def service_api(
