@@ -321,6 +321,7 @@ class Relay:
                 failed.append((message, result))
                 continue
             self._acked_messages += 1
+            self._failures.pop(message.row.notification_id, None)
             latency.observe((now - message.row.recorded_at).total_seconds())
         metrics.RELAY_PUBLISHED.labels(self._spec.service).inc(len(sent) - len(failed))
         return failed
