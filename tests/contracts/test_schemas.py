@@ -47,9 +47,12 @@ def _git(*args: str) -> str:
 
 
 def _history(path: Path) -> list[dict[str, Any]]:
-    """Every committed version of a schema file, oldest first, then the working copy."""
+    """Every version of a schema file on the main line, oldest first, then now."""
     relative = path.relative_to(ROOT).as_posix()
-    commits = _git("log", "--format=%H", "--reverse", "--", relative).split()
+    # The main line only: a merged branch is one step, not its commits interleaved.
+    commits = _git(
+        "log", "--first-parent", "--format=%H", "--reverse", "--", relative
+    ).split()
     versions = [
         json.loads(_git("show", f"{c}:{relative}"))
         for c in commits
