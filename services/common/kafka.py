@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    CorruptRecordException,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from services.common.settings import HubSettings
 
-__all__ = ["BrokerAdmin", "LagProbe", "copy_lost", "make_producer"]
+__all__ = [
+    "REFUSED_FOR_GOOD",
+    "BrokerAdmin",
+    "LagProbe",
+    "copy_check",
+    "copy_lost",
+    "make_producer",
+]
 
 log = logging.getLogger(__name__)
+
+# Errors that sending the same bytes again cannot cure.
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
 
 
 _BATCH_BYTES = 256 * 1024
@@ -117,14 +138,35 @@ async def copy_lost(admin: BrokerAdmin, topic: str, acknowledged: int) -> str | 
     the only writers of their topics). Offsets are not compared one by one:
     the embedded broker counts a batch as one offset.
     """
-    if not acknowledged:
-        return None
+    lost, _ = await copy_check(admin, topic, acknowledged)
+    return lost
+
+
+async def copy_check(
+    admin: BrokerAdmin,
+    topic: str,
+    acknowledged: int,
+    seen: Mapping[str, int] | None = None,
+) -> tuple[str | None, dict[str, int]]:
+    """``copy_lost``, and a partition's end offset lower than ``seen`` before.
+
+    End offsets only grow on a copy that kept its messages; a wiped broker
+    starts again from 0. Comparing with the ends seen at the last check also
+    finds a wipe after which the copy got new messages before the check (a
+    broker that creates topics on first use). Returns why the copy is lost,
+    if it is, and the end offsets now (to pass as ``seen`` next time).
+    """
+    if not acknowledged and not seen:
+        return None, {}
     ends = await admin.end_offsets(topic)
     if ends is None:
-        return "the topic is gone"
-    if not any(ends.values()):
-        return f"the topic is empty, {acknowledged} message(s) were acknowledged"
-    return None
+        return "the topic is gone", {}
+    if acknowledged and not any(ends.values()):
+        return f"the topic is empty, {acknowledged} message(s) were acknowledged", ends
+    behind = sorted(p for p, end in (seen or {}).items() if ends.get(p, 0) < end)
+    if behind:
+        return f"partition(s) {', '.join(behind)} went back to earlier offsets", ends
+    return None, ends
 
 
 class LagProbe:

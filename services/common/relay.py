@@ -27,12 +27,6 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    CorruptRecordException,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from psycopg import sql
@@ -47,7 +41,12 @@ from services.common.eventstore import (
 )
 from services.common.health import Readiness, install_health, record_lag
 from services.common.http import serve_until
-from services.common.kafka import BrokerAdmin, copy_lost, make_producer
+from services.common.kafka import (
+    REFUSED_FOR_GOOD,
+    BrokerAdmin,
+    copy_lost,
+    make_producer,
+)
 from services.common.settings import HubSettings
 
 __all__ = ["Relay", "RelaySpec", "relay_schema", "request_redrive", "serve_relay"]
@@ -56,13 +55,6 @@ log = logging.getLogger(__name__)
 
 _BROKER_CHECK_SECONDS = 1.0
 _IDLE_WAIT_SECONDS = 0.5
-# Errors that sending the same bytes again cannot cure.
-_REFUSED_FOR_GOOD = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    CorruptRecordException,
-)
 # Rounds in a row one event may fail while others of its round go through
 # before it is taken for the event's fault rather than the broker's.
 _ATTEMPTS_PER_EVENT = 5
@@ -342,7 +334,7 @@ class Relay:
         for message, error in failed:
             n = message.row.notification_id
             self._failures[n] = self._failures.get(n, 0) + 1
-            if isinstance(error, _REFUSED_FOR_GOOD) or (
+            if isinstance(error, REFUSED_FOR_GOOD) or (
                 delivered and self._failures[n] >= _ATTEMPTS_PER_EVENT
             ):
                 parked.append(
@@ -451,7 +443,7 @@ class Relay:
                 else:
                     try:
                         await (await self._send(message))
-                    except _REFUSED_FOR_GOOD as exc:
+                    except REFUSED_FOR_GOOD as exc:
                         status = "unpublishable"
                         reason = f"the broker refused it: {type(exc).__name__}"
             # An event the broker can never carry stays in the store: consumers
