@@ -123,7 +123,7 @@ def run(
                 f"  (formats: docs/partners/)"
             )
             typer.echo(
-                f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
+                f"metrics:             {intake}/metrics, {case_state}/metrics, "
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
             )
             if demo and not stop_requested:

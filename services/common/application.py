@@ -43,7 +43,7 @@ from services.common.aggregate import (
     projector,
 )
 from services.common.combiner import WriteCombiner
-from services.common.errors import ConflictError
+from services.common.errors import ConflictError, DomainError
 from services.common.eventstore import (
     CONFLICT,
     REUSED,
@@ -234,8 +234,18 @@ class HubApplication(Application[uuid.UUID]):
             if handled.digest is not None and handled.digest != digest:
                 raise CommandIdReusedError
             return Outcome(answer(stream, handled), stored=False)
+        read_version = stream.version
         stream.begin_command(digest)
-        decision = decide(stream)
+        try:
+            decision = decide(stream)
+        except DomainError:
+            # A refusal must be true of what is stored, not of a cached or
+            # concurrently overtaken read (another process may have handled
+            # this very command, or changed what the rule looks at).
+            if self._overtaken(stream_id, read_version):
+                self.forget(stream_id)
+                raise _StaleStreamError from None
+            raise
         touched: list[Aggregate] = [stream]
         if isinstance(decision, Decided):
             touched += decision.also
@@ -247,6 +257,10 @@ class HubApplication(Application[uuid.UUID]):
             return Outcome(result, stored=False)
         self.store(*streams, command_id=command_id, digest=digest)
         return Outcome(result, stored=True)
+
+    def _overtaken(self, stream_id: uuid.UUID, version: int) -> bool:
+        """Whether the store holds events of the stream after ``version``."""
+        return any(True for _ in self.events.get(stream_id, gt=version, limit=1))
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[uuid.UUID]]:
         """The library's ``save``: the aggregates' pending events, atomically."""

@@ -21,7 +21,7 @@ from eventsourcing import persistence
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +40,7 @@ __all__ = [
     "created",
     "error_body",
     "install_error_handlers",
+    "install_metrics",
     "install_rule_errors",
     "serve_until",
     "service_api",
@@ -143,8 +144,16 @@ def service_api(
     install_error_handlers(api)
     install_rule_errors(api)
     install_api_keys(api, keys)
-    api.mount("/metrics", make_asgi_app())
+    install_metrics(api)
     return api
+
+
+def install_metrics(app: FastAPI) -> None:
+    """/metrics answered at that path itself (a mount would redirect to /metrics/)."""
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_error_handlers(api: FastAPI) -> None:

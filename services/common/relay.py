@@ -28,7 +28,6 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
 from psycopg import sql
 
 from services.common import metrics
@@ -40,11 +39,11 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.health import Readiness, install_health, record_lag
-from services.common.http import serve_until
+from services.common.http import install_metrics, serve_until
 from services.common.kafka import (
     REFUSED_FOR_GOOD,
     BrokerAdmin,
-    copy_lost,
+    CopyWatch,
     make_producer,
 )
 from services.common.settings import HubSettings
@@ -111,6 +110,7 @@ class Relay:
         self._cluster_id = ""
         self._acked = 0
         self._acked_messages = 0  # on this copy of the topic
+        self._watch = CopyWatch()
         self._parked: set[str] = set()
         self._failures: dict[int, int] = {}  # notification id -> rounds it failed
         self._last_broker_check = -_BROKER_CHECK_SECONDS
@@ -213,13 +213,14 @@ class Relay:
         )
         row = await stored.fetchone()
         if row is not None and row[0] == cluster_id:
-            lost = await copy_lost(self._admin, self._topic, int(row[2]))
+            lost = await self._watch.lost(self._admin, self._topic, int(row[2]))
             if lost is None:
                 self._cluster_id = cluster_id
                 self._acked = int(row[1])
                 self._acked_messages = int(row[2])
                 return
             log.warning("broker lost messages of %s (%s)", self._topic, lost)
+        self._watch = CopyWatch()
         await self._admin.ensure_topics([self._topic])
         if row is not None:
             log.warning("broker of %s is a new copy; republishing", self._topic)
@@ -580,7 +581,7 @@ async def serve_relay(
     """A relay process: the relay, and /metrics, /health and /ready on its port."""
     relay = Relay(settings, spec)
     app = FastAPI(title=f"CPAS hub — {relay.name}", version="1")
-    app.mount("/metrics", make_asgi_app())
+    install_metrics(app)
     install_health(app, Readiness(settings, lambda: (relay.name,)))
     server = asyncio.create_task(serve_until(app, settings.host, port, stop))
     try:

@@ -58,7 +58,7 @@ from services.common.consumer import NotYetError
 from services.common.kafka import (
     REFUSED_FOR_GOOD,
     BrokerAdmin,
-    copy_check,
+    CopyWatch,
     make_producer,
 )
 from services.common.settings import HubSettings
@@ -246,7 +246,7 @@ class _Outbox:
 
     A Kafka channel also keeps which copy of its topic it publishes to (the
     broker's cluster id) and how many messages that copy acknowledged, so that
-    a broker that came back empty is noticed (``copy_check``) and refilled.
+    a broker that came back empty is noticed (``CopyWatch``) and refilled.
     """
 
     def __init__(
@@ -401,7 +401,7 @@ class _BrokerPublisher:
     id and, per topic, the messages its copy acknowledged are checked every
     ``check_every`` seconds and after every failure. A new cluster id, or the
     same one with the topic gone, emptied or its end offsets lower than at the
-    last check (``copy_check``), restarts that partner's channel
+    last check (``CopyWatch``), restarts that partner's channel
     from the start of the outbox (``hub_relay_republish_total`` with the
     topic as ``service``). A message the broker refuses for good is parked
     (``partner.unpublishable``) and the others go on; any other failure
@@ -428,7 +428,7 @@ class _BrokerPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._admin: BrokerAdmin | None = None
         self._cluster_id = ""
-        self._seen: dict[str, dict[str, int]] = {}  # end offsets at the last check
+        self._watches: dict[str, CopyWatch] = {}  # each topic's copy at the last check
         self._checked_at = -math.inf
 
     async def run(self) -> None:
@@ -478,9 +478,8 @@ class _BrokerPublisher:
                 # A position recorded before copies were kept was acknowledged
                 # by a copy: this one, unless its topic is gone or empty.
                 acked = stored.acked if stored.cluster_id else int(stored.delivered)
-                lost, self._seen[code] = await copy_check(
-                    admin, topic, acked, self._seen.get(code)
-                )
+                watch = self._watches.setdefault(code, CopyWatch())
+                lost = await watch.lost(admin, topic, acked)
                 if lost is None:
                     await outbox.adopt(cluster_id)
                     continue
@@ -490,7 +489,7 @@ class _BrokerPublisher:
                 log.warning("broker of %s is a new copy; republishing", topic)
                 metrics.RELAY_REPUBLISHES.labels(outbound_topic(code)).inc()
             await outbox.restart(cluster_id)
-            self._seen.pop(code, None)
+            self._watches.pop(code, None)
         self._cluster_id = cluster_id
 
     async def _publish(

@@ -136,7 +136,7 @@ def dead_letters(settings: HubSettings) -> list[tuple[Any, ...]]:
 
 
 def metrics(api: str) -> str:
-    return httpx.get(f"{api}/metrics/").text
+    return httpx.get(f"{api}/metrics").text
 
 
 def parked_gauge(gateway: str) -> int:
