@@ -179,6 +179,15 @@ class CopyWatch:
     ends: dict[str, int] = field(default_factory=dict)
     first: FirstRecord | None = None
 
+    @property
+    def knows_copy(self) -> bool:
+        """Whether it holds a record to recognise the copy by.
+
+        A publisher checks again right after publishing to a copy it does
+        not know yet: a wipe before that check would go unnoticed.
+        """
+        return self.first is not None
+
     async def lost(
         self, admin: BrokerAdmin, topic: str, acknowledged: int
     ) -> str | None:

@@ -198,6 +198,8 @@ class Relay:
                 continue
             await self._publish(conn, rows)
             await self._save_position(conn, rows[-1].notification_id)
+            if not self._watch.knows_copy:
+                self._last_broker_check = -_BROKER_CHECK_SECONDS
             metrics.RELAY_POSITION.labels(self._spec.service).set(
                 rows[-1].notification_id
             )

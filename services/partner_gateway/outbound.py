@@ -467,6 +467,8 @@ class _BrokerPublisher:
             if page:
                 busy = True
                 await self._publish(producer, code, outbox, page)
+                if not self._watches.get(code, CopyWatch()).knows_copy:
+                    self._checked_at = -math.inf
         return busy
 
     async def _check_copies(self, admin: BrokerAdmin) -> None:
