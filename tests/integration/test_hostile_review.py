@@ -1,0 +1,96 @@
+"""A hostile review of the spine's promises, each test named after the one it probes.
+
+* a 2xx means stored;
+* no update is lost to a race;
+* no single message stops a flow for other cases.
+
+Each test here failed on the code it was written against (see the commit that
+added it); where the fix was small it came in the same commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from contracts.envelope import ContractEvent
+from services.common.consumer import Envelope, decode
+from services.common.settings import HubSettings
+from services.common.subscriber import Delivery
+from services.intake.service import create_application
+from services.registry import consumer
+from tests.intake.fakes import bilan, registration
+
+pytestmark = pytest.mark.integration
+
+
+def on(event: ContractEvent) -> Envelope:
+    return decode(str(event.case_id).encode(), event.to_json_bytes(), source="test")
+
+
+def rows(database_url: str, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+async def _deliver_async(database_url: str, batch: list[Envelope]) -> None:
+    store = consumer("case-state").store()
+    async with AsyncConnectionPool(
+        database_url, min_size=1, max_size=2, open=False
+    ) as pool:
+        async with pool.connection() as conn:
+            await store.create_tables(conn)
+        await Delivery(pool, [store], attempts=2).deliver(batch)
+
+
+def _deliver(database_url: str, batch: list[Envelope]) -> None:
+    """Deliver one batch as the case-state process's subscriber does."""
+    asyncio.run(_deliver_async(database_url, batch))
+
+
+def test_no_single_message_stops_a_flow_when_a_gap_heals_from_an_unreadable_row(
+    hub_settings: HubSettings,
+) -> None:
+    """A stored row no reader can parse parks its case, not the partition.
+
+    ADR 0013 has the relay park a stored row that is no readable event and go
+    on with the case's later events; ADR 0012 has a consumer heal the gap from
+    the store. The consumer then reads that same row while healing: the read
+    must park the case like any other message it cannot apply, not fail the
+    batch (whole and case by case), which FastStream redelivers for ever while
+    every other case of the partition waits.
+    """
+    intake = create_application(hub_settings)
+    stuck = intake.register_beneficiary(registration(1)).case_id
+    intake.record_bilan(bilan(stuck))
+    intake.record_bilan(bilan(stuck))
+    other = intake.register_beneficiary(registration(2)).case_id
+    events = {
+        case: [e for e in intake.events.get(case) if isinstance(e, ContractEvent)]
+        for case in (stuck, other)
+    }
+    intake.close()
+    # Version 2 of the stuck case is a row no reader can parse (written by a
+    # release that had a bug, edited by hand…): the relay parked it and
+    # published the rest.
+    with psycopg.connect(hub_settings.database_url) as conn:
+        conn.execute(
+            "UPDATE intake.intake_events SET state = %s "
+            "WHERE originator_id = %s AND originator_version = 2",
+            (b'{"event_type": "hub.intake.bilan_completed.v1"}', stuck),
+        )
+    v1, _, v3 = events[stuck]
+    _deliver(hub_settings.database_url, [on(v1)])
+
+    _deliver(hub_settings.database_url, [on(v3), on(events[other][0])])
+
+    url = hub_settings.database_url
+    assert rows(url, "SELECT case_id FROM case_state.cases ORDER BY case_id") == sorted(
+        [(stuck,), (other,)]
+    )
+    [(case_key, rule)] = rows(url, "SELECT case_key, rule FROM case_state.dead_letters")
+    assert (case_key, rule) == (str(stuck), "gap")
