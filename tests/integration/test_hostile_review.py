@@ -23,6 +23,7 @@ from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
 from services.intake.service import create_application
 from services.registry import consumer
+from tests.contracts.samples import SAMPLES
 from tests.intake.fakes import bilan, registration
 
 pytestmark = pytest.mark.integration
@@ -94,3 +95,28 @@ def test_no_single_message_stops_a_flow_when_a_gap_heals_from_an_unreadable_row(
     )
     [(case_key, rule)] = rows(url, "SELECT case_key, rule FROM case_state.dead_letters")
     assert (case_key, rule) == (str(stuck), "gap")
+
+
+def test_no_single_message_stops_a_flow_an_event_before_a_poison_message_is_applied(
+    database_url: str,
+) -> None:
+    """Only what comes after a parked message of its case waits behind it.
+
+    A registration and, later on the partition, an undecodable message with the
+    same case key, in one batch. The registration came first: it is applied,
+    as it would be had the batch been cut between the two. Parked behind the
+    poison instead (and after it, so a re-drive must start with the poison,
+    which never decodes), it is held for good, and whether a case is held
+    depends on where a batch happened to be cut.
+    """
+    registered = SAMPLES[0]
+    poison = Envelope(str(registered.case_id), b"{not json", None, "payload: bad", "t")
+
+    _deliver(database_url, [on(registered), poison])
+
+    assert rows(database_url, "SELECT case_id FROM case_state.cases") == [
+        (registered.case_id,)
+    ]
+    assert rows(database_url, "SELECT rule FROM case_state.dead_letters") == [
+        ("decode",)
+    ]
