@@ -11,6 +11,8 @@ added it); where the fix was small it came in the same commit.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import uuid
 from typing import Any
 
 import psycopg
@@ -18,12 +20,18 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.envelope import ContractEvent
+from contracts.placement import Article60StartedV1
+from services.common.aggregate import CommandContext
 from services.common.consumer import Envelope, decode
+from services.common.eventstore import eventstore_env, schema_setup
 from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
 from services.intake.service import create_application
+from services.piis.application import ChangePhase, PiisApplication, StartTrajectory
+from services.piis.domain import CaseFacts
+from services.piis.placement_policy import TrajectoryPolicy
 from services.registry import consumer
-from tests.contracts.samples import SAMPLES
+from tests.contracts.samples import KBO, SAMPLES
 from tests.intake.fakes import bilan, registration
 
 pytestmark = pytest.mark.integration
@@ -120,3 +128,61 @@ def test_no_single_message_stops_a_flow_an_event_before_a_poison_message_is_appl
     assert rows(database_url, "SELECT rule FROM case_state.dead_letters") == [
         ("decode",)
     ]
+
+
+def _piis(settings: HubSettings, facts: CaseFacts) -> PiisApplication:
+    """One PIIS process's application (its own aggregate cache)."""
+    env = eventstore_env(settings.database_url, app_name="piis", schema="piis")
+    with schema_setup(settings.database_url, "piis"):
+        return PiisApplication(env, facts=lambda _: facts, id_secret="review")
+
+
+def test_no_single_message_stops_a_flow_a_policy_event_seen_by_two_processes(
+    hub_settings: HubSettings,
+) -> None:
+    """A placement event handled by one PIIS process is handled for the other too.
+
+    Two piis-api processes share the consumer group of the placement topic.
+    Process A moves the trajectory for an Article60Started and dies before its
+    offsets are committed; the partition goes to process B, whose cached
+    trajectory is older than A's last change. B must find the reaction handled
+    (the command id is the event's id). It decided on its stale copy instead,
+    so its command (from the phase it remembered) got another digest, and the
+    append answered ``command_id.reused``: the fold failed and the case's
+    placement events were parked behind it.
+    """
+    started = next(e for e in SAMPLES if isinstance(e, Article60StartedV1))
+    facts = CaseFacts(case_id=started.case_id, cpas_kbo=KBO, dossier_number="LG-1")
+    a, b = _piis(hub_settings, facts), _piis(hub_settings, facts)
+    try:
+        day = dt.date(2026, 3, 2)
+        b.start_trajectory(
+            StartTrajectory(
+                CommandContext(uuid.uuid4(), started.occurred_at),
+                started.case_id,
+                "facilitator",
+                day,
+                "intake",
+                "sw-1",
+            )
+        )
+        assert b.get_trajectory(started.case_id) is not None  # cached by B
+        a.change_phase(
+            ChangePhase(
+                CommandContext(uuid.uuid4(), started.occurred_at),
+                started.case_id,
+                "facilitator",
+                "employment",
+                day,
+                "ready for work",
+                "sw-2",
+            )
+        )
+        assert TrajectoryPolicy(a).react(started) == (
+            "moved from employment to article_60"
+        )
+
+        assert TrajectoryPolicy(b).react(started) == "already handled"
+    finally:
+        a.close()
+        b.close()
