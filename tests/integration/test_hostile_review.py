@@ -22,11 +22,14 @@ from psycopg_pool import AsyncConnectionPool
 from contracts.envelope import ContractEvent
 from contracts.placement import Article60StartedV1
 from services.common.aggregate import CommandContext
+from services.common.application import CommandIdReusedError
 from services.common.consumer import Envelope, decode
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
 from services.intake.service import create_application
+from services.partner_gateway.application import PartnerMessage
+from services.partner_gateway.service import create_application as create_partners
 from services.piis.application import ChangePhase, PiisApplication, StartTrajectory
 from services.piis.domain import CaseFacts
 from services.piis.placement_policy import TrajectoryPolicy
@@ -186,3 +189,43 @@ def test_no_single_message_stops_a_flow_a_policy_event_seen_by_two_processes(
     finally:
         a.close()
         b.close()
+
+
+def test_commands_are_idempotent_a_command_id_recorded_on_another_stream_is_reused(
+    hub_settings: HubSettings,
+) -> None:
+    """A command id recorded for one case, sent for another, answers ``reused``.
+
+    A partner message is the command ``(partner, message id)``, and its digest
+    says nothing more (the file's own rule judges its content). A partner that
+    reuses a message id for another person sends that command to another
+    case's file: the ledger knows the id, with the same digest, on another
+    stream. The append called that a concurrent retry ("conflict", decide
+    again), which no retry can resolve: twelve attempts later the message was
+    refused as ``case.concurrent_writes`` ("send the command again"), and
+    re-driving it gave the same answer for ever.
+    """
+    app = create_partners(hub_settings)
+    try:
+        context = CommandContext(
+            app.command_id("forem", "FOREM-MSG-1"),
+            dt.datetime(2026, 3, 2, tzinfo=dt.UTC),
+        )
+
+        def message(content_hash: str) -> PartnerMessage:
+            fields = {"partner_client_id": "DE-1", "registered_on": dt.date(2026, 3, 2)}
+            return PartnerMessage(
+                "registration_confirmed",
+                "forem",
+                "FOREM-MSG-1",
+                1,
+                content_hash,
+                fields,
+            )
+
+        first, other = uuid.UUID(int=1), uuid.UUID(int=2)
+        assert app.receive(first, KBO, context, message("a" * 64)) == "applied"
+        with pytest.raises(CommandIdReusedError):
+            app.receive(other, KBO, context, message("b" * 64))
+    finally:
+        app.close()
