@@ -11,22 +11,29 @@ added it); where the fix was small it came in the same commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import threading
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.envelope import ContractEvent
 from contracts.placement import Article60StartedV1
 from services.common.aggregate import CommandContext
 from services.common.application import CommandIdReusedError
+from services.common.auth import parse_api_keys
 from services.common.consumer import Envelope, decode
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
+from services.intake.api import create_api as create_intake_api
 from services.intake.service import create_application
 from services.partner_gateway.application import PartnerMessage
 from services.partner_gateway.service import create_application as create_partners
@@ -36,6 +43,7 @@ from services.piis.placement_policy import TrajectoryPolicy
 from services.registry import consumer
 from tests.contracts.samples import KBO, SAMPLES
 from tests.intake.fakes import bilan, registration
+from tests.integration.harness import HEADERS
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +101,7 @@ def test_no_single_message_stops_a_flow_when_a_gap_heals_from_an_unreadable_row(
         conn.execute(
             "UPDATE intake.intake_events SET state = %s "
             "WHERE originator_id = %s AND originator_version = 2",
-            (b'{"event_type": "hub.intake.bilan_completed.v1"}', stuck),
+            (b'{"event_type": "hub.intake.bilan.completed.v1"}', stuck),
         )
     v1, _, v3 = events[stuck]
     _deliver(hub_settings.database_url, [on(v1)])
@@ -227,5 +235,85 @@ def test_commands_are_idempotent_a_command_id_recorded_on_another_stream_is_reus
         assert app.receive(first, KBO, context, message("a" * 64)) == "applied"
         with pytest.raises(CommandIdReusedError):
             app.receive(other, KBO, context, message("b" * 64))
+    finally:
+        app.close()
+
+
+@contextlib.contextmanager
+def _commits_wait_for_a_standby(database_url: str) -> Iterator[None]:
+    """Every commit waits for a synchronous standby that never answers.
+
+    The commit is written (and kept) locally first: a backend that is
+    terminated while it waits, like a connection PostgreSQL loses during the
+    commit, has stored what it was asked to and never says so.
+    """
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET synchronous_standby_names = 'review_ghost'")
+        conn.execute("SELECT pg_reload_conf()")
+        try:
+            yield
+        finally:
+            conn.execute("ALTER SYSTEM RESET synchronous_standby_names")
+            conn.execute("SELECT pg_reload_conf()")
+
+
+def _terminate_the_waiting_commit(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for _ in range(200):
+            found = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event = 'SyncRep'"
+            ).fetchall()
+            if found:
+                conn.execute("SELECT pg_terminate_backend(%s)", found[0])
+                return
+            time.sleep(0.05)
+    raise AssertionError("no commit waited")
+
+
+def test_a_2xx_means_stored_and_a_command_lost_with_its_connection_is_not_denied(
+    hub_settings: HubSettings,
+) -> None:
+    """The connection is lost during the commit of a group commit: still stored.
+
+    PostgreSQL committed the bilan and the connection went before the answer
+    (a restart, a failover, a terminated backend). The hub answered 503 saying
+    "nothing was stored", and a caller who believes it sends the bilan again
+    under a new command id: two bilans. The events are in the store, and the
+    store answers again at once: the answer is 201, and the same command id,
+    sent again, answers 200 with the same assessment.
+    """
+    app = create_application(hub_settings)
+    api = create_intake_api(app, parse_api_keys(hub_settings.api_keys))
+    try:
+        with TestClient(api, headers=HEADERS) as client:
+            command = registration(1)
+            case_id = app.register_beneficiary(command).case_id
+            sent = {
+                "command_id": str(uuid.uuid4()),
+                "completed_on": "2026-11-20",
+                "author": "sw-017",
+                "orientation": "employment",
+            }
+            with _commits_wait_for_a_standby(hub_settings.database_url):
+                killer = threading.Thread(
+                    target=_terminate_the_waiting_commit,
+                    args=(hub_settings.database_url,),
+                )
+                killer.start()
+                answer = client.post(f"/cases/{case_id}/bilans", json=sent)
+                killer.join()
+            stored = [
+                e.event_type
+                for e in app.events.get(case_id)
+                if isinstance(e, ContractEvent)
+            ]
+            assert stored[-1] == "hub.intake.bilan.completed.v1"
+            assert answer.status_code == 201, answer.text
+            retry = client.post(f"/cases/{case_id}/bilans", json=sent)
+            assert retry.status_code == 200
+            assert retry.json() == answer.json()
+            assert len(stored) == len(
+                [e for e in app.events.get(case_id) if isinstance(e, ContractEvent)]
+            )
     finally:
         app.close()
