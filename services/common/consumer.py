@@ -687,6 +687,8 @@ async def redrive(
             (case_key, consumer_name, service, service),
         )
         parked = list(await cur.fetchall())
+        if not parked:  # re-driven meanwhile (the sweep, another operator)
+            raise LookupError(f"id: no parked dead letter {dead_letter_id}")
         if parked[0][0] != dead_letter_id:
             raise LookupError(
                 f"id: redrive {parked[0][0]} first, the oldest of its case"

@@ -26,10 +26,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.envelope import ContractEvent
 from contracts.placement import Article60StartedV1
+from services.case_state.projection import CaseStateProjection
 from services.common.aggregate import CommandContext
 from services.common.application import CommandIdReusedError
 from services.common.auth import parse_api_keys
-from services.common.consumer import Envelope, decode
+from services.common.consumer import (
+    Envelope,
+    ProjectionStore,
+    case_lock_key,
+    decode,
+    redrive,
+)
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
@@ -317,3 +324,72 @@ def test_a_2xx_means_stored_and_a_command_lost_with_its_connection_is_not_denied
             )
     finally:
         app.close()
+
+
+class _Defective(CaseStateProjection):
+    """The case-state fold with a defect that refuses registrations."""
+
+    def fold(self, row: Any, event: ContractEvent) -> Any:
+        if event.event_type == SAMPLES[0].event_type:
+            raise RuntimeError("a defect in this version")
+        return super().fold(row, event)
+
+
+async def _redrive_twice_at_once(database_url: str) -> list[Any]:
+    registered, completed = SAMPLES[0], SAMPLES[1]
+    defective = ProjectionStore(_Defective(), "case_state")
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await defective.create_tables(conn)
+        await defective.apply(conn, [on(registered), on(completed)])
+        await conn.commit()
+        cur = await conn.execute("SELECT min(id) FROM case_state.dead_letters")
+        first = (await cur.fetchone() or [0])[0]
+        await conn.commit()
+    fixed = {"case-state": CaseStateProjection()}
+    key = case_lock_key("case_state", str(registered.case_id))
+    async with (
+        await psycopg.AsyncConnection.connect(database_url) as holder,
+        await psycopg.AsyncConnection.connect(database_url) as sweep,
+        await psycopg.AsyncConnection.connect(database_url) as operator,
+        await psycopg.AsyncConnection.connect(database_url, autocommit=True) as watch,
+    ):
+        # Both find the message parked, then wait for the case's lock.
+        await holder.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+        both = [
+            asyncio.ensure_future(redrive(c, "case_state", first, fixed))
+            for c in (sweep, operator)
+        ]
+        for _ in range(200):
+            cur = await watch.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND NOT granted"
+            )
+            if (await cur.fetchone() or [0])[0] == 2:
+                break
+            await asyncio.sleep(0.05)
+        await holder.commit()
+        results = await asyncio.gather(*both, return_exceptions=True)
+        await sweep.commit()
+        await operator.commit()
+    return results
+
+
+def test_no_single_message_stops_a_flow_the_sweep_and_an_operator_redrive_at_once(
+    database_url: str,
+) -> None:
+    """Two re-drives of one case at once: one applies it, the other is told why not.
+
+    The sweep and an operator (or two operators) re-drive the same case at the
+    same moment. Both found the message parked before the case's lock; the
+    second, once it had the lock, found nothing parked left and failed with
+    an IndexError ("list index out of range" for the operator instead of "no
+    parked dead letter"; a traceback in the sweep's log, and its round
+    abandoned for the consumer's other cases). The message is applied once.
+    """
+    results = asyncio.run(_redrive_twice_at_once(database_url))
+
+    assert (2, None) in results
+    [other] = [r for r in results if r != (2, None)]
+    assert isinstance(other, LookupError), repr(other)
+    assert "no parked dead letter" in str(other), repr(other)
+    assert rows(database_url, "SELECT bilan_count FROM case_state.cases") == [(1,)]
