@@ -293,7 +293,14 @@ class HubApplication(Application[uuid.UUID]):
         request = AppendRequest(
             [self.mapper.to_stored_event(e) for e in events], command_id, digest
         )
-        status, notification_ids = self._combiner.save(request)
+        try:
+            status, notification_ids = self._combiner.save(request)
+        except Exception:
+            # The connection may go after PostgreSQL committed (a restart, a
+            # failover): an error must not deny what was stored.
+            if command_id is None or not self._stored_all_the_same(request):
+                raise
+            status, notification_ids = STORED, []
         if status != STORED:
             for aggregate in aggregates:
                 self.forget(aggregate.id)
@@ -309,6 +316,28 @@ class HubApplication(Application[uuid.UUID]):
                 cache.put(aggregate.id, aggregate)
         metrics.EVENTS_APPENDED.labels(self.name).inc(len(events))
         return notification_ids
+
+    def _stored_all_the_same(self, request: AppendRequest) -> bool:
+        """Whether a request whose append failed is in the store as it was sent.
+
+        Its first event, byte for byte, at its version of its stream, is the
+        proof (an event of another command there differs). When the store
+        cannot be asked, the answer stays unknown (the append's error).
+        """
+        first = request.events[0]
+        try:
+            found = self.recorder.select_events(
+                first.originator_id,
+                gt=first.originator_version - 1,
+                lte=first.originator_version,
+                limit=1,
+            )
+        except Exception:  # noqa: BLE001 - still unreachable: unknown
+            return False
+        return bool(found) and (found[0].topic, found[0].state) == (
+            first.topic,
+            first.state,
+        )
 
     def _append(self, requests: Sequence[AppendRequest]) -> list[tuple[str, list[int]]]:
         recorder = self.recorder

@@ -102,8 +102,9 @@ def _rule_error(_: Request, exc: Exception) -> JSONResponse:
 def install_rule_errors(api: FastAPI) -> None:
     """Broken rules answer 422 (409 for a conflict), naming the field and the rule.
 
-    PostgreSQL unreachable answers 503 with ``Retry-After``: nothing was
-    stored, and the same command (the same id) may be sent again.
+    PostgreSQL unreachable answers 503 with ``Retry-After``: the command may
+    or may not be stored (a connection lost during the commit), and the same
+    command (the same id) may be sent again; it is stored once.
     """
     api.add_exception_handler(IdentifierError, _rule_error)
     api.add_exception_handler(DomainError, _rule_error)
@@ -121,8 +122,9 @@ def _unavailable(_: Request, exc: Exception) -> JSONResponse:
         content=error_body(
             "database",
             "service.unavailable",
-            "the hub's database is unreachable; nothing was stored, send the "
-            "same command again shortly",
+            "the hub's database is unreachable, so the command may not have been "
+            "stored; send the same command (the same command id) again shortly: "
+            "it is stored once",
         ),
         headers={"Retry-After": "2"},
     )

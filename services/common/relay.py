@@ -568,6 +568,8 @@ def request_redrive(
                 (row[0],),
             ).fetchall()
         ]
+        if not ids:  # asked for meanwhile, by another operator
+            raise LookupError(f"id: no parked dead letter {dead_letter_id}")
         if ids[0] != dead_letter_id:
             raise LookupError(f"id: redrive {ids[0]} first, the oldest of its case")
         conn.execute(

@@ -164,7 +164,7 @@ def test_one_request_refused_in_a_batch_costs_the_others_nothing(
             AppendRequest([_event(a, 1)], uuid.uuid4(), "e" * 32),  # version taken
             AppendRequest([_event(c, 2)], uuid.uuid4(), "e" * 32),  # version skipped
             AppendRequest([_event(c, 1)], known, "f" * 32),  # id of another command
-            AppendRequest([_event(b, 2)], known, "d" * 32),  # the same, seen again
+            AppendRequest([_event(a, 2)], known, "d" * 32),  # the same, seen again
             AppendRequest([_event(b, 2), _event(c, 1)], uuid.uuid4(), None),
             AppendRequest([_event(b, 2)], uuid.uuid4(), None),  # b again in batch
         ]
@@ -193,13 +193,16 @@ def test_two_requests_with_one_new_command_id_store_only_the_first(
     app = create_application(hub_settings)
     recorder = app.recorder
     assert isinstance(recorder, HubApplicationRecorder)
-    command = uuid.uuid4()
+    command, stream = uuid.uuid4(), uuid.uuid4()
     fates = recorder.insert_requests(
         [
-            AppendRequest([_event(uuid.uuid4(), 1)], command, "a" * 32),
+            AppendRequest([_event(stream, 1)], command, "a" * 32),
             AppendRequest([_event(uuid.uuid4(), 1)], command, "b" * 32),
+            # The same digest on another stream is another command.
             AppendRequest([_event(uuid.uuid4(), 1)], command, "a" * 32),
+            # On the same stream, a concurrent retry: decided again.
+            AppendRequest([_event(stream, 1)], command, "a" * 32),
         ]
     )
-    assert [status for status, _ in fates] == [STORED, REUSED, CONFLICT]
+    assert [status for status, _ in fates] == [STORED, REUSED, REUSED, CONFLICT]
     app.close()
