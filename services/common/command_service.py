@@ -27,6 +27,7 @@ from services.common.http import serve_until
 from services.common.settings import HubSettings
 from services.common.subscriber import (
     ensure_topics,
+    follow_copies,
     new_broker,
     subscribe,
     sweep_dead_letters,
@@ -107,6 +108,7 @@ async def serve_with_consumers(
         subscribe_process(broker, settings, pool, process, stores)
         background = list(await setup(broker, pool)) if setup else []
         background.append(sweep_dead_letters(pool, unique, stop))
+        background.append(follow_copies(settings, broker, stop))
         # Joining the consumer groups takes seconds each: the API answers
         # meanwhile (its commands do not wait for the consumers).
         started = asyncio.Event()

@@ -70,6 +70,20 @@ class BrokerAdmin:
         self._client = AIOKafkaAdminClient(
             bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000
         )
+        self._reader: AIOKafkaConsumer | None = None  # no group: offsets, records
+
+    async def _reading(self) -> AIOKafkaConsumer:
+        if self._reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_partition_fetch_bytes=self._settings.kafka_max_message_bytes,
+                metadata_max_age_ms=3000,
+            )
+            await reader.start()
+            self._reader = reader
+        return self._reader
 
     async def start(self) -> None:
         """Connect."""
@@ -77,6 +91,9 @@ class BrokerAdmin:
 
     async def close(self) -> None:
         """Disconnect."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.stop()
         await self._client.close()
 
     async def cluster_id(self) -> str:
@@ -88,38 +105,25 @@ class BrokerAdmin:
         """The next offset of each partition of a topic; None when it is missing."""
         if topic not in set(await self._client.list_topics()):
             return None
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            enable_auto_commit=False,
-        )
-        await consumer.start()
-        try:
-            partitions = consumer.partitions_for_topic(topic)
-            if not partitions:
-                await consumer.topics()
-                partitions = consumer.partitions_for_topic(topic) or set()
-            tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-            ends = await consumer.end_offsets(tps) if tps else {}
-        finally:
-            await consumer.stop()
+        consumer = await self._reading()
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer.topics()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        ends = await consumer.end_offsets(tps) if tps else {}
         return {str(tp.partition): int(end) for tp, end in ends.items()}
 
     async def first_record(self, topic: str, partition: int) -> FirstRecord | None:
         """The oldest record the broker holds in a partition; None when it has none."""
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_partition_fetch_bytes=self._settings.kafka_max_message_bytes,
-        )
-        await consumer.start()
+        consumer = await self._reading()
+        tp = TopicPartition(topic, partition)
+        consumer.assign([tp])
         try:
-            tp = TopicPartition(topic, partition)
-            consumer.assign([tp])
             await consumer.seek_to_beginning(tp)
             batch = await consumer.getmany(tp, timeout_ms=2000, max_records=1)
         finally:
-            await consumer.stop()
+            consumer.unsubscribe()
         for record in batch.get(tp, []):
             fingerprint = hashlib.sha256()
             for part in (record.key or b"", record.value or b""):
@@ -196,14 +200,7 @@ class CopyWatch:
         first = self.first
         if lost is None and acknowledged:
             if first is None:
-                partition = next(
-                    (int(p) for p, end in sorted(ends.items()) if end), None
-                )
-                first = (
-                    None
-                    if partition is None
-                    else await admin.first_record(topic, partition)
-                )
+                first = await _oldest_record(admin, topic, ends)
             else:
                 now = await admin.first_record(topic, first.partition)
                 lost = _first_record_changed(first, now)
@@ -213,6 +210,25 @@ class CopyWatch:
         else:
             self.ends, self.first = {}, None
         return lost
+
+    async def replaced(self, admin: BrokerAdmin, topic: str) -> str | None:
+        """For a reader of the topic: why the copy it knew is gone, if it is.
+
+        The first look, and the first after a loss, learns the copy.
+        """
+        if self.first is None:
+            self.ends = await admin.end_offsets(topic) or {}
+            self.first = await _oldest_record(admin, topic, self.ends)
+            return None
+        return await self.lost(admin, topic, 1)
+
+
+async def _oldest_record(
+    admin: BrokerAdmin, topic: str, ends: Mapping[str, int]
+) -> FirstRecord | None:
+    """The oldest record of the first partition that holds any."""
+    partition = next((int(p) for p, end in sorted(ends.items()) if end), None)
+    return None if partition is None else await admin.first_record(topic, partition)
 
 
 def _first_record_changed(before: FirstRecord, now: FirstRecord | None) -> str | None:

@@ -14,6 +14,7 @@ __all__ = [
     "CONSUMER_GAPS",
     "CONSUMER_HEALED",
     "CONSUMER_LAG",
+    "CONSUMER_REWINDS",
     "DEAD_LETTERS",
     "DEAD_LETTERS_RETRIED",
     "EVENTS_APPENDED",
@@ -68,6 +69,11 @@ RELAY_REPUBLISHES = Counter(
     "hub_relay_republish_total",
     "Times the relay found a new or emptied broker and republished from the start.",
     ["service"],
+)
+CONSUMER_REWINDS = Counter(
+    "hub_consumer_rewinds_total",
+    "Times a consumer found its topic on a new copy and read it again from the start.",
+    ["topic"],
 )
 RELAY_PARKED = Counter(
     "hub_relay_parked_total",

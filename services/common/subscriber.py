@@ -38,12 +38,13 @@ from services.common.consumer import (
     redrive,
 )
 from services.common.health import record_lag
-from services.common.kafka import BrokerAdmin, LagProbe
+from services.common.kafka import BrokerAdmin, CopyWatch, LagProbe
 from services.common.settings import HubSettings
 
 __all__ = [
     "Delivery",
     "ensure_topics",
+    "follow_copies",
     "new_broker",
     "subscribe",
     "subscribe_raw",
@@ -348,3 +349,66 @@ async def watch_lag(
             await asyncio.sleep(_LAG_PERIOD_SECONDS)
         finally:
             await probe.close()
+
+
+_COPY_CHECK_SECONDS = 3.0
+
+
+async def follow_copies(
+    settings: HubSettings,
+    broker: KafkaBroker,
+    stop: asyncio.Event,
+    *,
+    every: float = _COPY_CHECK_SECONDS,
+) -> None:
+    """Read a topic again from the start when the broker holds a new copy of it.
+
+    A broker that came back empty is refilled by its relay from the event
+    store, in other offsets. A consumer that kept its position would skip
+    what the new copy holds before that position, events it may never have
+    read; from the start, what it had read is skipped as a duplicate by the
+    stream positions (ADR 0013).
+    """
+    watches: dict[str, CopyWatch] = {}
+    admin: BrokerAdmin | None = None
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
+            if stop.is_set():
+                return
+            try:
+                if admin is None:
+                    admin = BrokerAdmin(settings)
+                    await admin.start()
+                await _rewind_new_copies(admin, broker, watches)
+            except Exception as exc:  # noqa: BLE001 - the broker away: next round
+                log.debug("copy check failed (%s)", type(exc).__name__)
+                if admin is not None:
+                    with contextlib.suppress(Exception):
+                        await admin.close()
+                admin = None
+    finally:
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
+async def _rewind_new_copies(
+    admin: BrokerAdmin, broker: KafkaBroker, watches: dict[str, CopyWatch]
+) -> None:
+    subscribers = [s for s in broker.subscribers if getattr(s, "consumer", None)]
+    topics = {
+        t for s in subscribers for t in getattr(s, "topic_names_for_subscribe", ())
+    }
+    for topic in sorted(topics):
+        lost = await watches.setdefault(topic, CopyWatch()).replaced(admin, topic)
+        if lost is None:
+            continue
+        log.warning("%s is a new copy (%s); reading it from the start", topic, lost)
+        metrics.CONSUMER_REWINDS.labels(topic).inc()
+        for subscriber in subscribers:
+            consumer = subscriber.consumer  # type: ignore[attr-defined]
+            mine = [tp for tp in consumer.assignment() if tp.topic == topic]
+            if mine:
+                await consumer.seek_to_beginning(*mine)

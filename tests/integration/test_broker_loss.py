@@ -23,9 +23,19 @@ from tests.integration.load import send_commands
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("same_cluster_id", [False, True], ids=["new-id", "wiped"])
 def test_the_relay_refills_a_broker_that_came_back_empty(
-    hub_settings: HubSettings, own_broker: EmbeddedBroker, tmp_path: Path
+    hub_settings: HubSettings,
+    own_broker: EmbeddedBroker,
+    tmp_path: Path,
+    same_cluster_id: bool,
 ) -> None:
+    """The relay refills the new copy and the consumer reads it from the start.
+
+    A consumer that kept its position on the new copy, refilled at other
+    offsets, would skip events it never read; a case none of whose later
+    events comes after that position would never be projected.
+    """
     settings = hub_settings.model_copy(
         update={"kafka_bootstrap_servers": own_broker.bootstrap_servers}
     )
@@ -41,7 +51,7 @@ def test_the_relay_refills_a_broker_that_came_back_empty(
         sender = threading.Thread(target=send_commands, args=(intake, registrations))
         sender.start()
         wait_until(lambda: projected_cases(settings) >= 100, 60, "the first cases")
-        own_broker.restart_empty()
+        own_broker.restart_empty(same_cluster_id=same_cluster_id)
         sender.join()
         wait_until(
             lambda: projected_cases(settings) == registrations,

@@ -1,11 +1,11 @@
-"""A hostile review of the spine's promises, each test named after the one it probes.
+"""Races and unreadable rows against the spine's promises, each test named after one.
 
 * a 2xx means stored;
 * no update is lost to a race;
 * no single message stops a flow for other cases.
 
-Each test here failed on the code it was written against (see the commit that
-added it); where the fix was small it came in the same commit.
+Each test here failed on the code it was first run against (a hostile review);
+the fix came with it.
 """
 
 from __future__ import annotations
