@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -46,6 +47,7 @@ __all__ = [
     "ensure_topics",
     "follow_copies",
     "new_broker",
+    "rewind_replaced_copies",
     "subscribe",
     "subscribe_raw",
     "sweep_dead_letters",
@@ -381,9 +383,14 @@ async def follow_copies(
                 if admin is None:
                     admin = BrokerAdmin(settings)
                     await admin.start()
-                await _rewind_new_copies(admin, broker, watches)
+                await rewind_replaced_copies(admin, broker, watches)
             except Exception as exc:  # noqa: BLE001 - the broker away: next round
-                log.debug("copy check failed (%s)", type(exc).__name__)
+                away = isinstance(exc, KafkaError | OSError | TimeoutError)
+                log.log(
+                    logging.DEBUG if away else logging.WARNING,
+                    "copy check failed (%s)",
+                    type(exc).__name__,
+                )
                 if admin is not None:
                     with contextlib.suppress(Exception):
                         await admin.close()
@@ -394,9 +401,10 @@ async def follow_copies(
                 await admin.close()
 
 
-async def _rewind_new_copies(
+async def rewind_replaced_copies(
     admin: BrokerAdmin, broker: KafkaBroker, watches: dict[str, CopyWatch]
 ) -> None:
+    """One look at each topic the process reads; a replaced one read from the start."""
     subscribers = [s for s in broker.subscribers if getattr(s, "consumer", None)]
     topics = {
         t for s in subscribers for t in getattr(s, "topic_names_for_subscribe", ())

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faststream.kafka import KafkaBroker
 
 from services.common.kafka import (
     BrokerAdmin,
@@ -17,6 +20,7 @@ from services.common.kafka import (
 )
 from services.common.runtime import EmbeddedBroker
 from services.common.settings import HubSettings
+from services.common.subscriber import rewind_replaced_copies
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +141,67 @@ def test_the_copy_watch_finds_a_wipe_refilled_before_the_check(
     learnt, kept, wiped = asyncio.run(_watch_a_wipe(settings, own_broker))
     assert (learnt, kept) == (None, None)
     assert wiped == "the oldest record of partition 0 is another message"
+
+
+async def _read(consumer: AIOKafkaConsumer, want: int) -> list[bytes]:
+    values: list[bytes] = []
+    for _ in range(50):
+        batches = await consumer.getmany(timeout_ms=200)
+        values += [r.value or b"" for rs in batches.values() for r in rs]
+        if len(values) >= want:
+            break
+    return values
+
+
+async def _reader_across_a_wipe(
+    settings: HubSettings, broker: EmbeddedBroker
+) -> tuple[list[bytes], list[bytes]]:
+    topic = f"follow-{uuid.uuid4().hex[:8]}"
+    admin = BrokerAdmin(settings)
+    await admin.start()
+    await admin.ensure_topics([topic])
+    for n in range(5):
+        await _publish_one(settings, topic, f"old-{n}".encode())
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await reader.start()
+    reader.assign([TopicPartition(topic, 0)])
+    # What follow_copies sees of a process's subscribers.
+    process = cast(
+        "KafkaBroker",
+        SimpleNamespace(
+            subscribers=[
+                SimpleNamespace(consumer=reader, topic_names_for_subscribe=[topic])
+            ]
+        ),
+    )
+    watches: dict[str, CopyWatch] = {}
+    try:
+        before = await _read(reader, 5)
+        await rewind_replaced_copies(admin, process, watches)  # learns the copy
+        await admin.close()
+        await asyncio.to_thread(broker.restart_empty, same_cluster_id=True)
+        admin = BrokerAdmin(settings)
+        await admin.start()
+        await admin.ensure_topics([topic])
+        # The relay refilled it further than the reader's position.
+        for n in range(8):
+            await _publish_one(settings, topic, f"new-{n}".encode())
+        await rewind_replaced_copies(admin, process, watches)
+        after = await _read(reader, 8)
+    finally:
+        await reader.stop()
+        await admin.close()
+    return before, after
+
+
+def test_a_reader_of_a_replaced_copy_reads_it_from_the_start(
+    own_broker: EmbeddedBroker,
+) -> None:
+    settings = HubSettings(kafka_bootstrap_servers=own_broker.bootstrap_servers)
+    before, after = asyncio.run(_reader_across_a_wipe(settings, own_broker))
+    assert before == [f"old-{n}".encode() for n in range(5)]
+    assert after == [f"new-{n}".encode() for n in range(8)]
