@@ -49,7 +49,10 @@ def _git(*args: str) -> str:
 def _history(path: Path) -> list[dict[str, Any]]:
     """Every committed version of a schema file, oldest first, then the working copy."""
     relative = path.relative_to(ROOT).as_posix()
-    commits = _git("log", "--format=%H", "--reverse", "--", relative).split()
+    # The first-parent line: a merged branch's commits are not in order with it.
+    commits = _git(
+        "log", "--first-parent", "--format=%H", "--reverse", "--", relative
+    ).split()
     versions = [
         json.loads(_git("show", f"{c}:{relative}"))
         for c in commits
