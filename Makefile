@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench lock schemas clean
+.PHONY: run test lint typecheck unit bench chaos lock schemas clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not integration and not e2e"
+
+# At least 100 kills of every kind of process, the broker restarted empty and
+# PostgreSQL restarted under load; prints what it did and what it checked.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.run --kills 120
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -123,7 +123,7 @@ def run(
                 f"  (formats: docs/partners/)"
             )
             typer.echo(
-                f"metrics:             {intake}/metrics/, {case_state}/metrics/, "
+                f"metrics:             {intake}/metrics, {case_state}/metrics, "
                 f"http://{settings.host}:{settings.relay_metrics_port}/metrics"
             )
             if demo and not stop_requested:
@@ -302,7 +302,7 @@ def redrive_dead_letter(
     dead_letter_id: Annotated[int, typer.Argument(help="Its id")],
 ) -> None:
     """Try a kept message again once its cause is fixed (applied at most once)."""
-    from services.partner_gateway.inbound import QUARANTINE  # noqa: PLC0415
+    from services.partner_gateway.quarantine import QUARANTINE  # noqa: PLC0415
 
     settings = _settings()
     if schema == QUARANTINE:
@@ -355,18 +355,18 @@ def _redrive_relayed(settings: HubSettings, schema: str, dead_letter_id: int) ->
 
 def _redrive_partner_message(settings: HubSettings, dead_letter_id: int) -> None:
     from services.partner_gateway.service import (  # noqa: PLC0415
-        create_application,
-        create_desk,
+        redrive_partner_message,
     )
 
-    app = create_application(settings)
     try:
-        receipt = create_desk(settings, app).redrive(dead_letter_id)
+        receipt = redrive_partner_message(settings, dead_letter_id)
     except LookupError as exc:
         raise typer.BadParameter(str(exc)) from None
-    finally:
-        app.close()
-    typer.echo(json.dumps({"status": receipt.status, "rule": receipt.rule}))
+    typer.echo(
+        json.dumps(
+            {"status": receipt.status, "rule": receipt.rule, "reason": receipt.message}
+        )
+    )
     if receipt.status == "parked":
         raise typer.Exit(code=1)
 

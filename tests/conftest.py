@@ -35,6 +35,15 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]
 
 
 @pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """A broker of one test's own, to restart empty or wipe."""
+    embedded = EmbeddedBroker(log_path=tmp_path / "broker.log")
+    embedded.start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture
 def database_url(postgres_admin_url: str) -> str:
     """A fresh, empty database for one test."""
     return create_database(postgres_admin_url, f"t_{uuid.uuid4().hex[:16]}")

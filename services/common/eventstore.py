@@ -194,7 +194,9 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
 
 # Under the table lock, a request is refused when its command id is recorded
 # already (for another command: "reused"; for the same one, a concurrent
-# retry: "conflict", decided again), when one of its streams does not start
+# retry: "conflict", decided again; recorded for a stream the request does
+# not write, it is another command, whatever its digest), when one of its
+# streams does not start
 # right after the stored head (a version taken by a concurrent writer, or
 # skipped: decided on state that was never stored), or when an earlier
 # request of the batch, not refused itself, writes the same stream. The rest
@@ -216,14 +218,19 @@ BEGIN
            coalesce(array_agg(x.req) FILTER (WHERE NOT x.other_command), '{{}}')
       INTO reused, refused
       FROM (SELECT c.req, CASE WHEN k.command_id IS NOT NULL
-                     THEN k.digest IS DISTINCT FROM c.digest
-                     ELSE c.first_digest IS DISTINCT FROM c.digest END
+                     THEN k.digest IS DISTINCT FROM c.digest OR NOT EXISTS (
+                          SELECT 1 FROM unnest(ids, requests) AS e(id, req)
+                           WHERE e.req = c.req AND e.id = k.stream_id)
+                     ELSE c.first_digest IS DISTINCT FROM c.digest OR NOT EXISTS (
+                          SELECT 1 FROM unnest(ids, requests) AS e(id, req)
+                           WHERE e.req = c.req AND e.id = c.first_stream) END
                      AS other_command
               FROM (SELECT u.id, u.digest, (u.req - 1)::int AS req,
                            first_value(u.digest) OVER w AS first_digest,
+                           first_value(u.stream) OVER w AS first_stream,
                            row_number() OVER w AS nth
-                      FROM unnest(command_ids, digests) WITH ORDINALITY
-                           AS u(id, digest, req)
+                      FROM unnest(command_ids, digests, streams) WITH ORDINALITY
+                           AS u(id, digest, stream, req)
                      WHERE u.id IS NOT NULL
                     WINDOW w AS (PARTITION BY u.id ORDER BY u.req)) c
               LEFT JOIN {schema}.{commands} k ON k.command_id = c.id
@@ -285,6 +292,8 @@ def eventstore_env(database_url: str, *, app_name: str, schema: str) -> dict[str
         "POSTGRES_POOL_SIZE": "8",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        # A connection PostgreSQL dropped (a restart) is replaced, not used.
+        "POSTGRES_PRE_PING": "y",
         # Aggregates stay cached between commands; a stale one meets the
         # version check on append, is dropped and the command re-runs.
         "AGGREGATE_CACHE_MAXSIZE": "100000",

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import psycopg
 import uvicorn
+from eventsourcing import persistence
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,6 +46,7 @@ __all__ = [
     "created",
     "error_body",
     "install_error_handlers",
+    "install_metrics",
     "install_rule_errors",
     "serve_until",
     "service_api",
@@ -49,6 +54,8 @@ __all__ = [
 
 
 R = TypeVar("R")
+
+log = logging.getLogger(__name__)
 
 BRUSSELS = zoneinfo.ZoneInfo("Europe/Brussels")
 
@@ -114,9 +121,34 @@ def _rule_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def install_rule_errors(api: FastAPI) -> None:
-    """Broken rules answer 422 (409 for a conflict), naming the field and the rule."""
+    """Broken rules answer 422 (409 for a conflict), naming the field and the rule.
+
+    PostgreSQL unreachable answers 503 with ``Retry-After``: the command may
+    or may not be stored (a connection lost during the commit), and the same
+    command (the same id) may be sent again; it is stored once.
+    """
     api.add_exception_handler(IdentifierError, _rule_error)
     api.add_exception_handler(DomainError, _rule_error)
+    api.add_exception_handler(psycopg.OperationalError, _unavailable)
+    api.add_exception_handler(PoolTimeout, _unavailable)
+    # The event store's own names for the same failures.
+    api.add_exception_handler(persistence.OperationalError, _unavailable)
+    api.add_exception_handler(persistence.InterfaceError, _unavailable)
+
+
+def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        status_code=503,
+        content=error_body(
+            "database",
+            "service.unavailable",
+            "the hub's database is unreachable, so the command may not have been "
+            "stored; send the same command (the same command id) again shortly: "
+            "it is stored once",
+        ),
+        headers={"Retry-After": "2"},
+    )
 
 
 def service_api(
@@ -135,8 +167,16 @@ def service_api(
     install_error_handlers(api)
     install_rule_errors(api)
     install_api_keys(api, keys)
-    api.mount("/metrics", make_asgi_app())
+    install_metrics(api)
     return api
+
+
+def install_metrics(app: FastAPI) -> None:
+    """/metrics answered at that path itself (a mount would redirect to /metrics/)."""
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 def install_error_handlers(api: FastAPI) -> None:

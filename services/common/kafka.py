@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import (
+    CorruptRecordException,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+)
 
 from services.common.settings import HubSettings
 
-__all__ = ["BrokerAdmin", "LagProbe", "copy_lost", "make_producer"]
+__all__ = [
+    "REFUSED_FOR_GOOD",
+    "BrokerAdmin",
+    "CopyWatch",
+    "FirstRecord",
+    "LagProbe",
+    "copy_check",
+    "make_producer",
+]
 
 log = logging.getLogger(__name__)
+
+# Errors that sending the same bytes again cannot cure.
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+)
 
 
 _BATCH_BYTES = 256 * 1024
@@ -80,6 +104,30 @@ class BrokerAdmin:
             await consumer.stop()
         return {str(tp.partition): int(end) for tp, end in ends.items()}
 
+    async def first_record(self, topic: str, partition: int) -> FirstRecord | None:
+        """The oldest record the broker holds in a partition; None when it has none."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=self._settings.kafka_max_message_bytes,
+        )
+        await consumer.start()
+        try:
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            await consumer.seek_to_beginning(tp)
+            batch = await consumer.getmany(tp, timeout_ms=2000, max_records=1)
+        finally:
+            await consumer.stop()
+        for record in batch.get(tp, []):
+            fingerprint = hashlib.sha256()
+            for part in (record.key or b"", record.value or b""):
+                fingerprint.update(len(part).to_bytes(8, "big") + part)
+            fingerprint.update(str(record.timestamp).encode())
+            return FirstRecord(partition, int(record.offset), fingerprint.hexdigest())
+        return None
+
     async def ensure_topics(self, names: Iterable[str]) -> None:
         """Create missing topics with the configured partitions and message size.
 
@@ -108,23 +156,108 @@ class BrokerAdmin:
             log.debug("topics created concurrently")
 
 
-async def copy_lost(admin: BrokerAdmin, topic: str, acknowledged: int) -> str | None:
-    """Why the broker no longer holds what it acknowledged of a topic, if it does not.
+@dataclass(frozen=True, slots=True)
+class FirstRecord:
+    """The oldest record of a partition: its offset and a digest of its bytes."""
+
+    partition: int
+    offset: int
+    fingerprint: str
+
+
+@dataclass
+class CopyWatch:
+    """What a publisher saw of its topic's copy at its last check.
+
+    End offsets alone miss a broker wiped under the same cluster id that got
+    new messages before the check, as many as before in each partition. The
+    oldest record of a partition does not change on a copy that kept its
+    messages (retention only moves it to a later offset); on a wiped one the
+    record at that offset is another message, or there is none.
+    """
+
+    ends: dict[str, int] = field(default_factory=dict)
+    first: FirstRecord | None = None
+
+    @property
+    def knows_copy(self) -> bool:
+        """Whether it holds a record to recognise the copy by.
+
+        A publisher checks again right after publishing to a copy it does
+        not know yet: a wipe before that check would go unnoticed.
+        """
+        return self.first is not None
+
+    async def lost(
+        self, admin: BrokerAdmin, topic: str, acknowledged: int
+    ) -> str | None:
+        """Why the broker no longer holds what it acknowledged of ``topic``, if so."""
+        lost, ends = await copy_check(admin, topic, acknowledged, self.ends)
+        first = self.first
+        if lost is None and acknowledged:
+            if first is None:
+                partition = next(
+                    (int(p) for p, end in sorted(ends.items()) if end), None
+                )
+                first = (
+                    None
+                    if partition is None
+                    else await admin.first_record(topic, partition)
+                )
+            else:
+                now = await admin.first_record(topic, first.partition)
+                lost = _first_record_changed(first, now)
+                first = now
+        if lost is None:
+            self.ends, self.first = ends, first
+        else:
+            self.ends, self.first = {}, None
+        return lost
+
+
+def _first_record_changed(before: FirstRecord, now: FirstRecord | None) -> str | None:
+    where = f"partition {before.partition}"
+    if now is None:
+        return f"{where} holds no record any more"
+    if now.offset < before.offset:
+        return f"{where} went back to earlier offsets"
+    if now.offset == before.offset and now.fingerprint != before.fingerprint:
+        return f"the oldest record of {where} is another message"
+    return None
+
+
+async def copy_check(
+    admin: BrokerAdmin,
+    topic: str,
+    acknowledged: int,
+    seen: Mapping[str, int] | None = None,
+) -> tuple[str | None, dict[str, int]]:
+    """Whether the broker lost what it acknowledged of a topic, and its end offsets.
 
     A broker wiped and restarted under the same cluster id looks the same as
     before but for its content: a topic it acknowledged messages on that is
     gone, or has nothing in any partition, was lost (the hub's publishers are
-    the only writers of their topics). Offsets are not compared one by one:
-    the embedded broker counts a batch as one offset.
+    the only writers of their topics). Offsets are not compared with the
+    count of acknowledged messages: the embedded broker counts a batch as one
+    offset.
+
+    End offsets only grow on a copy that kept its messages; a wiped broker
+    starts again from 0. Comparing with the ends seen at the last check also
+    finds a wipe after which the copy got new messages before the check (a
+    broker that creates topics on first use). Returns why the copy is lost,
+    if it is, and the end offsets now (to pass as ``seen`` next time).
     """
-    if not acknowledged:
-        return None
+    if not acknowledged and not seen:
+        return None, {}
     ends = await admin.end_offsets(topic)
     if ends is None:
-        return "the topic is gone"
-    if not any(ends.values()):
-        return f"the topic is empty, {acknowledged} message(s) were acknowledged"
-    return None
+        return "the topic is gone", {}
+    if acknowledged and not any(ends.values()):
+        return f"the topic is empty, {acknowledged} message(s) were acknowledged", ends
+    behind = sorted(p for p, end in (seen or {}).items() if ends.get(p, 0) < end)
+    if behind:
+        return f"partition(s) {', '.join(behind)} went back to earlier offsets", ends
+    return None, ends
 
 
 class LagProbe:

@@ -17,6 +17,8 @@ __all__ = [
     "DEAD_LETTERS",
     "DEAD_LETTERS_RETRIED",
     "EVENTS_APPENDED",
+    "PARTNER_HELD",
+    "PARTNER_HELD_AGE",
     "PROJECTION_LAG_SECONDS",
     "RELAY_ERRORS",
     "RELAY_LAG",
@@ -120,4 +122,14 @@ DEAD_LETTERS_RETRIED = Counter(
 )
 DEAD_LETTERS = Gauge(
     "hub_dead_letters_parked", "Messages parked in the dead-letter store.", ["consumer"]
+)
+PARTNER_HELD = Gauge(
+    "hub_partner_messages_held",
+    "Partner messages held by the gateway until their predecessor arrives.",
+    ["partner"],
+)
+PARTNER_HELD_AGE = Gauge(
+    "hub_partner_messages_held_oldest_seconds",
+    "How long the oldest held partner message has waited (0: none held).",
+    ["partner"],
 )

@@ -27,14 +27,7 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import (
-    CorruptRecordException,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
 from fastapi import FastAPI
-from prometheus_client import make_asgi_app
 from psycopg import sql
 
 from services.common import metrics
@@ -46,8 +39,13 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.health import Readiness, install_health, record_lag
-from services.common.http import serve_until
-from services.common.kafka import BrokerAdmin, copy_lost, make_producer
+from services.common.http import install_metrics, serve_until
+from services.common.kafka import (
+    REFUSED_FOR_GOOD,
+    BrokerAdmin,
+    CopyWatch,
+    make_producer,
+)
 from services.common.settings import HubSettings
 
 __all__ = ["Relay", "RelaySpec", "relay_schema", "request_redrive", "serve_relay"]
@@ -56,13 +54,6 @@ log = logging.getLogger(__name__)
 
 _BROKER_CHECK_SECONDS = 1.0
 _IDLE_WAIT_SECONDS = 0.5
-# Errors that sending the same bytes again cannot cure.
-_REFUSED_FOR_GOOD = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    CorruptRecordException,
-)
 # Rounds in a row one event may fail while others of its round go through
 # before it is taken for the event's fault rather than the broker's.
 _ATTEMPTS_PER_EVENT = 5
@@ -119,6 +110,7 @@ class Relay:
         self._cluster_id = ""
         self._acked = 0
         self._acked_messages = 0  # on this copy of the topic
+        self._watch = CopyWatch()
         self._parked: set[str] = set()
         self._failures: dict[int, int] = {}  # notification id -> rounds it failed
         self._last_broker_check = -_BROKER_CHECK_SECONDS
@@ -206,6 +198,8 @@ class Relay:
                 continue
             await self._publish(conn, rows)
             await self._save_position(conn, rows[-1].notification_id)
+            if not self._watch.knows_copy:
+                self._last_broker_check = -_BROKER_CHECK_SECONDS
             metrics.RELAY_POSITION.labels(self._spec.service).set(
                 rows[-1].notification_id
             )
@@ -221,13 +215,14 @@ class Relay:
         )
         row = await stored.fetchone()
         if row is not None and row[0] == cluster_id:
-            lost = await copy_lost(self._admin, self._topic, int(row[2]))
+            lost = await self._watch.lost(self._admin, self._topic, int(row[2]))
             if lost is None:
                 self._cluster_id = cluster_id
                 self._acked = int(row[1])
                 self._acked_messages = int(row[2])
                 return
             log.warning("broker lost messages of %s (%s)", self._topic, lost)
+        self._watch = CopyWatch()
         await self._admin.ensure_topics([self._topic])
         if row is not None:
             log.warning("broker of %s is a new copy; republishing", self._topic)
@@ -321,6 +316,7 @@ class Relay:
                 failed.append((message, result))
                 continue
             self._acked_messages += 1
+            self._failures.pop(message.row.notification_id, None)
             latency.observe((now - message.row.recorded_at).total_seconds())
         metrics.RELAY_PUBLISHED.labels(self._spec.service).inc(len(sent) - len(failed))
         return failed
@@ -341,7 +337,7 @@ class Relay:
         for message, error in failed:
             n = message.row.notification_id
             self._failures[n] = self._failures.get(n, 0) + 1
-            if isinstance(error, _REFUSED_FOR_GOOD) or (
+            if isinstance(error, REFUSED_FOR_GOOD) or (
                 delivered and self._failures[n] >= _ATTEMPTS_PER_EVENT
             ):
                 parked.append(
@@ -450,7 +446,7 @@ class Relay:
                 else:
                     try:
                         await (await self._send(message))
-                    except _REFUSED_FOR_GOOD as exc:
+                    except REFUSED_FOR_GOOD as exc:
                         status = "unpublishable"
                         reason = f"the broker refused it: {type(exc).__name__}"
             # An event the broker can never carry stays in the store: consumers
@@ -572,6 +568,8 @@ def request_redrive(
                 (row[0],),
             ).fetchall()
         ]
+        if not ids:  # asked for meanwhile, by another operator
+            raise LookupError(f"id: no parked dead letter {dead_letter_id}")
         if ids[0] != dead_letter_id:
             raise LookupError(f"id: redrive {ids[0]} first, the oldest of its case")
         conn.execute(
@@ -587,7 +585,7 @@ async def serve_relay(
     """A relay process: the relay, and /metrics, /health and /ready on its port."""
     relay = Relay(settings, spec)
     app = FastAPI(title=f"CPAS hub — {relay.name}", version="1")
-    app.mount("/metrics", make_asgi_app())
+    install_metrics(app)
     install_health(app, Readiness(settings, lambda: (relay.name,)))
     server = asyncio.create_task(serve_until(app, settings.host, port, stop))
     try:

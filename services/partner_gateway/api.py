@@ -17,7 +17,8 @@ from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
 from services.common.refusals import Refused
 from services.common.settings import MIB
-from services.partner_gateway.inbound import QUARANTINE, InboundDesk
+from services.partner_gateway.inbound import InboundDesk
+from services.partner_gateway.quarantine import QUARANTINE
 from services.partner_gateway.registry import PARTNERS
 
 __all__ = ["create_api"]

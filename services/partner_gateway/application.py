@@ -43,9 +43,15 @@ class PartnersApplication(HubApplication):
         """The id of a case's partner file."""
         return uuid.uuid5(self._namespace, str(case_id))
 
-    def get_file(self, case_id: uuid.UUID) -> PartnerFile | None:
-        """The partner file of a case, None before its first report."""
-        return self.get_stream(self.file_id(case_id), PartnerFile)
+    def get_file(
+        self, case_id: uuid.UUID, *, current: bool = False
+    ) -> PartnerFile | None:
+        """The partner file of a case, None before its first report.
+
+        ``current``: brought up to the store first (another process may have
+        recorded since this one last read it).
+        """
+        return self.get_stream(self.file_id(case_id), PartnerFile, current=current)
 
     def command_id(self, partner: str, message_id: str) -> uuid.UUID:
         """The command a partner message becomes: one per partner and message id."""

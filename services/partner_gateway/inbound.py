@@ -4,11 +4,13 @@ Every message, from the partner's topic or its HTTP endpoint, goes through
 ``InboundDesk.receive``: validated against the partner's schema (its translator),
 matched to a case of that partner's region by the NISS and the CPAS, and
 recorded once (by the partner's message id), in the partner's per-person order.
-What cannot be applied now is kept in ``partners.dead_letters`` with its rule
-and reason: parked (a broken message, an unknown person, a person of another
-region, a duplicate with other content) or held (a message ahead of one not
-received yet, released when that one arrives). ``redrive`` tries a kept message
-again once its cause is fixed. Nothing is dropped, nothing is applied twice.
+What cannot be applied now is kept in ``partner_messages.dead_letters`` with
+its rule and reason: parked (a broken message, an unknown person, a person of
+another region, a duplicate with other content) or held (a message ahead of one
+not received yet, released when that one arrives, or by ``release_waiting``,
+which the gateway runs periodically in case the release was cut short).
+``redrive`` tries a kept message again once its cause is fixed. Nothing is
+dropped, nothing is applied twice.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,15 +30,11 @@ from services.common.aggregate import CommandContext
 from services.common.errors import DomainError
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
+from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import InboundRejected
 
-__all__ = ["QUARANTINE", "InboundDesk", "Receipt", "create_quarantine"]
-
-# The partner messages kept aside live in their own schema: a consumer treats
-# any parked row of a case in its schema as a reason to hold the case's later
-# events, and a partner's bad message must not stop the hub's own events.
-QUARANTINE = "partner_messages"
+__all__ = ["InboundDesk", "Receipt"]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +45,7 @@ _NOT_FOUND = (
     "no case of this partner's region has this NISS at this CPAS",
 )
 
-Status = Literal["applied", "duplicate", "held", "parked"]
-
-_EXTRA_COLUMNS = (
-    ("partner", "text"),
-    ("rule", "text"),
-    ("field", "text"),
-    ("sequence", "integer"),
-    ("dedupe_key", "text"),
-)
+Status = Literal["applied", "duplicate", "held", "parked", "redriven"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,32 +57,6 @@ class Receipt:
     rule: str | None = None
     field: str | None = None
     message: str | None = None
-
-
-def create_quarantine(conn: psycopg.Connection[Any], schema: str) -> None:
-    """The dead-letter table of the consumer framework, with the partner columns."""
-    ident = sql.Identifier(schema)
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
-    conn.execute(
-        sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {}.dead_letters (id bigserial PRIMARY KEY, "
-            "case_key text NOT NULL, event_type text NOT NULL, payload bytea NOT NULL, "
-            "reason text NOT NULL, source text NOT NULL, status text NOT NULL "
-            "DEFAULT 'parked', parked_at timestamptz NOT NULL DEFAULT now())"
-        ).format(ident)
-    )
-    for name, kind in _EXTRA_COLUMNS:
-        conn.execute(
-            sql.SQL(
-                "ALTER TABLE {}.dead_letters ADD COLUMN IF NOT EXISTS {} {}"
-            ).format(ident, sql.Identifier(name), sql.SQL(kind))
-        )
-    conn.execute(
-        sql.SQL(
-            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_dedupe "
-            "ON {}.dead_letters (dedupe_key)"
-        ).format(ident)
-    )
 
 
 class InboundDesk:
@@ -108,6 +73,7 @@ class InboundDesk:
         self._app = app
         self._url = database_url
         self._find_case = find_case
+        self._schema = schema
         ident = sql.Identifier(schema)
         self._park = sql.SQL(
             "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
@@ -123,9 +89,16 @@ class InboundDesk:
             "UPDATE {}.dead_letters SET status = %s WHERE dedupe_key = %s "
             "AND status IN ('parked', 'held')"
         ).format(ident)
+        # The held message whose turn it is, or one whose turn has passed (it
+        # was recorded, or its number was used by another: settled, or parked).
         self._next_held = sql.SQL(
             "SELECT id, payload, source FROM {}.dead_letters WHERE status = 'held' "
-            "AND case_key = %s AND partner = %s AND sequence = %s ORDER BY id LIMIT 1"
+            "AND case_key = %s AND partner = %s AND sequence <= %s "
+            "ORDER BY sequence, id LIMIT 1"
+        ).format(ident)
+        self._waiting = sql.SQL(
+            "SELECT DISTINCT case_key, partner FROM {}.dead_letters "
+            "WHERE status = 'held' ORDER BY 1, 2"
         ).format(ident)
         self._by_id = sql.SQL(
             "SELECT partner, payload, status FROM {}.dead_letters WHERE id = %s"
@@ -144,7 +117,7 @@ class InboundDesk:
         """Keep a message the desk failed on (not a rule it broke: a fault)."""
         dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
         with psycopg.connect(self._url, autocommit=True) as conn:
-            park = _Parking(conn, self._park, code, raw, source, dedupe)
+            park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
             return park(
                 f"partner:{code}",
                 "unknown",
@@ -166,12 +139,40 @@ class InboundDesk:
             source = f"redrive:dead-letter/{dead_letter_id}"
             return self._receive(conn, partner, bytes(payload), source)
 
+    def release_waiting(self) -> int:
+        """Release the held messages whose turn has come; how many it settled.
+
+        A message is released when its predecessor is recorded; a process that
+        dies in between leaves it held although nothing is missing any more.
+        This looks at every case and partner with held messages, and applies
+        those whose number is now the next one, in order; then it exports the
+        gauges (what other processes parked or settled included).
+        """
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            waiting = conn.execute(self._waiting).fetchall()
+            settled = 0
+            for case_key, code in waiting:
+                try:
+                    case_id = uuid.UUID(case_key)
+                except ValueError:
+                    continue  # held rows always name a case; skip anything else
+                if code in PARTNERS:
+                    settled += self._release_held(conn, code, case_id, current=True)
+            refresh_gauges(conn, self._schema)
+            return settled
+
     def _receive(
-        self, conn: psycopg.Connection[Any], code: str, raw: bytes, source: str
+        self,
+        conn: psycopg.Connection[Any],
+        code: str,
+        raw: bytes,
+        source: str,
+        *,
+        release: bool = True,
     ) -> Receipt:
         translator = PARTNERS[code]
         dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
-        park = _Parking(conn, self._park, code, raw, source, dedupe)
+        park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
         try:
             inbound = translator.parse(raw)
         except InboundRejected as rejected:
@@ -249,29 +250,41 @@ class InboundDesk:
                     sequence=inbound.sequence,
                 )
             # A kept copy of this message (held, or re-driven) is settled now.
-            conn.execute(self._settle, (outcome, park.dedupe))
-        if outcome in {"applied", "duplicate"}:
+            if conn.execute(self._settle, (outcome, park.dedupe)).rowcount:
+                refresh_gauges(conn, self._schema)
+        if release:
             # After a duplicate too: the first delivery may have died before
             # it released the messages waiting for it.
-            self._release_held(conn, code, facts)
+            self._release_held(conn, code, facts.case_id)
         return Receipt(outcome)
 
     def _release_held(
-        self, conn: psycopg.Connection[Any], code: str, facts: RoutingFacts
-    ) -> None:
-        """Apply the messages that were waiting for the one just recorded."""
+        self,
+        conn: psycopg.Connection[Any],
+        code: str,
+        case_id: uuid.UUID,
+        *,
+        current: bool = False,
+    ) -> int:
+        """Apply the held messages of a case whose turn has come, in order.
+
+        Each held row is tried once: it is applied (or found recorded) and
+        settled, or parked with the rule it now breaks. How many were tried.
+        ``current``: read the partner file from the store first (another
+        process may have recorded since this one read it).
+        """
+        tried: set[int] = set()
         while True:
-            file = self._app.get_file(facts.case_id)
+            file = self._app.get_file(case_id, current=current)
             expected = file.next_sequence(code) if file else 1
             row = conn.execute(
-                self._next_held, (str(facts.case_id), code, expected)
+                self._next_held, (str(case_id), code, expected)
             ).fetchone()
-            if row is None:
-                return
-            _, payload, source = row
-            receipt = self._receive(conn, code, bytes(payload), source)
-            if receipt.status not in {"applied", "duplicate"}:
-                return
+            if row is None or row[0] in tried:
+                return len(tried)
+            dead_letter_id, payload, source = row
+            tried.add(dead_letter_id)
+            self._receive(conn, code, bytes(payload), source, release=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +293,7 @@ class _Parking:
 
     conn: psycopg.Connection[Any]
     statement: sql.Composed
+    schema: str
     code: str
     raw: bytes
     source: str
@@ -320,5 +334,6 @@ class _Parking:
         ).fetchone()
         dead_letter_id = int(row[0]) if row else None
         log.warning("partner %s message kept (%s): %s", self.code, status, rule)
+        refresh_gauges(self.conn, self.schema)
         told_rule, told = answer or (rule, message)
         return Receipt(status, dead_letter_id, told_rule, field, told)

@@ -10,46 +10,73 @@ Publishers then follow the outbox: one per partner to
 ``partner.<code>.outbound.v1`` (keyed by case), and one per partner endpoint
 configured for an HTTPS push (retries with backoff, the message id as
 ``Idempotency-Key``). Each records its position only after the broker's ack or
-the partner's 2xx. A partner's permanent refusal (4xx) parks the message with
-the reason and moves on.
+the partner's 2xx. The topic is a copy of the outbox: a broker that came back
+empty, or lost the topic, gets the partner's outbox again from the start. A
+message the broker refuses for good (``partner.unpublishable``) and a
+partner's permanent refusal (4xx, ``partner.refused``) park the message in
+``partner_messages.dead_letters`` with its id and the reason, and the
+publisher moves on; ``redrive_outbound`` sends a parked one again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
+import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 import psycopg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from psycopg import sql
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
 from contracts.intake import BeneficiaryRegisteredV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
+from services.common import metrics
 from services.common.consumer import NotYetError
+from services.common.kafka import (
+    REFUSED_FOR_GOOD,
+    BrokerAdmin,
+    CopyWatch,
+    make_producer,
+)
 from services.common.settings import HubSettings
 from services.partner_gateway.canonical import RoutingFacts, outbound_for
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
+from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges_async
 from services.partner_gateway.registry import PARTNERS
 
 __all__ = [
+    "OUTBOUND_RULES",
     "GatewayCase",
     "OutboundProjection",
     "OutboxEntry",
+    "is_outbound",
     "outbound_topic",
     "publish_to_broker",
     "push_to_endpoint",
+    "redrive_outbound",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +91,10 @@ PARTNER_EVENTS: Final = (
 )
 _IDLE_SECONDS = 0.2
 _PAGE = 500
+_BROKER_CHECK_SECONDS = 1.0
+_REDRIVE_ATTEMPTS = 3
+# The rules of the outbound messages kept (the others are partners' messages).
+OUTBOUND_RULES: Final = ("partner.refused", "partner.unpublishable")
 
 
 def outbound_topic(code: str) -> str:
@@ -149,6 +180,14 @@ class OutboundProjection:
                 "PRIMARY KEY, last_tx xid8 NOT NULL, last_id bigint NOT NULL)"
             ).format(ident)
         )
+        # Kafka channels: the broker copy they publish to, what it acknowledged.
+        await conn.execute(
+            sql.SQL(
+                "ALTER TABLE {}.outbox_positions ADD COLUMN IF NOT EXISTS "
+                "cluster_id text, ADD COLUMN IF NOT EXISTS acked_messages bigint "
+                "NOT NULL DEFAULT 0"
+            ).format(ident)
+        )
 
     async def load(
         self, conn: psycopg.AsyncConnection[Any], schema: str, keys: Sequence[uuid.UUID]
@@ -188,6 +227,15 @@ class OutboundProjection:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """Which copy of its topic a Kafka channel publishes to."""
+
+    cluster_id: str | None  # None: recorded before copies were kept
+    acked: int  # messages this copy acknowledged
+    delivered: bool  # whether the channel has moved from the start
+
+
 class _Outbox:
     """Reads a partner's outbox after a channel's position; moves the position.
 
@@ -195,6 +243,10 @@ class _Outbox:
     commit in order. Rows are read in (transaction, id) order and only from
     transactions older than every one still running: a row that commits later
     always sorts after the position, so none is skipped.
+
+    A Kafka channel also keeps which copy of its topic it publishes to (the
+    broker's cluster id) and how many messages that copy acknowledged, so that
+    a broker that came back empty is noticed (``CopyWatch``) and refilled.
     """
 
     def __init__(
@@ -210,10 +262,29 @@ class _Outbox:
             "{}.outbox_positions WHERE channel = %s), ('0'::xid8, 0)) "
             "ORDER BY tx, id LIMIT %s"
         ).format(ident, ident)
+        # Guarded by the copy: what a replaced broker acknowledged must not
+        # overwrite the restart from the beginning.
         self._advance = sql.SQL(
-            "INSERT INTO {}.outbox_positions (channel, last_tx, last_id) "
-            "VALUES (%s, %s, %s) ON CONFLICT (channel) DO UPDATE SET "
-            "last_tx = EXCLUDED.last_tx, last_id = EXCLUDED.last_id"
+            "INSERT INTO {}.outbox_positions AS p (channel, last_tx, last_id, "
+            "cluster_id, acked_messages) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (channel) DO UPDATE SET last_tx = EXCLUDED.last_tx, "
+            "last_id = EXCLUDED.last_id, "
+            "acked_messages = p.acked_messages + EXCLUDED.acked_messages "
+            "WHERE p.cluster_id IS NOT DISTINCT FROM EXCLUDED.cluster_id"
+        ).format(ident)
+        self._copy = sql.SQL(
+            "SELECT cluster_id, acked_messages, last_id > 0 "
+            "FROM {}.outbox_positions WHERE channel = %s"
+        ).format(ident)
+        self._restart = sql.SQL(
+            "INSERT INTO {}.outbox_positions (channel, last_tx, last_id, "
+            "cluster_id, acked_messages) VALUES (%s, '0', 0, %s, 0) "
+            "ON CONFLICT (channel) DO UPDATE SET last_tx = '0', last_id = 0, "
+            "cluster_id = EXCLUDED.cluster_id, acked_messages = 0"
+        ).format(ident)
+        self._adopt = sql.SQL(
+            "UPDATE {}.outbox_positions SET cluster_id = %s "
+            "WHERE channel = %s AND cluster_id IS NULL"
         ).format(ident)
 
     async def next_page(self, partner: str) -> list[tuple[Any, ...]]:
@@ -221,43 +292,296 @@ class _Outbox:
             cur = await conn.execute(self._select, (partner, self._channel, _PAGE))
             return list(await cur.fetchall())
 
-    async def advance(self, row: tuple[Any, ...]) -> None:
+    async def advance(
+        self, row: tuple[Any, ...], *, cluster_id: str | None = None, acked: int = 0
+    ) -> None:
         """Record a row (id, …, tx) as delivered on this channel."""
         async with self._pool.connection() as conn:
-            await conn.execute(self._advance, (self._channel, row[-1], row[0]))
+            await conn.execute(
+                self._advance, (self._channel, row[-1], row[0], cluster_id, acked)
+            )
+
+    async def copy(self) -> _Copy | None:
+        """The copy this channel publishes to and what it acknowledged, if any."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(self._copy, (self._channel,))
+            row = await cur.fetchone()
+        return None if row is None else _Copy(row[0], int(row[1]), bool(row[2]))
+
+    async def restart(self, cluster_id: str) -> None:
+        """Deliver everything again, from the start, to this copy."""
+        async with self._pool.connection() as conn:
+            await conn.execute(self._restart, (self._channel, cluster_id))
+
+    async def adopt(self, cluster_id: str) -> None:
+        """Take a position recorded before copies were kept as this copy's."""
+        async with self._pool.connection() as conn:
+            await conn.execute(self._adopt, (cluster_id, self._channel))
+
+
+class _Kept:
+    """Parks the outbound messages a partner or the broker refused for good.
+
+    In the gateway's dead-letter table with the message id (the push's
+    ``Idempotency-Key``), once per channel and message: refused again after
+    a republish, it is the same row.
+    """
+
+    def __init__(self, pool: AsyncConnectionPool[Any], schema: str) -> None:
+        self._pool = pool
+        self._schema = schema
+        self._park = sql.SQL(
+            "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
+            "source, partner, rule, message_id, dedupe_key) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (dedupe_key) DO UPDATE SET reason = EXCLUDED.reason, "
+            "status = 'parked'"
+        ).format(sql.Identifier(schema))
+
+    async def park(
+        self, channel: str, code: str, row: tuple[Any, ...], rule: str, reason: str
+    ) -> None:
+        _, message_id, case_id, payload, _ = row
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                self._park,
+                (
+                    str(case_id),
+                    f"partner.{code}.outbound",
+                    _encode(payload),
+                    reason,
+                    f"{channel}:{code}",
+                    code,
+                    rule,
+                    str(message_id),
+                    f"{channel}:{code}:{message_id}",
+                ),
+            )
+            await refresh_gauges_async(conn, self._schema)
+        log.warning("partner %s message %s parked (%s)", code, message_id, rule)
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+async def _send(
+    producer: AIOKafkaProducer,
+    topic: str,
+    *,
+    message_id: uuid.UUID | str,
+    case_key: str,
+    value: bytes,
+) -> asyncio.Future[Any]:
+    """Hand one message to the producer; the future of its acknowledgement."""
+    future: asyncio.Future[Any] = await producer.send(
+        topic,
+        value=value,
+        key=case_key.encode(),
+        headers=[("message-id", str(message_id).encode())],
+    )
+    return future
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait a while, or until ``stop``."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _broker_trouble(exc: BaseException) -> bool:
+    """A failure of the broker or of the way to it: it passes, the page is resent."""
+    return isinstance(exc, KafkaError | OSError | TimeoutError)
+
+
+class _BrokerPublisher:
+    """Publishes every partner's outbox to its topic; refills a copy the broker lost.
+
+    Like the hub's relays (``services/common/relay.py``): the broker's cluster
+    id and, per topic, the messages its copy acknowledged are checked every
+    ``check_every`` seconds and after every failure. A new cluster id, or the
+    same one with the topic gone, emptied or its end offsets lower than at the
+    last check (``CopyWatch``), restarts that partner's channel
+    from the start of the outbox (``hub_relay_republish_total`` with the
+    topic as ``service``). A message the broker refuses for good is parked
+    (``partner.unpublishable``) and the others go on; any other failure
+    sends the page again, after a growing pause.
+    """
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        pool: AsyncConnectionPool[Any],
+        stop: asyncio.Event,
+        *,
+        schema: str,
+        dead_letters_schema: str,
+        check_every: float,
+    ) -> None:
+        self._settings = settings
+        self._stop = stop
+        self._check_every = check_every
+        self._outboxes = {
+            code: _Outbox(pool, schema, f"kafka:{code}") for code in PARTNERS
+        }
+        self._kept = _Kept(pool, dead_letters_schema)
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: BrokerAdmin | None = None
+        self._cluster_id = ""
+        self._watches: dict[str, CopyWatch] = {}  # each topic's copy at the last check
+        self._checked_at = -math.inf
+
+    async def run(self) -> None:
+        """Publish until ``stop``."""
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_broker_trouble),
+            wait=wait_random_exponential(multiplier=0.2, max=10),
+            stop=lambda _: self._stop.is_set(),
+            sleep=lambda seconds: _pause(self._stop, seconds),
+            before_sleep=self._after_failure,
+            reraise=True,
+        )
+        try:
+            while not self._stop.is_set():
+                try:
+                    busy: bool = await retrying(self._round)
+                except Exception:
+                    if self._stop.is_set():
+                        return
+                    raise
+                if not busy:
+                    await _pause(self._stop, _IDLE_SECONDS)
+        finally:
+            await self._disconnect()
+
+    async def _round(self) -> bool:
+        """Check the broker's copies when due, then publish a page per partner."""
+        producer, admin = await self._connect()
+        now = asyncio.get_running_loop().time()
+        if now - self._checked_at >= self._check_every:
+            await self._check_copies(admin)
+            self._checked_at = now
+        busy = False
+        for code, outbox in self._outboxes.items():
+            page = await outbox.next_page(code)
+            if page:
+                busy = True
+                await self._publish(producer, code, outbox, page)
+                if not self._watches.get(code, CopyWatch()).knows_copy:
+                    self._checked_at = -math.inf
+        return busy
+
+    async def _check_copies(self, admin: BrokerAdmin) -> None:
+        cluster_id = await admin.cluster_id()
+        for code, outbox in self._outboxes.items():
+            topic = self._settings.topic(outbound_topic(code))
+            stored = await outbox.copy()
+            if stored is not None and stored.cluster_id in {None, cluster_id}:
+                # A position recorded before copies were kept was acknowledged
+                # by a copy: this one, unless its topic is gone or empty.
+                acked = stored.acked if stored.cluster_id else int(stored.delivered)
+                watch = self._watches.setdefault(code, CopyWatch())
+                lost = await watch.lost(admin, topic, acked)
+                if lost is None:
+                    await outbox.adopt(cluster_id)
+                    continue
+                log.warning("broker lost messages of %s (%s)", topic, lost)
+            await admin.ensure_topics([topic])
+            if stored is not None and stored.delivered:
+                log.warning("broker of %s is a new copy; republishing", topic)
+                metrics.RELAY_REPUBLISHES.labels(outbound_topic(code)).inc()
+            await outbox.restart(cluster_id)
+            self._watches.pop(code, None)
+        self._cluster_id = cluster_id
+
+    async def _publish(
+        self,
+        producer: AIOKafkaProducer,
+        code: str,
+        outbox: _Outbox,
+        page: list[tuple[Any, ...]],
+    ) -> None:
+        """One page, acknowledged, then the position; refused ones parked."""
+        topic = self._settings.topic(outbound_topic(code))
+        sent: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        refused: list[tuple[tuple[Any, ...], BaseException]] = []
+        for row in page:
+            _, message_id, case_id, payload, _ = row
+            try:
+                future = await _send(
+                    producer,
+                    topic,
+                    message_id=message_id,
+                    case_key=str(case_id),
+                    value=_encode(payload),
+                )
+            except REFUSED_FOR_GOOD as exc:  # e.g. larger than the broker takes
+                refused.append((row, exc))
+            else:
+                sent.append((row, future))
+        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+        for (row, _), result in zip(sent, results, strict=True):
+            if isinstance(result, REFUSED_FOR_GOOD):
+                refused.append((row, result))
+            elif isinstance(result, BaseException):
+                raise result  # the whole page again, from the last position
+        for row, error in sorted(refused, key=lambda r: int(r[0][0])):
+            reason = f"the broker refused it: {type(error).__name__}"
+            await self._kept.park("kafka", code, row, "partner.unpublishable", reason)
+        await outbox.advance(
+            page[-1], cluster_id=self._cluster_id, acked=len(page) - len(refused)
+        )
+
+    async def _connect(self) -> tuple[AIOKafkaProducer, BrokerAdmin]:
+        if self._producer is None:
+            producer = make_producer(self._settings)
+            await producer.start()
+            self._producer = producer
+        if self._admin is None:
+            admin = BrokerAdmin(self._settings)
+            await admin.start()
+            self._admin = admin
+        return self._producer, self._admin
+
+    async def _disconnect(self) -> None:
+        producer, admin = self._producer, self._admin
+        self._producer = self._admin = None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+    async def _after_failure(self, state: RetryCallState) -> None:
+        """Start again with new connections and a fresh look at the broker."""
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "partner publisher failed (%s); retrying from the last acknowledgement",
+            type(error).__name__,
+        )
+        await self._disconnect()
+        self._checked_at = -math.inf
 
 
 async def publish_to_broker(
     settings: HubSettings,
     pool: AsyncConnectionPool[Any],
-    producer: AIOKafkaProducer,
     stop: asyncio.Event,
     *,
     schema: str = "partners",
+    dead_letters_schema: str = QUARANTINE,
+    check_every: float = _BROKER_CHECK_SECONDS,
 ) -> None:
     """Publish every partner's outbox to its topic, in order, until ``stop``."""
-    outboxes = {code: _Outbox(pool, schema, f"kafka:{code}") for code in PARTNERS}
-    while not stop.is_set():
-        busy = False
-        for code, outbox in outboxes.items():
-            page = await outbox.next_page(code)
-            if not page:
-                continue
-            busy = True
-            topic = settings.topic(outbound_topic(code))
-            sent = [
-                await producer.send(
-                    topic,
-                    value=json.dumps(payload, ensure_ascii=False).encode(),
-                    key=str(case_id).encode(),
-                    headers=[("message-id", str(message_id).encode())],
-                )
-                for _, message_id, case_id, payload, _ in page
-            ]
-            await asyncio.gather(*sent)
-            await outbox.advance(page[-1])
-        if not busy:
-            await asyncio.sleep(_IDLE_SECONDS)
+    await _BrokerPublisher(
+        settings,
+        pool,
+        stop,
+        schema=schema,
+        dead_letters_schema=dead_letters_schema,
+        check_every=check_every,
+    ).run()
 
 
 async def push_to_endpoint(
@@ -268,104 +592,227 @@ async def push_to_endpoint(
     stop: asyncio.Event,
     *,
     schema: str = "partners",
-    dead_letters_schema: str = "partner_messages",
+    dead_letters_schema: str = QUARANTINE,
     client: httpx.AsyncClient | None = None,
     max_backoff: float = 30.0,
 ) -> None:
     """POST a partner's outbox to its endpoint, in order, each message until 2xx."""
     outbox = _Outbox(pool, schema, f"http:{code}")
+    kept = _Kept(pool, dead_letters_schema)
     http = client or httpx.AsyncClient(timeout=10)
+    retrying = AsyncRetrying(
+        # Until it is taken or refused for good (or the gateway stops).
+        retry=retry_if_result(lambda answer: answer.retry and not stop.is_set()),
+        wait=wait_exponential(multiplier=0.2, max=max_backoff),
+        sleep=lambda seconds: _pause(stop, seconds),
+        before_sleep=_log_retry(code),
+    )
     try:
         while not stop.is_set():
             page = await outbox.next_page(code)
             if not page:
-                await asyncio.sleep(_IDLE_SECONDS)
+                await _pause(stop, _IDLE_SECONDS)
                 continue
             for row in page:
-                _, message_id, case_id, payload, _ = row
-                refusal = await _deliver(
+                _, message_id, _, payload, _ = row
+                answer: _Answer = await retrying(
+                    _post,
                     http,
                     url,
                     api_key=api_key,
                     message_id=message_id,
                     payload=payload,
-                    stop=stop,
-                    max_backoff=max_backoff,
                 )
                 if stop.is_set():
                     return
-                if refusal is not None:
-                    await _park_refused(
-                        pool,
-                        dead_letters_schema,
-                        code=code,
-                        case_id=case_id,
-                        payload=payload,
-                        reason=refusal,
-                    )
+                if not answer.accepted:
+                    await kept.park("push", code, row, "partner.refused", answer.reason)
                 await outbox.advance(row)
     finally:
         if client is None:
             await http.aclose()
 
 
-async def _deliver(
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What a partner's endpoint made of one message."""
+
+    accepted: bool
+    retry: bool = False
+    reason: str = ""
+
+
+async def _post(
     http: httpx.AsyncClient,
     url: str,
     *,
     api_key: str,
-    message_id: uuid.UUID,
+    message_id: uuid.UUID | str,
     payload: dict[str, Any],
-    stop: asyncio.Event,
-    max_backoff: float,
-) -> str | None:
-    """Deliver one message; None when accepted, the reason when refused for good."""
+) -> _Answer:
+    """POST one message once, with its id as ``Idempotency-Key``."""
     headers = {"Idempotency-Key": str(message_id), "X-API-Key": api_key}
-    backoff = 0.2
-    while not stop.is_set():
-        try:
-            answer = await http.post(url, json=payload, headers=headers)
-        except httpx.HTTPError as exc:
-            log.warning("push to %s failed (%s); retrying", url, type(exc).__name__)
-        else:
-            if answer.is_success or answer.status_code == httpx.codes.CONFLICT:
-                return None  # 409: the partner already has this idempotency key
-            # 401/403: our key is refused (expired, rotated): retried until an
-            # operator fixes the configuration, never taken as the message's fault.
-            retryable = (
-                answer.status_code in {401, 403, 408, 425, 429}
-                or answer.is_server_error
-            )
-            if not retryable:
-                return f"partner refused: HTTP {answer.status_code}"
-            log.warning("push to %s answered %s; retrying", url, answer.status_code)
-        await asyncio.sleep(backoff)
-        backoff = min(max_backoff, backoff * 2)
-    return None
+    try:
+        answer = await http.post(url, json=payload, headers=headers)
+    except httpx.HTTPError as exc:
+        reason = f"no answer from the partner: {type(exc).__name__}"
+        return _Answer(accepted=False, retry=True, reason=reason)
+    if answer.is_success or answer.status_code == httpx.codes.CONFLICT:
+        return _Answer(accepted=True)  # 409: the partner has this key already
+    # 401/403: our key is refused (expired, rotated): retried until an
+    # operator fixes the configuration, never taken as the message's fault.
+    retry = answer.status_code in {401, 403, 408, 425, 429} or answer.is_server_error
+    verb = "answered" if retry else "refused"
+    return _Answer(
+        accepted=False, retry=retry, reason=f"partner {verb}: HTTP {answer.status_code}"
+    )
 
 
-async def _park_refused(
-    pool: AsyncConnectionPool[Any],
-    schema: str,
+def _log_retry(code: str) -> Callable[[RetryCallState], None]:
+    def log_retry(state: RetryCallState) -> None:
+        answer = state.outcome.result() if state.outcome else None
+        reason = answer.reason if isinstance(answer, _Answer) else "no answer"
+        log.warning("push to partner %s failed (%s); retrying", code, reason)
+
+    return log_retry
+
+
+def is_outbound(
+    conn: psycopg.Connection[Any], schema: str, dead_letter_id: int
+) -> bool:
+    """Whether a partner dead letter is an outbound message (a push or the topic)."""
+    row = conn.execute(
+        sql.SQL("SELECT rule FROM {}.dead_letters WHERE id = %s").format(
+            sql.Identifier(schema)
+        ),
+        (dead_letter_id,),
+    ).fetchone()
+    return row is not None and row[0] in OUTBOUND_RULES
+
+
+async def redrive_outbound(
+    settings: HubSettings,
+    dead_letter_id: int,
     *,
-    code: str,
-    case_id: uuid.UUID,
-    payload: dict[str, Any],
-    reason: str,
-) -> None:
-    async with pool.connection() as conn:
+    endpoints: Mapping[str, Mapping[str, str]],
+    schema: str = QUARANTINE,
+    outbox_schema: str = "partners",
+    client: httpx.AsyncClient | None = None,
+) -> str | None:
+    """Send a parked outbound message again, where it was refused.
+
+    A push goes to the partner's endpoint with the same ``Idempotency-Key``
+    (the message id): a 2xx or a 409 marks the dead letter ``redriven``. A
+    message the broker refused goes to the partner's topic again. Returns
+    None when it was taken, else why it stays parked (its new reason).
+    """
+    async with (
+        await psycopg.AsyncConnection.connect(settings.database_url) as conn,
+        conn.transaction(),
+    ):
+        cur = await conn.execute(
+            _kept_outbound(schema, outbox_schema),
+            (dead_letter_id, list(OUTBOUND_RULES)),
+        )
+        row = await cur.fetchone()
+        if row is None:
+            raise LookupError(f"id: no outbound partner dead letter {dead_letter_id}")
+        code, case_key, payload, status, source, message_id = row
+        if status != "parked":
+            raise LookupError(f"id: dead letter {dead_letter_id} is {status}")
+        if message_id is None:
+            raise LookupError(f"id: dead letter {dead_letter_id} names no message")
+        if str(source).startswith("push:"):
+            endpoint = endpoints.get(code)
+            if endpoint is None:
+                raise LookupError(
+                    f"code: no endpoint for {code} in HUB_PARTNER_ENDPOINTS"
+                )
+            reason = await _push_again(
+                endpoint, message_id, json.loads(bytes(payload)), client
+            )
+        else:
+            reason = await _publish_again(
+                settings, code, case_key, message_id, bytes(payload)
+            )
         await conn.execute(
             sql.SQL(
-                "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
-                "source, partner, rule) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                "UPDATE {}.dead_letters SET status = CASE WHEN %(reason)s::text IS "
+                "NULL THEN 'redriven' ELSE status END, reason = coalesce("
+                "%(reason)s, reason), message_id = %(message_id)s WHERE id = %(id)s"
             ).format(sql.Identifier(schema)),
-            (
-                str(case_id),
-                f"partner.{code}.outbound",
-                json.dumps(payload, ensure_ascii=False).encode(),
-                reason,
-                f"push:{code}",
-                code,
-                "partner.refused",
-            ),
+            {"reason": reason, "message_id": message_id, "id": dead_letter_id},
         )
+        await refresh_gauges_async(conn, schema)
+    return reason
+
+
+def _kept_outbound(schema: str, outbox_schema: str) -> sql.Composed:
+    """A parked outbound message, locked, and its message id.
+
+    A dead letter parked before they kept the message id gets the id of the
+    outbox's message of the same partner, case and body.
+    """
+    return sql.SQL(
+        "SELECT d.partner, d.case_key, d.payload, d.status, d.source, "
+        "coalesce(d.message_id, (SELECT o.message_id::text FROM {}.outbox o "
+        "WHERE o.partner = d.partner AND o.case_id::text = d.case_key AND "
+        "o.payload = convert_from(d.payload, 'UTF8')::jsonb ORDER BY o.id LIMIT 1)) "
+        "FROM {}.dead_letters d WHERE d.id = %s AND d.rule = ANY(%s) "
+        "FOR UPDATE OF d"
+    ).format(sql.Identifier(outbox_schema), sql.Identifier(schema))
+
+
+async def _push_again(
+    endpoint: Mapping[str, str],
+    message_id: str,
+    payload: dict[str, Any],
+    client: httpx.AsyncClient | None,
+) -> str | None:
+    """One delivery (a passing failure tried a few times): None when taken."""
+    retrying = AsyncRetrying(
+        retry=retry_if_result(lambda answer: answer.retry),
+        stop=stop_after_attempt(_REDRIVE_ATTEMPTS),
+        wait=wait_exponential(multiplier=0.5, max=5),
+        retry_error_callback=lambda state: (
+            state.outcome.result() if state.outcome else None
+        ),
+    )
+    http = client or httpx.AsyncClient(timeout=10)
+    try:
+        answer: _Answer = await retrying(
+            _post,
+            http,
+            endpoint["url"],
+            api_key=endpoint.get("api_key", ""),
+            message_id=message_id,
+            payload=payload,
+        )
+    finally:
+        if client is None:
+            await http.aclose()
+    return None if answer.accepted else answer.reason
+
+
+async def _publish_again(
+    settings: HubSettings, code: str, case_key: str, message_id: str, value: bytes
+) -> str | None:
+    """Publish one message to the partner's topic: None when acknowledged."""
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        future = await _send(
+            producer,
+            settings.topic(outbound_topic(code)),
+            message_id=message_id,
+            case_key=case_key,
+            value=value,
+        )
+        await future
+    except REFUSED_FOR_GOOD as exc:
+        return f"the broker refused it: {type(exc).__name__}"
+    except KafkaError as exc:
+        return f"the broker did not take it: {type(exc).__name__}"
+    finally:
+        await producer.stop()
+    return None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -17,7 +19,6 @@ from services.common import relay
 from services.common.auth import parse_api_keys
 from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
-from services.common.kafka import make_producer
 from services.common.row_table import RowReader
 from services.common.settings import HubSettings
 from services.common.subscriber import ensure_topics, subscribe_raw
@@ -25,16 +26,15 @@ from services.partner_gateway.api import create_api
 from services.partner_gateway.application import PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable
-from services.partner_gateway.inbound import (
-    QUARANTINE,
-    InboundDesk,
-    create_quarantine,
-)
+from services.partner_gateway.inbound import InboundDesk, Receipt
 from services.partner_gateway.outbound import (
+    is_outbound,
     outbound_topic,
     publish_to_broker,
     push_to_endpoint,
+    redrive_outbound,
 )
+from services.partner_gateway.quarantine import QUARANTINE, create_quarantine
 from services.partner_gateway.registry import PARTNERS
 from services.registry import Applications, group_of
 
@@ -44,9 +44,13 @@ __all__ = [
     "create_application",
     "create_desk",
     "inbound_topic",
+    "redrive_partner_message",
     "serve_api",
     "serve_relay",
+    "sweep_held",
 ]
+
+log = logging.getLogger(__name__)
 
 SCHEMA = "partners"
 RELAY_SPEC = relay.RelaySpec(
@@ -82,6 +86,54 @@ def create_desk(settings: HubSettings, app: PartnersApplication) -> InboundDesk:
     return InboundDesk(app, settings.database_url, find_case, schema=QUARANTINE)
 
 
+def redrive_partner_message(settings: HubSettings, dead_letter_id: int) -> Receipt:
+    """Send a kept partner message on again, once its cause is fixed.
+
+    An outbound one (refused by the partner or the broker) goes where it was
+    refused; a partner's message goes through the desk, applied at most once.
+    """
+    with psycopg.connect(settings.database_url) as conn:
+        outbound = is_outbound(conn, QUARANTINE, dead_letter_id)
+    if outbound:
+        reason = asyncio.run(
+            redrive_outbound(settings, dead_letter_id, endpoints=_endpoints(settings))
+        )
+        if reason is None:
+            return Receipt("redriven", dead_letter_id)
+        return Receipt("parked", dead_letter_id, message=reason)
+    app = create_application(settings)
+    try:
+        return create_desk(settings, app).redrive(dead_letter_id)
+    finally:
+        app.close()
+
+
+async def sweep_held(
+    desk: InboundDesk,
+    stop: asyncio.Event,
+    *,
+    period: float = 5.0,
+) -> None:
+    """Release held messages whose turn has come, and export what is kept.
+
+    A held message is released when its predecessor is recorded; a gateway
+    that dies in between would leave it held until the partner's next message
+    or a re-drive. Every ``period`` seconds, until ``stop``; the gauges then
+    count what other processes settled too (``hub dead-letters redrive``).
+    """
+    while not stop.is_set():
+        try:
+            released = await asyncio.to_thread(desk.release_waiting)
+            if released:
+                log.info("released %d held partner message(s)", released)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a sweep never stops the gateway
+            log.warning("held-message sweep failed (%s)", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), period)
+
+
 def _endpoints(settings: HubSettings) -> dict[str, dict[str, str]]:
     raw = settings.partner_endpoints.strip()
     found: dict[str, dict[str, str]] = json.loads(raw) if raw else {}
@@ -96,7 +148,6 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     app = create_application(settings)
     desk = create_desk(settings, app)
     endpoints = _endpoints(settings)
-    producer = make_producer(settings)
 
     async def setup(
         broker: KafkaBroker, pool: AsyncConnectionPool[Any]
@@ -113,12 +164,15 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             handle=_receiver(desk, settings),
             keep=_keeper(desk, settings),
         )
-        await producer.start()
         pushes = [
             push_to_endpoint(pool, code, end["url"], end.get("api_key", ""), stop)
             for code, end in endpoints.items()
         ]
-        return [publish_to_broker(settings, pool, producer, stop), *pushes]
+        return [
+            publish_to_broker(settings, pool, stop),
+            sweep_held(desk, stop),
+            *pushes,
+        ]
 
     try:
         api = create_api(
@@ -137,7 +191,6 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             setup=setup,
         )
     finally:
-        await producer.stop()
         app.close()
 
 

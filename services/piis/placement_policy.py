@@ -92,7 +92,10 @@ class TrajectoryPolicy(Policy):
             occurred_at=event.occurred_at,
             correlation_id=event.correlation_id,
         )
-        trajectory = self._app.get_trajectory(event.case_id)
+        # Fresh, not the cached copy: another PIIS process may have reacted to
+        # this event (and moved the dossier) since this one cached it; a
+        # reaction decided on stale state gets another digest (command_id.reused).
+        trajectory = self._app.get_trajectory(event.case_id, current=True)
         if trajectory is not None and event.event_id in trajectory.handled:
             return "already handled"
         current = trajectory.phase if trajectory is not None else None

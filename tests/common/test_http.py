@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from psycopg_pool import PoolTimeout
 
 from services.common.http import service_api
 
@@ -62,3 +65,27 @@ def test_a_body_nested_too_deeply_is_refused(client: TestClient) -> None:
     assert answer.json() == refusal(
         "json.too_deep", "body: JSON nested deeper than 32 levels"
     )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        psycopg.OperationalError("connection lost"),
+        persistence.OperationalError("connection lost"),
+        PoolTimeout("no connection"),
+    ],
+)
+def test_an_unreachable_database_answers_503_and_stores_nothing(
+    failure: Exception,
+) -> None:
+    api: FastAPI = service_api("test", "A route whose database is away.", {})
+
+    @api.post("/command")
+    def command() -> None:
+        raise failure
+
+    with TestClient(api, raise_server_exceptions=False) as test_client:
+        answer = test_client.post("/command", json={})
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "2"
+    assert answer.json()["detail"][0]["type"] == "service.unavailable"

@@ -8,7 +8,13 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.common.kafka import BrokerAdmin, LagProbe, make_producer
+from services.common.kafka import (
+    BrokerAdmin,
+    CopyWatch,
+    LagProbe,
+    copy_check,
+    make_producer,
+)
 from services.common.runtime import EmbeddedBroker
 from services.common.settings import HubSettings
 
@@ -53,3 +59,81 @@ def test_the_lag_probe_counts_what_the_group_has_not_committed(
 ) -> None:
     settings = HubSettings(kafka_bootstrap_servers=broker.bootstrap_servers)
     assert asyncio.run(_lag_before_and_after_consuming(settings)) == (10, 0)
+
+
+async def _checks(settings: HubSettings) -> list[str | None]:
+    topic = f"copy-{uuid.uuid4().hex[:8]}"
+    admin = BrokerAdmin(settings)
+    await admin.start()
+    try:
+        gone, _ = await copy_check(admin, topic, 1)
+        await admin.ensure_topics([topic])
+        empty, _ = await copy_check(admin, topic, 1)
+        producer = make_producer(settings)
+        await producer.start()
+        await producer.send_and_wait(topic, b"x", key=b"k")
+        await producer.stop()
+        held, ends = await copy_check(admin, topic, 1)
+        again, _ = await copy_check(admin, topic, 1, ends)
+        # As if the last check had seen more: a copy wiped and partly refilled.
+        ahead = {partition: end + 5 for partition, end in ends.items()}
+        behind, _ = await copy_check(admin, topic, 1, ahead)
+    finally:
+        await admin.close()
+    return [gone, empty, held, again, behind]
+
+
+def test_the_copy_check_finds_a_topic_gone_emptied_or_gone_back(
+    broker: EmbeddedBroker,
+) -> None:
+    settings = HubSettings(kafka_bootstrap_servers=broker.bootstrap_servers)
+    gone, empty, held, again, behind = asyncio.run(_checks(settings))
+    assert gone == "the topic is gone"
+    assert empty == "the topic is empty, 1 message(s) were acknowledged"
+    assert held is None
+    assert again is None
+    assert behind is not None
+    assert behind.endswith("went back to earlier offsets")
+
+
+async def _publish_one(settings: HubSettings, topic: str, value: bytes) -> None:
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=b"case", partition=0)
+    finally:
+        await producer.stop()
+
+
+async def _watch_a_wipe(
+    settings: HubSettings, broker: EmbeddedBroker
+) -> list[str | None]:
+    topic = f"watch-{uuid.uuid4().hex[:8]}"
+    watch = CopyWatch()
+    admin = BrokerAdmin(settings)
+    await admin.start()
+    await admin.ensure_topics([topic])
+    await _publish_one(settings, topic, b"first")
+    learnt = await watch.lost(admin, topic, 1)
+    kept = await watch.lost(admin, topic, 1)
+    await admin.close()
+    broker.restart_empty(same_cluster_id=True)
+    # Refilled with as many messages as before before anyone looked.
+    admin = BrokerAdmin(settings)
+    await admin.start()
+    try:
+        await admin.ensure_topics([topic])
+        await _publish_one(settings, topic, b"after the wipe")
+        wiped = await watch.lost(admin, topic, 1)
+    finally:
+        await admin.close()
+    return [learnt, kept, wiped]
+
+
+def test_the_copy_watch_finds_a_wipe_refilled_before_the_check(
+    own_broker: EmbeddedBroker,
+) -> None:
+    settings = HubSettings(kafka_bootstrap_servers=own_broker.bootstrap_servers)
+    learnt, kept, wiped = asyncio.run(_watch_a_wipe(settings, own_broker))
+    assert (learnt, kept) == (None, None)
+    assert wiped == "the oldest record of partition 0 is another message"

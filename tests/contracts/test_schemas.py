@@ -47,9 +47,9 @@ def _git(*args: str) -> str:
 
 
 def _history(path: Path) -> list[dict[str, Any]]:
-    """Every committed version of a schema file, oldest first, then the working copy."""
+    """Every version of a schema file on the main line, oldest first, then now."""
     relative = path.relative_to(ROOT).as_posix()
-    # The first-parent line: a merged branch's commits are not in order with it.
+    # The main line only: a merged branch is one step, not its commits interleaved.
     commits = _git(
         "log", "--first-parent", "--format=%H", "--reverse", "--", relative
     ).split()

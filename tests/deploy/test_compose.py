@@ -49,6 +49,8 @@ METRICS = frozenset(
         "hub_consumer_lag_messages",
         "hub_projection_lag_seconds",
         "hub_dead_letters_parked",
+        "hub_partner_messages_held",
+        "hub_partner_messages_held_oldest_seconds",
     }
 )
 HISTOGRAMS = frozenset(
@@ -318,6 +320,7 @@ def test_alerts_use_existing_metrics_and_cover_the_operator_cases() -> None:
         "hub_consumer_lag_messages",
         "hub_dead_letters_parked",
         "hub_projection_lag_seconds",
+        "hub_partner_messages_held_oldest_seconds",
     } <= used
     assert re.search(r"hub_dead_letters_parked > 0\b", read(ALERTS))
     assert re.search(r"hub_projection_lag_seconds > 30\b", read(ALERTS))

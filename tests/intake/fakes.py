@@ -10,6 +10,7 @@ from typing import Any
 from services.common.aggregate import CommandContext
 from services.demo import make_kbo, make_niss
 from services.intake.application import (
+    GrantIncomeRight,
     IntakeApplication,
     RecordBilan,
     RegisterBeneficiary,
@@ -63,5 +64,18 @@ def bilan(case_id: uuid.UUID, **changes: Any) -> RecordBilan:
         instrument="ZRM",
         baseline_scores={"work": 40},
         orientation="employment",
+    )
+    return replace(command, **changes)
+
+
+def grant(case_id: uuid.UUID, **changes: Any) -> GrantIncomeRight:
+    command = GrantIncomeRight(
+        context=context(),
+        case_id=case_id,
+        kind="RIS",
+        category=2,
+        application_date=dt.date(2026, 10, 1),
+        decision_date=dt.date(2026, 10, 20),
+        effective_date=dt.date(2026, 10, 1),
     )
     return replace(command, **changes)

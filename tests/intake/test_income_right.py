@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,6 @@ import pytest
 from contracts.identifiers import IdentifierError
 from contracts.income import IncomeRightGrantedV1, IncomeRightModifiedV1
 from services.intake.application import (
-    GrantIncomeRight,
     IntakeApplication,
     ModifyIncomeRight,
     SuspendIncomePayment,
@@ -23,26 +21,13 @@ from services.intake.application import (
 )
 from services.intake.domain import ConflictError, DomainError
 from services.intake.parameters import AmountTable, default_table
-from tests.intake.fakes import IN_MEMORY, TODAY, context, registration
+from tests.intake.fakes import IN_MEMORY, TODAY, context, grant, registration
 
 
 @pytest.fixture
 def app() -> IntakeApplication:
     namespace = "test-secret"
     return IntakeApplication(IN_MEMORY, id_secret=namespace, today=lambda: TODAY)
-
-
-def grant(case_id: uuid.UUID, **changes: object) -> GrantIncomeRight:
-    command = GrantIncomeRight(
-        context=context(),
-        case_id=case_id,
-        kind="RIS",
-        category=2,
-        application_date=dt.date(2026, 10, 1),
-        decision_date=dt.date(2026, 10, 20),
-        effective_date=dt.date(2026, 10, 1),
-    )
-    return replace(command, **changes)  # type: ignore[arg-type]
 
 
 def events_of(app: IntakeApplication, case_id: uuid.UUID) -> list[object]:

@@ -8,8 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,35 @@ async def pipeline(settings: HubSettings) -> AsyncIterator[None]:
             stop.set()
             await broker.stop()
             await relay
+
+
+@contextmanager
+def running_in_thread(
+    work: Callable[[asyncio.Event], Awaitable[None]],
+) -> Iterator[None]:
+    """``work(stop)`` in an event loop of its own thread while the block runs.
+
+    ``stop`` is set when the block ends; a failure of the work fails the block.
+    """
+    failures: list[BaseException] = []
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def main() -> None:
+        try:
+            loop.run_until_complete(work(stop))
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=main)
+    thread.start()
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        loop.close()
+    assert failures == []
 
 
 def hub_env(settings: HubSettings) -> dict[str, str]:

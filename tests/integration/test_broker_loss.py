@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,14 +21,6 @@ from tests.integration.harness import (
 from tests.integration.load import send_commands
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    broker = EmbeddedBroker(log_path=tmp_path / "broker.log")
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def test_the_relay_refills_a_broker_that_came_back_empty(

@@ -135,6 +135,22 @@ def dead_letters(settings: HubSettings) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+def metrics(api: str) -> str:
+    return httpx.get(f"{api}/metrics").text
+
+
+def parked_gauge(gateway: str) -> int:
+    """hub_dead_letters_parked of the gateway's desk, as the process exports it."""
+    for line in metrics(gateway).splitlines():
+        if line.startswith('hub_dead_letters_parked{consumer="partner-desk"}'):
+            return int(float(line.split()[-1]))
+    return -1
+
+
+def parked_rows(settings: HubSettings) -> int:
+    return sum(status == "parked" for _, _, status in dead_letters(settings))
+
+
 def test_partners_exchange_with_the_hub_both_ways(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
@@ -205,6 +221,7 @@ def test_partners_exchange_with_the_hub_both_ways(
             "the gateway to know the Liège case",
         )
         assert send(enrolled).json()["status"] == "held"
+        assert 'hub_partner_messages_held{partner="forem"} 2.0' in metrics(gateway)
         send_to_topic(hub_settings, "forem", confirmed, forem["niss"])
         wait_until(lambda: len(reports(hub_settings)) == 3, 60, "the three reports")
         assert reports(hub_settings) == [
@@ -271,6 +288,12 @@ def test_partners_exchange_with_the_hub_both_ways(
         assert outbox_rows(hub_settings) == outbox_before
         kept = {rule for _, rule, status in dead_letters(hub_settings)}
         assert {*bad, "beneficiary.other_region"} <= kept
+        wait_until(
+            lambda: parked_gauge(gateway) == parked_rows(hub_settings) >= len(bad),
+            30,
+            "the gateway's parked messages counted",
+        )
+        assert 'hub_partner_messages_held{partner="forem"} 0.0' in metrics(gateway)
 
         # -- re-drive: the unknown person registers; the kept message applies once.
         [(unknown_id, _, _)] = [
@@ -290,6 +313,12 @@ def test_partners_exchange_with_the_hub_both_ways(
 
         wait_until(redriven, 60, "the re-drive once the person is known")
         assert len(reports(hub_settings)) == 4
+        # Settled by another process: the gateway's sweep counts it too.
+        wait_until(
+            lambda: parked_gauge(gateway) == parked_rows(hub_settings),
+            30,
+            "the re-driven message no longer counted",
+        )
         again = subprocess.run(
             redrive, env=hub_env(hub_settings), capture_output=True, check=False
         )

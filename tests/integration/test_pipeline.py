@@ -81,8 +81,8 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
             f"http://127.0.0.1:{hub_settings.relay_metrics_port}/metrics"
         ).text
         assert 'hub_relay_published_total{service="intake"}' in metrics
-        assert "hub_consumer_applied_total" in httpx.get(f"{case_state}/metrics/").text
-        assert "hub_commands_total" in httpx.get(f"{intake}/metrics/").text
+        assert "hub_consumer_applied_total" in httpx.get(f"{case_state}/metrics").text
+        assert "hub_commands_total" in httpx.get(f"{intake}/metrics").text
     assert_live_equals_rebuild(hub_settings)
     live = table(hub_settings, "case_state", "cases", "case_id")
     rebuilt = asyncio.run(rebuild(hub_settings, consumer("case-state")))

@@ -52,7 +52,7 @@ def phase_of(piis: str, case_id: str) -> str | None:
 
 
 def duplicates_seen(piis: str) -> float:
-    text = httpx.get(f"{piis}/metrics/").text
+    text = httpx.get(f"{piis}/metrics").text
     found = re.search(
         r'hub_consumer_duplicates_total\{consumer="trajectory-policy"\} (\S+)', text
     )

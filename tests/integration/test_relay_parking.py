@@ -30,7 +30,7 @@ from services.common.settings import HubSettings
 from services.intake.application import IntakeApplication
 from services.intake.service import RELAY_SPEC, create_application
 from tests.intake.fakes import bilan, registration
-from tests.integration.harness import read_topic, wait_until
+from tests.integration.harness import read_topic, running_in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -78,18 +78,8 @@ def relay_running(settings: HubSettings) -> Iterator[None]:
     async def run(stop: asyncio.Event) -> None:
         await Relay(settings, RELAY_SPEC).run(stop)
 
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    import threading
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(run(stop),))
-    thread.start()
-    try:
+    with running_in_thread(run):
         yield
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join()
-        loop.close()
 
 
 def dead_letters(settings: HubSettings) -> list[tuple[str, str, str]]:
