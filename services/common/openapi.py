@@ -12,6 +12,9 @@ what its route can really answer, decided here once from what the route is
 * A body: 413 (``body.too_large``).
 * A body or parameters: 422 (a field breaks a rule).
 * 201: also 200 with the same body, a retry of a command already applied.
+* A route that reads the API key serves what PostgreSQL holds (a health
+  route has no key and declares its own answers): 503 (``service.unavailable``)
+  with ``Retry-After`` when the database is unreachable.
 
 Every refusal is an `Error` (`services/common/refusals.py`), one named
 component. A route's own ``responses=`` may give a status a more precise
@@ -45,6 +48,15 @@ _DESCRIPTIONS: Final[dict[int, str]] = {
     "case.concurrent_writes)",
     413: "The body is larger than the hub takes (body.too_large)",
     422: "A field breaks a rule: loc names it, type the rule, msg explains",
+    503: "The hub's database is unreachable (service.unavailable): nothing may "
+    "have been stored; send the same request (the same command id) again after "
+    "Retry-After seconds",
+}
+_RETRY_AFTER: Final = {
+    "Retry-After": {
+        "description": "Seconds to wait before sending the same request again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 # FastAPI's own validation models, replaced by `Error` wherever they were used.
 _FASTAPI_ERRORS: Final = ("HTTPValidationError", "ValidationError")
@@ -73,6 +85,7 @@ def declared_statuses(route: APIRoute | RouteContext) -> list[int]:
         409: "POST" in (route.methods or ()),
         413: body,
         422: body or parameters,
+        503: keyed,
     }
     return [status for status, needed in wanted.items() if needed]
 
@@ -88,6 +101,8 @@ def _declare(route: APIRoute | RouteContext, operation: dict[str, Any]) -> None:
         entry = {"description": own.get("description", _DESCRIPTIONS[status])}
         if content:
             entry["content"] = content
+        if status == 503:  # noqa: PLR2004 - the status itself
+            entry["headers"] = copy.deepcopy(_RETRY_AFTER)
         responses[str(status)] = entry
 
 

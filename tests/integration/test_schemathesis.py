@@ -40,26 +40,20 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from services.case_state.service import PROCESS as CASE_STATE
-from services.case_state.service import create_api as case_state_api
-from services.common.auth import parse_api_keys
 from services.common.consumer import decode
 from services.common.health import Readiness, install_health
 from services.common.settings import HubSettings
-from services.intake import service as intake
-from services.intake.api import create_api as intake_api
-from services.partner_gateway import service as gateway
-from services.partner_gateway.api import create_api as gateway_api
-from services.piis import service as piis
-from services.piis.api import create_api as piis_api
-from services.placement import service as placement
-from services.placement.api import create_api as placement_api
 from services.registry import consumer, consumers_of
 from tests.integration.harness import API_KEY, HEADERS
+from tests.integration.served import real_apis
 from tests.integration.test_intake_http import body as registration
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = 12
+# Cases per operation sent while PostgreSQL refuses every connection.
+EXAMPLES_DATABASE_AWAY = 3
+CONNECT_TIMEOUT = 1
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -85,12 +79,8 @@ FACTS = (
 )
 
 
-def _case_state(settings: HubSettings) -> FastAPI:
-    """The case-state API, its pool opened by the app's lifespan (on its loop)."""
-    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        settings.database_url, min_size=1, max_size=4, open=False
-    )
-    api = case_state_api(pool, parse_api_keys(settings.api_keys))
+def _opened_by_lifespan(api: FastAPI, pool: AsyncConnectionPool[Any]) -> None:
+    """The case-state API's pool opened by the app's lifespan (on its loop)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -102,30 +92,27 @@ def _case_state(settings: HubSettings) -> FastAPI:
         await pool.close()
 
     api.router.lifespan_context = lifespan
-    return api
 
 
 @pytest.fixture
-def apis(hub_settings: HubSettings) -> Iterator[dict[str, FastAPI]]:
-    keys = parse_api_keys(hub_settings.api_keys)
-    intake_app = intake.create_application(hub_settings)
-    piis_app = piis.create_application(hub_settings)
-    placement_app = placement.create_application(hub_settings)
-    gateway_app = gateway.create_application(hub_settings)
-    desk = gateway.create_desk(hub_settings, gateway_app)
-    apis = {
-        "intake": intake_api(intake_app, keys),
-        "piis": piis_api(piis_app, keys),
-        "placement": placement_api(placement_app, keys),
-        "partner gateway": gateway_api(desk, hub_settings.database_url, keys),
-        "case state": _case_state(hub_settings),
-    }
-    for api in apis.values():  # as every served API has them
-        install_health(api, Readiness(hub_settings, tuple))
-    yield apis
-    asgi.shutdown_lifespans()
-    for app in (intake_app, piis_app, placement_app, gateway_app):
-        app.close()
+def apis(
+    hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, FastAPI]]:
+    # A database away is told in seconds, not the library's 30 (the 503 test).
+    monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", str(CONNECT_TIMEOUT))
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        hub_settings.database_url,
+        min_size=1,
+        max_size=4,
+        open=False,
+        timeout=CONNECT_TIMEOUT,
+    )
+    with real_apis(hub_settings, pool) as apis:
+        _opened_by_lifespan(apis["case state"], pool)
+        for api in apis.values():  # as every served API has them
+            install_health(api, Readiness(hub_settings, tuple))
+        yield apis
+        asgi.shutdown_lifespans()
 
 
 async def _known_case(settings: HubSettings, api: FastAPI) -> str:
@@ -255,3 +242,70 @@ def test_every_operation_answers_what_its_document_declares(
                     failures.append(f"{operation.label}, {label}: {error}")
     assert runs > 0
     assert not failures, "\n\n".join(failures)
+
+
+def _refuse_connections(settings: HubSettings) -> None:
+    """PostgreSQL refuses every connection to the hub's database, open ones closed."""
+    name = psycopg.conninfo.conninfo_to_dict(settings.database_url)["dbname"]
+    admin = psycopg.conninfo.make_conninfo(settings.database_url, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            psycopg.sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(
+                psycopg.sql.Identifier(str(name))
+            )
+        )
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+
+
+@pytest.mark.parametrize(
+    "name", ["intake", "piis", "placement", "partner gateway", "case state"]
+)
+def test_a_database_away_answers_the_declared_503(
+    apis: dict[str, FastAPI], hub_settings: HubSettings, name: str
+) -> None:
+    """PostgreSQL away: a request that reaches it answers 503 as declared.
+
+    The operations with a key, in the document's order, one positive case
+    each with the test key, until one reaches the database (the library
+    retries ten times first: seconds each): each answer is declared with its
+    body (a 503 ``service.unavailable`` with ``Retry-After``), and one is 503.
+    """
+    schema = schemathesis.openapi.from_asgi("/openapi.json", apis[name])
+    schema.config.generation.update(with_security_parameters=False)
+    keyed = [
+        schema[path][method.upper()]
+        for path, entries in apis[name].openapi()["paths"].items()
+        for method, entry in entries.items()
+        if entry.get("security")
+    ]
+    _refuse_connections(hub_settings)
+    answers: dict[str, int] = {}
+
+    def send(case: Any) -> None:
+        case.headers = {**(case.headers or {}), "X-API-Key": API_KEY}
+        # The library retries ten times, a second each: more than the default 10 s.
+        response = case.call_and_validate(checks=CHECKS[1:], timeout=60)
+        answers[case.operation.label] = response.status_code
+        if response.status_code >= 500:
+            assert response.status_code == 503, response.text
+            headers = {k.lower(): v for k, v in response.headers.items()}
+            assert headers["retry-after"] == ["2"]
+            assert response.json()["detail"][0]["type"] == "service.unavailable"
+
+    for operation in keyed:
+        strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
+        settings(
+            max_examples=1,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )(given(case=strategy)(send))()
+        if 503 in answers.values():
+            break
+    assert 503 in answers.values(), answers
