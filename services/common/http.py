@@ -99,7 +99,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
     # The submitted value is left out on purpose: it may be a NISS or a name.
-    detail = [
+    errors = [
         {
             "loc": safe_loc(e.get("loc", ())),
             "msg": e.get("msg", ""),
@@ -107,7 +107,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         }
         for e in exc.errors()
     ]
-    return JSONResponse(status_code=422, content={"detail": detail})
+    return JSONResponse(status_code=422, content={"detail": errors})
 
 
 def _rule_error(_: Request, exc: Exception) -> JSONResponse:
