@@ -5,19 +5,23 @@ escape) on the real PostgreSQL: its coverage phase (each boundary, each wrong
 type or format, deterministic), then hypothesis with data that fits the
 schema and data that does not, on an unknown case and on one registered and
 known to every service, with the test key, and once each with no key, an empty
-one, a wrong one, one not in ASCII and one over the header's bound. Every
+one, a wrong one, one not in ASCII and one over the header's bound (and the
+partner gateway's message route every partner's golden messages). Every
 answer must be declared with its status, body and content type, never a 5xx,
-and whatever the schema refuses the route refuses. The budget is fixed
-(`EXAMPLES` per run) and derandomized: CI sends the same requests every run.
+and whatever the schema refuses the route refuses. Then, PostgreSQL refusing
+every connection, a request reaching it answers the declared 503. The budget
+is fixed (`EXAMPLES` per run, about two minutes in all) and derandomized: CI
+sends the same requests every run (ADR 0015).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import psycopg
 import pytest
@@ -43,10 +47,15 @@ from services.case_state.service import PROCESS as CASE_STATE
 from services.common.consumer import decode
 from services.common.health import Readiness, install_health
 from services.common.settings import HubSettings
+from services.partner_gateway.canonical import InboundKind
+from services.partner_gateway.registry import PARTNERS
 from services.registry import consumer, consumers_of
 from tests.integration.harness import API_KEY, HEADERS
 from tests.integration.served import real_apis
+from tests.integration.test_intake_http import NISS
 from tests.integration.test_intake_http import body as registration
+from tests.partner_gateway.samples import CASES as GOLDEN
+from tests.partner_gateway.samples import golden_path
 
 pytestmark = pytest.mark.integration
 
@@ -140,8 +149,8 @@ async def _known_case(settings: HubSettings, api: FastAPI) -> str:
     return case_id
 
 
-def _send(case: Any, key: str | None) -> None:
-    """Send a case with this key (or none) and check the answer."""
+def _send(case: Any, key: str | None) -> Any:
+    """Send a case with this key (or none), check the answer and return it."""
     case.headers = {
         name: value
         for name, value in (case.headers or {}).items()
@@ -149,7 +158,7 @@ def _send(case: Any, key: str | None) -> None:
     }
     if key is not None:
         case.headers["X-API-Key"] = key
-    case.call_and_validate(checks=CHECKS)
+    return case.call_and_validate(checks=CHECKS)
 
 
 @dataclass(frozen=True)
@@ -203,12 +212,37 @@ def coverage(operation: Any) -> None:
         _send(case, API_KEY)
 
 
+def golden_messages(operation: Any) -> None:
+    """Every partner's golden messages, about the known person.
+
+    The body is declared as an object only (its schemas are per partner and
+    message type): generated ones are all refused, these are taken in (Le
+    Forem's: the known person lives in Liège) or refused by a domain rule
+    (the other partners' regions).
+    """
+    person = {"niss": NISS, "cpas_kbo": registration()["cpas_kbo"]}
+    for code, language in GOLDEN:
+        translator = PARTNERS[code]
+        for kind in get_args(InboundKind):
+            raw = golden_path(code, "inbound", kind, language).read_bytes()
+            about = translator.parse(raw).model_copy(update=person)
+            case = operation.Case(
+                path_parameters={"code": code},
+                body=json.loads(translator.render(about)),
+                media_type="application/json",
+            )
+            answer = _send(case, API_KEY)
+            assert (answer.status_code == 202) == (code == "forem"), answer.text
+
+
 def _runs(
     entry: dict[str, Any], path: str, case_id: str
 ) -> Iterator[tuple[str, Callable[[Any], None]]]:
     """What each operation is run with: its document says which runs apply."""
     positive, negative = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
     yield "coverage", coverage
+    if path == "/partners/{code}/messages":
+        yield "golden messages", golden_messages
     yield "positive", Fuzz("valid key", positive, API_KEY, EXAMPLES)
     if entry.get("parameters") or entry.get("requestBody"):
         yield "negative", Fuzz("valid key", negative, API_KEY, EXAMPLES)
