@@ -82,6 +82,19 @@ def test_an_unknown_event_type_is_not_echoed() -> None:
         )
 
 
+def test_an_unknown_type_written_as_the_hub_writes_types_is_named() -> None:
+    """An operator sees which producer is ahead of this consumer's contracts."""
+    payload = json.dumps({"event_type": "hub.intake.case.merged.v2"}).encode()
+    assert decoded(payload).error == (
+        "event_type: event_type.unknown (no contract has hub.intake.case.merged.v2)"
+    )
+    for other in ("hub.85073003328.v1", "Hub.x.v1", "hub.x.v1 ", "hub.x"):
+        payload = json.dumps({"event_type": other}).encode()
+        assert decoded(payload).error == (
+            "event_type: event_type.unknown (no contract has this type)"
+        ), other
+
+
 def test_a_number_past_python_s_digits_is_parked_not_raised() -> None:
     payload = b'{"event_type": "x", "n": ' + b"9" * 5000 + b"}"
     assert decoded(payload).error == "payload: json.invalid (not a JSON document)"
