@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,40 @@ def schema_of(event_type: str) -> dict[str, Any]:
 def render(schema: dict[str, Any]) -> str:
     """Stable text form: sorted keys, two-space indent, final newline."""
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def stale_files(
+    expected: Mapping[Path, str], present: Iterable[Path] = ()
+) -> list[Path]:
+    """Generated files that differ from ``expected``, are missing, or are orphans.
+
+    An orphan is a file of ``present`` that ``expected`` does not have.
+    """
+    stale = {
+        p for p, text in expected.items() if not p.exists() or p.read_text() != text
+    }
+    return sorted(stale | (set(present) - set(expected)))
+
+
+def write_or_check(
+    argv: list[str], expected: Mapping[Path, str], present: Iterable[Path] = ()
+) -> int:
+    """A generator's command: write the files, orphans of ``present`` removed.
+
+    With ``--check``, print the stale ones instead and answer 1 if there are any.
+    """
+    present = set(present)
+    if "--check" in argv:
+        stale = stale_files(expected, present)
+        for path in stale:
+            print(f"stale: {path}")  # noqa: T201
+        return 1 if stale else 0
+    for path in present - set(expected):
+        path.unlink()
+    for path, text in expected.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return 0
 
 
 def schema_path(event_type: str) -> Path:

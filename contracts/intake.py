@@ -19,6 +19,7 @@ from contracts.text import (
     ProseList,
     ScoreDomain,
 )
+from contracts.wire import AS_INTEGER
 
 __all__ = [
     "BaselineScores",
@@ -31,7 +32,7 @@ __all__ = [
 
 Language = Literal["fr", "nl", "de"]
 BaselineScores = Annotated[
-    dict[ScoreDomain, Annotated[int, Field(ge=0, le=100)]], Items(ITEMS)
+    dict[ScoreDomain, Annotated[int, Field(ge=0, le=100), AS_INTEGER]], Items(ITEMS)
 ]
 Orientation = Literal[
     "employment", "training", "studies", "social_activation", "exemption"

@@ -24,6 +24,7 @@ from contracts.text import (
     Reason,
     ScoreDomain,
 )
+from contracts.wire import Date, Integer
 
 __all__ = [
     "Commitments",
@@ -66,9 +67,9 @@ Phase = Literal[
     "exit_left_cpas",
     "exit_exempted",
 ]
-EvaluationPlan = Annotated[tuple[dt.date, ...], Items(DATES)]
+EvaluationPlan = Annotated[tuple[Date, ...], Items(DATES)]
 GeneralContent = Annotated[tuple[Literal["employment", "training"], ...], Items(ITEMS)]
-Scores = Annotated[dict[ScoreDomain, int], Items(ITEMS)]
+Scores = Annotated[dict[ScoreDomain, Integer], Items(ITEMS)]
 
 
 class Commitments(BaseModel):

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, Query
 from faststream.kafka import KafkaBroker
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from contracts.text import Identifier
+from contracts.wire import AS_INTEGER_TEXT, Date, DateTime, Uuid
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
 from services.case_state.roster import (
@@ -39,6 +39,7 @@ from services.common.command_service import (
     subscribe_process,
 )
 from services.common.http import BRUSSELS, service_api
+from services.common.refusals import Refused
 from services.common.settings import MIB, HubSettings
 from services.common.subscriber import new_broker
 from services.registry import Applications, consumer, consumers_of
@@ -81,13 +82,16 @@ def create_api(
     )
 
     @api.get("/cases/{case_id}", summary="One case's current state")
-    async def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+    async def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
         rows = await _select(pool, sql.SQL("case_id = %s"), (case_id,), limit=1)
         if rows:
             client.check_cpas(rows[0]["cpas_kbo"])
         if not rows:
-            raise HTTPException(
-                404, detail=f"case_id: no case {case_id} in the case state"
+            raise Refused(
+                404,
+                ("path", "case_id"),
+                "case.unknown",
+                "no case with this id in the case state",
             )
         async with pool.connection() as conn:
             history = await load_case(conn, ROSTER, case_id)
@@ -100,7 +104,7 @@ def create_api(
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         client: Reader,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        limit: Annotated[int, Query(ge=1, le=1000), AS_INTEGER_TEXT] = 100,
     ) -> list[dict[str, Any]]:
         client.check_cpas(cpas_kbo)
         return await _select(pool, sql.SQL("cpas_kbo = %s"), (cpas_kbo,), limit=limit)
@@ -111,9 +115,9 @@ def create_api(
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
-        as_of: Annotated[dt.date, Query(description="Date of the figures")],
+        as_of: Annotated[Date, Query(description="Date of the figures")],
         known_at: Annotated[
-            dt.datetime | None,
+            DateTime | None,
             Query(description="Only what the hub had recorded by then (audit)"),
         ] = None,
     ) -> dict[str, Any]:
@@ -136,9 +140,9 @@ def create_api(
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
-        as_of: Annotated[dt.date, Query(description="Date of the roster")],
+        as_of: Annotated[Date, Query(description="Date of the roster")],
         known_at: Annotated[
-            dt.datetime | None,
+            DateTime | None,
             Query(
                 description="Only what the hub had recorded by then (default: "
                 "the end of as_of in Brussels)"

@@ -23,12 +23,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -85,27 +86,66 @@ class Envelope:
     source: str = ""
 
 
+_SHOWN_ERRORS = 5
+# An unknown type written as the hub writes its types is named (an operator
+# sees which producer is ahead); any other text is not: it may be anything.
+_EVENT_TYPE_NAME: Final = re.compile(r"hub(\.[a-z][a-z0-9_]{0,40}){1,6}\.v[0-9]{1,4}")
+
+
+def _invalid_fields(exc: ValidationError) -> str:
+    """``field: rule`` of the first failures (a map's odd key masked, no value)."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    found = ", ".join(
+        f"{'.'.join(map(str, safe_loc(error['loc']))) or 'payload'}: {error['type']}"
+        for error in errors[:_SHOWN_ERRORS]
+    )
+    more = len(errors) - _SHOWN_ERRORS
+    return found + (f" (and {more} more)" if more > 0 else "")
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | str:
+    """The message's JSON object, or why it is none (``field: rule (why)``)."""
+    if json_too_deep(raw):
+        return f"payload: json.too_deep (nested deeper than {MAX_JSON_DEPTH} levels)"
+    try:
+        data = json.loads(raw)
+    except ValueError:  # not JSON, not UTF-8, a number past Python's digits
+        return "payload: json.invalid (not a JSON document)"
+    if not isinstance(data, dict):
+        return "payload: json.not_object (a message is a JSON object)"
+    return data
+
+
+def _unknown_type(event_type: object) -> str:
+    named = isinstance(event_type, str) and _EVENT_TYPE_NAME.fullmatch(event_type)
+    which = f"no contract has {event_type}" if named else "no contract has this type"
+    return f"event_type: event_type.unknown ({which})"
+
+
 def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Envelope:
-    """Validate a message against its contract; a failure is kept, never raised."""
+    """Validate a message against its contract; a failure is kept, never raised.
+
+    The failure names the field and the rule (``field: rule (why)``; a schema's,
+    ``field: rule`` of each field), never a value of the message.
+    """
     raw = payload or b""
     # Parked with the message, the key must be text PostgreSQL stores (no NUL).
     key_text = (key or b"").decode(errors="replace").replace("\x00", "\ufffd")
-    if json_too_deep(raw):
-        too_deep = f"payload: JSON nested deeper than {MAX_JSON_DEPTH} levels"
-        return Envelope(key_text, raw, None, too_deep, source)
-    try:
-        event_type = json.loads(raw).get("event_type", "")
-        event = parse_event(str(event_type), raw)
-    except UnknownEventTypeError as exc:
-        return Envelope(key_text, raw, None, str(exc), source)
-    except ValidationError as exc:
-        locs = (".".join(map(str, safe_loc(e["loc"]))) for e in exc.errors()[:5])
-        return Envelope(
-            key_text, raw, None, f"schema: invalid fields {', '.join(locs)}", source
-        )
-    except Exception:  # noqa: BLE001 - a decoder never raises: the message is parked
-        return Envelope(key_text, raw, None, "payload: not a JSON object", source)
-    return Envelope(key_text or str(event.case_id), raw, event, None, source)
+    data = _json_object(raw)
+    error: str | None = data if isinstance(data, str) else None
+    if isinstance(data, dict):
+        event_type = data.get("event_type")
+        try:
+            event = parse_event(event_type if isinstance(event_type, str) else "", raw)
+        except UnknownEventTypeError:  # not echoed: it may be anything
+            error = _unknown_type(event_type)
+        except ValidationError as exc:
+            error = _invalid_fields(exc)
+        except Exception as exc:  # noqa: BLE001 - a decoder never raises: it parks
+            error = f"payload: decode.failed ({type(exc).__name__})"
+        else:
+            return Envelope(key_text or str(event.case_id), raw, event, None, source)
+    return Envelope(key_text, raw, None, error, source)
 
 
 class FoldProjection(Protocol[Row]):

@@ -1,5 +1,8 @@
 """HTTP conventions of the hub's APIs: errors name the field and the rule.
 
+Every refusal, whatever its status, is one `Error` body
+(``services/common/refusals.py``), and every status a route can answer is
+declared in its OpenAPI entry (``services/common/openapi.py``, ADR 0015).
 Every API refuses, before a route reads it, a request body larger than
 ``max_request_bytes`` (413 ``body.too_large``, whether it announces its length
 or streams in chunks) and a JSON body nested deeper than `MAX_JSON_DEPTH`
@@ -23,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts.identifiers import IdentifierError
@@ -31,6 +35,8 @@ from contracts.text import safe_loc
 from services.common.application import Outcome
 from services.common.auth import ApiClient, install_api_keys
 from services.common.errors import ConflictError, DomainError
+from services.common.openapi import HubAPI
+from services.common.refusals import detail
 from services.common.settings import MIB
 
 __all__ = [
@@ -68,17 +74,32 @@ def created(outcome: Outcome[R], response: Response) -> R:
 
 def error_body(field: str, rule: str, message: str, **extra: Any) -> dict[str, Any]:
     """One error in FastAPI's ``detail`` shape, with the rule as ``type``."""
-    return _detail(["body", field], rule, message, **extra)
+    return detail(["body", field], rule, message, **extra)
 
 
-def _detail(loc: list[str], rule: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"detail": [{"loc": loc, "msg": message, "type": rule, **extra}]}
+# Starlette's own refusals (a path no route has, a method it does not take).
+_ROUTING_RULES = {404: "route.unknown", 405: "method.not_allowed"}
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    """An HTTPException in the `Error` shape (a `Refused` is in it already)."""
+    assert isinstance(exc, HTTPException)  # noqa: S101 - registered for it
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's 400 for a body
+        at = f"byte {exc.__cause__.start}"
+        refusal = detail(["body"], "json.not_utf8", f"body: JSON is UTF-8 ({at})")
+        return JSONResponse(refusal, status_code=422)
+    if isinstance(exc.detail, list):
+        content = {"detail": exc.detail}
+    else:
+        rule = _ROUTING_RULES.get(exc.status_code, f"http.{exc.status_code}")
+        content = detail([], rule, str(exc.detail))
+    return JSONResponse(content, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
     # The submitted value is left out on purpose: it may be a NISS or a name.
-    detail = [
+    errors = [
         {
             "loc": safe_loc(e.get("loc", ())),
             "msg": e.get("msg", ""),
@@ -86,7 +107,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         }
         for e in exc.errors()
     ]
-    return JSONResponse(status_code=422, content={"detail": detail})
+    return JSONResponse(status_code=422, content={"detail": errors})
 
 
 def _rule_error(_: Request, exc: Exception) -> JSONResponse:
@@ -141,7 +162,7 @@ def service_api(
 
     Also /metrics.
     """
-    api = FastAPI(title=f"CPAS hub — {title}", version="1", description=description)
+    api = HubAPI(title=f"CPAS hub — {title}", version="1", description=description)
     api.add_middleware(BoundedBody, max_bytes=max_request_bytes)
     install_error_handlers(api)
     install_rule_errors(api)
@@ -159,8 +180,12 @@ def install_metrics(app: FastAPI) -> None:
 
 
 def install_error_handlers(api: FastAPI) -> None:
-    """422 bodies without the submitted values (they may be personal data)."""
+    """422 bodies without the submitted values (they may be personal data).
+
+    And every HTTPException in the same shape.
+    """
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(HTTPException, _http_error)
 
 
 class BoundedBody:
@@ -197,7 +222,7 @@ class BoundedBody:
             await self.app(scope, _replay(body, receive), send)
             return
         status, rule, message = refusal
-        content = _detail(["body"], rule, f"body: {message}")
+        content = detail(["body"], rule, f"body: {message}")
         await JSONResponse(content, status_code=status)(scope, receive, send)
 
     async def _read(self, receive: Receive) -> bytes | None:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Response, status
+from fastapi import FastAPI, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import normalise_kbo
 from contracts.intake import BaselineScores, Orientation
 from contracts.text import Identifier, Name, ProseList
+from contracts.wire import Date, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import business_time, created, service_api
+from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.intake.application import (
     CaseNotFoundError,
@@ -29,7 +30,12 @@ from services.intake.domain import (
 from services.intake.http_support import measured
 from services.intake.income_api import income_router
 
-__all__ = ["create_api"]
+__all__ = ["create_api", "unknown_case"]
+
+
+def unknown_case() -> Refused:
+    """404: intake has no case with the id of the path."""
+    return Refused(404, ("path", "case_id"), "case.unknown", "no case with this id")
 
 
 class RegisterBeneficiaryRequest(BaseModel):
@@ -37,7 +43,7 @@ class RegisterBeneficiaryRequest(BaseModel):
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
-    command_id: uuid.UUID = Field(
+    command_id: Uuid = Field(
         description="Id of this command, chosen by the caller; a retry with the same "
         "id answers the same and changes nothing."
     )
@@ -47,7 +53,7 @@ class RegisterBeneficiaryRequest(BaseModel):
     niss: Identifier = Field(
         description="NISS/INSZ or BIS number, 11 digits (separators allowed)."
     )
-    birth_date: dt.date = Field(description="Birth date; must agree with the NISS.")
+    birth_date: Date = Field(description="Birth date; must agree with the NISS.")
     family_name: Name = Field(min_length=1, description="Family name.")
     given_name: Name = Field(min_length=1, description="Given name.")
     preferred_language: Literal["fr", "nl", "de"] = Field(description="Language.")
@@ -58,7 +64,7 @@ class RegisterBeneficiaryRequest(BaseModel):
         description="CPAS file number (≤ 11 characters once separators and leading "
         "zeros are removed); never reused."
     )
-    registered_on: dt.date = Field(description="Date of registration.")
+    registered_on: Date = Field(description="Date of registration.")
 
 
 class RegistrationResponse(BaseModel):
@@ -75,8 +81,8 @@ class RecordBilanRequest(BaseModel):
 
     model_config = ConfigDict(hide_input_in_errors=True, extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
-    completed_on: dt.date = Field(description="Date the bilan was completed.")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    completed_on: Date = Field(description="Date the bilan was completed.")
     author: Identifier = Field(min_length=1, description="Staff id of the author.")
     needs: ProseList = Field(default=(), description="Needs identified.")
     strengths: ProseList = Field(default=(), description="Strengths.")
@@ -114,8 +120,8 @@ def create_api(
     ) -> Beneficiary:
         try:
             case = app.get_beneficiary(case_id, current=current)
-        except CaseNotFoundError as exc:
-            raise HTTPException(404, detail=str(exc)) from None
+        except CaseNotFoundError:
+            raise unknown_case() from None
         client.check_cpas(case.cpas_kbo)
         return case
 
@@ -124,9 +130,10 @@ def create_api(
         status_code=status.HTTP_201_CREATED,
         response_model=RegistrationResponse,
         responses={
-            200: {"description": "Retry of a command already applied"},
-            409: {"description": "Person or file number already registered"},
-            422: {"description": "A field breaks a rule"},
+            409: {
+                "description": "Person or file number already registered, or a "
+                "conflict of the command (command_id.reused, case.concurrent_writes)"
+            }
         },
         summary="Register a beneficiary",
     )
@@ -169,7 +176,7 @@ def create_api(
         summary="Record a completed bilan social",
     )
     def record_bilan(
-        case_id: uuid.UUID,
+        case_id: Uuid,
         body: RecordBilanRequest,
         client: Writer,
         response: Response,
@@ -193,14 +200,14 @@ def create_api(
                         orientation=body.orientation,
                     )
                 )
-            except CaseNotFoundError as exc:
-                raise HTTPException(404, detail=str(exc)) from None
+            except CaseNotFoundError:
+                raise unknown_case() from None
         return BilanResponse(assessment_id=created(outcome, response))
 
     api.include_router(income_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
-    def get_case(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+    def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
         case = case_of(case_id, client, current=True)
         registration = case.registration
         return {

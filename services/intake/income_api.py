@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.income import SuspensionReason
 from contracts.text import Reason
+from contracts.wire import AS_INTEGER, Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created
@@ -26,22 +26,24 @@ from services.intake.http_support import measured
 
 __all__ = ["income_router"]
 
+Category = Annotated[Literal[1, 2, 3], AS_INTEGER]
+
 
 class GrantIncomeRightRequest(BaseModel):
     """The council's decision granting the integration income (or ERIS)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     kind: Literal["RIS", "ERIS"] = Field(description="RIS or its equivalent (ERIS).")
-    category: Literal[1, 2, 3] = Field(
+    category: Category = Field(
         description="1 cohabitant, 2 living alone, 3 with a family to support."
     )
-    application_date: dt.date = Field(description="Date the application was received.")
-    decision_date: dt.date = Field(description="Date of the council's decision.")
-    effective_date: dt.date = Field(description="First day the right applies.")
-    student: bool = Field(default=False, description="The person is a student.")
-    received_income_before_reform: bool = Field(
+    application_date: Date = Field(description="Date the application was received.")
+    decision_date: Date = Field(description="Date of the council's decision.")
+    effective_date: Date = Field(description="First day the right applies.")
+    student: Boolean = Field(default=False, description="The person is a student.")
+    received_income_before_reform: Boolean = Field(
         default=False,
         description="The person already received the income before 1 Nov 2016 "
         "(then a PIIS is optional from 25 years on).",
@@ -53,9 +55,9 @@ class ModifyIncomeRightRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
-    category: Literal[1, 2, 3] = Field(description="The new category.")
-    effective_date: dt.date = Field(description="First day of the new category.")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    category: Category = Field(description="The new category.")
+    effective_date: Date = Field(description="First day of the new category.")
     reason: Reason = Field(min_length=1, description="Why.")
 
 
@@ -64,11 +66,13 @@ class SuspendIncomePaymentRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     reason: SuspensionReason = Field(description="Reason, as SPP IS requires it.")
-    period_start: dt.date = Field(description="First day of the suspension.")
-    period_end: dt.date = Field(description="Last day of the suspension.")
-    stay_of_execution: bool = Field(default=False, description="With a stay (sursis).")
+    period_start: Date = Field(description="First day of the suspension.")
+    period_end: Date = Field(description="Last day of the suspension.")
+    stay_of_execution: Boolean = Field(
+        default=False, description="With a stay (sursis)."
+    )
 
 
 class WithdrawIncomeRightRequest(BaseModel):
@@ -76,8 +80,8 @@ class WithdrawIncomeRightRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
-    effective_date: dt.date = Field(description="First day without the right.")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    effective_date: Date = Field(description="First day without the right.")
     reason: Reason = Field(min_length=1, description="Why.")
 
 
@@ -104,7 +108,7 @@ def income_router(
         summary="Grant the integration income (RIS) or its equivalent (ERIS)",
     )
     def grant_income_right(
-        case_id: uuid.UUID,
+        case_id: Uuid,
         body: GrantIncomeRightRequest,
         client: Writer,
         response: Response,
@@ -133,7 +137,7 @@ def income_router(
         summary="Change the category of the income right from a date",
     )
     def modify_income_right(
-        case_id: uuid.UUID, body: ModifyIncomeRightRequest, client: Writer
+        case_id: Uuid, body: ModifyIncomeRightRequest, client: Writer
     ) -> None:
         with decided(case_id, client, "modify_income_right"):
             app.modify_income_right(
@@ -154,7 +158,7 @@ def income_router(
         summary="Suspend payment of the income for a period",
     )
     def suspend_income_payment(
-        case_id: uuid.UUID, body: SuspendIncomePaymentRequest, client: Writer
+        case_id: Uuid, body: SuspendIncomePaymentRequest, client: Writer
     ) -> None:
         with decided(case_id, client, "suspend_income_payment"):
             app.suspend_income_payment(
@@ -176,7 +180,7 @@ def income_router(
         summary="End the income right from a date",
     )
     def withdraw_income_right(
-        case_id: uuid.UUID, body: WithdrawIncomeRightRequest, client: Writer
+        case_id: Uuid, body: WithdrawIncomeRightRequest, client: Writer
     ) -> None:
         with decided(case_id, client, "withdraw_income_right"):
             app.withdraw_income_right(

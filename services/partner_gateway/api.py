@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import FastAPI, HTTPException, Path, Query, Request, status
+from fastapi import FastAPI, Path, Query, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from contracts.text import Identifier
 from services.common.auth import ApiClient, PartnerSender, Reader
 from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
+from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.partner_gateway.inbound import InboundDesk
 from services.partner_gateway.quarantine import QUARANTINE
@@ -22,6 +24,33 @@ from services.partner_gateway.registry import PARTNERS
 __all__ = ["create_api"]
 
 _CONFLICTS = frozenset({"message.duplicate_different_content", "sequence.already_used"})
+# The body is the partner's own message: its JSON Schemas are per partner and
+# message type (contracts/partners/), the route reads the bytes as sent.
+_MESSAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "One message in the partner's format: "
+                    "docs/partners/ and contracts/partners/<code>/inbound/.",
+                }
+            }
+        },
+    }
+}
+
+
+class MessageReceipt(BaseModel):
+    """What became of a message taken in."""
+
+    status: Literal["applied", "duplicate", "held"] = Field(
+        description="applied; held (waits for its turn); duplicate (seen already)"
+    )
+    dead_letter_id: int | None = Field(
+        description="Where a held message is kept until its turn."
+    )
 
 
 def create_api(
@@ -46,18 +75,34 @@ def create_api(
         "/partners/{code}/messages",
         status_code=status.HTTP_202_ACCEPTED,
         summary="Post one partner message (JSON in the partner's format)",
+        response_model=MessageReceipt,
         responses={
+            404: {"description": "No partner with this code (partner.unknown)"},
+            409: {
+                "description": "Kept as a dead letter: another message under its "
+                "id or sequence (message.duplicate_different_content, "
+                "sequence.already_used)"
+            },
             422: {"description": "Kept as a dead letter: the rule and the field"},
-            404: {"description": "Unknown partner code"},
         },
+        openapi_extra=_MESSAGE_BODY,
     )
     async def post_message(
-        code: Annotated[Identifier, Path(description="The partner's code")],
+        code: Annotated[
+            Identifier,
+            Path(
+                description="The partner's code (404 for another)",
+                json_schema_extra={"enum": sorted(PARTNERS)},
+            ),
+        ],
         request: Request,
         client: PartnerSender,
     ) -> JSONResponse:
         if code not in PARTNERS:
-            raise HTTPException(404, detail=f"code: no partner {code!r}")
+            # The code is not echoed: it may be anything, a NISS included.
+            raise Refused(
+                404, ("path", "code"), "partner.unknown", "no partner with this code"
+            )
         client.check_partner(code)
         raw = await request.body()  # at most max_request_bytes (service_api)
         receipt = await asyncio.to_thread(
@@ -87,11 +132,8 @@ def create_api(
             Identifier | None, Query(description="parked, held, applied, duplicate")
         ] = None,
     ) -> list[dict[str, Any]]:
-        if client.cpas is not None:
-            # Rows name cases of every CPAS: for the hub's own operators only.
-            raise HTTPException(
-                403, detail=f"X-API-Key: client {client.client} acts for some CPAS only"
-            )
+        # Rows name cases of every CPAS: for the hub's own operators only.
+        client.check_every_cpas()
         with psycopg.connect(database_url) as conn:
             rows = list_dead_letters(conn, schema=QUARANTINE, status=status)
         return [{k: str(v) for k, v in row.items()} for row in rows]

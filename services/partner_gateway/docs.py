@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from contracts.export import stale_files, write_or_check
 from contracts.regions import PARTNER_FOR_REGION
 from contracts.text import ONE_LINE_PATTERN, PROSE_PATTERN
 from services.partner_gateway.canonical import INBOUND_BODIES, OUTBOUND_FIELDS
@@ -308,24 +309,12 @@ def expected_pages() -> dict[Path, str]:
 
 def stale_pages() -> list[Path]:
     """Pages that differ from the declarations or are missing."""
-    return sorted(
-        path
-        for path, text in expected_pages().items()
-        if not path.exists() or path.read_text() != text
-    )
+    return stale_files(expected_pages())
 
 
 def main(argv: list[str]) -> int:
     """Regenerate the pages, or with ``--check`` report the stale ones."""
-    if "--check" in argv:
-        stale = stale_pages()
-        for path in stale:
-            print(f"stale: {path}")  # noqa: T201
-        return 1 if stale else 0
-    DOCS_DIR.mkdir(parents=True, exist_ok=True)
-    for path, text in expected_pages().items():
-        path.write_text(text)
-    return 0
+    return write_or_check(argv, expected_pages())
 
 
 if __name__ == "__main__":

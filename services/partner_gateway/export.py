@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contracts.export import render
+from contracts.export import render, stale_files, write_or_check
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import MessageModel, PartnerTranslator
 
@@ -45,30 +45,18 @@ def expected_schemas() -> dict[Path, str]:
     }
 
 
+def _present() -> set[Path]:
+    return set(SCHEMA_DIR.rglob("*.json")) if SCHEMA_DIR.exists() else set()
+
+
 def stale_schemas() -> list[Path]:
     """Files that differ from the declarations, are missing, or belong to nothing."""
-    expected = expected_schemas()
-    present = set(SCHEMA_DIR.rglob("*.json")) if SCHEMA_DIR.exists() else set()
-    stale = {
-        p for p, text in expected.items() if p not in present or p.read_text() != text
-    }
-    return sorted(stale | (present - set(expected)))
+    return stale_files(expected_schemas(), _present())
 
 
 def main(argv: list[str]) -> int:
     """Regenerate the schemas, or with ``--check`` report the stale ones."""
-    if "--check" in argv:
-        stale = stale_schemas()
-        for path in stale:
-            print(f"stale: {path}")  # noqa: T201
-        return 1 if stale else 0
-    expected = expected_schemas()
-    for path in set(SCHEMA_DIR.rglob("*.json")) - set(expected):
-        path.unlink()
-    for path, text in expected.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return 0
+    return write_or_check(argv, expected_schemas(), _present())
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from contracts.limits import MAX_JSON_DEPTH, json_too_deep
 from contracts.regions import PARTNER_FOR_REGION, PartnerCode, Region
+from contracts.wire import ISO_DATE, ISO_DATE_TIME
 from services.partner_gateway.canonical import (
     INBOUND_BODIES,
     OUTBOUND_FIELDS,
@@ -99,11 +100,6 @@ REJECTION_RULES: Final[Mapping[str, str]] = MappingProxyType(
 )
 """Every rule an `InboundRejected` can carry, with its meaning (for partners' docs)."""
 
-_ISO_DATE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_ISO_TIME: Final = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})"
-)
 _FIELD_NAME: Final = re.compile(r"[^\W\d]\w{0,63}")
 _WHOLE: Final = "$"
 _SHOWN: Final = 5
@@ -567,11 +563,11 @@ def _refuse_local_formats(data: dict[str, Any], schema: dict[str, Any]) -> None:
             continue
         kinds = prop.get("anyOf", [prop])
         formats = {k.get("format") for k in kinds}
-        if "date" in formats and not _ISO_DATE.fullmatch(value):
+        if "date" in formats and not ISO_DATE.fullmatch(value):
             raise InboundRejected(
                 "date.format", name, f"{name}: a date is written YYYY-MM-DD"
             )
-        if "date-time" in formats and not _ISO_TIME.fullmatch(value):
+        if "date-time" in formats and not ISO_DATE_TIME.fullmatch(value):
             raise InboundRejected(
                 "date.format",
                 name,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from fastapi import FastAPI, HTTPException, Response, status
+from fastapi import FastAPI, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import (
@@ -18,6 +17,7 @@ from contracts.piis import (
     PiisType,
 )
 from contracts.text import Identifier, Prose, ProseList, Reason
+from contracts.wire import Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import (
@@ -25,6 +25,7 @@ from services.common.http import (
     created,
     service_api,
 )
+from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.piis.application import (
     CaseUnknownError,
@@ -45,11 +46,11 @@ class ProposePiisRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     piis_type: PiisType = Field(description="Legal or operational type.")
-    proposed_on: dt.date = Field(description="Date the draft was handed over.")
-    start_date: dt.date = Field(description="Planned first day.")
-    planned_end_date: dt.date = Field(description="Planned end.")
+    proposed_on: Date = Field(description="Date the draft was handed over.")
+    start_date: Date = Field(description="Planned first day.")
+    planned_end_date: Date = Field(description="Planned end.")
     objectives: ProseList = Field(min_length=1, description="Objectives.")
     commitments: Commitments = Field(description="Commitments of each party.")
     evaluation_plan: EvaluationPlan = Field(description="Planned evaluations.")
@@ -64,9 +65,9 @@ class SignPiisRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
-    signed_on: dt.date = Field(description="Date both parties signed.")
-    reflection_waived: bool = Field(
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    signed_on: Date = Field(description="Date both parties signed.")
+    reflection_waived: Boolean = Field(
         default=False,
         description="The person waived the five working days of reflection.",
     )
@@ -83,10 +84,10 @@ class ExemptionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     ground: Literal["health", "equity"] = Field(description="Reason.")
     motivation: Prose = Field(min_length=10, description="Written motivation.")
-    decided_on: dt.date = Field(description="Date of the decision.")
+    decided_on: Date = Field(description="Date of the decision.")
 
 
 class StartTrajectoryRequest(BaseModel):
@@ -94,9 +95,9 @@ class StartTrajectoryRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     phase: Phase = Field(description="First phase.")
-    effective_date: dt.date = Field(description="Date the phase takes effect.")
+    effective_date: Date = Field(description="Date the phase takes effect.")
     reason: Reason = Field(min_length=1, description="Why.")
     decided_by: Identifier = Field(min_length=1, description="Staff id.")
 
@@ -106,10 +107,10 @@ class ChangePhaseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
     from_phase: Phase = Field(description="The phase the dossier is in.")
     to_phase: Phase = Field(description="The phase it moves to.")
-    effective_date: dt.date = Field(description="Date the new phase takes effect.")
+    effective_date: Date = Field(description="Date the new phase takes effect.")
     reason: Reason = Field(min_length=1, description="Why.")
     decided_by: Identifier = Field(min_length=1, description="Staff id.")
 
@@ -156,7 +157,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Propose a PIIS (starts the reflection period)",
     )
     def propose(
-        case_id: uuid.UUID,
+        case_id: Uuid,
         body: ProposePiisRequest,
         client: Writer,
         response: Response,
@@ -187,7 +188,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Record the signature of a proposed PIIS",
     )
     def sign(
-        case_id: uuid.UUID, piis_id: uuid.UUID, body: SignPiisRequest, client: Writer
+        case_id: Uuid, piis_id: Uuid, body: SignPiisRequest, client: Writer
     ) -> None:
         for_case(case_id, client)
         app.sign_piis(
@@ -207,7 +208,7 @@ def create_api(  # noqa: C901 - one small route per command
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Dispense the person from the PIIS (health or equity)",
     )
-    def exempt(case_id: uuid.UUID, body: ExemptionRequest, client: Writer) -> None:
+    def exempt(case_id: Uuid, body: ExemptionRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.grant_exemption(
             GrantExemption(
@@ -226,7 +227,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Open the dossier's ISP trajectory in a first phase",
     )
     def start_trajectory(
-        case_id: uuid.UUID,
+        case_id: Uuid,
         body: StartTrajectoryRequest,
         client: Writer,
         response: Response,
@@ -249,9 +250,7 @@ def create_api(  # noqa: C901 - one small route per command
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Move the dossier to another phase",
     )
-    def change_phase(
-        case_id: uuid.UUID, body: ChangePhaseRequest, client: Writer
-    ) -> None:
+    def change_phase(case_id: Uuid, body: ChangePhaseRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.change_phase(
             ChangePhase(
@@ -266,12 +265,15 @@ def create_api(  # noqa: C901 - one small route per command
         )
 
     @api.get("/cases/{case_id}/trajectory", summary="The dossier's current phase")
-    def read_trajectory(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+    def read_trajectory(case_id: Uuid, client: Reader) -> dict[str, Any]:
         for_case(case_id, client)
         trajectory = app.get_trajectory(case_id, current=True)
         if trajectory is None:
-            raise HTTPException(
-                404, detail=f"case_id: no trajectory recorded for {case_id}"
+            raise Refused(
+                404,
+                ("path", "case_id"),
+                "trajectory.none",
+                "no trajectory recorded for this case",
             )
         return {
             "case_id": str(case_id),
@@ -283,11 +285,13 @@ def create_api(  # noqa: C901 - one small route per command
         }
 
     @api.get("/cases/{case_id}/piis", summary="The PIIS file of a case")
-    def read(case_id: uuid.UUID, client: Reader) -> dict[str, Any]:
+    def read(case_id: Uuid, client: Reader) -> dict[str, Any]:
         for_case(case_id, client)
         file = app.get_file(case_id, current=True)
         if file is None:
-            raise HTTPException(404, detail=f"case_id: no PIIS recorded for {case_id}")
+            raise Refused(
+                404, ("path", "case_id"), "piis.none", "no PIIS recorded for this case"
+            )
         return {
             "case_id": str(case_id),
             "active_piis_id": str(file.active) if file.active else None,

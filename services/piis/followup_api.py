@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import ActivationType, EvaluationPlan, Scores
 from contracts.text import Prose, ProseList, Reason
+from contracts.wire import Boolean, Date, Integer, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created
@@ -33,24 +34,24 @@ __all__ = ["followup_router"]
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
 
 
 class EvaluationRequest(_Command):
     """An evaluation of the active PIIS."""
 
-    evaluated_on: dt.date = Field(description="Date of the evaluation.")
-    in_person: bool = Field(description="Held in an individual interview.")
+    evaluated_on: Date = Field(description="Date of the evaluation.")
+    in_person: Boolean = Field(description="Held in an individual interview.")
     outcome: Prose = Field(min_length=1, description="What it found.")
-    next_evaluation_on: dt.date | None = Field(default=None, description="Next one.")
+    next_evaluation_on: Date | None = Field(default=None, description="Next one.")
 
 
 class AmendmentRequest(_Command):
     """A change of the active PIIS."""
 
-    amended_on: dt.date = Field(description="Date both parties agreed.")
+    amended_on: Date = Field(description="Date both parties agreed.")
     objectives: ProseList = Field(min_length=1, description="Objectives.")
-    planned_end_date: dt.date = Field(description="Planned end.")
+    planned_end_date: Date = Field(description="Planned end.")
     evaluation_plan: EvaluationPlan = Field(description="Planned evaluations.")
     reason: Reason = Field(min_length=1, description="Why.")
 
@@ -58,7 +59,7 @@ class AmendmentRequest(_Command):
 class EndRequest(_Command):
     """The end of the active PIIS."""
 
-    ended_on: dt.date = Field(description="Last day.")
+    ended_on: Date = Field(description="Last day.")
     outcome: Literal["completed", "terminated"] = Field(description="How it ended.")
     reason: Reason = Field(min_length=1, description="Why.")
 
@@ -66,38 +67,38 @@ class EndRequest(_Command):
 class NoticeRequest(_Command):
     """A formal notice (mise en demeure)."""
 
-    served_on: dt.date = Field(description="Date served.")
+    served_on: Date = Field(description="Date served.")
     grounds: Prose = Field(min_length=1, description="Commitments not respected.")
 
 
 class HearingRequest(_Command):
     """The hearing offered after a notice."""
 
-    held_on: dt.date = Field(description="Date of the hearing.")
-    attended: bool = Field(description="The person came.")
+    held_on: Date = Field(description="Date of the hearing.")
+    attended: Boolean = Field(description="The person came.")
 
 
 class SanctionRequest(_Command):
     """A suspension for not respecting the PIIS (law of 26 May 2002 art. 30 §2)."""
 
-    decided_on: dt.date = Field(description="Date of the council's decision.")
-    months: int = Field(ge=1, description="Length in months (1; 3 on a repeat).")
+    decided_on: Date = Field(description="Date of the council's decision.")
+    months: Integer = Field(ge=1, description="Length in months (1; 3 on a repeat).")
 
 
 class ActivationRequest(_Command):
     """The start of a social-activation trajectory."""
 
     activation_type: ActivationType = Field(description="Kind of activation.")
-    starts_on: dt.date = Field(description="First day.")
-    planned_end_date: dt.date = Field(description="Planned last day (≤ 12 months).")
+    starts_on: Date = Field(description="First day.")
+    planned_end_date: Date = Field(description="Planned last day (≤ 12 months).")
 
 
 class ActivationEvaluationRequest(_Command):
     """A quarterly (or the final) measurement of social activation."""
 
-    evaluated_on: dt.date = Field(description="Date of the measurement.")
+    evaluated_on: Date = Field(description="Date of the measurement.")
     scores: Scores = Field(description="Score per domain of the instrument.")
-    final: bool = Field(default=False, description="The final measurement.")
+    final: Boolean = Field(default=False, description="The final measurement.")
 
 
 def _context(command_id: uuid.UUID, day: dt.date) -> CommandContext:
@@ -112,7 +113,7 @@ def followup_router(
     done = status.HTTP_204_NO_CONTENT
 
     @router.post("/cases/{case_id}/piis/evaluations", status_code=done)
-    def evaluate(case_id: uuid.UUID, body: EvaluationRequest, client: Writer) -> None:
+    def evaluate(case_id: Uuid, body: EvaluationRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.evaluate_piis(
             EvaluatePiis(
@@ -126,7 +127,7 @@ def followup_router(
         )
 
     @router.post("/cases/{case_id}/piis/amendments", status_code=done)
-    def amend(case_id: uuid.UUID, body: AmendmentRequest, client: Writer) -> None:
+    def amend(case_id: Uuid, body: AmendmentRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.amend_piis(
             AmendPiis(
@@ -141,7 +142,7 @@ def followup_router(
         )
 
     @router.post("/cases/{case_id}/piis/end", status_code=done)
-    def end(case_id: uuid.UUID, body: EndRequest, client: Writer) -> None:
+    def end(case_id: Uuid, body: EndRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.end_piis(
             EndPiis(
@@ -154,7 +155,7 @@ def followup_router(
         )
 
     @router.post("/cases/{case_id}/piis/notices", status_code=done)
-    def notice(case_id: uuid.UUID, body: NoticeRequest, client: Writer) -> None:
+    def notice(case_id: Uuid, body: NoticeRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.serve_notice(
             ServeNotice(
@@ -166,7 +167,7 @@ def followup_router(
         )
 
     @router.post("/cases/{case_id}/piis/hearings", status_code=done)
-    def hearing(case_id: uuid.UUID, body: HearingRequest, client: Writer) -> None:
+    def hearing(case_id: Uuid, body: HearingRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.hold_hearing(
             HoldHearing(
@@ -178,7 +179,7 @@ def followup_router(
         )
 
     @router.post("/cases/{case_id}/piis/sanctions", status_code=done)
-    def sanction(case_id: uuid.UUID, body: SanctionRequest, client: Writer) -> None:
+    def sanction(case_id: Uuid, body: SanctionRequest, client: Writer) -> None:
         for_case(case_id, client)
         app.decide_sanction(
             DecideSanction(
@@ -193,7 +194,7 @@ def followup_router(
         "/cases/{case_id}/social-activation", status_code=status.HTTP_201_CREATED
     )
     def activate(
-        case_id: uuid.UUID, body: ActivationRequest, client: Writer, response: Response
+        case_id: Uuid, body: ActivationRequest, client: Writer, response: Response
     ) -> dict[str, str]:
         for_case(case_id, client)
         outcome = app.start_social_activation(
@@ -209,7 +210,7 @@ def followup_router(
 
     @router.post("/cases/{case_id}/social-activation/evaluations", status_code=done)
     def measure(
-        case_id: uuid.UUID, body: ActivationEvaluationRequest, client: Writer
+        case_id: Uuid, body: ActivationEvaluationRequest, client: Writer
     ) -> None:
         for_case(case_id, client)
         app.evaluate_social_activation(

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import FastAPI, HTTPException, Response, status
+from fastapi import FastAPI, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.identifiers import normalise_kbo
@@ -28,10 +28,12 @@ from contracts.placement import (
     WeeklyHours,
 )
 from contracts.text import ITEMS, Identifier, Items, Name, Reason
+from contracts.wire import Boolean, Date, Integer, Uuid
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import Outcome, created_id
 from services.common.auth import ApiClient, Reader, Writer
 from services.common.http import BRUSSELS, business_time, created, service_api
+from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.placement.application import (
     PlacementApplication,
@@ -51,7 +53,7 @@ class Command(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    command_id: uuid.UUID = Field(description="Id of this command (idempotency).")
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
 
     def effective_on(self) -> dt.date:
         """The business date the command takes effect: its first date field."""
@@ -77,8 +79,8 @@ class PlanArticle60(Command):
     weekly_hours: WeeklyHours | None = Field(
         default=None, description="Hours a week (part time only)."
     )
-    planned_start_date: dt.date = Field(description="Planned first day of work.")
-    planned_end_date: dt.date = Field(description="Planned last day.")
+    planned_start_date: Date = Field(description="Planned first day of work.")
+    planned_end_date: Date = Field(description="Planned last day.")
     region_scheme: RegionScheme | None = Field(
         default=None,
         description="Regional scheme; by default the one of the person's region.",
@@ -93,7 +95,7 @@ class PlanArticle60(Command):
 class RequestRequiredPeriod(Command):
     """The request sent to ONEM (CPAS@ONEM)."""
 
-    requested_on: dt.date = Field(description="Date sent.")
+    requested_on: Date = Field(description="Date sent.")
     onem_request_ref: Identifier | None = Field(
         default=None, description="CPAS@ONEM request number."
     )
@@ -102,9 +104,9 @@ class RequestRequiredPeriod(Command):
 class RecordRequiredPeriod(Command):
     """ONEM's calculation as CPAS@ONEM returned it."""
 
-    calculated_on: dt.date = Field(description="Date of the calculation.")
-    required_work_days: int = Field(description="Work days to complete (> 0).")
-    required_period_end: dt.date = Field(description="End date ONEM returned.")
+    calculated_on: Date = Field(description="Date of the calculation.")
+    required_work_days: Integer = Field(description="Work days to complete (> 0).")
+    required_period_end: Date = Field(description="End date ONEM returned.")
     onem_calculation_ref: Identifier = Field(
         min_length=1, description="Reference of the calculation."
     )
@@ -113,15 +115,15 @@ class RecordRequiredPeriod(Command):
 class SignArticle60(Command):
     """The signature of the employment contract."""
 
-    signed_on: dt.date = Field(description="Date of the signature.")
-    start_date: dt.date = Field(description="First day of work.")
-    planned_end_date: dt.date = Field(description="Planned last day.")
+    signed_on: Date = Field(description="Date of the signature.")
+    start_date: Date = Field(description="First day of work.")
+    planned_end_date: Date = Field(description="Planned last day.")
 
 
 class StartArticle60(Command):
     """The first day of work."""
 
-    started_on: dt.date = Field(description="First day of work.")
+    started_on: Date = Field(description="First day of work.")
 
 
 class AgreePlacement(Command):
@@ -130,24 +132,24 @@ class AgreePlacement(Command):
     user_organisation_kbo: Identifier = Field(description="KBO/BCE of the user.")
     user_organisation_name: Name = Field(min_length=1)
     user_organisation_kind: UserOrganisationKind = Field(description="Kind of user.")
-    agreement_signed_on: dt.date = Field(
+    agreement_signed_on: Date = Field(
         description="Date the last of CPAS, user and worker signed."
     )
-    placement_starts_on: dt.date = Field(description="First day with the user.")
-    social_economy: bool = Field(default=False, description="Social-economy user.")
+    placement_starts_on: Date = Field(description="First day with the user.")
+    social_economy: Boolean = Field(default=False, description="Social-economy user.")
 
 
 class EndArticle60(Command):
     """The end of the contract."""
 
-    ended_on: dt.date = Field(description="Last day of work.")
+    ended_on: Date = Field(description="Last day of work.")
     reason: Article60EndReason = Field(description="Why it ended.")
 
 
 class CancelArticle60(Command):
     """A contract that will not start."""
 
-    cancelled_on: dt.date = Field(description="Date of the cancellation.")
+    cancelled_on: Date = Field(description="Date of the cancellation.")
     reason: Reason = Field(min_length=1, description="Why.")
 
 
@@ -159,9 +161,9 @@ class SignArticle61(Command):
     job_title: Name = Field(min_length=1)
     regime: Regime = Field(description="Working regime.")
     weekly_hours: WeeklyHours | None = Field(default=None)
-    signed_on: dt.date = Field(description="Date of the signature.")
-    start_date: dt.date = Field(description="First day of work.")
-    planned_end_date: dt.date = Field(description="Planned last day.")
+    signed_on: Date = Field(description="Date of the signature.")
+    start_date: Date = Field(description="First day of work.")
+    planned_end_date: Date = Field(description="Planned last day.")
     region_scheme: RegionScheme = Field(description="Regional scheme.")
     subsidy_flags: Annotated[tuple[Article61SubsidyFlag, ...], Items(ITEMS)] = Field(
         default=()
@@ -171,7 +173,7 @@ class SignArticle61(Command):
 class EndArticle61(Command):
     """The end of an agreement."""
 
-    ended_on: dt.date = Field(description="Last day of work.")
+    ended_on: Date = Field(description="Last day of work.")
     reason: Article61EndReason = Field(description="Why it ended.")
 
 
@@ -179,14 +181,14 @@ class BenefitRightDecision(Command):
     """ONEM's decision keyed in by a caseworker, with its evidence."""
 
     decision: Literal["opened", "refused"] = Field(description="ONEM's decision.")
-    onem_decision_date: dt.date = Field(description="Date of the decision.")
+    onem_decision_date: Date = Field(description="Date of the decision.")
     onem_reference: Identifier = Field(min_length=1)
-    work_days_counted: int = Field(ge=0, description="Work days ONEM counted.")
+    work_days_counted: Integer = Field(ge=0, description="Work days ONEM counted.")
     evidence: Evidence = Field(
         default=(),
         description="References of the documents proving the decision (required).",
     )
-    right_start_date: dt.date | None = Field(
+    right_start_date: Date | None = Field(
         default=None, description="First day of the right (opened)."
     )
     payment_institution: PaymentInstitution | None = Field(
@@ -245,7 +247,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Plan an article 60 §7 contract (default required period)",
     )
     def plan(
-        case_id: uuid.UUID, body: PlanArticle60, client: Writer, response: Response
+        case_id: Uuid, body: PlanArticle60, client: Writer, response: Response
     ) -> Created:
         outcome = run(
             case_id,
@@ -264,8 +266,8 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Record the request sent to ONEM (CPAS@ONEM)",
     )
     def request_period(
-        case_id: uuid.UUID,
-        contract_id: uuid.UUID,
+        case_id: Uuid,
+        contract_id: Uuid,
         body: RequestRequiredPeriod,
         client: Writer,
     ) -> None:
@@ -286,8 +288,8 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Record ONEM's calculation (work days and end date)",
     )
     def record_period(
-        case_id: uuid.UUID,
-        contract_id: uuid.UUID,
+        case_id: Uuid,
+        contract_id: Uuid,
         body: RecordRequiredPeriod,
         client: Writer,
     ) -> None:
@@ -308,7 +310,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Sign the contract (duration checked against the required period)",
     )
     def sign(
-        case_id: uuid.UUID, contract_id: uuid.UUID, body: SignArticle60, client: Writer
+        case_id: Uuid, contract_id: Uuid, body: SignArticle60, client: Writer
     ) -> None:
         run(
             case_id,
@@ -327,7 +329,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Record the first day of work (Article60Started)",
     )
     def start(
-        case_id: uuid.UUID, contract_id: uuid.UUID, body: StartArticle60, client: Writer
+        case_id: Uuid, contract_id: Uuid, body: StartArticle60, client: Writer
     ) -> None:
         run(
             case_id,
@@ -346,7 +348,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Make the worker available to a user organisation",
     )
     def place(
-        case_id: uuid.UUID, contract_id: uuid.UUID, body: AgreePlacement, client: Writer
+        case_id: Uuid, contract_id: Uuid, body: AgreePlacement, client: Writer
     ) -> None:
         kbo = normalise_kbo(body.user_organisation_kbo, field="user_organisation_kbo")
         fields = {**body.fields(), "user_organisation_kbo": kbo}
@@ -367,7 +369,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="End the contract (days reached, or early with a reason)",
     )
     def end(
-        case_id: uuid.UUID, contract_id: uuid.UUID, body: EndArticle60, client: Writer
+        case_id: Uuid, contract_id: Uuid, body: EndArticle60, client: Writer
     ) -> None:
         run(
             case_id,
@@ -386,8 +388,8 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Cancel a contract that has not started",
     )
     def cancel(
-        case_id: uuid.UUID,
-        contract_id: uuid.UUID,
+        case_id: Uuid,
+        contract_id: Uuid,
         body: CancelArticle60,
         client: Writer,
     ) -> None:
@@ -409,7 +411,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Record an article 61 agreement with a private employer",
     )
     def sign61(
-        case_id: uuid.UUID, body: SignArticle61, client: Writer, response: Response
+        case_id: Uuid, body: SignArticle61, client: Writer, response: Response
     ) -> Created:
         kbo = normalise_kbo(body.employer_kbo, field="employer_kbo")
         fields = {**body.fields(), "employer_kbo": kbo}
@@ -428,7 +430,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="End an article 61 agreement",
     )
     def end61(
-        case_id: uuid.UUID, agreement_id: uuid.UUID, body: EndArticle61, client: Writer
+        case_id: Uuid, agreement_id: Uuid, body: EndArticle61, client: Writer
     ) -> None:
         run(
             case_id,
@@ -447,7 +449,7 @@ def create_api(  # noqa: C901 - one small route per command
         summary="Key in ONEM's benefit-right decision, with its evidence",
     )
     def benefit_right(
-        case_id: uuid.UUID, body: BenefitRightDecision, client: Writer
+        case_id: Uuid, body: BenefitRightDecision, client: Writer
     ) -> None:
         fields = body.fields()
         opened = fields.pop("decision") == "opened"
@@ -465,13 +467,16 @@ def create_api(  # noqa: C901 - one small route per command
 
     @api.get("/cases/{case_id}/placements", summary="The placements of a case")
     def read(
-        case_id: uuid.UUID, client: Reader, as_of: dt.date | None = None
+        case_id: Uuid, client: Reader, as_of: Date | None = None
     ) -> dict[str, Any]:
         client.check_cpas(app.facts(case_id).cpas_kbo)
         file = app.get_file(case_id, current=True)
         if file is None:
-            raise HTTPException(
-                404, detail=f"case_id: no placement recorded for {case_id}"
+            raise Refused(
+                404,
+                ("path", "case_id"),
+                "placement.none",
+                "no placement recorded for this case",
             )
         day = as_of or dt.datetime.now(BRUSSELS).date()
         return {

@@ -194,7 +194,11 @@ def test_a_bilan_with_a_score_out_of_range_is_refused(client: TestClient) -> Non
 def test_a_request_without_a_known_key_is_refused(client: TestClient) -> None:
     answer = client.post("/cases", json=body(), headers={"X-API-Key": "wrong"})
     assert answer.status_code == 401
-    assert answer.json()["detail"].startswith("X-API-Key")
+    [refusal] = answer.json()["detail"]
+    assert (refusal["loc"], refusal["type"]) == (
+        ["header", "X-API-Key"],
+        "auth.unknown_key",
+    )
 
 
 def test_a_client_acts_only_for_its_own_cpas(hub_settings: HubSettings) -> None:
