@@ -278,7 +278,9 @@ END; $BODY$
 """
 
 
-def eventstore_env(database_url: str, *, app_name: str, schema: str) -> dict[str, str]:
+def eventstore_env(
+    database_url: str, *, app_name: str, schema: str, wait_seconds: float = 3.0
+) -> dict[str, str]:
     """The eventsourcing environment of one service's application."""
     params = conninfo_to_dict(database_url)
     return {
@@ -294,6 +296,9 @@ def eventstore_env(database_url: str, *, app_name: str, schema: str) -> dict[str
         "POSTGRES_LOCK_TIMEOUT": "10",
         # A connection PostgreSQL dropped (a restart) is replaced, not used.
         "POSTGRES_PRE_PING": "y",
+        # The library tries ten times, each waiting this long for a connection
+        # (30 s by default): with PostgreSQL away a caller would wait minutes.
+        "POSTGRES_CONNECT_TIMEOUT": str(wait_seconds),
         # Aggregates stay cached between commands; a stale one meets the
         # version check on append, is dropped and the command re-runs.
         "AGGREGATE_CACHE_MAXSIZE": "100000",

@@ -27,6 +27,14 @@ class HubSettings(BaseSettings):
         description="PostgreSQL URL (postgresql://user:pw@host:port/db). Empty: "
         "start the embedded PostgreSQL.",
     )
+    database_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="How long a command waits for a database connection, per "
+        "attempt (the event store tries ten times): with PostgreSQL away, a "
+        "caller is told 503 after about ten times this.",
+    )
     kafka_bootstrap_servers: str = Field(
         default="",
         description="Kafka bootstrap servers (host:port,...). Empty: start the "

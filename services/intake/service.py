@@ -25,7 +25,12 @@ RELAY_SPEC = relay.RelaySpec(
 
 def create_application(settings: HubSettings) -> IntakeApplication:
     """The intake application on the configured PostgreSQL."""
-    env = eventstore_env(settings.database_url, app_name="intake", schema=SCHEMA)
+    env = eventstore_env(
+        settings.database_url,
+        app_name="intake",
+        schema=SCHEMA,
+        wait_seconds=settings.database_wait_seconds,
+    )
     with schema_setup(settings.database_url, SCHEMA):
         return IntakeApplication(
             env,

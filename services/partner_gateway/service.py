@@ -68,7 +68,12 @@ def inbound_topic(code: str) -> str:
 
 def create_application(settings: HubSettings) -> PartnersApplication:
     """The gateway's event store on the configured PostgreSQL."""
-    env = eventstore_env(settings.database_url, app_name="partners", schema=SCHEMA)
+    env = eventstore_env(
+        settings.database_url,
+        app_name="partners",
+        schema=SCHEMA,
+        wait_seconds=settings.database_wait_seconds,
+    )
     with schema_setup(settings.database_url, SCHEMA):
         return PartnersApplication(env, id_secret=settings.id_secret)
 

@@ -26,7 +26,12 @@ RELAY_SPEC = relay.RelaySpec(
 
 def create_application(settings: HubSettings) -> PiisApplication:
     """The PIIS application on the configured PostgreSQL."""
-    env = eventstore_env(settings.database_url, app_name="piis", schema=SCHEMA)
+    env = eventstore_env(
+        settings.database_url,
+        app_name="piis",
+        schema=SCHEMA,
+        wait_seconds=settings.database_wait_seconds,
+    )
     with schema_setup(settings.database_url, SCHEMA):
         return PiisApplication(
             env,

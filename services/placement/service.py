@@ -29,7 +29,12 @@ RELAY_SPEC = relay.RelaySpec(
 
 def create_application(settings: HubSettings) -> PlacementApplication:
     """The placement application on the configured PostgreSQL."""
-    env = eventstore_env(settings.database_url, app_name="placement", schema=SCHEMA)
+    env = eventstore_env(
+        settings.database_url,
+        app_name="placement",
+        schema=SCHEMA,
+        wait_seconds=settings.database_wait_seconds,
+    )
     with schema_setup(settings.database_url, SCHEMA):
         return PlacementApplication(
             env,
