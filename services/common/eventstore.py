@@ -279,7 +279,7 @@ END; $BODY$
 
 
 def eventstore_env(
-    database_url: str, *, app_name: str, schema: str, wait_seconds: float = 3.0
+    database_url: str, *, app_name: str, schema: str, wait_seconds: int = 3
 ) -> dict[str, str]:
     """The eventsourcing environment of one service's application."""
     params = conninfo_to_dict(database_url)

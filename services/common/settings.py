@@ -27,9 +27,9 @@ class HubSettings(BaseSettings):
         description="PostgreSQL URL (postgresql://user:pw@host:port/db). Empty: "
         "start the embedded PostgreSQL.",
     )
-    database_wait_seconds: float = Field(
-        default=3.0,
-        gt=0,
+    database_wait_seconds: int = Field(
+        default=3,
+        ge=1,
         le=60,
         description="How long a command waits for a database connection, per "
         "attempt (the event store tries ten times): with PostgreSQL away, a "
