@@ -115,12 +115,7 @@ class PiisFile(Aggregate):
 
     def propose(self, context: CommandContext, **payload: Any) -> uuid.UUID:
         """Hand a draft PIIS to the person (PiisProposed)."""
-        if self.active is not None:
-            raise ConflictError(
-                "case_id",
-                "piis.already_active",
-                "the case already has an active PIIS; complete or end it first",
-            )
+        self._none_in_force("case_id")
         if payload["planned_end_date"] <= payload["start_date"]:
             raise DomainError(
                 "planned_end_date",
@@ -148,6 +143,9 @@ class PiisFile(Aggregate):
             raise DomainError(
                 "piis_id", "piis.not_proposed", "no PIIS with this id awaits signature"
             )
+        # Drafts may wait side by side; only one is ever in force, since its
+        # evaluations, sanctions and subsidy belong to it.
+        self._none_in_force("piis_id")
         self._check_bilan(facts, signed_on)
         self._check_reflection(proposal.proposed_on, signed_on, reflection_waived)
         if reflection_waived and not (waiver_reason or "").strip():
@@ -173,6 +171,15 @@ class PiisFile(Aggregate):
             general_content=proposal.general_content,
             subsidy_code=subsidy_code,
         )
+
+    def _none_in_force(self, loc: str) -> None:
+        if self.active is not None:
+            raise ConflictError(
+                loc,
+                "piis.already_active",
+                "the case already has a PIIS in force; complete or end it first "
+                "(one PIIS at a time)",
+            )
 
     @staticmethod
     def _check_bilan(facts: CaseFacts, signed_on: dt.date) -> None:

@@ -136,6 +136,18 @@ def test_a_second_active_piis_is_refused() -> None:
     assert refused.value.rule == "piis.already_active"
 
 
+def test_one_piis_in_force_at_signature_a_second_draft_signed_is_refused() -> None:
+    app = app_with(bilan=dt.date(2026, 10, 20))
+    first, second = propose(app), propose(app)  # two drafts, none in force yet
+    sign(app, first, dt.date(2026, 11, 9))
+    with pytest.raises(ConflictError) as refused:
+        sign(app, second, dt.date(2026, 11, 9))
+    assert refused.value.rule == "piis.already_active"
+    file = app.get_file(CASE)
+    assert file is not None
+    assert (file.active, set(file.signed)) == (first, {first})
+
+
 def test_an_exemption_is_recorded_with_its_ground() -> None:
     app = app_with(bilan=None)
     app.grant_exemption(
