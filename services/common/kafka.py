@@ -173,11 +173,11 @@ class FirstRecord:
 class CopyWatch:
     """What a publisher saw of its topic's copy at its last check.
 
-    End offsets alone miss a broker wiped under the same cluster id that got
-    new messages before the check, as many as before in each partition. The
-    oldest record of a partition does not change on a copy that kept its
-    messages (retention only moves it to a later offset); on a wiped one the
-    record at that offset is another message, or there is none.
+    A broker wiped under the same cluster id that got new messages before
+    the check is neither gone nor empty (`copy_check`). The oldest record of
+    a partition does not change on a copy that kept its messages (retention
+    only moves it to a later offset); on a wiped one the record at that
+    offset is another message, or there is none.
     """
 
     ends: dict[str, int] = field(default_factory=dict)
@@ -196,7 +196,7 @@ class CopyWatch:
         self, admin: BrokerAdmin, topic: str, acknowledged: int
     ) -> str | None:
         """Why the broker no longer holds what it acknowledged of ``topic``, if so."""
-        lost, ends = await copy_check(admin, topic, acknowledged, self.ends)
+        lost, ends = await copy_check(admin, topic, acknowledged)
         first = self.first
         if lost is None and acknowledged:
             if first is None:
@@ -243,36 +243,26 @@ def _first_record_changed(before: FirstRecord, now: FirstRecord | None) -> str |
 
 
 async def copy_check(
-    admin: BrokerAdmin,
-    topic: str,
-    acknowledged: int,
-    seen: Mapping[str, int] | None = None,
+    admin: BrokerAdmin, topic: str, acknowledged: int
 ) -> tuple[str | None, dict[str, int]]:
     """Whether the broker lost what it acknowledged of a topic, and its end offsets.
 
     A broker wiped and restarted under the same cluster id looks the same as
     before but for its content: a topic it acknowledged messages on that is
     gone, or has nothing in any partition, was lost (the hub's publishers are
-    the only writers of their topics). Offsets are not compared with the
-    count of acknowledged messages: the embedded broker counts a batch as one
-    offset.
-
-    End offsets only grow on a copy that kept its messages; a wiped broker
-    starts again from 0. Comparing with the ends seen at the last check also
-    finds a wipe after which the copy got new messages before the check (a
-    broker that creates topics on first use). Returns why the copy is lost,
-    if it is, and the end offsets now (to pass as ``seen`` next time).
+    the only writers of their topics). End offsets are not compared, neither
+    with the count of acknowledged messages (the embedded broker counts a
+    batch as one offset) nor with earlier ends (it was seen to answer lower
+    ends for a moment after a restart); `CopyWatch` compares the oldest
+    record instead.
     """
-    if not acknowledged and not seen:
+    if not acknowledged:
         return None, {}
     ends = await admin.end_offsets(topic)
     if ends is None:
         return "the topic is gone", {}
-    if acknowledged and not any(ends.values()):
+    if not any(ends.values()):
         return f"the topic is empty, {acknowledged} message(s) were acknowledged", ends
-    behind = sorted(p for p, end in (seen or {}).items() if ends.get(p, 0) < end)
-    if behind:
-        return f"partition(s) {', '.join(behind)} went back to earlier offsets", ends
     return None, ends
 
 

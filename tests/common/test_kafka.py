@@ -77,27 +77,20 @@ async def _checks(settings: HubSettings) -> list[str | None]:
         await producer.start()
         await producer.send_and_wait(topic, b"x", key=b"k")
         await producer.stop()
-        held, ends = await copy_check(admin, topic, 1)
-        again, _ = await copy_check(admin, topic, 1, ends)
-        # As if the last check had seen more: a copy wiped and partly refilled.
-        ahead = {partition: end + 5 for partition, end in ends.items()}
-        behind, _ = await copy_check(admin, topic, 1, ahead)
+        held, _ = await copy_check(admin, topic, 1)
     finally:
         await admin.close()
-    return [gone, empty, held, again, behind]
+    return [gone, empty, held]
 
 
-def test_the_copy_check_finds_a_topic_gone_emptied_or_gone_back(
+def test_the_copy_check_finds_a_topic_gone_or_emptied(
     broker: EmbeddedBroker,
 ) -> None:
     settings = HubSettings(kafka_bootstrap_servers=broker.bootstrap_servers)
-    gone, empty, held, again, behind = asyncio.run(_checks(settings))
+    gone, empty, held = asyncio.run(_checks(settings))
     assert gone == "the topic is gone"
     assert empty == "the topic is empty, 1 message(s) were acknowledged"
     assert held is None
-    assert again is None
-    assert behind is not None
-    assert behind.endswith("went back to earlier offsets")
 
 
 async def _publish_one(settings: HubSettings, topic: str, value: bytes) -> None:
