@@ -96,6 +96,11 @@ class BrokerAdmin:
             await reader.stop()
         await self._client.close()
 
+    @property
+    def partitions(self) -> int:
+        """How many partitions the hub gives a topic it creates."""
+        return self._settings.kafka_partitions
+
     async def cluster_id(self) -> str:
         """The broker cluster's id; a broker that came back empty has a new one."""
         described = await self._client.describe_cluster()

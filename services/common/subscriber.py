@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -44,6 +46,7 @@ from services.common.settings import HubSettings
 
 __all__ = [
     "Delivery",
+    "Rewinds",
     "ensure_topics",
     "follow_copies",
     "new_broker",
@@ -371,7 +374,7 @@ async def follow_copies(
     read; from the start, what it had read is skipped as a duplicate by the
     stream positions (ADR 0013).
     """
-    watches: dict[str, CopyWatch] = {}
+    rewinds = Rewinds()
     admin: BrokerAdmin | None = None
     try:
         while not stop.is_set():
@@ -383,7 +386,7 @@ async def follow_copies(
                 if admin is None:
                     admin = BrokerAdmin(settings)
                     await admin.start()
-                await rewind_replaced_copies(admin, broker, watches)
+                await rewind_replaced_copies(admin, broker, rewinds)
             except Exception as exc:  # noqa: BLE001 - the broker away: next round
                 away = isinstance(exc, KafkaError | OSError | TimeoutError)
                 log.log(
@@ -401,22 +404,51 @@ async def follow_copies(
                 await admin.close()
 
 
+@dataclass
+class Rewinds:
+    """The topics a process must read again, by partition not yet sought."""
+
+    watches: dict[str, CopyWatch] = field(default_factory=dict)
+    pending: dict[str, tuple[float, set[int]]] = field(default_factory=dict)
+
+
+# Partitions the process is not given within this long are another member's
+# (each member of a group finds the new copy and rewinds its own).
+_REWIND_WAIT_SECONDS = 120.0
+
+
 async def rewind_replaced_copies(
-    admin: BrokerAdmin, broker: KafkaBroker, watches: dict[str, CopyWatch]
+    admin: BrokerAdmin, broker: KafkaBroker, rewinds: Rewinds
 ) -> None:
-    """One look at each topic the process reads; a replaced one read from the start."""
+    """One look at each topic the process reads; a replaced one read from the start.
+
+    A consumer rejoining its group (the broker restarted) holds no partition
+    for a moment: what it is given later is sought then.
+    """
     subscribers = [s for s in broker.subscribers if getattr(s, "consumer", None)]
     topics = {
         t for s in subscribers for t in getattr(s, "topic_names_for_subscribe", ())
     }
+    now = time.monotonic()
     for topic in sorted(topics):
-        lost = await watches.setdefault(topic, CopyWatch()).replaced(admin, topic)
-        if lost is None:
-            continue
-        log.warning("%s is a new copy (%s); reading it from the start", topic, lost)
-        metrics.CONSUMER_REWINDS.labels(topic).inc()
+        watch = rewinds.watches.setdefault(topic, CopyWatch())
+        lost = await watch.replaced(admin, topic)
+        if lost is not None:
+            log.warning("%s is a new copy (%s); reading it from the start", topic, lost)
+            metrics.CONSUMER_REWINDS.labels(topic).inc()
+            ends = await admin.end_offsets(topic) or {}
+            partitions = set(map(int, ends)) | set(range(admin.partitions))
+            rewinds.pending[topic] = (now, partitions)
+    for topic, (since, remaining) in list(rewinds.pending.items()):
         for subscriber in subscribers:
             consumer = subscriber.consumer  # type: ignore[attr-defined]
-            mine = [tp for tp in consumer.assignment() if tp.topic == topic]
+            mine = [
+                tp
+                for tp in consumer.assignment()
+                if tp.topic == topic and tp.partition in remaining
+            ]
             if mine:
                 await consumer.seek_to_beginning(*mine)
+                remaining.difference_update(tp.partition for tp in mine)
+        if not remaining or now - since > _REWIND_WAIT_SECONDS:
+            del rewinds.pending[topic]

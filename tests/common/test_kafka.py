@@ -20,7 +20,7 @@ from services.common.kafka import (
 )
 from services.common.runtime import EmbeddedBroker
 from services.common.settings import HubSettings
-from services.common.subscriber import rewind_replaced_copies
+from services.common.subscriber import Rewinds, rewind_replaced_copies
 
 pytestmark = pytest.mark.integration
 
@@ -171,10 +171,10 @@ async def _reader_across_a_wipe(
             ]
         ),
     )
-    watches: dict[str, CopyWatch] = {}
+    rewinds = Rewinds()
     try:
         before = await _read(reader, 5)
-        await rewind_replaced_copies(admin, process, watches)  # learns the copy
+        await rewind_replaced_copies(admin, process, rewinds)  # learns the copy
         await admin.close()
         await asyncio.to_thread(broker.restart_empty, same_cluster_id=True)
         admin = BrokerAdmin(settings)
@@ -183,7 +183,13 @@ async def _reader_across_a_wipe(
         # The relay refilled it further than the reader's position.
         for n in range(8):
             await _publish_one(settings, topic, f"new-{n}".encode())
-        await rewind_replaced_copies(admin, process, watches)
+        # Found while the reader holds no partition (its group rejoining)...
+        reader.unsubscribe()
+        await rewind_replaced_copies(admin, process, rewinds)
+        # ...and given back at the position it had: sought at the next look.
+        reader.assign([TopicPartition(topic, 0)])
+        reader.seek(TopicPartition(topic, 0), 5)
+        await rewind_replaced_copies(admin, process, rewinds)
         after = await _read(reader, 8)
     finally:
         await reader.stop()
