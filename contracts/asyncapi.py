@@ -4,8 +4,10 @@
 channel per service topic (``hub.<service>.events.v1``, its messages the
 contract events of that service) and per partner topic
 (``partner.<code>.outbound.v1`` / ``inbound.v1``, its messages the partner's
-own schemas in ``contracts/partners/``). Every message's payload is the
-committed JSON Schema, so the page an integrator reads is what the tests hold.
+own schemas in ``contracts/partners/``), and one per state topic
+(``hub.case-state.v1``: the whole state of each case, compacted). Every
+message's payload is the committed JSON Schema, so the page an integrator
+reads is what the tests hold.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contracts.export import SCHEMA_DIR, render
-from contracts.registry import EVENT_TYPES, SERVICE_TOPICS
+from contracts.export import SCHEMA_DIR, render, state_schema_path
+from contracts.registry import EVENT_TYPES, SERVICE_TOPICS, STATE_TOPICS
 
 __all__ = ["DOCUMENT", "document"]
 
@@ -67,6 +69,79 @@ def _service_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
     return channels, operations, messages
 
 
+# What an integrator needs to know to subscribe to a state topic.
+_STATE_TOPIC_DESCRIPTION = (
+    "The whole current state of each case (docs/decisions/0016-whole-case-"
+    "state-and-its-topic.md): one message per change, keyed by the case id "
+    "(UTF-8 text of its UUID), the value the case's whole state, never a "
+    "delta. The topic is created with cleanup.policy=compact, so the broker "
+    "keeps at least the last message of each key: a new subscriber reads it "
+    "from the beginning and has every case. Delivery is at least once and a "
+    "broker may not have compacted yet (the embedded one never does): keep, "
+    "per key, the message with the highest `version` (an integer that grows "
+    "with every event folded into the state; the same version is the same "
+    "state, the later message of equal version wins) and ignore the others. "
+    "The hub never deletes a case, so there are no tombstones. No identity: "
+    "no NISS, no name; the social-activation scores are marked "
+    "x-personal-data. A new optional field may appear in a later version of "
+    "the same schema: ignore what you do not know."
+)
+
+
+def _state_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for topic in STATE_TOPICS:
+        schema = json.loads(state_schema_path(topic).read_text())
+        name = topic.replace(".", "_").replace("-", "_")
+        messages[name] = {
+            "name": topic,
+            "title": schema.get("title", topic),
+            "summary": (schema.get("description") or "").split("\n")[0],
+            "contentType": "application/json",
+            "headers": {
+                "type": "object",
+                "properties": {
+                    "version": {
+                        "type": "string",
+                        "description": "The state's version, as decimal text "
+                        "(the same as the payload's).",
+                    }
+                },
+            },
+            "payload": schema,
+            "bindings": {
+                "kafka": {
+                    "key": {
+                        "type": "string",
+                        "format": "uuid",
+                        "description": "The case id: the compaction key.",
+                    },
+                    "bindingVersion": "0.5.0",
+                }
+            },
+        }
+        channels[topic] = {
+            "address": topic,
+            "description": _STATE_TOPIC_DESCRIPTION,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+            "bindings": {
+                "kafka": {
+                    "topicConfiguration": {"cleanup.policy": ["compact"]},
+                    "bindingVersion": "0.5.0",
+                }
+            },
+        }
+        operations[f"publish_{name}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic}"},
+            "summary": "The case-state process publishes a case's whole state "
+            "after each change, keyed by case id.",
+        }
+    return channels, operations, messages
+
+
 def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
@@ -109,21 +184,23 @@ def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
 def document() -> dict[str, Any]:
     """The whole AsyncAPI document."""
     channels, operations, messages = _service_channels()
+    state_channels, state_operations, state_messages = _state_channels()
     partner_channels, partner_operations, partner_messages = _partner_channels()
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "CPAS integration hub",
             "version": "1",
-            "description": "Topics of the hub: each service's events and the "
-            "messages exchanged with the regional employment services. Payloads "
+            "description": "Topics of the hub: each service's events, the "
+            "whole state of each case, and the messages exchanged with the "
+            "regional employment services. Payloads "
             "are the committed JSON Schemas (contracts/schemas, "
             "contracts/partners); fields marked x-personal-data hold personal data.",
         },
         "defaultContentType": "application/json",
-        "channels": {**channels, **partner_channels},
-        "operations": {**operations, **partner_operations},
-        "components": {"messages": {**messages, **partner_messages}},
+        "channels": {**channels, **state_channels, **partner_channels},
+        "operations": {**operations, **state_operations, **partner_operations},
+        "components": {"messages": {**messages, **state_messages, **partner_messages}},
     }
 
 

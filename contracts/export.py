@@ -1,4 +1,8 @@
-"""Write every contract's JSON Schema into contracts/schemas/ (``--check`` diffs)."""
+"""Write every contract's JSON Schema into contracts/schemas/ (``--check`` diffs).
+
+Events in ``contracts/schemas/<event type>.json``; the messages of the state
+topics (``STATE_TOPICS``) in ``contracts/schemas/topics/<topic>.json``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from contracts.registry import EVENT_TYPES
+from contracts.registry import EVENT_TYPES, STATE_TOPICS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
+STATE_SCHEMA_DIR = SCHEMA_DIR / "topics"
 
 
 def schema_of(event_type: str) -> dict[str, Any]:
@@ -18,6 +23,22 @@ def schema_of(event_type: str) -> dict[str, Any]:
     schema = EVENT_TYPES[event_type].model_json_schema(mode="serialization")
     schema["$id"] = f"urn:cpas-hub:event:{event_type}"
     return schema
+
+
+def state_schema_of(topic: str) -> dict[str, Any]:
+    """The JSON Schema of a state topic's message, as committed."""
+    schema = STATE_TOPICS[topic].model_json_schema(mode="serialization")
+    schema["$id"] = f"urn:cpas-hub:state:{topic}"
+    return schema
+
+
+def state_schema_path(topic: str) -> Path:
+    """Where the schema of a state topic's message is committed."""
+    return STATE_SCHEMA_DIR / f"{topic}.json"
+
+
+def _expected_state_schemas() -> dict[Path, str]:
+    return {state_schema_path(t): render(state_schema_of(t)) for t in STATE_TOPICS}
 
 
 def render(schema: dict[str, Any]) -> str:
@@ -65,12 +86,14 @@ def schema_path(event_type: str) -> Path:
 
 
 def stale_schemas() -> list[str]:
-    """Event types whose committed schema differs from the model (or is missing)."""
+    """Schemas that differ from their model (or are missing, or belong to none)."""
     stale = []
     for event_type in sorted(EVENT_TYPES):
         path = schema_path(event_type)
         if not path.exists() or path.read_text() != render(schema_of(event_type)):
             stale.append(event_type)
+    present = set(STATE_SCHEMA_DIR.glob("*.json"))
+    stale += [p.name for p in stale_files(_expected_state_schemas(), present)]
     return stale
 
 
@@ -78,13 +101,15 @@ def main(argv: list[str]) -> int:
     """Regenerate the schemas, or with ``--check`` report the stale ones."""
     if "--check" in argv:
         stale = stale_schemas()
-        for event_type in stale:
-            print(f"stale: {schema_path(event_type)}")  # noqa: T201
+        for name in stale:
+            print(f"stale: {name}")  # noqa: T201
         return 1 if stale else 0
     SCHEMA_DIR.mkdir(exist_ok=True)
     for event_type in sorted(EVENT_TYPES):
         schema_path(event_type).write_text(render(schema_of(event_type)))
-    return 0
+    return write_or_check(
+        argv, _expected_state_schemas(), STATE_SCHEMA_DIR.glob("*.json")
+    )
 
 
 if __name__ == "__main__":

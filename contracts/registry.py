@@ -6,8 +6,10 @@ import functools
 from collections.abc import Mapping
 from typing import Final
 
+from pydantic import BaseModel
 from pydantic_core import SchemaValidator
 
+from contracts.case_state import CASE_STATE_TOPIC, CaseStateV1
 from contracts.envelope import ContractEvent
 from contracts.income import (
     IncomePaymentSuspendedV1,
@@ -64,6 +66,7 @@ from contracts.text import history_validator
 __all__ = [
     "EVENT_TYPES",
     "SERVICE_TOPICS",
+    "STATE_TOPICS",
     "event_class",
     "parse_event",
     "parse_stored_event",
@@ -133,6 +136,10 @@ SERVICE_TOPICS: Final[Mapping[str, str]] = {
     "placement": "hub.placement.events.v1",
     "partners": "hub.partners.events.v1",
 }
+
+# Topics of projections (not events): each message is the whole current state
+# of its key, compacted; the model is the message (ADR 0016).
+STATE_TOPICS: Final[Mapping[str, type[BaseModel]]] = {CASE_STATE_TOPIC: CaseStateV1}
 
 
 class UnknownEventTypeError(LookupError):

@@ -205,8 +205,9 @@ class ConsumerSpec:
     services: tuple[str, ...]
     build: Callable[[Applications], FoldProjection[Any]]
     replayable: bool = True
-    # (table, key column, columns a rebuild may not reproduce) that a check
-    # compares; by default the one table of a RowTable projection.
+    # (table, key columns, columns a rebuild may not reproduce) that a check
+    # compares; by default the one table of a RowTable projection. Key
+    # columns are separated by commas when the key is composite.
     compared: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def projection(self, apps: Applications | None = None) -> FoldProjection[Any]:
@@ -249,7 +250,17 @@ def group_of(process: str, service: str) -> str:
 
 
 CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
-    ConsumerSpec("case-state", "case-state", "case_state", ("intake",), _case_state),
+    ConsumerSpec(
+        "case-state",
+        "case-state",
+        "case_state",
+        ("intake", "piis", "placement", "partners"),
+        _case_state,
+        compared=(
+            ("cases", "case_id", ()),
+            ("case_days", "case_id, service, day", ()),
+        ),
+    ),
     ConsumerSpec(
         "statistics", "case-state", "statistics", ("intake", "piis"), _statistics
     ),

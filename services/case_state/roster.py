@@ -38,8 +38,6 @@ from contracts.placement import (
     Article60StartedV1,
     Article61AgreementSignedV1,
     Article61EndedV1,
-    BenefitRightOpenedV1,
-    BenefitRightRefusedV1,
 )
 from services.common.http import BRUSSELS
 from services.common.row_table import RowTable
@@ -53,10 +51,10 @@ __all__ = [
     "Roster",
     "RosterEntry",
     "RosterProjection",
+    "contract_after",
+    "contract_id_of",
     "end_of_day",
-    "load_case",
     "load_cpas",
-    "placement_summary",
     "roster",
 ]
 
@@ -125,20 +123,6 @@ class PlacementHistory:
     case_id: uuid.UUID
     cpas_kbo: str
     versions: tuple[Version, ...] = ()
-    # ONEM's decisions on the benefit right, as recorded (JSON-ready, with
-    # "recorded_at"): an external fact the case view shows beside the contracts.
-    benefit_rights: tuple[dict[str, Any], ...] = ()
-
-    def benefit_right(self, known_at: dt.datetime | None) -> dict[str, Any] | None:
-        """The last decision recorded by a time (None: none known)."""
-        known = [
-            decision
-            for decision in self.benefit_rights
-            if known_at is None
-            or decision["recorded_at"] is None
-            or dt.datetime.fromisoformat(decision["recorded_at"]) <= known_at
-        ]
-        return known[-1] if known else None
 
     def current(self, contract_id: uuid.UUID) -> ContractSnapshot | None:
         """The latest snapshot of a contract, whenever recorded."""
@@ -335,59 +319,6 @@ def roster(
     )
 
 
-# Fields of a contract shown in the case view: no end reason (it may say
-# "health" or "death"), nothing about the person.
-_SUMMARY_FIELDS = (
-    "kind",
-    "contract_id",
-    "status",
-    "start_date",
-    "planned_end_date",
-    "ended_on",
-    "required_work_days",
-    "region_scheme",
-    "user_organisation_kbo",
-    "user_organisation_name",
-    "placement_starts_on",
-    "employer_kbo",
-    "employer_name",
-)
-
-
-def placement_summary(
-    history: PlacementHistory | None,
-    *,
-    as_of: dt.date,
-    known_at: dt.datetime | None = None,
-) -> dict[str, Any] | None:
-    """One case's placements for the case view: its contracts and today's roster.
-
-    ``contracts`` is the latest known state of every contract of the case (planned,
-    cancelled and ended ones included), ``current`` the roster entries of the
-    case on ``as_of``. None when no placement event concerns the case.
-    """
-    if history is None:
-        return None
-    cutoff = _cutoff(as_of, known_at)
-    contracts = [
-        {name: _jsonable(getattr(snapshots[-1], name)) for name in _SUMMARY_FIELDS}
-        for snapshots in history.known(cutoff).values()
-    ]
-    benefit_right = history.benefit_right(cutoff)
-    if not contracts and benefit_right is None:
-        return None
-    current = roster(
-        [history], cpas_kbo=history.cpas_kbo, as_of=as_of, known_at=cutoff
-    ).entries
-    return {
-        "as_of": as_of.isoformat(),
-        "on_roster": bool(current),
-        "current": [entry.as_dict() for entry in current],
-        "contracts": contracts,
-        "benefit_right": benefit_right,
-    }
-
-
 def _jsonable(value: Any) -> Any:
     match value:
         case dt.date() | dt.datetime():
@@ -503,6 +434,36 @@ _ARTICLE_60_EVENTS = (
 _ARTICLE_61_EVENTS = (Article61AgreementSignedV1, Article61EndedV1)
 
 
+def contract_id_of(event: ContractEvent) -> uuid.UUID | None:
+    """The article 60 contract or article 61 agreement an event is about, if any."""
+    if isinstance(event, _ARTICLE_60_EVENTS):
+        return event.contract_id
+    if isinstance(event, _ARTICLE_61_EVENTS):
+        return event.agreement_id
+    return None
+
+
+def contract_after(
+    current: ContractSnapshot | None, event: ContractEvent
+) -> ContractSnapshot | None:
+    """A contract after one of its events.
+
+    None: not a contract event, or an id a contract of the other article has
+    (nothing to fold into).
+    """
+    if isinstance(event, _ARTICLE_60_EVENTS):
+        if current is not None and current.kind != "article_60":
+            return None
+        base = current or ContractSnapshot("article_60", event.contract_id, "planned")
+        return dataclasses.replace(base, **_article_60_changes(base, event))
+    if isinstance(event, _ARTICLE_61_EVENTS):
+        if current is not None and current.kind != "article_61":
+            return None
+        base = current or ContractSnapshot("article_61", event.agreement_id, "signed")
+        return dataclasses.replace(base, **_article_61_changes(event))
+    return None
+
+
 class RosterProjection(RowTable[PlacementHistory]):
     """Folds the placement events into each case's contract snapshots."""
 
@@ -512,7 +473,6 @@ class RosterProjection(RowTable[PlacementHistory]):
         ("case_id", "uuid PRIMARY KEY"),
         ("cpas_kbo", "text NOT NULL"),
         ("versions", "jsonb NOT NULL"),
-        ("benefit_rights", "jsonb NOT NULL DEFAULT '[]'"),
     )
     indexes = ("cpas_kbo",)
 
@@ -520,39 +480,14 @@ class RosterProjection(RowTable[PlacementHistory]):
         self, row: PlacementHistory | None, event: ContractEvent
     ) -> PlacementHistory | None:
         """The history after one event (None: not a contract event)."""
+        contract_id = contract_id_of(event)
+        if contract_id is None:
+            return None
         # A case may be heard of first through the placement topic: the
         # envelope carries the case and its CPAS.
         history = row or PlacementHistory(event.case_id, event.cpas_kbo)
-        if isinstance(event, BenefitRightOpenedV1 | BenefitRightRefusedV1):
-            decision = {
-                "recorded_at": _jsonable(event.recorded_at),
-                "decision": "opened"
-                if isinstance(event, BenefitRightOpenedV1)
-                else "refused",
-                "onem_decision_date": event.onem_decision_date.isoformat(),
-                "right_start_date": _jsonable(getattr(event, "right_start_date", None)),
-                "source_channel": event.source_channel,
-            }
-            return dataclasses.replace(
-                history, benefit_rights=(*history.benefit_rights, decision)
-            )
-        if isinstance(event, _ARTICLE_60_EVENTS):
-            current = history.current(event.contract_id)
-            if current is not None and current.kind != "article_60":
-                return None  # not this contract's kind: nothing to fold into
-            base = current or ContractSnapshot(
-                "article_60", event.contract_id, "planned"
-            )
-            snapshot = dataclasses.replace(base, **_article_60_changes(base, event))
-        elif isinstance(event, _ARTICLE_61_EVENTS):
-            current = history.current(event.agreement_id)
-            if current is not None and current.kind != "article_61":
-                return None
-            base = current or ContractSnapshot(
-                "article_61", event.agreement_id, "signed"
-            )
-            snapshot = dataclasses.replace(base, **_article_61_changes(event))
-        else:
+        snapshot = contract_after(history.current(contract_id), event)
+        if snapshot is None:
             return None
         return dataclasses.replace(
             history, versions=(*history.versions, (event.recorded_at, snapshot))
@@ -565,16 +500,11 @@ class RosterProjection(RowTable[PlacementHistory]):
             | snapshot.to_json()
             for recorded, snapshot in row.versions
         ]
-        return (
-            row.case_id,
-            row.cpas_kbo,
-            json.dumps(versions),
-            json.dumps(list(row.benefit_rights)),
-        )
+        return (row.case_id, row.cpas_kbo, json.dumps(versions))
 
     def decode(self, record: Sequence[Any]) -> PlacementHistory:
         """A history from its column values."""
-        case_id, cpas_kbo, versions, benefit_rights = record
+        case_id, cpas_kbo, versions = record
         loaded: list[Version] = []
         for item in versions:
             values = dict(item)
@@ -585,9 +515,7 @@ class RosterProjection(RowTable[PlacementHistory]):
                     ContractSnapshot.from_json(values),
                 )
             )
-        return PlacementHistory(
-            case_id, cpas_kbo, tuple(loaded), tuple(benefit_rights or ())
-        )
+        return PlacementHistory(case_id, cpas_kbo, tuple(loaded))
 
 
 async def load_cpas(
@@ -595,11 +523,3 @@ async def load_cpas(
 ) -> list[PlacementHistory]:
     """Every placement history of one CPAS."""
     return await RosterProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)
-
-
-async def load_case(
-    conn: psycopg.AsyncConnection[Any], schema: str, case_id: uuid.UUID
-) -> PlacementHistory | None:
-    """The placement history of one case (None: no contract heard of)."""
-    rows = await RosterProjection().load(conn, schema, [case_id])
-    return rows.get(case_id)

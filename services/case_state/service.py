@@ -1,33 +1,35 @@
-"""The case-state process: the consumer that keeps the projection, and its read API."""
+"""The case-state process: the read models, their read API, the case-state topic."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import FastAPI, Query
 from faststream.kafka import KafkaBroker
-from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.case_state import CaseStateV1
+from contracts.registry import SERVICE_TOPICS
 from contracts.text import Identifier
 from contracts.wire import AS_INTEGER_TEXT, Date, DateTime, Uuid
 from services.case_state.activation import progress_of_cpas
 from services.case_state.deadlines import overdue_for
-from services.case_state.roster import (
-    Roster,
-    load_case,
-    placement_summary,
-    roster,
+from services.case_state.projection import (
+    load_state,
+    load_state_as_of,
+    states_of_cpas,
 )
+from services.case_state.roster import Roster, roster
 from services.case_state.roster import load_cpas as load_roster
 from services.case_state.statistics import IspStatistics, isp_statistics, load_cpas
+from services.case_state.topic import publish_case_states
 from services.common.auth import (
     ApiClient,
     Reader,
@@ -38,11 +40,14 @@ from services.common.command_service import (
     serve_with_consumers,
     subscribe_process,
 )
-from services.common.http import BRUSSELS, service_api
+from services.common.dead_letters import kept_for_case
+from services.common.http import service_api
 from services.common.refusals import Refused
+from services.common.relay import RelaySpec, relay_schema
 from services.common.settings import MIB, HubSettings
 from services.common.subscriber import new_broker
-from services.registry import Applications, consumer, consumers_of
+from services.partner_gateway.quarantine import QUARANTINE
+from services.registry import CONSUMERS, Applications, consumer, consumers_of
 
 __all__ = ["PROCESS", "SCHEMA", "create_api", "create_broker", "serve"]
 
@@ -55,6 +60,48 @@ STATISTICS = consumer("statistics").schema
 ACTIVATION = consumer("activation").schema
 DEADLINES = consumer("deadlines").schema
 _KBO = r"^[01]\d{9}$"
+# Where the hub keeps messages it could not apply or deliver: every consumer's
+# schema, every relay's, the partner gateway's.
+KEPT_IN = tuple(
+    sorted(
+        {c.schema for c in CONSUMERS}
+        | {relay_schema(RelaySpec(s, s, s, t)) for s, t in SERVICE_TOPICS.items()}
+        | {QUARANTINE}
+    )
+)
+
+
+class ParkedReason(BaseModel):
+    """How many of the case's messages one place keeps, for one rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kept_in: str = Field(description="Schema of the dead-letter table keeping them.")
+    rule: str = Field(description="Why, as the hub's rule (decode, gap, fold…).")
+    status: str = Field(description="parked, or held (a partner message waiting).")
+    count: int = Field(ge=1, description="How many.")
+
+
+class ParkedMessages(BaseModel):
+    """Messages about the case the hub keeps aside (no payload: personal data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int = Field(ge=0, description="How many, everywhere.")
+    reasons: tuple[ParkedReason, ...] = Field(description="By place, rule and status.")
+
+
+class CaseView(CaseStateV1):
+    """The case's whole state, and what the hub keeps aside about it."""
+
+    as_of: dt.date | None = Field(
+        default=None, description="The day asked for (null: the current state)."
+    )
+    parked_messages: ParkedMessages | None = Field(
+        default=None,
+        description="Messages about the case the hub keeps parked or held (null "
+        "with as_of: not kept as history).",
+    )
 
 
 def create_broker(settings: HubSettings, pool: AsyncConnectionPool[Any]) -> KafkaBroker:
@@ -81,33 +128,58 @@ def create_api(
         max_request_bytes=max_request_bytes,
     )
 
-    @api.get("/cases/{case_id}", summary="One case's current state")
-    async def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
-        rows = await _select(pool, sql.SQL("case_id = %s"), (case_id,), limit=1)
-        if rows:
-            client.check_cpas(rows[0]["cpas_kbo"])
-        if not rows:
-            raise Refused(
-                404,
-                ("path", "case_id"),
-                "case.unknown",
-                "no case with this id in the case state",
-            )
+    @api.get(
+        "/cases/{case_id}",
+        summary="One case's whole state, now or as it stood at the end of a day",
+        description="Everything current about the case, rebuilt from every "
+        "service's events (the same state `hub.case-state.v1` carries), and the "
+        "messages about it the hub keeps parked. With `as_of`: the state as it "
+        "stood at the end of that day (Brussels), from the events the hub had "
+        "recorded by then (recording time, not business dates: a correction "
+        "recorded later does not change it); parked messages are not history.",
+        response_model=CaseView,
+    )
+    async def get_case(
+        case_id: Uuid,
+        client: Reader,
+        as_of: Annotated[
+            Date | None,
+            Query(description="The state at the end of this day, by recording time"),
+        ] = None,
+    ) -> CaseView:
         async with pool.connection() as conn:
-            history = await load_case(conn, ROSTER, case_id)
-        today = dt.datetime.now(BRUSSELS).date()
-        return {**rows[0], "placement": placement_summary(history, as_of=today)}
+            if as_of is None:
+                state = await load_state(conn, SCHEMA, case_id)
+            else:
+                state = await load_state_as_of(conn, SCHEMA, case_id, as_of)
+            if state is not None:
+                client.check_cpas(state.cpas_kbo)
+            if state is None:
+                raise Refused(
+                    404,
+                    ("path", "case_id"),
+                    "case.unknown",
+                    "no case with this id in the case state"
+                    + ("" if as_of is None else " by the end of that day"),
+                )
+            kept = None if as_of is not None else await _kept(conn, str(case_id))
+        return CaseView(**dict(state), as_of=as_of, parked_messages=kept)
 
-    @api.get("/cases", summary="Cases of a CPAS")
+    @api.get(
+        "/cases",
+        summary="Cases of a CPAS",
+        response_model=list[CaseStateV1],
+    )
     async def list_cases(
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
         client: Reader,
         limit: Annotated[int, Query(ge=1, le=1000), AS_INTEGER_TEXT] = 100,
-    ) -> list[dict[str, Any]]:
+    ) -> list[CaseStateV1]:
         client.check_cpas(cpas_kbo)
-        return await _select(pool, sql.SQL("cpas_kbo = %s"), (cpas_kbo,), limit=limit)
+        async with pool.connection() as conn:
+            return await states_of_cpas(conn, SCHEMA, cpas_kbo, limit=limit)
 
     @api.get("/statistics/isp", summary="ISP statistics of a CPAS as of a date")
     async def isp(
@@ -215,21 +287,15 @@ async def roster_of(
     return roster(histories, cpas_kbo=cpas_kbo, as_of=as_of, known_at=known_at)
 
 
-async def _select(
-    pool: AsyncConnectionPool[Any],
-    where: sql.Composable,
-    params: Sequence[Any],
-    *,
-    limit: int,
-) -> list[dict[str, Any]]:
-    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(
-            sql.SQL("SELECT * FROM {}.cases WHERE {} ORDER BY case_id LIMIT %s").format(
-                sql.Identifier(SCHEMA), where
-            ),
-            (*params, limit),
-        )
-        return list(await cur.fetchall())
+async def _kept(conn: psycopg.AsyncConnection[Any], case_key: str) -> ParkedMessages:
+    found = await kept_for_case(conn, case_key, KEPT_IN)
+    return ParkedMessages(
+        count=sum(n for *_, n in found),
+        reasons=tuple(
+            ParkedReason(kept_in=schema, rule=rule, status=status, count=n)
+            for schema, rule, status, n in found
+        ),
+    )
 
 
 @asynccontextmanager
@@ -245,7 +311,13 @@ async def open_pool(settings: HubSettings) -> AsyncIterator[AsyncConnectionPool[
 
 
 async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
-    """Consume and serve until ``stop`` is set."""
+    """Consume, publish the case states and serve until ``stop`` is set."""
+
+    async def publisher(
+        _: KafkaBroker, pool: AsyncConnectionPool[Any]
+    ) -> Sequence[Awaitable[None]]:
+        return [publish_case_states(settings, pool, stop, schema=SCHEMA)]
+
     async with open_pool(settings) as pool:
         api = create_api(
             pool,
@@ -261,4 +333,5 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
             process=PROCESS,
             apps=Applications(settings),
             pool=pool,
+            setup=publisher,
         )

@@ -28,7 +28,7 @@ class Upsert:
         self,
         table: sql.Composable,
         columns: Sequence[str],
-        key: str,
+        key: str | tuple[str, ...],
         *,
         only_if: sql.Composable | None = None,
     ) -> None:
@@ -37,21 +37,22 @@ class Upsert:
         Args:
             table: The qualified table.
             columns: Its columns, in the order of the rows given to ``run``.
-            key: The conflict column.
+            key: The conflict column (or columns: a composite key).
             only_if: A condition on the table and ``EXCLUDED`` that an update
                 must meet (e.g. a higher version).
         """
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        keys = (key,) if isinstance(key, str) else key
         updates = sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
             for c in columns
-            if c != key
+            if c not in keys
         )
         where: sql.Composable = sql.SQL("")
         if only_if is not None:
             where = sql.SQL(" WHERE {}").format(only_if)
         upsert = sql.SQL("ON CONFLICT ({}) DO UPDATE SET {}{}").format(
-            sql.Identifier(key), updates, where
+            sql.SQL(", ").join(map(sql.Identifier, keys)), updates, where
         )
         stage = sql.Identifier(f"hub_stage_{next(_stage_numbers)}")
         placeholders = sql.SQL(", ").join([sql.Placeholder()] * len(columns))

@@ -8,13 +8,19 @@ the operator who must see what was wrong.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-__all__ = ["list_dead_letters", "schemas_with_dead_letters", "show_dead_letter"]
+__all__ = [
+    "kept_for_case",
+    "list_dead_letters",
+    "schemas_with_dead_letters",
+    "show_dead_letter",
+]
 
 _COLUMNS = ("id", "case_key", "event_type", "reason", "source", "status", "parked_at")
 
@@ -61,3 +67,33 @@ def show_dead_letter(
         raise LookupError(f"id: no dead letter {dead_letter_id} in {schema}")
     payload = bytes(row.pop("payload"))
     return {"schema": schema, **row, "payload": payload.decode(errors="replace")}
+
+
+async def kept_for_case(
+    conn: psycopg.AsyncConnection[Any], case_key: str, schemas: Sequence[str]
+) -> list[tuple[str, str, str, int]]:
+    """A case's messages kept parked or held: (schema, rule, status, how many).
+
+    Of the given schemas that have a dead-letter table; the rule is the hub's
+    code for why (``decode``, ``gap``, ``unpublishable``…), never the message.
+    """
+    cur = await conn.execute(
+        "SELECT table_schema FROM information_schema.tables "
+        "WHERE table_name = 'dead_letters' AND table_schema = ANY(%s) ORDER BY 1",
+        (list(schemas),),
+    )
+    present = [row[0] for row in await cur.fetchall()]
+    if not present:
+        return []
+    query = sql.SQL(" UNION ALL ").join(
+        sql.SQL(
+            "(SELECT {}::text, coalesce(rule, 'unknown'), status, count(*) "
+            "FROM {}.dead_letters WHERE case_key = %s "
+            "AND status IN ('parked', 'held') GROUP BY 2, 3)"
+        ).format(sql.Literal(name), sql.Identifier(name))
+        for name in present
+    )
+    cur = await conn.execute(
+        sql.SQL("{} ORDER BY 1, 2, 3").format(query), [case_key] * len(present)
+    )
+    return [(s, r, st, int(n)) for s, r, st, n in await cur.fetchall()]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -16,17 +18,26 @@ from aiokafka.errors import (
     RecordTooLargeError,
     TopicAlreadyExistsError,
 )
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    wait_random_exponential,
+)
 
 from services.common.settings import HubSettings
 
 __all__ = [
     "REFUSED_FOR_GOOD",
     "BrokerAdmin",
+    "BrokerClients",
     "CopyWatch",
     "FirstRecord",
     "LagProbe",
     "copy_check",
     "make_producer",
+    "pause",
+    "publish_rounds",
 ]
 
 log = logging.getLogger(__name__)
@@ -137,32 +148,134 @@ class BrokerAdmin:
             return FirstRecord(partition, int(record.offset), fingerprint.hexdigest())
         return None
 
-    async def ensure_topics(self, names: Iterable[str]) -> None:
+    async def ensure_topics(
+        self, names: Iterable[str], *, configs: Mapping[str, str] | None = None
+    ) -> None:
         """Create missing topics with the configured partitions and message size.
 
         Apache Kafka enforces ``max.message.bytes``; the embedded broker
-        accepts it and leaves the limit to the producer. A topic that exists
-        already keeps its configuration.
+        accepts it and leaves the limit to the producer. ``configs`` adds
+        settings (e.g. ``cleanup.policy=compact``); a broker that refuses them
+        (an invalid configuration, a policy) gets the topic without them, said
+        in the log. A topic that exists already keeps its configuration.
         """
+        existing = set(await self._client.list_topics())
+        missing = [name for name in names if name not in existing]
+        if not missing:
+            return
+        refused = await self._create(missing, configs or {})
+        if refused:
+            log.warning(
+                "the broker refused the settings %s of %s; created without them",
+                sorted(configs or {}),
+                refused,
+            )
+            await self._create(refused, {})
+
+    async def _create(self, names: list[str], configs: Mapping[str, str]) -> list[str]:
+        """Create topics; the ones refused for their settings."""
         wanted = [
             NewTopic(
                 name,
                 num_partitions=self._settings.kafka_partitions,
                 replication_factor=self._settings.kafka_replication_factor,
                 topic_configs={
-                    "max.message.bytes": str(self._settings.kafka_max_message_bytes)
+                    "max.message.bytes": str(self._settings.kafka_max_message_bytes),
+                    **configs,
                 },
             )
             for name in names
         ]
-        existing = set(await self._client.list_topics())
-        missing = [t for t in wanted if t.name not in existing]
-        if not missing:
-            return
         try:
-            await self._client.create_topics(missing)
+            answer = await self._client.create_topics(wanted)
         except TopicAlreadyExistsError:
             log.debug("topics created concurrently")
+            return []
+        errors = getattr(answer, "topic_errors", ())
+        return [
+            str(error[0])
+            for error in errors
+            if configs and error[1] in _REFUSED_SETTINGS
+        ]
+
+
+# Kafka's answers to a topic's settings it does not take: INVALID_CONFIG (40),
+# POLICY_VIOLATION (44).
+_REFUSED_SETTINGS = frozenset({40, 44})
+
+
+class BrokerClients:
+    """A publisher's producer and admin client, made when first needed.
+
+    Dropped after a failure: the next round starts with new connections.
+    """
+
+    def __init__(self, settings: HubSettings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: BrokerAdmin | None = None
+
+    async def connect(self) -> tuple[AIOKafkaProducer, BrokerAdmin]:
+        """The producer and the admin client, connected."""
+        if self._producer is None:
+            producer = make_producer(self._settings)
+            await producer.start()
+            self._producer = producer
+        if self._admin is None:
+            admin = BrokerAdmin(self._settings)
+            await admin.start()
+            self._admin = admin
+        return self._producer, self._admin
+
+    async def disconnect(self) -> None:
+        """Drop both (a failure to close is no failure of the publisher)."""
+        producer, admin = self._producer, self._admin
+        self._producer = self._admin = None
+        if producer is not None:
+            with contextlib.suppress(Exception):
+                await producer.stop()
+        if admin is not None:
+            with contextlib.suppress(Exception):
+                await admin.close()
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait a while, or until ``stop``."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def publish_rounds(
+    publish_round: Callable[[], Awaitable[bool]],
+    stop: asyncio.Event,
+    *,
+    passes: Callable[[BaseException], bool],
+    after_failure: Callable[[RetryCallState], Awaitable[None]],
+    idle_seconds: float,
+) -> None:
+    """A publisher's loop: rounds until ``stop``, a pause when one had nothing to do.
+
+    A round that fails for a reason that ``passes`` (the broker away) is tried
+    again after ``after_failure`` and a growing pause; any other failure ends
+    the loop (its process stops and is restarted).
+    """
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(passes),
+        wait=wait_random_exponential(multiplier=0.2, max=10),
+        stop=lambda _: stop.is_set(),
+        sleep=lambda seconds: pause(stop, seconds),
+        before_sleep=after_failure,
+        reraise=True,
+    )
+    while not stop.is_set():
+        try:
+            busy: bool = await retrying(publish_round)
+        except Exception:
+            if stop.is_set():
+                return
+            raise
+        if not busy:
+            await pause(stop, idle_seconds)
 
 
 @dataclass(frozen=True, slots=True)

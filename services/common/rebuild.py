@@ -215,14 +215,18 @@ async def _first_difference(
     columns = [c for c in await _columns(conn, shadow, table) if c not in ignored]
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
 
+    keys = [columns.index(name.strip()) for name in key.split(",")]
+
     async def rows(schema: str) -> dict[Any, tuple[Any, ...]]:
         cur = await conn.execute(
             sql.SQL("SELECT {} FROM {}.{}").format(
                 names, sql.Identifier(schema), sql.Identifier(table)
             )
         )
-        index = columns.index(key)
-        return {row[index]: tuple(row) for row in await cur.fetchall()}
+        found = await cur.fetchall()
+        if len(keys) == 1:
+            return {row[keys[0]]: tuple(row) for row in found}
+        return {tuple(row[i] for i in keys): tuple(row) for row in found}
 
     live_rows, rebuilt = await rows(live), await rows(shadow)
     for k in sorted(set(live_rows) | set(rebuilt), key=str):

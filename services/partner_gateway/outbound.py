@@ -21,7 +21,6 @@ publisher moves on; ``redrive_outbound`` sends a parked one again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -41,11 +40,9 @@ from psycopg_pool import AsyncConnectionPool
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception,
     retry_if_result,
     stop_after_attempt,
     wait_exponential,
-    wait_random_exponential,
 )
 
 from contracts.envelope import ContractEvent
@@ -58,8 +55,11 @@ from services.common.consumer import NotYetError
 from services.common.kafka import (
     REFUSED_FOR_GOOD,
     BrokerAdmin,
+    BrokerClients,
     CopyWatch,
     make_producer,
+    pause,
+    publish_rounds,
 )
 from services.common.settings import HubSettings
 from services.partner_gateway.canonical import RoutingFacts, outbound_for
@@ -383,12 +383,6 @@ async def _send(
     return future
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    """Wait a while, or until ``stop``."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-
-
 def _broker_trouble(exc: BaseException) -> bool:
     """A failure of the broker or of the way to it: it passes, the page is resent."""
     return isinstance(exc, KafkaError | OSError | TimeoutError)
@@ -425,38 +419,27 @@ class _BrokerPublisher:
             code: _Outbox(pool, schema, f"kafka:{code}") for code in PARTNERS
         }
         self._kept = _Kept(pool, dead_letters_schema)
-        self._producer: AIOKafkaProducer | None = None
-        self._admin: BrokerAdmin | None = None
+        self._clients = BrokerClients(settings)
         self._cluster_id = ""
         self._watches: dict[str, CopyWatch] = {}  # each topic's copy at the last check
         self._checked_at = -math.inf
 
     async def run(self) -> None:
         """Publish until ``stop``."""
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(_broker_trouble),
-            wait=wait_random_exponential(multiplier=0.2, max=10),
-            stop=lambda _: self._stop.is_set(),
-            sleep=lambda seconds: _pause(self._stop, seconds),
-            before_sleep=self._after_failure,
-            reraise=True,
-        )
         try:
-            while not self._stop.is_set():
-                try:
-                    busy: bool = await retrying(self._round)
-                except Exception:
-                    if self._stop.is_set():
-                        return
-                    raise
-                if not busy:
-                    await _pause(self._stop, _IDLE_SECONDS)
+            await publish_rounds(
+                self._round,
+                self._stop,
+                passes=_broker_trouble,
+                after_failure=self._after_failure,
+                idle_seconds=_IDLE_SECONDS,
+            )
         finally:
-            await self._disconnect()
+            await self._clients.disconnect()
 
     async def _round(self) -> bool:
         """Check the broker's copies when due, then publish a page per partner."""
-        producer, admin = await self._connect()
+        producer, admin = await self._clients.connect()
         now = asyncio.get_running_loop().time()
         if now - self._checked_at >= self._check_every:
             await self._check_copies(admin)
@@ -532,27 +515,6 @@ class _BrokerPublisher:
             page[-1], cluster_id=self._cluster_id, acked=len(page) - len(refused)
         )
 
-    async def _connect(self) -> tuple[AIOKafkaProducer, BrokerAdmin]:
-        if self._producer is None:
-            producer = make_producer(self._settings)
-            await producer.start()
-            self._producer = producer
-        if self._admin is None:
-            admin = BrokerAdmin(self._settings)
-            await admin.start()
-            self._admin = admin
-        return self._producer, self._admin
-
-    async def _disconnect(self) -> None:
-        producer, admin = self._producer, self._admin
-        self._producer = self._admin = None
-        if producer is not None:
-            with contextlib.suppress(Exception):
-                await producer.stop()
-        if admin is not None:
-            with contextlib.suppress(Exception):
-                await admin.close()
-
     async def _after_failure(self, state: RetryCallState) -> None:
         """Start again with new connections and a fresh look at the broker."""
         error = state.outcome.exception() if state.outcome else None
@@ -560,7 +522,7 @@ class _BrokerPublisher:
             "partner publisher failed (%s); retrying from the last acknowledgement",
             type(error).__name__,
         )
-        await self._disconnect()
+        await self._clients.disconnect()
         self._checked_at = -math.inf
 
 
@@ -604,14 +566,14 @@ async def push_to_endpoint(
         # Until it is taken or refused for good (or the gateway stops).
         retry=retry_if_result(lambda answer: answer.retry and not stop.is_set()),
         wait=wait_exponential(multiplier=0.2, max=max_backoff),
-        sleep=lambda seconds: _pause(stop, seconds),
+        sleep=lambda seconds: pause(stop, seconds),
         before_sleep=_log_retry(code),
     )
     try:
         while not stop.is_set():
             page = await outbox.next_page(code)
             if not page:
-                await _pause(stop, _IDLE_SECONDS)
+                await pause(stop, _IDLE_SECONDS)
                 continue
             for row in page:
                 _, message_id, _, payload, _ = row

@@ -21,13 +21,11 @@ from contracts.placement import (
     Article60StartedV1,
     Article61AgreementSignedV1,
     Article61EndedV1,
-    BenefitRightOpenedV1,
 )
 from services.case_state.roster import (
     PlacementHistory,
     RosterProjection,
     end_of_day,
-    placement_summary,
     roster,
 )
 from services.common.http import BRUSSELS
@@ -599,7 +597,6 @@ def test_events_that_are_not_about_a_contract_change_nothing() -> None:
         )
         or e.event_type.endswith("period_requested.v1")
     ]
-    others = [e for e in others if not e.event_type.startswith("hub.placement.benefit")]
     assert any(e.event_type.startswith("hub.intake") for e in others)
     rows = fold(UP_TO_D)
     for event in others:
@@ -657,7 +654,7 @@ def test_histories_survive_encode_and_decode() -> None:
         record = projection.encode(history)
         assert len(record) == len(projection.columns)
         # The JSON columns come back from jsonb as parsed JSON.
-        stored = (record[0], record[1], json.loads(record[2]), json.loads(record[3]))
+        stored = (record[0], record[1], json.loads(record[2]))
         assert projection.decode(stored) == history
 
 
@@ -673,43 +670,8 @@ def test_the_roster_is_json_ready() -> None:
     assert "health" not in text
 
 
-def test_the_case_view_summary_has_contracts_and_no_personal_data() -> None:
-    rows = fold([*UP_TO_D, *AFTER_D])
-    summary = placement_summary(rows[CASE_E], as_of=dt.date(2026, 10, 2))
-    assert summary is not None
-    assert summary["on_roster"] is False
-    assert summary["current"] == []
-    [contract] = summary["contracts"]
-    assert (contract["status"], contract["ended_on"]) == ("ended", "2026-09-01")
-    assert contract["user_organisation_name"] == "Commune de Namur"
-    assert "end_reason" not in contract  # may say "health" or "death"
-    text = json.dumps(summary)
-    assert "health" not in text
-    assert "85073003328" not in text
-
-    active = placement_summary(rows[CASE_B], as_of=D)
-    assert active is not None
-    assert active["on_roster"] is True
-    assert active["current"][0]["user_organisation_kbo"] == SOCIAL_SHOP
-    assert placement_summary(None, as_of=D) is None
-
-
 def test_the_snapshot_holds_no_personal_data() -> None:
     from services.case_state.roster import ContractSnapshot
 
     personal = {"niss", "family_name", "given_name", "birth_date", "name"}
     assert not {f.name for f in dataclasses.fields(ContractSnapshot)} & personal
-
-
-def test_onem_decisions_show_in_the_case_view_as_known_then() -> None:
-    opened = next(e for e in SAMPLES if isinstance(e, BenefitRightOpenedV1))
-    recorded = dt.datetime(2027, 7, 20, 10, tzinfo=dt.UTC)
-    history = RosterProjection().fold(
-        None, opened.model_copy(update={"recorded_at": recorded})
-    )
-    assert history is not None
-    summary = placement_summary(history, as_of=dt.date(2027, 7, 21))
-    assert summary is not None
-    assert summary["benefit_right"]["decision"] == "opened"
-    assert summary["benefit_right"]["source_channel"] == "partner"
-    assert placement_summary(history, as_of=dt.date(2027, 7, 19)) is None

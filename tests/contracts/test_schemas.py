@@ -10,8 +10,16 @@ from typing import Any
 
 import pytest
 
-from contracts.export import SCHEMA_DIR, render, schema_of, stale_schemas
-from contracts.registry import EVENT_TYPES
+from contracts.export import (
+    SCHEMA_DIR,
+    STATE_SCHEMA_DIR,
+    render,
+    schema_of,
+    stale_schemas,
+    state_schema_of,
+    state_schema_path,
+)
+from contracts.registry import EVENT_TYPES, STATE_TOPICS
 from tests.contracts.compatibility import incompatibilities
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +54,30 @@ def _git(*args: str) -> str:
     ).stdout
 
 
+def test_every_state_topic_has_its_committed_schema_and_no_other() -> None:
+    names = {p.name.removesuffix(".json") for p in STATE_SCHEMA_DIR.glob("*.json")}
+    assert names == set(STATE_TOPICS)
+
+
+def test_every_field_of_a_state_message_is_described() -> None:
+    for topic in STATE_TOPICS:
+        schema = state_schema_of(topic)
+        models = [schema, *schema.get("$defs", {}).values()]
+        for model in models:
+            for name, prop in model.get("properties", {}).items():
+                assert prop.get("description"), f"{topic}: {name} has no description"
+
+
+def test_the_case_state_marks_the_activation_scores_and_holds_no_identity() -> None:
+    schema = state_schema_of("hub.case-state.v1")
+    text = render(schema)
+    for identity in ("niss", "family_name", "given_name", "birth_date", "postal_code"):
+        assert f'"{identity}"' not in text
+    activation = schema["$defs"]["SocialActivation"]["properties"]
+    marked = {n for n, p in activation.items() if p.get("x-personal-data")}
+    assert marked == {"baseline", "latest", "progress"}
+
+
 def _history(path: Path) -> list[dict[str, Any]]:
     """Every version of a schema file on the main line, oldest first, then now."""
     relative = path.relative_to(ROOT).as_posix()
@@ -58,7 +90,9 @@ def _history(path: Path) -> list[dict[str, Any]]:
         for c in commits
         if relative in _git("ls-tree", "-r", "--name-only", c, "--", relative)
     ]
-    return [*versions, schema_of(path.name.removesuffix(".json"))]
+    name = path.name.removesuffix(".json")
+    now = state_schema_of(name) if name in STATE_TOPICS else schema_of(name)
+    return [*versions, now]
 
 
 def test_no_committed_change_broke_backward_compatibility() -> None:
@@ -70,6 +104,9 @@ def test_no_committed_change_broke_backward_compatibility() -> None:
         versions = _history(SCHEMA_DIR / f"{event_type}.json")
         for older, newer in itertools.pairwise(versions):
             assert incompatibilities(older, newer) == [], event_type
+    for topic in STATE_TOPICS:
+        for older, newer in itertools.pairwise(_history(state_schema_path(topic))):
+            assert incompatibilities(older, newer) == [], topic
 
 
 def test_render_is_stable() -> None:

@@ -51,9 +51,9 @@ def test_hub_run_serves_the_demo_and_stops_cleanly(tmp_path: Path) -> None:
                 answer = httpx.get(url, headers=headers)
                 if (
                     answer.status_code == 200
-                    and answer.json()["bilan_status"] == "completed"
+                    and answer.json()["bilan"]["status"] == "completed"
                 ):
-                    regions.add(answer.json()["region"])
+                    regions.add(answer.json()["registration"]["region"])
                     break
                 assert time.monotonic() - started < 60, (
                     f"{url} not readable within 60 s"

@@ -86,7 +86,8 @@ def test_a_fixed_fold_applies_the_parked_messages_once_in_order(
     assert json.loads(done.stdout) == {"applied": 2, "still_parked_because": None}
     with psycopg.connect(hub_settings.database_url) as conn:
         row = conn.execute(
-            "SELECT bilan_count, bilan_status FROM case_state.cases"
+            "SELECT (intake->'bilan'->>'count')::int, intake->'bilan'->>'status' "
+            "FROM case_state.cases"
         ).fetchone()
     assert row == (1, "completed")
     assert [status for _, status, _ in kept(hub_settings)] == ["redriven", "redriven"]

@@ -385,11 +385,9 @@ def test_partners_exchange_with_the_hub_both_ways(
             return answer.json() if answer.status_code == 200 else {}
 
         wait_until(
-            lambda: (
-                (case_view().get("placement") or {}).get("benefit_right") is not None
-            ),
+            lambda: case_view().get("benefit_right") is not None,
             90,
             "ONEM's decision in the case state",
         )
-        right = case_view()["placement"]["benefit_right"]
+        right = case_view()["benefit_right"]
         assert (right["decision"], right["source_channel"]) == ("opened", "partner")

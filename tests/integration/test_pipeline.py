@@ -67,14 +67,15 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
         def bilan_projected() -> bool:
             answer = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS)
             return (
-                answer.status_code == 200 and answer.json()["income_status"] == "active"
+                answer.status_code == 200
+                and (answer.json()["income_right"] or {}).get("status") == "active"
             )
 
         wait_until(bilan_projected, 60, "the case in the case state")
         case = httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS).json()
-        assert case["region"] == "wallonia"
-        assert case["partner"] == "forem"
-        assert (case["bilan_count"], case["income_kind"]) == (1, "ERIS")
+        assert case["registration"]["region"] == "wallonia"
+        assert case["registration"]["partner"] == "forem"
+        assert (case["bilan"]["count"], case["income_right"]["kind"]) == (1, "ERIS")
         assert "niss" not in case
         assert "family_name" not in case
         metrics = httpx.get(

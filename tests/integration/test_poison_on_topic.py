@@ -91,6 +91,8 @@ def test_forged_messages_park_their_case_while_the_others_flow(
     assert rules[3:] == [("waiting", "parked")], rules
     with psycopg.connect(hub_settings.database_url) as conn:
         row = conn.execute(
-            "SELECT bilan_count FROM case_state.cases WHERE case_id = %s", (victim,)
+            "SELECT (intake->'bilan'->>'count')::int FROM case_state.cases "
+            "WHERE case_id = %s",
+            (victim,),
         ).fetchone()
     assert row == (0,)

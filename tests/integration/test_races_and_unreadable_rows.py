@@ -392,4 +392,6 @@ def test_no_single_message_stops_a_flow_the_sweep_and_an_operator_redrive_at_onc
     [other] = [r for r in results if r != (2, None)]
     assert isinstance(other, LookupError), repr(other)
     assert "no parked dead letter" in str(other), repr(other)
-    assert rows(database_url, "SELECT bilan_count FROM case_state.cases") == [(1,)]
+    assert rows(
+        database_url, "SELECT (intake->'bilan'->>'count')::int FROM case_state.cases"
+    ) == [(1,)]

@@ -125,6 +125,7 @@ async def _read_api(settings: HubSettings, events: list[Envelope]) -> dict[str, 
             )
             if events:
                 await ROSTER.store().apply(conn, events)
+                await case_state.apply(conn, events)
         api = create_api(pool, parse_api_keys(settings.api_keys))
         transport = httpx.ASGITransport(app=api)
         async with httpx.AsyncClient(
@@ -162,10 +163,9 @@ def test_the_roster_and_the_case_view_are_served(hub_settings: HubSettings) -> N
 
     case = answers["case"]
     assert case.status_code == 200, case.text
-    placement = case.json()["placement"]
-    assert placement is not None
-    [contract] = placement["contracts"]
+    [contract] = case.json()["placements"]
     assert contract["kind"] == "article_60"
+    assert contract["user_organisation_name"] == "Commune de Namur"
     assert "end_reason" not in contract
 
     assert answers["bad"].status_code == 422
@@ -173,7 +173,7 @@ def test_the_roster_and_the_case_view_are_served(hub_settings: HubSettings) -> N
     assert fields == {("query", "cpas_kbo"), ("query", "as_of")}
 
 
-def test_a_case_without_placement_shows_null(hub_settings: HubSettings) -> None:
+def test_a_case_without_placement_shows_none(hub_settings: HubSettings) -> None:
     answers = asyncio.run(_read_api(hub_settings, []))
-    assert answers["case"].json()["placement"] is None
+    assert answers["case"].json()["placements"] == []
     assert answers["roster"].json()["active"] == 0

@@ -1,0 +1,254 @@
+"""The case state on a topic: ``hub.case-state.v1``, compacted, keyed by case id.
+
+The fold marks every case whose row it changed (``case_state.publish``, in the
+fold's transaction). The publisher sends the latest row of each marked case,
+waits for the broker's acknowledgements, then clears the marks that the sent
+versions cover: a row committed and not yet published is published after a
+crash, at least once. Each message is the whole state with its ``version``
+(events folded in), so a subscriber keeps the highest version per case and
+ignores duplicates and older ones (the embedded broker does not compact).
+
+The topic is a copy, like the service topics (ADR 0013): the publisher keeps
+which broker copy it published to (``case_state.topic_copy``) and, when the
+broker comes back empty or wiped, marks every case to publish it again. A
+rebuild swaps in a schema whose cases are all marked: it republishes them.
+A state the broker refuses for good (over its message limit) is parked in
+``case_state.dead_letters`` (consumer ``case-state-topic``, rule
+``unpublishable``) and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any, Final
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+from tenacity import RetryCallState
+
+from contracts.case_state import CASE_STATE_TOPIC
+from services.case_state.projection import FOLDS, CaseRow, row_of
+from services.common import metrics
+from services.common.kafka import (
+    REFUSED_FOR_GOOD,
+    BrokerAdmin,
+    BrokerClients,
+    CopyWatch,
+    publish_rounds,
+)
+from services.common.settings import HubSettings
+
+__all__ = ["PUBLISHER", "TOPIC_CONFIGS", "publish_case_states"]
+
+log = logging.getLogger(__name__)
+
+PUBLISHER: Final = "case-state-topic"  # its name in metrics and dead letters
+TOPIC_CONFIGS: Final = {"cleanup.policy": "compact"}
+_PAGE = 500
+_IDLE_SECONDS = 0.2
+_CHECK_SECONDS = 1.0
+
+
+def _trouble(exc: BaseException) -> bool:
+    """A failure that passes: the broker or PostgreSQL away; the page is sent again."""
+    return isinstance(
+        exc, KafkaError | OSError | TimeoutError | psycopg.OperationalError
+    )
+
+
+class _Publisher:
+    """Sends the marked cases' latest states; refills a copy the broker lost."""
+
+    def __init__(
+        self,
+        settings: HubSettings,
+        pool: AsyncConnectionPool[Any],
+        stop: asyncio.Event,
+        *,
+        schema: str,
+        check_every: float,
+    ) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._stop = stop
+        self._check_every = check_every
+        self._topic = settings.topic(CASE_STATE_TOPIC)
+        self._clients = BrokerClients(settings)
+        self._watch = CopyWatch()
+        self._cluster_id = ""
+        self._checked_at = -math.inf
+        s = sql.Identifier(schema)
+        self._page = sql.SQL(
+            "SELECT p.case_id, {} FROM {}.publish p JOIN {}.cases c USING (case_id) "
+            "ORDER BY p.marked_at, p.case_id LIMIT %s"
+        ).format(
+            sql.SQL(", ").join(
+                sql.SQL("c.{}::text").format(sql.Identifier(service))
+                for service in FOLDS
+            ),
+            s,
+            s,
+        )
+        self._clear = sql.SQL(
+            "DELETE FROM {}.publish p USING unnest(%s::uuid[], %s::bigint[]) "
+            "AS sent(case_id, version) "
+            "WHERE p.case_id = sent.case_id AND p.version <= sent.version"
+        ).format(s)
+        self._mark_all = sql.SQL(
+            "INSERT INTO {0}.publish (case_id, version) SELECT case_id, version "
+            "FROM {0}.cases ON CONFLICT (case_id) DO UPDATE SET version = "
+            "GREATEST({0}.publish.version, EXCLUDED.version)"
+        ).format(s)
+        self._copy = sql.SQL(
+            "SELECT cluster_id, acked FROM {}.topic_copy WHERE topic = %s"
+        ).format(s)
+        self._new_copy = sql.SQL(
+            "INSERT INTO {}.topic_copy (topic, cluster_id, acked) VALUES (%s, %s, 0) "
+            "ON CONFLICT (topic) DO UPDATE SET cluster_id = EXCLUDED.cluster_id, "
+            "acked = 0"
+        ).format(s)
+        self._acked = sql.SQL(
+            "UPDATE {}.topic_copy SET acked = acked + %s "
+            "WHERE topic = %s AND cluster_id = %s"
+        ).format(s)
+        self._park = sql.SQL(
+            "INSERT INTO {}.dead_letters (case_key, event_type, payload, reason, "
+            "source, consumer, rule) VALUES (%s, %s, %s, %s, %s, %s, 'unpublishable')"
+        ).format(s)
+
+    async def run(self) -> None:
+        """Publish until ``stop``; a failure that passes is waited out."""
+        try:
+            await publish_rounds(
+                self._round,
+                self._stop,
+                passes=_trouble,
+                after_failure=self._after_failure,
+                idle_seconds=_IDLE_SECONDS,
+            )
+        finally:
+            await self._clients.disconnect()
+
+    async def _round(self) -> bool:
+        """Check the broker's copy when due, then publish one page of marked cases."""
+        producer, admin = await self._clients.connect()
+        now = asyncio.get_running_loop().time()
+        if now - self._checked_at >= self._check_every:
+            await self._check_copy(admin)
+            self._checked_at = now
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(self._page, (_PAGE,))
+            page = [row_of(record) for record in await cur.fetchall()]
+        if not page:
+            return False
+        await self._publish(producer, page)
+        if not self._watch.knows_copy:
+            self._checked_at = -math.inf  # learn the new copy before a wipe hides
+        return True
+
+    async def _publish(self, producer: AIOKafkaProducer, page: list[CaseRow]) -> None:
+        """One page, acknowledged; then its marks cleared (refused ones parked)."""
+        sent: list[tuple[CaseRow, bytes, asyncio.Future[Any]]] = []
+        refused: list[tuple[CaseRow, bytes, BaseException]] = []
+        for row in page:
+            value = b""
+            try:
+                value = row.state().model_dump_json().encode()
+                future = await producer.send(
+                    self._topic,
+                    key=str(row.case_id).encode(),
+                    value=value,
+                    headers=[("version", str(row.version).encode())],
+                )
+            except (KafkaError, OSError) as exc:
+                if not isinstance(exc, REFUSED_FOR_GOOD):
+                    raise  # the broker away: the page again
+                refused.append((row, value, exc))  # e.g. over the broker's limit
+            except Exception as exc:  # noqa: BLE001 - a state that cannot be made
+                refused.append((row, value, exc))
+            else:
+                sent.append((row, value, future))
+        results = await asyncio.gather(*(f for *_, f in sent), return_exceptions=True)
+        for (row, value, _), result in zip(sent, results, strict=True):
+            if isinstance(result, REFUSED_FOR_GOOD):
+                refused.append((row, value, result))
+            elif isinstance(result, BaseException):
+                raise result  # the page again: at least once
+        await self._record(page, refused)
+
+    async def _record(
+        self, page: list[CaseRow], refused: list[tuple[CaseRow, bytes, BaseException]]
+    ) -> None:
+        """Clear the page's marks, park what was refused, count what the copy holds."""
+        async with self._pool.connection() as conn, conn.transaction():
+            for row, value, error in refused:
+                why = type(error).__name__
+                log.error("state of case %s parked (%s)", row.case_id, why)
+                source = f"{CASE_STATE_TOPIC}:{row.version}"
+                await conn.execute(
+                    self._park,
+                    (
+                        str(row.case_id),
+                        CASE_STATE_TOPIC,
+                        value,
+                        f"not published: {why}",
+                        source,
+                        PUBLISHER,
+                    ),
+                )
+            ids, versions = [r.case_id for r in page], [r.version for r in page]
+            await conn.execute(self._clear, (ids, versions))
+            delivered = len(page) - len(refused)
+            await conn.execute(self._acked, (delivered, self._topic, self._cluster_id))
+        metrics.RELAY_PUBLISHED.labels(PUBLISHER).inc(delivered)
+        if refused:
+            metrics.RELAY_PARKED.labels(PUBLISHER).inc(len(refused))
+
+    async def _check_copy(self, admin: BrokerAdmin) -> None:
+        """Whether the broker holds what it acknowledged; else publish all again."""
+        cluster_id = await admin.cluster_id()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(self._copy, (self._topic,))
+            stored = await cur.fetchone()
+        if stored is not None and stored[0] == cluster_id:
+            lost = await self._watch.lost(admin, self._topic, int(stored[1]))
+            if lost is None:
+                self._cluster_id = cluster_id
+                return
+            log.warning("the broker lost %s (%s)", self._topic, lost)
+        await admin.ensure_topics([self._topic], configs=TOPIC_CONFIGS)
+        if stored is not None:
+            log.warning("%s is a new copy; publishing every case again", self._topic)
+            metrics.RELAY_REPUBLISHES.labels(PUBLISHER).inc()
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(self._mark_all)
+            await conn.execute(self._new_copy, (self._topic, cluster_id))
+        self._watch = CopyWatch()
+        self._cluster_id = cluster_id
+
+    async def _after_failure(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        metrics.RELAY_ERRORS.labels(PUBLISHER).inc()
+        log.warning(
+            "case-state publisher failed (%s); the page is sent again",
+            type(error).__name__,
+        )
+        await self._clients.disconnect()
+        self._checked_at = -math.inf
+
+
+async def publish_case_states(
+    settings: HubSettings,
+    pool: AsyncConnectionPool[Any],
+    stop: asyncio.Event,
+    *,
+    schema: str = "case_state",
+    check_every: float = _CHECK_SECONDS,
+) -> None:
+    """Publish every changed case's state to ``hub.case-state.v1`` until ``stop``."""
+    await _Publisher(settings, pool, stop, schema=schema, check_every=check_every).run()
