@@ -735,16 +735,20 @@ async def redrive(
             )
         applied, failure = 0, None
         for row_id, payload in parked:
-            failure = await _refold(
+            failure, not_yet = await _refold(
                 conn, schema, bytes(payload), consumer_name, projections
             )
             if failure is not None:
+                # The one that failed now heads its case's chain: "not yet"
+                # again, it is the one the sweep tries later, whichever it is.
                 await conn.execute(
                     sql.SQL(
-                        "UPDATE {} SET reason = %s, attempts = attempts + 1 "
-                        "WHERE id = %s"
+                        "UPDATE {} SET reason = %s, attempts = attempts + 1, "
+                        "rule = CASE WHEN %s THEN 'not_yet' ELSE rule END, "
+                        "retry_at = CASE WHEN %s THEN coalesce(retry_at, now() + "
+                        "interval '1 second') ELSE retry_at END WHERE id = %s"
                     ).format(dead),
-                    (failure, row_id),
+                    (failure, not_yet, not_yet, row_id),
                 )
                 break
             await conn.execute(
@@ -763,21 +767,23 @@ async def _refold(
     payload: bytes,
     consumer_name: str | None,
     projections: Mapping[str, FoldProjection[Any]],
-) -> str | None:
-    """Fold one kept payload into its case's row; why not, if it fails."""
+) -> tuple[str | None, bool]:
+    """Fold one kept payload into its case's row; why not, and whether "not yet"."""
     envelope = decode(None, payload, source="redrive")
     event = envelope.event
     if event is None:
-        return envelope.error or "undecodable"
+        return envelope.error or "undecodable", False
     projection = projections.get(consumer_name or event.event_type.split(".")[1])
     if projection is None:
-        return f"no projection of {schema} reads {event.event_type}"
+        return f"no projection of {schema} reads {event.event_type}", False
     try:
         async with conn.transaction():
             rows = await projection.load(conn, schema, [event.case_id])
             row = projection.fold(rows.get(event.case_id), event)
             if row is not None:
                 await projection.store(conn, schema, {event.case_id: row})
+    except NotYetError as exc:
+        return f"not yet: {exc}", True
     except Exception as exc:  # noqa: BLE001 - kept with its reason
-        return _describe(exc)
-    return None
+        return _describe(exc), False
+    return None, False

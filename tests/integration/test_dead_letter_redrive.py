@@ -15,11 +15,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from contracts.envelope import ContractEvent
+from contracts.piis import PiisProposedV1, PIISSignedV1
 from services.case_state.projection import CaseStateProjection
 from services.common.consumer import ProjectionStore, decode
 from services.common.settings import HubSettings
+from services.common.subscriber import _sweep
+from services.registry import consumer
 from tests.contracts.samples import SAMPLES
 from tests.integration.harness import hub_env
 
@@ -92,3 +96,49 @@ def test_a_fixed_fold_applies_the_parked_messages_once_in_order(
     assert row == (1, "completed")
     assert [status for _, status, _ in kept(hub_settings)] == ["redriven", "redriven"]
     assert redrive(hub_settings, first).returncode != 0
+
+
+def test_a_later_message_still_not_applicable_on_a_sweep_is_swept_again(
+    hub_settings: HubSettings,
+) -> None:
+    """The sweep re-drives the head of a parked chain; one behind it that is
+    "not yet" possible becomes the head the sweep tries next (it used to stay
+    parked as "waiting", for ever: a partner never got the PIIS signature)."""
+    proposed = next(e for e in SAMPLES if isinstance(e, PiisProposedV1))
+    signed = next(e for e in SAMPLES if isinstance(e, PIISSignedV1))
+    outbound = consumer("partner-outbound").store()
+
+    async def run() -> list[tuple[Any, ...]]:
+        async with AsyncConnectionPool(
+            hub_settings.database_url, min_size=1, max_size=2, open=False
+        ) as pool:
+            async with pool.connection() as conn:
+                await outbound.create_tables(conn)
+                # The PIIS topic ahead of intake's: not yet (no routing facts).
+                await outbound.apply(
+                    conn,
+                    [decode(None, e.to_json_bytes()) for e in (proposed, signed)],
+                    isolate=True,
+                )
+                await conn.execute("UPDATE partners.dead_letters SET retry_at = now()")
+            await _sweep(pool, outbound, 12)  # the proposal passes, the signature not
+            async with pool.connection() as conn:
+                await outbound.apply(conn, [decode(None, REGISTERED.to_json_bytes())])
+                await conn.execute(
+                    "UPDATE partners.dead_letters SET retry_at = now() "
+                    "WHERE status = 'parked'"
+                )
+            await _sweep(pool, outbound, 12)
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT event_type, status FROM partners.dead_letters ORDER BY id"
+                )
+                return list(await cur.fetchall())
+
+    assert asyncio.run(run()) == [
+        (proposed.event_type, "redriven"),
+        (signed.event_type, "redriven"),
+    ]
+    with psycopg.connect(hub_settings.database_url) as conn:
+        kinds = conn.execute("SELECT kind FROM partners.outbox").fetchall()
+    assert kinds == [("integration_contract_signed",)]  # Le Forem is told
