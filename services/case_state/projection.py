@@ -146,7 +146,6 @@ class CaseStateProjection:
         part = fold.fold(parts.get(service), event)
         if part is None:
             return None
-        part = part.touched(event)
         days = row.days if row is not None else {}
         return CaseRow(
             event.case_id,
@@ -236,7 +235,7 @@ class CaseStateProjection:
                     row.cpas_kbo,
                     row.version,
                     row.updated_at,
-                    *(_json(row.parts.get(s)) for s in FOLDS),
+                    *(_json(s, row.parts.get(s)) for s in FOLDS),
                 )
                 for row in rows.values()
             ),
@@ -244,7 +243,7 @@ class CaseStateProjection:
         await statements.days.run(
             conn,
             (
-                (row.case_id, service, day, part.model_dump_json())
+                (row.case_id, service, day, FOLDS[service].dump(part))
                 for row in rows.values()
                 for (service, day), part in row.days.items()
             ),
@@ -254,15 +253,15 @@ class CaseStateProjection:
         )
 
 
-def _json(part: Part | None) -> str | None:
-    return None if part is None else part.model_dump_json()
+def _json(service: str, part: Part | None) -> str | None:
+    return None if part is None else FOLDS[service].dump(part)
 
 
 def row_of(record: Sequence[Any]) -> CaseRow:
     """A row from ``case_id`` and the parts' JSON texts (in ``FOLDS`` order)."""
     case_id, *texts = record
     parts = {
-        service: fold.part.model_validate_json(text)
+        service: fold.load(text)
         for (service, fold), text in zip(FOLDS.items(), texts, strict=True)
         if text is not None
     }
@@ -344,7 +343,7 @@ async def load_state_as_of(
         (case_id, day),
     )
     parts = {
-        service: FOLDS[service].part.model_validate_json(text)
+        service: FOLDS[service].load(text)
         for service, text in await cur.fetchall()
         if service in FOLDS
     }

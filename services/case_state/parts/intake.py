@@ -10,6 +10,7 @@ CPAS from the newest event's envelope.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.case_state import Bilan, IncomeRight, IncomeSuspension, Registration
@@ -34,6 +35,7 @@ _INCOME_EVENTS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class IntakePart(Part):
     """What intake's events say of the case."""
 
@@ -60,7 +62,7 @@ class IntakeFold(PartFold[IntakePart]):
                 niss_kind=event.niss_kind,
                 registered_on=event.registered_on,
             )
-            return base.model_copy(update={"registration": registration})
+            return base.evolve(event, registration=registration)
         if not isinstance(event, (BilanCompletedV1, *_INCOME_EVENTS)):
             return None
         if part is None or part.registration is None:
@@ -70,10 +72,8 @@ class IntakeFold(PartFold[IntakePart]):
                 f"case_id: {event.event_type} for a case never registered"
             )
         if isinstance(event, BilanCompletedV1):
-            return part.model_copy(update={"bilan": _bilan_after(part.bilan, event)})
-        return part.model_copy(
-            update={"income_right": _income_after(part.income_right, event)}
-        )
+            return part.evolve(event, bilan=_bilan_after(part.bilan, event))
+        return part.evolve(event, income_right=_income_after(part.income_right, event))
 
     def sections(self, part: IntakePart) -> dict[str, Any]:
         """The registration, the bilans and the income right."""

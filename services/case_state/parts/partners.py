@@ -7,6 +7,7 @@ are left out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.case_state import PartnerRegistration
@@ -21,6 +22,7 @@ from services.common.http import BRUSSELS
 __all__ = ["PartnersFold", "PartnersPart"]
 
 
+@dataclass(frozen=True, slots=True)
 class PartnersPart(Part):
     """What the partners reported of the case."""
 
@@ -50,7 +52,7 @@ class PartnersFold(PartFold[PartnersPart]):
             partner_sequence=event.partner_sequence,
         )
         base = part or PartnersPart(cpas_kbo=event.cpas_kbo)
-        return base.model_copy(update={"registration": registration})
+        return base.evolve(event, registration=registration)
 
     def sections(self, part: PartnersPart) -> dict[str, Any]:
         """The partner registration."""

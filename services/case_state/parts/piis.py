@@ -11,12 +11,12 @@ not listed stays open until the PIIS or the activation it concerns ends.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.case_state import (
     EvaluationWindow,
@@ -64,11 +64,8 @@ __all__ = [
 ACTIVATION_EVALUATION: Final = "social_activation_evaluation"
 
 
-class _Kept(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Evaluation(_Kept):
+@dataclass(frozen=True, slots=True)
+class Evaluation:
     """One evaluation of the PIIS (its outcome, prose about the person, left out)."""
 
     on: dt.date
@@ -76,16 +73,17 @@ class Evaluation(_Kept):
     next_on: dt.date | None = None
 
 
-class PiisRecord(_Kept):
+@dataclass(frozen=True, slots=True)
+class PiisRecord:
     """The PIIS the state shows, with what its derived fields are computed from."""
 
     piis_id: uuid.UUID
     status: Literal["proposed", "signed", "ended"]
     piis_type: str
-    proposed_on: dt.date | None = None
-    signed_on: dt.date | None = None
     start_date: dt.date
     planned_end_date: dt.date
+    proposed_on: dt.date | None = None
+    signed_on: dt.date | None = None
     ended_on: dt.date | None = None
     outcome: str | None = None
     caseworker: str | None = None
@@ -95,12 +93,13 @@ class PiisRecord(_Kept):
     sanctions: tuple[PiisSanction, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
 class PiisPart(Part):
     """What the PIIS service's events say of the case."""
 
     piis: PiisRecord | None = None
     # The caseworker of each draft not signed yet (the signature does not say).
-    caseworkers: dict[uuid.UUID, str] = Field(default_factory=dict)
+    caseworkers: dict[uuid.UUID, str] = field(default_factory=dict)
     exemption: PiisExemption | None = None
     trajectory: Trajectory | None = None
     activation: SocialActivation | None = None
@@ -222,12 +221,12 @@ class PiisFold(PartFold[PiisPart]):
         changes = _changes(base, event)
         if changes is None:
             return None
-        after = base.model_copy(update=changes)
+        after = dataclasses.replace(base, **changes)
         missed = _missed(event)
         deadlines = [d for d in after.deadlines if not _met(d, after, event)]
         if missed is not None and missed not in deadlines:
             deadlines.append(missed)
-        return after.model_copy(update={"deadlines": tuple(deadlines)})
+        return after.evolve(event, deadlines=tuple(deadlines))
 
     def sections(self, part: PiisPart) -> dict[str, Any]:
         """The PIIS, the exemption, the trajectory, social activation, deadlines."""
@@ -413,7 +412,7 @@ def _piis_after(piis: PiisRecord | None, event: FollowUp) -> PiisRecord | None:
                 repeat=event.repeat,
             )
             changes = {"sanctions": (*piis.sanctions, sanction)}
-    return piis.model_copy(update=changes)
+    return dataclasses.replace(piis, **changes)
 
 
 def _activation_evaluated(

@@ -8,6 +8,7 @@ latest snapshot only (the roster keeps the history), without its end reason
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from contracts.case_state import BenefitRight, Placement
@@ -21,6 +22,7 @@ __all__ = ["PlacementFold", "PlacementPart"]
 _SHOWN = tuple(Placement.model_fields)
 
 
+@dataclass(frozen=True, slots=True)
 class PlacementPart(Part):
     """What the placement service's events say of the case."""
 
@@ -48,7 +50,7 @@ class PlacementFold(PartFold[PlacementPart]):
                 work_days_counted=event.work_days_counted,
                 source_channel=event.source_channel,
             )
-            return base.model_copy(update={"benefit_right": right})
+            return base.evolve(event, benefit_right=right)
         contract_id = contract_id_of(event)
         if contract_id is None:
             return None
@@ -64,7 +66,7 @@ class PlacementFold(PartFold[PlacementPart]):
             contracts.append(snapshot)
         else:
             contracts[at] = snapshot
-        return base.model_copy(update={"contracts": tuple(contracts)})
+        return base.evolve(event, contracts=tuple(contracts))
 
     def sections(self, part: PlacementPart) -> dict[str, Any]:
         """The placements and the benefit right."""
