@@ -12,10 +12,9 @@ from services.common.runtime import (
     EmbeddedBroker,
     EmbeddedPostgres,
     create_database,
-    free_port,
 )
 from services.common.settings import HubSettings
-from tests.integration.harness import API_KEYS
+from tests.integration.harness import isolated_settings
 
 
 @pytest.fixture(scope="session")
@@ -54,19 +53,4 @@ def hub_settings(
     database_url: str, broker: EmbeddedBroker, tmp_path: Path
 ) -> HubSettings:
     """Settings of an isolated hub: own database, own topics, own ports."""
-    return HubSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=broker.bootstrap_servers,
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-        data_dir=tmp_path,
-        intake_port=free_port(),
-        case_state_port=free_port(),
-        relay_metrics_port=free_port(),
-        piis_port=free_port(),
-        piis_relay_metrics_port=free_port(),
-        placement_port=free_port(),
-        placement_relay_metrics_port=free_port(),
-        partner_gateway_port=free_port(),
-        partner_relay_metrics_port=free_port(),
-        api_keys=API_KEYS,
-    )
+    return isolated_settings(database_url, broker.bootstrap_servers, tmp_path)

@@ -136,11 +136,12 @@ class _Publisher:
 
     async def _round(self) -> bool:
         """Check the broker's copy when due, then publish one page of marked cases."""
-        producer, admin = await self._clients.connect()
+        _, admin = await self._clients.connect()
         now = asyncio.get_running_loop().time()
         if now - self._checked_at >= self._check_every:
             await self._check_copy(admin)
             self._checked_at = now
+        producer, _ = await self._clients.connect()
         async with self._pool.connection() as conn:
             cur = await conn.execute(self._page, (_PAGE,))
             page = [row_of(record) for record in await cur.fetchall()]
@@ -230,6 +231,9 @@ class _Publisher:
             await conn.execute(self._new_copy, (self._topic, cluster_id))
         self._watch = CopyWatch()
         self._cluster_id = cluster_id
+        # A new producer learns the new copy's partitions: one that kept the
+        # old copy's could send to a partition the new topic does not have.
+        await self._clients.disconnect()
 
     async def _after_failure(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None

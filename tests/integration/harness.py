@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from aiokafka import AIOKafkaConsumer
 from services.case_state.service import create_broker, open_pool
 from services.common.rebuild import build_shadow
 from services.common.relay import Relay
+from services.common.runtime import free_port
 from services.common.settings import HubSettings
 from services.intake.service import RELAY_SPEC
 from services.registry import consumer
@@ -35,6 +37,28 @@ API_KEYS = json.dumps(
         }
     }
 )
+
+
+def isolated_settings(
+    database_url: str, bootstrap_servers: str, data_dir: Path
+) -> HubSettings:
+    """Settings of a hub of its own: its database, its topics, its ports."""
+    return HubSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=bootstrap_servers,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        data_dir=data_dir,
+        intake_port=free_port(),
+        case_state_port=free_port(),
+        relay_metrics_port=free_port(),
+        piis_port=free_port(),
+        piis_relay_metrics_port=free_port(),
+        placement_port=free_port(),
+        placement_relay_metrics_port=free_port(),
+        partner_gateway_port=free_port(),
+        partner_relay_metrics_port=free_port(),
+        api_keys=API_KEYS,
+    )
 
 
 def wait_until(
@@ -172,9 +196,18 @@ def component(
 
 
 def read_topic(
-    settings: HubSettings, topic: str, want: int, timeout: float = 60
+    settings: HubSettings,
+    topic: str,
+    want: int,
+    timeout: float = 60,
+    *,
+    until: Callable[[list[Any]], bool] | None = None,
 ) -> list[Any]:
-    """The messages of a topic from its start (waits for ``want`` of them)."""
+    """The messages of a topic from its start (waits for ``want`` of them).
+
+    ``until``: read until what was read so far satisfies it, instead.
+    """
+    enough = until or (lambda found: len(found) >= want)
 
     async def read() -> list[Any]:
         consumer = AIOKafkaConsumer(
@@ -188,7 +221,7 @@ def read_topic(
         found: list[Any] = []
         try:
             deadline = asyncio.get_running_loop().time() + timeout
-            while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            while not enough(found) and asyncio.get_running_loop().time() < deadline:
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     found += records
