@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from services.case_state.topic import TOPIC_CONFIGS
 from services.common.settings import HubSettings
 from services.registry import PROCESSES
 
@@ -399,3 +400,9 @@ def test_docker_compose_accepts_the_file() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_compose_broker_compacts_the_case_state_topic() -> None:
+    """Apache Kafka cleans the compacted topic the case-state process creates."""
+    assert TOPIC_CONFIGS == {"cleanup.policy": "compact"}
+    assert 'KAFKA_LOG_CLEANER_ENABLE: "true"' in compose_services()["kafka"]

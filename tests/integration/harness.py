@@ -99,10 +99,11 @@ def table(
 def assert_live_equals_rebuild(settings: HubSettings) -> None:
     """The live projection is exactly what a rebuild from the event store gives."""
     asyncio.run(build_shadow(settings, "case_state_check", consumer("case-state")))
-    live = table(settings, "case_state", "cases", "case_id")
-    rebuilt = table(settings, "case_state_check", "cases", "case_id")
-    assert len(live) == len(rebuilt)
-    assert live == rebuilt
+    for name, key in (("cases", "case_id"), ("case_days", "case_id, service, day")):
+        live = table(settings, "case_state", name, key)
+        rebuilt = table(settings, "case_state_check", name, key)
+        assert len(live) == len(rebuilt)
+        assert live == rebuilt
     assert table(settings, "case_state", "stream_positions", "stream_id") == table(
         settings, "case_state_check", "stream_positions", "stream_id"
     )
