@@ -22,6 +22,7 @@ __all__ = [
     "IncomeRightModifiedV1",
     "IncomeRightWithdrawnV1",
     "PiisObligation",
+    "SuspensionExtent",
     "SuspensionReason",
 ]
 
@@ -35,6 +36,8 @@ PiisObligation = Literal[
 SuspensionReason = Literal[
     "stay_abroad_over_28_days", "imprisonment", "piis_sanction", "declaration_sanction"
 ]
+
+SuspensionExtent = Literal["full", "partial"]
 
 
 class _Amount(ContractEvent):
@@ -66,7 +69,7 @@ class IncomeRightGrantedV1(_Amount):
     effective_date: dt.date = Field(description="First day the right applies.")
     decided_late: bool = Field(
         description="The decision came more than 30 days after the application "
-        "(flagged for audit, not refused: domain rule I3)."
+        "(flagged for audit, not refused; law of 26 May 2002 art. 21 §1)."
     )
     piis_obligation: PiisObligation = Field(
         description="Whether a PIIS is compulsory and why (law of 26 May 2002 art. 11 "
@@ -104,6 +107,36 @@ class IncomePaymentSuspendedV1(ContractEvent):
     stay_of_execution: bool = Field(
         default=False,
         description="Granted with a stay (sursis), Constitutional Court 148/2010.",
+    )
+    decided_on: dt.date | None = Field(
+        default=None,
+        description="Date of the decision (a sanction takes effect on the first day "
+        "of the second month after it; law of 26 May 2002 art. 30).",
+    )
+    extent: SuspensionExtent = Field(
+        default="full", description="The whole income, or a share of it."
+    )
+    partial_percent: int | None = Field(
+        default=None, ge=1, le=99, description="Share suspended (partial only)."
+    )
+    repeat: bool = Field(
+        default=False,
+        description="A repeat: an earlier sanction of the same kind within one year "
+        "(PIIS, art. 30 §2) or three years (declaration, art. 30 §1).",
+    )
+    fraudulent: bool = Field(
+        default=False,
+        description="Declaration sanction with fraudulent intent (up to 12 months).",
+    )
+    offence_on: dt.date | None = Field(
+        default=None,
+        description="Declaration sanction: date of the omission or false declaration "
+        "(no sanction pronounced more than two years after it).",
+    )
+    sanction_event_id: uuid.UUID | None = Field(
+        default=None,
+        description="PIIS sanction: the hub.piis.sanction.decided.v1 event this "
+        "suspension carries out (exactly one suspension per decided sanction).",
     )
 
 

@@ -9,7 +9,9 @@ from typing import Any, Literal
 from fastapi import FastAPI, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.envelope import ContractEvent
 from contracts.identifiers import normalise_kbo
+from contracts.income import IncomePaymentSuspendedV1
 from contracts.intake import BaselineScores, Orientation
 from contracts.text import Identifier, Name, ProseList
 from contracts.wire import Date, Uuid
@@ -29,6 +31,11 @@ from services.intake.domain import (
 )
 from services.intake.http_support import measured
 from services.intake.income_api import income_router
+
+# What a suspension says, without the envelope (ids of the store, correlation).
+_SUSPENSION_FIELDS: set[str] = (
+    set(IncomePaymentSuspendedV1.model_fields) - set(ContractEvent.model_fields)
+) | {"event_id"}
 
 __all__ = ["create_api", "unknown_case"]
 
@@ -222,6 +229,10 @@ def create_api(
             "orientation": case.orientation,
             "income_right": case.right.model_dump(mode="json") if case.right else None,
             "income_category": case.right_category,
+            "suspensions": [
+                s.model_dump(mode="json", include=_SUSPENSION_FIELDS)
+                for s in case.suspensions
+            ],
         }
 
     return api

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from contracts.identifiers import normalise_kbo, parse_niss
 from contracts.intake import Orientation
+from contracts.piis import PiisSanctionDecidedV1
 from contracts.regions import PartnerCode, Region
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import (
@@ -116,6 +117,13 @@ class SuspendIncomePayment:
     period_start: dt.date
     period_end: dt.date
     stay_of_execution: bool = False
+    decided_on: dt.date | None = None
+    extent: str = "full"
+    partial_percent: int | None = None
+    fraudulent: bool = False
+    offence_on: dt.date | None = None
+    # Only the sanction policy sets it: the PIIS decision a suspension carries out.
+    sanction: PiisSanctionDecidedV1 | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +276,12 @@ class IntakeApplication(HubApplication):
                 period_start=cmd.period_start,
                 period_end=cmd.period_end,
                 stay_of_execution=cmd.stay_of_execution,
+                decided_on=cmd.decided_on,
+                extent=cmd.extent,
+                partial_percent=cmd.partial_percent,
+                fraudulent=cmd.fraudulent,
+                offence_on=cmd.offence_on,
+                sanction=cmd.sanction,
             ),
             _nothing,
         )

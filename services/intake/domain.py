@@ -24,8 +24,11 @@ from contracts.intake import (
     DossierNumberClaimedV1,
     Orientation,
 )
+from contracts.piis import PiisSanctionDecidedV1
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
+from services.common.law import LAW
+from services.common.sanctions import SanctionKind, check_extent, check_period
 from services.intake.parameters import AmountTable
 
 __all__ = [
@@ -64,7 +67,11 @@ class DossierNumberTakenError(ConflictError):
         )
 
 
-DECISION_DAYS = 30  # the council decides within 30 days (KSZ; Primabook form C)
+# The suspension reasons that are sanctions, by their paragraph of art. 30.
+_SANCTIONS: dict[str, SanctionKind] = {
+    "piis_sanction": "piis",
+    "declaration_sanction": "declaration",
+}
 UNDER_25 = 25
 REFORM_2016 = dt.date(2016, 11, 1)  # law of 21 July 2016 in force
 
@@ -103,6 +110,12 @@ class Beneficiary(Aggregate):
     right: IncomeRightGrantedV1 | None = None
     right_category: int | None = None
     right_effective_from: dt.date | None = None
+    # Decision dates of earlier sanctions by kind: a repeat is counted from them.
+    sanctions_decided: dict[SanctionKind, list[dt.date]] = field(
+        default_factory=lambda: {"piis": [], "declaration": []}
+    )
+    sanctions_executed: set[uuid.UUID] = field(default_factory=set)
+    suspensions: list[IncomePaymentSuspendedV1] = field(default_factory=list)
 
     def register(self, context: CommandContext, **payload: Any) -> None:
         """Open the case (BeneficiaryRegistered): once per person and CPAS."""
@@ -171,7 +184,8 @@ class Beneficiary(Aggregate):
             application_date=application_date,
             decision_date=decision_date,
             effective_date=effective_date,
-            decided_late=(decision_date - application_date).days > DECISION_DAYS,
+            decided_late=(decision_date - application_date).days
+            > LAW.value("income.decision_days", decision_date, field="decision_date"),
             piis_obligation=self._piis_obligation(
                 decision_date, effective_date, student, received_income_before_reform
             ),
@@ -230,8 +244,18 @@ class Beneficiary(Aggregate):
         period_start: dt.date,
         period_end: dt.date,
         stay_of_execution: bool,
+        decided_on: dt.date | None = None,
+        extent: str = "full",
+        partial_percent: int | None = None,
+        fraudulent: bool = False,
+        offence_on: dt.date | None = None,
+        sanction: PiisSanctionDecidedV1 | None = None,
     ) -> None:
-        """Suspend payment for a period (the right stays: not a withdrawal)."""
+        """Suspend payment for a period (the right stays: not a withdrawal).
+
+        A sanction is held to article 30's limits (``services.common.sanctions``);
+        a PIIS sanction is recorded only from the PIIS service's decision, once.
+        """
         right = self._active_right()
         self._not_before_grant("period_start", period_start)
         if period_end < period_start:
@@ -240,6 +264,29 @@ class Beneficiary(Aggregate):
                 "suspension.end_before_start",
                 "a suspension cannot end before it starts",
             )
+        check_extent(extent, partial_percent)
+        repeat = False
+        if reason == "piis_sanction":
+            decided_on = self._decided_piis_sanction(sanction)
+        if reason in _SANCTIONS:
+            if decided_on is None:
+                raise DomainError(
+                    "decided_on",
+                    "suspension.decision_date_required",
+                    "a sanction states the date of its decision: it takes effect on "
+                    "the first day of the second month after it (law of 26 May 2002 "
+                    "art. 30)",
+                )
+            kind = _SANCTIONS[reason]
+            repeat = check_period(
+                kind,
+                decided_on=decided_on,
+                period_start=period_start,
+                period_end=period_end,
+                earlier=self.sanctions_decided[kind],
+                fraudulent=fraudulent,
+                offence_on=offence_on,
+            ).repeat
         self.record(
             IncomePaymentSuspendedV1,
             context,
@@ -248,7 +295,32 @@ class Beneficiary(Aggregate):
             period_start=period_start,
             period_end=period_end,
             stay_of_execution=stay_of_execution,
+            decided_on=decided_on,
+            extent=extent,
+            partial_percent=partial_percent,
+            repeat=repeat,
+            fraudulent=fraudulent,
+            offence_on=offence_on,
+            sanction_event_id=sanction.event_id if sanction else None,
         )
+
+    def _decided_piis_sanction(self, sanction: PiisSanctionDecidedV1 | None) -> dt.date:
+        if sanction is None:
+            raise DomainError(
+                "reason",
+                "suspension.piis_sanction_not_decided",
+                "a suspension for a PIIS not respected carries out a sanction the "
+                "PIIS service decided after notice and hearing; it is recorded from "
+                "that decision, never directly (law of 26 May 2002 art. 30 §2)",
+            )
+        if sanction.event_id in self.sanctions_executed:
+            raise ConflictError(
+                "sanction_event_id",
+                "suspension.sanction_already_executed",
+                "this PIIS sanction already suspended the payment; a decision is "
+                "carried out once",
+            )
+        return sanction.decided_on
 
     def withdraw_income_right(
         self, context: CommandContext, *, effective_date: dt.date, reason: str
@@ -295,11 +367,20 @@ class Beneficiary(Aggregate):
                 self.last_bilan_on = event.completed_on
                 self.orientation = event.orientation
             case IncomeRightGrantedV1():
-                self.right = event
+                self.right, self.suspensions = event, []
                 self.right_category = event.category
                 self.right_effective_from = event.effective_date
             case IncomeRightModifiedV1():
                 self.right_category = event.category
+            case IncomePaymentSuspendedV1():
+                self.suspensions.append(event)
+                kind = _SANCTIONS.get(event.reason)
+                if kind is not None:
+                    self.sanctions_decided[kind].append(
+                        event.decided_on or event.period_start
+                    )
+                if event.sanction_event_id is not None:
+                    self.sanctions_executed.add(event.sanction_event_id)
             case IncomeRightWithdrawnV1():
                 self.right = None
                 self.right_category = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from contracts.envelope import ContractEvent
 from contracts.partner_reports import BenefitRightReportedV1
-from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.policy import Policy
 from services.placement.application import (
@@ -37,11 +36,7 @@ class BenefitRightPolicy(Policy):
         """Record one reported decision (other partner reports are not ours)."""
         if not isinstance(event, BenefitRightReportedV1):
             return None
-        context = CommandContext(
-            command_id=event.event_id,
-            occurred_at=event.occurred_at,
-            correlation_id=event.correlation_id,
-        )
+        context = self.reaction_context(event)
         try:
             self._app.handle(
                 PlacementCommand(

@@ -55,14 +55,52 @@ def test_a_date_before_every_published_table_is_refused(app: IntakeApplication) 
 
 def test_the_table_applies_each_version_from_its_own_date() -> None:
     table = default_table()
-    assert table.amount(1, dt.date(2020, 1, 31))[0] == Decimal("619.15")
-    assert table.amount(1, dt.date(2020, 2, 1))[0] == Decimal("639.27")
+    assert table.amount(1, dt.date(2019, 12, 31))[0] == Decimal("619.15")
+    assert table.amount(1, dt.date(2020, 1, 1))[0] == Decimal("626.74")
+    assert table.amount(1, dt.date(2020, 3, 1))[0] == Decimal("639.27")
+
+
+def test_i20_a_grant_in_2023_gets_the_2023_amounts_not_those_of_2020(
+    app: IntakeApplication,
+) -> None:
+    case_id = app.register_beneficiary(registration()).case_id
+    app.grant_income_right(
+        grant(
+            case_id,
+            category=2,
+            application_date=dt.date(2023, 3, 1),
+            decision_date=dt.date(2023, 3, 20),
+            effective_date=dt.date(2023, 3, 1),
+        )
+    )
+    granted = events_of(app, case_id)[-1]
+    assert isinstance(granted, IncomeRightGrantedV1)
+    assert granted.monthly_amount == Decimal("1214.13")
+    assert granted.amount_version == "ri-amounts@2023-01-01"
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        dt.date(2030, 1, 1),  # after the last version the hub vouches for
+        dt.date(2021, 9, 1),  # an indexation whose amounts were not verified
+        dt.date(2023, 8, 1),  # the welfare increase of July 2023, not verified
+    ],
+)
+def test_i20_a_grant_on_a_date_no_amount_version_covers_is_refused(
+    app: IntakeApplication, day: dt.date
+) -> None:
+    case_id = app.register_beneficiary(registration()).case_id
+    with pytest.raises(IdentifierError) as refused:
+        app.grant_income_right(grant(case_id, effective_date=day))
+    assert refused.value.rule == "parameters.no_version"
+    assert len(events_of(app, case_id)) == 1
 
 
 def test_another_table_can_be_given_for_history(tmp_path: Path) -> None:
     path = tmp_path / "amounts.csv"
     path.write_text(
-        "valid_from,cohabitant,isole,family,source\n2009-01-01,1,2,3,test\n"
+        "valid_from,valid_to,cohabitant,isole,family,source\n2009-01-01,,1,2,3,test\n"
     )
     assert AmountTable.from_csv(path).amount(3, dt.date(2011, 6, 1))[0] == Decimal(3)
 
