@@ -1,9 +1,11 @@
 """What the placement service learns of each case from intake's events (its own table).
 
 Fed through the consumer framework from ``hub.intake.events.v1``: the birth
-date gives the age band of the required period, the region the subsidy scheme,
-the NISS what ONEM's decisions carry. The service never reads intake's tables
-(architecture.md §1).
+date gives the age band of the required period, the region the regional
+scheme of a job (the region on the job's start date: intake records the region
+of residence at registration and no move yet, so that region holds on every
+date), the NISS what ONEM's decisions carry. The service never reads intake's
+tables (ADR 0007).
 """
 
 from __future__ import annotations

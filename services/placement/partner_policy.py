@@ -3,8 +3,9 @@
 The partner gateway records what a regional employment service reported
 (BenefitRightReported); this policy records it on the person's placement file
 as BenefitRightOpened or BenefitRightRefused with the channel ``partner``
-(domain.md §4.3, I14). A decision the placement rules refuse (e.g. a right
-starting before the last contract ended) is parked with the rule as reason.
+(ONEM decides, never the CPAS; ADR 0008). A decision the placement rules refuse
+(e.g. a right starting before the last contract ended) is parked with the rule
+as reason.
 """
 
 from __future__ import annotations
