@@ -42,6 +42,7 @@ from contracts.placement import (
 )
 from contracts.regions import PartnerCode
 from contracts.text import Digits, DossierNumber, Identifier, Name, Prose, Reason
+from services.common.law import LAW
 
 __all__ = [
     "CODE_SETS",
@@ -79,11 +80,11 @@ InboundKind = Literal[
 ContractType = Literal["permanent", "fixed_term", "interim", "other"]
 BenefitDecision = Literal["opened", "refused"]
 
-# Walloon decree on Forem and the CPAS, in force 1 January 2026 (domain.md §6.2):
-# register within 4 weeks of the grant; people already on the income then had 90 days.
-FOREM_DECREE_IN_FORCE: Final = dt.date(2026, 1, 1)
-FOREM_REGISTRATION_DELAY: Final = dt.timedelta(weeks=4)
-FOREM_TRANSITION_DELAY: Final = dt.timedelta(days=90)
+# Walloon decree on Forem and the CPAS, in force 1 January 2026
+# (docs/domain/partners.md#forem-registration-within-4-weeks): register within
+# 4 weeks of the grant; people already on the income then had 90 days. The
+# figures and the decree's date are the law table's.
+FOREM_DECREE_IN_FORCE: Final = LAW.versions("forem.registration_weeks")[0].valid_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,8 +297,12 @@ class CanonicalOutbound(BaseModel):
 
 def _forem_register_by(granted_on: dt.date) -> dt.date:
     if granted_on < FOREM_DECREE_IN_FORCE:
-        return FOREM_DECREE_IN_FORCE + FOREM_TRANSITION_DELAY
-    return granted_on + FOREM_REGISTRATION_DELAY
+        days = LAW.value(
+            "forem.transition_days", FOREM_DECREE_IN_FORCE, field="decision_date"
+        )
+        return FOREM_DECREE_IN_FORCE + dt.timedelta(days=days)
+    weeks = LAW.value("forem.registration_weeks", granted_on, field="decision_date")
+    return granted_on + dt.timedelta(weeks=weeks)
 
 
 def _outbound_fields(event: ContractEvent, facts: RoutingFacts) -> _Outbound | None:

@@ -34,9 +34,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+from services.common.law import LAW, add_months
+
 __all__ = [
     "FEDERAL",
-    "FULL_TIME_WEEKLY_HOURS",
     "Article",
     "CapFinding",
     "RegionalCap",
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 DATA = Path(__file__).parent / "data"
-FULL_TIME_WEEKLY_HOURS = 38
 _SUNDAY = 6
 # The scheme of the table's rows before a Region's own: the organic law of
 # 8 July 1976 art. 60 §7 with the federal subsidy.
@@ -160,18 +160,6 @@ def _int(text: str) -> int | None:
     return int(text) if text else None
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it has none)."""
-    years, month = divmod(day.month - 1 + months, 12)
-    year = day.year + years
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError(day)  # pragma: no cover - day 28 always exists
-
-
 @functools.cache
 def required_period_rules(
     path: Path = DATA / "required_periods.csv",
@@ -265,12 +253,13 @@ def regional_scheme_on(
     raise LookupError(msg)
 
 
-def _share(weekly_hours: Decimal | None) -> Fraction:
+def _share(weekly_hours: Decimal | None, start: dt.date) -> Fraction:
     # Exact: a Decimal quotient such as 25/38 is rounded, and 152 days at 25
     # hours would then floor to 99 instead of 100.
     if weekly_hours is None:
         return Fraction(1)
-    return min(Fraction(1), Fraction(weekly_hours) / FULL_TIME_WEEKLY_HOURS)
+    full_time = LAW.value("work.full_time_weekly_hours", start, field="start_date")
+    return min(Fraction(1), Fraction(weekly_hours) / full_time)
 
 
 def work_days_between(
@@ -284,14 +273,14 @@ def work_days_between(
     sundays = weeks + sum(
         1 for i in range(rest) if (start + dt.timedelta(days=i)).weekday() == _SUNDAY
     )
-    return math.floor((days - sundays) * _share(weekly_hours))
+    return math.floor((days - sundays) * _share(weekly_hours, start))
 
 
 def date_reaching(
     start: dt.date, work_days: int, weekly_hours: Decimal | None = None
 ) -> dt.date:
     """The first day on which ``work_days`` have been worked since ``start``."""
-    six_day_week_days = math.ceil(work_days / _share(weekly_hours))
+    six_day_week_days = math.ceil(work_days / _share(weekly_hours, start))
     weeks, rest = divmod(six_day_week_days, 6)
     day = start + dt.timedelta(days=7 * weeks + rest - 1)  # close; then exact
     while work_days_between(start, day, weekly_hours) < work_days:

@@ -15,6 +15,14 @@ from services.rulebook import ROOT, Rule, rulebook
 
 PAGE: Final = ROOT / "docs" / "rules.md"
 
+_INTRODUCTION: Final = (
+    "Generated from the rulebook in code (`services/rulebook/`) by "
+    "`python -m services.rulebook` (`make schemas`); do not edit by hand. "
+    "Each code is what the hub answers when the rule is broken: the `type` of "
+    "an API error, the reason of a parked message, or the kind of a flag. "
+    "The law behind each rule is explained in [docs/domain/](domain/README.md)."
+)
+
 _KIND: Final = {
     "refusal": "refused (422)",
     "conflict": "refused as a conflict (409)",
@@ -33,11 +41,7 @@ def render_page(rules: dict[str, Rule]) -> str:
     lines = [
         "# Rules the hub enforces or flags",
         "",
-        "Generated from the rulebook in code (`services/rulebook/`) by "
-        "`python -m services.rulebook` (`make schemas`); do not edit by hand. "
-        "Each code is what the hub answers when the rule is broken: the `type` of "
-        "an API error, the reason of a parked message, or the kind of a flag. "
-        "The law behind each rule is explained in [docs/domain/](domain/README.md).",
+        _INTRODUCTION,
         "",
         f"{len(rules)} rules in {len(by_area)} areas: "
         + ", ".join(f"[{a}](#{a.replace('_', '-')})" for a in by_area)
