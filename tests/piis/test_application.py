@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 import pytest
 
@@ -25,7 +26,7 @@ from services.piis.application import (
     SignPiis,
     StartTrajectory,
 )
-from services.piis.domain import CaseFacts
+from services.piis.domain import Bilan, CaseFacts
 from tests.intake.fakes import IN_MEMORY
 
 CASE = uuid.UUID(int=501)
@@ -33,12 +34,16 @@ PROPOSED = dt.date(2026, 11, 2)  # a Monday
 NAMESPACE = "piis-tests"
 
 
-def context() -> CommandContext:
-    return CommandContext(uuid.uuid4(), dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+TODAY = dt.date(2026, 12, 1)
+
+
+def context(day: dt.date = TODAY) -> CommandContext:
+    return CommandContext(uuid.uuid4(), dt.datetime.combine(day, dt.time(), dt.UTC))
 
 
 def app_with(bilan: dt.date | None) -> PiisApplication:
-    facts = {CASE: CaseFacts(CASE, "0212345668", first_bilan_on=bilan)}
+    bilans = (Bilan(bilan),) if bilan else ()
+    facts = {CASE: CaseFacts(CASE, "0212345668", bilans=bilans)}
     return PiisApplication(IN_MEMORY, facts=facts.get, id_secret=NAMESPACE)
 
 
@@ -261,13 +266,15 @@ def test_an_evaluation_needs_a_signed_piis() -> None:
     with pytest.raises(DomainError) as refused:
         app.evaluate_piis(
             EvaluatePiis(
-                context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok"
+                context(), CASE, dt.date(2026, 11, 20), in_person=True, outcome="ok"
             )
         )
     assert refused.value.rule == "piis.none_active"
     app = signed_app()
     app.evaluate_piis(
-        EvaluatePiis(context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok")
+        EvaluatePiis(
+            context(), CASE, dt.date(2026, 11, 20), in_person=True, outcome="ok"
+        )
     )
 
 
@@ -408,3 +415,110 @@ def test_refused_signatures_and_sanctions_store_nothing() -> None:
     file = app.get_file(CASE)
     assert file is not None
     assert file.version == before
+
+
+def sanction_app(decided_on: dt.date) -> PiisApplication:
+    app = signed_app()
+    notify(app, decided_on)
+    return app
+
+
+def notify(app: PiisApplication, decided_on: dt.date) -> None:
+    app.serve_notice(
+        ServeNotice(context(), CASE, decided_on - dt.timedelta(20), "no show")
+    )
+    app.hold_hearing(
+        HoldHearing(context(), CASE, decided_on - dt.timedelta(5), attended=True)
+    )
+
+
+def last_sanction(app: PiisApplication) -> PiisSanctionDecidedV1:
+    file = app.get_file(CASE)
+    assert file is not None
+    decided = list(app.events.get(file.id))[-1]
+    assert isinstance(decided, PiisSanctionDecidedV1)
+    return decided
+
+
+def test_art30_par2_partial_sanction_with_a_stay_names_its_share_and_id() -> None:
+    # Law of 26 May 2002 art. 30 §2: payment suspended fully or partly; a stay
+    # of execution (sursis) may be granted (Constitutional Court 148/2010).
+    app = sanction_app(dt.date(2027, 1, 25))
+    command = DecideSanction(
+        context(),
+        CASE,
+        dt.date(2027, 1, 25),
+        months=1,
+        extent="partial",
+        partial_percent=30,
+        stay_of_execution=True,
+    )
+    outcome = app.decide_sanction(command)
+    decided = last_sanction(app)
+    assert (decided.extent, decided.partial_percent, decided.stay_of_execution) == (
+        "partial",
+        30,
+        True,
+    )
+    file_id = app.file_id(CASE)
+    assert decided.sanction_id == uuid.uuid5(
+        file_id, f"sanction:{command.context.command_id}"
+    )
+    assert outcome.result == decided.sanction_id
+    assert app.decide_sanction(command).result == decided.sanction_id  # a retry
+
+
+def test_art30_par2_a_full_sanction_is_the_default() -> None:
+    app = sanction_app(dt.date(2027, 1, 25))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=1))
+    decided = last_sanction(app)
+    assert (decided.extent, decided.partial_percent, decided.stay_of_execution) == (
+        "full",
+        None,
+        False,
+    )
+    assert decided.sanction_id is not None
+
+
+@pytest.mark.parametrize(
+    ("extent", "percent"), [("partial", None), ("full", 50), ("partial", 100)]
+)
+def test_art30_par2_a_partial_sanction_needs_its_share_and_only_it(
+    extent: Literal["full", "partial"], percent: int | None
+) -> None:
+    app = sanction_app(dt.date(2027, 1, 25))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(
+                context(),
+                CASE,
+                dt.date(2027, 1, 25),
+                months=1,
+                extent=extent,
+                partial_percent=percent,
+            )
+        )
+    assert refused.value.rule == "sanction.partial_percent"
+    assert "art. 30 §2" in str(refused.value)
+
+
+def test_art30_par2_repeat_within_one_year_is_counted_in_months_not_365_days() -> None:
+    # 29 February 2028 is 365 days after 1 March 2027, yet within the year
+    # that ends on 1 March 2028: a repeat, which may last three months.
+    app = sanction_app(dt.date(2027, 3, 1))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 3, 1), months=1))
+    notify(app, dt.date(2028, 2, 29))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2028, 2, 29), months=3))
+    decided = last_sanction(app)
+    assert (decided.repeat, decided.months) == (True, 3)
+
+
+def test_art30_par2_a_sanction_after_one_year_is_a_first_one_again() -> None:
+    app = sanction_app(dt.date(2027, 3, 1))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 3, 1), months=1))
+    notify(app, dt.date(2028, 3, 2))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2028, 3, 2), months=3)
+        )
+    assert refused.value.rule == "sanction.too_long"
