@@ -21,7 +21,7 @@ THIS = Path(__file__).resolve()
 
 # Documents of the private reference, and the numbering only they explain.
 OUTSIDE = re.compile(
-    r"domain\.md|architecture\.md|anchors\.md|style\.md|\.\./shared"
+    r"domain\.md|(?<!docs/)(?<!\.\./)architecture\.md|anchors\.md|style\.md|\.\./shared"
     r"|\bseeds?[ /]0\d\d|\bseed document"
     r"|\b(?:domain )?rules? I\d{1,2}\b|\(I\d{1,2}\b|\bI\d{1,2}[,)]"
     r"|\(S\d{1,2}[a-z]?[,;) ]|\bS\d{1,2}[a-z]? (?:UVCW|VVSG|mi-is|Primabook)"
@@ -55,7 +55,9 @@ def _anchor(heading: str) -> str:
 
 @cache
 def anchors_of(path: Path) -> frozenset[str]:
-    headings = re.findall(r"^#{1,6} (.+)$", path.read_text(encoding="utf-8"), re.M)
+    headings = re.findall(
+        r"^#{1,6} (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE
+    )
     return frozenset(_anchor(h) for h in headings)
 
 

@@ -68,8 +68,9 @@ def limit_for(
     """
     law = "sanction.piis" if kind == "piis" else "sanction.declaration"
     window = LAW.value(f"{law}.repeat_window_months", decided_on, field="decided_on")
+    # The anniversary day still falls within the year (or the three years).
     repeat = any(
-        before <= decided_on < add_months(before, window) for before in earlier
+        before <= decided_on <= add_months(before, window) for before in earlier
     )
     if kind == "piis":
         name = "repeat_months" if repeat else "first_months"
@@ -117,19 +118,16 @@ def check_period(
 
 def check_extent(extent: str, partial_percent: int | None) -> None:
     """A suspension is full, or partial with the share suspended (art. 30)."""
-    if extent == "partial" and partial_percent is None:
+    partial = extent == "partial"
+    if partial != (partial_percent is not None) or not (
+        partial_percent is None or 1 <= partial_percent <= 99  # noqa: PLR2004
+    ):
         raise DomainError(
             "partial_percent",
-            "suspension.partial_without_share",
-            "a partial suspension states the share of the income suspended "
-            "(1 to 99 %) (law of 26 May 2002 art. 30)",
-        )
-    if extent == "full" and partial_percent is not None:
-        raise DomainError(
-            "partial_percent",
-            "suspension.full_with_share",
-            "a full suspension suspends the whole income; a share is only for a "
-            "partial one",
+            "sanction.partial_percent",
+            "a partial suspension states the share of the payment suspended "
+            "(1 to 99 %), a full one states none (law of 26 May 2002 art. 30 §1 "
+            "and §2: payment is suspended fully or partly)",
         )
 
 

@@ -48,7 +48,10 @@ class SanctionPolicy(Policy):
                     "piis_sanction",
                     event.starts_on,
                     event.ends_on,
+                    stay_of_execution=event.stay_of_execution,
                     decided_on=event.decided_on,
+                    extent=event.extent,
+                    partial_percent=event.partial_percent,
                     sanction=event,
                 )
             )

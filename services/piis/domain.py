@@ -27,6 +27,7 @@ from contracts.piis import (
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.common.law import LAW, add_months, first_of_month_after
+from services.common.sanctions import check_extent, effect_date, limit_for
 from services.piis.calendar import add_working_days
 from services.piis.case_facts import Bilan, CaseFacts, IncomeGrant
 from services.piis.deadlines import (
@@ -321,31 +322,19 @@ class PiisFile(Aggregate):
                 "no sanction before the person was offered a hearing (law of 26 May "
                 "2002 art. 30 §2)",
             )
-        self._check_extent(extent, partial_percent)
-        window = LAW.value(
-            "sanction.piis.repeat_window_months", decided_on, field="decided_on"
-        )
-        repeat = any(
-            before <= decided_on <= add_months(before, window)
-            for before in self.sanctions
-        )
-        figure = (
-            "sanction.piis.repeat_months" if repeat else "sanction.piis.first_months"
-        )
-        limit = LAW.value(figure, decided_on, field="months")
-        if not 1 <= months <= limit:
+        check_extent(extent, partial_percent)
+        limit = limit_for("piis", decided_on, self.sanctions)
+        if not 1 <= months <= limit.months:
             raise DomainError(
                 "months",
                 "sanction.too_long",
-                f"a {'repeat' if repeat else 'first'} PIIS sanction lasts at most "
-                f"{limit} month(s) (law of 26 May 2002 art. 30 §2; a repeat is one "
-                f"within {window} months of an earlier sanction)",
+                f"a {'repeat' if limit.repeat else 'first'} PIIS sanction lasts at "
+                f"most {limit.months} month(s) (law of 26 May 2002 art. 30 §2; a "
+                f"repeat is one within a year of an earlier sanction)",
             )
-        offset = LAW.value(
-            "sanction.effect_month_offset", decided_on, field="decided_on"
-        )
-        starts_on = first_of_month_after(decided_on, offset)
+        starts_on = effect_date(decided_on)
         ends_on = first_of_month_after(starts_on, months) - ONE_DAY
+        repeat = limit.repeat
         sanction_id = uuid.uuid5(self.id, f"sanction:{context.command_id}")
         self.record(
             PiisSanctionDecidedV1,
@@ -363,20 +352,6 @@ class PiisFile(Aggregate):
             sanction_id=sanction_id,
         )
         return sanction_id
-
-    @staticmethod
-    def _check_extent(extent: SanctionExtent, partial_percent: int | None) -> None:
-        partial = extent == "partial"
-        if partial != (partial_percent is not None) or not (
-            partial_percent is None or 1 <= partial_percent <= 99  # noqa: PLR2004
-        ):
-            raise DomainError(
-                "partial_percent",
-                "sanction.partial_percent",
-                "a partial suspension states the share of the payment suspended "
-                "(1 to 99 %), a full one states none (law of 26 May 2002 art. 30 §2: "
-                "payment is suspended fully or partly)",
-            )
 
     def start_social_activation(
         self,

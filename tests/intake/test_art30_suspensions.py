@@ -20,6 +20,7 @@ from contracts.income import IncomePaymentSuspendedV1
 from contracts.piis import PiisSanctionDecidedV1
 from services.intake.application import IntakeApplication, SuspendIncomePayment
 from services.intake.domain import ConflictError, DomainError
+from services.intake.sanction_policy import SanctionPolicy
 from tests.intake.fakes import CPAS, context, grant, in_memory_intake, registration
 
 D = dt.date
@@ -151,7 +152,7 @@ def test_art30_par1_a_decision_three_years_after_the_earlier_is_no_repeat(
     rule = refused(
         app,
         case_id,
-        decided_on=D(2029, 11, 15),
+        decided_on=D(2029, 11, 16),
         offence_on=D(2029, 5, 1),
         period_start=D(2030, 1, 1),
         period_end=D(2030, 12, 31),
@@ -195,8 +196,8 @@ def test_art30_a_sanction_takes_effect_on_the_first_day_of_the_second_month(
 def test_art30_a_partial_suspension_states_its_share(
     app: IntakeApplication, case_id: uuid.UUID
 ) -> None:
-    assert refused(app, case_id, extent="partial") == "suspension.partial_without_share"
-    assert refused(app, case_id, partial_percent=50) == "suspension.full_with_share"
+    assert refused(app, case_id, extent="partial") == "sanction.partial_percent"
+    assert refused(app, case_id, partial_percent=50) == "sanction.partial_percent"
     suspend(app, case_id, extent="partial", partial_percent=50, stay_of_execution=True)
     recorded = last(app, case_id)
     assert (recorded.extent, recorded.partial_percent) == ("partial", 50)
@@ -247,3 +248,22 @@ def test_art30_par2_a_decided_piis_sanction_is_carried_out_once(
             )
         )
     assert again.value.rule == "suspension.sanction_already_executed"
+
+
+def test_art30_par2_the_policy_carries_out_a_partial_stayed_sanction_once(
+    app: IntakeApplication, case_id: uuid.UUID
+) -> None:
+    policy = SanctionPolicy(app)
+    decision = sanction_decided(
+        case_id, extent="partial", partial_percent=40, stay_of_execution=True
+    )
+    assert policy.react(decision) == "payment suspended 2027-01-01 to 2027-01-31"
+    assert policy.react(decision) == "already carried out"
+    recorded = last(app, case_id)
+    assert (recorded.extent, recorded.partial_percent) == ("partial", 40)
+    assert recorded.stay_of_execution
+    assert recorded.sanction_event_id == decision.event_id
+    suspensions = [
+        e for e in app.events.get(case_id) if isinstance(e, IncomePaymentSuspendedV1)
+    ]
+    assert len(suspensions) == 1

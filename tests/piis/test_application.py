@@ -223,7 +223,7 @@ def test_a_first_sanction_longer_than_one_month_is_refused() -> None:
             DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=2)
         )
     assert refused.value.rule == "sanction.too_long"
-    assert "art. 30 §2" in str(refused.value)
+    assert "art. 30" in str(refused.value)
 
 
 def test_a_repeat_within_a_year_may_last_three_months() -> None:
@@ -499,7 +499,7 @@ def test_art30_par2_a_partial_sanction_needs_its_share_and_only_it(
             )
         )
     assert refused.value.rule == "sanction.partial_percent"
-    assert "art. 30 §2" in str(refused.value)
+    assert "art. 30" in str(refused.value)
 
 
 def test_art30_par2_repeat_within_one_year_is_counted_in_months_not_365_days() -> None:
