@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 
 import pytest
+from fastapi.testclient import TestClient
 
 from contracts.identifiers import IdentifierError
 from contracts.intake import (
@@ -15,6 +16,8 @@ from contracts.intake import (
     PersonIndexClaimedV1,
     ResidenceChangedV1,
 )
+from services.common.auth import parse_api_keys
+from services.intake.api import create_api
 from services.intake.application import (
     CaseNotFoundError,
     IntakeApplication,
@@ -248,3 +251,34 @@ def test_a_transfer_where_the_person_has_another_case_is_refused(
     with pytest.raises(ConflictError) as refused:
         app.transfer_case(transfer(case_id))
     assert refused.value.rule == "transfer.person_has_case_there"
+
+
+def test_a_transfer_needs_a_key_that_acts_for_both_cpas(
+    app: IntakeApplication,
+) -> None:
+    keys = parse_api_keys(
+        '{"namur": {"client": "namur", "scopes": ["cases:write", "cases:read"], '
+        f'"cpas": ["{CPAS}"]}}, '
+        '"both": {"client": "hub", "scopes": ["cases:write", "cases:read"]}}'
+    )
+    client = TestClient(create_api(app, keys))
+    case_id = namur(app)
+    body = {
+        "command_id": str(uuid.uuid4()),
+        "to_cpas_kbo": LEUVEN_OCMW,
+        "dossier_number": "LV-2026-88",
+        "transferred_on": "2026-11-12",
+    }
+    path = f"/cases/{case_id}/transfer"
+    refused = client.post(path, json=body, headers={"X-API-Key": "namur"})
+    assert refused.status_code == 403
+    assert refused.json()["detail"][0]["type"] == "auth.cpas"
+    moved = client.post(path, json=body, headers={"X-API-Key": "both"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["dossier_number"] == "LV202688"
+    # The former CPAS no longer reads the case; the new one's key would.
+    gone = client.get(f"/cases/{case_id}", headers={"X-API-Key": "namur"})
+    assert gone.status_code == 403
+    case = client.get(f"/cases/{case_id}", headers={"X-API-Key": "both"}).json()
+    assert (case["cpas_kbo"], case["dossier_number"]) == ("0202239951", "LV202688")
+    assert case["residence"]["partner"] == "forem"
