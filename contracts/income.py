@@ -10,10 +10,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent
-from contracts.text import Identifier, Reason, ShortDecimal
+from contracts.text import ITEMS, Identifier, Items, Reason, ShortDecimal
 
 __all__ = [
     "IncomeEvent",
@@ -21,6 +21,7 @@ __all__ = [
     "IncomeRightGrantedV1",
     "IncomeRightModifiedV1",
     "IncomeRightWithdrawnV1",
+    "PartnerPiisObligation",
     "PiisObligation",
     "SuspensionExtent",
     "SuspensionReason",
@@ -40,9 +41,28 @@ SuspensionReason = Literal[
 SuspensionExtent = Literal["full", "partial"]
 
 
+class PartnerPiisObligation(BaseModel):
+    """Whether a PIIS is compulsory for one partner of the household, and why."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    position: int = Field(
+        ge=1, le=ITEMS, description="The partner's place in the household, from 1."
+    )
+    partner_case_id: uuid.UUID | None = Field(
+        default=None, description="The partner's own case at the CPAS, if any."
+    )
+    piis_obligation: PiisObligation = Field(
+        description="Decided from the partner's own age, student status and "
+        "income before 1 November 2016."
+    )
+
+
 class _Amount(ContractEvent):
     category: Category = Field(
-        description="1 cohabitant, 2 living alone (isolé), 3 with a family to support."
+        description="1 cohabitant, 2 living alone (isolé), 3 with a family to support "
+        "(law of 26 May 2002 art. 14 §1), checked against the household in force "
+        "on the effective date."
     )
     monthly_amount: ShortDecimal = Field(
         decimal_places=2,
@@ -50,6 +70,11 @@ class _Amount(ContractEvent):
     )
     amount_version: Identifier = Field(
         description="Version of the amount table used (its valid-from date and source)."
+    )
+    household_since: dt.date | None = Field(
+        default=None,
+        description="Effective date of the household record the category was "
+        "checked against; null when none was recorded (the person alone).",
     )
 
 
@@ -75,6 +100,14 @@ class IncomeRightGrantedV1(_Amount):
         description="Whether a PIIS is compulsory and why (law of 26 May 2002 art. 11 "
         "as amended 21 July 2016): new beneficiary since 1 Nov 2016, under 25, "
         "student, or optional."
+    )
+    partner_piis_obligations: Annotated[
+        tuple[PartnerPiisObligation, ...], Items(ITEMS)
+    ] = Field(
+        default=(),
+        description="The same decision for each partner of the household on the "
+        "effective date, from that partner's own age, student status and income "
+        "before the reform.",
     )
 
 

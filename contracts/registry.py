@@ -9,6 +9,7 @@ from typing import Final
 from pydantic_core import SchemaValidator
 
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
@@ -18,7 +19,10 @@ from contracts.income import (
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseTransferredV1,
     DossierNumberClaimedV1,
+    PersonIndexClaimedV1,
+    ResidenceChangedV1,
 )
 from contracts.partner_reports import (
     BenefitRightReportedV1,
@@ -74,6 +78,10 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
     DossierNumberClaimedV1,
+    HouseholdRecordedV1,
+    ResidenceChangedV1,
+    CaseTransferredV1,
+    PersonIndexClaimedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,

@@ -29,6 +29,7 @@ from services.intake.application import (
 from services.intake.domain import (
     Beneficiary,
 )
+from services.intake.household_api import household_router
 from services.intake.http_support import measured
 from services.intake.income_api import income_router
 
@@ -38,6 +39,9 @@ _SUSPENSION_FIELDS: set[str] = (
 ) | {"event_id"}
 
 __all__ = ["create_api", "unknown_case"]
+
+
+_HOUSEHOLD = {"effective_date", "partners", "children", "other_members"}
 
 
 def unknown_case() -> Refused:
@@ -212,6 +216,7 @@ def create_api(
         return BilanResponse(assessment_id=created(outcome, response))
 
     api.include_router(income_router(app, case_of))
+    api.include_router(household_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
     def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
@@ -232,6 +237,17 @@ def create_api(
             "suspensions": [
                 s.model_dump(mode="json", include=_SUSPENSION_FIELDS)
                 for s in case.suspensions
+            ],
+            "dossier_number": case.dossier_number,
+            "residence": {
+                "postal_code": case.postal_code,
+                "region": case.region,
+                "partner": case.partner,
+                "since": case.changed_on,
+            },
+            "households": [
+                record.model_dump(mode="json", include=_HOUSEHOLD)
+                for _, record in sorted(case.households.items())
             ],
         }
 

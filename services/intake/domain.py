@@ -10,26 +10,40 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdChild, HouseholdRecordedV1
 from contracts.identifiers import IdentifierError
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
-    PiisObligation,
 )
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseTransferredV1,
     DossierNumberClaimedV1,
     Orientation,
+    PersonIndexClaimedV1,
+    ResidenceChangedV1,
 )
 from contracts.piis import PiisSanctionDecidedV1
+from contracts.regions import PartnerCode, Region
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.common.law import LAW
 from services.common.sanctions import SanctionKind, check_extent, check_period
+from services.intake.household import (
+    PartnerEntry,
+    check_born,
+    check_category,
+    household_on,
+    partner_obligations,
+    piis_obligation,
+    resolve_partners,
+)
 from services.intake.parameters import AmountTable
+from services.intake.regions import Residence
 
 __all__ = [
     "Beneficiary",
@@ -72,8 +86,6 @@ _SANCTIONS: dict[str, SanctionKind] = {
     "piis_sanction": "piis",
     "declaration_sanction": "declaration",
 }
-UNDER_25 = 25
-REFORM_2016 = dt.date(2016, 11, 1)  # law of 21 July 2016 in force
 
 _SEPARATORS = re.compile(r"[\s./\-_]")
 _DOSSIER = re.compile(r"^[0-9A-Z]{1,11}$")
@@ -103,6 +115,15 @@ class Beneficiary(Aggregate):
 
     dossier_number: str = ""
     registered_on: dt.date | None = None
+    # The residence and since when it (or the CPAS) is the current one.
+    postal_code: str = ""
+    region: Region | None = None
+    partner: PartnerCode | None = None
+    changed_on: dt.date | None = None
+    households: dict[dt.date, HouseholdRecordedV1] = field(default_factory=dict)
+    # On the stream a registration at another CPAS would open: the case
+    # transferred there (one case per person and CPAS).
+    index_of: uuid.UUID | None = None
     bilans: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     last_bilan_on: dt.date | None = None
     orientation: Orientation | None = None
@@ -121,7 +142,133 @@ class Beneficiary(Aggregate):
         """Open the case (BeneficiaryRegistered): once per person and CPAS."""
         if self.registration is not None:
             raise DuplicateRegistrationError(self.id)
+        if self.index_of is not None:
+            raise DuplicateRegistrationError(self.index_of)
         self.record(BeneficiaryRegisteredV1, context, **payload)
+
+    def record_household(
+        self,
+        context: CommandContext,
+        *,
+        effective_date: dt.date,
+        partners: tuple[PartnerEntry, ...],
+        children: tuple[HouseholdChild, ...],
+        other_members: int,
+        known_cases: Mapping[uuid.UUID, dt.date],
+    ) -> None:
+        """Record who lives with the person from a date (restated whole).
+
+        ``known_cases``: the cases of this CPAS among the partners' case ids,
+        with their birth dates.
+        """
+        resolved = resolve_partners(
+            partners, own_case=self.case_id, known_cases=known_cases
+        )
+        check_born(resolved, children, effective_date)
+        self.record(
+            HouseholdRecordedV1,
+            context,
+            effective_date=effective_date,
+            partners=resolved,
+            children=children,
+            other_members=other_members,
+        )
+
+    def household_on(self, day: dt.date) -> HouseholdRecordedV1 | None:
+        """The household in force on a day (None: the person alone)."""
+        return household_on(self.households, day)
+
+    def move(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        residence: Residence,
+        moved_on: dt.date,
+    ) -> None:
+        """Record a new main residence from a date (ResidenceChanged)."""
+        self._in_date_order("moved_on", moved_on, today, "residence")
+        if residence.postal_code == self.postal_code:
+            raise DomainError(
+                "postal_code",
+                "residence.unchanged",
+                "the person already lives at this postal code; nothing changes",
+            )
+        if self.region is None or self.partner is None:  # pragma: no cover
+            raise DomainError("case_id", "case.corrupt", "case has no residence")
+        self.record(
+            ResidenceChangedV1,
+            context,
+            moved_on=moved_on,
+            postal_code=residence.postal_code,
+            region=residence.region,
+            partner=residence.partner,
+            previous_region=self.region,
+            previous_partner=self.partner,
+        )
+
+    def transfer(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        to_cpas_kbo: str,
+        dossier_number: str,
+        transferred_on: dt.date,
+    ) -> None:
+        """Hand the case, with its history, to another CPAS (CaseTransferred).
+
+        Its events carry the new CPAS from this one on.
+        """
+        if to_cpas_kbo == self.cpas_kbo:
+            raise DomainError(
+                "to_cpas_kbo",
+                "transfer.same_cpas",
+                "the case is already at this CPAS",
+            )
+        if self.right is not None:
+            raise DomainError(
+                "case_id",
+                "transfer.income_right_active",
+                "the income right this CPAS granted is still active: withdraw it "
+                "first; the CPAS now competent (law of 2 April 1965 art. 1: the CPAS "
+                "of the person's usual residence) decides its own grant",
+            )
+        self._in_date_order("transferred_on", transferred_on, today, "transfer")
+        from_cpas_kbo, previous = self.cpas_kbo, self.dossier_number
+        self.cpas_kbo = to_cpas_kbo
+        self.record(
+            CaseTransferredV1,
+            context,
+            transferred_on=transferred_on,
+            from_cpas_kbo=from_cpas_kbo,
+            previous_dossier_number=previous,
+            dossier_number=dossier_number,
+        )
+
+    def claim_person_index(self, context: CommandContext) -> None:
+        """On the stream of the person at this CPAS: the transferred case is theirs."""
+        self.record(PersonIndexClaimedV1, context)
+
+    def _in_date_order(
+        self, name: str, day: dt.date, today: dt.date, area: str
+    ) -> None:
+        if self.registration is None:  # pragma: no cover - commands find a case
+            raise DomainError("case_id", "case.unknown", "no case with this id")
+        if day > today:
+            raise DomainError(
+                name,
+                f"{area}.in_future",
+                "a move or a transfer is recorded once it happened: the date is "
+                "after today",
+            )
+        if self.changed_on is not None and day < self.changed_on:
+            raise DomainError(
+                name,
+                f"{area}.before_current_address",
+                "the date is before the current residence or CPAS took effect; "
+                "moves and transfers are recorded in the order they happened",
+            )
 
     def complete_bilan(
         self, context: CommandContext, *, today: dt.date, **payload: Any
@@ -171,8 +318,14 @@ class Beneficiary(Aggregate):
                 "income_right.future_decision",
                 "a decision in the future",
             )
+        household = self.household_on(effective_date)
+        check_category(category, household, effective_date)
         amount, version = table.amount(category, effective_date)
+        decision_days = LAW.value(
+            "income.decision_days", application_date, field="application_date"
+        )
         right_id = uuid.uuid5(self.id, f"income-right:{context.command_id}")
+        birth = self.registration.birth_date if self.registration else decision_date
         self.record(
             IncomeRightGrantedV1,
             context,
@@ -181,36 +334,23 @@ class Beneficiary(Aggregate):
             category=category,
             monthly_amount=amount,
             amount_version=version.label,
+            household_since=household.effective_date if household else None,
             application_date=application_date,
             decision_date=decision_date,
             effective_date=effective_date,
-            decided_late=(decision_date - application_date).days
-            > LAW.value("income.decision_days", decision_date, field="decision_date"),
-            piis_obligation=self._piis_obligation(
-                decision_date, effective_date, student, received_income_before_reform
+            decided_late=(decision_date - application_date).days > decision_days,
+            piis_obligation=piis_obligation(
+                birth_date=birth,
+                decision_date=decision_date,
+                effective_date=effective_date,
+                student=student,
+                received_income_before_reform=received_income_before_reform,
+            ),
+            partner_piis_obligations=partner_obligations(
+                household, decision_date=decision_date, effective_date=effective_date
             ),
         )
         return right_id
-
-    def _piis_obligation(
-        self, decision: dt.date, effective: dt.date, student: bool, before_reform: bool
-    ) -> PiisObligation:
-        # Law of 26 May 2002 art. 11, as amended by the law of 21 July 2016:
-        # compulsory for under-25s and students, and for every beneficiary new
-        # since 1 November 2016; optional for older beneficiaries of before.
-        birth = self.registration.birth_date if self.registration else decision
-        age = (
-            decision.year
-            - birth.year
-            - ((decision.month, decision.day) < (birth.month, birth.day))
-        )
-        if age < UNDER_25:
-            return "compulsory_under_25"
-        if student:
-            return "compulsory_student"
-        if not before_reform and effective >= REFORM_2016:
-            return "compulsory_new_beneficiary"
-        return "optional"
 
     def modify_income_right(
         self,
@@ -224,6 +364,8 @@ class Beneficiary(Aggregate):
         """Change the category (and amount) from a date."""
         right = self._active_right()
         self._not_before_grant("effective_date", effective_date)
+        household = self.household_on(effective_date)
+        check_category(category, household, effective_date)
         amount, version = table.amount(category, effective_date)
         self.record(
             IncomeRightModifiedV1,
@@ -232,6 +374,7 @@ class Beneficiary(Aggregate):
             category=category,
             monthly_amount=amount,
             amount_version=version.label,
+            household_since=household.effective_date if household else None,
             effective_date=effective_date,
             reason=reason,
         )
@@ -361,6 +504,9 @@ class Beneficiary(Aggregate):
                 self.registration = event
                 self.dossier_number = event.dossier_number
                 self.registered_on = event.registered_on
+                self.postal_code = event.postal_code
+                self.region, self.partner = event.region, event.partner
+                self.changed_on = event.registered_on
             case BilanCompletedV1():
                 if event.causation_id is not None:
                     self.bilans[event.causation_id] = event.assessment_id
@@ -385,6 +531,23 @@ class Beneficiary(Aggregate):
                 self.right = None
                 self.right_category = None
                 self.right_effective_from = None
+            case _:
+                self._apply_household_and_whereabouts(event)
+
+    def _apply_household_and_whereabouts(self, event: ContractEvent) -> None:
+        match event:
+            case HouseholdRecordedV1():
+                self.households[event.effective_date] = event
+            case ResidenceChangedV1():
+                self.postal_code = event.postal_code
+                self.region, self.partner = event.region, event.partner
+                self.changed_on = event.moved_on
+            case CaseTransferredV1():
+                self.cpas_kbo = event.cpas_kbo
+                self.dossier_number = event.dossier_number
+                self.changed_on = event.transferred_on
+            case PersonIndexClaimedV1():
+                self.index_of = event.case_id
             case _:
                 pass
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import math
@@ -62,10 +61,11 @@ from services.common.kafka import (
     make_producer,
 )
 from services.common.settings import HubSettings
-from services.partner_gateway.canonical import RoutingFacts, outbound_for
+from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges_async
 from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.routing import FACT_EVENTS, route
 
 __all__ = [
     "OUTBOUND_RULES",
@@ -135,23 +135,31 @@ class OutboundProjection:
         if isinstance(event, BeneficiaryRegisteredV1):
             outbox = row.outbox if row else ()
             return GatewayCase(routing_facts(event), outbox, facts_changed=True)
-        if not isinstance(event, PARTNER_EVENTS):
+        if not isinstance(event, PARTNER_EVENTS + FACT_EVENTS):
             return None
         if row is None or row.facts is None:
             # Intake's registration has not reached the gateway yet.
             raise NotYetError(str(event.case_id))
-        message = outbound_for(event, row.facts)
-        if message is None:
+        facts, messages = route(event, row.facts)
+        if not messages and facts == row.facts:
             return None
-        translator = PARTNERS[row.facts.partner]
-        entry = OutboxEntry(
-            message_id=message.message_id,
-            partner=translator.code,
-            case_id=event.case_id,
-            kind=message.kind,
-            payload=translator.translate(message, row.facts),
+        entries = []
+        for message, addressed in messages:
+            translator = PARTNERS[addressed.partner]
+            entries.append(
+                OutboxEntry(
+                    message_id=message.message_id,
+                    partner=translator.code,
+                    case_id=event.case_id,
+                    kind=message.kind,
+                    payload=translator.translate(message, addressed),
+                )
+            )
+        return GatewayCase(
+            facts,
+            (*row.outbox, *entries),
+            facts_changed=row.facts_changed or facts != row.facts,
         )
-        return dataclasses.replace(row, outbox=(*row.outbox, entry))
 
     async def create_tables(
         self, conn: psycopg.AsyncConnection[Any], schema: str

@@ -20,8 +20,17 @@ from services.intake.application import (
     WithdrawIncomeRight,
 )
 from services.intake.domain import ConflictError, DomainError
+from services.intake.household import PartnerEntry
 from services.intake.parameters import AmountTable, default_table
-from tests.intake.fakes import IN_MEMORY, TODAY, context, grant, registration
+from tests.intake.fakes import (
+    IN_MEMORY,
+    TODAY,
+    child,
+    context,
+    grant,
+    household,
+    registration,
+)
 
 
 @pytest.fixture
@@ -38,6 +47,7 @@ def test_the_amount_comes_from_the_table_in_force_on_the_effective_date(
     app: IntakeApplication,
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
+    app.record_household(household(case_id, children=(child(),)))
     app.grant_income_right(grant(case_id, category=3))
     granted = events_of(app, case_id)[-1]
     assert isinstance(granted, IncomeRightGrantedV1)
@@ -167,6 +177,10 @@ def test_a_modification_restates_the_amount_of_the_new_category(
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
     app.grant_income_right(grant(case_id))
+    moved_in = PartnerEntry(birth_date=dt.date(1984, 2, 3))
+    app.record_household(
+        household(case_id, effective_date=dt.date(2026, 11, 1), partners=(moved_in,))
+    )
     app.modify_income_right(
         ModifyIncomeRight(context(), case_id, 1, dt.date(2026, 11, 1), "moved in")
     )

@@ -81,6 +81,15 @@ DUTCH = Vocabulary(
                 "work_days_accrued": "gepresteerdeArbeidsdagen",
             },
         ),
+        "case_closed": Outbound(
+            "dossierAfgesloten",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "closed_on": "afsluitingsdatum",
+                "closure_reason": "redenAfsluiting",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(
