@@ -81,6 +81,16 @@ class PlacementFacts:
     birth_date: dt.date
     region: str
     niss: str
+    # (first day, region) of each move after registration, oldest first.
+    moves: tuple[tuple[dt.date, str], ...] = ()
+
+    def region_on(self, day: dt.date) -> str:
+        """The region the person lived in on ``day`` (moves count from their date)."""
+        region = self.region
+        for moved_on, moved_to in self.moves:
+            if moved_on <= day:
+                region = moved_to
+        return region
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +185,7 @@ def _regional_scheme(
     region's is refused, so that no job escapes its Region's limits.
     """
     try:
-        scheme = regional_scheme_on(facts.region, start)
+        scheme = regional_scheme_on(facts.region_on(start), start)
     except LookupError:
         raise DomainError(
             start_field,

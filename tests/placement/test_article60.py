@@ -872,3 +872,19 @@ def test_art61_scheme_is_the_residents_region_special_law_6_january_2014() -> No
     recorded = events(app)[-1]
     assert isinstance(recorded, Article61AgreementSignedV1)
     assert recorded.region_scheme == "WAL"
+
+
+def test_the_scheme_follows_a_move_from_its_date_special_law_6_january_2014() -> None:
+    # Registered in Namur, moved to Leuven on 1 April 2026: a job starting on
+    # 4 May 2026 is Flemish (TWE); one planned from March would be Walloon.
+    moved = dataclasses.replace(FACTS, moves=((dt.date(2026, 4, 1), "flanders"),))
+    app = new_app(moved)
+    plan(app)
+    after_move = events(app)[-1]
+    assert isinstance(after_move, Article60PlannedV1)
+    assert after_move.region_scheme == "VDAB_TWE"
+    before = new_app(moved)
+    plan(before, dt.date(2026, 3, 2), dt.date(2027, 2, 27))
+    before_move = events(before)[-1]
+    assert isinstance(before_move, Article60PlannedV1)
+    assert before_move.region_scheme == "WAL"
