@@ -18,7 +18,11 @@ from psycopg.types.json import Jsonb
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1, IncomeRightWithdrawnV1
-from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
+from contracts.intake import (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    CaseTransferredV1,
+)
 from services.common.row_table import RowTable
 from services.piis.case_facts import Bilan, CaseFacts, IncomeGrant
 
@@ -71,6 +75,11 @@ class CaseFactsProjection(RowTable[CaseFacts]):
                 return _grant(row, event)
             case IncomeRightWithdrawnV1() if row is not None:
                 return _withdrawal(row, event)
+            case CaseTransferredV1() if row is not None:
+                # The file goes with the case: its later events name the new CPAS.
+                return dataclasses.replace(
+                    row, cpas_kbo=event.cpas_kbo, dossier_number=event.dossier_number
+                )
             case BilanCompletedV1() | IncomeRightGrantedV1() | IncomeRightWithdrawnV1():
                 raise LookupError(
                     f"case_id: {event.event_type} for a case never registered"

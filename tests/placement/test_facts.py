@@ -1,4 +1,4 @@
-"""What placement keeps of intake: the region by date, the CPAS after a transfer."""
+"""What services keep of intake: the region by date, the CPAS after a transfer."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contracts.intake import (
     CaseTransferredV1,
     ResidenceChangedV1,
 )
+from services.piis.facts import CaseFactsProjection
 from services.placement.domain import PlacementFacts
 from services.placement.facts import PlacementFactsProjection
 from tests.contracts.samples import SAMPLES
@@ -51,3 +52,12 @@ def test_the_facts_survive_their_table_row_and_a_redelivered_move() -> None:
 def _as_stored(values: tuple[object, ...]) -> tuple[object, ...]:
     *plain, moves = values
     return (*plain, getattr(moves, "obj", moves))
+
+
+def test_the_piis_service_follows_a_transfer_to_the_new_cpas() -> None:
+    projection = CaseFactsProjection()
+    row = None
+    for event in CASE_EVENTS:
+        row = projection.fold(row, event) or row
+    assert row is not None
+    assert (row.cpas_kbo, row.dossier_number) == ("0202239951", "LV202688")
