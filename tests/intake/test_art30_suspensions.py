@@ -267,3 +267,10 @@ def test_art30_par2_the_policy_carries_out_a_partial_stayed_sanction_once(
         e for e in app.events.get(case_id) if isinstance(e, IncomePaymentSuspendedV1)
     ]
     assert len(suspensions) == 1
+
+
+def test_art30_par1_the_omission_cannot_come_after_the_decision(
+    app: IntakeApplication, case_id: uuid.UUID
+) -> None:
+    rule = refused(app, case_id, offence_on=D(2026, 11, 16))
+    assert rule == "suspension.offence_after_decision"

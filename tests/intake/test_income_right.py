@@ -247,3 +247,22 @@ def test_after_a_withdrawal_a_new_right_can_be_granted(app: IntakeApplication) -
     )
     app.grant_income_right(grant(case_id, effective_date=dt.date(2026, 11, 15)))
     assert app.get_beneficiary(case_id).right is not None
+
+
+@pytest.mark.parametrize(
+    ("decision_date", "rule"),
+    [
+        (dt.date(2026, 9, 30), "income_right.decision_before_application"),
+        (TODAY + dt.timedelta(days=1), "income_right.future_decision"),
+    ],
+)
+def test_art21_a_decision_before_its_application_or_in_the_future_is_refused(
+    app: IntakeApplication, decision_date: dt.date, rule: str
+) -> None:
+    # Law of 26 May 2002 art. 21: the CPAS decides on an application it received,
+    # and the hub records a decision taken, never one still to come.
+    case_id = app.register_beneficiary(registration()).case_id
+    with pytest.raises(DomainError) as refused:
+        app.grant_income_right(grant(case_id, decision_date=decision_date))
+    assert (refused.value.field, refused.value.rule) == ("decision_date", rule)
+    assert len(events_of(app, case_id)) == 1

@@ -239,3 +239,23 @@ def test_activation_fifth_evaluation_refused() -> None:
     ]
     assert len(evaluations) == 4
     assert evaluations[-1].final
+
+
+def test_kortrijk_a_trajectory_ends_after_it_starts() -> None:
+    app = app_for()
+    with pytest.raises(DomainError) as refused:
+        start(app, START)
+    assert (refused.value.field, refused.value.rule) == (
+        "planned_end_date",
+        "social_activation.end_before_start",
+    )
+
+
+def test_kortrijk_an_evaluation_needs_a_trajectory() -> None:
+    app = app_for()
+    with pytest.raises(DomainError) as refused:
+        evaluate(app, dt.date(2026, 5, 1))
+    assert (refused.value.field, refused.value.rule) == (
+        "case_id",
+        "social_activation.none_active",
+    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from contracts.placement import (
     Article60EndedV1,
@@ -25,6 +26,7 @@ from contracts.placement import (
 )
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.errors import ConflictError, DomainError
+from services.placement.api import create_api
 from services.placement.application import (
     CaseUnknownError,
     PlacementApplication,
@@ -32,6 +34,7 @@ from services.placement.application import (
 )
 from services.placement.domain import PlacementFacts, PlacementFile
 from services.placement.periods import add_months, date_reaching, work_days_between
+from tests.common.apis import KEY, KEYS
 from tests.intake.fakes import IN_MEMORY
 
 CASE = uuid.UUID(int=601)
@@ -348,9 +351,19 @@ def test_an_end_before_the_start_is_refused() -> None:
     )
 
 
-def test_overlapping_article_60_contracts_are_refused() -> None:
+@pytest.mark.parametrize(
+    ("first_job", "rule"),
+    [
+        (started, "article60.overlap"),
+        (lambda app: act(app, agreement61()), "article61.overlap"),
+    ],
+    ids=["article60", "article61"],
+)
+def test_one_job_at_a_time_an_article_60_overlapping_another_job_is_refused(
+    first_job: Callable[[PlacementApplication], object], rule: str
+) -> None:
     app = new_app()
-    started(app)
+    first_job(app)
     refused(
         app,
         planned(
@@ -358,7 +371,7 @@ def test_overlapping_article_60_contracts_are_refused() -> None:
             planned_end_date=START + dt.timedelta(days=200),
         ),
         "planned_start_date",
-        "article60.overlap",
+        rule,
         ConflictError,
     )
 
@@ -379,7 +392,26 @@ def test_an_article_61_overlapping_an_article_60_is_refused() -> None:
     )
 
 
-def test_a_placement_agreement_signed_after_the_placement_started_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("signed_on", "starts_on", "field", "rule"),
+    [
+        (
+            dt.date(2026, 6, 2),
+            dt.date(2026, 6, 1),
+            "agreement_signed_on",
+            "article60.placement_agreement_after_start",
+        ),
+        (
+            dt.date(2027, 4, 1),
+            END + dt.timedelta(days=1),
+            "placement_starts_on",
+            "article60.placement_outside_contract",
+        ),
+    ],
+)
+def test_dmfa_art60_par7_a_placement_is_agreed_before_it_starts_within_the_contract(
+    signed_on: dt.date, starts_on: dt.date, field: str, rule: str
+) -> None:
     app = new_app()
     contract = started(app)
     refused(
@@ -390,12 +422,12 @@ def test_a_placement_agreement_signed_after_the_placement_started_is_refused() -
             user_organisation_kbo=USER_KBO,
             user_organisation_name="Commune de Namur",
             user_organisation_kind="municipality",
-            agreement_signed_on=dt.date(2026, 6, 2),
-            placement_starts_on=dt.date(2026, 6, 1),
+            agreement_signed_on=signed_on,
+            placement_starts_on=starts_on,
             social_economy=False,
         ),
-        "agreement_signed_on",
-        "article60.placement_agreement_after_start",
+        field,
+        rule,
     )
 
 
@@ -583,17 +615,26 @@ def test_an_end_after_the_planned_end_is_refused() -> None:
     )
 
 
-def test_a_start_before_the_signed_start_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("started_on", "rule"),
+    [
+        (START - dt.timedelta(days=7), "article60.start_before_signed_start"),
+        (END, "article60.start_after_planned_end"),
+    ],
+)
+def test_art60_par7_work_starts_from_the_signed_start_and_before_the_planned_end(
+    started_on: dt.date, rule: str
+) -> None:
     app = new_app()
     contract = plan(app)
     sign(app, contract)
     refused(
         app,
         lambda f, c, _: f.start_article60(
-            c, contract_id=contract, started_on=START - dt.timedelta(days=7)
+            c, contract_id=contract, started_on=started_on
         ),
         "started_on",
-        "article60.start_before_signed_start",
+        rule,
     )
 
 
@@ -888,3 +929,136 @@ def test_the_scheme_follows_a_move_from_its_date_special_law_6_january_2014() ->
     before_move = events(before)[-1]
     assert isinstance(before_move, Article60PlannedV1)
     assert before_move.region_scheme == "WAL"
+
+
+# -- the dates of one job, and what an opened right states -------------------
+
+
+def test_art60_par7_the_employment_contract_is_signed_before_work_starts() -> None:
+    app = new_app()
+    contract = plan(app)
+    refused(
+        app,
+        lambda f, c, facts: f.sign_article60(
+            c,
+            facts,
+            contract_id=contract,
+            signed_on=START + dt.timedelta(days=1),
+            start_date=START,
+            planned_end_date=END,
+        ),
+        "signed_on",
+        "article60.signed_after_start",
+    )
+
+
+def test_a_command_on_an_article_60_contract_the_case_does_not_have_is_refused() -> (
+    None
+):
+    app = new_app()
+    plan(app)
+    refused(
+        app,
+        lambda f, c, _: f.request_required_period(
+            c, contract_id=uuid.uuid4(), requested_on=START, onem_request_ref=None
+        ),
+        "contract_id",
+        "article60.unknown",
+    )
+
+
+def test_a_full_time_contract_has_no_weekly_hours() -> None:
+    refused(
+        new_app(),
+        planned(weekly_hours=Decimal(38)),
+        "weekly_hours",
+        "regime.full_time_has_no_hours",
+    )
+
+
+def test_a_region_no_scheme_covers_is_refused_special_law_6_january_2014() -> None:
+    refused(
+        new_app(dataclasses.replace(FACTS, region="abroad")),
+        planned(),
+        "planned_start_date",
+        "placement.no_regional_scheme",
+    )
+
+
+def ended61(agreement: uuid.UUID, ended_on: dt.date) -> Decide:
+    return lambda f, c, _: f.end_article61(
+        c, agreement_id=agreement, ended_on=ended_on, reason="resigned"
+    )
+
+
+def test_art61_an_agreement_runs_from_its_start_to_at_most_its_planned_end() -> None:
+    refused(
+        new_app(),
+        agreement61(planned_end_date=START),
+        "planned_end_date",
+        "article61.end_before_start",
+    )
+    app = new_app()
+    agreement: uuid.UUID = act(app, agreement61())
+    before, after = START - dt.timedelta(days=1), END + dt.timedelta(days=1)
+    refused(app, ended61(agreement, before), "ended_on", "article61.ended_before_start")
+    refused(
+        app, ended61(agreement, after), "ended_on", "article61.ended_after_planned_end"
+    )
+    act(app, ended61(agreement, START + dt.timedelta(days=30)))
+    refused(
+        app,
+        ended61(agreement, START + dt.timedelta(days=31)),
+        "agreement_id",
+        "article61.not_running",
+    )
+    refused(app, ended61(uuid.uuid4(), START), "agreement_id", "article61.not_running")
+
+
+def onem_decision(**changes: Any) -> Decide:
+    """ONEM's decision keyed in from a partner, opened unless a test changes it."""
+    fields: dict[str, Any] = {
+        "opened": True,
+        "channel": "partner",
+        "evidence": (),
+        "onem_decision_date": dt.date(2027, 6, 1),
+        "onem_reference": "ONEM-2027-20",
+        "work_days_counted": 312,
+        "right_start_date": dt.date(2027, 5, 3),
+        "payment_institution": "CAPAC",
+        **changes,
+    }
+    return lambda f, c, facts: f.record_benefit_right(c, facts, **fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"payment_institution": None}, "payment_institution"),
+        ({"right_start_date": None}, "right_start_date"),
+    ],
+)
+def test_ar_25_11_1991_an_opened_right_has_its_start_and_payment_institution(
+    changes: dict[str, Any], field: str
+) -> None:
+    app = new_app()
+    started(app)
+    refused(app, onem_decision(**changes), field, "benefit_right.incomplete")
+
+
+def test_ar_25_11_1991_a_refused_right_carries_onems_ground() -> None:
+    app = new_app()
+    started(app)
+    refused(
+        app,
+        onem_decision(opened=False, reason=None),
+        "reason",
+        "benefit_right.refusal_needs_reason",
+    )
+
+
+def test_a_case_with_no_placement_yet_answers_404() -> None:
+    client = TestClient(create_api(new_app(), KEYS))
+    answer = client.get(f"/cases/{CASE}/placements", headers={"X-API-Key": KEY})
+    assert answer.status_code == 404
+    assert answer.json()["detail"][0]["type"] == "placement.none"
