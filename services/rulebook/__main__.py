@@ -44,7 +44,7 @@ def render_page(rules: dict[str, Rule]) -> str:
         _INTRODUCTION,
         "",
         f"{len(rules)} rules in {len(by_area)} areas: "
-        + ", ".join(f"[{a}](#{a.replace('_', '-')})" for a in by_area)
+        + ", ".join(f"[{a}](#{a})" for a in by_area)
         + ".",
         "",
     ]

@@ -274,3 +274,12 @@ def test_art30_par1_the_omission_cannot_come_after_the_decision(
 ) -> None:
     rule = refused(app, case_id, offence_on=D(2026, 11, 16))
     assert rule == "suspension.offence_after_decision"
+
+
+def test_art30_a_decision_no_published_figure_covers_is_refused(
+    app: IntakeApplication, case_id: uuid.UUID
+) -> None:
+    # The law table's art. 30 figures are valid from 1 October 2002
+    # (services/common/data/law_figures.csv): an earlier decision has none.
+    rule = refused(app, case_id, decided_on=D(2002, 9, 30), offence_on=D(2002, 9, 1))
+    assert rule == "parameters.no_version"
