@@ -535,7 +535,9 @@ class _BrokerPublisher:
                 raise result  # the whole page again, from the last position
         for row, error in sorted(refused, key=lambda r: int(r[0][0])):
             reason = f"the broker refused it: {type(error).__name__}"
-            await self._kept.park("kafka", code, row, "partner.unpublishable", reason)
+            await self._kept.park(
+                "kafka", code, row, rule="partner.unpublishable", reason=reason
+            )
         await outbox.advance(
             page[-1], cluster_id=self._cluster_id, acked=len(page) - len(refused)
         )
@@ -634,7 +636,9 @@ async def push_to_endpoint(
                 if stop.is_set():
                     return
                 if not answer.accepted:
-                    await kept.park("push", code, row, "partner.refused", answer.reason)
+                    await kept.park(
+                        "push", code, row, rule="partner.refused", reason=answer.reason
+                    )
                 await outbox.advance(row)
     finally:
         if client is None:

@@ -244,9 +244,9 @@ def _check_required_days(
         )
 
 
-def _onem_end_date_findings(
-    contract: Article60Contract, start: dt.date, planned_end: dt.date
-) -> list[str]:
+def _check_onem_end_date(
+    contract: Article60Contract, start: dt.date, planned_end: dt.date, flags: list[str]
+) -> None:
     """Refuse a planned end after ONEM's end date for the start ONEM was given.
 
     ONEM's calculation (CPAS@ONEM) returns the days to work and the date they
@@ -256,7 +256,7 @@ def _onem_end_date_findings(
     """
     onem_end = contract.onem_required_period_end
     if onem_end is None or planned_end <= onem_end:
-        return []
+        return
     calculated_for = contract.onem_calculated_for_start
     if calculated_for is None or start <= calculated_for:
         raise DomainError(
@@ -266,7 +266,7 @@ def _onem_end_date_findings(
             f"date of ONEM's calculation of the required period (CPAS@ONEM): "
             f"{_ART_60_7_DURATION}",
         )
-    return ["required_period.onem_end_date_for_earlier_start"]
+    flags.append("required_period.onem_end_date_for_earlier_start")
 
 
 @dataclass(eq=False)
@@ -461,7 +461,7 @@ class PlacementFile(Aggregate):
             scheme=scheme,
             source="ONEM's calculation" if source == "onem" else "the rule table",
         )
-        flags += _onem_end_date_findings(contract, start_date, planned_end_date)
+        _check_onem_end_date(contract, start_date, planned_end_date, flags)
         planned = work_days_between(start_date, planned_end_date, contract.weekly_hours)
         subsidised = planned
         for finding in flagged:

@@ -131,4 +131,39 @@ RULES: tuple[Rule, ...] = (
         kind="parked",
         doc="docs/decisions/0012-nothing-stuck.md",
     ),
+    Rule(
+        code="partner.refused",
+        statement=(
+            "An outbound message a partner's API refused for good (a 4xx answer "
+            "other than 401, 403, 408, 409, 425 and 429, which are retried or "
+            "taken) is parked with this reason and the push goes on with the next "
+            "one in order; it can be re-driven once the cause is fixed."
+        ),
+        source="Hub rule: nothing the gateway keeps is stuck, ADR 0014",
+        enforced_by=("services.partner_gateway.outbound:push_to_endpoint",),
+        tests=(
+            "tests/integration/test_partner_push.py::test_the_push_retries_parks_refusals_and_keeps_the_order",
+            "tests/integration/test_partner_push.py::test_a_refused_message_is_redriven_with_its_key_and_delivered_once",
+        ),
+        kind="parked",
+        doc="docs/decisions/0014-gateway-nothing-stuck.md",
+    ),
+    Rule(
+        code="partner.unpublishable",
+        statement=(
+            "An outbound message the broker refuses for good on a partner's topic "
+            "(too large, corrupt) is parked with this reason while the rest flows; "
+            "it can be re-driven to the topic."
+        ),
+        source=(
+            "Hub rule: partner topics are a copy and nothing the gateway keeps is "
+            "stuck, ADR 0014"
+        ),
+        enforced_by=("services.partner_gateway.outbound:_BrokerPublisher._publish",),
+        tests=(
+            "tests/integration/test_partner_topics.py::test_a_message_the_broker_refuses_is_parked_and_the_rest_flows",
+        ),
+        kind="parked",
+        doc="docs/decisions/0014-gateway-nothing-stuck.md",
+    ),
 )

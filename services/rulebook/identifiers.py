@@ -19,6 +19,21 @@ _KBO_DOC = "docs/domain/identifiers.md#kbo-enterprise-number"
 
 RULES: tuple[Rule, ...] = (
     Rule(
+        code="niss.format",
+        statement=(
+            "A NISS holding anything but digits grouped with dots, dashes or spaces "
+            "(or given as no text at all) is refused, without repeating it."
+        ),
+        source=f"{_NATIONAL_REGISTER}: machine exchanges use the 11 digits",
+        enforced_by=("contracts.identifiers:_compact",),
+        tests=(
+            f"{_TESTS}::test_letters_and_other_characters_are_refused",
+            f"{_TESTS}::test_a_non_string_is_refused_as_a_format_error",
+        ),
+        kind="input",
+        doc=_NISS_DOC,
+    ),
+    Rule(
         code="niss.length",
         statement=(
             "A NISS (National Register or BIS number) that does not have exactly 11 "
@@ -143,6 +158,18 @@ RULES: tuple[Rule, ...] = (
         doc="docs/domain/identifiers.md#niss-born-from-2000",
     ),
     Rule(
+        code="kbo.format",
+        statement=(
+            "An enterprise number holding anything but digits grouped with dots, "
+            "dashes or spaces, optionally after BE, is refused."
+        ),
+        source=f"{_KBO}: digits only",
+        enforced_by=("contracts.identifiers:_compact",),
+        tests=(f"{_TESTS}::test_other_characters_are_refused",),
+        kind="input",
+        doc=_KBO_DOC,
+    ),
+    Rule(
         code="kbo.length",
         statement=(
             "An enterprise number that does not have 10 digits (or 9 for an old "
@@ -256,5 +283,23 @@ RULES: tuple[Rule, ...] = (
         ),
         kind="input",
         doc="docs/decisions/0010-bounded-input.md",
+    ),
+    Rule(
+        code="decimal.comma",
+        statement=(
+            'A partner message with a decimal written with a comma ("21,09") is '
+            "parked with this reason: decimals are JSON numbers with a point "
+            "(21.09). One written as a string without a comma is schema.invalid."
+        ),
+        source=(
+            "Hub rule: a partner writes in its published JSON Schema, not in a "
+            "local format, ADR 0009"
+        ),
+        enforced_by=("services.partner_gateway.vocabulary:_refuse_local_formats",),
+        tests=(
+            "tests/partner_gateway/test_inbound_rejections.py::test_a_decimal_comma_names_its_field",
+        ),
+        kind="parked",
+        doc="docs/decisions/0009-partner-gateway.md",
     ),
 )

@@ -64,6 +64,63 @@ RULES: tuple[Rule, ...] = (
         doc=_BOUNDED_DOC,
     ),
     Rule(
+        code="list.too_long",
+        statement=(
+            "A list with more items than its field allows is refused, naming the "
+            "limit and the count."
+        ),
+        source=_BOUNDED,
+        enforced_by=("contracts.text:Items.check",),
+        tests=(
+            f"{_TEXT_TESTS}::test_a_list_and_a_map_with_too_many_items_are_refused_by_rule",
+            f"{_TEXT_TESTS}::test_items_bound_a_list_of_anything",
+        ),
+        kind="input",
+        doc=_BOUNDED_DOC,
+    ),
+    Rule(
+        code="map.too_long",
+        statement=(
+            "A map (such as a bilan's baseline scores) with more entries than its "
+            "field allows is refused, naming the limit and the count."
+        ),
+        source=_BOUNDED,
+        enforced_by=("contracts.text:Items.check",),
+        tests=(
+            f"{_TEXT_TESTS}::test_a_list_and_a_map_with_too_many_items_are_refused_by_rule",
+        ),
+        kind="input",
+        doc=_BOUNDED_DOC,
+    ),
+    Rule(
+        code="body.too_large",
+        statement=(
+            "A request body announced or growing larger than the cap "
+            "(HUB_MAX_REQUEST_BYTES, 1 MiB by default) is refused with 413 as soon "
+            "as it passes it; nothing more is read."
+        ),
+        source=_BOUNDED,
+        enforced_by=("services.common.http:BoundedBody.__call__",),
+        tests=(
+            "tests/common/test_http.py::test_a_body_announced_over_the_cap_is_refused_unread",
+            "tests/common/test_http.py::test_a_chunked_body_is_refused_once_it_grows_past_the_cap",
+        ),
+        kind="input",
+        doc=_BOUNDED_DOC,
+    ),
+    Rule(
+        code="json.too_deep",
+        statement=(
+            "A request body whose JSON nests deeper than the hub's limit (32 "
+            "levels) is refused with 422 before any route reads it."
+        ),
+        source=_BOUNDED,
+        enforced_by=("services.common.http:BoundedBody.__call__",),
+        tests=("tests/common/test_http.py::test_a_body_nested_too_deeply_is_refused",),
+        kind="input",
+        doc=_BOUNDED_DOC,
+    ),
+    Rule(
         code="json.not_utf8",
         statement=(
             "An API request body that is not UTF-8 is refused with 422 (not "

@@ -157,10 +157,29 @@ RULES: tuple[Rule, ...] = (
         source=(
             f"{_ART60_7}; ONEM's calculation (CPAS@ONEM) is authoritative, ADR 0008"
         ),
-        enforced_by=("services.placement.domain:_onem_end_date_findings",),
+        enforced_by=("services.placement.domain:_check_onem_end_date",),
         tests=(
             f"{_TESTS}::test_art60_par7_a_planned_end_after_onems_end_date_is_refused",
         ),
+        doc=_REQUIRED,
+    ),
+    Rule(
+        code="required_period.onem_end_date_for_earlier_start",
+        statement=(
+            "A contract signed to start later than the start ONEM calculated from, "
+            "and planned to end after ONEM's end date, is recorded with this flag, "
+            "not refused: ONEM's date answers another start (the work days are "
+            "still checked)."
+        ),
+        source=(
+            f"{_ART60_7}; ONEM's calculation (CPAS@ONEM) answers the start it was "
+            "given, ADR 0008"
+        ),
+        enforced_by=("services.placement.domain:_check_onem_end_date",),
+        tests=(
+            f"{_TESTS}::test_onems_end_date_for_an_earlier_start_is_flagged_not_refused",
+        ),
+        kind="flag",
         doc=_REQUIRED,
     ),
     Rule(
