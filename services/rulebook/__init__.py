@@ -82,7 +82,7 @@ def rulebook() -> Mapping[str, Rule]:
 
 
 # Calls whose literal arguments name a law figure or a resource, not a rule.
-_NOT_RULES: Final = frozenset({"value", "version", "files"})
+_NOT_RULES: Final = frozenset({"value", "version", "versions", "files"})
 
 
 def codes_in_code(*packages: str) -> dict[str, set[str]]:

@@ -181,10 +181,10 @@ RULES: tuple[Rule, ...] = (
         statement=(
             "A sanction suspension longer than art. 30 allows on its decision date "
             "is refused: for a PIIS not respected at most 1 month, 3 on a repeat "
-            "within one year of an earlier one (§2); for undeclared resources or a "
-            "false declaration at most 6 months, 12 with fraudulent intent, doubled "
-            "on a repeat within three years (§1). Figures by date: "
-            "services/common/data/law_figures.csv."
+            "within twelve calendar months of an earlier one, the anniversary "
+            "included (§2); for undeclared resources or a false declaration at most "
+            "6 months, 12 with fraudulent intent, doubled on a repeat within three "
+            "years (§1). Figures by date: services/common/data/law_figures.csv."
         ),
         source=f"{_ART30_1} and §2",
         enforced_by=(f"{_SANCTIONS}:check_period", f"{_SANCTIONS}:limit_for"),
@@ -194,28 +194,6 @@ RULES: tuple[Rule, ...] = (
             f"{_ART30_TESTS}::test_art30_par1_a_decision_three_years_after_the_earlier_is_no_repeat",
         ),
         doc="docs/domain/sanctions.md#art-30-1-declaration-sanction",
-    ),
-    Rule(
-        code="suspension.partial_without_share",
-        statement=(
-            "A partial suspension that does not state the share of the income "
-            "suspended (1 to 99 %) is refused."
-        ),
-        source="Law of 26 May 2002 art. 30 §1 and §2: payment is suspended fully or partly",
-        enforced_by=(f"{_SANCTIONS}:check_extent",),
-        tests=(f"{_ART30_TESTS}::test_art30_a_partial_suspension_states_its_share",),
-        doc="docs/domain/sanctions.md#full-or-partial-suspension",
-    ),
-    Rule(
-        code="suspension.full_with_share",
-        statement=(
-            "A full suspension that states a share is refused: a share is only for "
-            "a partial one."
-        ),
-        source="Law of 26 May 2002 art. 30 §1 and §2: payment is suspended fully or partly",
-        enforced_by=(f"{_SANCTIONS}:check_extent",),
-        tests=(f"{_ART30_TESTS}::test_art30_a_partial_suspension_states_its_share",),
-        doc="docs/domain/sanctions.md#full-or-partial-suspension",
     ),
     Rule(
         code="suspension.offence_date_required",

@@ -106,15 +106,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="piis.reflection_period",
         statement=(
-            "A PIIS signed before five working days have passed since its proposal "
+            "A PIIS signed before the working days of the reflection period (five) "
+            "have passed since its proposal "
             "(Monday to Friday without the ten legal public holidays; the proposal "
             "day not counted, so a Monday's proposal is signed from the next "
             "Monday) is refused unless the person waives the period."
         ),
         source=(
-            "Law of 26 May 2002 art. 11: five working days to think the proposal "
-            "over (whether the law or the royal decree of 11 July 2002 sets them is "
-            "not verified); working days by the royal decree of 18 April 1974"
+            "Royal decree of 11 July 2002 art. 11: five working days to think the "
+            "proposal over (figure by date: services/common/data/law_figures.csv; "
+            "whether the law of 26 May 2002 sets them instead is not verified); "
+            "public holidays by the royal decree of 18 April 1974"
         ),
         enforced_by=(f"{_FILE}._check_reflection",),
         tests=(
@@ -162,6 +164,23 @@ RULES: tuple[Rule, ...] = (
             f"{_TESTS}::test_an_action_on_a_piis_dated_before_its_signature_is_refused",
         ),
         doc=_LIFECYCLE,
+    ),
+    Rule(
+        code="piis.evaluation_in_future",
+        statement=(
+            "An evaluation dated after the command's date is refused: the "
+            "evaluations a PIIS must have are those held."
+        ),
+        source=(
+            "Royal decree of 11 July 2002 art. 11 as amended on 3 October 2016 (the "
+            "evaluations held count), ADR 0019"
+        ),
+        enforced_by=(f"{_FILE}.evaluate",),
+        tests=(
+            f"{_DEADLINE_TESTS}::test_royal_decree_art11_evaluation_in_the_future_is_refused",
+            "tests/integration/test_piis_flow.py::test_a_piis_is_signed_once_the_bilan_reached_the_piis_service",
+        ),
+        doc="docs/domain/income-right.md#evaluations-3-a-year-2-in-person",
     ),
     Rule(
         code="piis.exemption_with_active_piis",
@@ -232,27 +251,53 @@ RULES: tuple[Rule, ...] = (
         code="sanction.too_long",
         statement=(
             "A PIIS sanction of other than 1 month is refused, or of other than 1 "
-            "to 3 months on a repeat (an earlier PIIS sanction of the case decided "
-            "less than 365 days before); its months run from the first day of the "
-            "second month after the decision."
+            "to 3 months on a repeat (decided within twelve calendar months of an "
+            "earlier PIIS sanction of the case, the anniversary included); its "
+            "months run from the first day of the second month after the decision. "
+            "Figures by date: services/common/data/law_figures.csv."
         ),
         source=f"{_ART30_2}: at most one month, three on a repeat within one year",
-        enforced_by=(f"{_FILE}.decide_sanction",),
+        enforced_by=(f"{_FILE}.decide_sanction", "services.common.sanctions:limit_for"),
         tests=(
             f"{_TESTS}::test_a_first_sanction_longer_than_one_month_is_refused",
-            f"{_TESTS}::test_a_repeat_within_a_year_may_last_three_months",
+            f"{_TESTS}::test_art30_par2_repeat_within_one_year_is_counted_in_months_not_365_days",
+            f"{_TESTS}::test_art30_par2_a_sanction_after_one_year_is_a_first_one_again",
         ),
         doc="docs/domain/sanctions.md#art-30-2-repeat-within-1-year",
     ),
     Rule(
+        code="sanction.partial_percent",
+        statement=(
+            "A PIIS sanction or a payment suspension that is partial without the "
+            "share of the payment suspended (1 to 99 %), or full with a share, is "
+            "refused."
+        ),
+        source=(
+            "Law of 26 May 2002 art. 30 §1 and §2: payment is suspended fully or partly"
+        ),
+        enforced_by=(
+            "services.common.sanctions:check_extent",
+            f"{_FILE}.decide_sanction",
+            "services.intake.domain:Beneficiary.suspend_income_payment",
+        ),
+        tests=(
+            f"{_TESTS}::test_art30_par2_a_partial_sanction_needs_its_share_and_only_it",
+            "tests/intake/test_art30_suspensions.py::test_art30_a_partial_suspension_states_its_share",
+        ),
+        doc="docs/domain/sanctions.md#full-or-partial-suspension",
+    ),
+    Rule(
         code="deadline.piis_not_signed",
         statement=(
-            "When a PIIS is compulsory (under 25, student, or a new beneficiary "
-            "since 1 November 2016) and neither a PIIS was signed nor an exemption "
-            "granted by the same day three months after the income decision (the "
-            "month's last day when shorter), the daily watch records "
-            "PiisDeadlineMissed once. Flagged, not refused: a late PIIS may still "
-            "be signed."
+            "Each grant of the income that makes a PIIS compulsory (under 25, "
+            "student, or a new beneficiary since 1 November 2016) is due three "
+            "months after its decision (the month's last day when shorter). Met by "
+            "the first PIIS signed on or after the decision and before the next "
+            "grant, within the months, or by an exemption decided for that grant; a "
+            "grant withdrawn on or before its due date is not due. Unmet, the daily "
+            "watch records PiisDeadlineMissed once, with the grant's right; a PIIS "
+            "signed after the due date is recorded once more, with its signature "
+            "date. Flagged, not refused."
         ),
         source=(
             "Law of 26 May 2002 art. 11 as amended by the law of 21 July 2016: a "
@@ -260,13 +305,16 @@ RULES: tuple[Rule, ...] = (
             "granting the income (the paragraph is not verified)"
         ),
         enforced_by=(
+            "services.piis.deadlines:signature_deadlines",
             f"{_FILE}.missed_deadlines",
             f"{_FILE}.flag",
             "services.piis.application:PiisApplication.watch_deadlines",
         ),
         tests=(
             f"{_DEADLINE_TESTS}::test_an_unsigned_compulsory_piis_is_flagged_once_the_day_after_three_months",
-            f"{_DEADLINE_TESTS}::test_no_event_when_an_exemption_exists",
+            f"{_DEADLINE_TESTS}::test_art11_withdrawn_grant_is_not_flagged",
+            f"{_DEADLINE_TESTS}::test_art11_a_piis_signed_after_three_months_is_flagged_once_as_late",
+            f"{_DEADLINE_TESTS}::test_art11_an_exemption_answers_only_the_grant_it_was_decided_for",
         ),
         kind="flag",
         doc="docs/domain/income-right.md#piis-within-3-months",
@@ -274,10 +322,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="deadline.evaluations_missing",
         statement=(
-            "For the PIIS in force, each 12-month window from its start that ended "
-            "with fewer than 3 evaluations, or fewer than 2 in an individual "
-            "interview, is recorded once as PiisDeadlineMissed for its caseworker. "
-            "Flagged, not refused."
+            "Every twelve months of a PIIS's life, on a rolling basis (a window "
+            "from a day of the PIIS to the same day twelve months later, both "
+            "included), holds at least 3 evaluations, 2 of them in an individual "
+            "interview. The first window it lived through short of them is "
+            "recorded as PiisDeadlineMissed for its caseworker and the search goes "
+            "on from that window's last day; a PIIS that ended before a whole "
+            "window is judged pro rata on the whole months it lived (one "
+            "evaluation per four, one in person per six). Flagged, not refused."
         ),
         source=(
             "Royal decree of 11 July 2002 as amended by the royal decree of "
@@ -285,13 +337,15 @@ RULES: tuple[Rule, ...] = (
             "individual interview (the article is not verified)"
         ),
         enforced_by=(
+            "services.piis.deadlines:evaluation_deadlines",
             f"{_FILE}.missed_deadlines",
             f"{_FILE}.flag",
             "services.piis.application:PiisApplication.watch_deadlines",
         ),
         tests=(
             f"{_DEADLINE_TESTS}::test_too_few_evaluations_in_the_first_year_are_flagged_for_the_caseworker",
-            f"{_DEADLINE_TESTS}::test_three_evaluations_two_in_person_meet_the_rule",
+            f"{_DEADLINE_TESTS}::test_royal_decree_art11_evaluations_are_counted_over_rolling_twelve_months",
+            f"{_DEADLINE_TESTS}::test_royal_decree_art11_piis_ended_before_its_first_year_is_judged_pro_rata",
         ),
         kind="flag",
         doc="docs/domain/income-right.md#evaluations-3-a-year-2-in-person",
@@ -300,12 +354,14 @@ RULES: tuple[Rule, ...] = (
         code="social_activation.already_active",
         statement=(
             "A social-activation trajectory cannot start while the case follows "
-            "another (409)."
+            "another (409), unless that one lapsed: not closed by its last possible "
+            "final measurement (one evaluation interval, three months, after its "
+            "planned end), that day past and the new one starting after it."
         ),
         source=_KORTRIJK,
         enforced_by=(f"{_FILE}.start_social_activation",),
         tests=(
-            f"{_ACTIVATION_TESTS}::test_kortrijk_one_social_activation_trajectory_at_a_time",
+            f"{_ACTIVATION_TESTS}::test_activation_not_closed_in_time_lapses_and_another_may_start",
         ),
         kind="conflict",
         doc=_ACTIVATION,
@@ -324,7 +380,8 @@ RULES: tuple[Rule, ...] = (
         code="social_activation.too_long",
         statement=(
             "A social-activation trajectory planned to end after the day before the "
-            "same date twelve months after its start is refused."
+            "same date twelve months after its start is refused (figure by date: "
+            "services/common/data/law_figures.csv)."
         ),
         source=f"{_KORTRIJK}: a trajectory lasts at most one year",
         enforced_by=(f"{_FILE}.start_social_activation",),
@@ -337,13 +394,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="social_activation.no_baseline",
         statement=(
-            "A social-activation trajectory cannot start unless the case's bilan has "
-            "baseline scores: progress is measured against them."
+            "A social-activation trajectory cannot start without a bilan with "
+            "baseline scores completed on or before its start: progress is "
+            "measured against the latest such bilan, the one that opens it."
         ),
         source=f"{_KORTRIJK}: a trajectory starts with a bilan social, its zero measure",
         enforced_by=(f"{_FILE}.start_social_activation",),
         tests=(
             f"{_ACTIVATION_TESTS}::test_without_a_bilan_baseline_there_is_nothing_to_measure_against",
+            f"{_ACTIVATION_TESTS}::test_activation_without_a_bilan_before_its_start_has_no_baseline",
         ),
         doc=_ACTIVATION,
     ),
@@ -358,27 +417,27 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="social_activation.outside_period",
         statement=(
-            "An evaluation dated before the trajectory's start or after its planned "
-            "end is refused."
+            "An evaluation dated before the trajectory's start, or after its "
+            "planned end, is refused; the final measurement may come up to one "
+            "evaluation interval (three months) after the planned end."
         ),
         source=_KORTRIJK,
         enforced_by=(f"{_FILE}.evaluate_social_activation",),
         tests=(
             f"{_ACTIVATION_TESTS}::test_an_evaluation_outside_the_period_is_refused",
+            f"{_ACTIVATION_TESTS}::test_activation_closable_after_its_planned_end",
         ),
         doc=_ACTIVATION,
     ),
     Rule(
         code="social_activation.too_many_evaluations",
         statement=(
-            "After four evaluations of a trajectory, only the final measurement is "
-            "accepted; another is refused."
+            "A trajectory has at most four evaluations, the final measurement "
+            "included: a fourth that is not final, or a fifth, is refused."
         ),
         source=f"{_KORTRIJK}: an evaluation every three months, so at most four",
         enforced_by=(f"{_FILE}.evaluate_social_activation",),
-        tests=(
-            f"{_ACTIVATION_TESTS}::test_kortrijk_after_four_quarterly_evaluations_only_the_final_one_is_taken",
-        ),
+        tests=(f"{_ACTIVATION_TESTS}::test_activation_fifth_evaluation_refused",),
         doc=_ACTIVATION,
     ),
     Rule(
