@@ -14,9 +14,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="beneficiary.duplicate",
         statement=(
-            "A second registration of the same person (NISS) at the same CPAS is "
-            "refused with 409, naming the existing case; the same person may have a "
-            "case at another CPAS."
+            "A registration of a person (NISS) who already has a case at the CPAS, "
+            "registered there or transferred to it, is refused with 409, naming "
+            "that case; the same person may have a case at another CPAS."
         ),
         source=(
             "Hub rule: one case per person and CPAS, the case id derived from the "
@@ -37,16 +37,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="dossier_number.reused",
         statement=(
-            "A CPAS file number already given to another case of the same CPAS is "
-            "refused with 409; look-alike numbers (separators, case, leading zeros) "
-            "are the same number."
+            "A CPAS file number already given to a case of that CPAS, at a "
+            "registration or a transfer, is refused with 409; look-alike numbers "
+            "(separators, case, leading zeros) are the same number."
         ),
         source=(
             "SPP IS, form A under the law of 2 April 1965 (Primabook): a file number "
             "is unique and never reused"
         ),
         enforced_by=(
-            "services.intake.application:IntakeApplication.register_beneficiary",
+            "services.intake.application:IntakeApplication._claim_number",
             "services.intake.domain:DossierNumberTakenError",
         ),
         tests=(
