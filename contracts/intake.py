@@ -46,7 +46,7 @@ class BeneficiaryRegisteredV1(ContractEvent):
     """A CPAS opened a case for a person on (or applying for) the integration income.
 
     Legal anchor: Primabook forms B/A, BCSS IdentifyPerson; one case per person
-    and CPAS (domain.md I2).
+    and CPAS (docs/domain/identifiers.md#one-case-per-person-and-cpas).
     """
 
     event_type: Literal["hub.intake.beneficiary.registered.v1"] = Field(

@@ -134,7 +134,7 @@ EVENT_TYPES: Final[Mapping[str, type[ContractEvent]]] = {
     type_string(c): c for c in _ALL
 }
 
-# hub.<service>.events.v1, keyed by case id (architecture.md §5).
+# hub.<service>.events.v1, keyed by case id (docs/architecture.md#5-topics-and-keys).
 SERVICE_TOPICS: Final[Mapping[str, str]] = {
     "intake": "hub.intake.events.v1",
     "piis": "hub.piis.events.v1",

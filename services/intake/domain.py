@@ -57,14 +57,14 @@ __all__ = [
 
 
 class DuplicateRegistrationError(ConflictError):
-    """The person already has a case at this CPAS (domain.md I2)."""
+    """The person already has a case at this CPAS (one case per person and CPAS)."""
 
     def __init__(self, case_id: uuid.UUID) -> None:
         super().__init__(
             "niss",
             "beneficiary.duplicate",
             "this person already has a case at this CPAS; one case per person "
-            "and CPAS (domain rule I2, Primabook form A)",
+            "and CPAS (SPP IS form A; docs/domain/identifiers.md)",
         )
         self.case_id = case_id
 
@@ -77,7 +77,7 @@ class DossierNumberTakenError(ConflictError):
             "dossier_number",
             "dossier_number.reused",
             "this file number was already given to another case at this CPAS; "
-            "file numbers are unique and never reused (domain rule I2)",
+            "file numbers are unique and never reused (SPP IS form A)",
         )
 
 
@@ -187,7 +187,13 @@ class Beneficiary(Aggregate):
         moved_on: dt.date,
     ) -> None:
         """Record a new main residence from a date (ResidenceChanged)."""
-        self._in_date_order("moved_on", moved_on, today, "residence")
+        self._in_date_order(
+            "moved_on",
+            moved_on,
+            today,
+            in_future="residence.in_future",
+            out_of_order="residence.before_current_address",
+        )
         if residence.postal_code == self.postal_code:
             raise DomainError(
                 "postal_code",
@@ -234,7 +240,13 @@ class Beneficiary(Aggregate):
                 "first; the CPAS now competent (law of 2 April 1965 art. 1: the CPAS "
                 "of the person's usual residence) decides its own grant",
             )
-        self._in_date_order("transferred_on", transferred_on, today, "transfer")
+        self._in_date_order(
+            "transferred_on",
+            transferred_on,
+            today,
+            in_future="transfer.in_future",
+            out_of_order="transfer.before_current_address",
+        )
         from_cpas_kbo, previous = self.cpas_kbo, self.dossier_number
         self.cpas_kbo = to_cpas_kbo
         self.record(
@@ -251,21 +263,27 @@ class Beneficiary(Aggregate):
         self.record(PersonIndexClaimedV1, context)
 
     def _in_date_order(
-        self, name: str, day: dt.date, today: dt.date, area: str
+        self,
+        name: str,
+        day: dt.date,
+        today: dt.date,
+        *,
+        in_future: str,
+        out_of_order: str,
     ) -> None:
         if self.registration is None:  # pragma: no cover - commands find a case
             raise DomainError("case_id", "case.unknown", "no case with this id")
         if day > today:
             raise DomainError(
                 name,
-                f"{area}.in_future",
+                in_future,
                 "a move or a transfer is recorded once it happened: the date is "
                 "after today",
             )
         if self.changed_on is not None and day < self.changed_on:
             raise DomainError(
                 name,
-                f"{area}.before_current_address",
+                out_of_order,
                 "the date is before the current residence or CPAS took effect; "
                 "moves and transfers are recorded in the order they happened",
             )

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar, Final, get_args
 
 from contracts.envelope import ContractEvent
 from contracts.placement import (
@@ -68,6 +68,8 @@ _ART_60_7_DURATION = (
     "an article 60 §7 job lasts no longer than needed to open the right to full "
     "unemployment benefits (organic law of 8 July 1976 on the CPAS, art. 60 §7)"
 )
+# A contract beyond a regional cap is flagged "<this>:<rule id in regional_caps.csv>".
+REGIONAL_CAP_FLAG: Final = "regional_cap.exceeded"
 _BEFORE_SIGNATURE = frozenset({"planned", "period_requested", "period_calculated"})
 
 
@@ -465,7 +467,7 @@ class PlacementFile(Aggregate):
         planned = work_days_between(start_date, planned_end_date, contract.weekly_hours)
         subsidised = planned
         for finding in flagged:
-            flags.append(f"regional_cap.exceeded:{finding.cap.rule_id}")
+            flags.append(f"{REGIONAL_CAP_FLAG}:{finding.cap.rule_id}")
             if finding.cap.max_work_days is not None:
                 subsidised = min(subsidised, finding.cap.max_work_days)
         self.record(
@@ -838,7 +840,7 @@ class PlacementFile(Aggregate):
             status = contract.status
             raise ConflictError(
                 "contract_id",
-                f"article60.cannot_{action.replace(' ', '_')}_when_{status}",
+                "article60.wrong_status",
                 f"cannot {action} a contract that is {status.replace('_', ' ')}",
             )
         return contract

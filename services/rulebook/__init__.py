@@ -39,6 +39,7 @@ AREAS: Final = (
     "services.rulebook.input",
     "services.rulebook.platform",
     "services.rulebook.intake",
+    "services.rulebook.household",
     "services.rulebook.income",
     "services.rulebook.piis",
     "services.rulebook.placement",
@@ -85,11 +86,17 @@ def rulebook() -> Mapping[str, Rule]:
 _NOT_RULES: Final = frozenset({"value", "version", "versions", "files"})
 
 
+# Keywords whose literal is a field's default (an event's type), not a rule.
+_NOT_RULE_KEYWORDS: Final = frozenset({"default"})
+# Module constants that hold codes: ``X_FLAG = "…"``, ``X_RULES = {…: "…"}``.
+_CODE_CONSTANT: Final = re.compile(r"^_?[A-Z0-9_]*(_FLAG|_RULE|_RULES)$")
+
+
 def codes_in_code(*packages: str) -> dict[str, set[str]]:
     """Every rule code a call in the packages' sources passes, with where it is.
 
     A rule code is a dotted lower-case literal given to a call among its first
-    three positional arguments or as ``rule=``: an error's constructor, a
+    three positional arguments or as a keyword: an error's constructor, a
     refusal, a park, a flag appended to a contract's list.
     """
     found: dict[str, set[str]] = {}
@@ -104,14 +111,19 @@ def codes_in_code(*packages: str) -> dict[str, set[str]]:
 
 
 def _literal_codes(path: Path) -> Iterator[tuple[str, int]]:
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    yield from _named_codes(tree)
+    for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
         name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
         if name in _NOT_RULES:
             continue
-        given = [*node.args[:3], *(k.value for k in node.keywords if k.arg == "rule")]
+        given = [
+            *node.args[:3],
+            *(k.value for k in node.keywords if k.arg not in _NOT_RULE_KEYWORDS),
+        ]
         for argument in given:
             if (
                 isinstance(argument, ast.Constant)
@@ -119,3 +131,26 @@ def _literal_codes(path: Path) -> Iterator[tuple[str, int]]:
                 and CODE.match(argument.value)
             ):
                 yield argument.value, node.lineno
+
+
+def _named_codes(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    for node in tree.body:
+        targets: list[ast.expr]
+        if isinstance(node, ast.AnnAssign):
+            targets, value = [node.target], node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        named = any(
+            isinstance(t, ast.Name) and _CODE_CONSTANT.match(t.id) for t in targets
+        )
+        if not named or value is None:
+            continue
+        for part in ast.walk(value):
+            if (
+                isinstance(part, ast.Constant)
+                and isinstance(part.value, str)
+                and CODE.match(part.value)
+            ):
+                yield part.value, node.lineno

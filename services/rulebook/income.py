@@ -247,4 +247,47 @@ RULES: tuple[Rule, ...] = (
         ),
         doc="docs/domain/sanctions.md#art-30-1-two-year-limits",
     ),
+    Rule(
+        code="income_right.category_3_needs_minor_child",
+        statement=(
+            "Category 3 (a family to support) is refused unless the household in "
+            "force on the grant's or modification's effective date counts at least "
+            "one dependent, unmarried child under 18."
+        ),
+        source="Law of 26 May 2002 art. 14 §1 3°; majority at 18 (Civil Code)",
+        enforced_by=("services.intake.household:check_category",),
+        tests=(
+            "tests/intake/test_household.py::test_art14_category_3_refused_without_a_dependent_minor_child",
+            "tests/intake/test_household.py::test_art14_par1_3_the_child_must_be_a_minor_on_the_effective_date",
+        ),
+        doc="docs/domain/households.md#category-3-family-with-a-minor-child",
+    ),
+    Rule(
+        code="income_right.category_2_not_alone",
+        statement=(
+            "Category 2 (living alone) is refused when a partner, a child or another "
+            "member lives with the person on the effective date. No household "
+            "recorded means living alone."
+        ),
+        source="Law of 26 May 2002 art. 14 §1 2°",
+        enforced_by=("services.intake.household:check_category",),
+        tests=(
+            "tests/intake/test_household.py::test_art14_par1_2_category_2_refused_when_someone_lives_with_the_person",
+        ),
+        doc="docs/domain/households.md#category-2-living-alone",
+    ),
+    Rule(
+        code="income_right.category_1_needs_household",
+        statement=(
+            "Category 1 (cohabitant) needs someone to share the household with on "
+            "the effective date."
+        ),
+        source="Law of 26 May 2002 art. 14 §1 1°",
+        enforced_by=("services.intake.household:check_category",),
+        tests=(
+            "tests/intake/test_household.py::test_art14_par1_1_category_1_refused_without_anyone_to_share_the_household",
+            "tests/intake/test_household.py::test_the_category_is_checked_against_the_household_of_the_modifications_date",
+        ),
+        doc="docs/domain/households.md#category-1-cohabitant",
+    ),
 )

@@ -541,4 +541,41 @@ RULES: tuple[Rule, ...] = (
         tests=(f"{_TESTS}::test_ar_25_11_1991_a_refused_right_carries_onems_ground",),
         doc=_RIGHT,
     ),
+    Rule(
+        code="article60.wrong_status",
+        statement=(
+            "A command on an art. 60 §7 contract in a status that does not allow it "
+            "(starting a contract not signed, ending one not started, signing one "
+            "already signed) is refused as a conflict (409); the message names the "
+            "action and the status."
+        ),
+        source=_DATES,
+        enforced_by=(f"{_FILE}._contract",),
+        tests=(
+            f"{_TESTS}::test_a_contract_acted_on_in_the_wrong_status_is_refused_as_a_conflict",
+        ),
+        kind="conflict",
+        doc=_ART60,
+    ),
+    Rule(
+        code="regional_cap.exceeded",
+        statement=(
+            "A contract beyond a regional cap that only limits the subsidy is "
+            "recorded with the flag `regional_cap.exceeded:<rule id>` (the rule of "
+            "services/placement/data/regional_caps.csv, e.g. the Walloon 312-day "
+            "subsidy from 1 March 2026) and its subsidised days capped; a cap that "
+            "limits the contract itself refuses it (`article60.regional_cap`)."
+        ),
+        source=(
+            "Walloon Government on the 2026 reform: the art. 60 §7 subsidy covers "
+            "the 312 days that open one year of benefits"
+        ),
+        enforced_by=(
+            f"{_FILE}.sign_article60",
+            "services.placement.periods:cap_findings",
+        ),
+        tests=(f"{_TESTS}::test_wallonia_flags_a_contract_beyond_its_312_day_subsidy",),
+        kind="flag",
+        doc="docs/domain/placements.md#wallonia-312-day-subsidy",
+    ),
 )

@@ -183,4 +183,26 @@ RULES: tuple[Rule, ...] = (
         kind="service",
         doc="docs/decisions/0015-truthful-openapi.md",
     ),
+    Rule(
+        code="route.unknown",
+        statement=("A path no route serves answers 404 in the hub's one error shape."),
+        source="Hub rule: every answer in one declared shape, ADR 0015",
+        enforced_by=("services.common.http:_http_error",),
+        tests=(
+            f"{_REFUSALS}::test_a_path_or_method_no_route_has_answers_the_error_shape",
+        ),
+        kind="input",
+        doc="docs/decisions/0015-truthful-openapi.md",
+    ),
+    Rule(
+        code="method.not_allowed",
+        statement="A method a route does not take answers 405 in the one error shape.",
+        source="Hub rule: every answer in one declared shape, ADR 0015",
+        enforced_by=("services.common.http:_http_error",),
+        tests=(
+            f"{_REFUSALS}::test_a_path_or_method_no_route_has_answers_the_error_shape",
+        ),
+        kind="input",
+        doc="docs/decisions/0015-truthful-openapi.md",
+    ),
 )

@@ -1062,3 +1062,16 @@ def test_a_case_with_no_placement_yet_answers_404() -> None:
     answer = client.get(f"/cases/{CASE}/placements", headers={"X-API-Key": KEY})
     assert answer.status_code == 404
     assert answer.json()["detail"][0]["type"] == "placement.none"
+
+
+def test_a_contract_acted_on_in_the_wrong_status_is_refused_as_a_conflict() -> None:
+    # A contract only planned cannot start: it is signed first.
+    app = new_app()
+    contract = plan(app)
+    refused(
+        app,
+        lambda f, c, _: f.start_article60(c, contract_id=contract, started_on=START),
+        "contract_id",
+        "article60.wrong_status",
+        ConflictError,
+    )
