@@ -42,6 +42,7 @@ schemas: $(STAMP)
 	$(BIN)/python -m services.partner_gateway.docs
 	$(BIN)/python -m contracts.asyncapi
 	$(BIN)/python -m services.openapi_export
+	$(BIN)/python -m services.rulebook
 
 # Regenerates the lock file (needs `uv`, a development tool, not needed by run/test).
 lock:

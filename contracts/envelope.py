@@ -28,7 +28,7 @@ def personal_data(description: str, **kwargs: Any) -> Any:
 
 
 class ContractEvent(BaseModel):
-    """Base of every hub event: the envelope of architecture.md §4.
+    """Base of every hub event: the envelope of docs/architecture.md#42-envelope.
 
     The same model is what the event store holds (minus ``recorded_at``, which
     the store sets) and what Kafka carries: one definition, not two.

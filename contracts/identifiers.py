@@ -114,14 +114,15 @@ def _mod97_check(number: int) -> int:
     return 97 - number % 97
 
 
-def _compact(raw: object, field: str, kind: str) -> str:
+def _compact(raw: object, field: str, rule: str) -> str:
+    """The digits as typed, without separators; refused by its format ``rule``."""
     if not isinstance(raw, str):
-        raise _refuse(field, f"{kind}.format")
+        raise _refuse(field, rule)
     compact = _SEPARATORS.sub("", raw)
-    if kind == "kbo":
+    if rule == "kbo.format":
         compact = compact.upper().removeprefix("BE")
     if not _DIGITS.fullmatch(compact):
-        raise _refuse(field, f"{kind}.format")
+        raise _refuse(field, rule)
     return compact
 
 
@@ -143,7 +144,7 @@ def parse_niss(
         IdentifierError: The number breaks a rule; see `RULES` for the codes
             starting with ``niss.``.
     """
-    value = _compact(raw, field, "niss")
+    value = _compact(raw, field, "niss.format")
     if len(value) != _NISS_LENGTH:
         raise _refuse(field, "niss.length")
     base9, check = int(value[:9]), int(value[9:])
@@ -215,7 +216,7 @@ def normalise_kbo(raw: str, *, field: str = "cpas_kbo") -> str:
         IdentifierError: The number breaks a rule; see `RULES` for the codes
             starting with ``kbo.``.
     """
-    value = _compact(raw, field, "kbo")
+    value = _compact(raw, field, "kbo.format")
     # Numbers from before the KBO had 9 digits; the KBO put a 0 in front of them.
     if len(value) == _OLD_KBO_LENGTH:
         value = f"0{value}"

@@ -10,10 +10,10 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent
-from contracts.text import Identifier, Reason, ShortDecimal
+from contracts.text import ITEMS, Identifier, Items, Reason, ShortDecimal
 
 __all__ = [
     "IncomeEvent",
@@ -21,7 +21,9 @@ __all__ = [
     "IncomeRightGrantedV1",
     "IncomeRightModifiedV1",
     "IncomeRightWithdrawnV1",
+    "PartnerPiisObligation",
     "PiisObligation",
+    "SuspensionExtent",
     "SuspensionReason",
 ]
 
@@ -36,10 +38,31 @@ SuspensionReason = Literal[
     "stay_abroad_over_28_days", "imprisonment", "piis_sanction", "declaration_sanction"
 ]
 
+SuspensionExtent = Literal["full", "partial"]
+
+
+class PartnerPiisObligation(BaseModel):
+    """Whether a PIIS is compulsory for one partner of the household, and why."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    position: int = Field(
+        ge=1, le=ITEMS, description="The partner's place in the household, from 1."
+    )
+    partner_case_id: uuid.UUID | None = Field(
+        default=None, description="The partner's own case at the CPAS, if any."
+    )
+    piis_obligation: PiisObligation = Field(
+        description="Decided from the partner's own age, student status and "
+        "income before 1 November 2016."
+    )
+
 
 class _Amount(ContractEvent):
     category: Category = Field(
-        description="1 cohabitant, 2 living alone (isolé), 3 with a family to support."
+        description="1 cohabitant, 2 living alone (isolé), 3 with a family to support "
+        "(law of 26 May 2002 art. 14 §1), checked against the household in force "
+        "on the effective date."
     )
     monthly_amount: ShortDecimal = Field(
         decimal_places=2,
@@ -47,6 +70,11 @@ class _Amount(ContractEvent):
     )
     amount_version: Identifier = Field(
         description="Version of the amount table used (its valid-from date and source)."
+    )
+    household_since: dt.date | None = Field(
+        default=None,
+        description="Effective date of the household record the category was "
+        "checked against; null when none was recorded (the person alone).",
     )
 
 
@@ -66,12 +94,20 @@ class IncomeRightGrantedV1(_Amount):
     effective_date: dt.date = Field(description="First day the right applies.")
     decided_late: bool = Field(
         description="The decision came more than 30 days after the application "
-        "(flagged for audit, not refused: domain rule I3)."
+        "(flagged for audit, not refused; law of 26 May 2002 art. 21 §1)."
     )
     piis_obligation: PiisObligation = Field(
         description="Whether a PIIS is compulsory and why (law of 26 May 2002 art. 11 "
         "as amended 21 July 2016): new beneficiary since 1 Nov 2016, under 25, "
         "student, or optional."
+    )
+    partner_piis_obligations: Annotated[
+        tuple[PartnerPiisObligation, ...], Items(ITEMS)
+    ] = Field(
+        default=(),
+        description="The same decision for each partner of the household on the "
+        "effective date, from that partner's own age, student status and income "
+        "before the reform.",
     )
 
 
@@ -104,6 +140,36 @@ class IncomePaymentSuspendedV1(ContractEvent):
     stay_of_execution: bool = Field(
         default=False,
         description="Granted with a stay (sursis), Constitutional Court 148/2010.",
+    )
+    decided_on: dt.date | None = Field(
+        default=None,
+        description="Date of the decision (a sanction takes effect on the first day "
+        "of the second month after it; law of 26 May 2002 art. 30).",
+    )
+    extent: SuspensionExtent = Field(
+        default="full", description="The whole income, or a share of it."
+    )
+    partial_percent: int | None = Field(
+        default=None, ge=1, le=99, description="Share suspended (partial only)."
+    )
+    repeat: bool = Field(
+        default=False,
+        description="A repeat: an earlier sanction of the same kind within one year "
+        "(PIIS, art. 30 §2) or three years (declaration, art. 30 §1).",
+    )
+    fraudulent: bool = Field(
+        default=False,
+        description="Declaration sanction with fraudulent intent (up to 12 months).",
+    )
+    offence_on: dt.date | None = Field(
+        default=None,
+        description="Declaration sanction: date of the omission or false declaration "
+        "(no sanction pronounced more than two years after it).",
+    )
+    sanction_event_id: uuid.UUID | None = Field(
+        default=None,
+        description="PIIS sanction: the hub.piis.sanction.decided.v1 event this "
+        "suspension carries out (exactly one suspension per decided sanction).",
     )
 
 

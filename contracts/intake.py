@@ -25,9 +25,12 @@ __all__ = [
     "BaselineScores",
     "BeneficiaryRegisteredV1",
     "BilanCompletedV1",
+    "CaseTransferredV1",
     "DossierNumberClaimedV1",
     "IntakeEvent",
     "Orientation",
+    "PersonIndexClaimedV1",
+    "ResidenceChangedV1",
 ]
 
 Language = Literal["fr", "nl", "de"]
@@ -43,7 +46,7 @@ class BeneficiaryRegisteredV1(ContractEvent):
     """A CPAS opened a case for a person on (or applying for) the integration income.
 
     Legal anchor: Primabook forms B/A, BCSS IdentifyPerson; one case per person
-    and CPAS (domain.md I2).
+    and CPAS (docs/domain/identifiers.md#one-case-per-person-and-cpas).
     """
 
     event_type: Literal["hub.intake.beneficiary.registered.v1"] = Field(
@@ -135,7 +138,86 @@ class DossierNumberClaimedV1(ContractEvent):
     )
 
 
+class ResidenceChangedV1(ContractEvent):
+    """The person moved: a new main residence from a date.
+
+    The region of the new residence decides the employment service that
+    follows the person from that date on (the partner gateway hands the case
+    over when it changes). The CPAS does not change with it: a transfer to the
+    CPAS now competent is its own event (``CaseTransferredV1``).
+    """
+
+    event_type: Literal["hub.intake.residence.changed.v1"] = Field(
+        default="hub.intake.residence.changed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    moved_on: dt.date = Field(description="First day at the new residence.")
+    postal_code: str = personal_data(
+        "Belgian postal code of the new main residence (4 digits).",
+        pattern=r"^\d{4}$",
+        max_length=4,
+    )
+    region: Region = Field(
+        description="Region of the new residence, derived from the postal code."
+    )
+    partner: PartnerCode = Field(
+        description="Regional employment service responsible from the move on."
+    )
+    previous_region: Region = Field(description="Region of residence before.")
+    previous_partner: PartnerCode = Field(
+        description="Employment service responsible before the move."
+    )
+
+
+class CaseTransferredV1(ContractEvent):
+    """The case moved to another CPAS, with its history, under a new file number.
+
+    The case id and its stream stay; the envelope's ``cpas_kbo`` is the new
+    CPAS's from this event on. The former file number stays claimed at the
+    former CPAS (numbers are never reused); the new one is claimed at the new
+    CPAS (``DossierNumberClaimedV1`` on its index stream).
+    """
+
+    event_type: Literal["hub.intake.case.transferred.v1"] = Field(
+        default="hub.intake.case.transferred.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    transferred_on: dt.date = Field(
+        description="First day the new CPAS follows the person."
+    )
+    from_cpas_kbo: str = Field(
+        pattern=r"^[01]\d{9}$",
+        max_length=10,
+        description="KBO/BCE number of the CPAS that followed the person before.",
+    )
+    previous_dossier_number: DossierNumber = Field(
+        description="The file number at the former CPAS (kept there, never reused)."
+    )
+    dossier_number: DossierNumber = Field(
+        description="The file number at the new CPAS (normalised)."
+    )
+
+
+class PersonIndexClaimedV1(ContractEvent):
+    """A case transferred to a CPAS is the person's case there.
+
+    Written on the stream a registration of the person at that CPAS would
+    open, so that such a registration is refused as a duplicate of the
+    transferred case (one case per person and CPAS).
+    """
+
+    event_type: Literal["hub.intake.person_index.claimed.v1"] = Field(
+        default="hub.intake.person_index.claimed.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+
+
 IntakeEvent = Annotated[
-    BeneficiaryRegisteredV1 | BilanCompletedV1 | DossierNumberClaimedV1,
+    BeneficiaryRegisteredV1
+    | BilanCompletedV1
+    | DossierNumberClaimedV1
+    | ResidenceChangedV1
+    | CaseTransferredV1
+    | PersonIndexClaimedV1,
     Field(discriminator="event_type"),
 ]

@@ -4,7 +4,7 @@ Each records one partner message, once, in the partner's per-person order
 (``partner_sequence``), after the gateway validated it against the partner's
 schema and found the person among the CPAS's cases of that partner's region.
 Canonical names are English; the partner's own vocabulary lives only in the
-gateway's translators (architecture.md §4).
+gateway's translators (docs/architecture.md#41-one-definition-per-event).
 """
 
 from __future__ import annotations
@@ -145,7 +145,8 @@ class BenefitRightReportedV1(PartnerReport):
     """ONEM's decision on the benefit right, as the partner passed it on.
 
     The placement service records it as BenefitRightOpened/Refused with the
-    channel ``partner`` (domain.md §4.3, I14): the CPAS never decides it.
+    channel ``partner`` (docs/domain/placements.md#benefit-right-opened): the
+    CPAS never decides it.
     """
 
     event_type: Literal["hub.partners.benefit_right.reported.v1"] = Field(

@@ -87,8 +87,9 @@ class Commitments(BaseModel):
 class PiisProposedV1(ContractEvent):
     """The CPAS handed a draft PIIS to the person: the reflection period starts.
 
-    Legal anchor: five working days of reflection before signing (S10), the
-    person may be assisted by someone of their choice.
+    Legal anchor: five working days of reflection before signing (royal
+    decree of 11 July 2002 art. 11), the person may be assisted by someone of
+    their choice.
     """
 
     event_type: Literal["hub.piis.piis.proposed.v1"] = Field(
@@ -213,9 +214,12 @@ class HearingHeldV1(ContractEvent):
 class PiisSanctionDecidedV1(ContractEvent):
     """Payment of the income is suspended for not respecting the PIIS.
 
-    Legal anchor: law of 26 May 2002 art. 30 §2: at most one month, three on
-    a repeat within a year; it starts on the first day of the second month
-    after the decision.
+    Legal anchor: law of 26 May 2002 art. 30 §2: payment suspended fully or
+    partly, at most one month, three on a repeat within a year of an earlier
+    sanction; it starts on the first day of the second month after the
+    decision. It may be granted with a full or partial stay of execution
+    (sursis, Constitutional Court ruling 148/2010). Intake suspends the
+    payment once per ``sanction_id``.
     """
 
     event_type: Literal["hub.piis.sanction.decided.v1"] = Field(
@@ -228,19 +232,40 @@ class PiisSanctionDecidedV1(ContractEvent):
     starts_on: dt.date = Field(description="First day of the suspension.")
     ends_on: dt.date = Field(description="Last day of the suspension.")
     repeat: bool = Field(
-        description="A prior PIIS sanction was decided less than a year before."
+        description="A prior PIIS sanction was decided within one year before "
+        "(counted in calendar months from that sanction)."
     )
     notice_served_on: dt.date = Field(description="Date of the notice it follows.")
+    extent: Literal["full", "partial"] = Field(
+        default="full",
+        description="The whole payment is suspended, or a part of it.",
+    )
+    partial_percent: int | None = Field(
+        default=None,
+        ge=1,
+        le=99,
+        description="Share of the payment suspended, in percent (partial only).",
+    )
+    stay_of_execution: bool = Field(
+        default=False,
+        description="Granted with a stay (sursis), Constitutional Court 148/2010.",
+    )
+    sanction_id: uuid.UUID | None = Field(
+        default=None,
+        description="Id of this sanction, derived from its file and command: the "
+        "payment suspension it leads to is keyed on it (null before it existed).",
+    )
 
 
 ActivationType = Literal["volunteering", "workshop", "preparation"]
 
 
 class SocialActivationStartedV1(ContractEvent):
-    """A social-activation trajectory started (seed 003, Kortrijk).
+    """A social-activation trajectory started (a local rule of the CPAS of Kortrijk).
 
     At most twelve months, evaluated every three months against the baseline
-    of the person's bilan (domain rule I18; a local rule, configurable).
+    of the bilan that opened it (the latest with scores on or before its
+    start); the figures are in the hub's table of the law.
     """
 
     event_type: Literal["hub.piis.social_activation.started.v1"] = Field(
@@ -278,7 +303,7 @@ class SocialActivationEvaluatedV1(ContractEvent):
 
 
 class SocialActivationEvaluationOverdueV1(ContractEvent):
-    """A quarterly evaluation of social activation is overdue (seed 003; I18).
+    """A quarterly evaluation of social activation is overdue (Kortrijk's rule).
 
     A type of its own rather than a new kind of PiisDeadlineMissedV1: a new
     value of a published enum would break strict readers (ADR 0002).
@@ -297,10 +322,13 @@ class SocialActivationEvaluationOverdueV1(ContractEvent):
 class PiisDeadlineMissedV1(ContractEvent):
     """A legal deadline of the PIIS passed without what it requires.
 
-    Kinds: ``piis_not_signed`` (compulsory PIIS not signed 3 months after the
-    income decision, without exemption: law of 26 May 2002 art. 11 as amended
-    21 July 2016, domain rule I5) and ``evaluations_missing`` (fewer than three
-    evaluations, two in person, in the PIIS's first year: I7).
+    Kinds: ``piis_not_signed`` (a compulsory PIIS not signed within three
+    months of the decision granting the income, without exemption: law of 26
+    May 2002 art. 11 as amended 21 July 2016; one per grant, ``right_id``; with
+    ``signed_on`` when it was signed after the due date) and
+    ``evaluations_missing`` (fewer than three evaluations, two in person, in
+    twelve months of the PIIS from ``window_start``, or pro rata for a PIIS that
+    ended sooner: royal decree of 11 July 2002 art. 11).
     """
 
     event_type: Literal["hub.piis.deadline.missed.v1"] = Field(
@@ -317,6 +345,19 @@ class PiisDeadlineMissedV1(ContractEvent):
     )
     caseworker: Identifier | None = Field(
         default=None, description="Staff id of the caseworker following the PIIS."
+    )
+    right_id: uuid.UUID | None = Field(
+        default=None, description="The income grant whose PIIS was due (signature)."
+    )
+    signed_on: dt.date | None = Field(
+        default=None,
+        description="Set when the PIIS was signed after the due date: the day it "
+        "was (a late signature).",
+    )
+    window_start: dt.date | None = Field(
+        default=None,
+        description="First day of the twelve months (or the short PIIS's life) "
+        "short of evaluations; the window ends on ``due_on``.",
     )
 
 

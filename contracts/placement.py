@@ -5,7 +5,7 @@ calculated (CPAS@ONEM) → signed → started → [placed with a user organisati
 → ended (days reached) or ended early; a contract that never starts is
 cancelled. An article 61 agreement places the person with a private employer.
 The benefit right (opened or refused) is ONEM's decision, recorded as an
-external fact (domain.md §4).
+external fact (ADR 0008).
 """
 
 from __future__ import annotations
@@ -56,11 +56,13 @@ __all__ = [
 ]
 
 Regime = Literal["full_time", "part_time"]
-# WAL, BRU, DG: the Region's art. 60 §7 subsidy; VDAB_TWE: Flanders' Tijdelijke
-# Werkervaring, under VDAB since 1 January 2017 (domain.md §3.4).
+# WAL, BRU, DG: the Region's art. 60 §7 subsidy; VDAB_TWE: Flanders' tijdelijke
+# werkervaring, under VDAB since 1 January 2017 (Flemish Government decision of
+# 23 December 2016). Never the caller's choice: the person's region's on the day
+# the job starts (services/placement/data/regional_schemes.csv).
 RegionScheme = Literal["WAL", "BRU", "VDAB_TWE", "DG"]
 # The third parties a CPAS may make an article 60 worker available to (DmfA
-# instructions, domain.md §3.4).
+# instructions on the art. 60 §7 target-group reduction).
 UserOrganisationKind = Literal[
     "municipality",
     "non_profit",
@@ -89,7 +91,7 @@ Article61EndReason = Literal[
     "health",
     "other",
 ]
-# Lino Welfare's art. 61 subsidy flags (domain.md §3.5).
+# The employment aids an art. 61 agreement may carry (as Lino Welfare records them).
 Article61SubsidyFlag = Literal[
     "activa", "tutoring_premium", "walloon_region", "sine", "ptp"
 ]
@@ -127,7 +129,10 @@ class Article60PlannedV1(ContractEvent):
     weekly_hours: WeeklyHours | None = _weekly_hours()
     planned_start_date: dt.date = Field(description="Planned first day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
-    region_scheme: RegionScheme = Field(description="Regional subsidy scheme.")
+    region_scheme: RegionScheme = Field(
+        description="Regional subsidy scheme: the person's region's on the "
+        "planned start."
+    )
     default_required_work_days: int = Field(
         gt=0, description="Work days the rule table requires to open a right."
     )
@@ -198,6 +203,11 @@ class Article60SignedV1(ContractEvent):
         description="Findings kept for the auditor, e.g. "
         "'required_period.not_calculated_by_onem', 'regional_cap.exceeded'.",
     )
+    onem_required_period_end: dt.date | None = Field(
+        default=None,
+        description="End date ONEM's calculation (CPAS@ONEM) gave for the required "
+        "period, when ONEM calculated it; the planned end is not after it.",
+    )
 
 
 class Article60StartedV1(ContractEvent):
@@ -237,9 +247,14 @@ class Article60StartedV1(ContractEvent):
     onem_calculation_ref: Identifier | None = Field(
         default=None, description="Reference of the CPAS@ONEM calculation."
     )
+    onem_required_period_end: dt.date | None = Field(
+        default=None,
+        description="End date ONEM's calculation gave for the required period.",
+    )
     regime: Regime = Field(description="Working regime.")
     region_scheme: RegionScheme = Field(
-        description="Regional subsidy scheme the job falls under."
+        description="Regional subsidy scheme the job falls under: the person's "
+        "region's on the start date."
     )
 
 
@@ -247,7 +262,8 @@ class Article60PlacementAgreedV1(ContractEvent):
     """The worker is made available to a user organisation (written agreement).
 
     The agreement is signed by CPAS, user and worker before the placement starts
-    (DmfA instructions, domain.md I12); the CPAS stays the employer.
+    (DmfA instructions on the art. 60 §7 target-group reduction); the CPAS stays
+    the employer.
     """
 
     event_type: Literal["hub.placement.article60.placement_agreed.v1"] = Field(
@@ -324,7 +340,9 @@ class Article61AgreementSignedV1(ContractEvent):
     signed_on: dt.date = Field(description="Date of the signature.")
     start_date: dt.date = Field(description="First day of work.")
     planned_end_date: dt.date = Field(description="Planned last day.")
-    region_scheme: RegionScheme = Field(description="Regional scheme.")
+    region_scheme: RegionScheme = Field(
+        description="Regional scheme: the person's region's on the start date."
+    )
     subsidy_flags: Annotated[tuple[Article61SubsidyFlag, ...], Items(ITEMS)] = Field(
         default=(), description="Employment aids attached to the agreement."
     )
@@ -348,7 +366,7 @@ class BenefitRightOpenedV1(ContractEvent):
     """ONEM opened the person's right to unemployment benefits.
 
     An external fact: accepted only from a partner or BCSS channel, or entered
-    manually with evidence (domain.md I14).
+    manually with evidence; ONEM decides, never the CPAS.
     """
 
     event_type: Literal["hub.placement.benefit_right.opened.v1"] = Field(

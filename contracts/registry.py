@@ -11,6 +11,7 @@ from pydantic_core import SchemaValidator
 
 from contracts.case_state import CASE_STATE_TOPIC, CaseStateV1
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
@@ -20,7 +21,10 @@ from contracts.income import (
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseTransferredV1,
     DossierNumberClaimedV1,
+    PersonIndexClaimedV1,
+    ResidenceChangedV1,
 )
 from contracts.partner_reports import (
     BenefitRightReportedV1,
@@ -77,6 +81,10 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
     DossierNumberClaimedV1,
+    HouseholdRecordedV1,
+    ResidenceChangedV1,
+    CaseTransferredV1,
+    PersonIndexClaimedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,
@@ -129,7 +137,7 @@ EVENT_TYPES: Final[Mapping[str, type[ContractEvent]]] = {
     type_string(c): c for c in _ALL
 }
 
-# hub.<service>.events.v1, keyed by case id (architecture.md §5).
+# hub.<service>.events.v1, keyed by case id (docs/architecture.md#5-topics-and-keys).
 SERVICE_TOPICS: Final[Mapping[str, str]] = {
     "intake": "hub.intake.events.v1",
     "piis": "hub.piis.events.v1",

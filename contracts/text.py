@@ -216,18 +216,19 @@ class Items(_Bound):
             info.context is not None and _reading_history(info)
         ):
             return value
-        rule, items = (
-            ("map", "entries") if isinstance(value, dict) else ("list", "items")
-        )
-        raise PydanticCustomError(
-            f"{rule}.too_long",
-            "at most {max_items} {items} ({length} given)",
-            {
-                "max_items": self.max_items,
-                "items": items,
-                "length": len(value),
-            },
-        )
+        if isinstance(value, dict):
+            raise _too_many("map.too_long", "entries", self.max_items, len(value))
+        raise _too_many("list.too_long", "items", self.max_items, len(value))
+
+
+def _too_many(
+    rule: str, items: str, max_items: int, length: int
+) -> PydanticCustomError:
+    return PydanticCustomError(
+        rule,
+        "at most {max_items} {items} ({length} given)",
+        {"max_items": max_items, "items": items, "length": length},
+    )
 
 
 @dataclass(frozen=True, slots=True)

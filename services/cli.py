@@ -222,7 +222,7 @@ def isp_statistics_command(
         bool, typer.Option("--json", help="JSON instead of a table")
     ] = False,
 ) -> None:
-    """Files RIS+ERIS, files per ISP phase and the ISP rate (seed 002)."""
+    """Files RIS+ERIS, files per ISP phase and the ISP rate (the Molenbeek table)."""
     import datetime as dt  # noqa: PLC0415
 
     import psycopg  # noqa: PLC0415

@@ -171,6 +171,13 @@ def _trajectory_policy(apps: Applications) -> FoldProjection[Any]:
     return TrajectoryPolicy(apps.get(PiisApplication))
 
 
+def _sanction_policy(apps: Applications) -> FoldProjection[Any]:
+    from services.intake.application import IntakeApplication  # noqa: PLC0415
+    from services.intake.sanction_policy import SanctionPolicy  # noqa: PLC0415
+
+    return SanctionPolicy(apps.get(IntakeApplication))
+
+
 def _placement_facts(_: Applications) -> FoldProjection[Any]:
     from services.placement.facts import PlacementFactsProjection  # noqa: PLC0415
 
@@ -274,6 +281,14 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
         "piis",
         ("placement",),
         _trajectory_policy,
+        replayable=False,
+    ),
+    ConsumerSpec(
+        "sanction-policy",
+        "intake-api",
+        "intake",
+        ("piis",),
+        _sanction_policy,
         replayable=False,
     ),
     ConsumerSpec(

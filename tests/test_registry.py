@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from contracts.registry import SERVICE_TOPICS
+from services.intake.application import IntakeApplication
 from services.piis.application import PiisApplication
 from services.placement.application import PlacementApplication
 from services.registry import (
@@ -26,6 +27,7 @@ def in_memory_applications() -> Applications:
     return Applications(
         None,
         (
+            IntakeApplication(IN_MEMORY, id_secret="test"),
             PiisApplication(IN_MEMORY, facts=lambda _: None),
             PlacementApplication(IN_MEMORY, facts=lambda _: None),
         ),

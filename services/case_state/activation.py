@@ -1,4 +1,4 @@
-"""Social-activation progress per person and per CPAS (seed 003)."""
+"""Social-activation progress per person and per CPAS (a Kortrijk practice)."""
 
 from __future__ import annotations
 

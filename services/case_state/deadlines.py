@@ -47,7 +47,10 @@ class DeadlinesProjection(RowTable[CaseDeadlines]):
         kind: str
         match event:
             case PiisDeadlineMissedV1():
-                kind, caseworker = event.kind, event.caseworker
+                # A signature deadline met late carries the day it was signed.
+                late = event.kind == "piis_not_signed" and event.signed_on is not None
+                kind = "piis_signed_late" if late else event.kind
+                caseworker = event.caseworker
             case SocialActivationEvaluationOverdueV1():
                 kind, caseworker = "social_activation_evaluation", None
             case _:

@@ -265,7 +265,7 @@ async def statistics_of(
     *,
     count_article_60: bool = True,
 ) -> IspStatistics:
-    """The seed 002 figures of one CPAS, from the statistics read model."""
+    """The Molenbeek figures of one CPAS, from the statistics read model."""
     histories = await load_cpas(conn, STATISTICS, cpas_kbo)
     return isp_statistics(
         histories,

@@ -1,9 +1,10 @@
-"""Caseload statistics of seed 002: files per phase and the ISP rate, as of any date.
+"""Caseload statistics of the Molenbeek table: files per phase, ISP rate, any date.
 
-Per CPAS and date (domain.md §7): the RIS+ERIS files with a right in force,
-the files in each ISP phase, and ISP / RIS+ERIS * 100 rounded half up to two
-decimals. Article 60 workers count in the denominator even once their income
-has stopped (a setting: the Molenbeek figures can only be reproduced so).
+Per CPAS and date (docs/domain/trajectory-and-activation.md#isp-participation-rate):
+the RIS+ERIS files with a right in force, the files in each ISP phase, and
+ISP / RIS+ERIS * 100 rounded half up to two decimals. Article 60 workers count
+in the denominator even once their income has stopped (a setting: the Molenbeek
+figures can only be reproduced so).
 
 Every case keeps its history of income and phase changes with both dates: the
 date a change takes effect and the date the hub recorded it. "As of" a date
@@ -109,7 +110,7 @@ def isp_statistics(
     known_at: dt.datetime | None = None,
     count_article_60: bool = True,
 ) -> IspStatistics:
-    """The statistics of one CPAS on one date (domain.md §7)."""
+    """The statistics of one CPAS on one date (the Molenbeek table)."""
     files = 0
     per_phase: Counter[str] = Counter()
     for case in histories:

@@ -47,11 +47,20 @@ class CommandContext:
     command_id: uuid.UUID
     occurred_at: dt.datetime
     correlation_id: uuid.UUID | None = None
+    # The day the command was given, when it is not the business date of
+    # ``occurred_at`` (an evaluation keyed in after the interview): set at the
+    # edge (an HTTP route) from the clock, never read from it by a rule.
+    given_on: dt.date | None = None
 
     @property
     def correlation(self) -> uuid.UUID:
         """The correlation id, the command id when the caller gave none."""
         return self.correlation_id or self.command_id
+
+    @property
+    def today(self) -> dt.date:
+        """The command's today: ``given_on``, else the date of ``occurred_at``."""
+        return self.given_on or self.occurred_at.date()
 
 
 @dataclass(frozen=True, slots=True)

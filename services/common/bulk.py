@@ -2,7 +2,8 @@
 
 ``executemany`` costs a round of Python per row; COPY into a temporary table
 and one ``INSERT … SELECT … ON CONFLICT`` is what makes batched projections
-and rebuilds fast (anchors.md §2.3). The statements are composed once, not per
+and rebuilds fast (PostgreSQL's COPY is an order of magnitude faster than
+row-by-row inserts). The statements are composed once, not per
 batch: composing SQL cost more than running it for small batches.
 """
 

@@ -214,16 +214,14 @@ class BoundedBody:
             body = read
         if len(body) > self.max_bytes or _announced_length(scope) > self.max_bytes:
             too_large = f"a request body is at most {self.max_bytes} bytes"
-            refusal = (413, "body.too_large", too_large)
+            refusal = _body_refused(413, "body.too_large", too_large)
         elif json_too_deep(body):
             too_deep = f"JSON nested deeper than {MAX_JSON_DEPTH} levels"
-            refusal = (422, "json.too_deep", too_deep)
+            refusal = _body_refused(422, "json.too_deep", too_deep)
         else:
             await self.app(scope, _replay(body, receive), send)
             return
-        status, rule, message = refusal
-        content = detail(["body"], rule, f"body: {message}")
-        await JSONResponse(content, status_code=status)(scope, receive, send)
+        await refusal(scope, receive, send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         """The body, stopping once it passes the cap; None if the client left."""
@@ -239,6 +237,12 @@ class BoundedBody:
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
+
+
+def _body_refused(status: int, rule: str, message: str) -> JSONResponse:
+    """The answer for a body refused whole, before any route reads it."""
+    content = detail(["body"], rule, f"body: {message}")
+    return JSONResponse(content, status_code=status)
 
 
 def _announced_length(scope: Scope) -> int:

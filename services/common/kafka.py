@@ -387,7 +387,7 @@ async def copy_check(
 class LagProbe:
     """Consumer lag of a group on a topic: end offsets minus committed offsets.
 
-    FastStream does not export it (anchors.md §4), and it is what an operator
+    FastStream does not export it, and it is what an operator
     reads first when a projection falls behind.
     """
 

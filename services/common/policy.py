@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.envelope import ContractEvent
+from services.common.aggregate import CommandContext
 from services.common.row_table import RowTable
 
 __all__ = ["Policy", "PolicyRow"]
@@ -53,6 +54,15 @@ class Policy(RowTable[PolicyRow]):
         Raise ``NotYetError`` when the event cannot be handled yet (it comes
         back with its batch); any other error parks it with its reason.
         """
+
+    @staticmethod
+    def reaction_context(event: ContractEvent) -> CommandContext:
+        """The context of the command reacting to ``event``: its id is the event's."""
+        return CommandContext(
+            command_id=event.event_id,
+            occurred_at=event.occurred_at,
+            correlation_id=event.correlation_id,
+        )
 
     def fold(self, row: PolicyRow | None, event: ContractEvent) -> PolicyRow | None:
         """React to one event and remember it."""

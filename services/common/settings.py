@@ -87,7 +87,8 @@ class HubSettings(BaseSettings):
     stats_count_article_60: bool = Field(
         default=True,
         description="Count article 60 workers in the RIS+ERIS files of the ISP "
-        "statistics even once their income stopped (reproduces seed 002).",
+        "statistics even once their income stopped (as the Molenbeek figures do: "
+        "docs/domain/trajectory-and-activation.md#isp-participation-rate).",
     )
     host: str = Field(default="127.0.0.1", description="Interface the HTTP APIs bind.")
     max_request_bytes: int = Field(

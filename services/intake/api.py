@@ -9,7 +9,9 @@ from typing import Any, Literal
 from fastapi import FastAPI, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.envelope import ContractEvent
 from contracts.identifiers import normalise_kbo
+from contracts.income import IncomePaymentSuspendedV1
 from contracts.intake import BaselineScores, Orientation
 from contracts.text import Identifier, Name, ProseList
 from contracts.wire import Date, Uuid
@@ -27,10 +29,19 @@ from services.intake.application import (
 from services.intake.domain import (
     Beneficiary,
 )
+from services.intake.household_api import household_router
 from services.intake.http_support import measured
 from services.intake.income_api import income_router
 
+# What a suspension says, without the envelope (ids of the store, correlation).
+_SUSPENSION_FIELDS: set[str] = (
+    set(IncomePaymentSuspendedV1.model_fields) - set(ContractEvent.model_fields)
+) | {"event_id"}
+
 __all__ = ["create_api", "unknown_case"]
+
+
+_HOUSEHOLD = {"effective_date", "partners", "children", "other_members"}
 
 
 def unknown_case() -> Refused:
@@ -205,6 +216,7 @@ def create_api(
         return BilanResponse(assessment_id=created(outcome, response))
 
     api.include_router(income_router(app, case_of))
+    api.include_router(household_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
     def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
@@ -222,6 +234,21 @@ def create_api(
             "orientation": case.orientation,
             "income_right": case.right.model_dump(mode="json") if case.right else None,
             "income_category": case.right_category,
+            "suspensions": [
+                s.model_dump(mode="json", include=_SUSPENSION_FIELDS)
+                for s in case.suspensions
+            ],
+            "dossier_number": case.dossier_number,
+            "residence": {
+                "postal_code": case.postal_code,
+                "region": case.region,
+                "partner": case.partner,
+                "since": case.changed_on,
+            },
+            "households": [
+                record.model_dump(mode="json", include=_HOUSEHOLD)
+                for _, record in sorted(case.households.items())
+            ],
         }
 
     return api

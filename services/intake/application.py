@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from contracts.household import HouseholdChild
 from contracts.identifiers import normalise_kbo, parse_niss
 from contracts.intake import Orientation
+from contracts.piis import PiisSanctionDecidedV1
 from contracts.regions import PartnerCode, Region
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import (
@@ -20,11 +22,13 @@ from services.common.application import (
 )
 from services.intake.domain import (
     Beneficiary,
+    ConflictError,
     DomainError,
     DossierNumber,
     DossierNumberTakenError,
     normalise_dossier_number,
 )
+from services.intake.household import PartnerEntry
 from services.intake.parameters import AmountTable, default_table
 from services.intake.regions import residence_for_postal_code
 
@@ -33,10 +37,15 @@ __all__ = [
     "GrantIncomeRight",
     "IntakeApplication",
     "ModifyIncomeRight",
+    "PartnerEntry",
     "RecordBilan",
+    "RecordHousehold",
+    "RecordMove",
     "RegisterBeneficiary",
     "Registration",
     "SuspendIncomePayment",
+    "Transfer",
+    "TransferCase",
     "WithdrawIncomeRight",
 ]
 
@@ -116,6 +125,13 @@ class SuspendIncomePayment:
     period_start: dt.date
     period_end: dt.date
     stay_of_execution: bool = False
+    decided_on: dt.date | None = None
+    extent: str = "full"
+    partial_percent: int | None = None
+    fraudulent: bool = False
+    offence_on: dt.date | None = None
+    # Only the sanction policy sets it: the PIIS decision a suspension carries out.
+    sanction: PiisSanctionDecidedV1 | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +142,48 @@ class WithdrawIncomeRight:
     case_id: uuid.UUID
     effective_date: dt.date
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordHousehold:
+    """Command: who lives with the person from a date (the whole household)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    effective_date: dt.date
+    partners: tuple[PartnerEntry, ...] = ()
+    children: tuple[HouseholdChild, ...] = ()
+    other_members: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMove:
+    """Command: the person moved to a new main residence on a date."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    postal_code: str
+    moved_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class TransferCase:
+    """Command: hand the case to another CPAS under a new file number there."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    to_cpas_kbo: str
+    dossier_number: str
+    transferred_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The answer to a transfer, the same on every retry."""
+
+    case_id: uuid.UUID
+    cpas_kbo: str
+    dossier_number: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +230,6 @@ class IntakeApplication(HubApplication):
         residence = residence_for_postal_code(cmd.postal_code)
         number = normalise_dossier_number(cmd.dossier_number)
         case_id = self.case_id_for(cpas_kbo, niss.value)
-        index_id = self.dossier_index_id(cpas_kbo, number)
 
         def register(case: Beneficiary) -> Decided[Registration]:
             case.register(
@@ -189,11 +246,7 @@ class IntakeApplication(HubApplication):
                 dossier_number=number,
                 registered_on=cmd.registered_on,
             )
-            if self.get_stream(index_id, DossierNumber) is not None:
-                raise DossierNumberTakenError
-            claim = DossierNumber.claim(
-                index_id, case_id, cpas_kbo, number, cmd.context
-            )
+            claim = self._claim_number(cpas_kbo, number, case_id, cmd.context)
             return Decided(_registration(case, created=True), also=(claim,))
 
         outcome = self.execute(
@@ -268,6 +321,12 @@ class IntakeApplication(HubApplication):
                 period_start=cmd.period_start,
                 period_end=cmd.period_end,
                 stay_of_execution=cmd.stay_of_execution,
+                decided_on=cmd.decided_on,
+                extent=cmd.extent,
+                partial_percent=cmd.partial_percent,
+                fraudulent=cmd.fraudulent,
+                offence_on=cmd.offence_on,
+                sanction=cmd.sanction,
             ),
             _nothing,
         )
@@ -282,24 +341,119 @@ class IntakeApplication(HubApplication):
             _nothing,
         )
 
+    def record_household(self, cmd: RecordHousehold) -> Outcome[None]:
+        """Record the household from a date; a partner's case gives their birth date."""
+
+        def decide(case: Beneficiary) -> None:
+            named = {p.case_id for p in cmd.partners if p.case_id is not None}
+            known = {
+                other.id: other.registration.birth_date
+                for other in (self.get_stream(c, Beneficiary) for c in named)
+                if other is not None
+                and other.registration is not None
+                and other.cpas_kbo == case.cpas_kbo
+            }
+            case.record_household(
+                cmd.context,
+                effective_date=cmd.effective_date,
+                partners=cmd.partners,
+                children=cmd.children,
+                other_members=cmd.other_members,
+                known_cases=known,
+            )
+
+        return self._on_case(cmd, decide, _nothing)
+
+    def record_move(self, cmd: RecordMove) -> Outcome[None]:
+        """Record a move to a new main residence (its region decides the partner)."""
+        residence = residence_for_postal_code(cmd.postal_code)
+        return self._on_case(
+            cmd,
+            lambda case: case.move(
+                cmd.context,
+                today=self._today(),
+                residence=residence,
+                moved_on=cmd.moved_on,
+            ),
+            _nothing,
+        )
+
+    def transfer_case(self, cmd: TransferCase) -> Outcome[Transfer]:
+        """Move the case to another CPAS: same id and stream, a new file number.
+
+        The number is claimed at the new CPAS (never reused there); the stream a
+        registration of the person at the new CPAS would open is marked as
+        theirs, so the person keeps one case per CPAS.
+        """
+        to_kbo = normalise_kbo(cmd.to_cpas_kbo, field="to_cpas_kbo")
+        number = normalise_dossier_number(cmd.dossier_number)
+
+        def decide(case: Beneficiary) -> Decided[Transfer]:
+            registration = case.registration
+            if registration is None:  # pragma: no cover - _on_case found a case
+                raise CaseNotFoundError(f"case_id: no case {case.id}")
+            person_id = self.case_id_for(to_kbo, registration.niss)
+            there = self.get_stream(person_id, Beneficiary)
+            also: list[Beneficiary | DossierNumber] = []
+            if there is None:
+                index = Beneficiary(id=person_id, case_id=case.id, cpas_kbo=to_kbo)
+                index.claim_person_index(cmd.context)
+                also.append(index)
+            elif there.case_id != case.id:
+                raise ConflictError(
+                    "to_cpas_kbo",
+                    "transfer.person_has_case_there",
+                    "the person already has another case at that CPAS; one case "
+                    "per person and CPAS (Primabook form A)",
+                )
+            case.transfer(
+                cmd.context,
+                today=self._today(),
+                to_cpas_kbo=to_kbo,
+                dossier_number=number,
+                transferred_on=cmd.transferred_on,
+            )
+            also.append(self._claim_number(to_kbo, number, case.id, cmd.context))
+            return Decided(_transfer(case), also=tuple(also))
+
+        return self._on_case(cmd, decide, lambda case, _: _transfer(case))
+
+    def _claim_number(
+        self,
+        cpas_kbo: str,
+        number: str,
+        case_id: uuid.UUID,
+        context: CommandContext,
+    ) -> DossierNumber:
+        """Give a file number of a CPAS to a case: refused if it was ever given."""
+        index_id = self.dossier_index_id(cpas_kbo, number)
+        if self.get_stream(index_id, DossierNumber) is not None:
+            raise DossierNumberTakenError
+        return DossierNumber.claim(index_id, case_id, cpas_kbo, number, context)
+
     def _on_case(
         self,
         cmd: Any,
-        decide: Callable[[Beneficiary], R],
+        decide: Callable[[Beneficiary], R | Decided[R]],
         answer: Callable[[Beneficiary, HandledCommand], R],
     ) -> Outcome[R]:
-        """A command on an existing case."""
+        """A command on an existing case (a stream with its registration)."""
         case_id: uuid.UUID = cmd.case_id
 
         def missing() -> Beneficiary:
             raise CaseNotFoundError(f"case_id: no case {case_id}")
+
+        def on_registered(case: Beneficiary) -> R | Decided[R]:
+            if case.registration is None:  # a transferred case's index only
+                missing()
+            return decide(case)
 
         return self.execute(
             cmd,
             stream_id=case_id,
             cls=Beneficiary,
             start=missing,
-            decide=decide,
+            decide=on_registered,
             answer=answer,
         )
 
@@ -308,13 +462,17 @@ class IntakeApplication(HubApplication):
     ) -> Beneficiary:
         """The state of a case, from its events (``current``: as stored now)."""
         case = self.get_stream(case_id, Beneficiary, current=current)
-        if case is None:
+        if case is None or case.registration is None:
             raise CaseNotFoundError(f"case_id: no case {case_id}")
         return case
 
 
 def _nothing(*_: object) -> None:
     """The answer to a retried command that created nothing."""
+
+
+def _transfer(case: Beneficiary) -> Transfer:
+    return Transfer(case.id, case.cpas_kbo, case.dossier_number)
 
 
 def _registration(case: Beneficiary, *, created: bool) -> Registration:

@@ -10,23 +10,40 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdChild, HouseholdRecordedV1
 from contracts.identifiers import IdentifierError
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
-    PiisObligation,
 )
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseTransferredV1,
     DossierNumberClaimedV1,
     Orientation,
+    PersonIndexClaimedV1,
+    ResidenceChangedV1,
 )
+from contracts.piis import PiisSanctionDecidedV1
+from contracts.regions import PartnerCode, Region
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
+from services.common.law import LAW
+from services.common.sanctions import SanctionKind, check_extent, check_period
+from services.intake.household import (
+    PartnerEntry,
+    check_born,
+    check_category,
+    household_on,
+    partner_obligations,
+    piis_obligation,
+    resolve_partners,
+)
 from services.intake.parameters import AmountTable
+from services.intake.regions import Residence
 
 __all__ = [
     "Beneficiary",
@@ -40,14 +57,14 @@ __all__ = [
 
 
 class DuplicateRegistrationError(ConflictError):
-    """The person already has a case at this CPAS (domain.md I2)."""
+    """The person already has a case at this CPAS (one case per person and CPAS)."""
 
     def __init__(self, case_id: uuid.UUID) -> None:
         super().__init__(
             "niss",
             "beneficiary.duplicate",
             "this person already has a case at this CPAS; one case per person "
-            "and CPAS (domain rule I2, Primabook form A)",
+            "and CPAS (SPP IS form A; docs/domain/identifiers.md)",
         )
         self.case_id = case_id
 
@@ -60,13 +77,15 @@ class DossierNumberTakenError(ConflictError):
             "dossier_number",
             "dossier_number.reused",
             "this file number was already given to another case at this CPAS; "
-            "file numbers are unique and never reused (domain rule I2)",
+            "file numbers are unique and never reused (SPP IS form A)",
         )
 
 
-DECISION_DAYS = 30  # the council decides within 30 days (KSZ; Primabook form C)
-UNDER_25 = 25
-REFORM_2016 = dt.date(2016, 11, 1)  # law of 21 July 2016 in force
+# The suspension reasons that are sanctions, by their paragraph of art. 30.
+_SANCTIONS: dict[str, SanctionKind] = {
+    "piis_sanction": "piis",
+    "declaration_sanction": "declaration",
+}
 
 _SEPARATORS = re.compile(r"[\s./\-_]")
 _DOSSIER = re.compile(r"^[0-9A-Z]{1,11}$")
@@ -96,6 +115,15 @@ class Beneficiary(Aggregate):
 
     dossier_number: str = ""
     registered_on: dt.date | None = None
+    # The residence and since when it (or the CPAS) is the current one.
+    postal_code: str = ""
+    region: Region | None = None
+    partner: PartnerCode | None = None
+    changed_on: dt.date | None = None
+    households: dict[dt.date, HouseholdRecordedV1] = field(default_factory=dict)
+    # On the stream a registration at another CPAS would open: the case
+    # transferred there (one case per person and CPAS).
+    index_of: uuid.UUID | None = None
     bilans: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     last_bilan_on: dt.date | None = None
     orientation: Orientation | None = None
@@ -103,12 +131,162 @@ class Beneficiary(Aggregate):
     right: IncomeRightGrantedV1 | None = None
     right_category: int | None = None
     right_effective_from: dt.date | None = None
+    # Decision dates of earlier sanctions by kind: a repeat is counted from them.
+    sanctions_decided: dict[SanctionKind, list[dt.date]] = field(
+        default_factory=lambda: {"piis": [], "declaration": []}
+    )
+    sanctions_executed: set[uuid.UUID] = field(default_factory=set)
+    suspensions: list[IncomePaymentSuspendedV1] = field(default_factory=list)
 
     def register(self, context: CommandContext, **payload: Any) -> None:
         """Open the case (BeneficiaryRegistered): once per person and CPAS."""
         if self.registration is not None:
             raise DuplicateRegistrationError(self.id)
+        if self.index_of is not None:
+            raise DuplicateRegistrationError(self.index_of)
         self.record(BeneficiaryRegisteredV1, context, **payload)
+
+    def record_household(
+        self,
+        context: CommandContext,
+        *,
+        effective_date: dt.date,
+        partners: tuple[PartnerEntry, ...],
+        children: tuple[HouseholdChild, ...],
+        other_members: int,
+        known_cases: Mapping[uuid.UUID, dt.date],
+    ) -> None:
+        """Record who lives with the person from a date (restated whole).
+
+        ``known_cases``: the cases of this CPAS among the partners' case ids,
+        with their birth dates.
+        """
+        resolved = resolve_partners(
+            partners, own_case=self.case_id, known_cases=known_cases
+        )
+        check_born(resolved, children, effective_date)
+        self.record(
+            HouseholdRecordedV1,
+            context,
+            effective_date=effective_date,
+            partners=resolved,
+            children=children,
+            other_members=other_members,
+        )
+
+    def household_on(self, day: dt.date) -> HouseholdRecordedV1 | None:
+        """The household in force on a day (None: the person alone)."""
+        return household_on(self.households, day)
+
+    def move(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        residence: Residence,
+        moved_on: dt.date,
+    ) -> None:
+        """Record a new main residence from a date (ResidenceChanged)."""
+        self._in_date_order(
+            "moved_on",
+            moved_on,
+            today,
+            in_future="residence.in_future",
+            out_of_order="residence.before_current_address",
+        )
+        if residence.postal_code == self.postal_code:
+            raise DomainError(
+                "postal_code",
+                "residence.unchanged",
+                "the person already lives at this postal code; nothing changes",
+            )
+        if self.region is None or self.partner is None:  # pragma: no cover
+            raise DomainError("case_id", "case.corrupt", "case has no residence")
+        self.record(
+            ResidenceChangedV1,
+            context,
+            moved_on=moved_on,
+            postal_code=residence.postal_code,
+            region=residence.region,
+            partner=residence.partner,
+            previous_region=self.region,
+            previous_partner=self.partner,
+        )
+
+    def transfer(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        to_cpas_kbo: str,
+        dossier_number: str,
+        transferred_on: dt.date,
+    ) -> None:
+        """Hand the case, with its history, to another CPAS (CaseTransferred).
+
+        Its events carry the new CPAS from this one on.
+        """
+        if to_cpas_kbo == self.cpas_kbo:
+            raise DomainError(
+                "to_cpas_kbo",
+                "transfer.same_cpas",
+                "the case is already at this CPAS",
+            )
+        if self.right is not None:
+            raise DomainError(
+                "case_id",
+                "transfer.income_right_active",
+                "the income right this CPAS granted is still active: withdraw it "
+                "first; the CPAS now competent (law of 2 April 1965 art. 1: the CPAS "
+                "of the person's usual residence) decides its own grant",
+            )
+        self._in_date_order(
+            "transferred_on",
+            transferred_on,
+            today,
+            in_future="transfer.in_future",
+            out_of_order="transfer.before_current_address",
+        )
+        from_cpas_kbo, previous = self.cpas_kbo, self.dossier_number
+        self.cpas_kbo = to_cpas_kbo
+        self.record(
+            CaseTransferredV1,
+            context,
+            transferred_on=transferred_on,
+            from_cpas_kbo=from_cpas_kbo,
+            previous_dossier_number=previous,
+            dossier_number=dossier_number,
+        )
+
+    def claim_person_index(self, context: CommandContext) -> None:
+        """On the stream of the person at this CPAS: the transferred case is theirs."""
+        self.record(PersonIndexClaimedV1, context)
+
+    def _in_date_order(
+        self,
+        name: str,
+        day: dt.date,
+        today: dt.date,
+        *,
+        in_future: str,
+        out_of_order: str,
+    ) -> None:
+        if self.registration is None:  # pragma: no cover - commands find a case
+            raise DomainError("case_id", "case.unknown", "no case with this id")
+        if day > today:
+            raise DomainError(
+                name,
+                in_future,
+                "a move or a transfer is recorded once it happened: the date is "
+                "after today",
+            )
+        if self.changed_on is not None and day < self.changed_on:
+            raise DomainError(
+                name,
+                out_of_order,
+                "the date is before the current residence or CPAS took effect; "
+                "moves and transfers are recorded in the order they happened",
+            )
 
     def complete_bilan(
         self, context: CommandContext, *, today: dt.date, **payload: Any
@@ -158,8 +336,14 @@ class Beneficiary(Aggregate):
                 "income_right.future_decision",
                 "a decision in the future",
             )
+        household = self.household_on(effective_date)
+        check_category(category, household, effective_date)
         amount, version = table.amount(category, effective_date)
+        decision_days = LAW.value(
+            "income.decision_days", application_date, field="application_date"
+        )
         right_id = uuid.uuid5(self.id, f"income-right:{context.command_id}")
+        birth = self.registration.birth_date if self.registration else decision_date
         self.record(
             IncomeRightGrantedV1,
             context,
@@ -168,35 +352,23 @@ class Beneficiary(Aggregate):
             category=category,
             monthly_amount=amount,
             amount_version=version.label,
+            household_since=household.effective_date if household else None,
             application_date=application_date,
             decision_date=decision_date,
             effective_date=effective_date,
-            decided_late=(decision_date - application_date).days > DECISION_DAYS,
-            piis_obligation=self._piis_obligation(
-                decision_date, effective_date, student, received_income_before_reform
+            decided_late=(decision_date - application_date).days > decision_days,
+            piis_obligation=piis_obligation(
+                birth_date=birth,
+                decision_date=decision_date,
+                effective_date=effective_date,
+                student=student,
+                received_income_before_reform=received_income_before_reform,
+            ),
+            partner_piis_obligations=partner_obligations(
+                household, decision_date=decision_date, effective_date=effective_date
             ),
         )
         return right_id
-
-    def _piis_obligation(
-        self, decision: dt.date, effective: dt.date, student: bool, before_reform: bool
-    ) -> PiisObligation:
-        # Law of 26 May 2002 art. 11, as amended by the law of 21 July 2016:
-        # compulsory for under-25s and students, and for every beneficiary new
-        # since 1 November 2016; optional for older beneficiaries of before.
-        birth = self.registration.birth_date if self.registration else decision
-        age = (
-            decision.year
-            - birth.year
-            - ((decision.month, decision.day) < (birth.month, birth.day))
-        )
-        if age < UNDER_25:
-            return "compulsory_under_25"
-        if student:
-            return "compulsory_student"
-        if not before_reform and effective >= REFORM_2016:
-            return "compulsory_new_beneficiary"
-        return "optional"
 
     def modify_income_right(
         self,
@@ -210,6 +382,8 @@ class Beneficiary(Aggregate):
         """Change the category (and amount) from a date."""
         right = self._active_right()
         self._not_before_grant("effective_date", effective_date)
+        household = self.household_on(effective_date)
+        check_category(category, household, effective_date)
         amount, version = table.amount(category, effective_date)
         self.record(
             IncomeRightModifiedV1,
@@ -218,6 +392,7 @@ class Beneficiary(Aggregate):
             category=category,
             monthly_amount=amount,
             amount_version=version.label,
+            household_since=household.effective_date if household else None,
             effective_date=effective_date,
             reason=reason,
         )
@@ -230,8 +405,18 @@ class Beneficiary(Aggregate):
         period_start: dt.date,
         period_end: dt.date,
         stay_of_execution: bool,
+        decided_on: dt.date | None = None,
+        extent: str = "full",
+        partial_percent: int | None = None,
+        fraudulent: bool = False,
+        offence_on: dt.date | None = None,
+        sanction: PiisSanctionDecidedV1 | None = None,
     ) -> None:
-        """Suspend payment for a period (the right stays: not a withdrawal)."""
+        """Suspend payment for a period (the right stays: not a withdrawal).
+
+        A sanction is held to article 30's limits (``services.common.sanctions``);
+        a PIIS sanction is recorded only from the PIIS service's decision, once.
+        """
         right = self._active_right()
         self._not_before_grant("period_start", period_start)
         if period_end < period_start:
@@ -240,6 +425,29 @@ class Beneficiary(Aggregate):
                 "suspension.end_before_start",
                 "a suspension cannot end before it starts",
             )
+        check_extent(extent, partial_percent)
+        repeat = False
+        if reason == "piis_sanction":
+            decided_on = self._decided_piis_sanction(sanction)
+        if reason in _SANCTIONS:
+            if decided_on is None:
+                raise DomainError(
+                    "decided_on",
+                    "suspension.decision_date_required",
+                    "a sanction states the date of its decision: it takes effect on "
+                    "the first day of the second month after it (law of 26 May 2002 "
+                    "art. 30)",
+                )
+            kind = _SANCTIONS[reason]
+            repeat = check_period(
+                kind,
+                decided_on=decided_on,
+                period_start=period_start,
+                period_end=period_end,
+                earlier=self.sanctions_decided[kind],
+                fraudulent=fraudulent,
+                offence_on=offence_on,
+            ).repeat
         self.record(
             IncomePaymentSuspendedV1,
             context,
@@ -248,7 +456,32 @@ class Beneficiary(Aggregate):
             period_start=period_start,
             period_end=period_end,
             stay_of_execution=stay_of_execution,
+            decided_on=decided_on,
+            extent=extent,
+            partial_percent=partial_percent,
+            repeat=repeat,
+            fraudulent=fraudulent,
+            offence_on=offence_on,
+            sanction_event_id=sanction.event_id if sanction else None,
         )
+
+    def _decided_piis_sanction(self, sanction: PiisSanctionDecidedV1 | None) -> dt.date:
+        if sanction is None:
+            raise DomainError(
+                "reason",
+                "suspension.piis_sanction_not_decided",
+                "a suspension for a PIIS not respected carries out a sanction the "
+                "PIIS service decided after notice and hearing; it is recorded from "
+                "that decision, never directly (law of 26 May 2002 art. 30 §2)",
+            )
+        if sanction.event_id in self.sanctions_executed:
+            raise ConflictError(
+                "sanction_event_id",
+                "suspension.sanction_already_executed",
+                "this PIIS sanction already suspended the payment; a decision is "
+                "carried out once",
+            )
+        return sanction.decided_on
 
     def withdraw_income_right(
         self, context: CommandContext, *, effective_date: dt.date, reason: str
@@ -289,21 +522,50 @@ class Beneficiary(Aggregate):
                 self.registration = event
                 self.dossier_number = event.dossier_number
                 self.registered_on = event.registered_on
+                self.postal_code = event.postal_code
+                self.region, self.partner = event.region, event.partner
+                self.changed_on = event.registered_on
             case BilanCompletedV1():
                 if event.causation_id is not None:
                     self.bilans[event.causation_id] = event.assessment_id
                 self.last_bilan_on = event.completed_on
                 self.orientation = event.orientation
             case IncomeRightGrantedV1():
-                self.right = event
+                self.right, self.suspensions = event, []
                 self.right_category = event.category
                 self.right_effective_from = event.effective_date
             case IncomeRightModifiedV1():
                 self.right_category = event.category
+            case IncomePaymentSuspendedV1():
+                self.suspensions.append(event)
+                kind = _SANCTIONS.get(event.reason)
+                if kind is not None:
+                    self.sanctions_decided[kind].append(
+                        event.decided_on or event.period_start
+                    )
+                if event.sanction_event_id is not None:
+                    self.sanctions_executed.add(event.sanction_event_id)
             case IncomeRightWithdrawnV1():
                 self.right = None
                 self.right_category = None
                 self.right_effective_from = None
+            case _:
+                self._apply_household_and_whereabouts(event)
+
+    def _apply_household_and_whereabouts(self, event: ContractEvent) -> None:
+        match event:
+            case HouseholdRecordedV1():
+                self.households[event.effective_date] = event
+            case ResidenceChangedV1():
+                self.postal_code = event.postal_code
+                self.region, self.partner = event.region, event.partner
+                self.changed_on = event.moved_on
+            case CaseTransferredV1():
+                self.cpas_kbo = event.cpas_kbo
+                self.dossier_number = event.dossier_number
+                self.changed_on = event.transferred_on
+            case PersonIndexClaimedV1():
+                self.index_of = event.case_id
             case _:
                 pass
 

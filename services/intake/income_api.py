@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.income import SuspensionReason
+from contracts.income import SuspensionExtent, SuspensionReason
 from contracts.text import Reason
 from contracts.wire import AS_INTEGER, Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
@@ -67,11 +67,34 @@ class SuspendIncomePaymentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     command_id: Uuid = Field(description="Id of this command (idempotency).")
-    reason: SuspensionReason = Field(description="Reason, as SPP IS requires it.")
+    reason: SuspensionReason = Field(
+        description="Reason, as SPP IS requires it. `piis_sanction` is recorded by "
+        "the hub from the PIIS service's sanction decision and refused here."
+    )
     period_start: Date = Field(description="First day of the suspension.")
     period_end: Date = Field(description="Last day of the suspension.")
     stay_of_execution: Boolean = Field(
         default=False, description="With a stay (sursis)."
+    )
+    decided_on: Date | None = Field(
+        default=None,
+        description="Date of the decision; required for a declaration sanction, "
+        "which takes effect on the first day of the second month after it.",
+    )
+    extent: SuspensionExtent = Field(
+        default="full", description="The whole income, or a share of it."
+    )
+    partial_percent: Annotated[int, Field(ge=1, le=99), AS_INTEGER] | None = Field(
+        default=None, description="Share suspended, partial only (1 to 99 %)."
+    )
+    fraudulent: Boolean = Field(
+        default=False,
+        description="Declaration sanction with fraudulent intent (up to 12 months).",
+    )
+    offence_on: Date | None = Field(
+        default=None,
+        description="Declaration sanction: date of the omission or false "
+        "declaration (none pronounced more than two years after it).",
     )
 
 
@@ -171,6 +194,11 @@ def income_router(
                     period_start=body.period_start,
                     period_end=body.period_end,
                     stay_of_execution=body.stay_of_execution,
+                    decided_on=body.decided_on,
+                    extent=body.extent,
+                    partial_percent=body.partial_percent,
+                    fraudulent=body.fraudulent,
+                    offence_on=body.offence_on,
                 )
             )
 

@@ -1,9 +1,13 @@
 """The effective-dated table of integration-income amounts (never hard-coded).
 
-Amounts follow the health index, so each version has a valid-from date and a
-source; a date before the first version is refused (domain rule I20). The table
-ships as ``data/ri_amounts.csv``; ``HUB_RI_AMOUNTS_FILE`` points at another
-one (an operator adding a version, or a test replaying history).
+Amounts follow the health index and the welfare adjustments, so each version
+has the dates it applies (``valid_from`` to ``valid_to``, both included) and
+its published source. A date no version covers is refused, never given the
+nearest version: before the first one, in a period whose published amounts the
+hub could not verify, and after the last one the hub vouches for
+(docs/domain/income-right.md#amounts-and-indexation). The table ships as
+``data/ri_amounts.csv``; ``HUB_RI_AMOUNTS_FILE`` points at another one (an
+operator adding a version, or a test replaying history).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class AmountVersion:
     valid_from: dt.date
     amounts: tuple[Decimal, Decimal, Decimal]
     source: str
+    valid_to: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -45,7 +50,7 @@ class AmountTable:
 
     @classmethod
     def from_csv(cls, path: Path) -> AmountTable:
-        """Read ``valid_from,cohabitant,isole,family,source`` rows."""
+        """Read ``valid_from,valid_to,cohabitant,isole,family,source`` rows."""
         with path.open(newline="", encoding="utf-8") as handle:
             return cls(
                 [
@@ -57,6 +62,11 @@ class AmountTable:
                             Decimal(row["family"]),
                         ),
                         row["source"],
+                        (
+                            dt.date.fromisoformat(row["valid_to"])
+                            if row.get("valid_to")
+                            else None
+                        ),
                     )
                     for row in csv.DictReader(handle)
                 ]
@@ -65,14 +75,16 @@ class AmountTable:
     def version_on(
         self, day: dt.date, *, field: str = "effective_date"
     ) -> AmountVersion:
-        """The version in force on a day; refused before the first one (I20)."""
+        """The version in force on a day; refused when no version covers it."""
         index = bisect.bisect_right(self._starts, day) - 1
-        if index < 0:
+        until = self._versions[index].valid_to if index >= 0 else None
+        if index < 0 or (until is not None and day > until):
             raise IdentifierError(
                 field,
                 "parameters.no_version",
-                "no published integration-income amounts cover this date; publish "
-                "the amount table in force then (domain rule I20)",
+                "no published integration-income amounts the hub could verify "
+                "cover this date; add the version in force then to the amount "
+                "table (docs/domain/income-right.md#amounts-and-indexation)",
             )
         return self._versions[index]
 

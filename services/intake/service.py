@@ -7,13 +7,13 @@ import asyncio
 from contracts.registry import SERVICE_TOPICS
 from services.common import relay
 from services.common.auth import parse_api_keys
+from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
-from services.common.health import Readiness, install_health
-from services.common.http import serve_until
 from services.common.settings import HubSettings
 from services.intake.api import create_api
 from services.intake.application import IntakeApplication
 from services.intake.parameters import default_table
+from services.registry import Applications
 
 __all__ = ["RELAY_SPEC", "SCHEMA", "create_application", "serve_api", "serve_relay"]
 
@@ -40,7 +40,7 @@ def create_application(settings: HubSettings) -> IntakeApplication:
 
 
 async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
-    """Serve the intake API until ``stop`` is set."""
+    """Serve the intake API and run its consumers until ``stop`` is set."""
     app = create_application(settings)
     try:
         api = create_api(
@@ -48,8 +48,14 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             parse_api_keys(settings.api_keys),
             max_request_bytes=settings.max_request_bytes,
         )
-        install_health(api, Readiness(settings, tuple))
-        await serve_until(api, settings.host, settings.intake_port, stop)
+        await serve_with_consumers(
+            settings,
+            stop,
+            api,
+            settings.intake_port,
+            process="intake-api",
+            apps=Applications(settings, (app,)),
+        )
     finally:
         app.close()
 

@@ -6,6 +6,7 @@ the partner's own. Pure data and mapping: no I/O, no clock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -42,6 +43,7 @@ from contracts.placement import (
 )
 from contracts.regions import PartnerCode
 from contracts.text import Digits, DossierNumber, Identifier, Name, Prose, Reason
+from services.common.law import LAW
 
 __all__ = [
     "CODE_SETS",
@@ -54,8 +56,12 @@ __all__ = [
     "InboundKind",
     "Language",
     "OutboundKind",
+    "Period",
     "RoutingFacts",
+    "case_closed",
+    "occurred_on",
     "outbound_for",
+    "registration_request",
 ]
 
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
@@ -66,6 +72,7 @@ OutboundKind = Literal[
     "phase_changed",
     "article60_started",
     "article60_ended",
+    "case_closed",
 ]
 InboundKind = Literal[
     "registration_confirmed",
@@ -78,12 +85,13 @@ InboundKind = Literal[
 ]
 ContractType = Literal["permanent", "fixed_term", "interim", "other"]
 BenefitDecision = Literal["opened", "refused"]
+ClosureReason = Literal["moved_to_other_region", "transferred_to_other_cpas"]
 
-# Walloon decree on Forem and the CPAS, in force 1 January 2026 (domain.md §6.2):
-# register within 4 weeks of the grant; people already on the income then had 90 days.
-FOREM_DECREE_IN_FORCE: Final = dt.date(2026, 1, 1)
-FOREM_REGISTRATION_DELAY: Final = dt.timedelta(weeks=4)
-FOREM_TRANSITION_DELAY: Final = dt.timedelta(days=90)
+# Walloon decree on Forem and the CPAS, in force 1 January 2026
+# (docs/domain/partners.md#forem-registration-within-4-weeks): register within
+# 4 weeks of the grant; people already on the income then had 90 days. The
+# figures and the decree's date are the law table's.
+FOREM_DECREE_IN_FORCE: Final = LAW.versions("forem.registration_weeks")[0].valid_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,7 @@ ARTICLE60_END_REASON = CodeSet("article60_end_reason", get_args(Article60EndReas
 CONTRACT_TYPE = CodeSet("contract_type", get_args(ContractType))
 BENEFIT_DECISION = CodeSet("benefit_decision", get_args(BenefitDecision))
 PAYMENT_INSTITUTION = CodeSet("payment_institution", get_args(PaymentInstitution))
+CLOSURE_REASON = CodeSet("closure_reason", get_args(ClosureReason))
 CODE_SETS: Final[Mapping[str, CodeSet]] = MappingProxyType(
     {
         c.name: c
@@ -116,6 +125,7 @@ CODE_SETS: Final[Mapping[str, CodeSet]] = MappingProxyType(
             CONTRACT_TYPE,
             BENEFIT_DECISION,
             PAYMENT_INSTITUTION,
+            CLOSURE_REASON,
         )
     }
 )
@@ -158,10 +168,27 @@ WeeklyHours = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """From a date on: where the person lives and which CPAS file follows them."""
+
+    since: dt.date
+    region: str
+    partner: str
+    cpas_kbo: str
+    dossier_number: str
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingFacts:
     """What the gateway knows of a case to route and address its messages.
 
-    Personal data stays out of the repr, so logging the facts leaks nothing.
+    The top-level region, partner, CPAS and file number are the current ones;
+    ``periods`` (oldest first) say which were in force on each date since the
+    registration, so that an event goes to the partner of its own date.
+    ``registered_with`` is the partner that holds a registration request of
+    this case (none sent, or closed since); ``income_kind`` and ``granted_on``
+    the active income right a new partner is told of. Personal data stays out
+    of the repr, so logging the facts leaks nothing.
     """
 
     case_id: uuid.UUID
@@ -174,6 +201,42 @@ class RoutingFacts:
     family_name: str = field(repr=False)
     given_name: str = field(repr=False)
     birth_date: dt.date = field(repr=False)
+    periods: tuple[Period, ...] = ()
+    registered_with: str | None = None
+    income_kind: str | None = None
+    granted_on: dt.date | None = None
+
+    def current(self) -> Period:
+        """The period in force now (the last one)."""
+        return Period(
+            self.periods[-1].since if self.periods else dt.date.min,
+            self.region,
+            self.partner,
+            self.cpas_kbo,
+            self.dossier_number,
+        )
+
+    def on(self, day: dt.date) -> RoutingFacts:
+        """The facts as they were on a day (before the first period: the first)."""
+        found = next(
+            (p for p in reversed(self.periods) if p.since <= day),
+            self.periods[0] if self.periods else self.current(),
+        )
+        return self.since(found)
+
+    def since(self, period: Period) -> RoutingFacts:
+        """The facts with another period in force."""
+        return dataclasses.replace(
+            self,
+            region=period.region,
+            partner=period.partner,
+            cpas_kbo=period.cpas_kbo,
+            dossier_number=period.dossier_number,
+        )
+
+    def cpas_numbers(self) -> frozenset[str]:
+        """Every CPAS that followed the person."""
+        return frozenset({self.cpas_kbo, *(p.cpas_kbo for p in self.periods)})
 
 
 # --- outbound: what the hub tells a partner --------------------------------------
@@ -189,7 +252,11 @@ class _Outbound(BaseModel):
 
 
 class RegistrationRequest(_Outbound):
-    """The CPAS granted the integration income: register the person as a job seeker."""
+    """The CPAS granted the integration income: register the person as a job seeker.
+
+    Also sent when a person on the income moves into the partner's region, or
+    when another CPAS takes the person's file over.
+    """
 
     family_name: Name = personal_data("Family name, as on the identity document.")
     given_name: Name = personal_data("First given name, as on the identity document.")
@@ -203,8 +270,9 @@ class RegistrationRequest(_Outbound):
     )
     granted_on: dt.date = Field(description="Date of the CPAS council's decision.")
     register_by: dt.date | None = Field(
-        description="Last day to register as a job seeker: 4 weeks after the grant "
-        "(Walloon decree in force 1 January 2026); null where no such deadline."
+        description="Last day to register as a job seeker: 4 weeks after the grant, "
+        "or after the move into the region (Walloon decree in force 1 January "
+        "2026); null where no such deadline."
     )
 
 
@@ -254,6 +322,23 @@ class Article60Ended(_Outbound):
     work_days_accrued: int = Field(ge=0, description="Work days accrued in the job.")
 
 
+class CaseClosed(_Outbound):
+    """The CPAS closes the person's file with the partner from a date.
+
+    From that day on the partner hears nothing more of the person from this
+    file. Sent when the person moves to another region (the partner there takes the
+    case over) or when another CPAS takes the file over.
+    """
+
+    closed_on: dt.date = Field(
+        description="First day the partner no longer follows the person for this "
+        "file (the day of the move or of the transfer)."
+    )
+    closure_reason: Annotated[ClosureReason, CLOSURE_REASON] = Field(
+        description="Why the file is closed."
+    )
+
+
 OUTBOUND_FIELDS: Final[Mapping[OutboundKind, type[_Outbound]]] = MappingProxyType(
     {
         "registration_request": RegistrationRequest,
@@ -261,6 +346,7 @@ OUTBOUND_FIELDS: Final[Mapping[OutboundKind, type[_Outbound]]] = MappingProxyTyp
         "phase_changed": PhaseChanged,
         "article60_started": Article60Started,
         "article60_ended": Article60Ended,
+        "case_closed": CaseClosed,
     }
 )
 """The canonical fields of each outbound kind, with their types and meanings."""
@@ -296,24 +382,40 @@ class CanonicalOutbound(BaseModel):
 
 def _forem_register_by(granted_on: dt.date) -> dt.date:
     if granted_on < FOREM_DECREE_IN_FORCE:
-        return FOREM_DECREE_IN_FORCE + FOREM_TRANSITION_DELAY
-    return granted_on + FOREM_REGISTRATION_DELAY
+        days = LAW.value(
+            "forem.transition_days", FOREM_DECREE_IN_FORCE, field="decision_date"
+        )
+        return FOREM_DECREE_IN_FORCE + dt.timedelta(days=days)
+    weeks = LAW.value("forem.registration_weeks", granted_on, field="decision_date")
+    return granted_on + dt.timedelta(weeks=weeks)
+
+
+def _registration_fields(
+    facts: RoutingFacts, *, income_kind: str, granted_on: dt.date, since: dt.date
+) -> RegistrationRequest:
+    forem = facts.partner == PartnerCode.FOREM
+    return RegistrationRequest(
+        niss=facts.niss,
+        dossier_number=facts.dossier_number,
+        family_name=facts.family_name,
+        given_name=facts.given_name,
+        birth_date=facts.birth_date,
+        preferred_language=facts.preferred_language,
+        income_kind=income_kind,
+        granted_on=granted_on,
+        register_by=_forem_register_by(max(granted_on, since)) if forem else None,
+    )
 
 
 def _outbound_fields(event: ContractEvent, facts: RoutingFacts) -> _Outbound | None:
     ids = {"niss": facts.niss, "dossier_number": facts.dossier_number}
     match event:
         case IncomeRightGrantedV1():
-            forem = facts.partner == PartnerCode.FOREM
-            return RegistrationRequest(
-                **ids,
-                family_name=facts.family_name,
-                given_name=facts.given_name,
-                birth_date=facts.birth_date,
-                preferred_language=facts.preferred_language,
+            return _registration_fields(
+                facts,
                 income_kind=event.kind,
                 granted_on=event.decision_date,
-                register_by=_forem_register_by(event.decision_date) if forem else None,
+                since=event.decision_date,
             )
         case PIISSignedV1():
             return IntegrationContractSigned(
@@ -357,26 +459,78 @@ _KINDS: Final[Mapping[type[_Outbound], OutboundKind]] = {
 }
 
 
+def occurred_on(event: ContractEvent) -> dt.date:
+    """The business date of an event (Brussels time)."""
+    return event.occurred_at.astimezone(BRUSSELS).date()
+
+
+def _message(
+    event: ContractEvent,
+    facts: RoutingFacts,
+    fields: _Outbound,
+    *,
+    day: dt.date,
+    name: str,
+) -> CanonicalOutbound:
+    """The message, addressed with the facts given (their partner, CPAS, file)."""
+    if event.case_id != facts.case_id or event.cpas_kbo not in facts.cpas_numbers():
+        raise ValueError("routing facts: they belong to another case or CPAS")
+    return CanonicalOutbound(
+        kind=_KINDS[type(fields)],
+        message_id=uuid.uuid5(event.event_id, name),
+        case_id=event.case_id,
+        cpas_kbo=facts.cpas_kbo,
+        event_id=event.event_id,
+        occurred_on=day,
+        fields=fields.model_dump(mode="json"),
+    )
+
+
 def outbound_for(event: ContractEvent, facts: RoutingFacts) -> CanonicalOutbound | None:
-    """The message a hub event means for the case's partner, or None.
+    """The message a hub event means for the partner of the facts given, or None.
+
+    The message names the CPAS and the file number of ``facts`` (the ones in
+    force on the event's date; see ``routing``).
 
     Raises:
-        ValueError: The facts are those of another case or CPAS than the event's.
+        ValueError: The facts are those of another case, or of no CPAS the
+            case had, than the event's.
     """
-    if (event.case_id, event.cpas_kbo) != (facts.case_id, facts.cpas_kbo):
-        raise ValueError("routing facts: they belong to another case or CPAS")
     fields = _outbound_fields(event, facts)
     if fields is None:
         return None
-    return CanonicalOutbound(
-        kind=_KINDS[type(fields)],
-        message_id=uuid.uuid5(event.event_id, str(facts.partner)),
-        case_id=event.case_id,
-        cpas_kbo=event.cpas_kbo,
-        event_id=event.event_id,
-        occurred_on=event.occurred_at.astimezone(BRUSSELS).date(),
-        fields=fields.model_dump(mode="json"),
+    return _message(
+        event, facts, fields, day=occurred_on(event), name=str(facts.partner)
     )
+
+
+def registration_request(
+    event: ContractEvent,
+    facts: RoutingFacts,
+    *,
+    income_kind: str,
+    granted_on: dt.date,
+    day: dt.date,
+) -> CanonicalOutbound:
+    """The registration a partner taking the case over gets, dated ``day``."""
+    fields = _registration_fields(
+        facts, income_kind=income_kind, granted_on=granted_on, since=day
+    )
+    name = f"{facts.partner}:registration_request"
+    return _message(event, facts, fields, day=day, name=name)
+
+
+def case_closed(
+    event: ContractEvent, facts: RoutingFacts, *, reason: ClosureReason, day: dt.date
+) -> CanonicalOutbound:
+    """The closure a partner giving the case up gets, dated ``day``."""
+    fields = CaseClosed(
+        niss=facts.niss,
+        dossier_number=facts.dossier_number,
+        closed_on=day,
+        closure_reason=reason,
+    )
+    return _message(event, facts, fields, day=day, name=f"{facts.partner}:case_closed")
 
 
 # --- inbound: what a partner tells the hub ---------------------------------------

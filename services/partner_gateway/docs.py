@@ -179,6 +179,14 @@ Generated from `services/partner_gateway/partners/{code}.py` by
 CPAS; only the registration request carries the name and the birth date. The hub
 sends no other field: the tables below are the whole list.
 
+**Moves.** A message goes to the partner of the region where the person lived
+on the date of the fact it reports. When the person moves out of {region}, or
+another CPAS takes the file over, the CPAS sends `{closure}` dated the day of the
+move or transfer: no fact dated on or after that day is sent to {name} under that
+file (a fact dated before it and recorded late still is). A person on the
+integration income who moves in is announced with the registration request a
+new case gets, dated the day of the move.
+
 ## Transport
 
 * **CPAS to {name}.** Each message is published on the Kafka topic
@@ -269,6 +277,7 @@ def _intro(t: PartnerTranslator) -> str:
         languages=_languages(t),
         choice=choice,
         legal_basis=t.partner.legal_basis,
+        closure=t.partner.vocabularies[0].outbound["case_closed"].message_type,
         message_id=envelope["message_id"],
         sequence=envelope["sequence"],
         version_field=envelope["version"],

@@ -21,7 +21,6 @@ publisher moves on; ``redrive_outbound`` sends a parked one again.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import math
@@ -62,10 +61,11 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
-from services.partner_gateway.canonical import RoutingFacts, outbound_for
+from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges_async
 from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.routing import FACT_EVENTS, route
 
 __all__ = [
     "OUTBOUND_RULES",
@@ -135,23 +135,31 @@ class OutboundProjection:
         if isinstance(event, BeneficiaryRegisteredV1):
             outbox = row.outbox if row else ()
             return GatewayCase(routing_facts(event), outbox, facts_changed=True)
-        if not isinstance(event, PARTNER_EVENTS):
+        if not isinstance(event, PARTNER_EVENTS + FACT_EVENTS):
             return None
         if row is None or row.facts is None:
             # Intake's registration has not reached the gateway yet.
             raise NotYetError(str(event.case_id))
-        message = outbound_for(event, row.facts)
-        if message is None:
+        facts, messages = route(event, row.facts)
+        if not messages and facts == row.facts:
             return None
-        translator = PARTNERS[row.facts.partner]
-        entry = OutboxEntry(
-            message_id=message.message_id,
-            partner=translator.code,
-            case_id=event.case_id,
-            kind=message.kind,
-            payload=translator.translate(message, row.facts),
+        entries = []
+        for message, addressed in messages:
+            translator = PARTNERS[addressed.partner]
+            entries.append(
+                OutboxEntry(
+                    message_id=message.message_id,
+                    partner=translator.code,
+                    case_id=event.case_id,
+                    kind=message.kind,
+                    payload=translator.translate(message, addressed),
+                )
+            )
+        return GatewayCase(
+            facts,
+            (*row.outbox, *entries),
+            facts_changed=row.facts_changed or facts != row.facts,
         )
-        return dataclasses.replace(row, outbox=(*row.outbox, entry))
 
     async def create_tables(
         self, conn: psycopg.AsyncConnection[Any], schema: str
@@ -510,7 +518,9 @@ class _BrokerPublisher:
                 raise result  # the whole page again, from the last position
         for row, error in sorted(refused, key=lambda r: int(r[0][0])):
             reason = f"the broker refused it: {type(error).__name__}"
-            await self._kept.park("kafka", code, row, "partner.unpublishable", reason)
+            await self._kept.park(
+                "kafka", code, row, rule="partner.unpublishable", reason=reason
+            )
         await outbox.advance(
             page[-1], cluster_id=self._cluster_id, acked=len(page) - len(refused)
         )
@@ -588,7 +598,9 @@ async def push_to_endpoint(
                 if stop.is_set():
                     return
                 if not answer.accepted:
-                    await kept.park("push", code, row, "partner.refused", answer.reason)
+                    await kept.park(
+                        "push", code, row, rule="partner.refused", reason=answer.reason
+                    )
                 await outbox.advance(row)
     finally:
         if client is None:

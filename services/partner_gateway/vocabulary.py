@@ -574,11 +574,10 @@ def _refuse_local_formats(data: dict[str, Any], schema: dict[str, Any]) -> None:
                 f"{name}: a time is written YYYY-MM-DDThh:mm:ss with its UTC offset",
             )
         if "number" in {k.get("type") for k in kinds}:
-            raise InboundRejected(
-                "decimal.comma" if "," in value else "schema.invalid",
-                name,
-                f"{name}: a decimal is a JSON number with a point, e.g. 21.09",
-            )
+            point = f"{name}: a decimal is a JSON number with a point, e.g. 21.09"
+            if "," in value:
+                raise InboundRejected("decimal.comma", name, point)
+            raise InboundRejected("schema.invalid", name, point)
 
 
 def _schema_invalid(

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from contracts.piis import Commitments, Phase, PiisType
 from services.common.aggregate import Aggregate, CommandContext, HandledCommand
@@ -151,6 +151,9 @@ class DecideSanction:
     case_id: uuid.UUID
     decided_on: dt.date
     months: int
+    extent: Literal["full", "partial"] = "full"
+    partial_percent: int | None = None
+    stay_of_execution: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,13 +355,19 @@ class PiisApplication(HubApplication):
             ),
         )
 
-    def decide_sanction(self, cmd: DecideSanction) -> Outcome[None]:
-        """Decide a sanction within the legal limits."""
+    def decide_sanction(self, cmd: DecideSanction) -> Outcome[uuid.UUID]:
+        """Decide a sanction within the legal limits; a retry answers the same id."""
         return self._act(
             cmd,
             lambda file, _: file.decide_sanction(
-                cmd.context, decided_on=cmd.decided_on, months=cmd.months
+                cmd.context,
+                decided_on=cmd.decided_on,
+                months=cmd.months,
+                extent=cmd.extent,
+                partial_percent=cmd.partial_percent,
+                stay_of_execution=cmd.stay_of_execution,
             ),
+            created_id,
         )
 
     def watch_deadlines(self, cases: Iterable[CaseFacts], today: dt.date) -> int:

@@ -1,7 +1,8 @@
 """Belgian working days: weekends and the ten legal public holidays are not counted.
 
-Used for the five working days of reflection before a PIIS is signed
-(domain.md §1.2, S10). Legal holidays: AR of 18 April 1974 (New Year, Easter
+Used for the working days of reflection before a PIIS is signed (royal
+decree of 11 July 2002 art. 11; the figure is ``piis.reflection_working_days``
+of the law's table). Legal holidays: AR of 18 April 1974 (New Year, Easter
 Monday, 1 May, Ascension, Whit Monday, 21 July, 15 August, 1 November,
 11 November, Christmas).
 """

@@ -26,85 +26,59 @@ from contracts.piis import (
 )
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
+from services.common.law import LAW, add_months, first_of_month_after
+from services.common.sanctions import check_extent, effect_date, limit_for
 from services.piis.calendar import add_working_days
+from services.piis.case_facts import Bilan, CaseFacts, IncomeGrant
+from services.piis.deadlines import (
+    Deadline,
+    PiisLife,
+    Signature,
+    evaluation_deadlines,
+    signature_deadlines,
+)
 
 __all__ = [
-    "REFLECTION_WORKING_DAYS",
+    "Bilan",
     "CaseFacts",
     "Deadline",
     "DomainError",
+    "IncomeGrant",
     "PiisFile",
 ]
 
-REFLECTION_WORKING_DAYS = 5  # S10: five working days to think before signing
-FIRST_SANCTION_MONTHS = 1  # law of 26 May 2002 art. 30 §2
-REPEAT_SANCTION_MONTHS = 3  # a repeat within one year
-
-
-PIIS_SIGN_MONTHS = 3  # law of 26 May 2002 art. 11 as amended 21 July 2016 (I5)
-MIN_EVALUATIONS = 3  # a year, of which two in person (S8, seed 000: I7)
-MIN_IN_PERSON = 2
-ACTIVATION_MONTHS = 12  # seed 003 (Kortrijk, a local rule): I18
-ACTIVATION_EVALUATION_MONTHS = 3
-MAX_ACTIVATION_EVALUATIONS = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Deadline:
-    """A deadline that passed unmet."""
-
-    kind: Literal[
-        "piis_not_signed", "evaluations_missing", "social_activation_evaluation"
-    ]
-    due_on: dt.date
-    piis_id: uuid.UUID | None
-    caseworker: str | None
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it is shorter)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
-def _first_of_month_after(day: dt.date, months: int) -> dt.date:
-    """The first day of the month ``months`` after the month of ``day``."""
-    month = day.month - 1 + months
-    return dt.date(day.year + month // 12, month % 12 + 1, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
-    """What the PIIS service knows of a case from intake's events."""
-
-    case_id: uuid.UUID
-    cpas_kbo: str
-    dossier_number: str = ""
-    first_bilan_on: dt.date | None = None
-    income_decision_date: dt.date | None = None
-    piis_obligation: str | None = None
-    baseline_scores: dict[str, int] | None = None
+ONE_DAY = dt.timedelta(days=1)
+SanctionExtent = Literal["full", "partial"]
 
 
 @dataclass(eq=False)
 class PiisFile(Aggregate):
-    """Every PIIS of one case (one stream), so that only one is active at a time."""
+    """Every PIIS of one case (one stream), so that only one is active at a time.
+
+    Every figure of the law comes from the table of ``services.common.law``,
+    in the version in force on the day the rule judges: the signature for the
+    reflection time, the decision for a sanction, the start of a window for
+    the evaluations, the start of a social-activation trajectory.
+    """
 
     creates: ClassVar[Mapping[type[ContractEvent], str]] = {
         PiisProposedV1: "piis_id",
         SocialActivationStartedV1: "activation_id",
+        PiisSanctionDecidedV1: "sanction_id",
     }
 
     proposals: dict[uuid.UUID, PiisProposedV1] = field(default_factory=dict)
     signed: dict[uuid.UUID, PIISSignedV1] = field(default_factory=dict)
+    ended: dict[uuid.UUID, dt.date] = field(default_factory=dict)
     active: uuid.UUID | None = None
-    exemption: PiisExemptionGrantedV1 | None = None
+    exemptions: list[PiisExemptionGrantedV1] = field(default_factory=list)
     open_notice: PiisNoticeServedV1 | None = None
     hearing_on: dt.date | None = None
     sanctions: list[dt.date] = field(default_factory=list)
-    evaluations: list[PiisEvaluatedV1] = field(default_factory=list)
+    # Per PIIS, every evaluation (tuples: the file's copies share them).
+    evaluations: dict[uuid.UUID, tuple[PiisEvaluatedV1, ...]] = field(
+        default_factory=dict
+    )
     activation: SocialActivationStartedV1 | None = None
     activation_evaluations: list[dt.date] = field(default_factory=list)
 
@@ -112,6 +86,11 @@ class PiisFile(Aggregate):
     def open(cls, file_id: uuid.UUID, facts: CaseFacts) -> PiisFile:
         """An empty file for a case."""
         return cls(id=file_id, case_id=facts.case_id, cpas_kbo=facts.cpas_kbo)
+
+    @property
+    def exemption(self) -> PiisExemptionGrantedV1 | None:
+        """The latest exemption, None when the person was never dispensed."""
+        return self.exemptions[-1] if self.exemptions else None
 
     def propose(self, context: CommandContext, **payload: Any) -> uuid.UUID:
         """Hand a draft PIIS to the person (PiisProposed)."""
@@ -183,13 +162,13 @@ class PiisFile(Aggregate):
 
     @staticmethod
     def _check_bilan(facts: CaseFacts, signed_on: dt.date) -> None:
-        if facts.first_bilan_on is None or facts.first_bilan_on > signed_on:
+        first = facts.first_bilan_on
+        if first is None or first > signed_on:
             raise DomainError(
                 "signed_on",
                 "piis.no_bilan",
                 "a PIIS is signed only after the person's needs were assessed in a "
-                "bilan dated on or before the signature (AR 11 July 2002 art. 11 §1; "
-                "domain rule I4)",
+                "bilan dated on or before the signature (AR 11 July 2002 art. 11 §1)",
             )
 
     @staticmethod
@@ -200,14 +179,15 @@ class PiisFile(Aggregate):
                 "piis.signed_before_proposal",
                 "signed before it was proposed",
             )
-        earliest = add_working_days(proposed, REFLECTION_WORKING_DAYS)
+        days = LAW.value("piis.reflection_working_days", signed, field="signed_on")
+        earliest = add_working_days(proposed, days)
         if not waived and signed < earliest:
             raise DomainError(
                 "signed_on",
                 "piis.reflection_period",
-                f"signed inside the reflection period: the person has five working "
+                f"signed inside the reflection period: the person has {days} working "
                 f"days to think, so not before {earliest.isoformat()} unless they "
-                f"waive it (law of 26 May 2002 art. 11; domain rule I6)",
+                f"waive it (royal decree of 11 July 2002 art. 11)",
             )
 
     def evaluate(
@@ -219,7 +199,16 @@ class PiisFile(Aggregate):
         outcome: str,
         next_evaluation_on: dt.date | None,
     ) -> None:
-        """Record an evaluation of the active PIIS."""
+        """Record an evaluation of the active PIIS, once it was held."""
+        if evaluated_on > context.today:
+            raise DomainError(
+                "evaluated_on",
+                "piis.evaluation_in_future",
+                f"an evaluation is recorded once it was held: "
+                f"{evaluated_on.isoformat()} is after today "
+                f"({context.today.isoformat()}); the evaluations a PIIS must have "
+                "are those held (royal decree of 11 July 2002 art. 11)",
+            )
         piis_id = self._active_piis(evaluated_on, "evaluated_on")
         self.record(
             PiisEvaluatedV1,
@@ -307,30 +296,46 @@ class PiisFile(Aggregate):
         )
 
     def decide_sanction(
-        self, context: CommandContext, *, decided_on: dt.date, months: int
-    ) -> None:
-        """Suspend payment for not respecting the PIIS, within art. 30 §2's limits."""
+        self,
+        context: CommandContext,
+        *,
+        decided_on: dt.date,
+        months: int,
+        extent: SanctionExtent = "full",
+        partial_percent: int | None = None,
+        stay_of_execution: bool = False,
+    ) -> uuid.UUID:
+        """Suspend payment for not respecting the PIIS, within art. 30 §2's limits.
+
+        Fully or partly (``partial_percent`` of the payment), with or without a
+        stay of execution (sursis, Constitutional Court 148/2010). A repeat is
+        a sanction decided within the months of ``sanction.piis.repeat_window_
+        months`` (one year) from an earlier one, counted by calendar months.
+        The id of the sanction is derived from the file and the command, so
+        the payment suspension that follows it is keyed on it once.
+        """
         notice = self._notice("decided_on")
         if self.hearing_on is None or self.hearing_on > decided_on:
             raise DomainError(
                 "decided_on",
                 "sanction.no_hearing",
                 "no sanction before the person was offered a hearing (law of 26 May "
-                "2002 art. 30 §2; domain rule I8)",
+                "2002 art. 30 §2)",
             )
-        repeat = any(
-            decided_on - before < dt.timedelta(days=365) for before in self.sanctions
-        )
-        limit = REPEAT_SANCTION_MONTHS if repeat else FIRST_SANCTION_MONTHS
-        if not 1 <= months <= limit:
+        check_extent(extent, partial_percent)
+        limit = limit_for("piis", decided_on, self.sanctions)
+        if not 1 <= months <= limit.months:
             raise DomainError(
                 "months",
                 "sanction.too_long",
-                f"a {'repeat' if repeat else 'first'} PIIS sanction lasts at most "
-                f"{limit} month(s) (law of 26 May 2002 art. 30 §2; domain rule I8)",
+                f"a {'repeat' if limit.repeat else 'first'} PIIS sanction lasts at "
+                f"most {limit.months} month(s) (law of 26 May 2002 art. 30 §2; a "
+                f"repeat is one within a year of an earlier sanction)",
             )
-        starts_on = _first_of_month_after(decided_on, 2)
-        ends_on = _first_of_month_after(starts_on, months) - dt.timedelta(days=1)
+        starts_on = effect_date(decided_on)
+        ends_on = first_of_month_after(starts_on, months) - ONE_DAY
+        repeat = limit.repeat
+        sanction_id = uuid.uuid5(self.id, f"sanction:{context.command_id}")
         self.record(
             PiisSanctionDecidedV1,
             context,
@@ -341,7 +346,12 @@ class PiisFile(Aggregate):
             ends_on=ends_on,
             repeat=repeat,
             notice_served_on=notice.served_on,
+            extent=extent,
+            partial_percent=partial_percent,
+            stay_of_execution=stay_of_execution,
+            sanction_id=sanction_id,
         )
+        return sanction_id
 
     def start_social_activation(
         self,
@@ -352,34 +362,46 @@ class PiisFile(Aggregate):
         starts_on: dt.date,
         planned_end_date: dt.date,
     ) -> uuid.UUID:
-        """Start a social-activation trajectory, measured against the bilan."""
-        if self.activation is not None:
-            raise ConflictError(
-                "case_id",
-                "social_activation.already_active",
-                "the case already follows a social-activation trajectory",
-            )
+        """Start a social-activation trajectory, measured against its bilan.
+
+        The baseline is the bilan that opened the trajectory: the latest with
+        baseline scores completed on or before its start. A trajectory not
+        closed by its last possible final measurement (one evaluation interval
+        after its planned end) has lapsed: a new one may start after that day.
+        """
+        current = self.activation
+        if current is not None:
+            closes = self._closes_by(current)
+            if not (starts_on > closes and context.today > closes):
+                raise ConflictError(
+                    "case_id",
+                    "social_activation.already_active",
+                    "the case already follows a social-activation trajectory; close "
+                    f"it with its final measurement (at the latest on "
+                    f"{closes.isoformat()}) before another starts",
+                )
         if planned_end_date <= starts_on:
             raise DomainError(
                 "planned_end_date",
                 "social_activation.end_before_start",
                 "ends before it starts",
             )
-        if planned_end_date > _add_months(starts_on, ACTIVATION_MONTHS) - dt.timedelta(
-            days=1
-        ):
+        months = LAW.value("activation.max_months", starts_on, field="starts_on")
+        if planned_end_date > add_months(starts_on, months) - ONE_DAY:
             raise DomainError(
                 "planned_end_date",
                 "social_activation.too_long",
-                f"a social-activation trajectory lasts at most {ACTIVATION_MONTHS} "
-                f"months (seed 003, Kortrijk; domain rule I18)",
+                f"a social-activation trajectory lasts at most {months} months "
+                "(local rule of the CPAS of Kortrijk)",
             )
-        if not facts.baseline_scores:
+        baseline = facts.baseline_on(starts_on)
+        if baseline is None or not baseline.scores:
             raise DomainError(
                 "case_id",
                 "social_activation.no_baseline",
-                "no bilan with baseline scores: progress is measured against it "
-                "(seed 003; domain rule I18)",
+                "no bilan with baseline scores completed on or before the "
+                "trajectory's start: progress is measured against the bilan that "
+                "opens it (local rule of the CPAS of Kortrijk)",
             )
         activation_id = uuid.uuid5(self.id, f"activation:{context.command_id}")
         self.record(
@@ -389,9 +411,18 @@ class PiisFile(Aggregate):
             activation_type=activation_type,
             starts_on=starts_on,
             planned_end_date=planned_end_date,
-            baseline_scores=facts.baseline_scores,
+            baseline_scores=dict(baseline.scores),
         )
         return activation_id
+
+    @staticmethod
+    def _closes_by(activation: SocialActivationStartedV1) -> dt.date:
+        """The last day of a trajectory's final measurement: one interval late."""
+        planned = activation.planned_end_date
+        months = LAW.value(
+            "activation.evaluation_months", planned, field="evaluated_on"
+        )
+        return add_months(planned, months)
 
     def evaluate_social_activation(
         self,
@@ -401,7 +432,13 @@ class PiisFile(Aggregate):
         scores: dict[str, int],
         final: bool,
     ) -> None:
-        """Measure progress against the baseline; the final measurement ends it."""
+        """Measure progress against the baseline; the final measurement ends it.
+
+        Quarterly measurements fall within the trajectory; the final one may
+        come up to one evaluation interval after its planned end (a measure
+        taken late still closes it). The limit of evaluations counts the final
+        one: the last one allowed must be final.
+        """
         activation = self.activation
         if activation is None:
             raise DomainError(
@@ -409,17 +446,26 @@ class PiisFile(Aggregate):
                 "social_activation.none_active",
                 "no social-activation trajectory",
             )
-        if not activation.starts_on <= evaluated_on <= activation.planned_end_date:
+        closes = self._closes_by(activation)
+        last = closes if final else activation.planned_end_date
+        if not activation.starts_on <= evaluated_on <= last:
             raise DomainError(
                 "evaluated_on",
                 "social_activation.outside_period",
-                "the evaluation falls outside the trajectory's period",
+                "the evaluation falls outside the trajectory's period (the final "
+                f"measurement at the latest on {closes.isoformat()}, one evaluation "
+                "interval after its planned end)",
             )
-        if len(self.activation_evaluations) >= MAX_ACTIVATION_EVALUATIONS and not final:
+        limit = LAW.value(
+            "activation.max_evaluations", activation.starts_on, field="evaluated_on"
+        )
+        done = len(self.activation_evaluations)
+        if done >= limit or (done + 1 == limit and not final):
             raise DomainError(
                 "evaluated_on",
                 "social_activation.too_many_evaluations",
-                "at most four quarterly evaluations (domain rule I18)",
+                f"at most {limit} evaluations, the final measurement included: the "
+                f"{limit}th is the final one (local rule of the CPAS of Kortrijk)",
             )
         progress = {
             domain: scores[domain] - base
@@ -438,30 +484,31 @@ class PiisFile(Aggregate):
 
     def missed_deadlines(self, facts: CaseFacts, today: dt.date) -> list[Deadline]:
         """The legal deadlines of this case that passed unmet by ``today``."""
-        missed: list[Deadline] = []
-        compulsory = (facts.piis_obligation or "").startswith("compulsory")
-        if compulsory and facts.income_decision_date and not self.signed:
-            due = _add_months(facts.income_decision_date, PIIS_SIGN_MONTHS)
-            if today > due and self.exemption is None:
-                missed.append(Deadline("piis_not_signed", due, None, None))
-        if self.active is not None:
-            signed = self.signed[self.active]
-            proposal = self.proposals.get(self.active)
-            caseworker = proposal.caseworker if proposal else None
-            start, year = signed.start_date, 1
-            while (end := _add_months(signed.start_date, 12 * year)) < today:
-                window = [e for e in self.evaluations if start <= e.evaluated_on < end]
-                in_person = sum(1 for e in window if e.in_person)
-                if len(window) < MIN_EVALUATIONS or in_person < MIN_IN_PERSON:
-                    missed.append(
-                        Deadline("evaluations_missing", end, self.active, caseworker)
-                    )
-                start, year = end, year + 1
+        caseworkers = {pid: p.caseworker for pid, p in self.proposals.items()}
+        missed = signature_deadlines(
+            facts.grants,
+            [
+                Signature(pid, s.signed_on, caseworkers.get(pid))
+                for pid, s in self.signed.items()
+            ],
+            [e.decided_on for e in self.exemptions],
+            today,
+        )
+        for pid, signed in self.signed.items():
+            life = PiisLife(
+                pid,
+                caseworkers.get(pid),
+                signed.start_date,
+                self.ended.get(pid),
+                [(e.evaluated_on, e.in_person) for e in self.evaluations.get(pid, ())],
+            )
+            missed.extend(evaluation_deadlines(life, today))
         if self.activation is not None:
             last = max([self.activation.starts_on, *self.activation_evaluations])
-            due = _add_months(last, ACTIVATION_EVALUATION_MONTHS)
+            months = LAW.value("activation.evaluation_months", last, field="today")
+            due = add_months(last, months)
             if today > due:
-                missed.append(Deadline("social_activation_evaluation", due, None, None))
+                missed.append(Deadline("social_activation_evaluation", due))
         return missed
 
     def flag(self, context: CommandContext, deadline: Deadline, today: dt.date) -> None:
@@ -476,14 +523,23 @@ class PiisFile(Aggregate):
                 detected_on=today,
             )
             return
+        # A late signature is the signature deadline missed, with the day it
+        # came (``signed_on``): a new value of the published ``kind`` would
+        # break its strict readers (ADR 0002).
+        kind = "evaluations_missing"
+        if deadline.kind != "evaluations_missing":
+            kind = "piis_not_signed"
         self.record(
             PiisDeadlineMissedV1,
             context,
-            kind=deadline.kind,
+            kind=kind,
             due_on=deadline.due_on,
             detected_on=today,
             piis_id=deadline.piis_id,
             caseworker=deadline.caseworker,
+            right_id=deadline.right_id,
+            signed_on=deadline.signed_on,
+            window_start=deadline.window_start,
         )
 
     def _active_piis(self, day: dt.date, name: str) -> uuid.UUID:
@@ -503,7 +559,7 @@ class PiisFile(Aggregate):
                 name,
                 "sanction.no_notice",
                 "no sanction without a prior formal notice (mise en demeure) "
-                "(law of 26 May 2002 art. 30 §2; domain rule I8)",
+                "(law of 26 May 2002 art. 30 §2)",
             )
         return self.open_notice
 
@@ -540,12 +596,14 @@ class PiisFile(Aggregate):
                 self.signed[event.piis_id] = event
                 self.active = event.piis_id
             case PiisExemptionGrantedV1():
-                self.exemption = event
+                self.exemptions.append(event)
             case PiisEvaluatedV1():
-                self.evaluations.append(event)
+                before = self.evaluations.get(event.piis_id, ())
+                self.evaluations[event.piis_id] = (*before, event)
             case PiisEndedV1():
+                self.ended[event.piis_id] = event.ended_on
                 self.active = None
-                self.evaluations, self.open_notice, self.hearing_on = [], None, None
+                self.open_notice, self.hearing_on = None, None
             case SocialActivationStartedV1():
                 self.activation, self.activation_evaluations = event, []
             case SocialActivationEvaluatedV1():

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.piis import ActivationType, EvaluationPlan, Scores
 from contracts.text import Prose, ProseList, Reason
-from contracts.wire import Boolean, Date, Integer, Uuid
+from contracts.wire import AS_INTEGER, Boolean, Date, Integer, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
-from services.common.http import business_time, created
+from services.common.http import BRUSSELS, business_time, created
 from services.piis.application import (
     AmendPiis,
     DecideSanction,
@@ -29,6 +29,9 @@ from services.piis.application import (
 )
 
 __all__ = ["followup_router"]
+
+
+Percent = Annotated[int, Field(ge=1, le=99), AS_INTEGER]
 
 
 class _Command(BaseModel):
@@ -83,6 +86,18 @@ class SanctionRequest(_Command):
 
     decided_on: Date = Field(description="Date of the council's decision.")
     months: Integer = Field(ge=1, description="Length in months (1; 3 on a repeat).")
+    extent: Literal["full", "partial"] = Field(
+        default="full", description="The whole payment suspended, or a part."
+    )
+    partial_percent: Percent | None = Field(
+        default=None,
+        description="Share of the payment suspended in percent (partial only, "
+        "then required).",
+    )
+    stay_of_execution: Boolean = Field(
+        default=False,
+        description="Granted with a stay (sursis), Constitutional Court 148/2010.",
+    )
 
 
 class ActivationRequest(_Command):
@@ -101,8 +116,12 @@ class ActivationEvaluationRequest(_Command):
     final: Boolean = Field(default=False, description="The final measurement.")
 
 
-def _context(command_id: uuid.UUID, day: dt.date) -> CommandContext:
-    return CommandContext(command_id, business_time(day))
+def _context(
+    command_id: uuid.UUID, day: dt.date, *, given_today: bool = False
+) -> CommandContext:
+    """The business time of ``day``; with the day the request came when it counts."""
+    given_on = dt.datetime.now(BRUSSELS).date() if given_today else None
+    return CommandContext(command_id, business_time(day), given_on=given_on)
 
 
 def followup_router(
@@ -117,7 +136,7 @@ def followup_router(
         for_case(case_id, client)
         app.evaluate_piis(
             EvaluatePiis(
-                _context(body.command_id, body.evaluated_on),
+                _context(body.command_id, body.evaluated_on, given_today=True),
                 case_id,
                 body.evaluated_on,
                 body.in_person,
@@ -187,6 +206,9 @@ def followup_router(
                 case_id,
                 body.decided_on,
                 body.months,
+                body.extent,
+                body.partial_percent,
+                body.stay_of_execution,
             )
         )
 
@@ -199,7 +221,7 @@ def followup_router(
         for_case(case_id, client)
         outcome = app.start_social_activation(
             StartSocialActivation(
-                _context(body.command_id, body.starts_on),
+                _context(body.command_id, body.starts_on, given_today=True),
                 case_id,
                 body.activation_type,
                 body.starts_on,

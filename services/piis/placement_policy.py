@@ -20,7 +20,6 @@ from typing import Final
 from contracts.envelope import ContractEvent
 from contracts.piis import Phase
 from contracts.placement import Article60EndedV1, Article60EndReason, Article60StartedV1
-from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.errors import DomainError
 from services.common.policy import Policy
@@ -87,11 +86,7 @@ class TrajectoryPolicy(Policy):
             raise NotYetError(str(event.case_id)) from None
 
     def _move(self, event: ContractEvent, target: Phase, day: dt.date, why: str) -> str:
-        context = CommandContext(
-            command_id=event.event_id,
-            occurred_at=event.occurred_at,
-            correlation_id=event.correlation_id,
-        )
+        context = self.reaction_context(event)
         # Fresh, not the cached copy: another PIIS process may have reacted to
         # this event (and moved the dossier) since this one cached it; a
         # reaction decided on stale state gets another digest (command_id.reused).

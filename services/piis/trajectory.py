@@ -1,9 +1,11 @@
 """The ISP trajectory of a case: one current phase, every change with a reason and date.
 
-Phases follow the Molenbeek table (seed 002): facilitator (1), literacy (2),
+Phases follow the Molenbeek table (docs/domain/trajectory-and-activation.md#isp-phases):
+facilitator (1), literacy (2),
 studies/training (3), employment (4), article 60, plus social activation and
 the exits. Moves are free in any order, but each starts from the phase the case
-is in (domain rule I21) and the history is kept for as-of queries.
+is in (docs/domain/trajectory-and-activation.md#phase-changes) and the history
+is kept for as-of queries.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class TrajectoryFile(Aggregate):
                 "case_id",
                 "trajectory.already_active",
                 "the dossier already has an active trajectory; one at a time "
-                "(domain rule I21, seed 002: each file sits in exactly one phase)",
+                "(a hub rule: each file sits in exactly one phase of the Molenbeek "
+                "table)",
             )
         if phase in EXITS:
             raise DomainError(
@@ -105,7 +108,8 @@ class TrajectoryFile(Aggregate):
                 "from_phase",
                 "trajectory.wrong_from_phase",
                 f"the dossier is in phase {self.phase}, not {from_phase}; a change "
-                f"starts from the current phase (domain rule I21)",
+                f"starts from the current phase (a hub rule: the trajectory's history "
+                f"stays one line)",
             )
         if to_phase == from_phase:
             raise DomainError(

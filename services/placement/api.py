@@ -83,7 +83,9 @@ class PlanArticle60(Command):
     planned_end_date: Date = Field(description="Planned last day.")
     region_scheme: RegionScheme | None = Field(
         default=None,
-        description="Regional scheme; by default the one of the person's region.",
+        description="Not needed: the scheme is the one of the person's region on "
+        "the planned start; a different one is refused "
+        "(placement.scheme_not_region).",
     )
     caseworker: Identifier = Field(min_length=1, description="Staff id.")
 
@@ -164,7 +166,11 @@ class SignArticle61(Command):
     signed_on: Date = Field(description="Date of the signature.")
     start_date: Date = Field(description="First day of work.")
     planned_end_date: Date = Field(description="Planned last day.")
-    region_scheme: RegionScheme = Field(description="Regional scheme.")
+    region_scheme: RegionScheme | None = Field(
+        default=None,
+        description="Not needed: the scheme is the one of the person's region on "
+        "the start date; a different one is refused (placement.scheme_not_region).",
+    )
     subsidy_flags: Annotated[tuple[Article61SubsidyFlag, ...], Items(ITEMS)] = Field(
         default=()
     )
@@ -419,7 +425,7 @@ def create_api(  # noqa: C901 - one small route per command
             case_id,
             client,
             body,
-            lambda file, context, _: file.sign_article61(context, **fields),
+            lambda file, context, facts: file.sign_article61(context, facts, **fields),
             created_id,
         )
         return Created(id=created(outcome, response))
@@ -515,6 +521,7 @@ def _contract_view(contract: Article60Contract, day: dt.date) -> dict[str, Any]:
         "ended_on": _iso(contract.ended_on),
         "required_work_days": required,
         "onem_calculation_ref": contract.onem_calculation_ref,
+        "onem_required_period_end": _iso(contract.onem_required_period_end),
         "work_days_accrued": accrued,
         "work_days_remaining": max(0, required - accrued),
         "user_organisation_kbo": contract.user_organisation_kbo,

@@ -2,7 +2,8 @@
 
 One stream per case, so that the rules across contracts (no overlap, a benefit
 right not before the last contract end) are checked against everything
-recorded for the person (domain.md §4, rules I10 to I14).
+recorded for the person (ADR 0008). The regional scheme of a job is never the
+caller's choice: it follows from the person's region on the day the job starts.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final, get_args
 
 from contracts.envelope import ContractEvent
 from contracts.placement import (
@@ -38,32 +39,37 @@ from contracts.placement import (
     SourceChannel,
     UserOrganisationKind,
 )
-from contracts.regions import Region
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.placement.periods import (
+    FEDERAL,
+    Article,
     CapFinding,
     RequiredPeriod,
     add_months,
     cap_findings,
     default_required_period,
+    regional_scheme_on,
     work_days_between,
 )
 
 __all__ = [
-    "SCHEME_FOR_REGION",
     "Article60Contract",
     "Article61Agreement",
     "PlacementFacts",
     "PlacementFile",
 ]
 
-SCHEME_FOR_REGION: dict[str, RegionScheme] = {
-    Region.WALLONIA: "WAL",
-    Region.BRUSSELS: "BRU",
-    Region.FLANDERS: "VDAB_TWE",
-    Region.GERMAN_SPEAKING: "DG",
+_REGION_SCHEMES: Mapping[str, RegionScheme] = {
+    scheme: scheme for scheme in get_args(RegionScheme)
 }
+# Article 60 §7 of the organic law of 8 July 1976 on the CPAS, in words.
+_ART_60_7_DURATION = (
+    "an article 60 §7 job lasts no longer than needed to open the right to full "
+    "unemployment benefits (organic law of 8 July 1976 on the CPAS, art. 60 §7)"
+)
+# A contract beyond a regional cap is flagged "<this>:<rule id in regional_caps.csv>".
+REGIONAL_CAP_FLAG: Final = "regional_cap.exceeded"
 _BEFORE_SIGNATURE = frozenset({"planned", "period_requested", "period_calculated"})
 
 
@@ -77,6 +83,16 @@ class PlacementFacts:
     birth_date: dt.date
     region: str
     niss: str
+    # (first day, region) of each move after registration, oldest first.
+    moves: tuple[tuple[dt.date, str], ...] = ()
+
+    def region_on(self, day: dt.date) -> str:
+        """The region the person lived in on ``day`` (moves count from their date)."""
+        region = self.region
+        for moved_on, moved_to in self.moves:
+            if moved_on <= day:
+                region = moved_to
+        return region
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +109,8 @@ class Article60Contract:
     default_required_work_days: int
     onem_required_work_days: int | None = None
     onem_calculation_ref: str | None = None
+    onem_required_period_end: dt.date | None = None
+    onem_calculated_for_start: dt.date | None = None
     required_work_days: int | None = None
     user_organisation_kbo: str | None = None
     ended_on: dt.date | None = None
@@ -132,21 +150,72 @@ def _check_dates(start: dt.date, end: dt.date, *, end_field: str, rule: str) -> 
         raise DomainError(
             end_field,
             rule,
-            "the planned end must come after the start (domain rule I10)",
+            "the planned end must come after the start",
         )
 
 
 def _default_period(
-    facts: PlacementFacts, start: dt.date, weekly_hours: Decimal | None
+    facts: PlacementFacts,
+    start: dt.date,
+    weekly_hours: Decimal | None,
+    article: Article = "60§7",
 ) -> RequiredPeriod:
     try:
-        return default_required_period(facts.birth_date, start, weekly_hours)
+        return default_required_period(
+            facts.birth_date, start, weekly_hours, article=article
+        )
     except (LookupError, OverflowError):
         raise DomainError(
             "start_date",
             "required_period.no_rule",
-            "no required-period rule covers this start date (domain rule I20)",
+            "no rule of the required-period table (the unemployment rules in "
+            "force: royal decree of 25 November 1991 art. 30, programme law of "
+            "18 July 2025) covers this start date",
         ) from None
+
+
+def _regional_scheme(
+    facts: PlacementFacts,
+    start: dt.date,
+    named: RegionScheme | None,
+    *,
+    start_field: str,
+) -> RegionScheme:
+    """The scheme of the person's region on the day the job starts.
+
+    A scheme the caller names is only checked: one that is not the person's
+    region's is refused, so that no job escapes its Region's limits.
+    """
+    try:
+        scheme = regional_scheme_on(facts.region_on(start), start)
+    except LookupError:
+        raise DomainError(
+            start_field,
+            "placement.no_regional_scheme",
+            "no regional scheme of the person's region covers this start date",
+        ) from None
+    if scheme.region_scheme == FEDERAL:
+        raise DomainError(
+            start_field,
+            "placement.federal_scheme_not_recordable",
+            f"a job of a person of this region starting on {start.isoformat()} "
+            f"falls under the federal scheme (organic law of 8 July 1976 on the "
+            f"CPAS, art. 60 §7, with the federal subsidy), in force before the "
+            f"Region's own; the placement events name only the regional "
+            f"schemes, so the hub cannot record it",
+        )
+    derived = _REGION_SCHEMES[scheme.region_scheme]  # the table holds no other
+    if named is not None and named != derived:
+        raise DomainError(
+            "region_scheme",
+            "placement.scheme_not_region",
+            f"the regional scheme is the one of the person's region on the day "
+            f"the job starts, {derived}, not {named}: since the sixth state reform "
+            f"(special law of 6 January 2014) the Region where the person lives "
+            f"rules the job and its limits (a contract planned under another "
+            f"scheme is cancelled and planned again)",
+        )
+    return derived
 
 
 def _check_regime(regime: Regime, weekly_hours: Decimal | None) -> None:
@@ -163,6 +232,43 @@ def _check_regime(regime: Regime, weekly_hours: Decimal | None) -> None:
             "regime.full_time_has_no_hours",
             "a full-time regime has no weekly hours to give",
         )
+
+
+def _check_required_days(
+    planned: int, required: int, *, rule: str, what: str, source: str, law: str
+) -> None:
+    if planned > required:
+        raise DomainError(
+            "planned_end_date",
+            rule,
+            f"{what} gives {planned} work days, more than the {required} required "
+            f"by {source}: {law}",
+        )
+
+
+def _check_onem_end_date(
+    contract: Article60Contract, start: dt.date, planned_end: dt.date, flags: list[str]
+) -> None:
+    """Refuse a planned end after ONEM's end date for the start ONEM was given.
+
+    ONEM's calculation (CPAS@ONEM) returns the days to work and the date they
+    are reached from the start the CPAS gave; it is authoritative, so a planned
+    end after it, from that start or an earlier one, is longer than needed. From
+    a later start ONEM's date no longer answers: flagged, not refused.
+    """
+    onem_end = contract.onem_required_period_end
+    if onem_end is None or planned_end <= onem_end:
+        return
+    calculated_for = contract.onem_calculated_for_start
+    if calculated_for is None or start <= calculated_for:
+        raise DomainError(
+            "planned_end_date",
+            "article60.after_onem_end_date",
+            f"the contract is planned to end after {onem_end.isoformat()}, the end "
+            f"date of ONEM's calculation of the required period (CPAS@ONEM): "
+            f"{_ART_60_7_DURATION}",
+        )
+    flags.append("required_period.onem_end_date_for_earlier_start")
 
 
 @dataclass(eq=False)
@@ -198,7 +304,11 @@ class PlacementFile(Aggregate):
         region_scheme: RegionScheme | None,
         caseworker: str,
     ) -> uuid.UUID:
-        """Plan a contract, with the rule table's default required period; its id."""
+        """Plan a contract, with the rule table's default required period; its id.
+
+        The regional scheme is the person's region's on the planned start; a
+        ``region_scheme`` given is refused unless it is that one.
+        """
         _check_dates(
             planned_start_date,
             planned_end_date,
@@ -209,8 +319,13 @@ class PlacementFile(Aggregate):
         self._check_no_overlap(
             planned_start_date, planned_end_date, field="planned_start_date"
         )
+        scheme = _regional_scheme(
+            facts,
+            planned_start_date,
+            region_scheme,
+            start_field="planned_start_date",
+        )
         period = _default_period(facts, planned_start_date, weekly_hours)
-        scheme = region_scheme or SCHEME_FOR_REGION[facts.region]
         self._check_duration(
             planned_start_date,
             planned_end_date,
@@ -273,8 +388,7 @@ class PlacementFile(Aggregate):
             raise DomainError(
                 "required_work_days",
                 "article60.required_days_not_positive",
-                "ONEM's required period is a positive number of work days "
-                "(domain rule I13)",
+                "ONEM's required period (CPAS@ONEM) is a positive number of work days",
             )
         if required_period_end <= contract.start_date:
             raise DomainError(
@@ -302,7 +416,13 @@ class PlacementFile(Aggregate):
         start_date: dt.date,
         planned_end_date: dt.date,
     ) -> None:
-        """Sign the contract: its duration is checked against the required period."""
+        """Sign the contract: its duration is checked against the required period.
+
+        With ONEM's calculation, the planned end is not after the end date ONEM
+        gave (refused), unless the contract starts later than the start ONEM
+        calculated from: ONEM's date then answers another start, and exceeding
+        it is only flagged (the work days are still checked).
+        """
         contract = self._contract(contract_id, allowed=_BEFORE_SIGNATURE, action="sign")
         _check_dates(
             start_date,
@@ -319,13 +439,16 @@ class PlacementFile(Aggregate):
         self._check_no_overlap(
             start_date, planned_end_date, field="start_date", besides=contract_id
         )
+        scheme = _regional_scheme(
+            facts, start_date, contract.region_scheme, start_field="start_date"
+        )
         flags: list[str] = []
         if contract.onem_required_work_days is not None:
             required, source = contract.onem_required_work_days, "onem"
         else:
             period = _default_period(facts, start_date, contract.weekly_hours)
             required, source = period.work_days, "default_rule"
-            # I13: allowed, but the auditor sees that ONEM was not asked.
+            # Allowed, but the auditor sees that ONEM was not asked.
             flags.append("required_period.not_calculated_by_onem")
             reference_end = add_months(start_date, period.rule.reference_months)
             if period.end_date >= reference_end:
@@ -337,13 +460,14 @@ class PlacementFile(Aggregate):
             planned_end_date,
             contract.weekly_hours,
             required=required,
-            scheme=contract.region_scheme,
+            scheme=scheme,
             source="ONEM's calculation" if source == "onem" else "the rule table",
         )
+        _check_onem_end_date(contract, start_date, planned_end_date, flags)
         planned = work_days_between(start_date, planned_end_date, contract.weekly_hours)
         subsidised = planned
         for finding in flagged:
-            flags.append(f"regional_cap.exceeded:{finding.cap.rule_id}")
+            flags.append(f"{REGIONAL_CAP_FLAG}:{finding.cap.rule_id}")
             if finding.cap.max_work_days is not None:
                 subsidised = min(subsidised, finding.cap.max_work_days)
         self.record(
@@ -357,6 +481,7 @@ class PlacementFile(Aggregate):
             required_period_source=source,
             subsidised_work_days=subsidised,
             flags=tuple(flags),
+            onem_required_period_end=contract.onem_required_period_end,
         )
 
     def start_article60(
@@ -376,7 +501,7 @@ class PlacementFile(Aggregate):
             raise DomainError(
                 "started_on",
                 "article60.start_after_planned_end",
-                "the contract cannot start on or after its planned end (I10)",
+                "the contract cannot start on or after its planned end",
             )
         self._check_no_overlap(
             started_on,
@@ -395,6 +520,7 @@ class PlacementFile(Aggregate):
             planned_end_date=contract.planned_end_date,
             required_work_days=contract.required_work_days,
             onem_calculation_ref=contract.onem_calculation_ref,
+            onem_required_period_end=contract.onem_required_period_end,
             regime=contract.regime,
             region_scheme=contract.region_scheme,
         )
@@ -420,8 +546,8 @@ class PlacementFile(Aggregate):
                 "agreement_signed_on",
                 "article60.placement_agreement_after_start",
                 "the placement agreement must be signed by the CPAS, the user and "
-                "the worker before the placement starts (DmfA instructions, "
-                "domain rule I12)",
+                "the worker before the placement starts (DmfA instructions on the "
+                "art. 60 §7 target-group reduction)",
             )
         if not (
             contract.start_date <= placement_starts_on <= contract.planned_end_date
@@ -457,7 +583,7 @@ class PlacementFile(Aggregate):
             raise DomainError(
                 "ended_on",
                 "article60.ended_before_start",
-                "a contract cannot end before it started (domain rule I10)",
+                "a contract cannot end before it started",
             )
         if ended_on > contract.planned_end_date:
             raise DomainError(
@@ -465,7 +591,8 @@ class PlacementFile(Aggregate):
                 "article60.ended_after_planned_end",
                 f"the contract was signed to end on "
                 f"{contract.planned_end_date.isoformat()}; it cannot run longer than "
-                f"the required period it was checked against (domain rule I13)",
+                f"the required period it was checked against: "
+                f"{_ART_60_7_DURATION}",
             )
         required = contract.required_work_days or 0
         accrued = work_days_between(
@@ -514,6 +641,7 @@ class PlacementFile(Aggregate):
     def sign_article61(
         self,
         context: CommandContext,
+        facts: PlacementFacts,
         *,
         employer_kbo: str,
         employer_name: str,
@@ -523,10 +651,15 @@ class PlacementFile(Aggregate):
         signed_on: dt.date,
         start_date: dt.date,
         planned_end_date: dt.date,
-        region_scheme: RegionScheme,
+        region_scheme: RegionScheme | None,
         subsidy_flags: tuple[Article61SubsidyFlag, ...],
     ) -> uuid.UUID:
-        """Record an agreement with a private employer; its id."""
+        """Record an agreement with a private employer; its id.
+
+        Like an article 60 §7 job, the agreement lasts no longer than the
+        period the rule table requires to open the right to benefits, and its
+        regional scheme is the person's region's on its start.
+        """
         _check_dates(
             start_date,
             planned_end_date,
@@ -535,6 +668,21 @@ class PlacementFile(Aggregate):
         )
         _check_regime(regime, weekly_hours)
         self._check_no_overlap(start_date, planned_end_date, field="start_date")
+        scheme = _regional_scheme(
+            facts, start_date, region_scheme, start_field="start_date"
+        )
+        period = _default_period(facts, start_date, weekly_hours, article="61")
+        _check_required_days(
+            work_days_between(start_date, planned_end_date, weekly_hours),
+            period.work_days,
+            rule="article61.longer_than_required_period",
+            what="the agreement",
+            source=f"the rule table ({period.rule.rule_id})",
+            law="an article 61 agreement is tied to the period needed to open the "
+            "right to full unemployment benefits, like an article 60 §7 job "
+            "(organic law of 8 July 1976 on the CPAS, art. 60 §7 and 61; "
+            "programme law of 18 July 2025 from 1 March 2026)",
+        )
         agreement_id = uuid.uuid5(self.id, f"article61:{context.command_id}")
         self.record(
             Article61AgreementSignedV1,
@@ -548,7 +696,7 @@ class PlacementFile(Aggregate):
             signed_on=signed_on,
             start_date=start_date,
             planned_end_date=planned_end_date,
-            region_scheme=region_scheme,
+            region_scheme=scheme,
             subsidy_flags=subsidy_flags,
         )
         return agreement_id
@@ -611,7 +759,7 @@ class PlacementFile(Aggregate):
         payment_institution: PaymentInstitution | None = None,
         reason: str | None = None,
     ) -> None:
-        """Record ONEM's decision, an external fact (domain rule I14)."""
+        """Record ONEM's decision, an external fact (ONEM decides, the CPAS never)."""
         evidence = tuple(item.strip() for item in evidence if item.strip())
         if onem_reference in self.onem_decisions:
             raise ConflictError(
@@ -625,7 +773,8 @@ class PlacementFile(Aggregate):
                 "benefit_right.evidence_required",
                 "ONEM's decision entered by hand needs the reference of the "
                 "document that proves it (e.g. the payment institution's letter); "
-                "the CPAS never decides it (domain rule I14)",
+                "the right is ONEM's decision, never the CPAS's (royal decree of "
+                "25 November 1991 on unemployment)",
             )
         common: dict[str, Any] = {
             "niss": facts.niss,
@@ -657,7 +806,8 @@ class PlacementFile(Aggregate):
                 "right_start_date",
                 "benefit_right.before_contract_end",
                 f"the right cannot start before the last contract ends "
-                f"({last_end.isoformat()}; domain rule I14)",
+                f"({last_end.isoformat()}): benefits are for unemployment (royal "
+                f"decree of 25 November 1991 on unemployment)",
             )
         self.record(
             BenefitRightOpenedV1,
@@ -690,7 +840,7 @@ class PlacementFile(Aggregate):
             status = contract.status
             raise ConflictError(
                 "contract_id",
-                f"article60.cannot_{action.replace(' ', '_')}_when_{status}",
+                "article60.wrong_status",
                 f"cannot {action} a contract that is {status.replace('_', ' ')}",
             )
         return contract
@@ -711,7 +861,7 @@ class PlacementFile(Aggregate):
                     field,
                     "article60.overlap",
                     f"the period overlaps article 60 contract {other.contract_id}; "
-                    f"one job at a time (domain rule I11)",
+                    f"one job at a time",
                 )
         for agreement in self.article61.values():
             if _overlaps(start, end, agreement.start_date, agreement.last_day):
@@ -719,7 +869,7 @@ class PlacementFile(Aggregate):
                     field,
                     "article61.overlap",
                     f"the period overlaps article 61 agreement "
-                    f"{agreement.agreement_id} (domain rule I11)",
+                    f"{agreement.agreement_id}; one job at a time",
                 )
 
     def _check_duration(
@@ -733,14 +883,14 @@ class PlacementFile(Aggregate):
         source: str,
     ) -> list[CapFinding]:
         """Refuse a contract longer than required or a refusing cap; flags the rest."""
-        planned = work_days_between(start, end, weekly_hours)
-        if planned > required:
-            raise DomainError(
-                "planned_end_date",
-                "article60.longer_than_required_period",
-                f"the contract gives {planned} work days, more than the {required} "
-                f"required by {source} (domain rule I13)",
-            )
+        _check_required_days(
+            work_days_between(start, end, weekly_hours),
+            required,
+            rule="article60.longer_than_required_period",
+            what="the contract",
+            source=source,
+            law=_ART_60_7_DURATION,
+        )
         findings = cap_findings(scheme, start, end, weekly_hours)
         for finding in findings:
             if finding.cap.effect == "refuse":
@@ -748,7 +898,8 @@ class PlacementFile(Aggregate):
                     "planned_end_date",
                     "article60.regional_cap",
                     f"the contract goes beyond the regional limit "
-                    f"{finding.cap.rule_id} (domain rule I13)",
+                    f"{finding.cap.rule_id} of its scheme {scheme} "
+                    f"({finding.cap.source})",
                 )
         return findings
 
@@ -777,6 +928,11 @@ class PlacementFile(Aggregate):
                     status="period_calculated",
                     onem_required_work_days=event.required_work_days,
                     onem_calculation_ref=event.onem_calculation_ref,
+                    onem_required_period_end=event.required_period_end,
+                    # ONEM calculated from the start planned at the time.
+                    onem_calculated_for_start=self.article60[
+                        event.contract_id
+                    ].start_date,
                 )
             case Article60SignedV1():
                 self._update(

@@ -3,15 +3,15 @@
 The partner gateway records what a regional employment service reported
 (BenefitRightReported); this policy records it on the person's placement file
 as BenefitRightOpened or BenefitRightRefused with the channel ``partner``
-(domain.md §4.3, I14). A decision the placement rules refuse (e.g. a right
-starting before the last contract ended) is parked with the rule as reason.
+(ONEM decides, never the CPAS; ADR 0008). A decision the placement rules refuse
+(e.g. a right starting before the last contract ended) is parked with the rule
+as reason.
 """
 
 from __future__ import annotations
 
 from contracts.envelope import ContractEvent
 from contracts.partner_reports import BenefitRightReportedV1
-from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.policy import Policy
 from services.placement.application import (
@@ -37,11 +37,7 @@ class BenefitRightPolicy(Policy):
         """Record one reported decision (other partner reports are not ours)."""
         if not isinstance(event, BenefitRightReportedV1):
             return None
-        context = CommandContext(
-            command_id=event.event_id,
-            occurred_at=event.occurred_at,
-            correlation_id=event.correlation_id,
-        )
+        context = self.reaction_context(event)
         try:
             self._app.handle(
                 PlacementCommand(

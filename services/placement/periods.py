@@ -1,4 +1,4 @@
-"""Work days and the period an article 60 §7 worker needs to open a benefit right.
+"""Work days, the period a placed worker needs to open a benefit right, the schemes.
 
 ONEM counts work days in the six-day scheme: a full-time year is 312 days, every
 day but Sunday (paid public holidays count as worked), and part-time days are
@@ -10,8 +10,15 @@ from then on it is 312 days whatever the age. The rules are those in force, for
 the person's age, on the day the period is reached: that is the day the person
 would apply for benefits, so a contract crossing the reform date needs what the
 new rule asks, and a 35-year-old who turns 36 before reaching 312 days needs
-468. Regional caps (``data/regional_caps.csv``) limit the subsidy or the
-contract itself (domain.md §4.1, I13).
+468. The same table serves article 60 §7 jobs and article 61 agreements (its
+``articles`` column): both last as long as needed to open the right, so the
+2026 reform shortens both.
+
+The regional scheme of a job follows from the person's region on the day it
+starts (``data/regional_schemes.csv``): the Regions' own schemes since the sixth
+state reform, Flanders' tijdelijke werkervaring (TWE) from 1 January 2017, the
+federal scheme before. Regional caps (``data/regional_caps.csv``) limit the
+subsidy or the job itself under a scheme.
 """
 
 from __future__ import annotations
@@ -27,10 +34,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+from services.common.law import LAW, add_months
+
 __all__ = [
-    "FULL_TIME_WEEKLY_HOURS",
+    "FEDERAL",
+    "Article",
     "CapFinding",
     "RegionalCap",
+    "RegionalScheme",
     "RequiredPeriod",
     "RequiredPeriodRule",
     "add_months",
@@ -39,13 +50,23 @@ __all__ = [
     "date_reaching",
     "default_required_period",
     "regional_caps",
+    "regional_scheme_on",
+    "regional_schemes",
     "required_period_rules",
     "work_days_between",
 ]
 
 DATA = Path(__file__).parent / "data"
-FULL_TIME_WEEKLY_HOURS = 38
 _SUNDAY = 6
+# The scheme of the table's rows before a Region's own: the organic law of
+# 8 July 1976 art. 60 §7 with the federal subsidy.
+FEDERAL = "FEDERAL"
+# Article 60 §7 (the CPAS employs) or article 61 (a private employer hires).
+Article = Literal["60§7", "61"]
+
+
+def _in_force(start: dt.date | None, until: dt.date | None, day: dt.date) -> bool:
+    return (start is None or start <= day) and (until is None or day <= until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +80,13 @@ class RequiredPeriodRule:
     max_age: int | None
     work_days: int
     reference_months: int
+    articles: frozenset[Article]
     source: str
 
     def applies(self, day: dt.date, age: int) -> bool:
         """Whether the rule is in force on a day for a person of an age."""
-        in_force = self.effective_from <= day and (
-            self.effective_until is None or day <= self.effective_until
-        )
         return (
-            in_force
+            _in_force(self.effective_from, self.effective_until, day)
             and self.min_age <= age
             and (self.max_age is None or age <= self.max_age)
         )
@@ -98,9 +117,22 @@ class RegionalCap:
 
     def in_force(self, day: dt.date) -> bool:
         """Whether the cap is in force on a day."""
-        return self.effective_from <= day and (
-            self.effective_until is None or day <= self.effective_until
-        )
+        return _in_force(self.effective_from, self.effective_until, day)
+
+
+@dataclass(frozen=True, slots=True)
+class RegionalScheme:
+    """The scheme a job of a person living in a region falls under, for some days.
+
+    ``region_scheme`` is a Region's scheme (WAL, BRU, VDAB_TWE, DG) or
+    ``FEDERAL`` for the days before the Region's own.
+    """
+
+    region: str
+    region_scheme: str
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,70 +160,106 @@ def _int(text: str) -> int | None:
     return int(text) if text else None
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (the month's last day when it has none)."""
-    years, month = divmod(day.month - 1 + months, 12)
-    year = day.year + years
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError(day)  # pragma: no cover - day 28 always exists
-
-
 @functools.cache
 def required_period_rules(
     path: Path = DATA / "required_periods.csv",
 ) -> tuple[RequiredPeriodRule, ...]:
     """The rule table (shipped, or another file)."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return tuple(
-            RequiredPeriodRule(
-                rule_id=row["rule_id"],
-                effective_from=dt.date.fromisoformat(row["effective_from"]),
-                effective_until=_date(row["effective_until"]),
-                min_age=int(row["min_age"]),
-                max_age=int(row["max_age"]) if row["max_age"] else None,
-                work_days=int(row["work_days"]),
-                reference_months=int(row["reference_months"]),
-                source=row["source"],
-            )
-            for row in csv.DictReader(handle)
+    return tuple(
+        RequiredPeriodRule(
+            rule_id=row["rule_id"],
+            effective_from=dt.date.fromisoformat(row["effective_from"]),
+            effective_until=_date(row["effective_until"]),
+            min_age=int(row["min_age"]),
+            max_age=int(row["max_age"]) if row["max_age"] else None,
+            work_days=int(row["work_days"]),
+            reference_months=int(row["reference_months"]),
+            articles=_articles(row["articles"]),
+            source=row["source"],
         )
+        for row in _rows(path)
+    )
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _articles(text: str) -> frozenset[Article]:
+    articles: set[Article] = set()
+    for word in text.split():
+        if word == "60§7":
+            articles.add("60§7")
+        elif word == "61":
+            articles.add("61")
+        else:
+            msg = f"articles: {word!r} is neither '60§7' nor '61'"
+            raise ValueError(msg)
+    return frozenset(articles)
 
 
 @functools.cache
 def regional_caps(path: Path = DATA / "regional_caps.csv") -> tuple[RegionalCap, ...]:
     """The regional caps (shipped, or another file)."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        caps = []
-        for row in csv.DictReader(handle):
-            effect = row["effect"]
-            if effect not in {"refuse", "flag"}:
-                msg = f"effect: {effect!r} is neither 'refuse' nor 'flag'"
-                raise ValueError(msg)
-            caps.append(
-                RegionalCap(
-                    rule_id=row["rule_id"],
-                    region_scheme=row["region_scheme"],
-                    effective_from=dt.date.fromisoformat(row["effective_from"]),
-                    effective_until=_date(row["effective_until"]),
-                    max_work_days=_int(row["max_work_days"]),
-                    max_months=_int(row["max_months"]),
-                    effect="refuse" if effect == "refuse" else "flag",
-                    source=row["source"],
-                )
+    caps = []
+    for row in _rows(path):
+        effect = row["effect"]
+        if effect not in {"refuse", "flag"}:
+            msg = f"effect: {effect!r} is neither 'refuse' nor 'flag'"
+            raise ValueError(msg)
+        caps.append(
+            RegionalCap(
+                rule_id=row["rule_id"],
+                region_scheme=row["region_scheme"],
+                effective_from=dt.date.fromisoformat(row["effective_from"]),
+                effective_until=_date(row["effective_until"]),
+                max_work_days=_int(row["max_work_days"]),
+                max_months=_int(row["max_months"]),
+                effect="refuse" if effect == "refuse" else "flag",
+                source=row["source"],
             )
-        return tuple(caps)
+        )
+    return tuple(caps)
 
 
-def _share(weekly_hours: Decimal | None) -> Fraction:
+@functools.cache
+def regional_schemes(
+    path: Path = DATA / "regional_schemes.csv",
+) -> tuple[RegionalScheme, ...]:
+    """The schemes by region and date (shipped, or another file)."""
+    return tuple(
+        RegionalScheme(
+            region=row["region"],
+            region_scheme=row["region_scheme"],
+            effective_from=_date(row["effective_from"]),
+            effective_until=_date(row["effective_until"]),
+            source=row["source"],
+        )
+        for row in _rows(path)
+    )
+
+
+def regional_scheme_on(
+    region: str, day: dt.date, schemes: tuple[RegionalScheme, ...] | None = None
+) -> RegionalScheme:
+    """The scheme of a job starting on ``day`` for a person living in ``region``."""
+    for scheme in schemes if schemes is not None else regional_schemes():
+        if scheme.region == region and _in_force(
+            scheme.effective_from, scheme.effective_until, day
+        ):
+            return scheme
+    msg = f"no regional scheme covers {region} on {day.isoformat()}"
+    raise LookupError(msg)
+
+
+def _share(weekly_hours: Decimal | None, start: dt.date) -> Fraction:
     # Exact: a Decimal quotient such as 25/38 is rounded, and 152 days at 25
     # hours would then floor to 99 instead of 100.
     if weekly_hours is None:
         return Fraction(1)
-    return min(Fraction(1), Fraction(weekly_hours) / FULL_TIME_WEEKLY_HOURS)
+    full_time = LAW.value("work.full_time_weekly_hours", start, field="start_date")
+    return min(Fraction(1), Fraction(weekly_hours) / full_time)
 
 
 def work_days_between(
@@ -205,14 +273,14 @@ def work_days_between(
     sundays = weeks + sum(
         1 for i in range(rest) if (start + dt.timedelta(days=i)).weekday() == _SUNDAY
     )
-    return math.floor((days - sundays) * _share(weekly_hours))
+    return math.floor((days - sundays) * _share(weekly_hours, start))
 
 
 def date_reaching(
     start: dt.date, work_days: int, weekly_hours: Decimal | None = None
 ) -> dt.date:
     """The first day on which ``work_days`` have been worked since ``start``."""
-    six_day_week_days = math.ceil(work_days / _share(weekly_hours))
+    six_day_week_days = math.ceil(work_days / _share(weekly_hours, start))
     weeks, rest = divmod(six_day_week_days, 6)
     day = start + dt.timedelta(days=7 * weeks + rest - 1)  # close; then exact
     while work_days_between(start, day, weekly_hours) < work_days:
@@ -252,13 +320,20 @@ def default_required_period(
     start: dt.date,
     weekly_hours: Decimal | None = None,
     rules: tuple[RequiredPeriodRule, ...] | None = None,
+    *,
+    article: Article = "60§7",
 ) -> RequiredPeriod:
     """The first day on which the days worked since ``start`` meet the rule of that day.
 
-    The requirement changes only on birthdays and on the days a rule starts or
-    ends, so each stretch between two such days is checked once.
+    Only the rules for ``article`` count. The requirement changes only on
+    birthdays and on the days a rule starts or ends, so each stretch between two
+    such days is checked once.
     """
-    table = rules if rules is not None else required_period_rules()
+    table = tuple(
+        rule
+        for rule in (rules if rules is not None else required_period_rules())
+        if article in rule.articles
+    )
     changes = {start}
     for rule in table:
         changes.add(rule.effective_from)

@@ -176,7 +176,7 @@ def test_each_row_of_seed_002_is_reproduced_as_of_its_own_date(
 
 
 def test_the_rate_is_rounded_half_up_not_truncated() -> None:
-    # 1082 / 5131 = 21.0875...: truncation would give 21.08 (domain.md §7).
+    # 1082 / 5131 = 21.0875...: truncation would give 21.08 (the table rounds half up).
     stats = isp_statistics([], cpas_kbo=MOLENBEEK, as_of=dt.date(2009, 12, 31))
     assert stats.rate == 0
     assert (Decimal(108200) / Decimal(5131)).quantize(Decimal("0.01")) == Decimal(

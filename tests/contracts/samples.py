@@ -8,16 +8,21 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdChild, HouseholdPartner, HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
+    PartnerPiisObligation,
 )
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseTransferredV1,
     DossierNumberClaimedV1,
+    PersonIndexClaimedV1,
+    ResidenceChangedV1,
 )
 from contracts.partner_reports import (
     BenefitRightReportedV1,
@@ -108,6 +113,40 @@ SAMPLES: tuple[ContractEvent, ...] = (
     DossierNumberClaimedV1(
         **envelope(1, uuid.UUID(int=99)), dossier_number="LG2026001"
     ),
+    HouseholdRecordedV1(
+        **envelope(7),
+        effective_date=dt.date(2026, 5, 1),
+        partners=(
+            HouseholdPartner(
+                case_id=uuid.UUID(int=31),
+                birth_date=dt.date(1983, 1, 12),
+                received_income_before_reform=True,
+            ),
+        ),
+        children=(
+            HouseholdChild(
+                birth_date=dt.date(2019, 4, 1), unmarried=True, dependent=True
+            ),
+        ),
+        other_members=0,
+    ),
+    ResidenceChangedV1(
+        **envelope(8),
+        moved_on=dt.date(2026, 10, 15),
+        postal_code="3000",
+        region=Region.FLANDERS,
+        partner=PartnerCode.VDAB,
+        previous_region=Region.WALLONIA,
+        previous_partner=PartnerCode.FOREM,
+    ),
+    CaseTransferredV1(
+        **(envelope(9) | {"cpas_kbo": "0202239951"}),
+        transferred_on=dt.date(2026, 11, 1),
+        from_cpas_kbo=KBO,
+        previous_dossier_number="LG2026001",
+        dossier_number="LV202688",
+    ),
+    PersonIndexClaimedV1(**envelope(1, uuid.UUID(int=98))),
     PIISSignedV1(
         **envelope(1, uuid.UUID(int=12)),
         piis_id=uuid.UUID(int=12),
@@ -338,6 +377,13 @@ SAMPLES: tuple[ContractEvent, ...] = (
         effective_date=dt.date(2026, 2, 20),
         decided_late=False,
         piis_obligation="compulsory_new_beneficiary",
+        partner_piis_obligations=(
+            PartnerPiisObligation(
+                position=1,
+                partner_case_id=uuid.UUID(int=31),
+                piis_obligation="optional",
+            ),
+        ),
     ),
     IncomeRightModifiedV1(
         **envelope(4),

@@ -7,12 +7,15 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from contracts.household import HouseholdChild
 from services.common.aggregate import CommandContext
 from services.demo import make_kbo, make_niss
 from services.intake.application import (
     GrantIncomeRight,
     IntakeApplication,
+    PartnerEntry,
     RecordBilan,
+    RecordHousehold,
     RegisterBeneficiary,
 )
 
@@ -79,3 +82,30 @@ def grant(case_id: uuid.UUID, **changes: Any) -> GrantIncomeRight:
         effective_date=dt.date(2026, 10, 1),
     )
     return replace(command, **changes)
+
+
+def child(birth: dt.date = dt.date(2019, 4, 1), **changes: Any) -> HouseholdChild:
+    """A dependent unmarried child (a minor in 2026 by default)."""
+    return HouseholdChild(
+        birth_date=birth,
+        unmarried=changes.pop("unmarried", True),
+        dependent=changes.pop("dependent", True),
+    )
+
+
+def household(
+    case_id: uuid.UUID,
+    *,
+    effective_date: dt.date = dt.date(2026, 9, 1),
+    partners: tuple[PartnerEntry, ...] = (),
+    children: tuple[HouseholdChild, ...] = (),
+    other_members: int = 0,
+) -> RecordHousehold:
+    return RecordHousehold(
+        context(),
+        case_id,
+        effective_date,
+        partners=partners,
+        children=children,
+        other_members=other_members,
+    )

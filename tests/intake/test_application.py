@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -13,14 +14,15 @@ from contracts.intake import (
     BilanCompletedV1,
     DossierNumberClaimedV1,
 )
-from services.common.application import CommandIdReusedError
-from services.intake.application import CaseNotFoundError
+from services.common.application import CommandIdReusedError, StreamBusyError
+from services.intake.application import CaseNotFoundError, _registration
 from services.intake.domain import (
+    Beneficiary,
     DomainError,
     DossierNumberTakenError,
     DuplicateRegistrationError,
 )
-from tests.intake.fakes import bilan, in_memory_intake, registration
+from tests.intake.fakes import CPAS, bilan, in_memory_intake, registration
 
 
 def test_registering_opens_a_case_routed_by_postal_code() -> None:
@@ -162,3 +164,42 @@ def test_a_retry_is_answered_by_a_fresh_process_from_the_stored_events() -> None
     app.forget(case_id)  # as a process that never saw the command
     retry = app.record_bilan(command)
     assert (retry.result, retry.stored) == (first.result, False)
+
+
+@pytest.mark.parametrize("number", ["LG-2026-000001", "ABCDEFGHIJKL", "-/-", "000"])
+def test_a_file_number_not_of_1_to_11_letters_or_digits_is_refused_primabook_form_a(
+    number: str,
+) -> None:
+    # Primabook (form A under the law of 1965): at most 11 characters, letters
+    # and digits; separators and leading zeros are not part of the number.
+    app = in_memory_intake()
+    with pytest.raises(IdentifierError) as refused:
+        app.register_beneficiary(registration(dossier_number=number))
+    assert (refused.value.field, refused.value.rule) == (
+        "dossier_number",
+        "dossier_number.format",
+    )
+    assert not app.recorder.max_notification_id()
+
+
+def test_adr_0011_a_command_overtaken_at_every_attempt_answers_concurrent_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = in_memory_intake()
+    case_id = app.register_beneficiary(registration()).case_id
+    stored = app.recorder.max_notification_id()
+    # Another writer changed the case under each attempt: the refusal (a bilan
+    # in the future) is decided again on fresh state, until the attempts end.
+    monkeypatch.setattr(app, "_overtaken", lambda *_: True)
+    with pytest.raises(StreamBusyError) as refused:
+        app.record_bilan(bilan(case_id, completed_on=dt.date(2026, 12, 1)))
+    assert refused.value.rule == "case.concurrent_writes"
+    assert app.recorder.max_notification_id() == stored
+
+
+def test_a_case_stream_without_its_registration_is_corrupt_not_answered() -> None:
+    case_id = uuid.UUID(int=9)
+    empty = Beneficiary(id=case_id, case_id=case_id, cpas_kbo=CPAS)
+    with pytest.raises(DomainError) as refused:
+        _registration(empty, created=False)
+    assert refused.value.rule == "case.corrupt"

@@ -20,8 +20,17 @@ from services.intake.application import (
     WithdrawIncomeRight,
 )
 from services.intake.domain import ConflictError, DomainError
+from services.intake.household import PartnerEntry
 from services.intake.parameters import AmountTable, default_table
-from tests.intake.fakes import IN_MEMORY, TODAY, context, grant, registration
+from tests.intake.fakes import (
+    IN_MEMORY,
+    TODAY,
+    child,
+    context,
+    grant,
+    household,
+    registration,
+)
 
 
 @pytest.fixture
@@ -38,6 +47,7 @@ def test_the_amount_comes_from_the_table_in_force_on_the_effective_date(
     app: IntakeApplication,
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
+    app.record_household(household(case_id, children=(child(),)))
     app.grant_income_right(grant(case_id, category=3))
     granted = events_of(app, case_id)[-1]
     assert isinstance(granted, IncomeRightGrantedV1)
@@ -55,14 +65,52 @@ def test_a_date_before_every_published_table_is_refused(app: IntakeApplication) 
 
 def test_the_table_applies_each_version_from_its_own_date() -> None:
     table = default_table()
-    assert table.amount(1, dt.date(2020, 1, 31))[0] == Decimal("619.15")
-    assert table.amount(1, dt.date(2020, 2, 1))[0] == Decimal("639.27")
+    assert table.amount(1, dt.date(2019, 12, 31))[0] == Decimal("619.15")
+    assert table.amount(1, dt.date(2020, 1, 1))[0] == Decimal("626.74")
+    assert table.amount(1, dt.date(2020, 3, 1))[0] == Decimal("639.27")
+
+
+def test_i20_a_grant_in_2023_gets_the_2023_amounts_not_those_of_2020(
+    app: IntakeApplication,
+) -> None:
+    case_id = app.register_beneficiary(registration()).case_id
+    app.grant_income_right(
+        grant(
+            case_id,
+            category=2,
+            application_date=dt.date(2023, 3, 1),
+            decision_date=dt.date(2023, 3, 20),
+            effective_date=dt.date(2023, 3, 1),
+        )
+    )
+    granted = events_of(app, case_id)[-1]
+    assert isinstance(granted, IncomeRightGrantedV1)
+    assert granted.monthly_amount == Decimal("1214.13")
+    assert granted.amount_version == "ri-amounts@2023-01-01"
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        dt.date(2030, 1, 1),  # after the last version the hub vouches for
+        dt.date(2021, 9, 1),  # an indexation whose amounts were not verified
+        dt.date(2023, 8, 1),  # the welfare increase of July 2023, not verified
+    ],
+)
+def test_i20_a_grant_on_a_date_no_amount_version_covers_is_refused(
+    app: IntakeApplication, day: dt.date
+) -> None:
+    case_id = app.register_beneficiary(registration()).case_id
+    with pytest.raises(IdentifierError) as refused:
+        app.grant_income_right(grant(case_id, effective_date=day))
+    assert refused.value.rule == "parameters.no_version"
+    assert len(events_of(app, case_id)) == 1
 
 
 def test_another_table_can_be_given_for_history(tmp_path: Path) -> None:
     path = tmp_path / "amounts.csv"
     path.write_text(
-        "valid_from,cohabitant,isole,family,source\n2009-01-01,1,2,3,test\n"
+        "valid_from,valid_to,cohabitant,isole,family,source\n2009-01-01,,1,2,3,test\n"
     )
     assert AmountTable.from_csv(path).amount(3, dt.date(2011, 6, 1))[0] == Decimal(3)
 
@@ -129,6 +177,10 @@ def test_a_modification_restates_the_amount_of_the_new_category(
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
     app.grant_income_right(grant(case_id))
+    moved_in = PartnerEntry(birth_date=dt.date(1984, 2, 3))
+    app.record_household(
+        household(case_id, effective_date=dt.date(2026, 11, 1), partners=(moved_in,))
+    )
     app.modify_income_right(
         ModifyIncomeRight(context(), case_id, 1, dt.date(2026, 11, 1), "moved in")
     )
@@ -195,3 +247,22 @@ def test_after_a_withdrawal_a_new_right_can_be_granted(app: IntakeApplication) -
     )
     app.grant_income_right(grant(case_id, effective_date=dt.date(2026, 11, 15)))
     assert app.get_beneficiary(case_id).right is not None
+
+
+@pytest.mark.parametrize(
+    ("decision_date", "rule"),
+    [
+        (dt.date(2026, 9, 30), "income_right.decision_before_application"),
+        (TODAY + dt.timedelta(days=1), "income_right.future_decision"),
+    ],
+)
+def test_art21_a_decision_before_its_application_or_in_the_future_is_refused(
+    app: IntakeApplication, decision_date: dt.date, rule: str
+) -> None:
+    # Law of 26 May 2002 art. 21: the CPAS decides on an application it received,
+    # and the hub records a decision taken, never one still to come.
+    case_id = app.register_beneficiary(registration()).case_id
+    with pytest.raises(DomainError) as refused:
+        app.grant_income_right(grant(case_id, decision_date=decision_date))
+    assert (refused.value.field, refused.value.rule) == ("decision_date", rule)
+    assert len(events_of(app, case_id)) == 1

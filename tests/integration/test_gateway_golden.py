@@ -6,6 +6,7 @@ events behind every outbound message on the topics of their services: what
 each partner's outbound topic then carries must equal its golden files, byte
 for byte once parsed. Every golden inbound file, published in a shuffled order
 on its partner's inbound topic, is recorded once and in the partner's order.
+The closure comes last: each person then moves to another region.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import random
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, get_args
 
@@ -23,6 +25,7 @@ import psycopg
 import pytest
 
 from contracts.envelope import ContractEvent
+from contracts.income import IncomeRightWithdrawnV1
 from contracts.intake import BeneficiaryRegisteredV1
 from contracts.regions import PartnerCode, Region
 from contracts.registry import SERVICE_TOPICS
@@ -33,6 +36,7 @@ from services.partner_gateway.canonical import InboundKind, OutboundKind, Routin
 from services.partner_gateway.outbound import outbound_topic
 from services.partner_gateway.service import inbound_topic
 from services.supervisor import wait_healthy
+from tests.contracts.samples import SAMPLES
 from tests.integration.harness import component, read_topic, wait_until
 from tests.partner_gateway.samples import CASES, FACTS, golden_path, outbound_event
 
@@ -44,6 +48,7 @@ SERVICE_OF = {
     "phase_changed": "piis",
     "article60_started": "placement",
     "article60_ended": "placement",
+    "case_closed": "intake",
 }
 POSTAL = {"forem": "4000", "actiris": "1000", "vdab": "9000", "adg": "4700"}
 
@@ -69,6 +74,15 @@ def registered(facts: RoutingFacts) -> BeneficiaryRegisteredV1:
         dossier_number=facts.dossier_number,
         registered_on=dt.date(2026, 3, 2),
     )
+
+
+def withdrawn(facts: RoutingFacts) -> ContractEvent:
+    """The income right ended before the move: the closure, no new registration."""
+    sample = next(e for e in SAMPLES if isinstance(e, IncomeRightWithdrawnV1))
+    event = sample.model_copy(
+        update={"case_id": facts.case_id, "cpas_kbo": facts.cpas_kbo}
+    )
+    return on_its_own_stream(event, "withdrawn")
 
 
 def on_its_own_stream(event: ContractEvent, kind: str) -> ContractEvent:
@@ -102,12 +116,26 @@ def recorded_reports(settings: HubSettings) -> list[Any]:
             return []
 
 
+def assert_topics_hold(settings: HubSettings, kinds: Sequence[str]) -> None:
+    """Each partner's topic carries the golden files of these kinds, no more."""
+    expected: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for code, language in CASES:
+        for kind in kinds:
+            path = golden_path(code, "outbound", kind, language)
+            expected[code].append(json.loads(path.read_text()))
+    for code, messages in expected.items():
+        received = read_topic(settings, outbound_topic(code), len(messages))
+        got = sorted(json.dumps(json.loads(r.value), sort_keys=True) for r in received)
+        assert got == sorted(json.dumps(m, sort_keys=True) for m in messages), code
+
+
 def test_golden_files_hold_through_the_broker_both_ways(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
     with component(hub_settings, "partner-gateway", tmp_path / "gateway.log"):
         wait_healthy(f"http://127.0.0.1:{hub_settings.partner_gateway_port}/docs")
         hub_messages: list[tuple[str, bytes, bytes]] = []
+        closures: list[tuple[str, bytes, bytes]] = []
         for facts in FACTS.values():
             key = str(facts.case_id).encode()
             hub_messages.append(
@@ -116,20 +144,16 @@ def test_golden_files_hold_through_the_broker_both_ways(
             for kind in get_args(OutboundKind):
                 event = on_its_own_stream(outbound_event(kind, facts), kind)
                 topic = SERVICE_TOPICS[SERVICE_OF[kind]]
-                hub_messages.append((topic, key, event.to_json_bytes()))
+                if kind == "case_closed":
+                    # Last: the person then lives in another region, whose
+                    # partner the inbound golden files are not from.
+                    closures.append((topic, key, withdrawn(facts).to_json_bytes()))
+                    closures.append((topic, key, event.to_json_bytes()))
+                else:
+                    hub_messages.append((topic, key, event.to_json_bytes()))
         publish(hub_settings, hub_messages)
-
-        expected: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for code, language in CASES:
-            for kind in get_args(OutboundKind):
-                path = golden_path(code, "outbound", kind, language)
-                expected[code].append(json.loads(path.read_text()))
-        for code, messages in expected.items():
-            received = read_topic(hub_settings, outbound_topic(code), len(messages))
-            got = sorted(
-                json.dumps(json.loads(r.value), sort_keys=True) for r in received
-            )
-            assert got == sorted(json.dumps(m, sort_keys=True) for m in messages), code
+        kinds = get_args(OutboundKind)
+        assert_topics_hold(hub_settings, [k for k in kinds if k != "case_closed"])
 
         inbound: list[tuple[str, bytes, bytes]] = []
         for code, language in CASES:
@@ -151,3 +175,6 @@ def test_golden_files_hold_through_the_broker_both_ways(
         assert len(by_case) == len(CASES)
         for sequences in by_case.values():
             assert sequences == list(range(1, len(get_args(InboundKind)) + 1))
+
+        publish(hub_settings, closures)
+        assert_topics_hold(hub_settings, get_args(OutboundKind))

@@ -143,3 +143,27 @@ def test_the_sweep_settles_a_held_copy_of_a_message_already_recorded(
     sweeping(desk, lambda: kept(hub_settings) == [(3, "duplicate")])
     assert recorded(app) == 3
     assert held_gauges()[0] == 0
+
+
+def test_adr_0009_a_message_ahead_of_its_turn_is_held_as_sequence_waiting(
+    hub_settings: HubSettings, desk: InboundDesk
+) -> None:
+    receipt = desk.receive("forem", message(2), "test")
+    assert (receipt.status, receipt.rule, receipt.field) == (
+        "held",
+        "sequence.waiting",
+        "sequence",
+    )
+    assert kept(hub_settings) == [(2, "held")]
+
+
+def test_adr_0012_a_message_the_desk_failed_on_is_kept_as_gateway_failed(
+    hub_settings: HubSettings, desk: InboundDesk
+) -> None:
+    receipt = desk.keep_failed("forem", message(1), "test", RuntimeError("a bug"))
+    assert (receipt.status, receipt.rule) == ("parked", "gateway.failed")
+    with psycopg.connect(hub_settings.database_url) as conn:
+        rows = conn.execute(
+            "SELECT rule, status FROM partner_messages.dead_letters"
+        ).fetchall()
+    assert rows == [("gateway.failed", "parked")]

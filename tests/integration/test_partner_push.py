@@ -111,9 +111,9 @@ def test_the_push_retries_parks_refusals_and_keeps_the_order(
     assert keys == [str(FIRST)] * 3 + [str(SECOND)] + [str(THIRD)] * 2
     assert {api_key for _, api_key, _, _ in Partner.received} == {"partner-key"}
     assert [
-        (reason, source, message_id)
-        for _, _, _, source, message_id, reason in partner_dead_letters(hub_settings)
-    ] == [("partner refused: HTTP 400", "push:forem", str(SECOND))]
+        (rule, reason, source, message_id)
+        for _, rule, _, source, message_id, reason in partner_dead_letters(hub_settings)
+    ] == [("partner.refused", "partner refused: HTTP 400", "push:forem", str(SECOND))]
     parked = REGISTRY.get_sample_value(
         "hub_dead_letters_parked", {"consumer": "partner-desk"}
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common.http import BRUSSELS
 from services.common.settings import HubSettings
 from services.supervisor import wait_healthy
 from tests.integration.harness import HEADERS, component, wait_until
@@ -99,8 +101,14 @@ def test_a_piis_is_signed_once_the_bilan_reached_the_piis_service(
                 headers=HEADERS,
             )
 
+        ahead = (dt.datetime.now(BRUSSELS).date() + dt.timedelta(days=30)).isoformat()
+        future = post(
+            "piis/evaluations", evaluated_on=ahead, in_person=True, outcome="x"
+        )
+        assert future.status_code == 422
+        assert future.json()["detail"][0]["type"] == "piis.evaluation_in_future"
         evaluated = post(
-            "piis/evaluations", evaluated_on="2027-01-15", in_person=True, outcome="ok"
+            "piis/evaluations", evaluated_on="2026-11-20", in_person=True, outcome="ok"
         )
         assert evaluated.status_code == 204
         assert (
@@ -113,9 +121,20 @@ def test_a_piis_is_signed_once_the_bilan_reached_the_piis_service(
         too_long = post("piis/sanctions", decided_on="2027-02-15", months=2)
         assert too_long.status_code == 422
         assert too_long.json()["detail"][0]["type"] == "sanction.too_long"
-        assert (
-            post("piis/sanctions", decided_on="2027-02-15", months=1).status_code == 204
+        no_share = post(
+            "piis/sanctions", decided_on="2027-02-15", months=1, extent="partial"
         )
+        assert no_share.status_code == 422
+        assert no_share.json()["detail"][0]["type"] == "sanction.partial_percent"
+        partial = post(
+            "piis/sanctions",
+            decided_on="2027-02-15",
+            months=1,
+            extent="partial",
+            partial_percent=50,
+            stay_of_execution=True,
+        )
+        assert partial.status_code == 204, partial.text
         ended = post(
             "piis/end", ended_on="2027-06-30", outcome="completed", reason="job"
         )

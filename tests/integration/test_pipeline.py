@@ -51,6 +51,16 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
             f"{intake}/cases/{case_id}/bilans", json=bilan_body(0), headers=HEADERS
         ).raise_for_status()
 
+        # A cohabitant (category 1) shares the household with someone.
+        httpx.post(
+            f"{intake}/cases/{case_id}/household",
+            json={
+                "command_id": str(uuid.uuid4()),
+                "effective_date": "2026-10-01",
+                "other_members": 1,
+            },
+            headers=HEADERS,
+        ).raise_for_status()
         httpx.post(
             f"{intake}/cases/{case_id}/income-right",
             json={

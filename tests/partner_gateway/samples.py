@@ -6,6 +6,7 @@ sample case (its id, its CPAS) and dated on their business day.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -15,16 +16,20 @@ from zoneinfo import ZoneInfo
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
+from contracts.intake import CaseTransferredV1, ResidenceChangedV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from contracts.regions import PARTNER_FOR_REGION, Region
 from services.partner_gateway.canonical import (
     CanonicalInbound,
+    CanonicalOutbound,
     InboundKind,
     OutboundKind,
     RoutingFacts,
+    outbound_for,
 )
 from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.routing import route
 from tests.contracts.samples import SAMPLES
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -117,13 +122,24 @@ def _business_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=BRUSSELS).astimezone(dt.UTC)
 
 
+def elsewhere(facts: RoutingFacts) -> Region:
+    """A region other than the facts' (the next one in the list)."""
+    regions = list(Region)
+    return regions[(regions.index(Region(facts.region)) + 1) % len(regions)]
+
+
 def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
-    """The sample hub event behind an outbound kind, moved to the facts' case."""
+    """The sample hub event behind an outbound kind, moved to the facts' case.
+
+    A closure (``case_closed``) is the person's move to another region.
+    """
     granted = _sample(IncomeRightGrantedV1)
     signed = _sample(PIISSignedV1)
     phase = _sample(PhaseChangedV1)
     started = _sample(Article60StartedV1)
     ended = _sample(Article60EndedV1)
+    moved = _sample(ResidenceChangedV1)
+    region = elsewhere(facts)
     choices: dict[str, tuple[ContractEvent, dt.date, dict[str, Any]]] = {
         "registration_request": (granted, granted.decision_date, {}),
         "integration_contract_signed": (signed, signed.signed_on, {}),
@@ -142,6 +158,16 @@ def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
             {"region_scheme": SCHEMES[facts.partner]},
         ),
         "article60_ended": (ended, ended.ended_on, {}),
+        "case_closed": (
+            moved,
+            moved.moved_on,
+            {
+                "region": region,
+                "partner": PARTNER_FOR_REGION[region],
+                "previous_region": Region(facts.region),
+                "previous_partner": PARTNER_FOR_REGION[Region(facts.region)],
+            },
+        ),
     }
     event, day, extra = choices[kind]
     update = {
@@ -152,6 +178,21 @@ def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
         **extra,
     }
     return event.model_copy(update=update)
+
+
+def outbound_message(
+    event: ContractEvent, facts: RoutingFacts
+) -> CanonicalOutbound | None:
+    """The message the facts' partner gets for an event.
+
+    For a move or a transfer: the closure, the partner holding the case's
+    registration (and no income right active, so no one registers it again).
+    """
+    if not isinstance(event, ResidenceChangedV1 | CaseTransferredV1):
+        return outbound_for(event, facts)
+    holder = dataclasses.replace(facts, registered_with=facts.partner)
+    _, messages = route(event, holder)
+    return next((m for m, to in messages if to.partner == facts.partner), None)
 
 
 TEXTS = {

@@ -15,7 +15,7 @@ from typing import get_args
 
 import pytest
 
-from services.partner_gateway.canonical import InboundKind, OutboundKind, outbound_for
+from services.partner_gateway.canonical import InboundKind, OutboundKind
 from services.partner_gateway.registry import PARTNERS
 from tests.partner_gateway.samples import (
     CASES,
@@ -24,6 +24,7 @@ from tests.partner_gateway.samples import (
     golden_path,
     inbound_sample,
     outbound_event,
+    outbound_message,
 )
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -47,7 +48,7 @@ def test_outbound_message_equals_its_golden_file(
     code: str, language: str, kind: OutboundKind
 ) -> None:
     facts = FACTS[code, language]
-    message = outbound_for(outbound_event(kind, facts), facts)
+    message = outbound_message(outbound_event(kind, facts), facts)
     assert message is not None
     translator = PARTNERS[code]
     payload = translator.translate(message, facts)

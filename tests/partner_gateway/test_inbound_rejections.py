@@ -1,4 +1,4 @@
-"""The bad partner payloads of domain.md §8.5: refused with their rule and field.
+"""The bad partner payloads a real exchange sends: refused with their rule and field.
 
 None of the messages may hold personal data: not the NISS, nor any value sent.
 """

@@ -21,11 +21,15 @@ from services.partner_gateway.canonical import (
     InboundKind,
     OutboundKind,
     RoutingFacts,
-    outbound_for,
 )
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import MisroutedCaseError
-from tests.partner_gateway.samples import SCHEMES, inbound_sample, outbound_event
+from tests.partner_gateway.samples import (
+    SCHEMES,
+    inbound_sample,
+    outbound_event,
+    outbound_message,
+)
 
 SEEDS = range(20)
 PERSONAL = ("niss", "family_name", "given_name", "birth_date")
@@ -86,6 +90,7 @@ def random_event(
             "reason": rng.choice(get_args(Article60EndReason)),
             "work_days_accrued": rng.randrange(625),
         },
+        "case_closed": {"moved_on": _day(rng)},
     }
     return outbound_event(kind, facts).model_copy(update=changes[kind])
 
@@ -98,7 +103,7 @@ def test_no_partner_receives_another_region_or_a_field_outside_its_allow_list(
     for _ in range(25):
         facts = random_facts(rng)
         kind = rng.choice(get_args(OutboundKind))
-        message = outbound_for(random_event(rng, kind, facts), facts)
+        message = outbound_message(random_event(rng, kind, facts), facts)
         assert message is not None
         translator = PARTNERS[facts.partner]
         payload = translator.translate(message, facts)
@@ -125,7 +130,7 @@ def test_only_the_registration_request_carries_names_and_birth_date() -> None:
     rng = random.Random(7)
     facts = random_facts(rng)
     for kind in get_args(OutboundKind):
-        message = outbound_for(random_event(rng, kind, facts), facts)
+        message = outbound_message(random_event(rng, kind, facts), facts)
         assert message is not None
         payload = PARTNERS[facts.partner].translate(message, facts)
         text = json.dumps(payload, ensure_ascii=False)

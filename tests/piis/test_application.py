@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pytest
+from fastapi.testclient import TestClient
 
-from contracts.piis import Commitments, PiisSanctionDecidedV1, PIISSignedV1
+from contracts.piis import Commitments, Phase, PiisSanctionDecidedV1, PIISSignedV1
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError, DomainError
+from services.piis.api import create_api
 from services.piis.application import (
     AmendPiis,
     CaseUnknownError,
@@ -25,7 +30,8 @@ from services.piis.application import (
     SignPiis,
     StartTrajectory,
 )
-from services.piis.domain import CaseFacts
+from services.piis.domain import Bilan, CaseFacts
+from tests.common.apis import KEY, KEYS
 from tests.intake.fakes import IN_MEMORY
 
 CASE = uuid.UUID(int=501)
@@ -33,34 +39,42 @@ PROPOSED = dt.date(2026, 11, 2)  # a Monday
 NAMESPACE = "piis-tests"
 
 
-def context() -> CommandContext:
-    return CommandContext(uuid.uuid4(), dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+TODAY = dt.date(2026, 12, 1)
+
+
+def context(day: dt.date = TODAY) -> CommandContext:
+    return CommandContext(uuid.uuid4(), dt.datetime.combine(day, dt.time(), dt.UTC))
 
 
 def app_with(bilan: dt.date | None) -> PiisApplication:
-    facts = {CASE: CaseFacts(CASE, "0212345668", first_bilan_on=bilan)}
+    bilans = (Bilan(bilan),) if bilan else ()
+    facts = {CASE: CaseFacts(CASE, "0212345668", bilans=bilans)}
     return PiisApplication(IN_MEMORY, facts=facts.get, id_secret=NAMESPACE)
 
 
+def proposal(**changes: Any) -> ProposePiis:
+    """A general PIIS proposed on a Monday, valid unless a test changes a field."""
+    command = ProposePiis(
+        context=context(),
+        case_id=CASE,
+        piis_type="general",
+        proposed_on=PROPOSED,
+        start_date=dt.date(2026, 11, 15),
+        planned_end_date=dt.date(2027, 11, 14),
+        objectives=("find a job in logistics",),
+        commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
+        evaluation_plan=(
+            dt.date(2027, 2, 1),
+            dt.date(2027, 5, 1),
+            dt.date(2027, 8, 1),
+        ),
+        caseworker="sw-1",
+    )
+    return dataclasses.replace(command, **changes)
+
+
 def propose(app: PiisApplication) -> uuid.UUID:
-    return app.propose_piis(
-        ProposePiis(
-            context=context(),
-            case_id=CASE,
-            piis_type="general",
-            proposed_on=PROPOSED,
-            start_date=dt.date(2026, 11, 15),
-            planned_end_date=dt.date(2027, 11, 14),
-            objectives=("find a job in logistics",),
-            commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
-            evaluation_plan=(
-                dt.date(2027, 2, 1),
-                dt.date(2027, 5, 1),
-                dt.date(2027, 8, 1),
-            ),
-            caseworker="sw-1",
-        )
-    ).result
+    return app.propose_piis(proposal()).result
 
 
 def sign(
@@ -168,17 +182,11 @@ def test_a_case_the_service_never_heard_of_is_refused() -> None:
 
 def test_a_retried_proposal_returns_the_same_piis() -> None:
     app = app_with(bilan=None)
-    command = ProposePiis(
-        context=context(),
-        case_id=CASE,
+    command = proposal(
         piis_type="accompaniment",
-        proposed_on=PROPOSED,
-        start_date=dt.date(2026, 11, 15),
         planned_end_date=dt.date(2027, 5, 14),
         objectives=("housing",),
-        commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
         evaluation_plan=(),
-        caseworker="sw-1",
     )
     first, retry = app.propose_piis(command), app.propose_piis(command)
     assert (first.stored, retry.stored) == (True, False)
@@ -218,7 +226,7 @@ def test_a_first_sanction_longer_than_one_month_is_refused() -> None:
             DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=2)
         )
     assert refused.value.rule == "sanction.too_long"
-    assert "art. 30 §2" in str(refused.value)
+    assert "art. 30" in str(refused.value)
 
 
 def test_a_repeat_within_a_year_may_last_three_months() -> None:
@@ -261,13 +269,15 @@ def test_an_evaluation_needs_a_signed_piis() -> None:
     with pytest.raises(DomainError) as refused:
         app.evaluate_piis(
             EvaluatePiis(
-                context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok"
+                context(), CASE, dt.date(2026, 11, 20), in_person=True, outcome="ok"
             )
         )
     assert refused.value.rule == "piis.none_active"
     app = signed_app()
     app.evaluate_piis(
-        EvaluatePiis(context(), CASE, dt.date(2027, 2, 1), in_person=True, outcome="ok")
+        EvaluatePiis(
+            context(), CASE, dt.date(2026, 11, 20), in_person=True, outcome="ok"
+        )
     )
 
 
@@ -291,7 +301,7 @@ def test_a_phase_change_from_a_phase_the_dossier_is_not_in_is_refused() -> None:
             )
         )
     assert refused.value.rule == "trajectory.wrong_from_phase"
-    assert "I21" in str(refused.value)
+    assert "current phase" in str(refused.value)
     app.change_phase(
         ChangePhase(
             context(),
@@ -408,3 +418,258 @@ def test_refused_signatures_and_sanctions_store_nothing() -> None:
     file = app.get_file(CASE)
     assert file is not None
     assert file.version == before
+
+
+def sanction_app(decided_on: dt.date) -> PiisApplication:
+    app = signed_app()
+    notify(app, decided_on)
+    return app
+
+
+def notify(app: PiisApplication, decided_on: dt.date) -> None:
+    app.serve_notice(
+        ServeNotice(context(), CASE, decided_on - dt.timedelta(20), "no show")
+    )
+    app.hold_hearing(
+        HoldHearing(context(), CASE, decided_on - dt.timedelta(5), attended=True)
+    )
+
+
+def last_sanction(app: PiisApplication) -> PiisSanctionDecidedV1:
+    file = app.get_file(CASE)
+    assert file is not None
+    decided = list(app.events.get(file.id))[-1]
+    assert isinstance(decided, PiisSanctionDecidedV1)
+    return decided
+
+
+def test_art30_par2_partial_sanction_with_a_stay_names_its_share_and_id() -> None:
+    # Law of 26 May 2002 art. 30 §2: payment suspended fully or partly; a stay
+    # of execution (sursis) may be granted (Constitutional Court 148/2010).
+    app = sanction_app(dt.date(2027, 1, 25))
+    command = DecideSanction(
+        context(),
+        CASE,
+        dt.date(2027, 1, 25),
+        months=1,
+        extent="partial",
+        partial_percent=30,
+        stay_of_execution=True,
+    )
+    outcome = app.decide_sanction(command)
+    decided = last_sanction(app)
+    assert (decided.extent, decided.partial_percent, decided.stay_of_execution) == (
+        "partial",
+        30,
+        True,
+    )
+    file_id = app.file_id(CASE)
+    assert decided.sanction_id == uuid.uuid5(
+        file_id, f"sanction:{command.context.command_id}"
+    )
+    assert outcome.result == decided.sanction_id
+    assert app.decide_sanction(command).result == decided.sanction_id  # a retry
+
+
+def test_art30_par2_a_full_sanction_is_the_default() -> None:
+    app = sanction_app(dt.date(2027, 1, 25))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 1, 25), months=1))
+    decided = last_sanction(app)
+    assert (decided.extent, decided.partial_percent, decided.stay_of_execution) == (
+        "full",
+        None,
+        False,
+    )
+    assert decided.sanction_id is not None
+
+
+@pytest.mark.parametrize(
+    ("extent", "percent"), [("partial", None), ("full", 50), ("partial", 100)]
+)
+def test_art30_par2_a_partial_sanction_needs_its_share_and_only_it(
+    extent: Literal["full", "partial"], percent: int | None
+) -> None:
+    app = sanction_app(dt.date(2027, 1, 25))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(
+                context(),
+                CASE,
+                dt.date(2027, 1, 25),
+                months=1,
+                extent=extent,
+                partial_percent=percent,
+            )
+        )
+    assert refused.value.rule == "sanction.partial_percent"
+    assert "art. 30" in str(refused.value)
+
+
+def test_art30_par2_repeat_within_one_year_is_counted_in_months_not_365_days() -> None:
+    # 29 February 2028 is 365 days after 1 March 2027, yet within the year
+    # that ends on 1 March 2028: a repeat, which may last three months.
+    app = sanction_app(dt.date(2027, 3, 1))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 3, 1), months=1))
+    notify(app, dt.date(2028, 2, 29))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2028, 2, 29), months=3))
+    decided = last_sanction(app)
+    assert (decided.repeat, decided.months) == (True, 3)
+
+
+def test_art30_par2_a_sanction_after_one_year_is_a_first_one_again() -> None:
+    app = sanction_app(dt.date(2027, 3, 1))
+    app.decide_sanction(DecideSanction(context(), CASE, dt.date(2027, 3, 1), months=1))
+    notify(app, dt.date(2028, 3, 2))
+    with pytest.raises(DomainError) as refused:
+        app.decide_sanction(
+            DecideSanction(context(), CASE, dt.date(2028, 3, 2), months=3)
+        )
+    assert refused.value.rule == "sanction.too_long"
+
+
+def refusal(error: type[DomainError], act: Callable[[], object]) -> tuple[str, str]:
+    """The field and rule of the refusal ``act`` meets."""
+    with pytest.raises(error) as refused:
+        act()
+    return refused.value.field, refused.value.rule
+
+
+def test_a_piis_ending_on_or_before_its_start_is_refused_law_26_may_2002_art_11() -> (
+    None
+):
+    # Art. 11: a PIIS sets a duration; the hub keeps its end after its start,
+    # at the proposal and at every amendment.
+    app = signed_app()
+    assert refusal(
+        DomainError,
+        lambda: app.amend_piis(
+            AmendPiis(
+                context(),
+                CASE,
+                dt.date(2027, 1, 10),
+                ("x",),
+                dt.date(2026, 11, 15),
+                (),
+                "shorter",
+            )
+        ),
+    ) == ("planned_end_date", "piis.end_before_start")
+    draft = app_with(bilan=None)
+    assert refusal(
+        DomainError,
+        lambda: draft.propose_piis(proposal(planned_end_date=dt.date(2026, 11, 15))),
+    ) == ("planned_end_date", "piis.end_before_start")
+
+
+def test_only_a_proposed_piis_not_yet_signed_can_be_signed() -> None:
+    app = app_with(bilan=dt.date(2026, 10, 20))
+    assert refusal(
+        DomainError, lambda: sign(app, uuid.uuid4(), dt.date(2026, 11, 9))
+    ) == ("piis_id", "piis.not_proposed")
+    piis_id = propose(app)
+    sign(app, piis_id, dt.date(2026, 11, 9))
+    again = SignPiis(context(), CASE, piis_id, signed_on=dt.date(2026, 11, 10))
+    assert refusal(DomainError, lambda: app.sign_piis(again)) == (
+        "piis_id",
+        "piis.not_proposed",
+    )
+
+
+def test_a_piis_signed_before_it_was_proposed_is_refused_even_with_a_waiver() -> None:
+    app = app_with(bilan=dt.date(2026, 10, 20))
+    piis_id = propose(app)
+    assert refusal(
+        DomainError,
+        lambda: sign(app, piis_id, PROPOSED - dt.timedelta(days=1), waived=True),
+    ) == ("signed_on", "piis.signed_before_proposal")
+
+
+def test_an_action_on_a_piis_dated_before_its_signature_is_refused() -> None:
+    app = signed_app()  # signed on 2026-11-09
+    early = EvaluatePiis(
+        context(), CASE, dt.date(2026, 11, 8), in_person=True, outcome="ok"
+    )
+    assert refusal(DomainError, lambda: app.evaluate_piis(early)) == (
+        "evaluated_on",
+        "piis.before_signature",
+    )
+
+
+def test_art11_no_exemption_for_health_or_equity_while_a_piis_is_in_force() -> None:
+    # Law of 26 May 2002 art. 11: the dispensation replaces a PIIS; end it first.
+    app = signed_app()
+    exemption = GrantExemption(context(), CASE, "health", "certified", PROPOSED)
+    assert refusal(DomainError, lambda: app.grant_exemption(exemption)) == (
+        "case_id",
+        "piis.exemption_with_active_piis",
+    )
+
+
+def test_art30_par2_a_hearing_before_its_notice_is_refused() -> None:
+    app = signed_app()
+    app.serve_notice(ServeNotice(context(), CASE, dt.date(2027, 1, 5), "no show"))
+    early = HoldHearing(context(), CASE, dt.date(2027, 1, 4), attended=True)
+    assert refusal(DomainError, lambda: app.hold_hearing(early)) == (
+        "held_on",
+        "sanction.hearing_before_notice",
+    )
+
+
+def change(from_phase: Phase, to_phase: Phase, day: dt.date) -> ChangePhase:
+    return ChangePhase(context(), CASE, from_phase, to_phase, day, "x", "sw")
+
+
+def test_a_trajectory_starts_in_a_phase_not_with_an_exit() -> None:
+    app = app_with(bilan=None)
+    start = StartTrajectory(
+        context(), CASE, "exit_employed", dt.date(2026, 11, 2), "s", "sw"
+    )
+    assert refusal(DomainError, lambda: app.start_trajectory(start)) == (
+        "to_phase",
+        "trajectory.starts_with_exit",
+    )
+
+
+def test_a_phase_change_needs_an_active_trajectory() -> None:
+    app = app_with(bilan=None)
+    moved = change("facilitator", "employment", dt.date(2026, 12, 1))
+    assert refusal(DomainError, lambda: app.change_phase(moved)) == (
+        "case_id",
+        "trajectory.none_active",
+    )
+
+
+def test_a_phase_change_goes_to_another_phase_not_before_the_current_began() -> None:
+    app = app_with(bilan=None)
+    app.start_trajectory(
+        StartTrajectory(
+            context(), CASE, "facilitator", dt.date(2026, 11, 2), "start", "sw"
+        )
+    )
+    same = change("facilitator", "facilitator", dt.date(2026, 12, 1))
+    assert refusal(DomainError, lambda: app.change_phase(same)) == (
+        "to_phase",
+        "trajectory.same_phase",
+    )
+    earlier = change("facilitator", "employment", dt.date(2026, 11, 1))
+    assert refusal(DomainError, lambda: app.change_phase(earlier)) == (
+        "effective_date",
+        "trajectory.before_last_change",
+    )
+    app.change_phase(change("facilitator", "exit_employed", dt.date(2026, 12, 1)))
+    back = StartTrajectory(
+        context(), CASE, "employment", dt.date(2026, 11, 30), "back", "sw"
+    )
+    assert refusal(DomainError, lambda: app.start_trajectory(back)) == (
+        "effective_date",
+        "trajectory.before_last_change",
+    )
+
+
+def test_a_case_with_no_piis_or_trajectory_yet_answers_404_naming_which() -> None:
+    client = TestClient(create_api(app_with(bilan=None), KEYS))
+    headers = {"X-API-Key": KEY}
+    for path, rule in (("piis", "piis.none"), ("trajectory", "trajectory.none")):
+        answer = client.get(f"/cases/{CASE}/{path}", headers=headers)
+        assert answer.status_code == 404
+        assert answer.json()["detail"][0]["type"] == rule

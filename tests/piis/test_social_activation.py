@@ -13,28 +13,28 @@ from contracts.piis import (
     SocialActivationEvaluationOverdueV1,
 )
 from services.common.aggregate import CommandContext
-from services.common.errors import DomainError
+from services.common.errors import ConflictError, DomainError
 from services.piis.application import (
     EvaluateSocialActivation,
     PiisApplication,
     StartSocialActivation,
 )
-from services.piis.domain import CaseFacts
+from services.piis.domain import Bilan, CaseFacts
 from tests.intake.fakes import IN_MEMORY
+from tests.piis.intake_events import bilan, learned
 
 CASE = uuid.UUID(int=777)
 FACTS = CaseFacts(
     CASE,
     "0212345668",
     "D7",
-    first_bilan_on=dt.date(2026, 1, 10),
-    baseline_scores={"social": 30, "health": 50},
+    bilans=(Bilan(dt.date(2026, 1, 10), {"social": 30, "health": 50}),),
 )
 START = dt.date(2026, 2, 1)
 
 
-def context() -> CommandContext:
-    return CommandContext(uuid.uuid4(), dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+def context(day: dt.date = dt.date(2026, 2, 1)) -> CommandContext:
+    return CommandContext(uuid.uuid4(), dt.datetime.combine(day, dt.time(), dt.UTC))
 
 
 def app_for(facts: CaseFacts = FACTS) -> PiisApplication:
@@ -61,12 +61,12 @@ def test_a_trajectory_longer_than_twelve_months_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         start(app, dt.date(2027, 2, 1))
     assert refused.value.rule == "social_activation.too_long"
-    assert "I18" in str(refused.value)
+    assert "Kortrijk" in str(refused.value)
     assert app.get_file(CASE) is None  # nothing stored
 
 
 def test_without_a_bilan_baseline_there_is_nothing_to_measure_against() -> None:
-    app = app_for(dataclasses.replace(FACTS, baseline_scores=None))
+    app = app_for(dataclasses.replace(FACTS, bilans=(Bilan(dt.date(2026, 1, 10)),)))
     with pytest.raises(DomainError) as refused:
         start(app, dt.date(2026, 12, 31))
     assert refused.value.rule == "social_activation.no_baseline"
@@ -130,3 +130,132 @@ def test_an_overdue_quarterly_evaluation_is_flagged_once() -> None:
         if isinstance(e, SocialActivationEvaluationOverdueV1)
     ]
     assert [e.due_on for e in flagged] == [dt.date(2026, 5, 1), dt.date(2026, 8, 3)]
+
+
+def evaluate(app: PiisApplication, day: dt.date, *, final: bool = False) -> None:
+    app.evaluate_social_activation(
+        EvaluateSocialActivation(context(day), CASE, day, {"social": 40}, final=final)
+    )
+
+
+def test_activation_baseline_is_the_bilan_that_opened_the_trajectory() -> None:
+    # Kortrijk's rule: the trajectory starts with a bilan, its zero measure;
+    # an older bilan, or one after the start, is not that measure.
+    facts = learned(
+        CASE,
+        bilan(CASE, dt.date(2024, 1, 10), {"social": 10, "health": 20}),
+        bilan(CASE, dt.date(2026, 1, 10), {"social": 30, "health": 50}),
+        bilan(CASE, dt.date(2026, 1, 20), {}),  # no scores: not a measure
+        bilan(CASE, dt.date(2026, 3, 1), {"social": 90}),  # after the start
+    )
+    app = app_for(facts)
+    start(app, dt.date(2027, 1, 31))
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.activation is not None
+    assert file.activation.baseline_scores == {"social": 30, "health": 50}
+    evaluate(app, dt.date(2026, 5, 1))
+    [measured] = [
+        e
+        for e in app.events.get(app.file_id(CASE))
+        if isinstance(e, SocialActivationEvaluatedV1)
+    ]
+    assert measured.progress == {"social": 10}
+
+
+def test_activation_without_a_bilan_before_its_start_has_no_baseline() -> None:
+    facts = learned(CASE, bilan(CASE, dt.date(2026, 3, 1), {"social": 90}))
+    with pytest.raises(DomainError) as refused:
+        start(app_for(facts), dt.date(2027, 1, 31))
+    assert refused.value.rule == "social_activation.no_baseline"
+
+
+def test_activation_closable_after_its_planned_end() -> None:
+    # The final measure may come up to one evaluation interval (three months)
+    # after the planned end; then the case may start another trajectory.
+    app = app_for()
+    start(app, dt.date(2026, 12, 31))
+    with pytest.raises(DomainError) as refused:
+        evaluate(app, dt.date(2027, 1, 15))  # a quarterly one: within the period
+    assert refused.value.rule == "social_activation.outside_period"
+    with pytest.raises(DomainError) as refused:
+        evaluate(app, dt.date(2027, 4, 1), final=True)  # beyond 31 March
+    assert refused.value.rule == "social_activation.outside_period"
+    evaluate(app, dt.date(2027, 3, 31), final=True)
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.activation is None
+    app.start_social_activation(
+        StartSocialActivation(
+            context(dt.date(2027, 4, 1)),
+            CASE,
+            "workshop",
+            dt.date(2027, 4, 1),
+            dt.date(2028, 3, 31),
+        )
+    )
+
+
+def test_activation_not_closed_in_time_lapses_and_another_may_start() -> None:
+    app = app_for()
+    start(app, dt.date(2026, 12, 31))
+    again = StartSocialActivation(
+        context(dt.date(2027, 3, 31)),
+        CASE,
+        "workshop",
+        dt.date(2027, 4, 1),
+        dt.date(2028, 3, 31),
+    )
+    with pytest.raises(ConflictError) as refused:
+        app.start_social_activation(again)  # its final measure may still come
+    assert refused.value.rule == "social_activation.already_active"
+    assert "2027-03-31" in str(refused.value)
+    app.start_social_activation(
+        dataclasses.replace(again, context=context(dt.date(2027, 4, 2)))
+    )
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.activation is not None
+    assert file.activation.starts_on == dt.date(2027, 4, 1)
+
+
+def test_activation_fifth_evaluation_refused() -> None:
+    # At most four evaluations, the final one included (Kortrijk's rule): the
+    # fourth must be the final measure, and none comes after it.
+    app = app_for()
+    start(app, dt.date(2027, 1, 31))
+    for day in (dt.date(2026, 5, 1), dt.date(2026, 8, 1), dt.date(2026, 11, 1)):
+        evaluate(app, day)
+    with pytest.raises(DomainError) as refused:
+        evaluate(app, dt.date(2027, 1, 15))
+    assert refused.value.rule == "social_activation.too_many_evaluations"
+    evaluate(app, dt.date(2027, 1, 31), final=True)
+    with pytest.raises(DomainError):
+        evaluate(app, dt.date(2027, 1, 31), final=True)
+    evaluations = [
+        e
+        for e in app.events.get(app.file_id(CASE))
+        if isinstance(e, SocialActivationEvaluatedV1)
+    ]
+    assert len(evaluations) == 4
+    assert evaluations[-1].final
+
+
+def test_kortrijk_a_trajectory_ends_after_it_starts() -> None:
+    app = app_for()
+    with pytest.raises(DomainError) as refused:
+        start(app, START)
+    assert (refused.value.field, refused.value.rule) == (
+        "planned_end_date",
+        "social_activation.end_before_start",
+    )
+
+
+def test_kortrijk_an_evaluation_needs_a_trajectory() -> None:
+    app = app_for()
+    with pytest.raises(DomainError) as refused:
+        evaluate(app, dt.date(2026, 5, 1))
+    assert (refused.value.field, refused.value.rule) == (
+        "case_id",
+        "social_activation.none_active",
+    )

@@ -1,22 +1,30 @@
-"""Required art. 60 §7 periods, six-day work days and regional caps (I13).
+"""Required art. 60 §7 and 61 periods, six-day work days, regional schemes and caps.
 
 Every expected date below is worked out by hand in a comment, from the calendar:
 ONEM counts every day but Sunday, so from a Monday n full six-day weeks end on
 the Saturday of week n, i.e. Monday + 7n - 2 days. 312 days = 52 weeks,
-468 days = 78 weeks, 624 days = 104 weeks (domain.md §4.1).
+468 days = 78 weeks, 624 days = 104 weeks (royal decree of 25 November 1991
+art. 30 before the 2026 reform).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
+from contracts.placement import RegionScheme
+from contracts.regions import Region
 from services.placement.periods import (
+    FEDERAL,
     cap_findings,
     date_reaching,
     default_required_period,
+    regional_scheme_on,
+    regional_schemes,
+    required_period_rules,
     work_days_between,
 )
 
@@ -372,7 +380,74 @@ def test_aged_40_with_312_days_ends_1_march_2026_programme_law_18_07_2025() -> N
     assert period.end_date == D(2026, 3, 1)
 
 
-# --- regional caps (I13) ------------------------------------------------------------
+# --- article 61: the same table ---------------------------------------------------
+
+
+def test_every_required_period_rule_serves_article_60_and_61_programme_law_2025() -> (
+    None
+):
+    # Both articles last as long as needed to open the right: one table.
+    assert all(r.articles == {"60§7", "61"} for r in required_period_rules())
+
+
+@pytest.mark.parametrize(
+    ("birth_date", "start"),
+    [
+        pytest.param(D(1980, 3, 10), D(2023, 1, 2), id="age_band_before_reform"),
+        pytest.param(D(1980, 3, 10), D(2026, 3, 2), id="after_reform"),
+    ],
+)
+def test_article_61_needs_the_article_60_period_programme_law_18_07_2025(
+    birth_date: dt.date, start: dt.date
+) -> None:
+    assert default_required_period(
+        birth_date, start, article="61"
+    ) == default_required_period(birth_date, start)
+
+
+# --- regional schemes: the person's region on the start date ---------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "day", "scheme"),
+    [
+        pytest.param("flanders", D(2016, 12, 31), FEDERAL, id="flanders_2016"),
+        pytest.param("flanders", D(2017, 1, 1), "VDAB_TWE", id="flanders_twe_2017"),
+        pytest.param("wallonia", D(2014, 12, 31), FEDERAL, id="wallonia_2014"),
+        pytest.param("wallonia", D(2015, 1, 1), "WAL", id="wallonia_2015"),
+        pytest.param("brussels", D(2014, 6, 30), FEDERAL, id="brussels_june_2014"),
+        pytest.param("brussels", D(2014, 7, 1), "BRU", id="brussels_july_2014"),
+        pytest.param("german_speaking", D(2014, 7, 1), "DG", id="dg_july_2014"),
+        pytest.param("flanders", D(2026, 5, 4), "VDAB_TWE", id="flanders_today"),
+    ],
+)
+def test_the_scheme_follows_the_region_and_date_flemish_twe_from_1_january_2017(
+    region: str, day: dt.date, scheme: str
+) -> None:
+    assert regional_scheme_on(region, day).region_scheme == scheme
+
+
+def test_every_region_has_one_scheme_on_every_day_of_the_table() -> None:
+    table = regional_schemes()
+    assert {s.region_scheme for s in table} <= {FEDERAL, *get_args(RegionScheme)}
+    days = {D(1990, 1, 1), D(2030, 1, 1)}
+    for scheme in table:
+        for bound in (scheme.effective_from, scheme.effective_until):
+            if bound is not None:
+                days |= {bound - dt.timedelta(days=1), bound, bound + dt.timedelta(1)}
+    for region in Region:
+        for day in days:
+            matching = [
+                s
+                for s in table
+                if s.region == region
+                and (s.effective_from is None or s.effective_from <= day)
+                and (s.effective_until is None or day <= s.effective_until)
+            ]
+            assert len(matching) == 1, (region, day)
+
+
+# --- regional caps ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -386,7 +461,7 @@ def test_aged_40_with_312_days_ends_1_march_2026_programme_law_18_07_2025() -> N
         pytest.param(D(2025, 6, 2), D(2026, 6, 1), None, 313, id="crossing_reform"),
     ],
 )
-def test_wallonia_flags_beyond_312_days_after_reform_walloon_minister_s47(
+def test_wallonia_flags_beyond_312_days_after_reform_walloon_government_2026(
     start: dt.date,
     planned_end: dt.date,
     weekly_hours: Decimal | None,
@@ -414,7 +489,7 @@ def test_wallonia_flags_beyond_312_days_after_reform_walloon_minister_s47(
         pytest.param(D(2026, 3, 2), D(2027, 3, 1), HALF_TIME, id="half_time"),
     ],
 )
-def test_wallonia_no_flag_within_312_days_or_before_reform_walloon_minister_s47(
+def test_wallonia_no_flag_within_312_days_or_before_reform_walloon_government_2026(
     start: dt.date, planned_end: dt.date, weekly_hours: Decimal | None
 ) -> None:
     assert cap_findings("WAL", start, planned_end, weekly_hours) == []
@@ -452,7 +527,7 @@ def test_vdab_twe_counts_calendar_time_for_part_time_too() -> None:
     assert [f.cap.rule_id for f in findings] == ["flanders-twe-two-years"]
 
 
-def test_brussels_has_no_regional_cap_domain_4_1() -> None:
+def test_brussels_has_no_regional_cap_in_the_table() -> None:
     # Monday 2024-01-08 .. Monday 2027-03-01: over three years, far beyond
     # 312 and 624 days, after the reform; Brussels has no cap in the table.
     assert cap_findings("BRU", D(2024, 1, 8), D(2027, 3, 1)) == []

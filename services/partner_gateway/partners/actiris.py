@@ -85,6 +85,15 @@ DUTCH = Vocabulary(
                 "work_days_accrued": "gepresteerde_arbeidsdagen",
             },
         ),
+        "case_closed": Outbound(
+            "dossier_afgesloten",
+            {
+                "niss": "insz",
+                "dossier_number": "dossiernummer_ocmw",
+                "closed_on": "afsluitingsdatum",
+                "closure_reason": "reden_afsluiting",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(

@@ -80,6 +80,15 @@ GERMAN = Vocabulary(
                 "work_days_accrued": "geleisteteArbeitstage",
             },
         ),
+        "case_closed": Outbound(
+            "fallAbgeschlossen",
+            {
+                "niss": "inss",
+                "dossier_number": "oeshzAktenzeichen",
+                "closed_on": "abgeschlossenAm",
+                "closure_reason": "abschlussgrund",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(
@@ -183,6 +192,10 @@ GERMAN = Vocabulary(
             "FGTB": "FGTB",
             "CSC": "CSC",
             "CGSLB": "CGSLB",
+        },
+        "closure_reason": {
+            "moved_to_other_region": "Umzug in eine andere Region",
+            "transferred_to_other_cpas": "Übergabe an ein anderes ÖSHZ",
         },
     },
 )

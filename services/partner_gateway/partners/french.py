@@ -90,6 +90,15 @@ def vocabulary(*, job_seeker_number: str, register_by: str | None = None) -> Voc
                     "work_days_accrued": "jours_travail_prestes",
                 },
             ),
+            "case_closed": Outbound(
+                "cloture_dossier",
+                {
+                    "niss": "niss",
+                    "dossier_number": "numero_dossier_cpas",
+                    "closed_on": "date_cloture",
+                    "closure_reason": "motif_cloture",
+                },
+            ),
         },
         inbound={
             "registration_confirmed": Inbound(

@@ -54,6 +54,10 @@ FRENCH: Final[Mapping[str, Mapping[str, str]]] = {
         "CSC": "CSC",
         "CGSLB": "CGSLB",
     },
+    "closure_reason": {
+        "moved_to_other_region": "demenagement_autre_region",
+        "transferred_to_other_cpas": "transfert_autre_cpas",
+    },
 }
 """The French labels (Le Forem, Actiris)."""
 
@@ -100,6 +104,10 @@ DUTCH: Final[Mapping[str, Mapping[str, str]]] = {
         "FGTB": "ABVV",
         "CSC": "ACV",
         "CGSLB": "ACLVB",
+    },
+    "closure_reason": {
+        "moved_to_other_region": "verhuis_andere_regio",
+        "transferred_to_other_cpas": "overdracht_ander_ocmw",
     },
 }
 """The Dutch labels (VDAB, Actiris)."""

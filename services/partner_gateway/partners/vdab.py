@@ -1,6 +1,6 @@
 """VDAB (Flanders, Dutch): the format the hub publishes for it, version 1.
 
-It follows the conventions of VDAB's public APIs (domain.md §6.4): Dutch names
+It follows the conventions of VDAB's public APIs (docs/domain/partners.md): Dutch names
 in camelCase (``inszNummer``, ``ocmwOndernemingsnummer``), JSON over HTTPS with
 an API key. Its code labels are the Dutch ones Actiris shares (`labels`).
 """
@@ -79,6 +79,15 @@ DUTCH = Vocabulary(
                 "early": "vroegtijdig",
                 "reason": "redenEinde",
                 "work_days_accrued": "gepresteerdeArbeidsdagen",
+            },
+        ),
+        "case_closed": Outbound(
+            "dossierAfgesloten",
+            {
+                "niss": "inszNummer",
+                "dossier_number": "ocmwDossiernummer",
+                "closed_on": "afsluitingsdatum",
+                "closure_reason": "redenAfsluiting",
             },
         ),
     },
