@@ -14,8 +14,8 @@ the person, no free text a caseworker or a partner wrote. The only fields
 marked ``x-personal-data`` are the social-activation scores (measurements of
 one person, pseudonymous here: the case id is derived under a secret).
 
-A new section (a household, a move to another CPAS) is an optional field
-with a default: older subscribers ignore it (``extra="ignore"``).
+A new section is an optional field with a default: older subscribers
+ignore it (``extra="ignore"``).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "Bilan",
     "CaseStateV1",
     "EvaluationWindow",
+    "Household",
     "IncomeRight",
     "IncomeSuspension",
     "OpenDeadline",
@@ -73,6 +74,31 @@ class Registration(_State):
         description="RN (National Register) or BIS: the kind of number, not the number."
     )
     registered_on: dt.date = Field(description="Date the CPAS registered the case.")
+    moved_on: dt.date | None = Field(
+        default=None,
+        description="First day at the current residence, after a move (its region "
+        "and partner above).",
+    )
+    transferred_on: dt.date | None = Field(
+        default=None,
+        description="First day the current CPAS follows the person, after a "
+        "transfer from another CPAS (its file number above).",
+    )
+
+
+class Household(_State):
+    """The household in force, as the income category is checked against it.
+
+    Counted, never named (law of 26 May 2002 art. 14 §1: cohabitant, living
+    alone, with a family to support).
+    """
+
+    since: dt.date = Field(description="First day of the household as recorded.")
+    partners: int = Field(ge=0, description="Spouse or partner in life living there.")
+    children: int = Field(ge=0, description="Children living in the household.")
+    other_members: int = Field(
+        ge=0, description="Other persons the household is shared with."
+    )
 
 
 class Bilan(_State):
@@ -100,6 +126,10 @@ class IncomeSuspension(_State):
     period_start: dt.date = Field(description="First day of the suspension.")
     period_end: dt.date = Field(description="Last day of the suspension.")
     stay_of_execution: bool = Field(description="Granted with a stay (sursis).")
+    extent: str = Field(default="full", description="full, or partial.")
+    partial_percent: int | None = Field(
+        default=None, description="Share suspended, in percent (partial)."
+    )
 
 
 class IncomeRight(_State):
@@ -180,6 +210,13 @@ class PiisSanction(_State):
     starts_on: dt.date = Field(description="First day of the suspension.")
     ends_on: dt.date = Field(description="Last day of the suspension.")
     repeat: bool = Field(description="A repeat within one year of an earlier one.")
+    extent: str = Field(default="full", description="full, or partial.")
+    partial_percent: int | None = Field(
+        default=None, description="Share of the payment suspended (partial)."
+    )
+    stay_of_execution: bool = Field(
+        default=False, description="Granted with a stay (sursis)."
+    )
 
 
 class Piis(_State):
@@ -365,6 +402,10 @@ class OpenDeadline(_State):
     activation_id: uuid.UUID | None = Field(
         default=None, description="The social-activation trajectory concerned, if any."
     )
+    right_id: uuid.UUID | None = Field(
+        default=None,
+        description="The income grant whose PIIS was due (a signature deadline).",
+    )
     caseworker: str | None = Field(
         default=None, description="Staff id of the caseworker following it."
     )
@@ -395,6 +436,9 @@ class CaseStateV1(_State):
     registration: Registration | None = Field(
         default=None,
         description="The registration (null while intake's event has not arrived).",
+    )
+    household: Household | None = Field(
+        default=None, description="The household in force (none recorded: alone)."
     )
     bilan: Bilan = Field(description="The bilans of the person.")
     income_right: IncomeRight | None = Field(

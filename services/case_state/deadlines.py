@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
@@ -16,7 +16,36 @@ from contracts.envelope import ContractEvent
 from contracts.piis import PiisDeadlineMissedV1, SocialActivationEvaluationOverdueV1
 from services.common.row_table import RowTable
 
-__all__ = ["CaseDeadlines", "DeadlinesProjection", "overdue_for"]
+__all__ = [
+    "ACTIVATION_EVALUATION",
+    "MISSED",
+    "CaseDeadlines",
+    "DeadlinesProjection",
+    "missed_kind",
+    "overdue_for",
+]
+
+# Events that report a deadline passed unmet.
+MISSED: Final = (PiisDeadlineMissedV1, SocialActivationEvaluationOverdueV1)
+# The watch's word for an overdue social-activation evaluation (an event type
+# of its own, hub.piis.social_activation.evaluation_overdue.v1).
+ACTIVATION_EVALUATION: Final = "social_activation_evaluation"
+
+
+def missed_kind(event: ContractEvent) -> str | None:
+    """Which deadline a missed-deadline event reports, by its ``kind`` (any kind).
+
+    A signature deadline met late carries the day it was signed: its line is
+    ``piis_signed_late``. None: not a missed-deadline event.
+    """
+    match event:
+        case PiisDeadlineMissedV1():
+            late = event.kind == "piis_not_signed" and event.signed_on is not None
+            return "piis_signed_late" if late else str(event.kind)
+        case SocialActivationEvaluationOverdueV1():
+            return ACTIVATION_EVALUATION
+        case _:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +73,11 @@ class DeadlinesProjection(RowTable[CaseDeadlines]):
         self, row: CaseDeadlines | None, event: ContractEvent
     ) -> CaseDeadlines | None:
         """The row after one event."""
-        kind: str
-        match event:
-            case PiisDeadlineMissedV1():
-                # A signature deadline met late carries the day it was signed.
-                late = event.kind == "piis_not_signed" and event.signed_on is not None
-                kind = "piis_signed_late" if late else event.kind
-                caseworker = event.caseworker
-            case SocialActivationEvaluationOverdueV1():
-                kind, caseworker = "social_activation_evaluation", None
-            case _:
-                return None
+        kind = missed_kind(event)
+        if kind is None:
+            return None
+        assert isinstance(event, MISSED)  # noqa: S101 - missed_kind said so
+        caseworker = getattr(event, "caseworker", None)
         current = row or CaseDeadlines(event.case_id, event.cpas_kbo)
         item = (
             kind,

@@ -14,12 +14,14 @@ import pytest
 
 from contracts.case_state import CaseStateV1
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
 )
+from contracts.intake import CaseTransferredV1, ResidenceChangedV1
 from contracts.partner_reports import (
     JobSeekerRegisteredV1,
     JobSeekerRegistrationRejectedV1,
@@ -193,6 +195,48 @@ def test_the_income_right_shows_kind_category_amount_since_and_suspensions() -> 
     right = state([REGISTERED, granted, modified, suspended, withdrawn]).income_right
     assert right is not None
     assert (right.status, right.withdrawn_from) == ("withdrawn", dt.date(2026, 10, 1))
+
+
+def test_a_move_changes_the_region_and_the_partner_a_transfer_the_file_and_cpas() -> (
+    None
+):
+    moved, transferred = sample(ResidenceChangedV1), sample(CaseTransferredV1)
+    found = state([REGISTERED, moved]).registration
+    assert found is not None
+    assert (found.region, found.partner, found.moved_on) == (
+        "flanders",
+        "vdab",
+        dt.date(2026, 10, 15),
+    )
+    after = state([REGISTERED, moved, transferred])
+    assert after.registration is not None
+    assert (after.registration.dossier_number, after.registration.transferred_on) == (
+        "LV202688",
+        dt.date(2026, 11, 1),
+    )
+    assert after.cpas_kbo == "0202239951"  # the new CPAS's, from the envelope
+    assert "3000" not in after.model_dump_json()  # the new postal code
+
+
+def test_the_household_in_force_is_counted_never_named() -> None:
+    recorded = sample(HouseholdRecordedV1)
+    found = state([REGISTERED, recorded]).household
+    assert found is not None
+    assert (found.since, found.partners, found.children, found.other_members) == (
+        dt.date(2026, 5, 1),
+        1,
+        1,
+        0,
+    )
+    earlier = recorded.model_copy(
+        update={"effective_date": dt.date(2026, 1, 1), "children": ()}
+    )
+    assert state([REGISTERED, recorded, earlier]).household == found
+    corrected = recorded.model_copy(update={"other_members": 2})
+    later = state([REGISTERED, recorded, corrected]).household
+    assert later is not None
+    assert later.other_members == 2
+    assert "1983-01-12" not in state([REGISTERED, recorded]).model_dump_json()
 
 
 def test_a_change_to_another_right_than_the_one_shown_leaves_it() -> None:
@@ -539,6 +583,31 @@ def test_rd_2002_art11_missing_evaluations_stay_open_until_three_two_in_person()
     assert state(events).open_deadlines == ()
 
 
+def test_law_2002_art11_a_signature_flagged_late_is_no_open_deadline() -> None:
+    piis = Stream(uuid.UUID(int=16))
+    unmet = missed(piis, "piis_not_signed", dt.date(2026, 1, 1), None)
+    late = unmet.model_copy(
+        update={"stream_version": 4, "signed_on": dt.date(2026, 1, 2)}
+    )
+    events = [proposed(piis), unmet, signed(piis), late]
+    assert state(events).open_deadlines == ()
+    assert state([late]).open_deadlines == ()
+
+
+def test_missing_evaluations_of_a_piis_that_ended_are_no_open_deadline() -> None:
+    piis = Stream(uuid.UUID(int=16))
+    ended = piis(
+        PiisEndedV1,
+        piis_id=PIIS_ID,
+        ended_on=dt.date(2026, 6, 30),
+        outcome="terminated",
+        reason="moved",
+    )
+    # Pro rata, flagged after the end: nothing can be done about it any more.
+    flag = missed(piis, "evaluations_missing", dt.date(2026, 6, 30), PIIS_ID)
+    assert state([proposed(piis), signed(piis), ended, flag]).open_deadlines == ()
+
+
 def test_an_overdue_activation_evaluation_is_met_by_an_evaluation() -> None:
     activation = Stream(uuid.UUID(int=17))
     activation_id = uuid.UUID(int=17)
@@ -711,7 +780,11 @@ def _interleaved(events: list[ContractEvent], seed: int) -> list[ContractEvent]:
 def test_the_state_is_the_same_whatever_the_services_interleaving() -> None:
     events = _history()
     expected = fold(events)
-    ignored = ("dossier_number.claimed.v1", "period_requested.v1")
+    ignored = (
+        "dossier_number.claimed.v1",
+        "person_index.claimed.v1",
+        "period_requested.v1",
+    )
     assert expected.version == len(
         [e for e in events if not e.event_type.endswith(ignored)]
     )
@@ -775,6 +848,8 @@ def test_the_state_holds_no_identity_nor_free_text() -> None:
         "Léa",
         "1985-07-30",  # birth date
         '"4000"',  # postal code
+        '"3000"',  # the postal code after a move
+        "1983-01-12",  # a household member's birth date
         "housing",  # needs of the bilan
         "C-1",  # the partner's id of the person
         "progress made",  # an evaluation's outcome

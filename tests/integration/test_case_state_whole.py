@@ -198,7 +198,7 @@ def test_case_state_shows_piis_next_evaluation_and_phase(hub: Hub) -> None:
     post(
         f"{on_case}/piis/evaluations",
         {
-            "evaluated_on": "2027-01-15",
+            "evaluated_on": "2026-11-20",
             "in_person": True,
             "outcome": "first steps taken",
             "next_evaluation_on": "2027-03-01",
@@ -210,7 +210,7 @@ def test_case_state_shows_piis_next_evaluation_and_phase(hub: Hub) -> None:
         {
             "from_phase": "facilitator",
             "to_phase": "employment",
-            "effective_date": "2027-01-20",
+            "effective_date": "2026-11-25",
             **trajectory,
         },
         204,
@@ -235,14 +235,14 @@ def test_case_state_shows_piis_next_evaluation_and_phase(hub: Hub) -> None:
     assert piis["next_evaluation_due"] == "2027-03-01"
     assert piis["evaluations_window"] == {
         "window_from": "2026-11-15",
-        "window_to": "2027-01-15",
+        "window_to": "2026-11-20",
         "evaluations": 1,
         "in_person": 1,
         "required": 3,
         "required_in_person": 2,
     }
     assert piis["caseworker"] == "sw-1"
-    assert view["trajectory"]["since"] == "2027-01-20"
+    assert view["trajectory"]["since"] == "2026-11-25"
     assert view["trajectory"]["from_phase"] == "facilitator"
     assert view["income_right"]["kind"] == "RIS"
     assert view["registration"]["region"] == "wallonia"
@@ -339,7 +339,7 @@ def test_a_subscriber_of_the_topic_ends_with_what_the_api_shows_for_every_case(
     sign_piis(hub, piis_case)
     post(
         f"{hub.piis}/cases/{piis_case}/piis/evaluations",
-        {"evaluated_on": "2027-01-15", "in_person": False, "outcome": "ok"},
+        {"evaluated_on": "2026-11-25", "in_person": False, "outcome": "ok"},
         204,
     )
     post(

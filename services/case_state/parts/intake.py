@@ -1,11 +1,10 @@
-"""The intake part: the registration, the bilans and the income right.
+"""The intake part: registration (moves, transfers), household, bilans, income.
 
-Household changes and moves to another CPAS, when intake records them, are
-folded here too: a section of ``IntakePart`` (an optional field with a
-default, so stored parts still load), an arm in ``IntakeFold.fold`` and the
-section in ``IntakeFold.sections`` and in ``CaseStateV1`` (an optional field:
-compatible). A move changes the CPAS: ``Part.touched`` already takes the
-CPAS from the newest event's envelope.
+A move changes the region and the employment service; a transfer the file
+number and the CPAS, which ``Part.evolve`` takes from each event's envelope
+(a transferred case's events carry the new CPAS). A new kind of intake fact
+is a section of ``IntakePart`` (a field with a default, so stored parts still
+load), an arm in ``IntakeFold.fold`` and an optional field of ``CaseStateV1``.
 """
 
 from __future__ import annotations
@@ -13,21 +12,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.case_state import Bilan, IncomeRight, IncomeSuspension, Registration
+from contracts.case_state import (
+    Bilan,
+    Household,
+    IncomeRight,
+    IncomeSuspension,
+    Registration,
+)
 from contracts.envelope import ContractEvent
+from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
 )
-from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
+from contracts.intake import (
+    BeneficiaryRegisteredV1,
+    BilanCompletedV1,
+    CaseTransferredV1,
+    ResidenceChangedV1,
+)
 from services.case_state.parts import Part, PartFold
 
 __all__ = ["NO_BILAN", "IntakeFold", "IntakePart"]
 
 NO_BILAN = Bilan(status="pending", count=0)
-_INCOME_EVENTS = (
+_AFTER_REGISTRATION = (
+    BilanCompletedV1,
+    ResidenceChangedV1,
+    CaseTransferredV1,
+    HouseholdRecordedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,
@@ -40,6 +55,7 @@ class IntakePart(Part):
     """What intake's events say of the case."""
 
     registration: Registration | None = None
+    household: Household | None = None
     bilan: Bilan = NO_BILAN
     income_right: IncomeRight | None = None
 
@@ -63,7 +79,7 @@ class IntakeFold(PartFold[IntakePart]):
                 registered_on=event.registered_on,
             )
             return base.evolve(event, registration=registration)
-        if not isinstance(event, (BilanCompletedV1, *_INCOME_EVENTS)):
+        if not isinstance(event, _AFTER_REGISTRATION):
             return None
         if part is None or part.registration is None:
             # One case's intake events keep their order: the registration is
@@ -71,14 +87,13 @@ class IntakeFold(PartFold[IntakePart]):
             raise LookupError(
                 f"case_id: {event.event_type} for a case never registered"
             )
-        if isinstance(event, BilanCompletedV1):
-            return part.evolve(event, bilan=_bilan_after(part.bilan, event))
-        return part.evolve(event, income_right=_income_after(part.income_right, event))
+        return part.evolve(event, **_changes(part, part.registration, event))
 
     def sections(self, part: IntakePart) -> dict[str, Any]:
         """The registration, the bilans and the income right."""
         return {
             "registration": part.registration,
+            "household": part.household,
             "bilan": part.bilan,
             "income_right": part.income_right,
         }
@@ -91,6 +106,50 @@ def _bilan_after(bilan: Bilan, event: BilanCompletedV1) -> Bilan:
         count=bilan.count + 1,
         last_completed_on=max(last, event.completed_on) if last else event.completed_on,
         orientation=event.orientation,
+    )
+
+
+def _changes(
+    part: IntakePart, registration: Registration, event: ContractEvent
+) -> dict[str, Any]:
+    """What an intake event after the registration changes in the part."""
+    match event:
+        case BilanCompletedV1():
+            return {"bilan": _bilan_after(part.bilan, event)}
+        case ResidenceChangedV1():
+            moved = {
+                "region": event.region,
+                "partner": event.partner,
+                "moved_on": event.moved_on,
+            }
+            return {"registration": registration.model_copy(update=moved)}
+        case CaseTransferredV1():
+            transferred = {
+                "dossier_number": event.dossier_number,
+                "transferred_on": event.transferred_on,
+            }
+            return {"registration": registration.model_copy(update=transferred)}
+        case HouseholdRecordedV1():
+            return {"household": _household(part.household, event)}
+        case _:
+            return {"income_right": _income_after(part.income_right, event)}
+
+
+def _household(
+    current: Household | None, event: HouseholdRecordedV1
+) -> Household | None:
+    """The household in force: the record of the latest date.
+
+    A record of the same date corrects it; one dated earlier, recorded later,
+    is history.
+    """
+    if current is not None and event.effective_date < current.since:
+        return current
+    return Household(
+        since=event.effective_date,
+        partners=len(event.partners),
+        children=len(event.children),
+        other_members=event.other_members,
     )
 
 
@@ -127,6 +186,8 @@ def _income_after(
                 period_start=event.period_start,
                 period_end=event.period_end,
                 stay_of_execution=event.stay_of_execution,
+                extent=event.extent,
+                partial_percent=event.partial_percent,
             )
             changes = {"suspensions": (*right.suspensions, suspension)}
         case IncomeRightWithdrawnV1():

@@ -45,6 +45,7 @@ from contracts.piis import (
     SocialActivationEvaluationOverdueV1,
     SocialActivationStartedV1,
 )
+from services.case_state.deadlines import ACTIVATION_EVALUATION, MISSED, missed_kind
 from services.case_state.parts import Part, PartFold
 from services.common.errors import DomainError
 from services.common.law import LAW, add_months
@@ -59,9 +60,8 @@ __all__ = [
     "next_evaluation_due",
 ]
 
-# The watch's kind for an overdue social-activation evaluation, which has an
-# event type of its own (hub.piis.social_activation.evaluation_overdue.v1).
-ACTIVATION_EVALUATION: Final = "social_activation_evaluation"
+# A line the watch writes for a deadline already met, late (the signature's).
+_MET_ON_ARRIVAL: Final = frozenset({"piis_signed_late"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,9 @@ class PiisPart(Part):
     trajectory: Trajectory | None = None
     activation: SocialActivation | None = None
     deadlines: tuple[OpenDeadline, ...] = ()
+    # The PIIS and the activations that ended: what a deadline about them
+    # asked for can no longer be done.
+    ended: tuple[uuid.UUID, ...] = ()
 
 
 def evaluation_window(piis: PiisRecord) -> EvaluationWindow | None:
@@ -178,14 +181,14 @@ _MET_BY: Final[dict[str, Rule]] = {
 
 
 def _met(deadline: OpenDeadline, part: PiisPart, event: ContractEvent) -> bool:
-    """Whether an event meets a missed deadline, or ends what it is about."""
-    if isinstance(event, PiisEndedV1) and deadline.piis_id == event.piis_id:
+    """Whether a missed deadline is met, or what it is about has ended.
+
+    The part is the one after the event: a PIIS or an activation that ended
+    (before the watch flagged it, too) settles every deadline about it.
+    """
+    if deadline.kind in _MET_ON_ARRIVAL:
         return True
-    if (
-        isinstance(event, SocialActivationEvaluatedV1)
-        and event.final
-        and deadline.activation_id == event.activation_id
-    ):
+    if deadline.piis_id in part.ended or deadline.activation_id in part.ended:
         return True
     rule = _MET_BY.get(deadline.kind)
     return rule is not None and rule(deadline, part, event)
@@ -193,18 +196,17 @@ def _met(deadline: OpenDeadline, part: PiisPart, event: ContractEvent) -> bool:
 
 def _missed(event: ContractEvent) -> OpenDeadline | None:
     """The missed deadline an event reports, whatever its kind (None: not one)."""
-    if isinstance(event, PiisDeadlineMissedV1):
-        kind = str(event.kind)
-    elif isinstance(event, SocialActivationEvaluationOverdueV1):
-        kind = ACTIVATION_EVALUATION
-    else:
+    kind = missed_kind(event)
+    if kind is None:
         return None
+    assert isinstance(event, MISSED)  # noqa: S101 - missed_kind said so
     return OpenDeadline(
         kind=kind,
         due_on=event.due_on,
         detected_on=event.detected_on,
         piis_id=getattr(event, "piis_id", None),
         activation_id=getattr(event, "activation_id", None),
+        right_id=getattr(event, "right_id", None),
         caseworker=getattr(event, "caseworker", None),
     )
 
@@ -221,12 +223,16 @@ class PiisFold(PartFold[PiisPart]):
         changes = _changes(base, event)
         if changes is None:
             return None
+        ended = _ended(event)
+        if ended is not None and ended not in base.ended:
+            changes["ended"] = (*base.ended, ended)
         after = dataclasses.replace(base, **changes)
         missed = _missed(event)
-        deadlines = [d for d in after.deadlines if not _met(d, after, event)]
+        deadlines = list(after.deadlines)
         if missed is not None and missed not in deadlines:
             deadlines.append(missed)
-        return after.evolve(event, deadlines=tuple(deadlines))
+        kept = tuple(d for d in deadlines if not _met(d, after, event))
+        return after.evolve(event, deadlines=kept)
 
     def sections(self, part: PiisPart) -> dict[str, Any]:
         """The PIIS, the exemption, the trajectory, social activation, deadlines."""
@@ -242,6 +248,15 @@ class PiisFold(PartFold[PiisPart]):
                 )
             ),
         }
+
+
+def _ended(event: ContractEvent) -> uuid.UUID | None:
+    """The PIIS or the activation an event ends, if it ends one."""
+    if isinstance(event, PiisEndedV1):
+        return event.piis_id
+    if isinstance(event, SocialActivationEvaluatedV1) and event.final:
+        return event.activation_id
+    return None
 
 
 def _shown(piis: PiisRecord) -> Piis:
@@ -410,6 +425,9 @@ def _piis_after(piis: PiisRecord | None, event: FollowUp) -> PiisRecord | None:
                 starts_on=event.starts_on,
                 ends_on=event.ends_on,
                 repeat=event.repeat,
+                extent=event.extent,
+                partial_percent=event.partial_percent,
+                stay_of_execution=event.stay_of_execution,
             )
             changes = {"sanctions": (*piis.sanctions, sanction)}
     return dataclasses.replace(piis, **changes)
