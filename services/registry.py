@@ -264,7 +264,7 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
         ("intake", "piis", "placement", "partners"),
         _case_state,
         compared=(
-            ("cases", "case_id", ()),
+            ("cases", "case_id", ("published_version",)),
             ("case_days", "case_id, service, day", ()),
         ),
     ),

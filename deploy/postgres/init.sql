@@ -8,10 +8,11 @@
 CREATE SCHEMA IF NOT EXISTS intake;
 
 -- case_state: the whole case state (cases: one JSON part per producing
--- service; case_days: each part as it stood at the end of each recording day,
--- for as_of; publish: the changed cases the publisher sends to the compacted
--- topic hub.case-state.v1; topic_copy: the broker copy it sent them to), its
--- per-stream positions (stream_positions) and its dead letters. No identity.
+-- service, the version and the version last published on the compacted topic
+-- hub.case-state.v1; case_days: each part as it stood at the end of each
+-- recording day, for as_of; topic_copy: the broker copy it was published
+-- to), its per-stream positions (stream_positions) and its dead letters. No
+-- identity.
 -- `hub projections rebuild case-state` builds case_state_rebuild and renames it
 -- to case_state in one transaction.
 CREATE SCHEMA IF NOT EXISTS case_state;

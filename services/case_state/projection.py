@@ -7,16 +7,16 @@ topics, any interleaving) and a rebuild (four stores, one after the other)
 end with the same state, version included. No personal data: see
 ``contracts/case_state.py``.
 
-Three tables, written in the fold's transaction (ADR 0005, 0016):
+Two tables, written in the fold's transaction (ADR 0005, 0016):
 
-* ``cases``: the current parts of each case, its version (events folded in)
-  and its CPAS;
+* ``cases``: the current parts of each case, its version (events folded in),
+  its CPAS, and the version last published (``published_version``, which the
+  fold never writes): a row whose version is higher is not yet on the topic.
+  The publisher (``services/case_state/topic.py``) sends it and then records
+  the version sent, so a row committed and not yet published is published
+  after a crash;
 * ``case_days``: each part as it stood at the end of each day (Brussels) on
-  which the hub recorded one of its events, for ``GET /cases/{id}?as_of=``;
-* ``publish``: the cases whose row changed and is not yet on the topic, with
-  the version to publish: the publisher (``services/case_state/topic.py``)
-  sends each case's latest row and then clears the mark, so a row committed
-  and not yet published is published after a crash.
+  which the hub recorded one of its events, for ``GET /cases/{id}?as_of=``.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _service(event: ContractEvent) -> str:
 
 
 class CaseStateProjection:
-    """The fold and its tables (``<schema>.cases``, ``case_days``, ``publish``)."""
+    """The fold and its tables (``<schema>.cases``, ``case_days``)."""
 
     name = "case-state"
     table = "cases"
@@ -176,7 +176,9 @@ class CaseStateProjection:
             )
         # A table of the one-row-per-case layout before ADR 0016 keeps its
         # columns until a rebuild drops them: they must not refuse new rows.
-        await _release_old_columns(conn, schema, [n for n, _ in self.columns])
+        await _release_old_columns(
+            conn, schema, [*(n for n, _ in self.columns), "published_version"]
+        )
         await conn.execute(
             sql.SQL(
                 "CREATE INDEX IF NOT EXISTS cases_cpas_kbo ON {} (cpas_kbo)"
@@ -189,18 +191,19 @@ class CaseStateProjection:
                 "PRIMARY KEY (case_id, service, day))"
             ).format(ident)
         )
+        # Written by the publisher only (not among the fold's columns); the
+        # rows it has still to send are found through the partial index.
         await conn.execute(
             sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {}.publish (case_id uuid PRIMARY KEY, "
-                "version bigint NOT NULL, marked_at timestamptz NOT NULL "
-                "DEFAULT now())"
-            ).format(ident)
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS published_version bigint "
+                "NOT NULL DEFAULT 0"
+            ).format(cases)
         )
         await conn.execute(
             sql.SQL(
-                "CREATE INDEX IF NOT EXISTS publish_marked ON {}.publish "
-                "(marked_at, case_id)"
-            ).format(ident)
+                "CREATE INDEX IF NOT EXISTS cases_unpublished ON {} "
+                "(updated_at, case_id) WHERE version > published_version"
+            ).format(cases)
         )
         # Which copy of the topic the publisher published to (ADR 0013).
         await conn.execute(
@@ -225,8 +228,17 @@ class CaseStateProjection:
         schema: str,
         rows: dict[uuid.UUID, CaseRow],
     ) -> None:
-        """Upsert the changed rows, their day snapshots and their publish marks."""
+        """Upsert the changed rows (to publish: a higher version) and their days."""
         statements = _statements(schema)
+        # The latest day's snapshot is the current part: dumped once for both.
+        texts: dict[int, str] = {}
+
+        def text(service: str, part: Part) -> str:
+            found = texts.get(id(part))
+            if found is None:
+                found = texts[id(part)] = FOLDS[service].dump(part)
+            return found
+
         await statements.cases.run(
             conn,
             (
@@ -235,7 +247,10 @@ class CaseStateProjection:
                     row.cpas_kbo,
                     row.version,
                     row.updated_at,
-                    *(_json(s, row.parts.get(s)) for s in FOLDS),
+                    *(
+                        None if (part := row.parts.get(s)) is None else text(s, part)
+                        for s in FOLDS
+                    ),
                 )
                 for row in rows.values()
             ),
@@ -243,18 +258,11 @@ class CaseStateProjection:
         await statements.days.run(
             conn,
             (
-                (row.case_id, service, day, FOLDS[service].dump(part))
+                (row.case_id, service, day, text(service, part))
                 for row in rows.values()
                 for (service, day), part in row.days.items()
             ),
         )
-        await statements.publish.run(
-            conn, ((row.case_id, row.version) for row in rows.values())
-        )
-
-
-def _json(service: str, part: Part | None) -> str | None:
-    return None if part is None else FOLDS[service].dump(part)
 
 
 def row_of(record: Sequence[Any]) -> CaseRow:
@@ -272,7 +280,6 @@ class _Statements(NamedTuple):
     select: sql.Composed
     cases: Upsert
     days: Upsert
-    publish: Upsert
 
 
 @functools.cache
@@ -282,7 +289,6 @@ def _statements(schema: str) -> _Statements:
     parts = sql.SQL(", ").join(
         sql.SQL("{}::text").format(sql.Identifier(s)) for s in FOLDS
     )
-    publish = sql.SQL("{}.publish").format(ident)
     return _Statements(
         select=sql.SQL(
             "SELECT case_id, {} FROM {}.cases WHERE case_id = ANY(%s)"
@@ -292,12 +298,6 @@ def _statements(schema: str) -> _Statements:
             sql.SQL("{}.case_days").format(ident),
             ("case_id", "service", "day", "part"),
             ("case_id", "service", "day"),
-        ),
-        publish=Upsert(
-            publish,
-            ("case_id", "version"),
-            "case_id",
-            only_if=sql.SQL("{}.version < EXCLUDED.version").format(publish),
         ),
     )
 

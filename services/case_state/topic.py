@@ -1,20 +1,22 @@
 """The case state on a topic: ``hub.case-state.v1``, compacted, keyed by case id.
 
-The fold marks every case whose row it changed (``case_state.publish``, in the
-fold's transaction). The publisher sends the latest row of each marked case,
-waits for the broker's acknowledgements, then clears the marks that the sent
-versions cover: a row committed and not yet published is published after a
-crash, at least once. Each message is the whole state with its ``version``
-(events folded in), so a subscriber keeps the highest version per case and
-ignores duplicates and older ones (the embedded broker does not compact).
+The fold raises a case's ``version`` with every event, in its transaction;
+the publisher sends every row whose version is above the version it last
+published (``cases.published_version``), waits for the broker's
+acknowledgements, then records the versions sent: a row committed and not
+yet published is published after a crash, at least once. Each message is
+the whole state with its ``version`` (events folded in), so a subscriber
+keeps the highest version per case and ignores duplicates and older ones
+(the embedded broker does not compact).
 
 The topic is a copy, like the service topics (ADR 0013): the publisher keeps
 which broker copy it published to (``case_state.topic_copy``) and, when the
-broker comes back empty or wiped, marks every case to publish it again. A
-rebuild swaps in a schema whose cases are all marked: it republishes them.
+broker comes back empty or wiped, publishes every case again (the published
+versions set back to 0). A rebuild swaps in a table whose cases were never
+published: it publishes them all again.
 A state the broker refuses for good (over its message limit) is parked in
 ``case_state.dead_letters`` (consumer ``case-state-topic``, rule
-``unpublishable``) and the others go on.
+``unpublishable``) and the others go on (its version counts as sent).
 """
 
 from __future__ import annotations
@@ -84,25 +86,22 @@ class _Publisher:
         self._checked_at = -math.inf
         s = sql.Identifier(schema)
         self._page = sql.SQL(
-            "SELECT p.case_id, {} FROM {}.publish p JOIN {}.cases c USING (case_id) "
-            "ORDER BY p.marked_at, p.case_id LIMIT %s"
+            "SELECT case_id, {} FROM {}.cases WHERE version > published_version "
+            "ORDER BY updated_at, case_id LIMIT %s"
         ).format(
             sql.SQL(", ").join(
-                sql.SQL("c.{}::text").format(sql.Identifier(service))
-                for service in FOLDS
+                sql.SQL("{}::text").format(sql.Identifier(service)) for service in FOLDS
             ),
             s,
-            s,
         )
-        self._clear = sql.SQL(
-            "DELETE FROM {}.publish p USING unnest(%s::uuid[], %s::bigint[]) "
-            "AS sent(case_id, version) "
-            "WHERE p.case_id = sent.case_id AND p.version <= sent.version"
+        # Never lower: a page read before a newer one was sent goes out later.
+        self._sent = sql.SQL(
+            "UPDATE {}.cases c SET published_version = sent.version "
+            "FROM unnest(%s::uuid[], %s::bigint[]) AS sent(case_id, version) "
+            "WHERE c.case_id = sent.case_id AND c.published_version < sent.version"
         ).format(s)
-        self._mark_all = sql.SQL(
-            "INSERT INTO {0}.publish (case_id, version) SELECT case_id, version "
-            "FROM {0}.cases ON CONFLICT (case_id) DO UPDATE SET version = "
-            "GREATEST({0}.publish.version, EXCLUDED.version)"
+        self._publish_all = sql.SQL(
+            "UPDATE {}.cases SET published_version = 0 WHERE published_version <> 0"
         ).format(s)
         self._copy = sql.SQL(
             "SELECT cluster_id, acked FROM {}.topic_copy WHERE topic = %s"
@@ -135,7 +134,7 @@ class _Publisher:
             await self._clients.disconnect()
 
     async def _round(self) -> bool:
-        """Check the broker's copy when due, then publish one page of marked cases."""
+        """Check the broker's copy when due, then publish one page of changed cases."""
         _, admin = await self._clients.connect()
         now = asyncio.get_running_loop().time()
         if now - self._checked_at >= self._check_every:
@@ -153,7 +152,7 @@ class _Publisher:
         return True
 
     async def _publish(self, producer: AIOKafkaProducer, page: list[CaseRow]) -> None:
-        """One page, acknowledged; then its marks cleared (refused ones parked)."""
+        """One page, acknowledged; then its versions recorded (refused ones parked)."""
         sent: list[tuple[CaseRow, bytes, asyncio.Future[Any]]] = []
         refused: list[tuple[CaseRow, bytes, BaseException]] = []
         for row in page:
@@ -185,7 +184,7 @@ class _Publisher:
     async def _record(
         self, page: list[CaseRow], refused: list[tuple[CaseRow, bytes, BaseException]]
     ) -> None:
-        """Clear the page's marks, park what was refused, count what the copy holds."""
+        """Record the page's versions sent, park what was refused, count the copy's."""
         async with self._pool.connection() as conn, conn.transaction():
             for row, value, error in refused:
                 why = type(error).__name__
@@ -203,7 +202,7 @@ class _Publisher:
                     ),
                 )
             ids, versions = [r.case_id for r in page], [r.version for r in page]
-            await conn.execute(self._clear, (ids, versions))
+            await conn.execute(self._sent, (ids, versions))
             delivered = len(page) - len(refused)
             await conn.execute(self._acked, (delivered, self._topic, self._cluster_id))
         metrics.RELAY_PUBLISHED.labels(PUBLISHER).inc(delivered)
@@ -227,7 +226,7 @@ class _Publisher:
             log.warning("%s is a new copy; publishing every case again", self._topic)
             metrics.RELAY_REPUBLISHES.labels(PUBLISHER).inc()
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(self._mark_all)
+            await conn.execute(self._publish_all)
             await conn.execute(self._new_copy, (self._topic, cluster_id))
         self._watch = CopyWatch()
         self._cluster_id = cluster_id

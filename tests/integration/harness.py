@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
+from services.case_state.projection import CaseStateProjection
 from services.case_state.service import create_broker, open_pool
 from services.common.rebuild import build_shadow
 from services.common.relay import Relay
@@ -96,14 +97,22 @@ def table(
         return conn.execute(f"SELECT * FROM {schema}.{name} ORDER BY {key}").fetchall()
 
 
+def case_rows(settings: HubSettings, schema: str = "case_state") -> list[Any]:
+    """The case state's rows as folded (the publisher's column left out)."""
+    names = ", ".join(name for name, _ in CaseStateProjection.columns)
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(
+            f"SELECT {names} FROM {schema}.cases ORDER BY case_id"
+        ).fetchall()
+
+
 def assert_live_equals_rebuild(settings: HubSettings) -> None:
     """The live projection is exactly what a rebuild from the event store gives."""
     asyncio.run(build_shadow(settings, "case_state_check", consumer("case-state")))
-    for name, key in (("cases", "case_id"), ("case_days", "case_id, service, day")):
-        live = table(settings, "case_state", name, key)
-        rebuilt = table(settings, "case_state_check", name, key)
-        assert len(live) == len(rebuilt)
-        assert live == rebuilt
+    assert case_rows(settings) == case_rows(settings, "case_state_check")
+    key = "case_id, service, day"
+    live = table(settings, "case_state", "case_days", key)
+    assert live == table(settings, "case_state_check", "case_days", key)
     assert table(settings, "case_state", "stream_positions", "stream_id") == table(
         settings, "case_state_check", "stream_positions", "stream_id"
     )

@@ -277,7 +277,9 @@ def caught_up(settings: HubSettings) -> bool:
                 "WHERE p.version IS DISTINCT FROM heads.v"
             ).format(heads)
         ).fetchone()
-        marked = conn.execute("SELECT count(*) FROM case_state.publish").fetchone()
+        marked = conn.execute(
+            "SELECT count(*) FROM case_state.cases WHERE version > published_version"
+        ).fetchone()
     return behind == (0,) and marked == (0,)
 
 

@@ -19,10 +19,10 @@ from services.supervisor import wait_healthy
 from tests.integration.harness import (
     HEADERS,
     assert_live_equals_rebuild,
+    case_rows,
     component,
     projected_cases,
     stored_events,
-    table,
     wait_until,
 )
 from tests.integration.load import bilan_body, registration_body, send_commands
@@ -95,10 +95,10 @@ def test_a_beneficiary_registered_over_http_appears_in_the_case_state(
         assert "hub_consumer_applied_total" in httpx.get(f"{case_state}/metrics").text
         assert "hub_commands_total" in httpx.get(f"{intake}/metrics").text
     assert_live_equals_rebuild(hub_settings)
-    live = table(hub_settings, "case_state", "cases", "case_id")
+    live = case_rows(hub_settings)
     rebuilt = asyncio.run(rebuild(hub_settings, consumer("case-state")))
     assert rebuilt == stored_events(hub_settings)
-    assert table(hub_settings, "case_state", "cases", "case_id") == live
+    assert case_rows(hub_settings) == live
 
 
 def test_effects_are_exactly_once_when_relay_and_consumer_are_killed(
