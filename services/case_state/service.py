@@ -148,12 +148,13 @@ def create_api(
         ] = None,
     ) -> CaseView:
         async with pool.connection() as conn:
-            if as_of is None:
-                state = await load_state(conn, SCHEMA, case_id)
-            else:
+            state = current = await load_state(conn, SCHEMA, case_id)
+            if current is not None:
+                # The CPAS the case is with now holds its history too (a
+                # transferred case goes with it, ADR 0017).
+                client.check_cpas(current.cpas_kbo)
+            if as_of is not None:
                 state = await load_state_as_of(conn, SCHEMA, case_id, as_of)
-            if state is not None:
-                client.check_cpas(state.cpas_kbo)
             if state is None:
                 raise Refused(
                     404,

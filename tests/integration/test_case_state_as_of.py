@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from contracts.envelope import ContractEvent
+from contracts.intake import CaseTransferredV1
 from contracts.piis import PhaseChangedV1
 from services.case_state.service import create_api, open_pool
 from services.common.auth import parse_api_keys
@@ -26,7 +28,7 @@ from services.common.http import BRUSSELS
 from services.common.settings import HubSettings
 from services.registry import consumer
 from tests.case_state.test_projection import Stream, evaluated, proposed, signed
-from tests.contracts.samples import CASE, SAMPLES
+from tests.contracts.samples import CASE, KBO, SAMPLES
 from tests.integration.harness import HEADERS
 
 pytestmark = pytest.mark.integration
@@ -150,3 +152,50 @@ def test_the_case_shows_the_messages_kept_aside_by_rule_not_content(
         ],
     }
     assert "85073003328" not in now.text
+
+
+def test_a_transferred_case_and_its_history_are_read_by_the_cpas_it_is_with(
+    hub_settings: HubSettings,
+) -> None:
+    """Its state as of a day before the transfer too; no longer by the former CPAS."""
+    transferred = sample_transfer().model_copy(
+        update={"stream_version": 3, "recorded_at": at(DAY_3, 12)}
+    )
+    keys = {
+        "former": {"client": "former", "scopes": ["cases:read"], "cpas": [KBO]},
+        "new": {"client": "new", "scopes": ["cases:read"], "cpas": [NEW_CPAS]},
+    }
+
+    async def answers() -> list[int]:
+        store = consumer("case-state").store()
+        async with open_pool(hub_settings) as pool:
+            async with pool.connection() as conn:
+                events = [*history()[:2], transferred]
+                await store.apply(
+                    conn,
+                    [decode(str(CASE).encode(), e.to_json_bytes()) for e in events],
+                )
+            api = create_api(pool, parse_api_keys(json.dumps(keys)))
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=api), base_url="http://case-state"
+            ) as client:
+                return [
+                    (
+                        await client.get(
+                            f"/cases/{CASE}",
+                            params=params,
+                            headers={"X-API-Key": key},
+                        )
+                    ).status_code
+                    for key in ("new", "former")
+                    for params in ({}, {"as_of": DAY_1.isoformat()})
+                ]
+
+    assert asyncio.run(answers()) == [200, 200, 403, 403]
+
+
+NEW_CPAS = "0202239951"
+
+
+def sample_transfer() -> ContractEvent:
+    return next(e for e in SAMPLES if isinstance(e, CaseTransferredV1))
