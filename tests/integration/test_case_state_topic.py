@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from contracts.case_state import CASE_STATE_TOPIC
 from contracts.envelope import ContractEvent
+from contracts.income import IncomePaymentSuspendedV1, IncomeRightGrantedV1
 from services.case_state import topic
 from services.case_state.projection import load_state
 from services.common.consumer import decode
@@ -34,6 +35,10 @@ from tests.integration.test_case_state_whole import newest_states
 pytestmark = pytest.mark.integration
 
 REGISTERED, BILAN = SAMPLES[0], SAMPLES[1]
+SAMPLES_BY_TYPE = {
+    "granted": next(e for e in SAMPLES if isinstance(e, IncomeRightGrantedV1)),
+    "suspended": next(e for e in SAMPLES if isinstance(e, IncomePaymentSuspendedV1)),
+}
 CASES = [uuid.UUID(int=7000 + n) for n in range(3)]
 
 
@@ -199,3 +204,33 @@ def test_a_broker_that_comes_back_empty_gets_every_case_again(
         wait_until(lambda: republished() > before, 60, "the loss noticed")
         wait_until(lambda: marked(settings) == 0, 60, "every case published again")
     assert on_the_topic(settings, dict.fromkeys(expected, 1)) == expected
+
+
+def test_a_state_the_broker_cannot_carry_is_parked_and_the_others_go_on(
+    hub_settings: HubSettings,
+) -> None:
+    # A limit that a case with a bilan exceeds and a bare registration does not.
+    settings = hub_settings.model_copy(update={"kafka_max_message_bytes": 1000})
+    big, small = CASES[0], CASES[1]
+    granted, suspended = SAMPLES_BY_TYPE["granted"], SAMPLES_BY_TYPE["suspended"]
+    suspensions = [
+        of_case(suspended, big).model_copy(update={"stream_version": 4 + n})
+        for n in range(4)
+    ]
+    fold(
+        settings,
+        [
+            *(of_case(e, big) for e in (REGISTERED, BILAN, granted)),
+            *suspensions,
+            of_case(REGISTERED, small),
+        ],
+    )
+    with publishing(settings):
+        wait_until(lambda: marked(settings) == 0, 60, "the page handled")
+    with psycopg.connect(settings.database_url) as conn:
+        kept = conn.execute(
+            "SELECT case_key, consumer, rule, status FROM case_state.dead_letters"
+        ).fetchall()
+    assert kept == [(str(big), topic.PUBLISHER, "unpublishable", "parked")]
+    [record] = read_topic(settings, CASE_STATE_TOPIC, 1)
+    assert record.key.decode() == str(small)
