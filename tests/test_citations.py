@@ -23,7 +23,7 @@ THIS = Path(__file__).resolve()
 OUTSIDE = re.compile(
     r"domain\.md|(?<!docs/)(?<!\.\./)architecture\.md|anchors\.md|style\.md|\.\./shared"
     r"|\bseeds?[ /]0\d\d|\bseed document"
-    r"|\b(?:domain )?rules? I\d{1,2}\b|\(I\d{1,2}\b|\bI\d{1,2}[,)]"
+    r"|\b(?:domain )?rules? I\d{1,2}\b|\(I\d{1,2}\b|\bI\d{1,2}[,)]|\btest_i\d{1,2}_"
     r"|\(S\d{1,2}[a-z]?[,;) ]|\bS\d{1,2}[a-z]? (?:UVCW|VVSG|mi-is|Primabook)"
 )
 CITED_PATH = re.compile(

@@ -101,7 +101,7 @@ RULES: tuple[Rule, ...] = (
         ),
         tests=(
             f"{_INCOME_TESTS}::test_a_date_before_every_published_table_is_refused",
-            f"{_INCOME_TESTS}::test_i20_a_grant_on_a_date_no_amount_version_covers_is_refused",
+            f"{_INCOME_TESTS}::test_amounts_a_grant_on_a_date_no_amount_version_covers_is_refused",
             f"{_ART30_TESTS}::test_art30_a_decision_no_published_figure_covers_is_refused",
         ),
         doc=_DAY_JUDGED,

@@ -70,7 +70,7 @@ def test_the_table_applies_each_version_from_its_own_date() -> None:
     assert table.amount(1, dt.date(2020, 3, 1))[0] == Decimal("639.27")
 
 
-def test_i20_a_grant_in_2023_gets_the_2023_amounts_not_those_of_2020(
+def test_amounts_a_grant_in_2023_gets_the_2023_amounts_not_those_of_2020(
     app: IntakeApplication,
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
@@ -97,7 +97,7 @@ def test_i20_a_grant_in_2023_gets_the_2023_amounts_not_those_of_2020(
         dt.date(2023, 8, 1),  # the welfare increase of July 2023, not verified
     ],
 )
-def test_i20_a_grant_on_a_date_no_amount_version_covers_is_refused(
+def test_amounts_a_grant_on_a_date_no_amount_version_covers_is_refused(
     app: IntakeApplication, day: dt.date
 ) -> None:
     case_id = app.register_beneficiary(registration()).case_id
