@@ -267,10 +267,22 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+# Longer than a client pool keeps an idle connection (httpx: 5 s). A server
+# that closes an idle connection first races the client's next request on it:
+# the client sees a reset for a request the server never read.
+KEEP_ALIVE_SECONDS = 75
+
+
 async def serve_until(api: FastAPI, host: str, port: int, stop: asyncio.Event) -> None:
     """Serve an ASGI app until ``stop`` is set or the server stops by itself."""
     server = uvicorn.Server(
-        uvicorn.Config(api, host=host, port=port, log_level="warning")
+        uvicorn.Config(
+            api,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     )
     serving = asyncio.create_task(server.serve())
     stopping = asyncio.create_task(stop.wait())
