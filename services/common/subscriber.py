@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -46,6 +47,7 @@ from services.common.settings import HubSettings
 
 __all__ = [
     "Delivery",
+    "RewindOnAssignment",
     "Rewinds",
     "ensure_topics",
     "follow_copies",
@@ -81,8 +83,10 @@ def _batch_subscriber(
 ) -> Callable[[Callable[[list[Any]], Awaitable[None]]], object]:
     """The hub's subscriber settings: batches, offsets committed after success."""
     decorator: Callable[[Callable[[list[Any]], Awaitable[None]]], object]
+    listener = RewindOnAssignment(rewinds_of(broker))
     decorator = broker.subscriber(
         *(settings.topic(t) for t in topics),
+        listener=listener,
         group_id=settings.topic(group),
         batch=True,
         max_records=settings.consumer_max_records,
@@ -92,6 +96,7 @@ def _batch_subscriber(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=_raw_records,
     )
+    listener.subscriber = decorator
     return decorator
 
 
@@ -374,7 +379,7 @@ async def follow_copies(
     read; from the start, what it had read is skipped as a duplicate by the
     stream positions (ADR 0013).
     """
-    rewinds = Rewinds()
+    rewinds = rewinds_of(broker)
     admin: BrokerAdmin | None = None
     try:
         while not stop.is_set():
@@ -406,14 +411,58 @@ async def follow_copies(
 
 @dataclass
 class Rewinds:
-    """The topics a process must read again, by partition not yet sought."""
+    """Topics a process reads again: since when, partitions not yet sought."""
 
     watches: dict[str, CopyWatch] = field(default_factory=dict)
     pending: dict[str, tuple[float, set[int]]] = field(default_factory=dict)
 
+    def due(self, assigned: set[TopicPartition], now: float) -> list[TopicPartition]:
+        """Of partitions just assigned, those of a topic being read again.
+
+        A consumer that rejoins its group takes the offsets committed for it,
+        and a commit sent while it was out of the group (generation reset)
+        is taken by a broker whose group is empty: the position of the copy
+        that was lost. Each assignment within the window starts again from
+        the beginning, however often the group rebalances.
+        """
+        found: list[TopicPartition] = []
+        for tp in assigned:
+            since, remaining = self.pending.get(tp.topic, (None, set()))
+            if since is not None and now - since <= _REWIND_WAIT_SECONDS:
+                found.append(tp)
+                remaining.discard(tp.partition)
+        return found
+
+
+_REWINDS: weakref.WeakKeyDictionary[KafkaBroker, Rewinds] = weakref.WeakKeyDictionary()
+
+
+def rewinds_of(broker: KafkaBroker) -> Rewinds:
+    """The one record of rewinds of a process's broker (its subscribers share it)."""
+    return _REWINDS.setdefault(broker, Rewinds())
+
+
+class RewindOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Seeks a newly assigned partition of a replaced copy to its beginning."""
+
+    def __init__(self, rewinds: Rewinds) -> None:
+        self.rewinds = rewinds
+        self.subscriber: object = None
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Nothing to do: offsets are committed after each batch."""
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Seek what is due, before the first fetch of the new assignment."""
+        consumer = getattr(self.subscriber, "consumer", None)
+        due = self.rewinds.due(assigned, time.monotonic())
+        if consumer is not None and due:
+            await consumer.seek_to_beginning(*due)
+
 
 # Partitions the process is not given within this long are another member's
-# (each member of a group finds the new copy and rewinds its own).
+# (each member of a group finds the new copy and rewinds its own); for as
+# long, every assignment of the topic is read from the beginning.
 _REWIND_WAIT_SECONDS = 120.0
 
 
@@ -450,5 +499,5 @@ async def rewind_replaced_copies(
             if mine:
                 await consumer.seek_to_beginning(*mine)
                 remaining.difference_update(tp.partition for tp in mine)
-        if not remaining or now - since > _REWIND_WAIT_SECONDS:
+        if now - since > _REWIND_WAIT_SECONDS:
             del rewinds.pending[topic]

@@ -20,7 +20,11 @@ from services.common.kafka import (
 )
 from services.common.runtime import EmbeddedBroker
 from services.common.settings import HubSettings
-from services.common.subscriber import Rewinds, rewind_replaced_copies
+from services.common.subscriber import (
+    RewindOnAssignment,
+    Rewinds,
+    rewind_replaced_copies,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -191,6 +195,14 @@ async def _reader_across_a_wipe(
         reader.seek(TopicPartition(topic, 0), 5)
         await rewind_replaced_copies(admin, process, rewinds)
         after = await _read(reader, 8)
+        # The group rebalances again: the member takes the offset committed
+        # while it was out of the group (the lost copy's position)...
+        reader.seek(TopicPartition(topic, 0), 5)
+        listener = RewindOnAssignment(rewinds)
+        listener.subscriber = process.subscribers[0]
+        await listener.on_partitions_assigned({TopicPartition(topic, 0)})
+        # ...and still reads the new copy from its beginning.
+        assert await _read(reader, 8) == after
     finally:
         await reader.stop()
         await admin.close()
