@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 from services.demo import make_kbo, make_niss
 from tests.integration.harness import HEADERS
@@ -44,6 +45,14 @@ def bilan_body(number: int) -> dict[str, Any]:
 def send_commands(base_url: str, registrations: int, bilans_every: int = 3) -> int:
     """Register people and record a bilan for every n-th; returns commands sent."""
 
+    # A connection lost before the answer is sent again, as a CPAS's software
+    # does: the same command id, so a command stored already answers 200.
+    @retry(
+        retry=retry_if_exception_type(httpx.TransportError),
+        stop=stop_after_attempt(5),
+        wait=wait_fixed(0.5),
+        reraise=True,
+    )
     def one(number: int) -> int:
         with httpx.Client(base_url=base_url, timeout=30, headers=HEADERS) as client:
             answer = client.post("/cases", json=registration_body(number))
