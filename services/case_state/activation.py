@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.piis import SocialActivationEvaluatedV1, SocialActivationStartedV1
@@ -150,8 +151,19 @@ async def report_of_cpas(
     year: int,
     known_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The annual social-activation report of one CPAS, from the read model."""
-    rows = await ActivationProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)
+    """The annual social-activation report of one CPAS, from the read model.
+
+    A trajectory belongs to the CPAS that recorded its start: the rows read are
+    the CPAS's and those of cases transferred since that hold one of its
+    trajectories (a scan: a report is asked for a few times a year).
+    """
+    held = json.dumps([{"cpas_kbo": cpas_kbo}])
+    rows = await ActivationProjection().rows_matching(
+        conn,
+        schema,
+        sql.SQL("cpas_kbo = %s OR trajectories @> %s::jsonb"),
+        (cpas_kbo, held),
+    )
     return annual_report(
         (t for row in rows for t in row.trajectories),
         cpas_kbo=cpas_kbo,

@@ -82,11 +82,13 @@ class Events:
         aim: str | None = None,
         cpas: str = CPAS,
         recorded: dt.datetime | None = None,
+        trajectory: int | None = None,
     ) -> Events:
+        """A start; ``trajectory`` numbers a case's later trajectory."""
         event = SocialActivationStartedV1.model_validate(
             {
                 **self._envelope(number, recorded or at(starts_on), cpas),
-                "activation_id": activation(number),
+                "activation_id": activation(trajectory or number),
                 "activation_type": kind,
                 "starts_on": starts_on,
                 "planned_end_date": planned_end,
@@ -110,12 +112,13 @@ class Events:
         reason: str | None = None,
         cpas: str = CPAS,
         recorded: dt.datetime | None = None,
+        trajectory: int | None = None,
     ) -> Events:
         baseline = {"social": 30, "health": 50}
         event = SocialActivationEvaluatedV1.model_validate(
             {
                 **self._envelope(number, recorded or at(on), cpas),
-                "activation_id": activation(number),
+                "activation_id": activation(trajectory or number),
                 "evaluated_on": on,
                 "scores": {d: baseline[d] + p for d, p in progress.items()},
                 "progress": progress,
@@ -166,17 +169,7 @@ def test_a_person_with_two_trajectories_in_the_year_is_one_participant() -> None
         .started(1, D(2026, 1, 5), D(2026, 4, 30))
         .evaluated(1, D(2026, 4, 30), {"social": 5}, final=True)
     )
-    again = SocialActivationStartedV1.model_validate(
-        {
-            **events.log[0].model_dump(),
-            "event_id": uuid.UUID(int=99),
-            "stream_version": 3,
-            "activation_id": activation(99),
-            "starts_on": D(2026, 6, 1),
-            "planned_end_date": D(2026, 11, 30),
-        }
-    )
-    events.log.append(again)
+    events.started(1, D(2026, 6, 1), D(2026, 11, 30), trajectory=99)
     figures = report(events)
     assert figures["trajectories"]["all"] == 2
     assert figures["participants"]["all"] == 1

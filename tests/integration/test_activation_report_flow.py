@@ -28,7 +28,13 @@ from services.common.eventstore import events_table, read_rows, row_to_event
 from services.common.rebuild import build_shadow
 from services.common.settings import HubSettings
 from services.registry import consumer
-from tests.case_state.test_activation_report import CPAS, OTHER_CPAS, golden_events
+from tests.case_state.test_activation_report import (
+    CPAS,
+    OTHER_CPAS,
+    D,
+    activation,
+    golden_events,
+)
 from tests.integration.harness import API_KEY, hub_env, table
 from tests.integration.stored import published, store_events, unrecorded
 
@@ -172,10 +178,20 @@ async def _served(settings: HubSettings) -> dict[str, httpx.Response]:
 def test_the_report_is_served_to_the_cpas_of_the_key_only(
     hub_settings: HubSettings,
 ) -> None:
-    store_events(hub_settings, "piis", unrecorded(golden_events().log))
+    # Case 50 ran a trajectory here, then moved to another CPAS and began one
+    # there: the first still counts here, the CPAS that recorded its start.
+    events = (
+        golden_events()
+        .started(50, D(2026, 1, 1), D(2026, 6, 30))
+        .evaluated(50, D(2026, 6, 30), {"social": 2}, final=True)
+        .started(50, D(2026, 8, 1), D(2027, 1, 31), cpas=OTHER_CPAS, trajectory=51)
+    )
+    store_events(hub_settings, "piis", unrecorded(events.log))
     asyncio.run(consume(hub_settings, published(hub_settings, "piis")))
     answers = asyncio.run(_served(hub_settings))
     live = asyncio.run(live_report(hub_settings))
+    assert live == annual_report(replay(events.log), cpas_kbo=CPAS, year=2026)
+    assert str(activation(50)) in {x["activation_id"] for x in live["lines"]}
     assert answers["json"].status_code == 200
     assert answers["json"].json() == live
     assert answers["csv"].headers["content-type"].startswith("text/csv")
