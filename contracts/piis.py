@@ -27,11 +27,13 @@ from contracts.text import (
 from contracts.wire import Date, Integer
 
 __all__ = [
+    "ActivationAim",
     "Commitments",
     "EvaluationPlan",
     "GeneralContent",
     "HearingHeldV1",
     "PIISSignedV1",
+    "Partnerships",
     "Phase",
     "PhaseChangedV1",
     "PiisAmendedV1",
@@ -258,6 +260,10 @@ class PiisSanctionDecidedV1(ContractEvent):
 
 
 ActivationType = Literal["volunteering", "workshop", "preparation"]
+# Where the trajectory leads, as the 2015 social-activation conventions counted
+# progress: towards a socio-professional route, more autonomy, or volunteering.
+ActivationAim = Literal["socio_professional", "autonomy", "volunteering"]
+Partnerships = Annotated[tuple[Identifier, ...], Items(ITEMS)]
 
 
 class SocialActivationStartedV1(ContractEvent):
@@ -283,6 +289,16 @@ class SocialActivationStartedV1(ContractEvent):
     baseline_scores: Scores = personal_data(
         "Scores of the bilan's measurement that progress is measured against."
     )
+    piis_id: uuid.UUID | None = Field(
+        default=None,
+        description="The signed PIIS that frames the trajectory (null: none "
+        "recorded; the annual report counts it as not framed).",
+    )
+    aim: ActivationAim | None = Field(
+        default=None,
+        description="Where the trajectory leads: a socio-professional route, more "
+        "autonomy or volunteering (null: not recorded).",
+    )
 
 
 class SocialActivationEvaluatedV1(ContractEvent):
@@ -300,6 +316,20 @@ class SocialActivationEvaluatedV1(ContractEvent):
         "Score minus baseline, per domain of the measurement."
     )
     final: bool = Field(description="The final measurement: the trajectory ends.")
+    objective_achieved: bool | None = Field(
+        default=None,
+        description="Final measurement only: whether the trajectory's objective "
+        "was achieved, as the CPAS judged it (null: not recorded).",
+    )
+    partnerships: Partnerships = Field(
+        default=(),
+        description="Final measurement only: the partner organisations the "
+        "trajectory went through (identifiers, e.g. KBO numbers).",
+    )
+    failure_reason: Reason | None = personal_data(
+        "Final measurement only: why the objective was not achieved.",
+        default=None,
+    )
 
 
 class SocialActivationEvaluationOverdueV1(ContractEvent):

@@ -21,10 +21,12 @@ dead_letters = typer.Typer(
 )
 stats = typer.Typer(help="Caseload statistics", no_args_is_help=True)
 deadlines = typer.Typer(help="PIIS deadlines", no_args_is_help=True)
+reports = typer.Typer(help="Annual reports of a CPAS", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(stats, name="stats")
 app.add_typer(deadlines, name="deadlines")
+app.add_typer(reports, name="report")
 
 
 def _settings() -> HubSettings:
@@ -254,6 +256,44 @@ def isp_statistics_command(
         typer.echo(f"  {phase:<19} {count:>8}")
     typer.echo(f"  ISP files           {figures['isp_files']:>8}")
     typer.echo(f"  rate ISP/RIS+ERIS   {str(figures['rate']).replace('.', ','):>7}%")
+
+
+@reports.command("social-activation")
+def social_activation_report_command(
+    cpas: Annotated[str, typer.Option("--cpas", help="KBO number of the CPAS")],
+    year: Annotated[
+        int, typer.Option("--year", min=2000, max=2100, help="Calendar year")
+    ],
+    known_at: Annotated[
+        str | None,
+        typer.Option("--known-at", help="Only what was recorded by then (ISO time)"),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--format", help="json (figures and lines) or csv (figures)")
+    ] = "json",
+) -> None:
+    """The annual social-activation report of a CPAS for a calendar year."""
+    import datetime as dt  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from contracts.identifiers import normalise_kbo  # noqa: PLC0415
+    from services.case_state.activation_report import as_csv  # noqa: PLC0415
+    from services.case_state.activation_report import as_json as in_json  # noqa: PLC0415
+    from services.case_state.service import activation_report_of  # noqa: PLC0415
+
+    if output not in {"json", "csv"}:
+        raise typer.BadParameter("json or csv", param_hint="--format")
+    settings = _settings()
+    known = dt.datetime.fromisoformat(known_at) if known_at else None
+    kbo = normalise_kbo(cpas, field="--cpas")
+
+    async def compute() -> dict[str, object]:
+        async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+            return await activation_report_of(conn, kbo, year, known)
+
+    report = asyncio.run(compute())
+    typer.echo(as_csv(report) if output == "csv" else in_json(report), nl=False)
 
 
 @dead_letters.command("list")

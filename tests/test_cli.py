@@ -47,3 +47,21 @@ def test_dead_letters_list_shows_reasons_not_payloads(
 def test_an_unknown_projection_is_refused() -> None:
     result = CliRunner().invoke(app, ["projections", "rebuild", "nope"])
     assert result.exit_code != 0
+
+
+def test_the_activation_report_comes_as_json_or_csv_only() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "social-activation",
+            "--cpas",
+            "0212345668",
+            "--year",
+            "2026",
+            "--format",
+            "xml",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "json or csv" in result.output

@@ -1,8 +1,14 @@
-"""Social-activation progress per person and per CPAS (a Kortrijk practice)."""
+"""Social-activation progress per person and per CPAS (a Kortrijk practice).
+
+Each row also keeps the case's every trajectory with its evaluations and their
+recording times: the annual report (``services.case_state.activation_report``)
+is computed from them, as of any time the hub knew.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import uuid
 from collections import defaultdict
@@ -11,12 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.piis import SocialActivationEvaluatedV1, SocialActivationStartedV1
+from services.case_state.activation_report import (
+    Trajectory,
+    annual_report,
+    trajectories_after,
+)
 from services.common.row_table import RowTable
 
-__all__ = ["ActivationProgress", "ActivationProjection", "progress_of_cpas"]
+__all__ = [
+    "ActivationProgress",
+    "ActivationProjection",
+    "progress_of_cpas",
+    "report_of_cpas",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +46,7 @@ class ActivationProgress:
     evaluations: int = 0
     ended: bool = False
     progress: dict[str, int] = dataclasses.field(default_factory=dict)
+    trajectories: tuple[Trajectory, ...] = ()
 
 
 class ActivationProjection(RowTable[ActivationProgress]):
@@ -43,6 +61,7 @@ class ActivationProjection(RowTable[ActivationProgress]):
         ("evaluations", "integer NOT NULL"),
         ("ended", "boolean NOT NULL"),
         ("progress", "jsonb NOT NULL"),
+        ("trajectories", "jsonb NOT NULL DEFAULT '[]'::jsonb"),
     )
     indexes = ("cpas_kbo",)
 
@@ -50,10 +69,14 @@ class ActivationProjection(RowTable[ActivationProgress]):
         self, row: ActivationProgress | None, event: ContractEvent
     ) -> ActivationProgress | None:
         """The row after one event."""
+        kept = () if row is None else row.trajectories
         match event:
             case SocialActivationStartedV1():
                 return ActivationProgress(
-                    event.case_id, event.cpas_kbo, event.activation_type
+                    event.case_id,
+                    event.cpas_kbo,
+                    event.activation_type,
+                    trajectories=trajectories_after(kept, event) or (),
                 )
             case SocialActivationEvaluatedV1() if row is not None:
                 return dataclasses.replace(
@@ -61,6 +84,7 @@ class ActivationProjection(RowTable[ActivationProgress]):
                     evaluations=row.evaluations + 1,
                     ended=event.final,
                     progress=dict(event.progress),
+                    trajectories=trajectories_after(kept, event) or (),
                 )
             case SocialActivationEvaluatedV1():
                 raise LookupError("case_id: evaluation of an activation never started")
@@ -69,12 +93,28 @@ class ActivationProjection(RowTable[ActivationProgress]):
 
     def encode(self, row: ActivationProgress) -> tuple[Any, ...]:
         """The row's column values."""
-        values = dataclasses.astuple(row)
-        return (*values[:-1], json.dumps(row.progress))
+        return (
+            row.case_id,
+            row.cpas_kbo,
+            row.activation_type,
+            row.evaluations,
+            row.ended,
+            json.dumps(row.progress),
+            json.dumps([t.to_json() for t in row.trajectories]),
+        )
 
     def decode(self, record: Sequence[Any]) -> ActivationProgress:
         """A row from its column values."""
-        return ActivationProgress(*record)
+        case_id, cpas_kbo, kind, evaluations, ended, progress, trajectories = record
+        return ActivationProgress(
+            case_id,
+            cpas_kbo,
+            kind,
+            evaluations,
+            ended,
+            progress,
+            tuple(map(Trajectory.from_json, trajectories)),
+        )
 
 
 async def progress_of_cpas(
@@ -102,3 +142,31 @@ async def progress_of_cpas(
             for r in rows
         ],
     }
+
+
+async def report_of_cpas(
+    conn: psycopg.AsyncConnection[Any],
+    schema: str,
+    cpas_kbo: str,
+    year: int,
+    known_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The annual social-activation report of one CPAS, from the read model.
+
+    A trajectory belongs to the CPAS that recorded its start: the rows read are
+    the CPAS's and those of cases transferred since that hold one of its
+    trajectories (a scan: a report is asked for a few times a year).
+    """
+    held = json.dumps([{"cpas_kbo": cpas_kbo}])
+    rows = await ActivationProjection().rows_matching(
+        conn,
+        schema,
+        sql.SQL("cpas_kbo = %s OR trajectories @> %s::jsonb"),
+        (cpas_kbo, held),
+    )
+    return annual_report(
+        (t for row in rows for t in row.trajectories),
+        cpas_kbo=cpas_kbo,
+        year=year,
+        known_at=known_at,
+    )

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Response
 from faststream.kafka import KafkaBroker
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,8 @@ from contracts.case_state import CaseStateV1
 from contracts.registry import SERVICE_TOPICS
 from contracts.text import Identifier
 from contracts.wire import AS_INTEGER_TEXT, Date, DateTime, Uuid
-from services.case_state.activation import progress_of_cpas
+from services.case_state.activation import progress_of_cpas, report_of_cpas
+from services.case_state.activation_report import as_csv
 from services.case_state.deadlines import overdue_for
 from services.case_state.projection import (
     load_state,
@@ -49,7 +50,14 @@ from services.common.subscriber import new_broker
 from services.partner_gateway.quarantine import QUARANTINE
 from services.registry import CONSUMERS, Applications, consumer, consumers_of
 
-__all__ = ["PROCESS", "SCHEMA", "create_api", "create_broker", "serve"]
+__all__ = [
+    "PROCESS",
+    "SCHEMA",
+    "activation_report_of",
+    "create_api",
+    "create_broker",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,23 @@ STATISTICS = consumer("statistics").schema
 ACTIVATION = consumer("activation").schema
 DEADLINES = consumer("deadlines").schema
 _KBO = r"^[01]\d{9}$"
+_Cpas = Annotated[
+    str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
+]
+_Year = Annotated[
+    int, Query(ge=2000, le=2100, description="Calendar year"), AS_INTEGER_TEXT
+]
+_KnownAt = Annotated[
+    DateTime | None,
+    Query(description="Only what the hub had recorded by then (audit)"),
+]
+_REPORT = (
+    "The annual social-activation report of a CPAS for a calendar year: "
+    "participants, trajectories framed by a PIIS, evaluations held, progress "
+    "against the bilan's baseline at 31 December or at the end, qualitative "
+    "objectives as recorded (docs/domain/trajectory-and-activation.md). With "
+    "known_at: only what the hub had recorded by then, the report it gave then."
+)
 # Where the hub keeps messages it could not apply or deliver: every consumer's
 # schema, every relay's, the partner gateway's.
 KEPT_IN = tuple(
@@ -69,6 +94,12 @@ KEPT_IN = tuple(
         | {QUARANTINE}
     )
 )
+
+
+class CsvResponse(Response):
+    """A CSV document (``indicator,value`` lines)."""
+
+    media_type = "text/csv"
 
 
 class ParkedReason(BaseModel):
@@ -241,6 +272,8 @@ def create_api(
         async with pool.connection() as conn:
             return await progress_of_cpas(conn, ACTIVATION, cpas_kbo)
 
+    _report_routes(api, pool)
+
     @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
     async def deadlines(
         client: Reader,
@@ -256,6 +289,36 @@ def create_api(
             return await overdue_for(conn, DEADLINES, cpas_kbo, caseworker)
 
     return api
+
+
+def _report_routes(api: FastAPI, pool: AsyncConnectionPool[Any]) -> None:
+    """The annual social-activation report, as JSON and as CSV figures."""
+
+    @api.get(
+        "/reports/social-activation",
+        summary="Annual social-activation report of a CPAS (JSON)",
+        description=_REPORT,
+    )
+    async def activation_report(
+        client: Reader, cpas_kbo: _Cpas, year: _Year, known_at: _KnownAt = None
+    ) -> dict[str, Any]:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            return await activation_report_of(conn, cpas_kbo, year, known_at)
+
+    @api.get(
+        "/reports/social-activation.csv",
+        summary="Annual social-activation report of a CPAS (CSV figures)",
+        description=f"{_REPORT} The figures only, one indicator a line.",
+        response_class=CsvResponse,
+    )
+    async def activation_report_csv(
+        client: Reader, cpas_kbo: _Cpas, year: _Year, known_at: _KnownAt = None
+    ) -> CsvResponse:
+        client.check_cpas(cpas_kbo)
+        async with pool.connection() as conn:
+            report = await activation_report_of(conn, cpas_kbo, year, known_at)
+        return CsvResponse(as_csv(report))
 
 
 async def statistics_of(
@@ -275,6 +338,20 @@ async def statistics_of(
         known_at=known_at,
         count_article_60=count_article_60,
     )
+
+
+async def activation_report_of(
+    conn: psycopg.AsyncConnection[Any],
+    cpas_kbo: str,
+    year: int,
+    known_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The annual social-activation report of one CPAS, from its read model.
+
+    The entry point for other reports (an audit): the same figures as the API
+    and ``hub report social-activation``.
+    """
+    return await report_of_cpas(conn, ACTIVATION, cpas_kbo, year, known_at)
 
 
 async def roster_of(

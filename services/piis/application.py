@@ -165,6 +165,8 @@ class StartSocialActivation:
     activation_type: str
     starts_on: dt.date
     planned_end_date: dt.date
+    piis_id: uuid.UUID | None = None
+    aim: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,9 @@ class EvaluateSocialActivation:
     evaluated_on: dt.date
     scores: Mapping[str, int]
     final: bool = False
+    objective_achieved: bool | None = None
+    partnerships: tuple[str, ...] = ()
+    failure_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +407,8 @@ class PiisApplication(HubApplication):
                 activation_type=cmd.activation_type,
                 starts_on=cmd.starts_on,
                 planned_end_date=cmd.planned_end_date,
+                piis_id=cmd.piis_id,
+                aim=cmd.aim,
             ),
             created_id,
         )
@@ -417,6 +424,9 @@ class PiisApplication(HubApplication):
                 evaluated_on=cmd.evaluated_on,
                 scores=dict(cmd.scores),
                 final=cmd.final,
+                objective_achieved=cmd.objective_achieved,
+                partnerships=cmd.partnerships,
+                failure_reason=cmd.failure_reason,
             ),
         )
 

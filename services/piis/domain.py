@@ -361,6 +361,8 @@ class PiisFile(Aggregate):
         activation_type: str,
         starts_on: dt.date,
         planned_end_date: dt.date,
+        piis_id: uuid.UUID | None = None,
+        aim: str | None = None,
     ) -> uuid.UUID:
         """Start a social-activation trajectory, measured against its bilan.
 
@@ -368,7 +370,10 @@ class PiisFile(Aggregate):
         baseline scores completed on or before its start. A trajectory not
         closed by its last possible final measurement (one evaluation interval
         after its planned end) has lapsed: a new one may start after that day.
+        The PIIS that frames it, when given, is one of the case's, signed and
+        not ended before the trajectory starts.
         """
+        self._check_framing(piis_id, starts_on)
         current = self.activation
         if current is not None:
             closes = self._closes_by(current)
@@ -412,8 +417,24 @@ class PiisFile(Aggregate):
             starts_on=starts_on,
             planned_end_date=planned_end_date,
             baseline_scores=dict(baseline.scores),
+            piis_id=piis_id,
+            aim=aim,
         )
         return activation_id
+
+    def _check_framing(self, piis_id: uuid.UUID | None, starts_on: dt.date) -> None:
+        """A framing PIIS is signed and has not ended before the trajectory."""
+        if piis_id is None:
+            return
+        ended = self.ended.get(piis_id)
+        if piis_id not in self.signed or (ended is not None and ended < starts_on):
+            raise DomainError(
+                "piis_id",
+                "social_activation.piis_not_in_force",
+                "the PIIS framing a social-activation trajectory must be a signed "
+                "PIIS of the case, not ended before the trajectory starts (royal "
+                "decree of 27 March 2015: trajectories framed by a PIIS)",
+            )
 
     @staticmethod
     def _closes_by(activation: SocialActivationStartedV1) -> dt.date:
@@ -431,14 +452,29 @@ class PiisFile(Aggregate):
         evaluated_on: dt.date,
         scores: dict[str, int],
         final: bool,
+        objective_achieved: bool | None = None,
+        partnerships: tuple[str, ...] = (),
+        failure_reason: str | None = None,
     ) -> None:
         """Measure progress against the baseline; the final measurement ends it.
 
         Quarterly measurements fall within the trajectory; the final one may
         come up to one evaluation interval after its planned end (a measure
         taken late still closes it). The limit of evaluations counts the final
-        one: the last one allowed must be final.
+        one: the last one allowed must be final. Whether the objective was
+        achieved, through which partnerships, or why not, is recorded with the
+        final measurement only.
         """
+        outcome = (objective_achieved, partnerships, failure_reason)
+        if not final and outcome != (None, (), None):
+            raise DomainError(
+                "final",
+                "social_activation.outcome_only_final",
+                "whether the objective was achieved, the partnerships and the "
+                "reason of a failure are recorded with the final measurement (the "
+                "qualitative objectives of the royal decree of 27 March 2015 are "
+                "judged at the end)",
+            )
         activation = self.activation
         if activation is None:
             raise DomainError(
@@ -480,6 +516,9 @@ class PiisFile(Aggregate):
             scores=scores,
             progress=progress,
             final=final,
+            objective_achieved=objective_achieved,
+            partnerships=partnerships,
+            failure_reason=failure_reason,
         )
 
     def missed_deadlines(self, facts: CaseFacts, today: dt.date) -> list[Deadline]:

@@ -10,7 +10,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.piis import ActivationType, EvaluationPlan, Scores
+from contracts.piis import (
+    ActivationAim,
+    ActivationType,
+    EvaluationPlan,
+    Partnerships,
+    Scores,
+)
 from contracts.text import Prose, ProseList, Reason
 from contracts.wire import AS_INTEGER, Boolean, Date, Integer, Uuid
 from services.common.aggregate import CommandContext
@@ -106,6 +112,15 @@ class ActivationRequest(_Command):
     activation_type: ActivationType = Field(description="Kind of activation.")
     starts_on: Date = Field(description="First day.")
     planned_end_date: Date = Field(description="Planned last day (≤ 12 months).")
+    piis_id: Uuid | None = Field(
+        default=None,
+        description="The signed PIIS that frames the trajectory (the annual "
+        "report counts a trajectory without one as not framed).",
+    )
+    aim: ActivationAim | None = Field(
+        default=None,
+        description="Where it leads: socio_professional, autonomy or volunteering.",
+    )
 
 
 class ActivationEvaluationRequest(_Command):
@@ -114,6 +129,18 @@ class ActivationEvaluationRequest(_Command):
     evaluated_on: Date = Field(description="Date of the measurement.")
     scores: Scores = Field(description="Score per domain of the instrument.")
     final: Boolean = Field(default=False, description="The final measurement.")
+    objective_achieved: Boolean | None = Field(
+        default=None,
+        description="Final measurement only: the objective was achieved or not.",
+    )
+    partnerships: Partnerships = Field(
+        default=(),
+        description="Final measurement only: partner organisations it went through.",
+    )
+    failure_reason: Reason | None = Field(
+        default=None,
+        description="Final measurement only: why the objective was not achieved.",
+    )
 
 
 def _context(
@@ -226,6 +253,8 @@ def followup_router(
                 body.activation_type,
                 body.starts_on,
                 body.planned_end_date,
+                body.piis_id,
+                body.aim,
             )
         )
         return {"activation_id": str(created(outcome, response))}
@@ -242,6 +271,9 @@ def followup_router(
                 body.evaluated_on,
                 body.scores,
                 body.final,
+                body.objective_achieved,
+                tuple(body.partnerships),
+                body.failure_reason,
             )
         )
 

@@ -20,6 +20,7 @@ _PHASES = "docs/domain/trajectory-and-activation.md#phase-changes"
 _ACTIVATION = (
     "docs/domain/trajectory-and-activation.md#social-activation-trajectory-local-rule"
 )
+_REPORT = "docs/domain/trajectory-and-activation.md#annual-social-activation-report"
 _KORTRIJK = (
     "Local practice of the CPAS of Kortrijk for social-activation trajectories, "
     "applied by the hub to every CPAS"
@@ -439,6 +440,44 @@ RULES: tuple[Rule, ...] = (
         enforced_by=(f"{_FILE}.evaluate_social_activation",),
         tests=(f"{_ACTIVATION_TESTS}::test_activation_fifth_evaluation_refused",),
         doc=_ACTIVATION,
+    ),
+    Rule(
+        code="social_activation.piis_not_in_force",
+        statement=(
+            "A social-activation trajectory said to be framed by a PIIS names a "
+            "signed PIIS of the same case that did not end before the trajectory "
+            "starts; any other PIIS id is refused (the annual report counts the "
+            "trajectories framed by a PIIS from this link)."
+        ),
+        source=(
+            "Royal decree of 27 March 2015 (social-activation conventions): the "
+            "quantitative objectives count the people in a social-activation "
+            "trajectory framed by a PIIS"
+        ),
+        enforced_by=(f"{_FILE}.start_social_activation",),
+        tests=(
+            f"{_ACTIVATION_TESTS}::test_rd_27_march_2015_only_a_signed_piis_of_the_case_frames_a_trajectory",
+            f"{_ACTIVATION_TESTS}::test_rd_27_march_2015_a_piis_ended_before_the_trajectory_does_not_frame_it",
+        ),
+        doc=_REPORT,
+    ),
+    Rule(
+        code="social_activation.outcome_only_final",
+        statement=(
+            "Whether the trajectory's objective was achieved, the partnerships it "
+            "went through and the reason of a failure are recorded with the final "
+            "measurement only; on a quarterly evaluation they are refused."
+        ),
+        source=(
+            "Royal decree of 27 March 2015 (social-activation conventions): the "
+            "qualitative objectives are reported as achieved or not, through which "
+            "partnerships, and why not"
+        ),
+        enforced_by=(f"{_FILE}.evaluate_social_activation",),
+        tests=(
+            f"{_ACTIVATION_TESTS}::test_rd_27_march_2015_the_outcome_is_recorded_with_the_final_measurement_only",
+        ),
+        doc=_REPORT,
     ),
     Rule(
         code="trajectory.already_active",

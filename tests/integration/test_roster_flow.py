@@ -14,57 +14,20 @@ import httpx
 import psycopg
 import pytest
 
-from contracts.envelope import ContractEvent
 from services.case_state.service import create_api, open_pool
-from services.common.application import HubApplication
 from services.common.auth import parse_api_keys
 from services.common.consumer import Envelope, decode
-from services.common.eventstore import (
-    events_table,
-    eventstore_env,
-    read_rows,
-    row_to_event,
-    schema_setup,
-)
 from services.common.rebuild import build_shadow, rebuild
 from services.common.settings import HubSettings
 from services.registry import consumer
 from tests.case_state.test_roster import AFTER_D, UP_TO_D, D
 from tests.contracts.samples import CASE, KBO, SAMPLES
 from tests.integration.harness import HEADERS, table
+from tests.integration.stored import published, store_events, unrecorded
 
 pytestmark = pytest.mark.integration
 
 ROSTER = consumer("roster")
-
-
-class PlacementStore(HubApplication):
-    """Only the placement service's event store: schema and name "placement"."""
-
-    name = "placement"
-
-
-def store_events(settings: HubSettings, events: list[ContractEvent]) -> None:
-    """Append events as the placement service would (the store sets recorded_at)."""
-    env = eventstore_env(
-        settings.database_url, app_name="placement", schema="placement"
-    )
-    with schema_setup(settings.database_url, "placement"):
-        app = PlacementStore(env)
-    try:
-        app.recorder.insert_events([app.mapper.to_stored_event(e) for e in events])
-    finally:
-        app.close()
-
-
-def published(settings: HubSettings) -> list[Envelope]:
-    """The stored events as the relay publishes them (with their store time)."""
-    with psycopg.connect(settings.database_url) as conn:
-        rows = list(read_rows(conn, events_table("placement", "placement")))
-    return [
-        decode(str(e.case_id).encode(), e.to_json_bytes(), source="test")
-        for e in map(row_to_event, rows)
-    ]
 
 
 async def consume(settings: HubSettings, batches: list[list[Envelope]]) -> None:
@@ -75,11 +38,6 @@ async def consume(settings: HubSettings, batches: list[list[Envelope]]) -> None:
         await store.create_tables(conn)
         for batch in batches:
             await store.apply(conn, batch)
-
-
-def unrecorded(events: list[ContractEvent]) -> list[ContractEvent]:
-    """The events with store times cleared: PostgreSQL sets its own."""
-    return [e.model_copy(update={"recorded_at": None}) for e in events]
 
 
 def test_a_rebuild_without_a_placement_store_is_empty_not_an_error(
@@ -94,8 +52,8 @@ def test_a_rebuild_without_a_placement_store_is_empty_not_an_error(
 def test_the_live_roster_equals_a_rebuild_from_the_store(
     hub_settings: HubSettings,
 ) -> None:
-    store_events(hub_settings, unrecorded([*UP_TO_D, *AFTER_D]))
-    envelopes = published(hub_settings)
+    store_events(hub_settings, "placement", unrecorded([*UP_TO_D, *AFTER_D]))
+    envelopes = published(hub_settings, "placement")
     assert len(envelopes) == len(UP_TO_D) + len(AFTER_D)
     # In batches, with a redelivery of the first batch (at-least-once).
     first, rest = envelopes[:5], envelopes[5:]

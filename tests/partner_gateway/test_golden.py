@@ -9,14 +9,13 @@ what the partner sends: edit it by hand, or delete it to regenerate it).
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import get_args
 
 import pytest
 
 from services.partner_gateway.canonical import InboundKind, OutboundKind
 from services.partner_gateway.registry import PARTNERS
+from tests.golden import UPDATE, compare_golden
 from tests.partner_gateway.samples import (
     CASES,
     FACTS,
@@ -27,19 +26,9 @@ from tests.partner_gateway.samples import (
     outbound_message,
 )
 
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-
 
 def _text(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def _compare(path: Path, text: str) -> None:
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1"
-    assert path.read_text() == text, f"{path} differs: review, then UPDATE_GOLDEN=1"
 
 
 @pytest.mark.parametrize("kind", get_args(OutboundKind))
@@ -55,7 +44,7 @@ def test_outbound_message_equals_its_golden_file(
     translator.model("outbound", kind, language).model_validate_json(
         _text(payload), strict=True
     )
-    _compare(golden_path(code, "outbound", kind, language), _text(payload))
+    compare_golden(golden_path(code, "outbound", kind, language), _text(payload))
 
 
 @pytest.mark.parametrize("kind", get_args(InboundKind))
@@ -74,7 +63,7 @@ def test_inbound_golden_file_parses_to_its_expected_canonical_message(
     assert parsed.kind == kind
     assert parsed.language == language
     expected = path.with_suffix(".expected.json")
-    _compare(expected, _text(parsed.model_dump(mode="json")))
+    compare_golden(expected, _text(parsed.model_dump(mode="json")))
 
 
 @pytest.mark.parametrize(("code", "language"), CASES)

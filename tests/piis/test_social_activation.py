@@ -9,14 +9,18 @@ import uuid
 import pytest
 
 from contracts.piis import (
+    Commitments,
     SocialActivationEvaluatedV1,
     SocialActivationEvaluationOverdueV1,
 )
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.application import (
+    EndPiis,
     EvaluateSocialActivation,
     PiisApplication,
+    ProposePiis,
+    SignPiis,
     StartSocialActivation,
 )
 from services.piis.domain import Bilan, CaseFacts
@@ -259,3 +263,97 @@ def test_kortrijk_an_evaluation_needs_a_trajectory() -> None:
         "case_id",
         "social_activation.none_active",
     )
+
+
+def signed_piis(app: PiisApplication, *, ended: dt.date | None = None) -> uuid.UUID:
+    proposed, signed_on = dt.date(2026, 1, 12), dt.date(2026, 1, 26)
+    piis_id = app.propose_piis(
+        ProposePiis(
+            context=context(proposed),
+            case_id=CASE,
+            piis_type="social_activation_volunteering",
+            proposed_on=proposed,
+            start_date=signed_on,
+            planned_end_date=dt.date(2027, 1, 25),
+            objectives=("volunteer at the social grocery",),
+            commitments=Commitments(beneficiary=("attend",), cpas=("guide",)),
+            evaluation_plan=(),
+            caseworker="sw-7",
+        )
+    ).result
+    app.sign_piis(SignPiis(context(signed_on), CASE, piis_id, signed_on))
+    if ended is not None:
+        app.end_piis(EndPiis(context(ended), CASE, ended, "terminated", "moved"))
+    return piis_id
+
+
+def start_framed(app: PiisApplication, piis_id: uuid.UUID) -> uuid.UUID:
+    return app.start_social_activation(
+        StartSocialActivation(
+            context(),
+            CASE,
+            "volunteering",
+            START,
+            dt.date(2027, 1, 31),
+            piis_id=piis_id,
+            aim="autonomy",
+        )
+    ).result
+
+
+def test_rd_27_march_2015_only_a_signed_piis_of_the_case_frames_a_trajectory() -> None:
+    app = app_for()
+    with pytest.raises(DomainError) as refused:
+        start_framed(app, uuid.UUID(int=5))
+    assert (refused.value.field, refused.value.rule) == (
+        "piis_id",
+        "social_activation.piis_not_in_force",
+    )
+    piis_id = signed_piis(app)
+    start_framed(app, piis_id)
+    file = app.get_file(CASE)
+    assert file is not None
+    assert file.activation is not None
+    assert (file.activation.piis_id, file.activation.aim) == (piis_id, "autonomy")
+
+
+def test_rd_27_march_2015_a_piis_ended_before_the_trajectory_does_not_frame_it() -> (
+    None
+):
+    app = app_for()
+    piis_id = signed_piis(app, ended=dt.date(2026, 1, 31))
+    with pytest.raises(DomainError) as refused:
+        start_framed(app, piis_id)
+    assert refused.value.rule == "social_activation.piis_not_in_force"
+
+
+def test_rd_27_march_2015_the_outcome_is_recorded_with_the_final_measurement_only() -> (
+    None
+):
+    app = app_for()
+    start(app, dt.date(2027, 1, 31))
+    quarterly = EvaluateSocialActivation(
+        context(),
+        CASE,
+        dt.date(2026, 5, 1),
+        {"social": 40},
+        objective_achieved=True,
+        partnerships=("0207350270",),
+    )
+    with pytest.raises(DomainError) as refused:
+        app.evaluate_social_activation(quarterly)
+    assert (refused.value.field, refused.value.rule) == (
+        "final",
+        "social_activation.outcome_only_final",
+    )
+    app.evaluate_social_activation(
+        dataclasses.replace(quarterly, context=context(), final=True)
+    )
+    stored = [
+        e
+        for e in app.events.get(app.file_id(CASE))
+        if isinstance(e, SocialActivationEvaluatedV1)
+    ]
+    assert [(e.objective_achieved, e.partnerships) for e in stored] == [
+        (True, ("0207350270",))
+    ]
