@@ -86,7 +86,7 @@ RULES: tuple[Rule, ...] = (
             "Law of 26 May 2002 art. 11 and royal decree of 11 July 2002 art. 11 "
             "§1: the CPAS assesses the person's needs before concluding the contract"
         ),
-        enforced_by=(f"{_FILE}._check_bilan",),
+        enforced_by=(f"{_FILE}.check_bilan",),
         tests=(
             f"{_TESTS}::test_a_piis_signed_before_any_bilan_is_refused_naming_its_source",
             "tests/integration/test_piis_flow.py::test_a_piis_is_signed_once_the_bilan_reached_the_piis_service",
