@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,8 @@ from services.audit.model import (
     AuditReport,
     Beneficiary,
     Caseload,
+    ChainSection,
+    LedgerSection,
     PhaseMonth,
     ReportMeta,
     RuleCount,
@@ -40,7 +42,15 @@ from services.case_state.statistics import (
     isp_statistics,
 )
 
-__all__ = ["AuditRun", "ReportHead", "beneficiaries", "report_head", "whole_report"]
+__all__ = [
+    "AuditRun",
+    "ReportHead",
+    "beneficiaries",
+    "beneficiary",
+    "head_of",
+    "report_head",
+    "whole_report",
+]
 
 Progress = Callable[[int], None]
 
@@ -142,6 +152,44 @@ class _Sums:
             for phase, n in figures.per_phase.items():
                 self.phases[day, phase] += n
 
+    def head(self, ledger: LedgerSection, chain: ChainSection) -> ReportHead:
+        run = self.run
+        days = sorted(self.files) if self.files else [run.as_of]
+        last = self.month(run.as_of)
+        rules = sorted({rule for rule, _ in self.verdicts})
+        return ReportHead(
+            meta=ReportMeta(
+                cpas_kbo=run.cpas_kbo,
+                as_of=run.as_of,
+                known_at=run.known_at,
+                generated_at=run.generated_at,
+                sources=tuple(f"{s}.{s}_events" for s in SOURCES),
+                cases=self.cases,
+                events=self.events,
+            ),
+            caseload=Caseload(
+                files=last.files,
+                per_phase=last.per_phase,
+                isp_files=last.isp_files,
+                rate=last.rate,
+            ),
+            phase_evolution=tuple(
+                self.month(day) for day in month_ends(days[0], run.as_of)
+            ),
+            ledger=ledger,
+            chain=chain,
+            findings_by_rule=tuple(
+                RuleCount(
+                    rule=rule,
+                    met=self.verdicts[rule, "met"],
+                    finding=self.verdicts[rule, "finding"],
+                    to_check=self.verdicts[rule, "to_check"],
+                    not_due=self.verdicts[rule, "not_due"],
+                )
+                for rule in rules
+            ),
+        )
+
     def month(self, day: dt.date) -> PhaseMonth:
         per_phase = {p: self.phases[day, p] for p in ISP_PHASES}
         isp = sum(per_phase.values())
@@ -186,40 +234,23 @@ async def report_head(
         sums.add(record)
         if progress is not None:
             progress(1)
-    days = sorted(sums.files) if sums.files else [run.as_of]
-    months = month_ends(days[0], run.as_of)
-    last = sums.month(run.as_of)
-    rules = sorted({rule for rule, _ in sums.verdicts})
-    return ReportHead(
-        meta=ReportMeta(
-            cpas_kbo=run.cpas_kbo,
-            as_of=run.as_of,
-            known_at=run.known_at,
-            generated_at=run.generated_at,
-            sources=tuple(f"{s}.{s}_events" for s in SOURCES),
-            cases=sums.cases,
-            events=sums.events,
-        ),
-        caseload=Caseload(
-            files=last.files,
-            per_phase=last.per_phase,
-            isp_files=last.isp_files,
-            rate=last.rate,
-        ),
-        phase_evolution=tuple(sums.month(day) for day in months),
-        ledger=await ledger_section(conn, run.cpas_kbo, run.as_of, run.known_at),
-        chain=await chain_section(conn, run.cpas_kbo, run.known_at),
-        findings_by_rule=tuple(
-            RuleCount(
-                rule=rule,
-                met=sums.verdicts[rule, "met"],
-                finding=sums.verdicts[rule, "finding"],
-                to_check=sums.verdicts[rule, "to_check"],
-                not_due=sums.verdicts[rule, "not_due"],
-            )
-            for rule in rules
-        ),
+    return sums.head(
+        await ledger_section(conn, run.cpas_kbo, run.as_of, run.known_at),
+        await chain_section(conn, run.cpas_kbo, run.known_at),
     )
+
+
+def head_of(
+    records: Iterable[CaseRecord],
+    run: AuditRun,
+    ledger: LedgerSection,
+    chain: ChainSection,
+) -> ReportHead:
+    """The sections from cases already read (the first pass without a database)."""
+    sums = _Sums(run)
+    for record in records:
+        sums.add(record)
+    return sums.head(ledger, chain)
 
 
 async def beneficiaries(
