@@ -61,6 +61,7 @@ def _check(  # noqa: PLR0917 - the columns of one line of the grid
     detail: str,
     evidence: Iterable[ContractEvent],
     subject: str | None = None,
+    due_on: dt.date | None = None,
 ) -> Check:
     law, doc = _sources(rule)
     return Check(
@@ -69,6 +70,7 @@ def _check(  # noqa: PLR0917 - the columns of one line of the grid
         law=law,
         doc=doc,
         subject=subject,
+        due_on=due_on,
         verdict=verdict,
         detail=detail,
         evidence=tuple(dict.fromkeys(e.event_id for e in evidence)),
@@ -182,6 +184,7 @@ def _signatures(
                 detail,
                 evidence,
                 f"income right {grant.right_id}",
+                due,
             )
         )
     return checks
@@ -216,6 +219,7 @@ def _evaluations(
                     f"to {deadline.due_on}",
                     [signed, *inside],
                     subject,
+                    deadline.due_on,
                 )
             )
         if not short:

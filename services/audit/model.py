@@ -112,6 +112,9 @@ class Check(_Section):
     subject: str | None = Field(
         default=None, description="What it is about (a PIIS, a grant, a contract)."
     )
+    due_on: dt.date | None = Field(
+        default=None, description="For a deadline: the day it was due."
+    )
     verdict: Verdict = Field(
         description="met; finding (the rule is not met); to_check (the hub does "
         "not record what the rule needs: the inspector checks the file); not_due."

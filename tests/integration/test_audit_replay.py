@@ -11,6 +11,7 @@ the command line; known at now, it gives what the live model answers now.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from pathlib import Path
@@ -26,11 +27,13 @@ from services.common.settings import HubSettings
 from services.supervisor import wait_healthy
 from tests.integration.harness import API_KEYS, HEADERS, component, hub_env, wait_until
 from tests.integration.load import bilan_body, registration_body
+from tests.integration.test_gateway_flow import grant, post
 
 pytestmark = pytest.mark.integration
 
 AUDITOR = {"X-API-Key": "test-auditor-key"}
 AS_OF, MONTH_END = "2026-11-30", "2026-10-31"
+WATCHED = "2027-01-21"  # the day after the grants' three months
 
 
 def with_auditor(settings: HubSettings, kbo: str) -> HubSettings:
@@ -42,26 +45,6 @@ def with_auditor(settings: HubSettings, kbo: str) -> HubSettings:
         }
     }
     return settings.model_copy(update={"api_keys": json.dumps(keys)})
-
-
-def post(url: str, body: dict[str, Any]) -> httpx.Response:
-    answer = httpx.post(url, json=body, headers=HEADERS, timeout=30)
-    answer.raise_for_status()
-    return answer
-
-
-def grant(intake: str, case_id: str) -> None:
-    post(
-        f"{intake}/cases/{case_id}/income-right",
-        {
-            "command_id": str(uuid.uuid4()),
-            "kind": "RIS",
-            "category": 2,
-            "application_date": "2026-10-01",
-            "decision_date": "2026-10-10",
-            "effective_date": "2026-10-01",
-        },
-    )
 
 
 def phase(piis: str, case_id: str, to: str, day: str, before: str | None) -> None:
@@ -87,6 +70,7 @@ def phase(piis: str, case_id: str, to: str, day: str, before: str | None) -> Non
             "reason": "ready for the job search",
             "decided_by": "sw-1",
         },
+        204,
     )
 
 
@@ -113,15 +97,13 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
             cases.append(case_id)
             grant(intake, case_id)
         post(f"{intake}/cases/{cases[0]}/bilans", bilan_body(0))
+
+        def heard_of(case_id: str) -> bool:
+            answer = httpx.get(f"{piis}/cases/{case_id}/piis", headers=HEADERS)
+            return answer.status_code == 404  # known, no PIIS yet
+
         for case_id in cases[:2]:
-            wait_until(
-                lambda c=case_id: (
-                    httpx.get(f"{piis}/cases/{c}/piis", headers=HEADERS).status_code
-                    == 404
-                ),
-                60,
-                "the PIIS service to hear of the case",
-            )
+            wait_until(functools.partial(heard_of, case_id), 60, "the PIIS service")
         phase(piis, cases[0], "literacy", "2026-10-15", None)
         phase(piis, cases[1], "facilitator", "2026-11-03", None)
 
@@ -240,6 +222,41 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
         assert from_cli.model_dump(exclude={"meta"}) == report.model_dump(
             exclude={"meta"}
         )
+        # The grid says what the deadline watch says: its unsigned PIIS are the
+        # watch's missed deadlines, for the same files and due dates.
+        watch = ["deadlines", "watch", "--today", WATCHED]
+        flagged = CliRunner().invoke(hub, watch, env=hub_env(settings))
+        assert flagged.exit_code == 0, flagged.output
+
+        def listed() -> set[tuple[str, str]]:
+            answer = httpx.get(
+                f"{reads}/deadlines", params={"cpas_kbo": kbo}, headers=HEADERS
+            )
+            if answer.status_code != 200:
+                return set()
+            return {
+                (d["case_id"], d["due_on"])
+                for d in answer.json()
+                if d["kind"] == "piis_not_signed"
+            }
+
+        wait_until(lambda: len(listed()) == 4, 60, "the watch's deadlines")
+        judged = AuditReport.model_validate_json(
+            httpx.get(
+                f"{reads}/audit/report",
+                params={"cpas": kbo, "as_of": WATCHED},
+                headers=AUDITOR,
+                timeout=60,
+            ).text
+        )
+        found = {
+            (str(b.case_id), str(c.due_on))
+            for b in judged.beneficiaries
+            for c in b.checks
+            if c.rule == "deadline.piis_not_signed" and c.verdict == "finding"
+        }
+        assert found == listed()
+
         html = audit(known_at, "html")
         assert html.headers["content-type"].startswith("text/html")
         assert "<h1>Audit report: CPAS" in html.text
