@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,26 +24,20 @@ from services.audit.model import AuditReport
 from services.cli import app as hub
 from services.common.settings import HubSettings
 from services.supervisor import wait_healthy
-from tests.integration.harness import API_KEYS, HEADERS, component, hub_env, wait_until
+from tests.integration.harness import (
+    AUDITOR_HEADERS,
+    HEADERS,
+    component,
+    hub_env,
+    wait_until,
+)
 from tests.integration.load import bilan_body, registration_body
 from tests.integration.test_gateway_flow import grant, post
 
 pytestmark = pytest.mark.integration
 
-AUDITOR = {"X-API-Key": "test-auditor-key"}
 AS_OF, MONTH_END = "2026-11-30", "2026-10-31"
 WATCHED = "2027-01-21"  # the day after the grants' three months
-
-
-def with_auditor(settings: HubSettings, kbo: str) -> HubSettings:
-    keys = json.loads(API_KEYS) | {
-        AUDITOR["X-API-Key"]: {
-            "client": "inspection",
-            "scopes": ["audit:read"],
-            "remit": [kbo],
-        }
-    }
-    return settings.model_copy(update={"api_keys": json.dumps(keys)})
 
 
 def phase(piis: str, case_id: str, to: str, day: str, before: str | None) -> None:
@@ -78,7 +71,7 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
     kbo = registration_body(0)["cpas_kbo"]
-    settings = with_auditor(hub_settings, kbo)
+    settings = hub_settings
     intake = f"http://127.0.0.1:{settings.intake_port}"
     piis = f"http://127.0.0.1:{settings.piis_port}"
     reads = f"http://127.0.0.1:{settings.case_state_port}"
@@ -155,7 +148,7 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
             return httpx.get(
                 f"{reads}/audit/report",
                 params={"cpas": kbo, "as_of": AS_OF, "known_at": known, "format": form},
-                headers=AUDITOR,
+                headers=AUDITOR_HEADERS,
                 timeout=60,
             )
 
@@ -245,7 +238,7 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
             httpx.get(
                 f"{reads}/audit/report",
                 params={"cpas": kbo, "as_of": WATCHED},
-                headers=AUDITOR,
+                headers=AUDITOR_HEADERS,
                 timeout=60,
             ).text
         )
