@@ -32,7 +32,7 @@ from services.audit.replay import count_cases
 from services.audit.report import AuditRun, beneficiaries, report_head
 from services.common.settings import HubSettings
 
-__all__ = ["write_report"]
+__all__ = ["progress_bars", "write_report"]
 
 
 def _known_at(text: str | None) -> dt.datetime | None:
@@ -51,8 +51,11 @@ def _known_at(text: str | None) -> dt.datetime | None:
 
 
 @contextmanager
-def _progress(total: int) -> Iterator[Callable[[str], Callable[[int], None]]]:
-    console = Console(stderr=True)
+def progress_bars(
+    total: int, console: Console | None = None
+) -> Iterator[Callable[[str], Callable[[int], None]]]:
+    """A bar per pass on a terminal (stderr by default); nothing elsewhere."""
+    console = console or Console(stderr=True)
     if not console.is_terminal:
         yield lambda _: lambda _n: None
         return
@@ -99,7 +102,7 @@ def write_report(
     async def write(out: TextIO) -> None:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
             total = await count_cases(conn, run.cpas_kbo, run.known_at)
-            with _progress(total) as task:
+            with progress_bars(total) as task:
                 head = await report_head(conn, run, task("sections"))
                 grids = beneficiaries(conn, run, task("grids"))
                 async for piece in render(head, grids, cast("Format", form)):
