@@ -99,7 +99,9 @@ def test_royal_decree_11_july_2002_art11_a_year_short_of_evaluations_is_a_findin
     assert found.evidence == (SIGNED.event_id, EVALUATED.event_id)
 
 
-def test_law_26_may_2002_art30_par2_a_sanction_without_hearing_is_a_finding() -> None:
+def test_law_26_may_2002_art30_par2_a_sanction_without_notice_hearing_or_too_long_is_a_finding() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
     events = [REGISTERED, BILAN, GRANT, SIGNED, NOTICE, SANCTION]
     checks = grid(events, dt.date(2026, 10, 1))
     assert line(checks, "sanction.no_notice").verdict == "met"
