@@ -46,6 +46,7 @@ AUDIT: Final = "audit:read"
 MAX_KEY_LENGTH: Final = 256
 _KEY: Final = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 _WHERE: Final = ("header", "X-API-Key")
+_KBO: Final = re.compile(r"[01]\d{9}")
 
 API_KEY_HEADER: Final = APIKeyHeader(
     name="X-API-Key",
@@ -89,6 +90,12 @@ class ApiClient(BaseModel):
             msg = (
                 f"client {self.client}: an auditor's key has the scope {AUDIT} "
                 "alone, a remit of at least one CPAS, and no cpas or partner"
+            )
+            raise ValueError(msg)
+        if auditor and not all(_KBO.fullmatch(kbo) for kbo in self.remit or ()):
+            msg = (
+                f"client {self.client}: a remit lists KBO numbers of ten digits, "
+                "as the audit route is asked for them"
             )
             raise ValueError(msg)
         if not auditor and self.remit is not None:

@@ -101,6 +101,7 @@ def test_an_auditor_in_its_remit_gets_past_the_key_to_the_record(
         {"scopes": ["audit:read"], "remit": []},
         {"scopes": ["audit:read"], "remit": [LIEGE_KBO], "cpas": [LIEGE_KBO]},
         {"scopes": ["cases:read"], "remit": [LIEGE_KBO]},
+        {"scopes": ["audit:read"], "remit": ["0212.345.668"]},
     ],
 )
 def test_adr_0024_an_auditor_key_is_its_own_kind(client: dict[str, object]) -> None:
