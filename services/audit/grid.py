@@ -111,7 +111,7 @@ def control_grid(events: Sequence[ContractEvent], as_of: dt.date) -> list[Check]
         missed = file.missed_deadlines(facts, as_of)
         checks += _bilans(events, facts)
         checks += _signatures(events, facts, missed, as_of)
-        checks += _evaluations(events, missed)
+        checks += _evaluations(events, missed, as_of)
         checks += _prolongations(events)
     checks += _sanctions(events)
     checks += _article_60(events)
@@ -191,8 +191,9 @@ def _signatures(
 
 
 def _evaluations(
-    events: Sequence[ContractEvent], missed: list[Deadline]
+    events: Sequence[ContractEvent], missed: list[Deadline], as_of: dt.date
 ) -> list[Check]:
+    ended = {e.piis_id for e in events if isinstance(e, PiisEndedV1)}
     checks = []
     for signed in (e for e in events if isinstance(e, PIISSignedV1)):
         held = [
@@ -222,18 +223,32 @@ def _evaluations(
                     deadline.due_on,
                 )
             )
-        if not short:
-            checks.append(
-                _check(
-                    "three evaluations a year, two in person",
-                    "deadline.evaluations_missing",
-                    "met",
-                    f"{len(held)} evaluation(s), "
-                    f"{sum(e.in_person for e in held)} in person, no window short",
-                    [signed, *held],
-                    subject,
-                )
+        if short:
+            continue
+        months = LAW.value(
+            "piis.evaluation_window_months", signed.start_date, field="evaluated_on"
+        )
+        first_window = add_months(signed.start_date, months)
+        counted = (
+            f"{len(held)} evaluation(s), {sum(e.in_person for e in held)} in person"
+        )
+        verdict: Verdict = "met"
+        detail = f"{counted}, no twelve months short"
+        if signed.piis_id not in ended and first_window >= as_of:
+            # In force and not a whole window lived yet: nothing is due.
+            verdict = "not_due"
+            detail = f"{counted}, first twelve months end on {first_window}"
+        checks.append(
+            _check(
+                "three evaluations a year, two in person",
+                "deadline.evaluations_missing",
+                verdict,
+                detail,
+                [signed, *held],
+                subject,
+                first_window if verdict == "not_due" else None,
             )
+        )
     return checks
 
 

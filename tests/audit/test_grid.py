@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from contracts.envelope import ContractEvent
@@ -60,7 +61,39 @@ def test_every_line_cites_its_rule_source_and_page_from_the_rulebook() -> None:
         rule = rulebook()[check.rule]
         assert (check.law, check.doc) == (rule.source, rule.doc)
         assert check.evidence
-    assert {c.verdict for c in checks} == {"met"}
+    assert {c.rule: c.verdict for c in checks if c.verdict != "met"} == {
+        "deadline.evaluations_missing": "not_due"  # not a whole year lived yet
+    }
+
+
+def test_royal_decree_11_july_2002_art11_evaluations_are_judged_once_a_year_was_lived() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    events = [REGISTERED, BILAN, GRANT, SIGNED, EVALUATED]
+    young = line(grid(events, dt.date(2027, 4, 10)), "deadline.evaluations_missing")
+    assert (young.verdict, young.due_on) == ("not_due", dt.date(2027, 4, 10))
+    assert (
+        young.detail
+        == "1 evaluation(s), 1 in person, first twelve months end on 2027-04-10"
+    )
+    held = [
+        EVALUATED.model_copy(
+            update={
+                "evaluated_on": day,
+                "event_id": uuid.uuid5(uuid.NAMESPACE_OID, str(day)),
+            }
+        )
+        for day in (dt.date(2026, 10, 10), dt.date(2027, 1, 10))
+    ]
+    judged = line(
+        grid([*events, *held], dt.date(2027, 4, 20)), "deadline.evaluations_missing"
+    )
+    assert judged.verdict == "met"
+    assert judged.evidence == (
+        SIGNED.event_id,
+        EVALUATED.event_id,
+        *(e.event_id for e in held),
+    )
 
 
 def test_ar_11_july_2002_art11_a_piis_signed_before_its_bilan_is_a_finding() -> None:
