@@ -7,6 +7,7 @@ import json
 import os
 import signal
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,11 +23,13 @@ dead_letters = typer.Typer(
 stats = typer.Typer(help="Caseload statistics", no_args_is_help=True)
 deadlines = typer.Typer(help="PIIS deadlines", no_args_is_help=True)
 reports = typer.Typer(help="Annual reports of a CPAS", no_args_is_help=True)
+audit = typer.Typer(help="The auditor's replay", no_args_is_help=True)
 app.add_typer(projections, name="projections")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(stats, name="stats")
 app.add_typer(deadlines, name="deadlines")
 app.add_typer(reports, name="report")
+app.add_typer(audit, name="audit")
 
 
 def _settings() -> HubSettings:
@@ -294,6 +297,29 @@ def social_activation_report_command(
 
     report = asyncio.run(compute())
     typer.echo(as_csv(report) if output == "csv" else in_json(report), nl=False)
+
+
+@audit.command("report")
+def audit_report_command(
+    cpas: Annotated[str, typer.Option("--cpas", help="KBO number of the CPAS")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Date, YYYY-MM-DD")],
+    known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--known-at",
+            help="Only what was recorded by then (RFC 3339 with its offset; "
+            "default: the end of --as-of in Brussels, or now if earlier)",
+        ),
+    ] = None,
+    form: Annotated[str, typer.Option("--format", help="json, csv or html")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", help="File to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Replay a CPAS's record from PostgreSQL: sections and a grid per beneficiary."""
+    from services.audit.cli import write_report  # noqa: PLC0415
+
+    write_report(_settings(), cpas, as_of, known_at, form=form, output=output)
 
 
 @dead_letters.command("list")

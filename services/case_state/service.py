@@ -19,6 +19,7 @@ from contracts.case_state import CaseStateV1
 from contracts.registry import SERVICE_TOPICS
 from contracts.text import Identifier
 from contracts.wire import AS_INTEGER_TEXT, Date, DateTime, Uuid
+from services.audit.api import install_audit
 from services.case_state.activation import progress_of_cpas, report_of_cpas
 from services.case_state.activation_report import as_csv
 from services.case_state.deadlines import overdue_for
@@ -288,6 +289,7 @@ def create_api(
         async with pool.connection() as conn:
             return await overdue_for(conn, DEADLINES, cpas_kbo, caseworker)
 
+    install_audit(api, pool, count_article_60=count_article_60)
     return api
 
 

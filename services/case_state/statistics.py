@@ -36,6 +36,7 @@ __all__ = [
     "CaseHistory",
     "IspStatistics",
     "StatisticsProjection",
+    "isp_rate",
     "isp_statistics",
 ]
 
@@ -124,13 +125,22 @@ def isp_statistics(
         if phase in ISP_PHASES:
             per_phase[phase] += 1
     isp = sum(per_phase.values())
-    rate = Decimal(0)
-    if files:
-        rate = (Decimal(100 * isp) / Decimal(files)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
     return IspStatistics(
-        cpas_kbo, as_of, files, {p: per_phase.get(p, 0) for p in ISP_PHASES}, isp, rate
+        cpas_kbo,
+        as_of,
+        files,
+        {p: per_phase.get(p, 0) for p in ISP_PHASES},
+        isp,
+        isp_rate(isp, files),
+    )
+
+
+def isp_rate(isp_files: int, files: int) -> Decimal:
+    """ISP files / RIS+ERIS files x 100, rounded half up to two decimals (0: none)."""
+    if not files:
+        return Decimal(0)
+    return (Decimal(100 * isp_files) / Decimal(files)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
     )
 
 

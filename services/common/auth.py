@@ -2,7 +2,10 @@
 
 A key grants scopes (``cases:write``, ``cases:read``) and, for a CPAS's own
 software, the CPAS numbers it may act for; a request outside them is refused
-with 403 before anything is read or written. A key is 1 to `MAX_KEY_LENGTH`
+with 403 before anything is read or written. An auditor's key is of its own
+kind: the one scope ``audit:read`` and a remit (the CPAS numbers it audits);
+it reads the audit endpoints of its remit and nothing else, and no other key
+reads an audit endpoint (ADR 0024). A key is 1 to `MAX_KEY_LENGTH`
 printable ASCII characters: any other ``X-API-Key`` is unknown (401), never
 compared.
 """
@@ -18,7 +21,7 @@ from typing import Annotated, Final, Literal
 
 from fastapi import Depends, FastAPI, Request, Security, status
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.common.refusals import Refused
 
@@ -26,6 +29,7 @@ __all__ = [
     "API_KEY_HEADER",
     "MAX_KEY_LENGTH",
     "ApiClient",
+    "Auditor",
     "PartnerSender",
     "Reader",
     "Scope",
@@ -36,11 +40,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["cases:write", "cases:read", "partner:messages"]
+Scope = Literal["cases:write", "cases:read", "partner:messages", "audit:read"]
+AUDIT: Final = "audit:read"
 
 MAX_KEY_LENGTH: Final = 256
 _KEY: Final = re.compile(rf"[\x21-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 _WHERE: Final = ("header", "X-API-Key")
+_KBO: Final = re.compile(r"[01]\d{9}")
 
 API_KEY_HEADER: Final = APIKeyHeader(
     name="X-API-Key",
@@ -65,6 +71,47 @@ class ApiClient(BaseModel):
         default=None,
         description="For a partner's system: the partner code it speaks for.",
     )
+    remit: frozenset[str] | None = Field(
+        default=None,
+        description="For an auditor (scope audit:read, and no other): the KBO "
+        "numbers of the CPAS it audits.",
+    )
+
+    @model_validator(mode="after")
+    def _auditor_is_its_own_kind(self) -> ApiClient:
+        """An auditor's key reads audits of its remit only; no other key has one."""
+        auditor = AUDIT in self.scopes
+        if auditor and (
+            self.scopes != {AUDIT}
+            or not self.remit
+            or self.cpas is not None
+            or self.partner is not None
+        ):
+            msg = (
+                f"client {self.client}: an auditor's key has the scope {AUDIT} "
+                "alone, a remit of at least one CPAS, and no cpas or partner"
+            )
+            raise ValueError(msg)
+        if auditor and not all(_KBO.fullmatch(kbo) for kbo in self.remit or ()):
+            msg = (
+                f"client {self.client}: a remit lists KBO numbers of ten digits, "
+                "as the audit route is asked for them"
+            )
+            raise ValueError(msg)
+        if not auditor and self.remit is not None:
+            msg = f"client {self.client}: only an auditor's key has a remit"
+            raise ValueError(msg)
+        return self
+
+    def check_remit(self, cpas_kbo: str) -> None:
+        """Refuse an audit of a CPAS outside the auditor's remit."""
+        if self.remit is None or cpas_kbo not in self.remit:
+            raise Refused(
+                status.HTTP_403_FORBIDDEN,
+                ("query", "cpas"),
+                "auth.remit",
+                f"cpas: client {self.client} does not audit this CPAS",
+            )
 
     def check_partner(self, code: str) -> None:
         """Refuse a partner's system speaking for another partner."""
@@ -165,3 +212,5 @@ def _authenticator(scope: Scope) -> Callable[[Request, str | None], ApiClient]:
 Writer = Annotated[ApiClient, Depends(_authenticator("cases:write"))]
 Reader = Annotated[ApiClient, Depends(_authenticator("cases:read"))]
 PartnerSender = Annotated[ApiClient, Depends(_authenticator("partner:messages"))]
+# Only an auditor's key has this scope (ApiClient refuses it beside any other).
+Auditor = Annotated[ApiClient, Depends(_authenticator("audit:read"))]

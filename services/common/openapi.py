@@ -41,8 +41,8 @@ _ERROR_REF: Final = {"$ref": "#/components/schemas/Error"}
 _DESCRIPTIONS: Final[dict[int, str]] = {
     200: "A retry of a command already applied: the same answer, nothing stored",
     401: "No API key, or not one the hub knows (auth.missing_key, auth.unknown_key)",
-    403: "The key lacks the scope, or acts for another CPAS or partner "
-    "(auth.scope, auth.cpas, auth.partner)",
+    403: "The key lacks the scope, or acts for another CPAS or partner, or "
+    "audits another CPAS (auth.scope, auth.cpas, auth.partner, auth.remit)",
     404: "Nothing recorded under this path (e.g. case.unknown)",
     409: "The command conflicts with what is recorded (e.g. command_id.reused, "
     "case.concurrent_writes)",

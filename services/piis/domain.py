@@ -125,7 +125,7 @@ class PiisFile(Aggregate):
         # Drafts may wait side by side; only one is ever in force, since its
         # evaluations, sanctions and subsidy belong to it.
         self._none_in_force("piis_id")
-        self._check_bilan(facts, signed_on)
+        self.check_bilan(facts, signed_on)
         self._check_reflection(proposal.proposed_on, signed_on, reflection_waived)
         if reflection_waived and not (waiver_reason or "").strip():
             raise DomainError(
@@ -161,7 +161,8 @@ class PiisFile(Aggregate):
             )
 
     @staticmethod
-    def _check_bilan(facts: CaseFacts, signed_on: dt.date) -> None:
+    def check_bilan(facts: CaseFacts, signed_on: dt.date) -> None:
+        """Refuse a signature with no bilan dated by then (also the audit's check)."""
         first = facts.first_bilan_on
         if first is None or first > signed_on:
             raise DomainError(

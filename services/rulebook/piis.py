@@ -87,10 +87,14 @@ RULES: tuple[Rule, ...] = (
             "Law of 26 May 2002 art. 11 and royal decree of 11 July 2002 art. 11 "
             "§1: the CPAS assesses the person's needs before concluding the contract"
         ),
-        enforced_by=(f"{_FILE}._check_bilan",),
+        enforced_by=(
+            f"{_FILE}.check_bilan",
+            "services.audit.grid:control_grid",
+        ),
         tests=(
             f"{_TESTS}::test_a_piis_signed_before_any_bilan_is_refused_naming_its_source",
             "tests/integration/test_piis_flow.py::test_a_piis_is_signed_once_the_bilan_reached_the_piis_service",
+            "tests/audit/test_grid.py::test_ar_11_july_2002_art11_a_piis_signed_before_its_bilan_is_a_finding",
         ),
         doc="docs/domain/income-right.md#bilan-before-the-piis",
     ),
@@ -222,8 +226,14 @@ RULES: tuple[Rule, ...] = (
             "notice: the next sanction needs a new one."
         ),
         source=f"{_ART30_2}: a sanction follows a formal notice",
-        enforced_by=(f"{_FILE}._notice",),
-        tests=(f"{_TESTS}::test_a_sanction_without_a_prior_notice_is_refused",),
+        enforced_by=(
+            f"{_FILE}._notice",
+            "services.audit.grid:control_grid",
+        ),
+        tests=(
+            f"{_TESTS}::test_a_sanction_without_a_prior_notice_is_refused",
+            "tests/audit/test_grid.py::test_law_26_may_2002_art30_par2_a_sanction_without_notice_hearing_or_too_long_is_a_finding",
+        ),
         doc="docs/domain/sanctions.md#art-30-2-piis-sanction",
     ),
     Rule(
@@ -244,8 +254,14 @@ RULES: tuple[Rule, ...] = (
             f"{_ART30_2} and the person's right to be heard before the decision "
             "(the article that grants the hearing is not verified)"
         ),
-        enforced_by=(f"{_FILE}.decide_sanction",),
-        tests=(f"{_TESTS}::test_a_sanction_without_a_hearing_is_refused",),
+        enforced_by=(
+            f"{_FILE}.decide_sanction",
+            "services.audit.grid:control_grid",
+        ),
+        tests=(
+            f"{_TESTS}::test_a_sanction_without_a_hearing_is_refused",
+            "tests/audit/test_grid.py::test_law_26_may_2002_art30_par2_a_sanction_without_notice_hearing_or_too_long_is_a_finding",
+        ),
         doc=_NOTICE,
     ),
     Rule(
@@ -258,11 +274,16 @@ RULES: tuple[Rule, ...] = (
             "Figures by date: services/common/data/law_figures.csv."
         ),
         source=f"{_ART30_2}: at most one month, three on a repeat within one year",
-        enforced_by=(f"{_FILE}.decide_sanction", "services.common.sanctions:limit_for"),
+        enforced_by=(
+            f"{_FILE}.decide_sanction",
+            "services.common.sanctions:limit_for",
+            "services.audit.grid:control_grid",
+        ),
         tests=(
             f"{_TESTS}::test_a_first_sanction_longer_than_one_month_is_refused",
             f"{_TESTS}::test_art30_par2_repeat_within_one_year_is_counted_in_months_not_365_days",
             f"{_TESTS}::test_art30_par2_a_sanction_after_one_year_is_a_first_one_again",
+            "tests/audit/test_grid.py::test_law_26_may_2002_art30_par2_a_sanction_without_notice_hearing_or_too_long_is_a_finding",
         ),
         doc="docs/domain/sanctions.md#art-30-2-repeat-within-1-year",
     ),
@@ -310,12 +331,14 @@ RULES: tuple[Rule, ...] = (
             f"{_FILE}.missed_deadlines",
             f"{_FILE}.flag",
             "services.piis.application:PiisApplication.watch_deadlines",
+            "services.audit.grid:control_grid",
         ),
         tests=(
             f"{_DEADLINE_TESTS}::test_an_unsigned_compulsory_piis_is_flagged_once_the_day_after_three_months",
             f"{_DEADLINE_TESTS}::test_art11_withdrawn_grant_is_not_flagged",
             f"{_DEADLINE_TESTS}::test_art11_a_piis_signed_after_three_months_is_flagged_once_as_late",
             f"{_DEADLINE_TESTS}::test_art11_an_exemption_answers_only_the_grant_it_was_decided_for",
+            "tests/audit/test_grid.py::test_law_26_may_2002_art11_a_grant_without_piis_in_three_months_is_a_finding",
         ),
         kind="flag",
         doc="docs/domain/income-right.md#piis-within-3-months",
@@ -342,11 +365,13 @@ RULES: tuple[Rule, ...] = (
             f"{_FILE}.missed_deadlines",
             f"{_FILE}.flag",
             "services.piis.application:PiisApplication.watch_deadlines",
+            "services.audit.grid:control_grid",
         ),
         tests=(
             f"{_DEADLINE_TESTS}::test_too_few_evaluations_in_the_first_year_are_flagged_for_the_caseworker",
             f"{_DEADLINE_TESTS}::test_royal_decree_art11_evaluations_are_counted_over_rolling_twelve_months",
             f"{_DEADLINE_TESTS}::test_royal_decree_art11_piis_ended_before_its_first_year_is_judged_pro_rata",
+            "tests/audit/test_grid.py::test_royal_decree_11_july_2002_art11_a_year_short_of_evaluations_is_a_finding",
         ),
         kind="flag",
         doc="docs/domain/income-right.md#evaluations-3-a-year-2-in-person",

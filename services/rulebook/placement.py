@@ -157,9 +157,13 @@ RULES: tuple[Rule, ...] = (
         source=(
             f"{_ART60_7}; ONEM's calculation (CPAS@ONEM) is authoritative, ADR 0008"
         ),
-        enforced_by=("services.placement.domain:_check_onem_end_date",),
+        enforced_by=(
+            "services.placement.domain:_check_onem_end_date",
+            "services.audit.grid:control_grid",
+        ),
         tests=(
             f"{_TESTS}::test_art60_par7_a_planned_end_after_onems_end_date_is_refused",
+            "tests/audit/test_grid.py::test_art60_par7_a_contract_on_the_rule_table_not_onems_period_is_a_finding",
         ),
         doc=_REQUIRED,
     ),
@@ -175,9 +179,13 @@ RULES: tuple[Rule, ...] = (
             f"{_ART60_7}; ONEM's calculation (CPAS@ONEM) answers the start it was "
             "given, ADR 0008"
         ),
-        enforced_by=("services.placement.domain:_check_onem_end_date",),
+        enforced_by=(
+            "services.placement.domain:_check_onem_end_date",
+            "services.audit.grid:control_grid",
+        ),
         tests=(
             f"{_TESTS}::test_onems_end_date_for_an_earlier_start_is_flagged_not_refused",
+            "tests/audit/test_grid.py::test_art60_par7_a_contract_on_the_rule_table_not_onems_period_is_a_finding",
         ),
         kind="flag",
         doc=_REQUIRED,
@@ -397,9 +405,13 @@ RULES: tuple[Rule, ...] = (
             "ONEM calculates the required period at the CPAS's request (CPAS@ONEM, "
             "in national use since 2 October 2023), ADR 0008"
         ),
-        enforced_by=(f"{_FILE}.sign_article60",),
+        enforced_by=(
+            f"{_FILE}.sign_article60",
+            "services.audit.grid:control_grid",
+        ),
         tests=(
             f"{_TESTS}::test_signing_without_onem_uses_the_rule_table_and_flags_it",
+            "tests/audit/test_grid.py::test_art60_par7_a_contract_on_the_rule_table_not_onems_period_is_a_finding",
         ),
         kind="flag",
         doc=_REQUIRED,

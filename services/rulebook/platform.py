@@ -44,7 +44,7 @@ RULES: tuple[Rule, ...] = (
         code="auth.scope",
         statement=(
             "A request whose client lacks the route's scope (cases:read, "
-            "cases:write or partner:messages) is refused with 403."
+            "cases:write, partner:messages or audit:read) is refused with 403."
         ),
         source=_KEYS,
         enforced_by=("services.common.auth:_authenticator",),
@@ -67,6 +67,30 @@ RULES: tuple[Rule, ...] = (
         tests=(f"{_REFUSALS}::test_scope_cpas_and_partner_refusals_name_their_rule",),
         kind="input",
         doc=_KEYS_DOC,
+    ),
+    Rule(
+        code="auth.remit",
+        statement=(
+            "An auditor's key (the scope audit:read alone, with a remit of CPAS "
+            "numbers) is refused with 403 on the audit of a CPAS outside its "
+            "remit; it reads no other route (auth.scope), and no other key reads "
+            "an audit route."
+        ),
+        source=(
+            "Hub rule: an auditor reads the record of the CPAS it audits, read "
+            "only, and nothing else, ADR 0024"
+        ),
+        enforced_by=(
+            "services.common.auth:ApiClient.check_remit",
+            "services.common.auth:ApiClient._auditor_is_its_own_kind",
+        ),
+        tests=(
+            "tests/common/test_auditor_scope.py::test_adr_0024_an_auditor_is_refused_a_cpas_outside_its_remit",
+            "tests/common/test_auditor_scope.py::test_adr_0024_an_auditor_reads_no_route_but_the_audit",
+            "tests/common/test_auditor_scope.py::test_adr_0024_no_other_key_reads_an_audit",
+        ),
+        kind="input",
+        doc="docs/decisions/0024-the-auditors-replay.md",
     ),
     Rule(
         code="auth.partner",

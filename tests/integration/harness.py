@@ -25,17 +25,27 @@ from services.common.rebuild import build_shadow
 from services.common.relay import Relay
 from services.common.runtime import free_port
 from services.common.settings import HubSettings
+from services.demo import make_kbo
 from services.intake.service import RELAY_SPEC
 from services.registry import consumer
 
 API_KEY = "test-api-key-all-scopes"
 HEADERS = {"X-API-Key": API_KEY}
+# An auditor's key is of its own kind (ADR 0024): it audits the CPAS the load
+# registers people at, and reads nothing else.
+AUDITOR_KEY = "test-api-key-auditor"
+AUDITOR_HEADERS = {"X-API-Key": AUDITOR_KEY}
 API_KEYS = json.dumps(
     {
         API_KEY: {
             "client": "test-suite",
             "scopes": ["cases:write", "cases:read", "partner:messages"],
-        }
+        },
+        AUDITOR_KEY: {
+            "client": "test-auditor",
+            "scopes": ["audit:read"],
+            "remit": [make_kbo(2123400 + n) for n in range(7)],
+        },
     }
 )
 

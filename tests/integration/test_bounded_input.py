@@ -33,7 +33,7 @@ from services.common.kafka import BrokerAdmin, make_producer
 from services.common.settings import HubSettings
 from services.intake import service as intake
 from tests.contracts.largest import largest_event
-from tests.integration.harness import HEADERS, count, stored_events
+from tests.integration.harness import AUDITOR_HEADERS, HEADERS, count, stored_events
 from tests.integration.served import real_apis
 from tests.integration.test_intake_http import body as registration
 
@@ -200,7 +200,11 @@ class Request:
         for name in in_path:
             url = url.replace(f"{{{name}}}", quote(str(self.params[name]), safe=""))
         query = {k: v for k, v in self.params.items() if k not in in_path}
-        return client.request(self.method, url, params=query, json=self.body)
+        # An audit is read with an auditor's key only (ADR 0024).
+        headers = AUDITOR_HEADERS if self.route.startswith("/audit/") else None
+        return client.request(
+            self.method, url, params=query, json=self.body, headers=headers
+        )
 
 
 def test_a_nul_in_any_text_of_any_route_is_refused_naming_that_field(

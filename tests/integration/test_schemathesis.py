@@ -50,7 +50,8 @@ from services.common.settings import HubSettings
 from services.partner_gateway.canonical import InboundKind
 from services.partner_gateway.registry import PARTNERS
 from services.registry import consumer, consumers_of
-from tests.integration.harness import API_KEY, HEADERS
+from tests.integration.harness import API_KEY, AUDITOR_KEY, HEADERS
+from tests.integration.load import registration_body
 from tests.integration.served import real_apis
 from tests.integration.test_intake_http import NISS
 from tests.integration.test_intake_http import body as registration
@@ -237,6 +238,17 @@ def golden_messages(operation: Any) -> None:
             assert (answer.status_code == 202) == (code == "forem"), answer.text
 
 
+def audit_reports(operation: Any) -> None:
+    """The auditor's key on a CPAS of its remit: each format, as declared."""
+    cpas = registration_body(0)["cpas_kbo"]
+    for form in ("json", "csv", "html"):
+        case = operation.Case(
+            query={"cpas": cpas, "as_of": "2026-11-30", "format": form}
+        )
+        answer = _send(case, AUDITOR_KEY)
+        assert answer.status_code == 200, answer.text
+
+
 def _runs(
     entry: dict[str, Any], path: str, case_id: str
 ) -> Iterator[tuple[str, Callable[[Any], None]]]:
@@ -246,6 +258,9 @@ def _runs(
     if path == "/partners/{code}/messages":
         yield "golden messages", golden_messages
     yield "positive", Fuzz("valid key", positive, API_KEY, EXAMPLES)
+    if path.startswith("/audit/"):  # read with an auditor's key only (ADR 0024)
+        yield "an auditor's reports", audit_reports
+        yield "an auditor", Fuzz("auditor", positive, AUDITOR_KEY, EXAMPLES)
     if entry.get("parameters") or entry.get("requestBody"):
         yield "negative", Fuzz("valid key", negative, API_KEY, EXAMPLES)
     if "{case_id}" in path:
