@@ -23,6 +23,7 @@ __all__ = [
     "IncomeRightWithdrawnV1",
     "PartnerPiisObligation",
     "PiisObligation",
+    "ReimbursementBasis",
     "SuspensionExtent",
     "SuspensionReason",
 ]
@@ -39,6 +40,16 @@ SuspensionReason = Literal[
 ]
 
 SuspensionExtent = Literal["full", "partial"]
+# What the State's reimbursement of the income follows (law of 26 May 2002
+# art. 32): the CPAS's size band (its monthly average of beneficiaries in the
+# year before last), or a case the State reimburses in full.
+ReimbursementBasis = Literal[
+    "cpas_base",
+    "cpas_over_500",
+    "cpas_over_1000",
+    "foreigners_register",
+    "homeless_first_dwelling",
+]
 
 
 class PartnerPiisObligation(BaseModel):
@@ -75,6 +86,24 @@ class _Amount(ContractEvent):
         default=None,
         description="Effective date of the household record the category was "
         "checked against; null when none was recorded (the person alone).",
+    )
+    granted_monthly_amount: ShortDecimal | None = Field(
+        default=None,
+        gt=0,
+        decimal_places=2,
+        description="Monthly amount actually granted when less than the "
+        "category's, the person's resources deducted (law of 26 May 2002 art. "
+        "16), such as the complementary income of an article 60 §7 worker; null: "
+        "the category's whole amount. The State's reimbursement and the PIIS "
+        "subsidy are computed on it.",
+    )
+    reimbursement_basis: ReimbursementBasis | None = Field(
+        default=None,
+        description="What the State's reimbursement follows (law of 26 May 2002 "
+        "art. 32): the CPAS's size band (base, at least 500 or at least 1,000 "
+        "beneficiaries a month on average in the year before last), or a case "
+        "reimbursed in full (foreigners' register, homeless person taking up a "
+        "dwelling); null: not stated, the base rate.",
     )
 
 
