@@ -158,6 +158,18 @@ def by_month(rows: tuple[LedgerRow, ...]) -> dict[str, LedgerRow]:
     return {row.month.isoformat()[:7]: row for row in rows}
 
 
+def signed_in_march_2025(
+    case: uuid.UUID, piis: uuid.UUID, *later: ContractEvent
+) -> dict[str, LedgerRow]:
+    """Income from 1 March 2025, a PIIS signed on the 5th, then later: to June 2026."""
+    history = facts(
+        grant(case, dt.date(2025, 3, 1)),
+        signed(case, dt.date(2025, 3, 5), piis),
+        *later,
+    )
+    return by_month(ledger(history, {}, as_of=dt.date(2026, 6, 30)))
+
+
 def test_piis_first_year_code_11_from_the_month_of_signature_law_21_july_2016() -> None:
     """SPP IS FAQ: from the first day of the month of signature, for twelve months."""
     case = uuid.uuid4()
@@ -232,16 +244,10 @@ def test_piis_prolongation_code_17_with_written_motivation_spp_is_primabook() ->
     """Primabook: a prolongation needs a PIIS on the last day and a written reason."""
     case, piis = uuid.uuid4(), uuid.uuid4()
     motivated = evaluated(case, dt.date(2026, 2, 10), piis, "why a second year helps")
-    rows = by_month(
-        ledger(
-            facts(
-                grant(case, dt.date(2025, 3, 1)),
-                signed(case, dt.date(2025, 3, 5), piis),
-                motivated,
-            ),
-            {},
-            as_of=dt.date(2026, 6, 30),
-        )
+    rows = signed_in_march_2025(
+        case,
+        piis,
+        motivated,
     )
     assert rows["2026-02"].piis_code == "11"
     march = rows["2026-03"]
@@ -253,16 +259,10 @@ def test_piis_prolongation_code_17_with_written_motivation_spp_is_primabook() ->
 def test_piis_prolongation_without_motivation_is_not_due_spp_is_primabook() -> None:
     """Primabook: without a written motivation, no code 17."""
     case, piis = uuid.uuid4(), uuid.uuid4()
-    rows = by_month(
-        ledger(
-            facts(
-                grant(case, dt.date(2025, 3, 1)),
-                signed(case, dt.date(2025, 3, 5), piis),
-                evaluated(case, dt.date(2026, 2, 10), piis, None),
-            ),
-            {},
-            as_of=dt.date(2026, 6, 30),
-        )
+    rows = signed_in_march_2025(
+        case,
+        piis,
+        evaluated(case, dt.date(2026, 2, 10), piis, None),
     )
     assert rows["2026-03"].piis_code is None
     assert rows["2026-03"].piis_amount == 0
@@ -272,17 +272,11 @@ def test_piis_prolongation_without_motivation_is_not_due_spp_is_primabook() -> N
 def test_piis_ended_before_the_last_day_of_the_first_period_no_prolongation() -> None:
     """Primabook: a prolongation needs a PIIS in force on the first year's last day."""
     case, piis = uuid.uuid4(), uuid.uuid4()
-    rows = by_month(
-        ledger(
-            facts(
-                grant(case, dt.date(2025, 3, 1)),
-                signed(case, dt.date(2025, 3, 5), piis),
-                evaluated(case, dt.date(2026, 1, 10), piis, "motivated"),
-                ended(case, dt.date(2026, 2, 20), piis),
-            ),
-            {},
-            as_of=dt.date(2026, 6, 30),
-        )
+    rows = signed_in_march_2025(
+        case,
+        piis,
+        evaluated(case, dt.date(2026, 1, 10), piis, "motivated"),
+        ended(case, dt.date(2026, 2, 20), piis),
     )
     assert rows["2026-02"].piis_code == "11"  # the first year runs its course
     assert rows["2026-03"].piis_code is None
@@ -496,3 +490,17 @@ def test_fold_order_of_services_does_not_change_the_facts() -> None:
     row = facts(*events)
     case_id, cpas, encoded = projection.encode(row)
     assert projection.decode([case_id, cpas, json.loads(encoded)]) == row
+
+
+def test_piis_prolongation_counts_only_the_days_a_piis_is_in_force() -> None:
+    """Primabook: a prolongation goes with a PIIS; once it ended, no code 17."""
+    case, piis = uuid.uuid4(), uuid.uuid4()
+    rows = signed_in_march_2025(
+        case,
+        piis,
+        evaluated(case, dt.date(2026, 2, 10), piis, "a second year"),
+        ended(case, dt.date(2026, 4, 30), piis),
+    )
+    assert rows["2026-04"].piis_code == "17"
+    assert rows["2026-05"].piis_code is None
+    assert rows["2026-05"].piis_status == "subsidy.prolongation_piis_ended"
