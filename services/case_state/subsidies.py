@@ -63,6 +63,7 @@ from contracts.piis import (
 )
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.case_state.roster import cutoff_of
+from services.common.errors import DomainError
 from services.common.eventstore import (
     StoredRow,
     events_table,
@@ -73,6 +74,7 @@ from services.common.law import LAW, add_months
 from services.common.row_table import RowTable
 
 __all__ = [
+    "MAX_MONTHS",
     "SUBSIDY_RULES",
     "Fact",
     "LedgerRow",
@@ -98,6 +100,8 @@ SUBSIDY_RULES: Final = {
     "lost": "subsidy.lost_after_interruption",
     "missing": "subsidy.compulsory_piis_missing",
 }
+MAX_MONTHS: Final = 240
+"""Most months one case's ledger gives at once (a hub limit, not the law's)."""
 CENT: Final = Decimal("0.01")
 ONE_DAY: Final = dt.timedelta(days=1)
 _NEVER: Final = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -674,6 +678,13 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
     last = as_of.replace(day=1)
     if last_month is not None:
         last = min(last, last_month.replace(day=1))
+    if (last.year - month.year) * 12 + last.month - month.month >= MAX_MONTHS:
+        raise DomainError(
+            "from_month",
+            "subsidy.too_many_months",
+            f"a ledger gives at most {MAX_MONTHS} months of a case at once; ask "
+            "for a range of months (from_month, to_month)",
+        )
     rows: list[LedgerRow] = []
     while month <= last:
         month_end = _month_end(month)

@@ -35,7 +35,7 @@ from services.common.refusals import Refused
 __all__ = ["SubsidyLedger", "SubsidyRow", "subsidies_of", "subsidy_router"]
 
 _KBO = r"^[01]\d{9}$"
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
 
 
 class SubsidyRow(BaseModel):

@@ -159,4 +159,18 @@ RULES: tuple[Rule, ...] = (
         kind="flag",
         doc=f"{_DOC}#piis-10-percent-subsidy",
     ),
+    Rule(
+        code="subsidy.too_many_months",
+        statement=(
+            "A ledger gives at most 240 months of a case at once (the months from "
+            "its first income, or from_month, to as_of's or to_month): a longer "
+            "range is refused with 422; ask for a range of months."
+        ),
+        source="Hub rule: bounded answers, ADR 0022 (and ADR 0010)",
+        enforced_by=(f"{_LEDGER}:ledger",),
+        tests=(
+            f"{_TESTS}::test_a_ledger_of_more_than_twenty_years_of_months_at_once_is_refused",
+        ),
+        doc="docs/domain/federal-reporting.md#subsidy-ledger",
+    ),
 )

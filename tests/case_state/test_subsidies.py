@@ -13,6 +13,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from contracts.envelope import ContractEvent
 from contracts.income import (
     IncomePaymentSuspendedV1,
@@ -30,6 +32,7 @@ from services.case_state.subsidies import (
     ledger,
     ledger_of_cpas,
 )
+from services.common.errors import DomainError
 from services.demo import make_kbo
 
 CPAS = make_kbo(2123499)
@@ -504,3 +507,16 @@ def test_piis_prolongation_counts_only_the_days_a_piis_is_in_force() -> None:
     assert rows["2026-04"].piis_code == "17"
     assert rows["2026-05"].piis_code is None
     assert rows["2026-05"].piis_status == "subsidy.prolongation_piis_ended"
+
+
+def test_a_ledger_of_more_than_twenty_years_of_months_at_once_is_refused() -> None:
+    """Hub limit (ADR 0022): a range of months is asked for, not a whole century."""
+    case = uuid.uuid4()
+    history = facts(grant(case, dt.date(2025, 3, 1)))
+    with pytest.raises(DomainError) as refused:
+        ledger(history, {}, as_of=dt.date(2999, 1, 1))
+    assert refused.value.rule == "subsidy.too_many_months"
+    rows = ledger(
+        history, {}, as_of=dt.date(2999, 1, 1), first_month=dt.date(2998, 1, 1)
+    )
+    assert len(rows) == 13
