@@ -54,6 +54,7 @@ from contracts.income import (
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
 )
+from contracts.intake import CaseTransferredV1
 from contracts.piis import (
     PiisDeadlineMissedV1,
     PiisEndedV1,
@@ -171,8 +172,27 @@ class SubsidyFacts:
     """The facts of one case, in the order of its events (per producing service)."""
 
     case_id: uuid.UUID
-    cpas_kbo: str
+    cpas_kbo: str  # the CPAS the case is with now
     facts: tuple[Fact, ...] = ()
+    # Each transfer to another CPAS: recorded at, from, to (ADR 0017).
+    transfers: tuple[tuple[dt.datetime | None, str, str], ...] = ()
+
+    def cpas_at(self, cutoff: dt.datetime | None) -> str:
+        """The CPAS the case was with at a time, as the hub had recorded it."""
+        if not self.transfers:
+            return self.cpas_kbo
+        found = self.transfers[0][1]
+        for recorded, _, to in self.transfers:
+            if cutoff is None or (recorded or _NEVER) <= cutoff:
+                found = to
+        return found
+
+    @property
+    def cpas_seen(self) -> list[str]:
+        """Every CPAS the case was with."""
+        return sorted(
+            {self.cpas_kbo} | {c for _, *pair in self.transfers for c in pair}
+        )
 
     def known(self, cutoff: dt.datetime | None) -> tuple[Fact, ...]:
         """The facts recorded by a time (all when None)."""
@@ -324,6 +344,8 @@ class SubsidyProjection(RowTable[SubsidyFacts]):
         ("case_id", "uuid PRIMARY KEY"),
         ("cpas_kbo", "text NOT NULL"),
         ("facts", "jsonb NOT NULL"),
+        ("transfers", "jsonb NOT NULL DEFAULT '[]'"),
+        ("cpas_seen", "text[] NOT NULL DEFAULT '{}'"),
     )
     indexes = ("cpas_kbo",)
 
@@ -331,18 +353,25 @@ class SubsidyProjection(RowTable[SubsidyFacts]):
         self, row: SubsidyFacts | None, event: ContractEvent
     ) -> SubsidyFacts | None:
         """The facts after one event (events of any service, in any order)."""
+        if isinstance(event, CaseTransferredV1):
+            row = row or SubsidyFacts(event.case_id, event.cpas_kbo)
+            moves = sorted(
+                {
+                    *row.transfers,
+                    (event.recorded_at, event.from_cpas_kbo, event.cpas_kbo),
+                },
+                key=lambda m: m[0] or _NEVER,
+            )
+            return dataclasses.replace(
+                row, cpas_kbo=moves[-1][2], transfers=tuple(moves)
+            )
         fact = fact_of(event)
         if fact is None:
             return None
         current = row or SubsidyFacts(event.case_id, event.cpas_kbo)
         facts = list(current.facts)
         bisect.insort(facts, fact, key=lambda f: f.position)
-        # The CPAS of the latest recorded event, whatever order they came in.
-        latest = max((f.recorded_at or _NEVER for f in current.facts), default=_NEVER)
-        cpas = current.cpas_kbo
-        if row is None or (event.recorded_at or _NEVER) >= latest:
-            cpas = event.cpas_kbo
-        return SubsidyFacts(current.case_id, cpas, tuple(facts))
+        return dataclasses.replace(current, facts=tuple(facts))
 
     def encode(self, row: SubsidyFacts) -> tuple[Any, ...]:
         """The row's column values (facts as JSON)."""
@@ -350,12 +379,24 @@ class SubsidyProjection(RowTable[SubsidyFacts]):
             row.case_id,
             row.cpas_kbo,
             json.dumps([f.to_json() for f in row.facts]),
+            json.dumps(
+                [[r.isoformat() if r else None, a, b] for r, a, b in row.transfers]
+            ),
+            row.cpas_seen,
         )
 
     def decode(self, record: Sequence[Any]) -> SubsidyFacts:
         """A row from its column values."""
-        case_id, cpas_kbo, facts = record
-        return SubsidyFacts(case_id, cpas_kbo, tuple(map(Fact.from_json, facts)))
+        case_id, cpas_kbo, facts, transfers, _ = record
+        return SubsidyFacts(
+            case_id,
+            cpas_kbo,
+            tuple(map(Fact.from_json, facts)),
+            tuple(
+                (dt.datetime.fromisoformat(r) if r else None, a, b)
+                for r, a, b in transfers
+            ),
+        )
 
 
 # --------------------------------------------------------------------------
@@ -747,7 +788,7 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
             rows.append(
                 LedgerRow(
                     case_id=case.case_id,
-                    cpas_kbo=case.cpas_kbo,
+                    cpas_kbo=case.cpas_at(cutoff),
                     month=month,
                     right_id=uuid.UUID(in_force.values["right_id"]),
                     category=in_force.values["category"],
@@ -793,8 +834,8 @@ def ledger_of_cpas(
     rows: list[LedgerRow] = []
     for case_id in sorted(by_case, key=str):
         case = by_case[case_id]
-        if case.cpas_kbo != cpas_kbo:
-            continue
+        if case.cpas_at(cutoff_of(as_of, known_at)) != cpas_kbo:
+            continue  # with another CPAS then
         partners = {p: by_case[p] for p in _partner_ids(case) if p in by_case}
         rows.extend(
             ledger(
@@ -816,8 +857,8 @@ def ledger_of_cpas(
 async def load_cpas(
     conn: psycopg.AsyncConnection[Any], schema: str, cpas_kbo: str
 ) -> list[SubsidyFacts]:
-    """Every case's facts of one CPAS (partners are of the same CPAS)."""
-    return await SubsidyProjection().rows_where(conn, schema, "cpas_kbo", cpas_kbo)
+    """Every case's facts that was ever with one CPAS (partners are of the same)."""
+    return await SubsidyProjection().rows_holding(conn, schema, "cpas_seen", cpas_kbo)
 
 
 async def load_case(

@@ -95,6 +95,16 @@ class RowTable(ABC, Generic[Row]):
         cur = await conn.execute(query, (value,))
         return [self.decode(record) for record in await cur.fetchall()]
 
+    async def rows_holding(
+        self, conn: psycopg.AsyncConnection[Any], schema: str, column: str, value: Any
+    ) -> list[Row]:
+        """Every row whose array column holds a value, by case id."""
+        query = sql.SQL("SELECT {} FROM {} WHERE %s = ANY({}) ORDER BY 1").format(
+            self._names(), self._table(schema), sql.Identifier(column)
+        )
+        cur = await conn.execute(query, (value,))
+        return [self.decode(record) for record in await cur.fetchall()]
+
     def _table(self, schema: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(
             sql.Identifier(schema), sql.Identifier(self.table)

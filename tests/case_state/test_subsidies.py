@@ -23,6 +23,7 @@ from contracts.income import (
     IncomeRightWithdrawnV1,
     PartnerPiisObligation,
 )
+from contracts.intake import CaseTransferredV1
 from contracts.piis import Commitments, PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
 from contracts.placement import Article60StartedV1
 from services.case_state.subsidies import (
@@ -491,8 +492,52 @@ def test_fold_order_of_services_does_not_change_the_facts() -> None:
     assert facts(*events) == facts(*reversed(events))
     projection = SubsidyProjection()
     row = facts(*events)
-    case_id, cpas, encoded = projection.encode(row)
-    assert projection.decode([case_id, cpas, json.loads(encoded)]) == row
+    case_id, cpas, encoded, transfers, seen = projection.encode(row)
+    assert seen == [CPAS]
+    assert (
+        projection.decode(
+            [case_id, cpas, json.loads(encoded), json.loads(transfers), seen]
+        )
+        == row
+    )
+
+
+def test_a_transferred_case_is_read_by_its_new_cpas_whatever_the_order() -> None:
+    """Law of 26 May 2002 art. 32: the CPAS the case is with claims (ADR 0017)."""
+    case, other = uuid.uuid4(), make_kbo(2123500)
+    income = grant(case, dt.date(2025, 3, 1))
+    piis = signed(case, dt.date(2025, 3, 5))  # recorded before the transfer
+    moved = event(
+        CaseTransferredV1,
+        case,
+        dt.date(2025, 6, 1),
+        transferred_on=dt.date(2025, 6, 1),
+        from_cpas_kbo=CPAS,
+        previous_dossier_number="M1",
+        dossier_number="N1",
+    ).model_copy(update={"cpas_kbo": other})
+    # The intake topic keeps its order; the PIIS topic's event comes anywhere.
+    orders = (
+        [income, piis, moved],
+        [income, moved, piis],
+        [piis, income, moved],
+        [moved, piis, income],
+    )
+    rows = [facts(*order) for order in orders]
+    assert all(row == rows[0] for row in rows)
+    row = rows[0]
+    assert row.cpas_kbo == other
+    assert row.cpas_seen == sorted([CPAS, other])
+    june, may = dt.date(2025, 6, 30), dt.date(2025, 5, 31)
+    assert ledger_of_cpas([row], cpas_kbo=CPAS, as_of=june) == ()
+    assert {r.cpas_kbo for r in ledger_of_cpas([row], cpas_kbo=other, as_of=june)} == {
+        other
+    }
+    # As of a day before the transfer, it was the former CPAS's, as the hub showed.
+    assert ledger_of_cpas([row], cpas_kbo=other, as_of=may) == ()
+    assert {r.cpas_kbo for r in ledger_of_cpas([row], cpas_kbo=CPAS, as_of=may)} == {
+        CPAS
+    }
 
 
 def test_piis_prolongation_counts_only_the_days_a_piis_is_in_force() -> None:
