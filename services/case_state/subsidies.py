@@ -65,13 +65,9 @@ from contracts.piis import (
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.case_state.roster import cutoff_of
 from services.common.errors import DomainError
-from services.common.eventstore import (
-    StoredRow,
-    events_table,
-    row_to_event,
-    select_rows_sql,
-)
+from services.common.eventstore import row_to_event
 from services.common.law import LAW, add_months
+from services.common.rebuild import stored_pages
 from services.common.row_table import RowTable
 
 __all__ = [
@@ -873,9 +869,6 @@ async def load_case(
     return found, partners
 
 
-REPLAY_BATCH: Final = 5000
-
-
 async def replay_ledger(
     conn: psycopg.AsyncConnection[Any],
     cpas_kbo: str,
@@ -894,21 +887,10 @@ async def replay_ledger(
     """
     projection = SubsidyProjection()
     rows: dict[uuid.UUID, SubsidyFacts] = {}
-    for schema, app_name in sources:
-        table = events_table(schema, app_name)
-        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
-        if (await exists.fetchone()) == (None,):
-            continue
-        select, position = select_rows_sql(table), 0
-        while True:
-            cur = await conn.execute(select, (position, REPLAY_BATCH))
-            page = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
-            if not page:
-                break
-            for stored in page:
-                event = row_to_event(stored)
-                folded = projection.fold(rows.get(event.case_id), event)
-                if folded is not None:
-                    rows[event.case_id] = folded
-            position = page[-1].notification_id
+    async for _, page in stored_pages(conn, sources):
+        for stored in page:
+            event = row_to_event(stored)
+            folded = projection.fold(rows.get(event.case_id), event)
+            if folded is not None:
+                rows[event.case_id] = folded
     return ledger_of_cpas(rows.values(), cpas_kbo=cpas_kbo, **window.kwargs())
