@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent
-from contracts.text import ITEMS, Identifier, Items, Reason, ShortDecimal
+from contracts.text import ITEMS, Digits, Identifier, Items, Reason, ShortDecimal
 
 __all__ = [
+    "GrantedAmount",
     "IncomeEvent",
     "IncomePaymentSuspendedV1",
     "IncomeRightGrantedV1",
@@ -40,6 +42,9 @@ SuspensionReason = Literal[
 ]
 
 SuspensionExtent = Literal["full", "partial"]
+# A monthly amount granted, in euro: above zero, in cents (the bounds inside
+# the annotation, where pydantic and the JSON Schema both see them).
+GrantedAmount = Annotated[Decimal, Field(gt=0, decimal_places=2), Digits(16)]
 # What the State's reimbursement of the income follows (law of 26 May 2002
 # art. 32): the CPAS's size band (its monthly average of beneficiaries in the
 # year before last), or a case the State reimburses in full.
@@ -87,10 +92,8 @@ class _Amount(ContractEvent):
         description="Effective date of the household record the category was "
         "checked against; null when none was recorded (the person alone).",
     )
-    granted_monthly_amount: ShortDecimal | None = Field(
+    granted_monthly_amount: GrantedAmount | None = Field(
         default=None,
-        gt=0,
-        decimal_places=2,
         description="Monthly amount actually granted when less than the "
         "category's, the person's resources deducted (law of 26 May 2002 art. "
         "16), such as the complementary income of an article 60 §7 worker; null: "

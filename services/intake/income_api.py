@@ -9,8 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.income import ReimbursementBasis, SuspensionExtent, SuspensionReason
-from contracts.text import Reason, ShortDecimal
+from contracts.income import (
+    GrantedAmount,
+    ReimbursementBasis,
+    SuspensionExtent,
+    SuspensionReason,
+)
+from contracts.text import Reason
 from contracts.wire import AS_INTEGER, Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
@@ -32,10 +37,8 @@ Category = Annotated[Literal[1, 2, 3], AS_INTEGER]
 class _Subsidised(BaseModel):
     """What the State's reimbursement and the PIIS subsidy are computed on."""
 
-    granted_monthly_amount: ShortDecimal | None = Field(
+    granted_monthly_amount: GrantedAmount | None = Field(
         default=None,
-        gt=0,
-        decimal_places=2,
         description="Monthly amount granted when less than the category's, the "
         "person's resources deducted (such as an article 60 §7 worker's "
         "complementary income); at most the category's amount.",
