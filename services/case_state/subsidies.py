@@ -46,6 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final, Literal
 
 import psycopg
+from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.income import (
@@ -854,7 +855,8 @@ async def load_cpas(
     conn: psycopg.AsyncConnection[Any], schema: str, cpas_kbo: str
 ) -> list[SubsidyFacts]:
     """Every case's facts that was ever with one CPAS (partners are of the same)."""
-    return await SubsidyProjection().rows_holding(conn, schema, "cpas_seen", cpas_kbo)
+    condition = sql.SQL("%s = ANY({})").format(sql.Identifier("cpas_seen"))
+    return await SubsidyProjection().rows_matching(conn, schema, condition, (cpas_kbo,))
 
 
 async def load_case(

@@ -89,20 +89,21 @@ class RowTable(ABC, Generic[Row]):
         self, conn: psycopg.AsyncConnection[Any], schema: str, column: str, value: Any
     ) -> list[Row]:
         """Every row whose column equals a value (e.g. a CPAS's), by case id."""
-        query = sql.SQL("SELECT {} FROM {} WHERE {} = %s ORDER BY 1").format(
-            self._names(), self._table(schema), sql.Identifier(column)
-        )
-        cur = await conn.execute(query, (value,))
-        return [self.decode(record) for record in await cur.fetchall()]
+        condition = sql.SQL("{} = %s").format(sql.Identifier(column))
+        return await self.rows_matching(conn, schema, condition, (value,))
 
-    async def rows_holding(
-        self, conn: psycopg.AsyncConnection[Any], schema: str, column: str, value: Any
+    async def rows_matching(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        condition: sql.Composable,
+        params: Sequence[Any],
     ) -> list[Row]:
-        """Every row whose array column holds a value, by case id."""
-        query = sql.SQL("SELECT {} FROM {} WHERE %s = ANY({}) ORDER BY 1").format(
-            self._names(), self._table(schema), sql.Identifier(column)
+        """Every row meeting a SQL condition (its values as parameters), by key."""
+        query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY 1").format(
+            self._names(), self._table(schema), condition
         )
-        cur = await conn.execute(query, (value,))
+        cur = await conn.execute(query, params)
         return [self.decode(record) for record in await cur.fetchall()]
 
     def _table(self, schema: str) -> sql.Composed:
