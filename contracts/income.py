@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent
-from contracts.text import ITEMS, Identifier, Items, Reason, ShortDecimal
+from contracts.text import ITEMS, Digits, Identifier, Items, Reason, ShortDecimal
 
 __all__ = [
+    "GrantedAmount",
     "IncomeEvent",
     "IncomePaymentSuspendedV1",
     "IncomeRightGrantedV1",
@@ -23,6 +25,7 @@ __all__ = [
     "IncomeRightWithdrawnV1",
     "PartnerPiisObligation",
     "PiisObligation",
+    "ReimbursementBasis",
     "SuspensionExtent",
     "SuspensionReason",
 ]
@@ -39,6 +42,19 @@ SuspensionReason = Literal[
 ]
 
 SuspensionExtent = Literal["full", "partial"]
+# A monthly amount granted, in euro: above zero, in cents (the bounds inside
+# the annotation, where pydantic and the JSON Schema both see them).
+GrantedAmount = Annotated[Decimal, Field(gt=0, decimal_places=2), Digits(16)]
+# What the State's reimbursement of the income follows (law of 26 May 2002
+# art. 32): the CPAS's size band (its monthly average of beneficiaries in the
+# year before last), or a case the State reimburses in full.
+ReimbursementBasis = Literal[
+    "cpas_base",
+    "cpas_over_500",
+    "cpas_over_1000",
+    "foreigners_register",
+    "homeless_first_dwelling",
+]
 
 
 class PartnerPiisObligation(BaseModel):
@@ -75,6 +91,22 @@ class _Amount(ContractEvent):
         default=None,
         description="Effective date of the household record the category was "
         "checked against; null when none was recorded (the person alone).",
+    )
+    granted_monthly_amount: GrantedAmount | None = Field(
+        default=None,
+        description="Monthly amount actually granted when less than the "
+        "category's, the person's resources deducted (law of 26 May 2002 art. "
+        "16), such as the complementary income of an article 60 §7 worker; null: "
+        "the category's whole amount. The State's reimbursement and the PIIS "
+        "subsidy are computed on it.",
+    )
+    reimbursement_basis: ReimbursementBasis | None = Field(
+        default=None,
+        description="What the State's reimbursement follows (law of 26 May 2002 "
+        "art. 32): the CPAS's size band (base, at least 500 or at least 1,000 "
+        "beneficiaries a month on average in the year before last), or a case "
+        "reimbursed in full (foreigners' register, homeless person taking up a "
+        "dwelling); null: not stated, the base rate.",
     )
 
 

@@ -152,6 +152,12 @@ class PiisEvaluatedV1(ContractEvent):
     next_evaluation_on: dt.date | None = Field(
         default=None, description="Date of the next planned evaluation."
     )
+    subsidy_prolongation_motivation: Prose | None = personal_data(
+        "Written motivation, under its own heading, for prolonging the PIIS "
+        "subsidy past its first year (SPP IS: a prolongation needs one); null: "
+        "none given at this evaluation.",
+        default=None,
+    )
 
 
 class PiisAmendedV1(ContractEvent):

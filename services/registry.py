@@ -158,6 +158,12 @@ def _roster(_: Applications) -> FoldProjection[Any]:
     return RosterProjection()
 
 
+def _subsidies(_: Applications) -> FoldProjection[Any]:
+    from services.case_state.subsidies import SubsidyProjection  # noqa: PLC0415
+
+    return SubsidyProjection()
+
+
 def _piis_facts(_: Applications) -> FoldProjection[Any]:
     from services.piis.facts import CaseFactsProjection  # noqa: PLC0415
 
@@ -274,6 +280,13 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
     ConsumerSpec("deadlines", "case-state", "deadlines", ("piis",), _deadlines),
     ConsumerSpec("activation", "case-state", "activation", ("piis",), _activation),
     ConsumerSpec("roster", "case-state", "roster", ("placement",), _roster),
+    ConsumerSpec(
+        "subsidies",
+        "case-state",
+        "subsidies",
+        ("intake", "piis", "placement"),
+        _subsidies,
+    ),
     ConsumerSpec("piis-facts", "piis-api", "piis", ("intake",), _piis_facts),
     ConsumerSpec(
         "trajectory-policy",

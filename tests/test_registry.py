@@ -68,6 +68,7 @@ def test_a_consumer_process_runs_exactly_its_declared_consumers() -> None:
         "deadlines",
         "activation",
         "roster",
+        "subsidies",
     }
     assert all(c.replayable for c in consumers_of("case-state"))
 

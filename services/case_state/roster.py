@@ -53,6 +53,7 @@ __all__ = [
     "RosterProjection",
     "contract_after",
     "contract_id_of",
+    "cutoff_of",
     "end_of_day",
     "load_cpas",
     "roster",
@@ -202,7 +203,8 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=BRUSSELS)
 
 
-def _cutoff(as_of: dt.date, known_at: dt.datetime | None) -> dt.datetime:
+def cutoff_of(as_of: dt.date, known_at: dt.datetime | None) -> dt.datetime:
+    """What the hub knew: by the end of as_of (Brussels), or by known_at."""
     if known_at is None:
         return end_of_day(as_of)
     if known_at.tzinfo is None:  # a wall-clock time is Brussels time
@@ -283,7 +285,7 @@ def roster(
     then and not ended before. ``ending_within`` uses the recorded last day when
     there is one, else the planned end; past the planned end counts as 30.
     """
-    cutoff = _cutoff(as_of, known_at)
+    cutoff = cutoff_of(as_of, known_at)
     entries: list[RosterEntry] = []
     for history in histories:
         if history.cpas_kbo != cpas_kbo:

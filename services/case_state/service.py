@@ -31,6 +31,7 @@ from services.case_state.projection import (
 from services.case_state.roster import Roster, roster
 from services.case_state.roster import load_cpas as load_roster
 from services.case_state.statistics import IspStatistics, isp_statistics, load_cpas
+from services.case_state.subsidies_api import subsidy_router
 from services.case_state.topic import publish_case_states
 from services.common.auth import (
     ApiClient,
@@ -68,6 +69,7 @@ ROSTER = consumer("roster").schema
 STATISTICS = consumer("statistics").schema
 ACTIVATION = consumer("activation").schema
 DEADLINES = consumer("deadlines").schema
+SUBSIDIES = consumer("subsidies").schema
 _KBO = r"^[01]\d{9}$"
 _Cpas = Annotated[
     str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
@@ -258,6 +260,8 @@ def create_api(
         async with pool.connection() as conn:
             found = await roster_of(conn, cpas_kbo, as_of, known_at)
         return found.as_dict()
+
+    api.include_router(subsidy_router(pool, SUBSIDIES))
 
     @api.get(
         "/statistics/social-activation",

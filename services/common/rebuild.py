@@ -10,7 +10,7 @@ a check builds the shadow and names the first difference with the live tables
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +27,43 @@ from services.common.eventstore import (
 from services.common.settings import HubSettings
 from services.registry import ConsumerSpec
 
-__all__ = ["Difference", "build_shadow", "check", "rebuild", "replay_into"]
+__all__ = [
+    "Difference",
+    "build_shadow",
+    "check",
+    "rebuild",
+    "replay_into",
+    "stored_pages",
+]
 
 log = logging.getLogger(__name__)
 
 REBUILD_BATCH = 5000
+
+
+async def stored_pages(
+    conn: psycopg.AsyncConnection[Any],
+    sources: tuple[tuple[str, str], ...],
+    after: dict[str, int] | None = None,
+) -> AsyncIterator[tuple[str, list[StoredRow]]]:
+    """Each event store's rows after a position, a page at a time, store by store.
+
+    A store that has recorded nothing yet (no table) gives nothing.
+    """
+    for schema, app_name in sources:
+        table = events_table(schema, app_name)
+        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
+        if (await exists.fetchone()) == (None,):
+            continue  # that service has stored nothing yet
+        select = select_rows_sql(table)
+        position = (after or {}).get(app_name, 0)
+        while True:
+            cur = await conn.execute(select, (position, REBUILD_BATCH))
+            rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+            if not rows:
+                break
+            yield app_name, rows
+            position = rows[-1].notification_id
 
 
 async def replay_into(
@@ -43,32 +75,20 @@ async def replay_into(
     """Feed the stored events after the given positions through a projection."""
     heads = dict(after)
     total = 0
-    for schema, app_name in sources:
-        table = events_table(schema, app_name)
-        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
-        if (await exists.fetchone()) == (None,):
-            continue  # that service has stored nothing yet
-        select = select_rows_sql(table)
-        position = after.get(app_name, 0)
-        while True:
-            cur = await conn.execute(select, (position, REBUILD_BATCH))
-            rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
-            if not rows:
-                break
-            envelopes = []
-            for row in rows:
-                event = row_to_event(row)
-                envelopes.append(
-                    Envelope(str(event.case_id), row.state, event, None, "rebuild")
-                )
-            try:
-                await store.apply(conn, envelopes)
-            except Exception:  # noqa: BLE001 - a case that fails is parked, not fatal
-                log.warning("rebuild of %s: a page failed; case by case", store.name)
-                await store.apply(conn, envelopes, isolate=True)
-            position = rows[-1].notification_id
-            total += len(rows)
-        heads[app_name] = position
+    async for app_name, rows in stored_pages(conn, sources, after):
+        envelopes = []
+        for row in rows:
+            event = row_to_event(row)
+            envelopes.append(
+                Envelope(str(event.case_id), row.state, event, None, "rebuild")
+            )
+        try:
+            await store.apply(conn, envelopes)
+        except Exception:  # noqa: BLE001 - a case that fails is parked, not fatal
+            log.warning("rebuild of %s: a page failed; case by case", store.name)
+            await store.apply(conn, envelopes, isolate=True)
+        total += len(rows)
+        heads[app_name] = rows[-1].notification_id
     return total, heads
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from contracts.household import HouseholdChild
@@ -26,6 +27,7 @@ from services.intake.domain import (
     DomainError,
     DossierNumber,
     DossierNumberTakenError,
+    Subsidised,
     normalise_dossier_number,
 )
 from services.intake.household import PartnerEntry
@@ -102,6 +104,8 @@ class GrantIncomeRight:
     effective_date: dt.date
     student: bool = False
     received_income_before_reform: bool = False
+    granted_monthly_amount: Decimal | None = None
+    reimbursement_basis: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +117,8 @@ class ModifyIncomeRight:
     category: int
     effective_date: dt.date
     reason: str
+    granted_monthly_amount: Decimal | None = None
+    reimbursement_basis: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +299,9 @@ class IntakeApplication(HubApplication):
                 effective_date=cmd.effective_date,
                 student=cmd.student,
                 received_income_before_reform=cmd.received_income_before_reform,
+                subsidised=Subsidised(
+                    cmd.granted_monthly_amount, cmd.reimbursement_basis
+                ),
             ),
             created_id,
         )
@@ -307,6 +316,9 @@ class IntakeApplication(HubApplication):
                 category=cmd.category,
                 effective_date=cmd.effective_date,
                 reason=cmd.reason,
+                subsidised=Subsidised(
+                    cmd.granted_monthly_amount, cmd.reimbursement_basis
+                ),
             ),
             _nothing,
         )

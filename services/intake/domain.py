@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
@@ -52,8 +53,33 @@ __all__ = [
     "DossierNumber",
     "DossierNumberTakenError",
     "DuplicateRegistrationError",
+    "Subsidised",
     "normalise_dossier_number",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Subsidised:
+    """What the State's reimbursement and the PIIS subsidy of a grant follow."""
+
+    granted_monthly_amount: Decimal | None = None
+    reimbursement_basis: str | None = None
+
+    def fields(self, category_amount: Decimal) -> dict[str, Any]:
+        """The event's fields; an amount above the category's is refused."""
+        granted = self.granted_monthly_amount
+        if granted is not None and granted > category_amount:
+            raise DomainError(
+                "granted_monthly_amount",
+                "income_right.granted_above_category_amount",
+                "the amount granted is at most the category's amount: the income "
+                "is the category's amount less the person's resources (law of 26 "
+                "May 2002 art. 14 and 16)",
+            )
+        return {
+            "granted_monthly_amount": granted,
+            "reimbursement_basis": self.reimbursement_basis,
+        }
 
 
 class DuplicateRegistrationError(ConflictError):
@@ -316,6 +342,7 @@ class Beneficiary(Aggregate):
         effective_date: dt.date,
         student: bool,
         received_income_before_reform: bool,
+        subsidised: Subsidised = Subsidised(),
     ) -> uuid.UUID:
         """Grant RIS/ERIS (council decision); derive whether a PIIS is compulsory."""
         if self.right is not None:
@@ -367,6 +394,7 @@ class Beneficiary(Aggregate):
             partner_piis_obligations=partner_obligations(
                 household, decision_date=decision_date, effective_date=effective_date
             ),
+            **subsidised.fields(amount),
         )
         return right_id
 
@@ -378,6 +406,7 @@ class Beneficiary(Aggregate):
         category: int,
         effective_date: dt.date,
         reason: str,
+        subsidised: Subsidised = Subsidised(),
     ) -> None:
         """Change the category (and amount) from a date."""
         right = self._active_right()
@@ -395,6 +424,7 @@ class Beneficiary(Aggregate):
             household_since=household.effective_date if household else None,
             effective_date=effective_date,
             reason=reason,
+            **subsidised.fields(amount),
         )
 
     def suspend_income_payment(

@@ -9,7 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.income import SuspensionExtent, SuspensionReason
+from contracts.income import (
+    GrantedAmount,
+    ReimbursementBasis,
+    SuspensionExtent,
+    SuspensionReason,
+)
 from contracts.text import Reason
 from contracts.wire import AS_INTEGER, Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
@@ -29,7 +34,24 @@ __all__ = ["income_router"]
 Category = Annotated[Literal[1, 2, 3], AS_INTEGER]
 
 
-class GrantIncomeRightRequest(BaseModel):
+class _Subsidised(BaseModel):
+    """What the State's reimbursement and the PIIS subsidy are computed on."""
+
+    granted_monthly_amount: GrantedAmount | None = Field(
+        default=None,
+        description="Monthly amount granted when less than the category's, the "
+        "person's resources deducted (such as an article 60 §7 worker's "
+        "complementary income); at most the category's amount.",
+    )
+    reimbursement_basis: ReimbursementBasis | None = Field(
+        default=None,
+        description="What the State's reimbursement follows (law of 26 May 2002 "
+        "art. 32): the CPAS's size band, or a case reimbursed in full; omitted: "
+        "the base rate.",
+    )
+
+
+class GrantIncomeRightRequest(_Subsidised):
     """The council's decision granting the integration income (or ERIS)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -50,7 +72,7 @@ class GrantIncomeRightRequest(BaseModel):
     )
 
 
-class ModifyIncomeRightRequest(BaseModel):
+class ModifyIncomeRightRequest(_Subsidised):
     """A change of category from a date."""
 
     model_config = ConfigDict(extra="forbid")
@@ -150,6 +172,8 @@ def income_router(
                     effective_date=body.effective_date,
                     student=body.student,
                     received_income_before_reform=body.received_income_before_reform,
+                    granted_monthly_amount=body.granted_monthly_amount,
+                    reimbursement_basis=body.reimbursement_basis,
                 )
             )
         return IncomeRightResponse(right_id=created(outcome, response))
@@ -172,6 +196,8 @@ def income_router(
                     category=body.category,
                     effective_date=body.effective_date,
                     reason=body.reason,
+                    granted_monthly_amount=body.granted_monthly_amount,
+                    reimbursement_basis=body.reimbursement_basis,
                 )
             )
 

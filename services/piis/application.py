@@ -97,6 +97,7 @@ class EvaluatePiis:
     in_person: bool
     outcome: str
     next_evaluation_on: dt.date | None = None
+    subsidy_prolongation_motivation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +314,7 @@ class PiisApplication(HubApplication):
                 in_person=cmd.in_person,
                 outcome=cmd.outcome,
                 next_evaluation_on=cmd.next_evaluation_on,
+                subsidy_prolongation_motivation=cmd.subsidy_prolongation_motivation,
             ),
         )
 

@@ -199,6 +199,7 @@ class PiisFile(Aggregate):
         in_person: bool,
         outcome: str,
         next_evaluation_on: dt.date | None,
+        subsidy_prolongation_motivation: str | None = None,
     ) -> None:
         """Record an evaluation of the active PIIS, once it was held."""
         if evaluated_on > context.today:
@@ -219,6 +220,7 @@ class PiisFile(Aggregate):
             in_person=in_person,
             outcome=outcome,
             next_evaluation_on=next_evaluation_on,
+            subsidy_prolongation_motivation=subsidy_prolongation_motivation,
         )
 
     def amend(

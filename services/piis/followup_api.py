@@ -53,6 +53,12 @@ class EvaluationRequest(_Command):
     in_person: Boolean = Field(description="Held in an individual interview.")
     outcome: Prose = Field(min_length=1, description="What it found.")
     next_evaluation_on: Date | None = Field(default=None, description="Next one.")
+    subsidy_prolongation_motivation: Prose | None = Field(
+        default=None,
+        min_length=1,
+        description="Written motivation, under its own heading, for prolonging "
+        "the PIIS subsidy past its first year (form B code 17 needs one).",
+    )
 
 
 class AmendmentRequest(_Command):
@@ -169,6 +175,7 @@ def followup_router(
                 body.in_person,
                 body.outcome,
                 body.next_evaluation_on,
+                body.subsidy_prolongation_motivation,
             )
         )
 

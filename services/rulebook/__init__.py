@@ -43,6 +43,7 @@ AREAS: Final = (
     "services.rulebook.income",
     "services.rulebook.piis",
     "services.rulebook.placement",
+    "services.rulebook.subsidy",
     "services.rulebook.gateway",
     "services.rulebook.audit",
 )

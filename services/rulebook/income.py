@@ -263,6 +263,24 @@ RULES: tuple[Rule, ...] = (
         doc="docs/domain/households.md#category-3-family-with-a-minor-child",
     ),
     Rule(
+        code="income_right.granted_above_category_amount",
+        statement=(
+            "The amount granted, when the person's resources are deducted (such as "
+            "an article 60 §7 worker's complementary income), is at most the "
+            "category's amount."
+        ),
+        source="Law of 26 May 2002 art. 14 and 16 (the articles are not verified)",
+        enforced_by=(
+            "services.intake.domain:Subsidised.fields",
+            f"{_BENEFICIARY}.grant_income_right",
+            f"{_BENEFICIARY}.modify_income_right",
+        ),
+        tests=(
+            f"{_INCOME_TESTS}::test_art16_an_amount_granted_above_the_category_amount_is_refused",
+        ),
+        doc="docs/domain/federal-reporting.md#art-60-worker-with-a-complementary-income",
+    ),
+    Rule(
         code="income_right.category_2_not_alone",
         statement=(
             "Category 2 (living alone) is refused when a partner, a child or another "

@@ -266,3 +266,48 @@ def test_art21_a_decision_before_its_application_or_in_the_future_is_refused(
         app.grant_income_right(grant(case_id, decision_date=decision_date))
     assert (refused.value.field, refused.value.rule) == ("decision_date", rule)
     assert len(events_of(app, case_id)) == 1
+
+
+def test_art16_the_amount_granted_and_the_reimbursement_basis_are_recorded(
+    app: IntakeApplication,
+) -> None:
+    """Law of 26 May 2002 art. 16 and 32: what the subsidy ledger computes on."""
+    case_id = app.register_beneficiary(registration()).case_id
+    app.grant_income_right(
+        grant(
+            case_id,
+            granted_monthly_amount=Decimal("400.00"),
+            reimbursement_basis="cpas_over_500",
+        )
+    )
+    granted = events_of(app, case_id)[-1]
+    assert isinstance(granted, IncomeRightGrantedV1)
+    assert granted.granted_monthly_amount == Decimal("400.00")
+    assert granted.reimbursement_basis == "cpas_over_500"
+    app.modify_income_right(
+        ModifyIncomeRight(
+            context(),
+            case_id,
+            2,
+            dt.date(2026, 11, 1),
+            "article 60 wage",
+            granted_monthly_amount=Decimal("250.00"),
+        )
+    )
+    modified = events_of(app, case_id)[-1]
+    assert isinstance(modified, IncomeRightModifiedV1)
+    assert modified.granted_monthly_amount == Decimal("250.00")
+    assert modified.reimbursement_basis is None
+
+
+def test_art16_an_amount_granted_above_the_category_amount_is_refused(
+    app: IntakeApplication,
+) -> None:
+    """Law of 26 May 2002 art. 14 and 16: the category's amount less resources."""
+    case_id = app.register_beneficiary(registration()).case_id
+    with pytest.raises(DomainError) as refused:
+        app.grant_income_right(
+            grant(case_id, granted_monthly_amount=Decimal("5000.00"))
+        )
+    assert refused.value.rule == "income_right.granted_above_category_amount"
+    assert len(events_of(app, case_id)) == 1

@@ -11,7 +11,13 @@ from typing import Any, Literal
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.piis import Commitments, Phase, PiisSanctionDecidedV1, PIISSignedV1
+from contracts.piis import (
+    Commitments,
+    Phase,
+    PiisEvaluatedV1,
+    PiisSanctionDecidedV1,
+    PIISSignedV1,
+)
 from services.common.aggregate import CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.piis.api import create_api
@@ -673,3 +679,25 @@ def test_a_case_with_no_piis_or_trajectory_yet_answers_404_naming_which() -> Non
         answer = client.get(f"/cases/{CASE}/{path}", headers=headers)
         assert answer.status_code == 404
         assert answer.json()["detail"][0]["type"] == rule
+
+
+def test_piis_subsidy_prolongation_motivation_is_recorded_on_the_evaluation() -> None:
+    """SPP IS (Primabook): a prolongation of the subsidy needs a written motivation."""
+    app = signed_app()
+    app.evaluate_piis(
+        EvaluatePiis(
+            context(),
+            CASE,
+            dt.date(2026, 11, 20),
+            in_person=True,
+            outcome="ok",
+            subsidy_prolongation_motivation="a second year to finish the training",
+        )
+    )
+    file = app.get_file(CASE)
+    assert file is not None
+    evaluated = list(app.events.get(file.id))[-1]
+    assert isinstance(evaluated, PiisEvaluatedV1)
+    assert evaluated.subsidy_prolongation_motivation == (
+        "a second year to finish the training"
+    )
