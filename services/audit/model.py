@@ -21,6 +21,7 @@ __all__ = [
     "Caseload",
     "ChainSection",
     "Check",
+    "LedgerLine",
     "LedgerMonth",
     "LedgerSection",
     "PhaseMonth",
@@ -77,7 +78,34 @@ class LedgerMonth(_Section):
     """The subsidies of one month, from the subsidy ledger."""
 
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM.")
-    amount: Decimal = Field(description="Subsidies of the month, in euro.")
+    amount: Decimal = Field(
+        description="Subsidies of the month, in euro: the income reimbursed "
+        "plus the PIIS subsidy, less the PIIS subsidy recovered."
+    )
+    reimbursed: Decimal = Field(default=Decimal(0), description="Income reimbursed.")
+    piis_subsidy: Decimal = Field(default=Decimal(0), description="PIIS subsidy.")
+    piis_recovered: Decimal = Field(
+        default=Decimal(0),
+        description="PIIS subsidy recovered (a compulsory PIIS missing).",
+    )
+
+
+class LedgerLine(_Section):
+    """One beneficiary-month of the subsidy ledger, with the events behind it."""
+
+    case_id: uuid.UUID = Field(description="The beneficiary's case.")
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM.")
+    days_in_force: int = Field(ge=0, description="Days of the month with income.")
+    income_amount: Decimal = Field(description="Income granted for the month.")
+    rate_percent: int = Field(description="The State's reimbursement rate.")
+    rate_source: str = Field(description="The law that sets that rate.")
+    reimbursed_amount: Decimal = Field(description="Income reimbursed.")
+    piis_code: str | None = Field(description="Form B PIIS code (11 or 17), if due.")
+    piis_status: str = Field(description="The subsidy rule that applied (rulebook).")
+    piis_amount: Decimal = Field(description="PIIS subsidy of the month.")
+    piis_recovered: Decimal = Field(description="PIIS subsidy recovered.")
+    article_60: bool = Field(description="Worked under article 60 that month.")
+    event_ids: tuple[uuid.UUID, ...] = Field(description="The events that justify it.")
 
 
 class LedgerSection(_Section):
@@ -89,6 +117,9 @@ class LedgerSection(_Section):
     )
     months: tuple[LedgerMonth, ...] = Field(
         default=(), description="Subsidies per month (none when not computed)."
+    )
+    lines: tuple[LedgerLine, ...] = Field(
+        default=(), description="Per beneficiary and month (none when not computed)."
     )
 
 

@@ -121,9 +121,25 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
             60,
             "the case states",
         )
+
+        def live_ledger() -> list[dict[str, Any]]:
+            answer = httpx.get(
+                f"{reads}/subsidies",
+                params={"cpas_kbo": kbo, "as_of": AS_OF},
+                headers=HEADERS,
+            )
+            answer.raise_for_status()
+            return list(answer.json()["rows"])
+
+        wait_until(
+            lambda: {r["case_id"] for r in live_ledger()} == set(cases),
+            60,
+            "the grants in the subsidy ledger",
+        )
         # What the live read models answer now, before any later event.
         known_at = dt.datetime.now(dt.UTC).isoformat()
         captured = {day: stats(day) for day in (MONTH_END, AS_OF)}
+        ledger_then = live_ledger()
         states = {
             c: httpx.get(f"{reads}/cases/{c}", headers=HEADERS).json() for c in cases
         }
@@ -177,7 +193,15 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
             assert grid.dossier_number == shown["registration"]["dossier_number"]
             trajectory = shown.get("trajectory")
             assert grid.phase == (trajectory["phase"] if trajectory else None)
-        assert report.ledger.status == report.chain.status == "not_computed"
+        # The ledger replayed is the live ledger of that time, line by line.
+        assert report.ledger.status == "computed"
+        lines = [line.model_dump(mode="json") for line in report.ledger.lines]
+        assert len(lines) == len(ledger_then) > 0
+        assert lines == [
+            {key: row[key] for key in line}
+            for row, line in zip(ledger_then, lines, strict=True)
+        ]
+        assert report.chain.status == "not_computed"
         # The live model knew the same at that time, asked now.
         assert stats(AS_OF, known_at) == then
 
