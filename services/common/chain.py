@@ -63,6 +63,7 @@ __all__ = [
     "record_bytes",
     "run_checkpoints",
     "signing_key",
+    "store_exists",
     "store_named",
     "stores",
     "verify_store",
@@ -678,6 +679,11 @@ def _changed_record(position: int, record: bytes | None, links: Iterator[Link]) 
 def _exists(conn: psycopg.Connection[Any], table: str) -> bool:
     row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
     return bool(row and row[0])
+
+
+def store_exists(conn: psycopg.Connection[Any], store: ChainStore) -> bool:
+    """Whether a store's chain tables exist (its service started once)."""
+    return _exists(conn, f"{store.name}_checkpoints")
 
 
 def _cursor_rows(

@@ -10,15 +10,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
 
+from services.cli import app as hub
 from services.common.chain import (
+    ChainReport,
     StoreVerdict,
     genesis,
+    public_key_pem,
     record_bytes,
     signing_key,
     store_named,
@@ -30,7 +35,7 @@ from services.common.relay import serve_relay
 from services.common.settings import HubSettings
 from services.intake.service import RELAY_SPEC, create_application
 from tests.intake.fakes import bilan, registration
-from tests.integration.harness import running_in_thread, wait_until
+from tests.integration.harness import hub_env, running_in_thread, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -374,3 +379,54 @@ def test_concurrent_writers_of_two_processes_keep_one_valid_chain(
         app.close()
     found = verdict(hub_settings)
     assert (found.verified, found.records) == (True, writers * per_writer * 3)
+
+
+def test_hub_audit_verify_names_the_first_broken_position_and_exits_1(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    stored = fill(hub_settings, 2)
+    env = hub_env(hub_settings)
+    runner = CliRunner()
+    signed = runner.invoke(hub, ["audit", "checkpoint"], env=env)
+    assert signed.exit_code == 0, signed.output
+    assert f"intake.intake_events: signed at position {stored[-1]}" in signed.output
+    exported = runner.invoke(hub, ["audit", "public-key"], env=env)
+    assert exported.exit_code == 0, exported.output
+    pem = tmp_path / "hub-chain.pem"
+    pem.write_text(exported.stdout)
+    auditor = ["audit", "verify", "--public-key", str(pem)]
+    clean = runner.invoke(hub, auditor, env=env)
+    assert clean.exit_code == 0, clean.output
+    assert f"intake.intake_events: verified, {len(stored)} records" in clean.output
+    execute(
+        hub_settings,
+        (
+            (
+                "UPDATE intake.intake_events SET state = state || ' '::bytea "
+                "WHERE notification_id = %s"
+            ),
+            (stored[1],),
+        ),
+    )
+    broken = runner.invoke(hub, [*auditor, "--store", "intake"], env=env)
+    assert broken.exit_code == 1
+    assert f"BROKEN at position {stored[1]}: chain.record_changed" in broken.output
+    as_json = runner.invoke(hub, [*auditor, "--json"], env=env)
+    assert as_json.exit_code == 1
+    report = ChainReport.model_validate_json(as_json.stdout)
+    assert not report.verified
+    [intake] = [v for v in report.stores if v.store == INTAKE.name]
+    assert (intake.broken_at, intake.problem) == (stored[1], "chain.record_changed")
+    assert [v.verified for v in report.stores if v.store != INTAKE.name] == [True] * 3
+
+
+def test_hub_audit_verify_refuses_a_key_that_is_not_a_public_key(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    pem = tmp_path / "not-a-key.pem"
+    pem.write_bytes(b"nothing")
+    result = CliRunner().invoke(
+        hub, ["audit", "verify", "--public-key", str(pem)], env=hub_env(hub_settings)
+    )
+    assert result.exit_code == 2
+    assert public_key_pem(signing_key(hub_settings)).startswith(b"-----BEGIN")
