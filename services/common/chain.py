@@ -53,6 +53,8 @@ __all__ = [
     "ChainReport",
     "ChainStore",
     "Checkpoint",
+    "Link",
+    "Row",
     "StoreVerdict",
     "chain_statements",
     "genesis",
