@@ -426,6 +426,7 @@ def verify_chains(
     """
     import sys  # noqa: PLC0415
 
+    from rich.console import Console  # noqa: PLC0415
     from rich.progress import Progress, TaskID  # noqa: PLC0415
 
     from services.common import chain  # noqa: PLC0415
@@ -434,10 +435,13 @@ def verify_chains(
     try:
         only = [chain.store_named(store)] if store else None
         keys = [chain.load_public_key(p.read_bytes()) for p in public_key or ()]
+        keys = keys or chain.own_public_keys(settings)
     except (LookupError, OSError, TypeError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from None
     with Progress(
-        disable=as_json or not sys.stderr.isatty(), transient=True
+        console=Console(stderr=True),
+        disable=as_json or not sys.stderr.isatty(),
+        transient=True,
     ) as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -447,7 +451,7 @@ def verify_chains(
             progress.update(tasks[of.name], completed=position, total=head or 1)
 
         report = chain.verify_stores(
-            settings, only=only, public_keys=keys or None, progress=advance
+            settings, only=only, public_keys=keys, progress=advance
         )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))

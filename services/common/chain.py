@@ -61,6 +61,7 @@ __all__ = [
     "key_id",
     "link_of",
     "load_public_key",
+    "own_public_keys",
     "public_key_pem",
     "record_bytes",
     "run_checkpoints",
@@ -304,21 +305,35 @@ def chain_statements(schema: str, table: str) -> list[sql.Composed]:
 # -- the signing key and checkpoints -----------------------------------------
 
 
-def signing_key(settings: HubSettings) -> Ed25519PrivateKey:
+def signing_key(settings: HubSettings, *, create: bool = True) -> Ed25519PrivateKey:
     """The key checkpoints are signed with: the configured file, or a development key.
 
     Without ``HUB_CHAIN_SIGNING_KEY_FILE`` a key is generated once under the
     data folder (mode 0600) and kept; concurrent first uses keep the same one.
+    ``create`` false: a missing development key is an error, not made.
     """
     path = settings.chain_signing_key_file or (
         settings.data_dir / "chain-signing-key.pem"
     )
     if settings.chain_signing_key_file is None and not path.exists():
+        if not create:
+            raise LookupError(
+                f"public-key: no signing key at {path}; give the public key "
+                "checkpoints are signed with (--public-key)"
+            )
         _create_key(path)
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise TypeError(f"{path}: not an Ed25519 private key")
     return loaded
+
+
+def own_public_keys(settings: HubSettings) -> list[Ed25519PublicKey]:
+    """The public half of the hub's own signing key, if it has one here."""
+    try:
+        return [signing_key(settings, create=False).public_key()]
+    except LookupError:
+        return []
 
 
 def _create_key(path: Path) -> None:
@@ -782,7 +797,7 @@ def verify_stores(
     public half of the configured signing key). ``progress(store, position,
     head)`` is called as the walk goes.
     """
-    keys = list(public_keys or [signing_key(settings).public_key()])
+    keys = list(public_keys or own_public_keys(settings))
     verdicts: list[StoreVerdict] = []
     for store in only or stores():
         with psycopg.connect(settings.database_url) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
@@ -17,8 +18,13 @@ from services.common.chain import (
     genesis,
     key_id,
     link_of,
+    load_public_key,
+    own_public_keys,
+    public_key_pem,
+    signing_key,
     walk,
 )
+from services.common.settings import HubSettings
 
 STORE = "intake.intake_events"
 KEY = Ed25519PrivateKey.generate()
@@ -163,3 +169,15 @@ def test_chain_link_missing_a_record_without_its_link_is_named() -> None:
     rows, links = chained(4)
     del links[3]
     assert verdict(rows, links) == (10, "chain.link_missing")
+
+
+def test_without_a_key_here_checkpoints_cannot_be_trusted(tmp_path: Path) -> None:
+    settings = HubSettings(data_dir=tmp_path)
+    assert own_public_keys(settings) == []
+    assert not (tmp_path / "chain-signing-key.pem").exists()
+    key = signing_key(settings)
+    assert (tmp_path / "chain-signing-key.pem").stat().st_mode & 0o777 == 0o600
+    assert key_id(signing_key(settings)) == key_id(key)  # generated once
+    [public] = own_public_keys(settings)
+    assert key_id(public) == key_id(key)
+    assert load_public_key(public_key_pem(key)) == public
