@@ -191,6 +191,7 @@ DECLARE
     digests bytea[] := '{{}}';
     links bytea[] := '{{}}';
 BEGIN
+    {guard}
     SELECT c.notification_id, c.link INTO prev_id, prev_link
       FROM {chain} c ORDER BY c.notification_id DESC LIMIT 1;
     IF prev_id IS NULL THEN
@@ -237,27 +238,37 @@ def chain_statements(schema: str, table: str) -> list[sql.Composed]:
     chain_trigger = sql.Identifier(f"{table}_chain_append")
     regclass = sql.Literal(f"{schema}.{table}")
 
-    def rows_of(source: sql.Composable) -> sql.Composed:
+    def rows_of(source: sql.Composable, guard: str = "") -> sql.Composed:
         return sql.SQL(_CHAIN_ROWS).format(
             chain=chain,
             genesis=name,
             record=sql.SQL(_RECORD_SQL.format(r="s")),
             source=source,
+            guard=sql.SQL(guard),
         )
 
     return [
         # Rows get their notification ids after this lock, so two inserts
-        # never chain in another order than their ids (the append function
-        # holds it already; any other insert takes it here).
+        # never chain in another order than their ids. The append function
+        # holds the table's exclusive lock already; other writers hold only
+        # the insert's lock, and would deadlock upgrading it: they are
+        # serialised on a transaction lock of the store's instead.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$BODY$ BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; RETURN NULL; END; "
-            "$BODY$"
-        ).format(fn=lock_fn, events=events),
+            "$BODY$ BEGIN PERFORM pg_catalog.pg_advisory_xact_lock("
+            "pg_catalog.hashtext({key})); RETURN NULL; END; $BODY$"
+        ).format(fn=lock_fn, key=sql.Literal(f"hub-chain:{store.name}")),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
             "$BODY${rows} RETURN NULL; END; $BODY$"
-        ).format(fn=chain_fn, rows=rows_of(sql.Identifier("inserted"))),
+        ).format(
+            fn=chain_fn,
+            rows=rows_of(
+                sql.Identifier("inserted"),
+                # A batch whose every request was refused inserted nothing.
+                "IF NOT EXISTS (SELECT 1 FROM inserted) THEN RETURN NULL; END IF;",
+            ),
+        ),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS void LANGUAGE plpgsql AS "
             "$BODY${rows} END; $BODY$"

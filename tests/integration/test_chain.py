@@ -381,6 +381,32 @@ def test_concurrent_writers_of_two_processes_keep_one_valid_chain(
     assert (found.verified, found.records) == (True, writers * per_writer * 3)
 
 
+def test_concurrent_inserts_past_the_append_function_are_chained_in_id_order(
+    hub_settings: HubSettings,
+) -> None:
+    stored = fill(hub_settings, 1)
+    writers, per_writer = 4, 25
+
+    def insert(writer: int) -> None:
+        with psycopg.connect(hub_settings.database_url, autocommit=True) as conn:
+            for n in range(per_writer):
+                conn.execute(
+                    "INSERT INTO intake.intake_events (originator_id, "
+                    "originator_version, topic, state) SELECT originator_id, "
+                    "originator_version + %s, topic, state FROM intake.intake_events "
+                    "WHERE notification_id = %s",
+                    (1000 + writer * per_writer + n, stored[0]),
+                )
+
+    threads = [threading.Thread(target=insert, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    found = verdict(hub_settings)
+    assert (found.verified, found.records) == (True, len(stored) + 100)
+
+
 def test_hub_audit_verify_names_the_first_broken_position_and_exits_1(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
