@@ -44,7 +44,7 @@ AREAS: Final = (
     "services.rulebook.piis",
     "services.rulebook.placement",
     "services.rulebook.gateway",
-    "services.rulebook.audit",
+    "services.rulebook.chain",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Rules of the audit area (see services/rulebook/__init__.py).
+"""Rules of the chain area (see services/rulebook/__init__.py).
 
 What ``hub audit verify`` finds when an event store's history is not the one
 the hub recorded: each finding names the first broken position of a store's
