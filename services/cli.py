@@ -8,12 +8,15 @@ import os
 import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from services.common.logs import configure_logging
 from services.common.settings import HubSettings
+
+if TYPE_CHECKING:
+    from services.common.chain import StoreVerdict
 
 app = typer.Typer(help="CPAS integration hub", no_args_is_help=True)
 projections = typer.Typer(help="Read models", no_args_is_help=True)
@@ -23,7 +26,10 @@ dead_letters = typer.Typer(
 stats = typer.Typer(help="Caseload statistics", no_args_is_help=True)
 deadlines = typer.Typer(help="PIIS deadlines", no_args_is_help=True)
 reports = typer.Typer(help="Annual reports of a CPAS", no_args_is_help=True)
-audit = typer.Typer(help="The auditor's replay", no_args_is_help=True)
+audit = typer.Typer(
+    help="The auditor's replay and the tamper evidence of the event stores",
+    no_args_is_help=True,
+)
 app.add_typer(projections, name="projections")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(stats, name="stats")
@@ -459,6 +465,113 @@ def watch_deadlines(
     finally:
         piis.close()
     typer.echo(f"{flagged} missed deadline(s) flagged on {day.isoformat()}")
+
+
+@audit.command("verify")
+def verify_chains(
+    store: Annotated[
+        str | None, typer.Option("--store", help="One store: intake, piis, …")
+    ] = None,
+    public_key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--public-key",
+            help="PEM public key checkpoints are signed with (repeat for old "
+            "keys); default: the configured signing key's",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON report")] = False,
+) -> None:
+    """Recompute every store's chain and check its signed checkpoints.
+
+    Names, per store, the last verified position or the first broken one and
+    what broke there; exits 1 unless every chain verifies.
+    """
+    import sys  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress, TaskID  # noqa: PLC0415
+
+    from services.common import chain  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        only = [chain.store_named(store)] if store else None
+        keys = [chain.load_public_key(p.read_bytes()) for p in public_key or ()]
+        keys = keys or chain.own_public_keys(settings)
+    except (LookupError, OSError, TypeError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    with Progress(
+        console=Console(stderr=True),
+        disable=as_json or not sys.stderr.isatty(),
+        transient=True,
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(of: chain.ChainStore, position: int, head: int) -> None:
+            if of.name not in tasks:
+                tasks[of.name] = progress.add_task(of.name, total=head or 1)
+            progress.update(tasks[of.name], completed=position, total=head or 1)
+
+        report = chain.verify_stores(
+            settings, only=only, public_keys=keys, progress=advance
+        )
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        for verdict in report.stores:
+            typer.echo(_chain_line(verdict))
+    if not report.verified:
+        raise typer.Exit(code=1)
+
+
+def _chain_line(verdict: StoreVerdict) -> str:
+    signed = (
+        f"signed up to {verdict.signed_up_to} at {verdict.signed_at:%Y-%m-%d %H:%M:%S}"
+        if verdict.signed_up_to is not None and verdict.signed_at is not None
+        else "no checkpoint yet"
+    )
+    if verdict.verified:
+        return (
+            f"{verdict.store}: verified, {verdict.records} records up to position "
+            f"{verdict.verified_up_to}, {verdict.checkpoints} checkpoints ({signed})"
+        )
+    return (
+        f"{verdict.store}: BROKEN at position {verdict.broken_at}: {verdict.problem} "
+        f"({verdict.detail}); verified up to {verdict.verified_up_to}, {signed}"
+    )
+
+
+@audit.command("public-key")
+def chain_public_key() -> None:
+    """Print the public key checkpoints are signed with (PEM), for auditors."""
+    from services.common import chain  # noqa: PLC0415
+
+    key = chain.signing_key(_settings())
+    typer.echo(chain.public_key_pem(key).decode(), nl=False)
+    typer.echo(f"key id: {chain.key_id(key)}", err=True)
+
+
+@audit.command("checkpoint")
+def sign_checkpoints() -> None:
+    """Sign every store's chain head now (the relays do it periodically)."""
+    import psycopg  # noqa: PLC0415
+
+    from services.common import chain  # noqa: PLC0415
+
+    settings = _settings()
+    key = chain.signing_key(settings)
+    for store in chain.stores():
+        with psycopg.connect(settings.database_url) as conn:
+            if not chain.store_exists(conn, store):
+                typer.echo(f"{store.name}: no store yet")
+                continue
+            written = chain.write_checkpoint(conn, store, key)
+        typer.echo(
+            f"{store.name}: signed at position {written.position}"
+            if written is not None
+            else f"{store.name}: unmoved since its last checkpoint"
+        )
 
 
 if __name__ == "__main__":

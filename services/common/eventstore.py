@@ -23,6 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from contracts.envelope import ContractEvent
 from contracts.registry import parse_stored_event
+from services.common.chain import chain_statements
 
 __all__ = [
     "CONFLICT",
@@ -129,6 +130,10 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
                 commands=commands,
                 channel=sql.Identifier(self.channel_name),
             )
+        )
+        # Tamper evidence: every inserted row is chained by a trigger (ADR 0020).
+        self.sql_create_statements += chain_statements(
+            self.datastore.schema, self.events_table_name
         )
         self._append_requests = sql.SQL(
             "SELECT o_request, o_status, o_notification "

@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from psycopg import sql
 
 from services.common import metrics
+from services.common.chain import ChainStore, run_checkpoints
 from services.common.consumer import create_dead_letters
 from services.common.eventstore import (
     StoredRow,
@@ -584,6 +585,12 @@ async def serve_relay(
 ) -> None:
     """A relay process: the relay, and /metrics, /health and /ready on its port."""
     relay = Relay(settings, spec)
+    # The relay's process signs its store's chain head too (ADR 0020).
+    checkpoints = asyncio.create_task(
+        run_checkpoints(
+            settings, ChainStore(spec.schema, f"{spec.app_name}_events"), stop
+        )
+    )
     app = FastAPI(title=f"CPAS hub — {relay.name}", version="1")
     install_metrics(app)
     install_health(app, Readiness(settings, lambda: (relay.name,)))
@@ -593,3 +600,4 @@ async def serve_relay(
     finally:
         stop.set()
         await server
+        await checkpoints

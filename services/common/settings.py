@@ -143,6 +143,19 @@ class HubSettings(BaseSettings):
         description="Backlog (messages a consumer group has not applied, events a "
         "relay has not published) above which a process answers /ready with 503.",
     )
+    chain_checkpoint_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often each relay signs its event store's chain head "
+        "when it moved (a checkpoint, docs/audit/tamper-evidence.md): a rewrite "
+        "or a removed tail older than the last checkpoint is detected.",
+    )
+    chain_signing_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the Ed25519 private key checkpoints are signed "
+        "with. Empty: a development key generated once under HUB_DATA_DIR "
+        "(chain-signing-key.pem); `hub audit public-key` prints its public key.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     def topic(self, name: str) -> str:

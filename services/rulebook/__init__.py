@@ -46,6 +46,7 @@ AREAS: Final = (
     "services.rulebook.subsidy",
     "services.rulebook.gateway",
     "services.rulebook.audit",
+    "services.rulebook.chain",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]

@@ -191,6 +191,8 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_PARTNER_ENDPOINTS": settings.partner_endpoints,
         "HUB_LOG_LEVEL": "WARNING",
         "HUB_API_KEYS": settings.api_keys,
+        # The development signing key of the chain's checkpoints is kept here.
+        "HUB_DATA_DIR": str(settings.data_dir),
     }
 
 

@@ -1,0 +1,836 @@
+"""Tamper evidence of the event stores: a hash chain per store, signed checkpoints.
+
+Every row of an events table has a row in ``<table>_chain``, written by a
+trigger in the transaction that inserts it, so no writer can skip it:
+
+* ``digest`` = SHA-256 of the record as stored: originator id (16 bytes),
+  originator version (8), topic (4-byte length, UTF-8), state (4-byte length,
+  the bytes as stored: ciphertext once personal data is encrypted), recorded
+  at (8: microseconds since 2000-01-01 UTC); integers big-endian, which is
+  PostgreSQL's binary form of each type;
+* ``link`` = SHA-256 of the previous link and this digest; the first link
+  follows the store's genesis, SHA-256 of ``cpas-hub event chain v1 <store>``;
+* ``previous`` = the position (notification id) of the row chained before.
+
+A relay signs the chain's head every ``HUB_CHAIN_CHECKPOINT_SECONDS`` when it
+moved (Ed25519, ``<table>_checkpoints``): a signature pins every link up to
+its position, which catches a rewrite that recomputed the links and a tail
+deleted with its links. ``verify_stores`` (``hub audit verify``) recomputes
+every chain and names the first broken position
+(docs/decisions/0020-tamper-evident-event-stores.md, docs/audit/tamper-evidence.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import struct
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from psycopg import sql
+from pydantic import BaseModel
+
+from contracts.registry import SERVICE_TOPICS
+from services.common.settings import HubSettings
+
+__all__ = [
+    "ChainProblem",
+    "ChainReport",
+    "ChainStore",
+    "Checkpoint",
+    "Link",
+    "Row",
+    "StoreVerdict",
+    "chain_statements",
+    "genesis",
+    "key_id",
+    "link_of",
+    "load_public_key",
+    "own_public_keys",
+    "public_key_pem",
+    "record_bytes",
+    "run_checkpoints",
+    "signing_key",
+    "store_exists",
+    "store_named",
+    "stores",
+    "verify_store",
+    "verify_stores",
+    "walk",
+    "write_checkpoint",
+]
+
+log = logging.getLogger(__name__)
+
+ChainProblem = Literal[
+    "chain.record_changed",
+    "chain.record_missing",
+    "chain.link_missing",
+    "chain.link_changed",
+    "chain.order_changed",
+    "chain.checkpoint_mismatch",
+    "chain.checkpoint_signature",
+    "chain.tail_removed",
+]
+
+_GENESIS = "cpas-hub event chain v1 "
+_CHECKPOINT = "cpas-hub chain checkpoint v1"
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_FETCH = 20_000
+# After the first broken position, how many later rows are searched for the
+# record that was chained there (a reorder) before it is called changed.
+_REORDER_WINDOW = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStore:
+    """One event store: its schema and events table, and the tables of its chain."""
+
+    schema: str
+    table: str
+
+    @property
+    def name(self) -> str:
+        """The store's name in reports and in its genesis: ``schema.table``."""
+        return f"{self.schema}.{self.table}"
+
+    def ident(self, suffix: str = "") -> sql.Composed:
+        """A qualified table of the store (the events table, or ``_chain`` …)."""
+        return sql.SQL("{}.{}").format(
+            sql.Identifier(self.schema), sql.Identifier(self.table + suffix)
+        )
+
+
+def stores() -> tuple[ChainStore, ...]:
+    """Every event store of the hub: one per service with a topic of events."""
+    return tuple(ChainStore(s, f"{s}_events") for s in SERVICE_TOPICS)
+
+
+def store_named(name: str) -> ChainStore:
+    """A store by service (``intake``) or by name (``intake.intake_events``)."""
+    for store in stores():
+        if name in (store.schema, store.name):
+            return store
+    known = ", ".join(s.schema for s in stores())
+    raise LookupError(f"store: no event store {name!r} (known: {known})")
+
+
+# -- the record and its links: one definition in SQL, one in Python ---------
+
+# The stored record as bytes, in SQL, of a row ``r`` (pg_catalog's send
+# functions are each type's binary form).
+_RECORD_SQL = (
+    "pg_catalog.uuid_send({r}.originator_id) "
+    "|| pg_catalog.int8send({r}.originator_version) "
+    "|| pg_catalog.int4send(pg_catalog.octet_length("
+    "pg_catalog.convert_to({r}.topic, 'UTF8'))) "
+    "|| pg_catalog.convert_to({r}.topic, 'UTF8') "
+    "|| pg_catalog.int4send(pg_catalog.length({r}.state)) || {r}.state "
+    "|| pg_catalog.timestamptz_send({r}.recorded_at)"
+)
+
+
+def record_bytes(
+    originator_id: uuid.UUID,
+    originator_version: int,
+    topic: str,
+    state: bytes,
+    recorded_at: dt.datetime,
+) -> bytes:
+    """The stored record as bytes, as the trigger chains it (the auditor's spec)."""
+    micros = (recorded_at - _PG_EPOCH) // dt.timedelta(microseconds=1)
+    encoded = topic.encode()
+    return b"".join(
+        (
+            originator_id.bytes,
+            struct.pack(">qi", originator_version, len(encoded)),
+            encoded,
+            struct.pack(">i", len(state)),
+            state,
+            struct.pack(">q", micros),
+        )
+    )
+
+
+def genesis(store: str) -> bytes:
+    """The link before a store's first record: its chain is its own."""
+    return hashlib.sha256((_GENESIS + store).encode()).digest()
+
+
+def link_of(previous: bytes, digest: bytes) -> bytes:
+    """The link of a record: the previous link and the record's digest."""
+    return hashlib.sha256(previous + digest).digest()
+
+
+# Chains the rows of ``source`` (in notification order) after the chain's
+# head; refuses a row that would go before the head (chain order is
+# notification order). Flushed in slices, so a first chaining of a large
+# store stays within memory.
+_CHAIN_ROWS = """
+DECLARE
+    prev_id bigint;
+    prev_link bytea;
+    r record;
+    ids bigint[] := '{{}}';
+    prevs bigint[] := '{{}}';
+    digests bytea[] := '{{}}';
+    links bytea[] := '{{}}';
+BEGIN
+    {guard}
+    SELECT c.notification_id, c.link INTO prev_id, prev_link
+      FROM {chain} c ORDER BY c.notification_id DESC LIMIT 1;
+    IF prev_id IS NULL THEN
+        prev_id := 0;
+        prev_link := pg_catalog.sha256(pg_catalog.convert_to({genesis}, 'UTF8'));
+    END IF;
+    FOR r IN SELECT s.notification_id, pg_catalog.sha256({record}) AS digest
+               FROM {source} s ORDER BY s.notification_id LOOP
+        IF r.notification_id <= prev_id THEN
+            RAISE EXCEPTION 'event % would be chained after %: append through '
+                'the store''s append function', r.notification_id, prev_id;
+        END IF;
+        prev_link := pg_catalog.sha256(prev_link || r.digest);
+        ids := ids || r.notification_id;
+        prevs := prevs || prev_id;
+        digests := digests || r.digest;
+        links := links || prev_link;
+        prev_id := r.notification_id;
+        IF pg_catalog.cardinality(ids) >= 10000 THEN
+            INSERT INTO {chain} (notification_id, previous, digest, link)
+                SELECT * FROM unnest(ids, prevs, digests, links);
+            ids := '{{}}'; prevs := '{{}}'; digests := '{{}}'; links := '{{}}';
+        END IF;
+    END LOOP;
+    INSERT INTO {chain} (notification_id, previous, digest, link)
+        SELECT * FROM unnest(ids, prevs, digests, links);
+"""
+
+
+def chain_statements(schema: str, table: str) -> list[sql.Composed]:
+    """What the recorder creates for a store's chain (after its events table).
+
+    The chain table is created once; the rows stored before it (an upgraded
+    database) are chained then, under the table lock, and never later: a row
+    that later appears without its link stays without it, for the
+    verification to name.
+    """
+    store = ChainStore(schema, table)
+    events, chain = store.ident(), store.ident("_chain")
+    name = sql.Literal(_GENESIS + store.name)
+    lock_fn, chain_fn = store.ident("_chain_lock"), store.ident("_chain_append")
+    chain_all = store.ident("_chain_all")
+    lock_trigger = sql.Identifier(f"{table}_chain_lock")
+    chain_trigger = sql.Identifier(f"{table}_chain_append")
+    regclass = sql.Literal(f"{schema}.{table}")
+
+    def rows_of(source: sql.Composable, guard: str = "") -> sql.Composed:
+        return sql.SQL(_CHAIN_ROWS).format(
+            chain=chain,
+            genesis=name,
+            record=sql.SQL(_RECORD_SQL.format(r="s")),
+            source=source,
+            guard=sql.SQL(guard),
+        )
+
+    return [
+        # Rows get their notification ids after this lock, so two inserts
+        # never chain in another order than their ids. The append function
+        # holds the table's exclusive lock already; other writers hold only
+        # the insert's lock, and would deadlock upgrading it: they are
+        # serialised on a transaction lock of the store's instead.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$BODY$ BEGIN PERFORM pg_catalog.pg_advisory_xact_lock("
+            "pg_catalog.hashtext({key})); RETURN NULL; END; $BODY$"
+        ).format(fn=lock_fn, key=sql.Literal(f"hub-chain:{store.name}")),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$BODY${rows} RETURN NULL; END; $BODY$"
+        ).format(
+            fn=chain_fn,
+            rows=rows_of(
+                sql.Identifier("inserted"),
+                # A batch whose every request was refused inserted nothing.
+                "IF NOT EXISTS (SELECT 1 FROM inserted) THEN RETURN NULL; END IF;",
+            ),
+        ),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS void LANGUAGE plpgsql AS "
+            "$BODY${rows} END; $BODY$"
+        ).format(fn=chain_all, rows=rows_of(events)),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {chain} (notification_id bigint PRIMARY KEY, "
+            "previous bigint NOT NULL, digest bytea NOT NULL, link bytea NOT NULL)"
+        ).format(chain=chain),
+        # Installed once, under the table lock: the rows stored before the
+        # chain existed (an upgraded database) are chained then, only when no
+        # row is chained yet and no checkpoint table exists.
+        sql.SQL(
+            "DO $BODY$ BEGIN "
+            "IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = "
+            "{regclass}::regclass AND tgname = {chain_trigger_name}) THEN "
+            "LOCK TABLE {events} IN EXCLUSIVE MODE; "
+            "IF NOT EXISTS (SELECT 1 FROM {chain}) AND to_regclass({checkpoints_name}) "
+            "IS NULL THEN PERFORM {chain_all}(); END IF; "
+            "CREATE TRIGGER {lock_trigger} BEFORE INSERT ON {events} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {lock_fn}(); "
+            "CREATE TRIGGER {chain_trigger} AFTER INSERT ON {events} "
+            "REFERENCING NEW TABLE AS inserted "
+            "FOR EACH STATEMENT EXECUTE FUNCTION {chain_fn}(); "
+            "END IF; END; $BODY$"
+        ).format(
+            regclass=regclass,
+            chain_trigger_name=sql.Literal(f"{table}_chain_append"),
+            events=events,
+            chain=chain,
+            checkpoints_name=sql.Literal(f"{schema}.{table}_checkpoints"),
+            chain_all=chain_all,
+            lock_trigger=lock_trigger,
+            lock_fn=lock_fn,
+            chain_trigger=chain_trigger,
+            chain_fn=chain_fn,
+        ),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {checkpoints} (position bigint PRIMARY KEY, "
+            "link bytea NOT NULL, signed_at timestamptz NOT NULL, key_id text NOT "
+            "NULL, signature bytea NOT NULL)"
+        ).format(checkpoints=store.ident("_checkpoints")),
+    ]
+
+
+# -- the signing key and checkpoints -----------------------------------------
+
+
+def signing_key(settings: HubSettings, *, create: bool = True) -> Ed25519PrivateKey:
+    """The key checkpoints are signed with: the configured file, or a development key.
+
+    Without ``HUB_CHAIN_SIGNING_KEY_FILE`` a key is generated once under the
+    data folder (mode 0600) and kept; concurrent first uses keep the same one.
+    ``create`` false: a missing development key is an error, not made.
+    """
+    path = settings.chain_signing_key_file or (
+        settings.data_dir / "chain-signing-key.pem"
+    )
+    if settings.chain_signing_key_file is None and not path.exists():
+        if not create:
+            raise LookupError(
+                f"public-key: no signing key at {path}; give the public key "
+                "checkpoints are signed with (--public-key)"
+            )
+        _create_key(path)
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise TypeError(f"{path}: not an Ed25519 private key")
+    return loaded
+
+
+def own_public_keys(settings: HubSettings) -> list[Ed25519PublicKey]:
+    """The public half of the hub's own signing key, if it has one here."""
+    try:
+        return [signing_key(settings, create=False).public_key()]
+    except LookupError:
+        return []
+
+
+def _create_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    try:
+        # A link never replaces: the first key written stays the key.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink()
+
+
+def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    """The public key, as the PEM an auditor is given."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_public_key(pem: bytes) -> Ed25519PublicKey:
+    """A public key from its PEM."""
+    loaded = serialization.load_pem_public_key(pem)
+    if not isinstance(loaded, Ed25519PublicKey):
+        raise TypeError("not an Ed25519 public key")
+    return loaded
+
+
+def key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """A short name of a key: the first 16 hex digits of its raw public key's hash."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    raw = public.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement: the store's chain had ``link`` at ``position``."""
+
+    store: str
+    position: int
+    link: bytes
+    signed_at: dt.datetime
+    key_id: str
+    signature: bytes
+
+    @staticmethod
+    def message(
+        store: str, position: int, link: bytes, signed_at: dt.datetime
+    ) -> bytes:
+        """The signed bytes: four lines of text after a header line."""
+        at = signed_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+        return f"{_CHECKPOINT}\n{store}\n{position}\n{link.hex()}\n{at}\n".encode()
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers."""
+        return self.message(self.store, self.position, self.link, self.signed_at)
+
+    def valid_under(self, key: Ed25519PublicKey) -> bool:
+        """Whether the signature is the key's over this checkpoint."""
+        try:
+            key.verify(self.signature, self.signed_bytes())
+        except InvalidSignature:
+            return False
+        return True
+
+
+def write_checkpoint(
+    conn: psycopg.Connection[Any], store: ChainStore, key: Ed25519PrivateKey
+) -> Checkpoint | None:
+    """Sign the chain's head when it moved past the last checkpoint; the new one."""
+    head = conn.execute(
+        sql.SQL(
+            "SELECT notification_id, link FROM {} ORDER BY notification_id DESC LIMIT 1"
+        ).format(store.ident("_chain"))
+    ).fetchone()
+    if head is None:
+        return None
+    last = conn.execute(
+        sql.SQL("SELECT max(position) FROM {}").format(store.ident("_checkpoints"))
+    ).fetchone()
+    if last is not None and last[0] is not None and last[0] >= head[0]:
+        return None
+    position, link = int(head[0]), bytes(head[1])
+    signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    message = Checkpoint.message(store.name, position, link, signed_at)
+    checkpoint = Checkpoint(
+        store.name, position, link, signed_at, key_id(key), key.sign(message)
+    )
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO {} (position, link, signed_at, key_id, signature) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (position) DO NOTHING"
+        ).format(store.ident("_checkpoints")),
+        (position, link, signed_at, checkpoint.key_id, checkpoint.signature),
+    )
+    conn.commit()
+    return checkpoint
+
+
+async def run_checkpoints(
+    settings: HubSettings, store: ChainStore, stop: asyncio.Event
+) -> None:
+    """Sign the store's chain head every interval while it moves, until ``stop``.
+
+    A failure (PostgreSQL away) is logged and tried again at the next tick.
+    """
+    key = signing_key(settings)
+
+    def once() -> Checkpoint | None:
+        with psycopg.connect(
+            settings.database_url, connect_timeout=settings.database_wait_seconds
+        ) as conn:
+            return write_checkpoint(conn, store, key)
+
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.chain_checkpoint_seconds)
+        if stop.is_set():
+            return
+        try:
+            written = await asyncio.to_thread(once)
+        except (psycopg.Error, OSError) as exc:
+            log.warning(
+                "%s: checkpoint not written (%s)", store.name, type(exc).__name__
+            )
+            continue
+        if written is not None:
+            log.info("%s: checkpoint signed at %d", store.name, written.position)
+
+
+# -- verification -----------------------------------------------------------
+
+
+class StoreVerdict(BaseModel):
+    """What the verification of one store's chain found."""
+
+    store: str
+    verified: bool
+    records: int  # records whose link was recomputed and verified
+    verified_up_to: int  # the last position verified (0: none)
+    checkpoints: int  # checkpoints whose signature and link verified
+    signed_up_to: int | None  # position of the last verified checkpoint
+    signed_at: dt.datetime | None
+    broken_at: int | None = None
+    problem: ChainProblem | None = None
+    detail: str | None = None
+
+
+class ChainReport(BaseModel):
+    """The verification of every chain: what an audit report states."""
+
+    verified: bool
+    checked_at: dt.datetime
+    key_ids: list[str]
+    stores: list[StoreVerdict]
+
+
+class _Broken(Exception):  # noqa: N818 - a finding, not a failure of the code
+    def __init__(self, problem: ChainProblem, position: int, detail: str) -> None:
+        super().__init__(problem)
+        self.problem, self.position, self.detail = problem, position, detail
+
+
+Row = tuple[int, bytes | None]  # position, the record as bytes
+Link = tuple[int, int, bytes, bytes]  # position, previous, digest, link
+
+
+@dataclass(slots=True)
+class _Walk:
+    store: str
+    keys: dict[str, Ed25519PublicKey]
+    progress: Callable[[int], None] | None = None
+    position: int = 0
+    link: bytes = b""
+    records: int = 0
+    checkpoints: int = 0
+    signed_up_to: int | None = None
+    signed_at: dt.datetime | None = None
+
+    def signed(self, checkpoint: Checkpoint) -> None:
+        key = self.keys.get(checkpoint.key_id)
+        if key is None:
+            raise _Broken(
+                "chain.checkpoint_signature",
+                checkpoint.position,
+                f"the checkpoint is signed by key {checkpoint.key_id}, not one "
+                "of the keys given",
+            )
+        if not checkpoint.valid_under(key):
+            raise _Broken(
+                "chain.checkpoint_signature",
+                checkpoint.position,
+                "the checkpoint's signature does not verify",
+            )
+
+    def verdict(self, broken: _Broken | None = None) -> StoreVerdict:
+        return StoreVerdict(
+            store=self.store,
+            verified=broken is None,
+            records=self.records,
+            verified_up_to=self.position,
+            checkpoints=self.checkpoints,
+            signed_up_to=self.signed_up_to,
+            signed_at=self.signed_at,
+            broken_at=None if broken is None else broken.position,
+            problem=None if broken is None else broken.problem,
+            detail=None if broken is None else broken.detail,
+        )
+
+
+def walk(
+    store: str,
+    rows: Iterable[Row],
+    links: Iterable[Link],
+    checkpoints: Iterable[Checkpoint],
+    *,
+    keys: Sequence[Ed25519PublicKey],
+    progress: Callable[[int], None] | None = None,
+) -> StoreVerdict:
+    """Recompute a chain in position order; the first broken position and why.
+
+    ``rows``, ``links`` and ``checkpoints`` are each in position order and
+    read once (flat memory).
+    """
+    state = _Walk(store, {key_id(k): k for k in keys}, progress, 0, genesis(store))
+    row_iter, link_iter, cp_iter = iter(rows), iter(links), iter(checkpoints)
+    try:
+        _walk(state, row_iter, link_iter, cp_iter)
+    except _Broken as broken:
+        return state.verdict(broken)
+    return state.verdict()
+
+
+def _walk(
+    state: _Walk,
+    rows: Iterator[Row],
+    links: Iterator[Link],
+    checkpoints: Iterator[Checkpoint],
+) -> None:
+    row, link, cp = next(rows, None), next(links, None), next(checkpoints, None)
+    while row is not None or link is not None:
+        position = min(x[0] for x in (row, link) if x is not None)
+        if cp is not None and cp.position < position:
+            state.signed(cp)
+            raise _Broken(
+                "chain.record_missing",
+                cp.position,
+                "a signed checkpoint names this position; neither its record "
+                "nor its link is stored",
+            )
+        if row is None or row[0] != position:
+            raise _Broken(
+                "chain.record_missing",
+                position,
+                "the link is stored, the record is not",
+            )
+        if link is None or link[0] != position:
+            raise _Broken(
+                "chain.link_missing", position, "the record is stored without a link"
+            )
+        stored_link = _follows(state, position, row[1], link, links)
+        if cp is not None and cp.position == position:
+            _signed_here(state, cp, stored_link)
+            cp = next(checkpoints, None)
+        state.position, state.link = position, stored_link
+        state.records += 1
+        if state.progress is not None and state.records % 10_000 == 0:
+            state.progress(position)
+        row, link = next(rows, None), next(links, None)
+    if cp is not None:
+        state.signed(cp)
+        raise _Broken(
+            "chain.tail_removed",
+            cp.position,
+            f"a checkpoint signed at {cp.signed_at.isoformat()} names this "
+            f"position; the chain ends at {state.position}",
+        )
+
+
+def _follows(
+    state: _Walk,
+    position: int,
+    record: bytes | None,
+    link: Link,
+    links: Iterator[Link],
+) -> bytes:
+    """The stored link at a position, once it follows the chain and the record."""
+    _, previous, digest, stored_link = link
+    if previous != state.position:
+        if state.position < previous < position:
+            raise _Broken(
+                "chain.record_missing",
+                previous,
+                f"the link at {position} follows this position, whose record "
+                "and link are gone",
+            )
+        raise _Broken(
+            "chain.link_changed",
+            position,
+            f"the link names {previous} as the position before it, the "
+            f"store has {state.position}",
+        )
+    if record is None or hashlib.sha256(record).digest() != digest:
+        _changed_record(position, record, links)
+    if hashlib.sha256(state.link + digest).digest() != stored_link:
+        raise _Broken(
+            "chain.link_changed",
+            position,
+            "the link does not follow from the link before it and the record",
+        )
+    return stored_link
+
+
+def _signed_here(state: _Walk, cp: Checkpoint, stored_link: bytes) -> None:
+    """A checkpoint at the walk's position: its signature, and the link it signed."""
+    state.signed(cp)
+    if cp.link != stored_link:
+        raise _Broken(
+            "chain.checkpoint_mismatch",
+            cp.position,
+            f"the chain here is not the one signed at "
+            f"{cp.signed_at.isoformat()}: it was rewritten up to here",
+        )
+    state.checkpoints += 1
+    state.signed_up_to, state.signed_at = cp.position, cp.signed_at
+
+
+def _changed_record(position: int, record: bytes | None, links: Iterator[Link]) -> None:
+    """The record at a position is not the one chained there: moved, or changed."""
+    if record is not None:
+        found = hashlib.sha256(record).digest()
+        for n, (other, _, digest, _) in enumerate(links):
+            if n >= _REORDER_WINDOW:
+                break
+            if digest == found:
+                raise _Broken(
+                    "chain.order_changed",
+                    position,
+                    f"the record stored here was chained at {other}",
+                )
+    raise _Broken(
+        "chain.record_changed",
+        position,
+        "the record stored here is not the one chained here",
+    )
+
+
+def _exists(conn: psycopg.Connection[Any], table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()
+    return bool(row and row[0])
+
+
+def store_exists(conn: psycopg.Connection[Any], store: ChainStore) -> bool:
+    """Whether a store's chain tables exist (its service started once)."""
+    return _exists(conn, f"{store.name}_checkpoints")
+
+
+def _cursor_rows(
+    conn: psycopg.Connection[Any], name: str, query: sql.Composed
+) -> Iterator[tuple[Any, ...]]:
+    with conn.cursor(name, binary=True) as cur:
+        cur.itersize = _FETCH
+        cur.execute(query)
+        yield from cur
+
+
+def verify_store(
+    conn: psycopg.Connection[Any],
+    store: ChainStore,
+    keys: Sequence[Ed25519PublicKey],
+    progress: Callable[[int], None] | None = None,
+) -> StoreVerdict:
+    """Verify one store's chain, in one snapshot of the connection's transaction."""
+    if not _exists(conn, store.name):
+        return walk(store.name, (), (), (), keys=keys)
+    if not _exists(conn, f"{store.name}_chain"):
+        first = conn.execute(
+            sql.SQL("SELECT min(notification_id) FROM {}").format(store.ident())
+        ).fetchone()
+        if first is None or first[0] is None:
+            return walk(store.name, (), (), (), keys=keys)
+        return _Walk(store.name, {}).verdict(
+            _Broken(
+                "chain.link_missing",
+                int(first[0]),
+                "the store has no chain: start its service once to chain it",
+            )
+        )
+    rows = (
+        (int(n), None if r is None else bytes(r))
+        for n, r in _cursor_rows(
+            conn,
+            "chain_rows",
+            sql.SQL(
+                "SELECT e.notification_id, {record} FROM {events} e "
+                "ORDER BY e.notification_id"
+            ).format(record=sql.SQL(_RECORD_SQL.format(r="e")), events=store.ident()),
+        )
+    )
+    links = (
+        (int(n), int(p), bytes(d), bytes(k))
+        for n, p, d, k in _cursor_rows(
+            conn,
+            "chain_links",
+            sql.SQL(
+                "SELECT notification_id, previous, digest, link FROM {} "
+                "ORDER BY notification_id"
+            ).format(store.ident("_chain")),
+        )
+    )
+    checkpoints: Iterable[Checkpoint] = ()
+    if _exists(conn, f"{store.name}_checkpoints"):
+        checkpoints = (
+            Checkpoint(store.name, int(p), bytes(k), at, kid, bytes(s))
+            for p, k, at, kid, s in _cursor_rows(
+                conn,
+                "chain_checkpoints",
+                sql.SQL(
+                    "SELECT position, link, signed_at, key_id, signature FROM {} "
+                    "ORDER BY position"
+                ).format(store.ident("_checkpoints")),
+            )
+        )
+    return walk(store.name, rows, links, checkpoints, keys=keys, progress=progress)
+
+
+def store_head(conn: psycopg.Connection[Any], store: ChainStore) -> int:
+    """The highest position of a store (0 when empty or absent)."""
+    if not _exists(conn, store.name):
+        return 0
+    row = conn.execute(
+        sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
+            store.ident()
+        )
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def verify_stores(
+    settings: HubSettings,
+    *,
+    only: Sequence[ChainStore] | None = None,
+    public_keys: Sequence[Ed25519PublicKey] | None = None,
+    progress: Callable[[ChainStore, int, int], None] | None = None,
+) -> ChainReport:
+    """Verify every store's chain (or some), each in one consistent snapshot.
+
+    ``public_keys``: the keys checkpoints may be signed with (by default the
+    public half of the configured signing key). ``progress(store, position,
+    head)`` is called as the walk goes.
+    """
+    keys = list(public_keys or own_public_keys(settings))
+    verdicts: list[StoreVerdict] = []
+    for store in only or stores():
+        with psycopg.connect(settings.database_url) as conn:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            with conn.transaction():
+                head = store_head(conn, store)
+                report: Callable[[int], None] | None = None
+                if progress is not None:
+                    progress(store, 0, head)
+
+                    def report(
+                        position: int, s: ChainStore = store, end: int = head
+                    ) -> None:
+                        progress(s, position, end)
+
+                verdicts.append(verify_store(conn, store, keys, report))
+                if progress is not None:
+                    progress(store, head, head)
+    return ChainReport(
+        verified=all(v.verified for v in verdicts),
+        checked_at=dt.datetime.now(dt.UTC),
+        key_ids=[key_id(k) for k in keys],
+        stores=verdicts,
+    )
