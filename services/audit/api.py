@@ -9,7 +9,7 @@ follow as they are replayed, on a connection the stream holds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Final
 
 from fastapi import FastAPI, Query
@@ -21,6 +21,7 @@ from services.audit.model import AuditReport
 from services.audit.render import FORMATS, MEDIA_TYPES, Format, render
 from services.audit.report import AuditRun, beneficiaries, report_head
 from services.common.auth import Auditor
+from services.common.chain import ChainReport
 
 __all__ = ["install_audit"]
 
@@ -28,9 +29,16 @@ _KBO: Final = r"^[01]\d{9}$"
 
 
 def install_audit(
-    api: FastAPI, pool: AsyncConnectionPool[Any], *, count_article_60: bool = True
+    api: FastAPI,
+    pool: AsyncConnectionPool[Any],
+    *,
+    count_article_60: bool = True,
+    verify_chains: Callable[[], ChainReport] | None = None,
 ) -> None:
-    """Add the audit route to an API reading the hub's PostgreSQL."""
+    """Add the audit route to an API reading the hub's PostgreSQL.
+
+    ``verify_chains``: the process's verification of the stores' hash chains.
+    """
 
     @api.get(
         "/audit/report",
@@ -81,7 +89,7 @@ def install_audit(
             count_article_60=count_article_60,
         )
         async with pool.connection() as conn:
-            head = await report_head(conn, run)
+            head = await report_head(conn, run, verify_chains=verify_chains)
 
         async def body() -> AsyncIterator[bytes]:
             async with pool.connection() as conn:

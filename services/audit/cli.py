@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from contracts.identifiers import normalise_kbo
 from services.audit.render import FORMATS, Format, render
 from services.audit.replay import count_cases
 from services.audit.report import AuditRun, beneficiaries, report_head
+from services.common.chain import verify_stores
 from services.common.settings import HubSettings
 
 __all__ = ["progress_bars", "write_report"]
@@ -103,7 +105,12 @@ def write_report(
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
             total = await count_cases(conn, run.cpas_kbo, run.known_at)
             with progress_bars(total) as task:
-                head = await report_head(conn, run, task("sections"))
+                head = await report_head(
+                    conn,
+                    run,
+                    task("sections"),
+                    verify_chains=functools.partial(verify_stores, settings),
+                )
                 grids = beneficiaries(conn, run, task("grids"))
                 async for piece in render(head, grids, cast("Format", form)):
                     out.write(piece)

@@ -20,6 +20,7 @@ __all__ = [
     "Beneficiary",
     "Caseload",
     "ChainSection",
+    "ChainStore",
     "Check",
     "LedgerLine",
     "LedgerMonth",
@@ -123,6 +124,19 @@ class LedgerSection(_Section):
     )
 
 
+class ChainStore(_Section):
+    """What the verification of one event store's chain found."""
+
+    store: str = Field(description="The event store (schema.table).")
+    verified: bool = Field(description="Its chain verified to the end.")
+    records: int = Field(ge=0, description="Records whose link was verified.")
+    verified_up_to: int = Field(ge=0, description="Last position verified.")
+    signed_up_to: int | None = Field(description="Last signed checkpoint verified.")
+    signed_at: AwareDatetime | None = Field(description="When it was signed.")
+    broken_at: int | None = Field(default=None, description="First broken position.")
+    problem: str | None = Field(default=None, description="What broke (rulebook).")
+
+
 class ChainSection(_Section):
     """Whether every hash chain of the record verified."""
 
@@ -130,6 +144,9 @@ class ChainSection(_Section):
     reason: str | None = Field(default=None, description="Why not, when not.")
     verified: bool | None = Field(
         default=None, description="Every chain verified (null: not computed)."
+    )
+    stores: tuple[ChainStore, ...] = Field(
+        default=(), description="Each event store's verdict (none when not computed)."
     )
 
 

@@ -41,6 +41,7 @@ from services.case_state.statistics import (
     isp_rate,
     isp_statistics,
 )
+from services.common.chain import ChainReport
 
 __all__ = [
     "AuditRun",
@@ -226,9 +227,16 @@ def _phase_on(history: CaseHistory | None, run: AuditRun) -> str | None:
 
 
 async def report_head(
-    conn: psycopg.AsyncConnection[Any], run: AuditRun, progress: Progress | None = None
+    conn: psycopg.AsyncConnection[Any],
+    run: AuditRun,
+    progress: Progress | None = None,
+    *,
+    verify_chains: Callable[[], ChainReport] | None = None,
 ) -> ReportHead:
-    """The sections of the report (the first pass)."""
+    """The sections of the report (the first pass).
+
+    ``verify_chains``: how the process verifies the stores' hash chains.
+    """
     sums = _Sums(run)
     async for record in replay_cases(conn, run.cpas_kbo, run.known_at):
         sums.add(record)
@@ -236,7 +244,7 @@ async def report_head(
             progress(1)
     return sums.head(
         await ledger_section(conn, run.cpas_kbo, run.as_of, run.known_at),
-        await chain_section(conn, run.cpas_kbo, run.known_at),
+        await chain_section(verify_chains),
     )
 
 

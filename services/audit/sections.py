@@ -1,21 +1,30 @@
 """The sections other work computes: the subsidy ledger and the hash chains' verdict.
 
-The ledger is the subsidy ledger's own replay (ADR 0022). Until the chains'
-verification is plugged in here, its section says plainly that it is not
-computed and gives no verdict; the report's subsidies chart is fed from the
-ledger section only.
+The ledger is the subsidy ledger's own replay (ADR 0022), the chains' verdict
+the verification of every event store (ADR 0020); a process that is not
+configured to verify says so and gives no verdict. The report's subsidies
+chart is fed from the ledger section only.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 
-from services.audit.model import ChainSection, LedgerLine, LedgerMonth, LedgerSection
+from services.audit.model import (
+    ChainSection,
+    ChainStore,
+    LedgerLine,
+    LedgerMonth,
+    LedgerSection,
+)
 from services.case_state.subsidies import MAX_MONTHS, Window, replay_ledger
+from services.common.chain import ChainReport
 from services.common.law import add_months
 
 __all__ = ["chain_section", "ledger_section"]
@@ -75,13 +84,32 @@ async def ledger_section(
     )
 
 
-async def chain_section(
-    conn: psycopg.AsyncConnection[Any], cpas_kbo: str, known_at: dt.datetime
-) -> ChainSection:
-    """Whether every hash chain of the record verified (not computed yet)."""
-    del conn, cpas_kbo, known_at  # for the chains' verification, once plugged in
+async def chain_section(verify: Callable[[], ChainReport] | None) -> ChainSection:
+    """Whether every hash chain of the record verified (ADR 0020).
+
+    ``verify``: the process's verification of every store (it reads the
+    stores whole, whichever CPAS is audited); None where none is configured.
+    """
+    if verify is None:
+        return ChainSection(
+            status="not_computed",
+            reason="this process is not configured to verify the hash chains",
+        )
+    report = await asyncio.to_thread(verify)
     return ChainSection(
-        status="not_computed",
-        reason="the record's hash chains are not verified by this version of "
-        "the hub: the report says nothing of their integrity",
+        status="computed",
+        verified=report.verified,
+        stores=tuple(
+            ChainStore(
+                store=v.store,
+                verified=v.verified,
+                records=v.records,
+                verified_up_to=v.verified_up_to,
+                signed_up_to=v.signed_up_to,
+                signed_at=v.signed_at,
+                broken_at=v.broken_at,
+                problem=v.problem,
+            )
+            for v in report.stores
+        ),
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -38,6 +39,7 @@ from services.common.auth import (
     Reader,
     parse_api_keys,
 )
+from services.common.chain import ChainReport, verify_stores
 from services.common.command_service import (
     process_stores,
     serve_with_consumers,
@@ -152,8 +154,12 @@ def create_api(
     *,
     count_article_60: bool = True,
     max_request_bytes: int = MIB,
+    verify_chains: Callable[[], ChainReport] | None = None,
 ) -> FastAPI:
-    """HTTP read access to the case state (bodies capped, 413 beyond)."""
+    """HTTP read access to the case state (bodies capped, 413 beyond).
+
+    ``verify_chains``: how the audit report verifies the stores' hash chains.
+    """
     api = service_api(
         "case state",
         "Current state of each case, rebuilt from the event log. No personal "
@@ -293,7 +299,9 @@ def create_api(
         async with pool.connection() as conn:
             return await overdue_for(conn, DEADLINES, cpas_kbo, caseworker)
 
-    install_audit(api, pool, count_article_60=count_article_60)
+    install_audit(
+        api, pool, count_article_60=count_article_60, verify_chains=verify_chains
+    )
     return api
 
 
@@ -408,6 +416,7 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
             parse_api_keys(settings.api_keys),
             count_article_60=settings.stats_count_article_60,
             max_request_bytes=settings.max_request_bytes,
+            verify_chains=functools.partial(verify_stores, settings),
         )
         await serve_with_consumers(
             settings,

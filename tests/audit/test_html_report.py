@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
@@ -128,7 +128,7 @@ def report(
         records,
         RUN,
         ledger,
-        asyncio.run(chain_section(cast("Any", None), KBO, RUN.known_at)),
+        asyncio.run(chain_section(None)),
     )
     grids = [g for r in records if (g := beneficiary(RUN, r)) is not None]
     return head, grids
