@@ -33,7 +33,9 @@ __all__ = [
 
 DEFAULT_FILE: Final = Path(__file__).parent / "data" / "law_figures.csv"
 
-Unit = Literal["days", "working_days", "weeks", "months", "years", "hours", "count"]
+Unit = Literal[
+    "days", "working_days", "weeks", "months", "years", "hours", "count", "code"
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ AREAS: Final = (
     "services.rulebook.piis",
     "services.rulebook.placement",
     "services.rulebook.gateway",
+    "services.rulebook.federal",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]
