@@ -351,11 +351,7 @@ _CONTENT: Final[Mapping[str, type[BaseModel]]] = {
 }
 
 
-_AMOUNT: Final = {
-    "type": "number",
-    "exclusiveMinimum": 0,
-    "description": "Amount recovered, in euro (a JSON number with a point).",
-}
+_AMOUNT: Final = {"type": "number", "exclusiveMinimum": 0}
 
 
 def _form_model(kind: str) -> type[BaseModel]:
