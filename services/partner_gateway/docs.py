@@ -362,8 +362,9 @@ hub cannot read is refused with its rule (see Errors).
 **Not built yet.** The forms of the law of 2 April 1965 (ERIS is not reported on
 form B); forms C of a refusal and D of a recovery from an intake event (the hub
 records neither yet: `spp_is.form_c_refusal` and `spp_is.form_d` make them from
-their data); the consumer that submits the forms as events arrive, and the
-transport to SPP IS and back (ADR 0021).
+their data); the transport to SPP IS and back (ADR 0021). The gateway submits
+the forms as the intake and PIIS events arrive, with the INS code configured for
+the CPAS (`HUB_CPAS_INS_CODES`).
 """
 
 

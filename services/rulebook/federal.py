@@ -127,6 +127,23 @@ RULES: tuple[Rule, ...] = (
         doc=_ADR,
     ),
     Rule(
+        code="federal_form.cpas_ins_code_missing",
+        statement=(
+            "An event of a CPAS whose INS code is not configured "
+            "(HUB_CPAS_INS_CODES) makes no form: it is parked with this rule and "
+            "re-driven once the code is configured."
+        ),
+        source=f"{_FORMS}: every form names the CPAS's municipality by its INS code",
+        enforced_by=(
+            "services.partner_gateway.federal_policy:FederalReportingPolicy.react",
+        ),
+        tests=(
+            f"{_TESTS}::test_spp_is_form_of_a_cpas_without_its_ins_code_is_parked_with_the_rule",
+        ),
+        kind="parked",
+        doc="docs/domain/identifiers.md#ins-municipality-code",
+    ),
+    Rule(
         code="ins_code.format",
         statement="The INS/NIS code of the CPAS's municipality is 5 digits.",
         source="Statbel's REFNIS codes, named on every SPP IS form with the KBO",

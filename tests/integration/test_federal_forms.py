@@ -7,11 +7,20 @@ the whole lineage back from the store (ADR 0021).
 
 from __future__ import annotations
 
+import json
+import uuid
+from pathlib import Path
+
+import httpx
 import pytest
 
 from contracts.income import IncomeRightModifiedV1
 from services.common.settings import HubSettings
 from services.partner_gateway.service import create_application
+from services.supervisor import wait_healthy
+from tests.integration.harness import HEADERS, component, wait_until
+from tests.integration.load import registration_body
+from tests.integration.test_gateway_flow import grant
 from tests.partner_gateway.test_spp_is import (
     CASE,
     GRANT,
@@ -51,3 +60,38 @@ def test_a_rejected_form_and_its_corrected_successor_survive_the_store(
     ]
     assert forms[1].replaces == forms[0].form_id
     assert forms[1].source_event_ids == (fix.event_id,)
+
+
+def test_a_grant_at_intake_becomes_a_form_b_in_the_gateway(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    body = registration_body(0)
+    settings = hub_settings.model_copy(
+        update={"cpas_ins_codes": json.dumps({body["cpas_kbo"]: "62063"})}
+    )
+    intake = f"http://127.0.0.1:{settings.intake_port}"
+    gateway = f"http://127.0.0.1:{settings.partner_gateway_port}"
+    with (
+        component(settings, "intake-api", tmp_path / "intake.log"),
+        component(settings, "intake-relay", tmp_path / "relay.log"),
+        component(settings, "partner-gateway", tmp_path / "gateway.log"),
+    ):
+        for api in (intake, gateway):
+            wait_healthy(f"{api}/openapi.json")
+        registered = httpx.post(f"{intake}/cases", json=body, headers=HEADERS)
+        assert registered.status_code == 201, registered.text
+        case_id = uuid.UUID(registered.json()["case_id"])
+        grant(intake, str(case_id))  # a RIS from 1 October 2026
+        reader = create_application(settings)
+        try:
+            wait_until(
+                lambda: bool(reader.federal_forms(case_id, current=True)),
+                what="the form B of the grant",
+            )
+            [form] = reader.federal_forms(case_id, current=True)
+        finally:
+            reader.close()
+    assert form.kind == "B"
+    assert form.content.cpas_ins_code == "62063"
+    assert form.content.niss == body["niss"]
+    assert form.fate == "submitted"

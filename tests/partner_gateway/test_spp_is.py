@@ -34,9 +34,12 @@ from contracts.income import (
 )
 from contracts.piis import PIISSignedV1
 from services.common.aggregate import CommandContext
+from services.common.consumer import NotYetError
 from services.common.errors import ConflictError, DomainError
 from services.partner_gateway.application import PartnersApplication
+from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.federal import Answer, FederalFile
+from services.partner_gateway.federal_policy import FederalReportingPolicy
 from services.partner_gateway.partners import spp_is
 from services.partner_gateway.vocabulary import InboundRejected
 from tests.contracts.samples import SAMPLES
@@ -588,3 +591,50 @@ def test_spp_is_answer_golden_file_parses_to_its_answer(accepted: bool) -> None:
     parsed = spp_is.parse_answer(path.read_bytes())
     assert parsed.accepted is accepted
     assert (parsed.reason_code is None) is accepted
+
+
+# -- the policy: forms as the events arrive -------------------------------------------
+
+
+def _policy(
+    hub: PartnersApplication, codes: dict[str, str] | None = None
+) -> FederalReportingPolicy:
+    facts = RoutingFacts(
+        case_id=CASE,
+        cpas_kbo=KBO,
+        dossier_number="BX1",
+        region="brussels",
+        partner="actiris",
+        preferred_language="fr",
+        niss=FACTS.niss or "",
+        family_name="Dumont",
+        given_name="Léa",
+        birth_date=dt.date(1985, 7, 30),
+    )
+    known = {CASE: facts}
+    return FederalReportingPolicy(
+        hub, known.get, {KBO: "21004"} if codes is None else codes
+    )
+
+
+def test_spp_is_forms_are_submitted_as_the_events_arrive_once_each() -> None:
+    hub = app()
+    policy = _policy(hub)
+    assert policy.react(GRANT) is not None
+    assert policy.react(GRANT) is not None  # a redelivery: the same form
+    assert policy.react(sample(PIISSignedV1, 19)) == "no form"  # no subsidy code
+    assert policy.react(MODIFIED) is not None
+    assert [f.kind for f in hub.federal_forms(CASE)] == ["B", "B"]
+    assert policy.react(SAMPLES[0]) is None  # not an event SPP IS hears of
+
+
+def test_spp_is_form_of_a_cpas_without_its_ins_code_is_parked_with_the_rule() -> None:
+    with pytest.raises(DomainError) as refused:
+        _policy(app(), codes={}).react(GRANT)
+    assert refused.value.rule == "federal_form.cpas_ins_code_missing"
+
+
+def test_an_event_of_a_case_the_gateway_does_not_know_yet_comes_back() -> None:
+    policy = _policy(app())
+    with pytest.raises(NotYetError):
+        policy.react(GRANT.model_copy(update={"case_id": uuid.uuid4()}))
