@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from contracts.export import SCHEMA_DIR, render, state_schema_path
 from contracts.registry import EVENT_TYPES, SERVICE_TOPICS, STATE_TOPICS
@@ -142,12 +142,18 @@ def _state_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return channels, operations, messages
 
 
+# SPP IS's forms have schemas but no topics yet (ADR 0021: transport not built).
+_NO_TOPICS_YET: Final = frozenset({"spp_is"})
+
+
 def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     for partner_dir in sorted(p for p in PARTNER_SCHEMAS.glob("*") if p.is_dir()):
         code = partner_dir.name
+        if code in _NO_TOPICS_YET:
+            continue
         for direction, action in (("outbound", "send"), ("inbound", "receive")):
             topic = f"partner.{code}.{direction}.v1"
             names = []

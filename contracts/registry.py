@@ -11,6 +11,11 @@ from pydantic_core import SchemaValidator
 
 from contracts.case_state import CASE_STATE_TOPIC, CaseStateV1
 from contracts.envelope import ContractEvent
+from contracts.federal_reporting import (
+    FederalFormAcceptedV1,
+    FederalFormRejectedV1,
+    FederalFormSubmittedV1,
+)
 from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
@@ -122,6 +127,9 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     PartnerEmploymentStartedV1,
     PartnerFollowUpReportedV1,
     BenefitRightReportedV1,
+    FederalFormSubmittedV1,
+    FederalFormAcceptedV1,
+    FederalFormRejectedV1,
 )
 
 

@@ -105,6 +105,11 @@ class Applications:
         self._apps: dict[type[Any], HubApplication] = {type(a): a for a in given}
         self._made: list[HubApplication] = []
 
+    @property
+    def settings(self) -> HubSettings | None:
+        """The settings the applications are made from (None in unit tests)."""
+        return self._settings
+
     def get(self, cls: type[T]) -> T:
         """The application of a class."""
         found = self._apps.get(cls)
@@ -201,6 +206,26 @@ def _partner_outbound(_: Applications) -> FoldProjection[Any]:
     from services.partner_gateway.outbound import OutboundProjection  # noqa: PLC0415
 
     return OutboundProjection()
+
+
+def _federal_policy(apps: Applications) -> FoldProjection[Any]:
+    from services.common.row_table import RowReader  # noqa: PLC0415
+    from services.partner_gateway import federal_policy as policy  # noqa: PLC0415
+    from services.partner_gateway.application import (  # noqa: PLC0415
+        PartnersApplication,
+    )
+    from services.partner_gateway.facts import RoutingFactsTable  # noqa: PLC0415
+
+    settings = apps.settings
+    if settings is None:  # listed, not run: nothing to read from
+        return policy.FederalReportingPolicy(apps.get(PartnersApplication), _none, {})
+    reader = RowReader(RoutingFactsTable(), settings.database_url, "partners")
+    codes = policy.ins_codes(settings.cpas_ins_codes)
+    return policy.FederalReportingPolicy(apps.get(PartnersApplication), reader, codes)
+
+
+def _none(_: Any) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +350,14 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
             ("routing_facts", "case_id", ()),
             ("outbox", "message_id", ("id", "tx", "created_at")),
         ),
+    ),
+    ConsumerSpec(
+        "federal-reporting-policy",
+        "partner-gateway",
+        "federal_reporting",
+        ("intake", "piis"),
+        _federal_policy,
+        replayable=False,
     ),
 )
 

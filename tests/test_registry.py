@@ -9,6 +9,7 @@ import pytest
 
 from contracts.registry import SERVICE_TOPICS
 from services.intake.application import IntakeApplication
+from services.partner_gateway.application import PartnersApplication
 from services.piis.application import PiisApplication
 from services.placement.application import PlacementApplication
 from services.registry import (
@@ -30,6 +31,7 @@ def in_memory_applications() -> Applications:
             IntakeApplication(IN_MEMORY, id_secret="test"),
             PiisApplication(IN_MEMORY, facts=lambda _: None),
             PlacementApplication(IN_MEMORY, facts=lambda _: None),
+            PartnersApplication(IN_MEMORY, id_secret="test"),
         ),
     )
 

@@ -34,7 +34,15 @@ __all__ = [
 DEFAULT_FILE: Final = Path(__file__).parent / "data" / "law_figures.csv"
 
 Unit = Literal[
-    "days", "working_days", "weeks", "months", "years", "hours", "count", "percent"
+    "days",
+    "working_days",
+    "weeks",
+    "months",
+    "years",
+    "hours",
+    "count",
+    "percent",
+    "code",
 ]
 
 

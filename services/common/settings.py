@@ -121,6 +121,12 @@ class HubSettings(BaseSettings):
         '{"url": "https://…", "api_key": "…"}}. A partner without one reads its '
         "topic only.",
     )
+    cpas_ins_codes: str = Field(
+        default="",
+        description="The INS/NIS code of each CPAS's municipality, as JSON: "
+        '{"0212345668": "21004"}; every SPP IS form names it (ADR 0021). An event '
+        "of a CPAS without one is parked until it is configured.",
+    )
     relay_metrics_port: int = Field(
         default=8011, description="Port of the intake relay's /metrics."
     )

@@ -13,10 +13,11 @@ from typing import Final
 from contracts.identifiers import IdentifierError
 from contracts.regions import PARTNER_FOR_REGION, PartnerCode, Region
 
-__all__ = ["Residence", "residence_for_postal_code"]
+__all__ = ["Residence", "check_ins_code", "residence_for_postal_code"]
 
 _POSTAL_CODE: Final = re.compile(r"(?:BE?-)?([0-9]{4})", re.IGNORECASE)
 _WHITESPACE: Final = re.compile(r"\s")
+_INS_CODE: Final = re.compile(r"[0-9]{5}")
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,33 @@ def _residences() -> Mapping[str, Residence]:
             nis_code=row["nis_code"],
         )
     return MappingProxyType(found)
+
+
+def check_ins_code(code: str, *, field: str = "cpas_ins_code") -> str:
+    """An INS/NIS (REFNIS) municipality code, checked against the municipalities.
+
+    Every SPP IS form names the CPAS's municipality by this code
+    (docs/domain/identifiers.md#ins-municipality-code).
+
+    Raises:
+        IdentifierError: Rule ``ins_code.format`` when it is not 5 digits,
+            ``ins_code.unknown`` when no current municipality has it.
+    """
+    raw: object = code
+    if not isinstance(raw, str) or _INS_CODE.fullmatch(raw) is None:
+        raise IdentifierError(field, "ins_code.format", "must be 5 digits")
+    if raw not in _nis_codes():
+        raise IdentifierError(
+            field, "ins_code.unknown", f"{raw} is not the INS code of a municipality"
+        )
+    return raw
+
+
+@cache
+def _nis_codes() -> frozenset[str]:
+    return frozenset(
+        code
+        for residence in _residences().values()
+        for code in (residence.nis_code, *residence.other_nis_codes)
+        if code
+    )

@@ -16,7 +16,8 @@ from contracts.export import stale_files, write_or_check
 from contracts.regions import PARTNER_FOR_REGION
 from contracts.text import ONE_LINE_PATTERN, PROSE_PATTERN
 from services.partner_gateway.canonical import INBOUND_BODIES, OUTBOUND_FIELDS
-from services.partner_gateway.export import schema_path
+from services.partner_gateway.export import federal_schemas, schema_path
+from services.partner_gateway.partners import spp_is
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import (
     LANGUAGE_NAMES,
@@ -107,6 +108,12 @@ def _fields_table(
 ) -> list[str]:
     schema = message.model.model_json_schema()
     code_sets = {tuple(v.values()): k for k, v in vocabulary.labels.items()}
+    return _schema_table(schema, code_sets, inbound=inbound)
+
+
+def _schema_table(
+    schema: dict[str, Any], code_sets: dict[tuple[str, ...], str], *, inbound: bool
+) -> list[str]:
     required = set(schema.get("required", ()))
     head = "| Field | Type | Meaning |" + (" Required |" if inbound else "")
     lines = [head, "|---|---|---|" + ("---|" if inbound else "")]
@@ -307,12 +314,106 @@ def index() -> str:
         f"| {t.version} | [{t.code}.md]({t.code}.md) |"
         for t in PARTNERS.values()
     )
+    rows += (
+        f"\n| {spp_is.NAME} | `{spp_is.CODE}` | every region (federal) | French "
+        f"| {spp_is.VERSION} | [spp-is.md](spp-is.md) |"
+    )
     return _INDEX.format(rows=rows)
+
+
+_SPP_IS_INTRO = """\
+# {name}: form format, version {version}
+
+Generated from `services/partner_gateway/partners/spp_is.py` by
+`python -m services.partner_gateway.docs`: do not edit by hand.
+
+SPP IS (POD MI, the federal public planning service for social integration)
+hears of every case, whatever the region. The CPAS reports each decision on the
+integration income (RIS) on SPP IS's forms: **B** for a grant or a modification,
+**C** for a refusal or a withdrawal, **D** for an amount recovered
+([federal-reporting.md](../domain/federal-reporting.md)). No public schema of
+these forms exists; this is the hub's format, with SPP IS's French names.
+
+**Legal basis.** {legal_basis}
+
+**What every form carries.** The CPAS's KBO/BCE number (mod 97) and the INS/NIS
+code of its municipality, the person's NISS or BIS number (a form without one is
+never made: `federal_form.niss_missing`), and `identifiant_formulaire`, the id
+SPP IS answers with. `reference_dossier` is the hub's reference of the case.
+
+**Form B restates every field.** A modification, and the subsidy code of a
+signed PIIS, send the whole form again with the changed fields. A form B with the
+effective date of a form B SPP IS holds is a correction: `statut_avis` 1, and
+`remplace_formulaire` names the form it replaces. The PIIS code is one SPP IS
+uses on the effective date (`federal_form.piis_code_not_in_force`).
+
+**Form C** ends exactly one form B (`formulaire_b`); a second form C about the
+same form B is a regularisation (`regularisation` 1).
+
+**Form D** numbers the recoveries of one month and person from 1
+(`numero_sequence`).
+
+**Answers.** SPP IS answers each form with an acknowledgement: accepted, or
+rejected with its reason code and text, which the hub keeps with the form. After
+the cause is fixed (a new decision recorded at the CPAS), the new form names the
+rejected one in `remplace_formulaire` and is answered in its turn. An answer the
+hub cannot read is refused with its rule (see Errors).
+
+**Not built yet.** The forms of the law of 2 April 1965 (ERIS is not reported on
+form B); forms C of a refusal and D of a recovery from an intake event (the hub
+records neither yet: `spp_is.form_c_refusal` and `spp_is.form_d` make them from
+their data); the transport to SPP IS and back (ADR 0021). The gateway submits
+the forms as the intake and PIIS events arrive, with the INS code configured for
+the CPAS (`HUB_CPAS_INS_CODES`).
+"""
+
+
+def _spp_is_example(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    text = path.read_text().rstrip()
+    return [f"Example (`{_relative(path)}`):", "", "```json", text, "```", ""]
+
+
+def spp_is_page() -> str:
+    """docs/partners/spp-is.md: SPP IS's forms and answers (ADR 0021)."""
+    lines = [
+        _SPP_IS_INTRO.format(
+            name=spp_is.NAME, version=spp_is.VERSION, legal_basis=spp_is.LEGAL_BASIS
+        ),
+        "## Forms from the CPAS to SPP IS",
+        "",
+    ]
+    schemas = federal_schemas()
+    for path, schema in schemas.items():
+        name = path.name.split(".")[0]
+        direction = path.parent.name
+        if direction == "inbound":
+            lines += ["## Answers from SPP IS to the CPAS", ""]
+        lines += [
+            f"### `{name}`",
+            "",
+            schema.get("description", ""),
+            "",
+            f"Schema: `{_relative(path)}`.",
+            "",
+            *_schema_table(schema, {}, inbound=direction == "inbound"),
+            "",
+        ]
+        golden = GOLDEN / spp_is.CODE / direction
+        if direction == "outbound":
+            lines += _spp_is_example(golden / f"{name}.json")
+        else:
+            for result in ("accepte", "refuse"):
+                lines += _spp_is_example(golden / f"{name}_{result}.json")
+    rules = "\n".join(f"| `{r}` | {m} |" for r, m in REJECTION_RULES.items())
+    return "\n".join(lines) + "\n" + _ERRORS.format(rules=rules)
 
 
 def expected_pages() -> dict[Path, str]:
     """Every page there should be, with its text."""
     pages = {DOCS_DIR / f"{t.code}.md": page(t) for t in PARTNERS.values()}
+    pages[DOCS_DIR / "spp-is.md"] = spp_is_page()
     return pages | {DOCS_DIR / "README.md": index()}
 
 

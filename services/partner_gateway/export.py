@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.export import render, stale_files, write_or_check
+from services.partner_gateway.partners import spp_is
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import MessageModel, PartnerTranslator
 
@@ -36,13 +37,33 @@ def schema_of(translator: PartnerTranslator, message: MessageModel) -> dict[str,
     return schema
 
 
+def federal_schemas() -> dict[Path, dict[str, Any]]:
+    """SPP IS's forms (outbound) and its acknowledgement (inbound), ADR 0021."""
+    found: dict[Path, dict[str, Any]] = {}
+    models = [
+        ("outbound", f"formulaire_{k.lower()}", m)
+        for k, m in spp_is.FORM_MODELS.items()
+    ]
+    models.append(("inbound", "accuse_reception", spp_is.ANSWER_MODEL))
+    for direction, name, model in models:
+        schema = model.model_json_schema()
+        schema["$id"] = (
+            f"urn:cpas-hub:partner:{spp_is.CODE}:{direction}:{name}:v{spp_is.VERSION}"
+        )
+        found[
+            SCHEMA_DIR / spp_is.CODE / direction / f"{name}.v{spp_is.VERSION}.json"
+        ] = schema
+    return found
+
+
 def expected_schemas() -> dict[Path, str]:
     """Every schema file there should be, with its text."""
-    return {
+    regional = {
         schema_path(t, m): render(schema_of(t, m))
         for t in PARTNERS.values()
         for m in t.models()
     }
+    return regional | {p: render(s) for p, s in federal_schemas().items()}
 
 
 def _present() -> set[Path]:

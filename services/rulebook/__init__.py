@@ -47,6 +47,7 @@ AREAS: Final = (
     "services.rulebook.gateway",
     "services.rulebook.audit",
     "services.rulebook.chain",
+    "services.rulebook.federal",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]

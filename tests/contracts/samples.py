@@ -8,6 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from contracts.envelope import ContractEvent
+from contracts.federal_reporting import (
+    FederalFormAcceptedV1,
+    FederalFormRejectedV1,
+    FederalFormSubmittedV1,
+    FormBContent,
+)
 from contracts.household import HouseholdChild, HouseholdPartner, HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
@@ -497,5 +503,36 @@ SAMPLES: tuple[ContractEvent, ...] = (
         ended_on=dt.date(2027, 6, 30),
         outcome="completed",
         reason="hired",
+    ),
+    FederalFormSubmittedV1(
+        **envelope(1, uuid.UUID(int=18)),
+        form_id=uuid.UUID(int=19),
+        form_kind="B",
+        content=FormBContent(
+            cpas_kbo=KBO,
+            cpas_ins_code="21004",
+            niss="85073003328",
+            effective_date=dt.date(2026, 2, 20),
+            decision_date=dt.date(2026, 3, 10),
+            category=2,
+            notice_status=0,
+            piis_code=None,
+        ),
+        content_digest="a" * 64,
+        source_event_ids=(uuid.uuid5(CASE, "3"),),
+    ),
+    FederalFormRejectedV1(
+        **envelope(2, uuid.UUID(int=18)),
+        form_id=uuid.UUID(int=19),
+        answer_id="SPPIS-2026-000123",
+        answered_on=dt.date(2026, 3, 12),
+        reason_code="B-CAT-02",
+        reason_text="Catégorie incompatible avec la composition du ménage.",
+    ),
+    FederalFormAcceptedV1(
+        **envelope(3, uuid.UUID(int=18)),
+        form_id=uuid.UUID(int=20),
+        answer_id="SPPIS-2026-000124",
+        answered_on=dt.date(2026, 3, 16),
     ),
 )

@@ -189,6 +189,7 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
         "HUB_PARTNER_GATEWAY_PORT": str(settings.partner_gateway_port),
         "HUB_PARTNER_RELAY_METRICS_PORT": str(settings.partner_relay_metrics_port),
         "HUB_PARTNER_ENDPOINTS": settings.partner_endpoints,
+        "HUB_CPAS_INS_CODES": settings.cpas_ins_codes,
         "HUB_LOG_LEVEL": "WARNING",
         "HUB_API_KEYS": settings.api_keys,
         # The development signing key of the chain's checkpoints is kept here.

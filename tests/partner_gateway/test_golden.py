@@ -25,6 +25,7 @@ from tests.partner_gateway.samples import (
     outbound_event,
     outbound_message,
 )
+from tests.partner_gateway.test_spp_is import GOLDEN_FILES as SPP_IS_GOLDEN
 
 
 def _text(data: object) -> str:
@@ -89,4 +90,5 @@ def test_every_golden_file_belongs_to_a_declared_message() -> None:
     expected |= {
         p.with_suffix(".expected.json") for p in expected if "inbound" in p.parts
     }
+    expected |= SPP_IS_GOLDEN  # SPP IS's forms and answers (test_spp_is.py)
     assert set(GOLDEN.rglob("*.json")) == expected
