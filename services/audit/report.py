@@ -232,10 +232,12 @@ async def report_head(
     progress: Progress | None = None,
     *,
     verify_chains: Callable[[], ChainReport] | None = None,
+    with_ledger: bool = False,
 ) -> ReportHead:
     """The sections of the report (the first pass).
 
-    ``verify_chains``: how the process verifies the stores' hash chains.
+    ``verify_chains``: how the process verifies the stores' hash chains;
+    ``with_ledger``: replay the subsidy ledger too (not in flat memory).
     """
     sums = _Sums(run)
     async for record in replay_cases(conn, run.cpas_kbo, run.known_at):
@@ -243,7 +245,9 @@ async def report_head(
         if progress is not None:
             progress(1)
     return sums.head(
-        await ledger_section(conn, run.cpas_kbo, run.as_of, run.known_at),
+        await ledger_section(
+            conn, run.cpas_kbo, run.as_of, run.known_at, asked=with_ledger
+        ),
         await chain_section(verify_chains),
     )
 

@@ -35,12 +35,23 @@ async def ledger_section(
     cpas_kbo: str,
     as_of: dt.date,
     known_at: dt.datetime,
+    *,
+    asked: bool,
 ) -> LedgerSection:
     """The CPAS's subsidy ledger as of a date, replayed from the event stores.
 
     The same fold and function as the live ledger (ADR 0022), over the last
-    twenty years of months up to as_of (the most one request gives).
+    twenty years of months up to as_of (the most one request gives). It
+    holds every case of the CPAS in memory (a household's PIIS counts for
+    each partner), so it is computed only when asked for.
     """
+    if not asked:
+        return LedgerSection(
+            status="not_computed",
+            reason="not asked for (ledger=true, or --ledger): the ledger's "
+            "replay holds the CPAS's cases in memory, the rest of the report "
+            "streams case by case",
+        )
     first = add_months(as_of.replace(day=1), 1 - MAX_MONTHS)
     rows = await replay_ledger(
         conn, cpas_kbo, Window(as_of=as_of, known_at=known_at, first_month=first)

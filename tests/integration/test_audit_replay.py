@@ -166,7 +166,13 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
         def audit(known: str, form: str = "json") -> httpx.Response:
             return httpx.get(
                 f"{reads}/audit/report",
-                params={"cpas": kbo, "as_of": AS_OF, "known_at": known, "format": form},
+                params={
+                    "cpas": kbo,
+                    "as_of": AS_OF,
+                    "known_at": known,
+                    "format": form,
+                    "ledger": "true",
+                },
                 headers=AUDITOR_HEADERS,
                 timeout=60,
             )
@@ -239,6 +245,7 @@ def test_the_audit_as_of_a_date_is_what_the_live_read_models_answered_then(
                 known_at,
                 "--output",
                 str(out),
+                "--ledger",
             ],
             env=hub_env(settings),
         )
