@@ -47,7 +47,7 @@ STORES = (
     "partner_messages.dead_letters",
 )
 # Values that satisfy the patterns the APIs publish (KBO, NISS, postal code).
-CANDIDATES = ("x", "0212345668", "85073003328", "4000")
+CANDIDATES = ("x", "0212345668", "85073003328", "4000", "2026-03")
 Path = tuple[Any, ...]
 
 
