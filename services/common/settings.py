@@ -125,7 +125,8 @@ class HubSettings(BaseSettings):
         default="",
         description="The INS/NIS code of each CPAS's municipality, as JSON: "
         '{"0212345668": "21004"}; every SPP IS form names it (ADR 0021). An event '
-        "of a CPAS without one is parked until it is configured.",
+        "of a CPAS without one is parked until it is configured; with none "
+        "configured at all, the hub reports nothing to the SPP IS.",
     )
     relay_metrics_port: int = Field(
         default=8011, description="Port of the intake relay's /metrics."

@@ -58,7 +58,9 @@ class FederalReportingPolicy(Policy):
 
     def react(self, event: ContractEvent) -> str | None:
         """Submit the form an event means (None: the event means none)."""
-        if not isinstance(event, spp_is.FORM_EVENTS):
+        if not isinstance(event, spp_is.FORM_EVENTS) or not self._ins:
+            # No INS code configured at all: this hub does not report to the
+            # SPP IS, and parking every case's events would say nothing more.
             return None
         case = self._find_case(event.case_id)
         if case is None:

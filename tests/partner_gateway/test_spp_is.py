@@ -629,9 +629,16 @@ def test_spp_is_forms_are_submitted_as_the_events_arrive_once_each() -> None:
 
 
 def test_spp_is_form_of_a_cpas_without_its_ins_code_is_parked_with_the_rule() -> None:
+    other_cpas = {"0212345668" if KBO != "0212345668" else "0200000066": "21004"}
     with pytest.raises(DomainError) as refused:
-        _policy(app(), codes={}).react(GRANT)
+        _policy(app(), codes=other_cpas).react(GRANT)
     assert refused.value.rule == "federal_form.cpas_ins_code_missing"
+
+
+def test_a_hub_with_no_ins_code_configured_reports_nothing_to_the_spp_is() -> None:
+    hub = app()
+    assert _policy(hub, codes={}).react(GRANT) is None
+    assert hub.federal_forms(CASE) == ()
 
 
 def test_an_event_of_a_case_the_gateway_does_not_know_yet_comes_back() -> None:
