@@ -306,7 +306,7 @@ def social_activation_report_command(
 
 
 @audit.command("report")
-def audit_report_command(  # noqa: PLR0917 - one option each
+def audit_report_command(
     cpas: Annotated[str, typer.Option("--cpas", help="KBO number of the CPAS")],
     as_of: Annotated[str, typer.Option("--as-of", help="Date, YYYY-MM-DD")],
     known_at: Annotated[
@@ -321,20 +321,11 @@ def audit_report_command(  # noqa: PLR0917 - one option each
     output: Annotated[
         Path | None, typer.Option("--output", help="File to write (default: stdout)")
     ] = None,
-    ledger: Annotated[
-        bool,
-        typer.Option(
-            "--ledger",
-            help="Replay the subsidy ledger too (it holds the CPAS's cases in memory)",
-        ),
-    ] = False,
 ) -> None:
-    """Replay a CPAS's record from PostgreSQL: sections and a grid per beneficiary."""
+    """Replay a CPAS's record: sections, then each beneficiary's grid and ledger."""
     from services.audit.cli import write_report  # noqa: PLC0415
 
-    write_report(
-        _settings(), cpas, as_of, known_at, form=form, output=output, ledger=ledger
-    )
+    write_report(_settings(), cpas, as_of, known_at, form=form, output=output)
 
 
 @dead_letters.command("list")

@@ -63,7 +63,7 @@ def install_audit(
             }
         },
     )
-    async def audit_report(  # noqa: PLR0917 - one query parameter each
+    async def audit_report(
         client: Auditor,
         cpas: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
@@ -79,13 +79,6 @@ def install_audit(
         format: Annotated[  # noqa: A002 - the query parameter's name
             Format, Query(description=f"One of {', '.join(FORMATS)}")
         ] = "json",
-        ledger: Annotated[
-            bool,
-            Query(
-                description="Replay the subsidy ledger too (it holds the CPAS's "
-                "cases in memory; the rest of the report streams case by case)"
-            ),
-        ] = False,
     ) -> StreamingResponse:
         client.check_remit(cpas)
         run = AuditRun.of(
@@ -96,9 +89,7 @@ def install_audit(
             count_article_60=count_article_60,
         )
         async with pool.connection() as conn:
-            head = await report_head(
-                conn, run, verify_chains=verify_chains, with_ledger=ledger
-            )
+            head = await report_head(conn, run, verify_chains=verify_chains)
 
         async def body() -> AsyncIterator[bytes]:
             async with pool.connection() as conn:

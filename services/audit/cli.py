@@ -84,9 +84,8 @@ def write_report(
     *,
     form: str,
     output: Path | None,
-    ledger: bool = False,
 ) -> None:
-    """Replay and write the report of one CPAS (``ledger``: with the ledger)."""
+    """Replay and write the report of one CPAS."""
     if form not in FORMATS:
         raise typer.BadParameter(f"one of {', '.join(FORMATS)}", param_hint="--format")
     try:
@@ -111,7 +110,6 @@ def write_report(
                     run,
                     task("sections"),
                     verify_chains=functools.partial(verify_stores, settings),
-                    with_ledger=ledger,
                 )
                 grids = beneficiaries(conn, run, task("grids"))
                 async for piece in render(head, grids, cast("Format", form)):

@@ -7,13 +7,14 @@ are the services' own: the bilan rule of a signature
 watch flags (`PiisFile.missed_deadlines`, ``services/piis/deadlines.py``), the
 art. 30 §2 limit of a sanction (``services/common/sanctions.py``), and the
 flags the placement service recorded when it signed an article 60 contract
-against ONEM's required period. What the hub does not record (the written
-motivation of a subsidy's prolongation) is listed for the inspector to check.
+against ONEM's required period, and the subsidy ledger's months for a PIIS
+claimed as a prolongation (code 17 only with a written motivation recorded).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Final
@@ -31,7 +32,7 @@ from contracts.piis import (
     PIISSignedV1,
 )
 from contracts.placement import Article60SignedV1
-from services.audit.model import Check, Verdict
+from services.audit.model import Check, LedgerLine, Verdict
 from services.common.errors import DomainError
 from services.common.law import LAW, add_months
 from services.common.sanctions import limit_for
@@ -62,6 +63,7 @@ def _check(  # noqa: PLR0917 - the columns of one line of the grid
     evidence: Iterable[ContractEvent],
     subject: str | None = None,
     due_on: dt.date | None = None,
+    ledger_evidence: Iterable[uuid.UUID] = (),
 ) -> Check:
     law, doc = _sources(rule)
     return Check(
@@ -73,7 +75,9 @@ def _check(  # noqa: PLR0917 - the columns of one line of the grid
         due_on=due_on,
         verdict=verdict,
         detail=detail,
-        evidence=tuple(dict.fromkeys(e.event_id for e in evidence)),
+        evidence=tuple(
+            dict.fromkeys([*(e.event_id for e in evidence), *ledger_evidence])
+        ),
     )
 
 
@@ -100,8 +104,16 @@ def piis_file(events: Sequence[ContractEvent]) -> PiisFile | None:
     return file
 
 
-def control_grid(events: Sequence[ContractEvent], as_of: dt.date) -> list[Check]:
-    """Every check of one case's grid, judged on ``as_of``."""
+def control_grid(
+    events: Sequence[ContractEvent],
+    as_of: dt.date,
+    ledger: Sequence[LedgerLine],
+) -> list[Check]:
+    """Every check of one case's grid, judged on ``as_of``.
+
+    ``ledger``: the case's subsidy ledger as of then, whose months say
+    whether a prolongation was motivated.
+    """
     facts = case_facts(events)
     checks: list[Check] = []
     if facts is not None:
@@ -112,7 +124,7 @@ def control_grid(events: Sequence[ContractEvent], as_of: dt.date) -> list[Check]
         checks += _bilans(events, facts)
         checks += _signatures(events, facts, missed, as_of)
         checks += _evaluations(events, missed, as_of)
-        checks += _prolongations(events)
+        checks += _prolongations(events, ledger)
     checks += _sanctions(events)
     checks += _article_60(events)
     return checks
@@ -324,20 +336,55 @@ def _sanction(
     ]
 
 
-def _prolongations(events: Sequence[ContractEvent]) -> list[Check]:
-    return [
-        _check(
-            "written motivation of the subsidy's prolongation",
-            "audit.prolongation_motivation",
-            "to_check",
-            f"PIIS signed on {e.signed_on} with subsidy code {PROLONGATION_CODE} "
-            "(prolongation); the hub records no motivation: check the file",
-            [e],
-            f"PIIS {e.piis_id}",
+def _prolongations(
+    events: Sequence[ContractEvent], ledger: Sequence[LedgerLine]
+) -> list[Check]:
+    """Each PIIS signed claiming the prolongation code, against the ledger.
+
+    The ledger gives code 17 only for a month a written motivation was
+    recorded for (the subsidy ledger's rule, ADR 0022): the grid does not
+    judge the motivation again, it reads the ledger's months from the PIIS's
+    start.
+    """
+    checks = []
+    for signed in events:
+        if not (
+            isinstance(signed, PIISSignedV1)
+            and signed.subsidy_code == PROLONGATION_CODE
+        ):
+            continue
+        claimed = f"PIIS signed on {signed.signed_on} claiming code {PROLONGATION_CODE}"
+        months = [m for m in ledger if m.month >= signed.start_date.isoformat()[:7]]
+        prolonged = [m for m in months if m.piis_code == PROLONGATION_CODE]
+        if prolonged:
+            verdict: Verdict = "met"
+            detail = (
+                f"{claimed}; a written motivation is recorded: the ledger "
+                f"gives code {PROLONGATION_CODE} from {prolonged[0].month}"
+            )
+            ids = prolonged[0].event_ids
+        elif months:
+            verdict = "finding"
+            detail = (
+                f"{claimed}; the ledger gives no prolongation from its start "
+                f"({months[0].month}: {months[0].piis_status})"
+            )
+            ids = months[0].event_ids
+        else:
+            verdict, ids = "not_due", ()
+            detail = f"{claimed}; no month of income from its start by the audit date"
+        checks.append(
+            _check(
+                "written motivation of the subsidy's prolongation",
+                "audit.prolongation_motivation",
+                verdict,
+                detail,
+                [signed],
+                f"PIIS {signed.piis_id}",
+                ledger_evidence=ids,
+            )
         )
-        for e in events
-        if isinstance(e, PIISSignedV1) and e.subsidy_code == PROLONGATION_CODE
-    ]
+    return checks
 
 
 # The placement service's flags on a contract's required period.

@@ -117,10 +117,9 @@ class LedgerSection(_Section):
         default=None, description="Why not, when it was not computed."
     )
     months: tuple[LedgerMonth, ...] = Field(
-        default=(), description="Subsidies per month (none when not computed)."
-    )
-    lines: tuple[LedgerLine, ...] = Field(
-        default=(), description="Per beneficiary and month (none when not computed)."
+        default=(),
+        description="Subsidies per month (none when not computed); each "
+        "beneficiary's lines are with its grid.",
     )
 
 
@@ -180,6 +179,11 @@ class Beneficiary(_Section):
     dossier_number: str | None = Field(default=None, description="CPAS file number.")
     phase: str | None = Field(default=None, description="Trajectory phase on as_of.")
     checks: tuple[Check, ...] = Field(description="The control grid.")
+    ledger: tuple[LedgerLine, ...] = Field(
+        default=(),
+        description="The beneficiary's subsidy ledger, month by month, each "
+        "month with the events that justify it.",
+    )
 
 
 class RuleCount(_Section):

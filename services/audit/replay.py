@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,13 +21,22 @@ import psycopg
 from psycopg import sql
 
 from contracts.envelope import ContractEvent
+from contracts.income import IncomeRightGrantedV1
 from services.common.eventstore import StoredRow, events_table, row_to_event
 
-__all__ = ["SOURCES", "CaseRecord", "count_cases", "replay_cases"]
+__all__ = [
+    "SOURCES",
+    "CaseRecord",
+    "count_cases",
+    "partner_case_ids",
+    "replay_cases",
+    "replay_named_cases",
+]
 
 # The stores an audit reads, in the order a rebuild replays them.
 SOURCES: Final = ("intake", "piis", "placement")
 _CURSOR_ROWS: Final = 2000
+GRANT_TOPIC: Final = IncomeRightGrantedV1.model_fields["event_type"].default
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +70,19 @@ def _rows(tables: list[tuple[int, sql.Composed]]) -> sql.Composable:
     )
 
 
-def _of_cpas(tables: list[tuple[int, sql.Composed]]) -> sql.Composed:
-    # A case is the CPAS's when one of its events names it (a transfer's
-    # cases are then in both records; each section says whose it counts).
+# A case is the CPAS's when one of its events names it (a transfer's cases
+# are then in both records; each section says whose it counts).
+_OF_CPAS: Final = sql.SQL("case_id IN (SELECT case_id FROM e WHERE cpas = %(cpas)s)")
+_NAMED: Final = sql.SQL("case_id = ANY(%(cases)s)")
+
+
+def _cases_where(
+    tables: list[tuple[int, sql.Composed]], condition: sql.Composable
+) -> sql.Composed:
     return sql.SQL(
         "WITH e AS ({}) SELECT case_id, source, notification_id, topic, state, "
-        "recorded_at FROM e WHERE case_id IN (SELECT case_id FROM e WHERE cpas = "
-        "%(cpas)s) ORDER BY case_id, source, notification_id"
-    ).format(_rows(tables))
+        "recorded_at FROM e WHERE {} ORDER BY case_id, source, notification_id"
+    ).format(_rows(tables), condition)
 
 
 async def count_cases(
@@ -88,6 +102,34 @@ async def count_cases(
     return int(row[0]) if row else 0
 
 
+async def partner_case_ids(
+    conn: psycopg.AsyncConnection[Any], cpas_kbo: str, known_at: dt.datetime
+) -> set[uuid.UUID]:
+    """The partners' cases the CPAS's grants name (their PIIS counts for a household).
+
+    Read in the database from the intake store's grants: the report holds
+    these ids, not the cases.
+    """
+    table = events_table("intake", "intake")
+    cur = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
+    if (await cur.fetchone()) == (None,):
+        return set()
+    cur = await conn.execute(
+        sql.SQL(
+            "WITH r AS (SELECT topic, convert_from(state, 'UTF8')::jsonb AS s "
+            "FROM {} WHERE recorded_at <= %(known_at)s), "
+            "c AS (SELECT DISTINCT s ->> 'case_id' AS id FROM r "
+            "WHERE s ->> 'cpas_kbo' = %(cpas)s) "
+            "SELECT DISTINCT (p ->> 'partner_case_id')::uuid FROM r, "
+            "jsonb_array_elements(r.s -> 'partner_piis_obligations') AS p "
+            "WHERE r.topic = %(grant)s AND r.s ->> 'case_id' IN (SELECT id FROM c) "
+            "AND p ->> 'partner_case_id' IS NOT NULL"
+        ).format(table),
+        {"grant": GRANT_TOPIC, "known_at": known_at, "cpas": cpas_kbo},
+    )
+    return {row[0] for row in await cur.fetchall()}
+
+
 async def replay_cases(
     conn: psycopg.AsyncConnection[Any], cpas_kbo: str, known_at: dt.datetime
 ) -> AsyncIterator[CaseRecord]:
@@ -96,12 +138,37 @@ async def replay_cases(
     Runs in a transaction of its own on ``conn`` (a server-side cursor lives
     in one): the connection must not be in autocommit use by another reader.
     """
+    async for record in _replay(
+        conn, _OF_CPAS, {"cpas": cpas_kbo, "known_at": known_at}
+    ):
+        yield record
+
+
+async def replay_named_cases(
+    conn: psycopg.AsyncConnection[Any],
+    case_ids: Collection[uuid.UUID],
+    known_at: dt.datetime,
+) -> AsyncIterator[CaseRecord]:
+    """The named cases one by one (by case id), whichever CPAS they are with."""
+    if not case_ids:
+        return
+    async for record in _replay(
+        conn, _NAMED, {"cases": sorted(case_ids), "known_at": known_at}
+    ):
+        yield record
+
+
+async def _replay(
+    conn: psycopg.AsyncConnection[Any],
+    condition: sql.Composable,
+    params: Mapping[str, Any],
+) -> AsyncIterator[CaseRecord]:
     tables = await _tables(conn)
     if not tables:
         return
     async with conn.transaction(), conn.cursor(name="audit_replay") as cur:
         cur.itersize = _CURSOR_ROWS
-        await cur.execute(_of_cpas(tables), {"cpas": cpas_kbo, "known_at": known_at})
+        await cur.execute(_cases_where(tables, condition), params)
         case: uuid.UUID | None = None
         events: list[ContractEvent] = []
         async for case_id, _, number, topic, state, recorded_at in cur:

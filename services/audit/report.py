@@ -6,7 +6,10 @@ the second gives each beneficiary's grid as it goes, so that a writer streams
 them after the sections. Each case is folded by the read models' own pure
 folds and functions: the statistics' (`StatisticsProjection.fold`,
 `isp_statistics`), the case state's (`CaseStateProjection.fold`) and the
-grid's (``services/audit/grid.py``). Memory holds one case and the sums.
+grid's (``services/audit/grid.py``) and the subsidy ledger's
+(`subsidy_facts`, `case_ledger`). Memory holds one case, the sums, and the
+facts of the partners the CPAS's grants name (a household's PIIS counts for
+each partner).
 """
 
 from __future__ import annotations
@@ -25,13 +28,12 @@ from services.audit.model import (
     Beneficiary,
     Caseload,
     ChainSection,
-    LedgerSection,
     PhaseMonth,
     ReportMeta,
     RuleCount,
 )
 from services.audit.replay import SOURCES, CaseRecord, replay_cases
-from services.audit.sections import chain_section, ledger_section
+from services.audit.sections import LedgerReplay, LedgerSums, chain_section
 from services.case_state.projection import CaseRow, CaseStateProjection
 from services.case_state.roster import end_of_day
 from services.case_state.statistics import (
@@ -118,11 +120,13 @@ def _state(record: CaseRecord) -> CaseRow | None:
 @dataclass(slots=True)
 class _Sums:
     run: AuditRun
+    ledger: LedgerReplay
     cases: int = 0
     events: int = 0
     files: Counter[dt.date] = field(default_factory=Counter)
     phases: Counter[tuple[dt.date, str]] = field(default_factory=Counter)
     verdicts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    subsidies: LedgerSums = field(default_factory=LedgerSums)
 
     def add(self, record: CaseRecord) -> None:
         self.cases += 1
@@ -130,9 +134,12 @@ class _Sums:
         history = _history(record)
         if history is not None:
             self._count(history)
-        grid = beneficiary(self.run, record)
-        for check in grid.checks if grid is not None else ():
+        grid = beneficiary(self.run, record, self.ledger)
+        if grid is None:
+            return
+        for check in grid.checks:
             self.verdicts[check.rule, check.verdict] += 1
+        self.subsidies.add(grid.ledger)
 
     def _count(self, history: CaseHistory) -> None:
         changes = [*history.income, *history.phases]
@@ -153,7 +160,7 @@ class _Sums:
             for phase, n in figures.per_phase.items():
                 self.phases[day, phase] += n
 
-    def head(self, ledger: LedgerSection, chain: ChainSection) -> ReportHead:
+    def head(self, chain: ChainSection) -> ReportHead:
         run = self.run
         days = sorted(self.files) if self.files else [run.as_of]
         last = self.month(run.as_of)
@@ -177,7 +184,7 @@ class _Sums:
             phase_evolution=tuple(
                 self.month(day) for day in month_ends(days[0], run.as_of)
             ),
-            ledger=ledger,
+            ledger=self.subsidies.section(),
             chain=chain,
             findings_by_rule=tuple(
                 RuleCount(
@@ -203,19 +210,23 @@ class _Sums:
         )
 
 
-def beneficiary(run: AuditRun, record: CaseRecord) -> Beneficiary | None:
-    """One beneficiary's grid (None: the case is with another CPAS now)."""
+def beneficiary(
+    run: AuditRun, record: CaseRecord, ledger: LedgerReplay
+) -> Beneficiary | None:
+    """One beneficiary's grid and ledger (None: the case is with another CPAS now)."""
     row = _state(record)
     if row is None or row.cpas_kbo != run.cpas_kbo:
         return None
     state = row.state()
+    lines = ledger.lines(record.events)
     return Beneficiary(
         case_id=record.case_id,
         dossier_number=state.registration.dossier_number
         if state.registration is not None
         else None,
         phase=_phase_on(_history(record), run),
-        checks=tuple(control_grid(record.events, run.as_of)),
+        checks=tuple(control_grid(record.events, run.as_of, lines)),
+        ledger=lines,
     )
 
 
@@ -232,45 +243,43 @@ async def report_head(
     progress: Progress | None = None,
     *,
     verify_chains: Callable[[], ChainReport] | None = None,
-    with_ledger: bool = False,
 ) -> ReportHead:
     """The sections of the report (the first pass).
 
-    ``verify_chains``: how the process verifies the stores' hash chains;
-    ``with_ledger``: replay the subsidy ledger too (not in flat memory).
+    ``verify_chains``: how the process verifies the stores' hash chains.
     """
-    sums = _Sums(run)
+    sums = _Sums(run, await _ledger(conn, run))
     async for record in replay_cases(conn, run.cpas_kbo, run.known_at):
         sums.add(record)
         if progress is not None:
             progress(1)
-    return sums.head(
-        await ledger_section(
-            conn, run.cpas_kbo, run.as_of, run.known_at, asked=with_ledger
-        ),
-        await chain_section(verify_chains),
-    )
+    return sums.head(await chain_section(verify_chains))
+
+
+async def _ledger(conn: psycopg.AsyncConnection[Any], run: AuditRun) -> LedgerReplay:
+    return await LedgerReplay.read(conn, run.cpas_kbo, run.as_of, run.known_at)
 
 
 def head_of(
     records: Iterable[CaseRecord],
     run: AuditRun,
-    ledger: LedgerSection,
+    ledger: LedgerReplay,
     chain: ChainSection,
 ) -> ReportHead:
     """The sections from cases already read (the first pass without a database)."""
-    sums = _Sums(run)
+    sums = _Sums(run, ledger)
     for record in records:
         sums.add(record)
-    return sums.head(ledger, chain)
+    return sums.head(chain)
 
 
 async def beneficiaries(
     conn: psycopg.AsyncConnection[Any], run: AuditRun, progress: Progress | None = None
 ) -> AsyncIterator[Beneficiary]:
-    """Each beneficiary's grid, by case id (the second pass)."""
+    """Each beneficiary's grid and ledger, by case id (the second pass)."""
+    ledger = await _ledger(conn, run)
     async for record in replay_cases(conn, run.cpas_kbo, run.known_at):
-        found = beneficiary(run, record)
+        found = beneficiary(run, record, ledger)
         if progress is not None:
             progress(1)
         if found is not None:

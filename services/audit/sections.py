@@ -1,7 +1,9 @@
 """The sections other work computes: the subsidy ledger and the hash chains' verdict.
 
-The ledger is the subsidy ledger's own replay (ADR 0022), the chains' verdict
-the verification of every event store (ADR 0020); a process that is not
+The ledger is the subsidy ledger's own fold and function (ADR 0022) applied
+to each case as the replay yields it, its lines given with the beneficiary
+and its sums per month in the section; the chains' verdict is the
+verification of every event store (ADR 0020); a process that is not
 configured to verify says so and gives no verdict. The report's subsidies
 chart is fed from the ledger section only.
 """
@@ -10,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 
+from contracts.envelope import ContractEvent
 from services.audit.model import (
     ChainSection,
     ChainStore,
@@ -23,76 +28,112 @@ from services.audit.model import (
     LedgerMonth,
     LedgerSection,
 )
-from services.case_state.subsidies import MAX_MONTHS, Window, replay_ledger
+from services.audit.replay import partner_case_ids, replay_named_cases
+from services.case_state.subsidies import (
+    MAX_MONTHS,
+    LedgerRow,
+    SubsidyFacts,
+    Window,
+    case_ledger,
+    subsidy_facts,
+)
 from services.common.chain import ChainReport
 from services.common.law import add_months
 
-__all__ = ["chain_section", "ledger_section"]
+__all__ = ["LedgerReplay", "LedgerSums", "chain_section"]
 
 
-async def ledger_section(
-    conn: psycopg.AsyncConnection[Any],
-    cpas_kbo: str,
-    as_of: dt.date,
-    known_at: dt.datetime,
-    *,
-    asked: bool,
-) -> LedgerSection:
-    """The CPAS's subsidy ledger as of a date, replayed from the event stores.
+@dataclass(frozen=True, slots=True)
+class LedgerReplay:
+    """What each case's ledger needs besides its own events.
 
-    The same fold and function as the live ledger (ADR 0022), over the last
-    twenty years of months up to as_of (the most one request gives). It
-    holds every case of the CPAS in memory (a household's PIIS counts for
-    each partner), so it is computed only when asked for.
+    The partners' facts (a household's PIIS counts for each partner): only
+    the cases the CPAS's grants name as partners are read and held, so
+    memory follows the number of couples, not the size of the record.
     """
-    if not asked:
-        return LedgerSection(
-            status="not_computed",
-            reason="not asked for (ledger=true, or --ledger): the ledger's "
-            "replay holds the CPAS's cases in memory, the rest of the report "
-            "streams case by case",
+
+    cpas_kbo: str
+    window: Window
+    partners: Mapping[uuid.UUID, SubsidyFacts]
+
+    @classmethod
+    async def read(
+        cls,
+        conn: psycopg.AsyncConnection[Any],
+        cpas_kbo: str,
+        as_of: dt.date,
+        known_at: dt.datetime,
+    ) -> LedgerReplay:
+        """The partners' facts, replayed from the event stores."""
+        partners: dict[uuid.UUID, SubsidyFacts] = {}
+        named = await partner_case_ids(conn, cpas_kbo, known_at)
+        async for record in replay_named_cases(conn, named, known_at):
+            facts = subsidy_facts(record.events)
+            if facts is not None:
+                partners[record.case_id] = facts
+        # The last twenty years of months up to as_of: the most one request gives.
+        first = add_months(as_of.replace(day=1), 1 - MAX_MONTHS)
+        window = Window(as_of=as_of, known_at=known_at, first_month=first)
+        return cls(cpas_kbo, window, partners)
+
+    def lines(self, events: Sequence[ContractEvent]) -> tuple[LedgerLine, ...]:
+        """One case's ledger lines, by month (none when it is another CPAS's)."""
+        facts = subsidy_facts(events)
+        if facts is None:
+            return ()
+        rows = case_ledger(
+            facts, self.partners, cpas_kbo=self.cpas_kbo, **self.window.kwargs()
         )
-    first = add_months(as_of.replace(day=1), 1 - MAX_MONTHS)
-    rows = await replay_ledger(
-        conn, cpas_kbo, Window(as_of=as_of, known_at=known_at, first_month=first)
+        return tuple(_line(row) for row in rows)
+
+
+def _line(row: LedgerRow) -> LedgerLine:
+    return LedgerLine(
+        case_id=row.case_id,
+        month=row.month.isoformat()[:7],
+        days_in_force=row.days_in_force,
+        income_amount=row.income_amount,
+        rate_percent=row.rate_percent,
+        rate_source=row.rate_source,
+        reimbursed_amount=row.reimbursed_amount,
+        piis_code=row.piis_code,
+        piis_status=row.piis_status,
+        piis_amount=row.piis_amount,
+        piis_recovered=row.piis_recovered,
+        article_60=row.article_60,
+        event_ids=row.event_ids,
     )
-    sums: dict[str, list[Decimal]] = {}
-    for row in rows:
-        month = sums.setdefault(row.month.isoformat()[:7], [Decimal(0)] * 3)
-        month[0] += row.reimbursed_amount
-        month[1] += row.piis_amount
-        month[2] += row.piis_recovered
-    return LedgerSection(
-        status="computed",
-        months=tuple(
-            LedgerMonth(
-                month=month,
-                amount=reimbursed + piis - recovered,
-                reimbursed=reimbursed,
-                piis_subsidy=piis,
-                piis_recovered=recovered,
-            )
-            for month, (reimbursed, piis, recovered) in sorted(sums.items())
-        ),
-        lines=tuple(
-            LedgerLine(
-                case_id=row.case_id,
-                month=row.month.isoformat()[:7],
-                days_in_force=row.days_in_force,
-                income_amount=row.income_amount,
-                rate_percent=row.rate_percent,
-                rate_source=row.rate_source,
-                reimbursed_amount=row.reimbursed_amount,
-                piis_code=row.piis_code,
-                piis_status=row.piis_status,
-                piis_amount=row.piis_amount,
-                piis_recovered=row.piis_recovered,
-                article_60=row.article_60,
-                event_ids=row.event_ids,
-            )
-            for row in rows
-        ),
-    )
+
+
+@dataclass(slots=True)
+class LedgerSums:
+    """The ledger section: every beneficiary's lines summed per month."""
+
+    months: dict[str, list[Decimal]] = field(default_factory=dict)
+
+    def add(self, lines: Iterable[LedgerLine]) -> None:
+        """Count one beneficiary's lines."""
+        for line in lines:
+            month = self.months.setdefault(line.month, [Decimal(0)] * 3)
+            month[0] += line.reimbursed_amount
+            month[1] += line.piis_amount
+            month[2] += line.piis_recovered
+
+    def section(self) -> LedgerSection:
+        """The sums per month, in month order."""
+        return LedgerSection(
+            status="computed",
+            months=tuple(
+                LedgerMonth(
+                    month=month,
+                    amount=reimbursed + piis - recovered,
+                    reimbursed=reimbursed,
+                    piis_subsidy=piis,
+                    piis_recovered=recovered,
+                )
+                for month, (reimbursed, piis, recovered) in sorted(self.months.items())
+            ),
+        )
 
 
 async def chain_section(verify: Callable[[], ChainReport] | None) -> ChainSection:

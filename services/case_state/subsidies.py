@@ -79,12 +79,14 @@ __all__ = [
     "SubsidyFacts",
     "SubsidyProjection",
     "Window",
+    "case_ledger",
     "fact_of",
     "ledger",
     "ledger_of_cpas",
     "load_case",
     "load_cpas",
     "replay_ledger",
+    "subsidy_facts",
 ]
 
 # What a month's PIIS subsidy is, as the ledger says it (docs/rules.md).
@@ -817,6 +819,30 @@ def _partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:
     }
 
 
+def case_ledger(
+    case: SubsidyFacts,
+    cases: Mapping[uuid.UUID, SubsidyFacts],
+    *,
+    cpas_kbo: str,
+    as_of: dt.date,
+    known_at: dt.datetime | None = None,
+    first_month: dt.date | None = None,
+    last_month: dt.date | None = None,
+) -> tuple[LedgerRow, ...]:
+    """One case's rows if it was with the CPAS then (``cases``: its partners')."""
+    if case.cpas_at(cutoff_of(as_of, known_at)) != cpas_kbo:
+        return ()  # with another CPAS then
+    partners = {p: cases[p] for p in _partner_ids(case) if p in cases}
+    return ledger(
+        case,
+        partners,
+        as_of=as_of,
+        known_at=known_at,
+        first_month=first_month,
+        last_month=last_month,
+    )
+
+
 def ledger_of_cpas(
     histories: Iterable[SubsidyFacts],
     *,
@@ -830,14 +856,11 @@ def ledger_of_cpas(
     by_case = {h.case_id: h for h in histories}
     rows: list[LedgerRow] = []
     for case_id in sorted(by_case, key=str):
-        case = by_case[case_id]
-        if case.cpas_at(cutoff_of(as_of, known_at)) != cpas_kbo:
-            continue  # with another CPAS then
-        partners = {p: by_case[p] for p in _partner_ids(case) if p in by_case}
         rows.extend(
-            ledger(
-                case,
-                partners,
+            case_ledger(
+                by_case[case_id],
+                by_case,
+                cpas_kbo=cpas_kbo,
                 as_of=as_of,
                 known_at=known_at,
                 first_month=first_month,
@@ -845,6 +868,14 @@ def ledger_of_cpas(
             )
         )
     return tuple(rows)
+
+
+def subsidy_facts(events: Iterable[ContractEvent]) -> SubsidyFacts | None:
+    """One case's facts folded from its events (the read model's own fold)."""
+    projection, facts = SubsidyProjection(), None
+    for event in events:
+        facts = projection.fold(facts, event) or facts
+    return facts
 
 
 # --------------------------------------------------------------------------

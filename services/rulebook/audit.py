@@ -15,19 +15,23 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="audit.prolongation_motivation",
         statement=(
-            "A PIIS whose special subsidy is claimed as a prolongation (form-B "
-            "code 17) needs a written motivation of the prolongation. The hub "
-            "records none, so the control grid lists every such PIIS as a line to "
-            "check in the file, with its signature as evidence; it never says met."
+            "A PIIS signed claiming its special subsidy as a prolongation (form-B "
+            "code 17) needs a written motivation of the prolongation. The control "
+            "grid reads the case's subsidy ledger from the PIIS's start: met when "
+            "the ledger gives code 17 for a month (it does only with a motivation "
+            "recorded at an evaluation in the first period and a PIIS in force on "
+            "its last day), a finding when its months give no prolongation, not "
+            "due before a month of income."
         ),
         source=(
             "Law of 21 July 2016 (the special subsidy of 10 % of the integration "
             "income for a PIIS) and SPP IS's instructions: a prolongation after "
             "the first subsidy is motivated in writing"
         ),
-        enforced_by=("services.audit.grid:control_grid",),
+        enforced_by=("services.audit.grid:_prolongations",),
         tests=(
-            f"{_GRID_TESTS}::test_law_21_july_2016_a_prolongation_subsidy_is_listed_to_check_its_written_motivation",
+            f"{_GRID_TESTS}::test_law_21_july_2016_a_prolongation_claimed_with_its_motivation_recorded_is_met",
+            f"{_GRID_TESTS}::test_law_21_july_2016_a_prolongation_claimed_without_a_recorded_motivation_is_a_finding",
         ),
         kind="flag",
         doc="docs/domain/federal-reporting.md#first-subsidy-and-prolongation",

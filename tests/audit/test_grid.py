@@ -19,8 +19,10 @@ from contracts.piis import (
 from contracts.placement import Article60SignedV1
 from services.audit.grid import control_grid
 from services.audit.model import Check
+from services.audit.sections import LedgerReplay
+from services.case_state.subsidies import Window
 from services.rulebook import rulebook
-from tests.contracts.samples import SAMPLES
+from tests.contracts.samples import KBO, SAMPLES
 
 
 def sample(kind: type[ContractEvent], **changes: Any) -> Any:
@@ -38,7 +40,9 @@ SANCTION = sample(PiisSanctionDecidedV1)  # decided on 2026-09-20, one month
 
 
 def grid(events: list[ContractEvent], as_of: dt.date) -> list[Check]:
-    return control_grid(events, as_of)
+    # The case's own subsidy ledger (no partner), as the report gives it.
+    ledger = LedgerReplay(KBO, Window(as_of=as_of), {}).lines(events)
+    return control_grid(events, as_of, ledger)
 
 
 def line(checks: list[Check], rule: str) -> Check:
@@ -147,15 +151,41 @@ def test_law_26_may_2002_art30_par2_a_sanction_without_notice_hearing_or_too_lon
     assert line(longer, "sanction.too_long").verdict == "finding"
 
 
-def test_law_21_july_2016_a_prolongation_subsidy_is_listed_to_check_its_written_motivation() -> (  # noqa: E501 - the test's name is the rule's
+def test_law_21_july_2016_a_prolongation_claimed_with_its_motivation_recorded_is_met() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    # Signed 2026-04-10: the first year runs to March 2027; a motivation
+    # written at an evaluation in it, the PIIS in force on its last day.
+    prolonged = SIGNED.model_copy(update={"subsidy_code": "17"})
+    motivated = EVALUATED.model_copy(
+        update={
+            "evaluated_on": dt.date(2027, 2, 10),
+            "subsidy_prolongation_motivation": "needs a second year of training",
+        }
+    )
+    events = [REGISTERED, BILAN, GRANT, prolonged, EVALUATED, motivated]
+    found = line(grid(events, dt.date(2027, 5, 1)), "audit.prolongation_motivation")
+    assert found.verdict == "met"
+    assert "2027-04" in found.detail
+    assert {prolonged.event_id, motivated.event_id} <= set(found.evidence)
+    plain = grid([REGISTERED, BILAN, GRANT, SIGNED], dt.date(2027, 5, 1))
+    assert "audit.prolongation_motivation" not in {c.rule for c in plain}
+
+
+def test_law_21_july_2016_a_prolongation_claimed_without_a_recorded_motivation_is_a_finding() -> (  # noqa: E501 - the test's name is the rule's
     None
 ):
     prolonged = SIGNED.model_copy(update={"subsidy_code": "17"})
-    checks = grid([REGISTERED, BILAN, GRANT, prolonged], dt.date(2026, 5, 1))
-    found = line(checks, "audit.prolongation_motivation")
-    assert (found.verdict, found.evidence) == ("to_check", (prolonged.event_id,))
-    plain = grid([REGISTERED, BILAN, GRANT, SIGNED], dt.date(2026, 5, 1))
-    assert "audit.prolongation_motivation" not in {c.rule for c in plain}
+    events = [REGISTERED, BILAN, GRANT, prolonged, EVALUATED]
+    found = line(grid(events, dt.date(2027, 5, 1)), "audit.prolongation_motivation")
+    assert found.verdict == "finding"
+    assert found.evidence[0] == prolonged.event_id
+    # Claimed before any income month of the PIIS: nothing is due yet.
+    early = line(
+        grid([REGISTERED, BILAN, prolonged], dt.date(2026, 5, 1)),
+        "audit.prolongation_motivation",
+    )
+    assert early.verdict == "not_due"
 
 
 def test_art60_par7_a_contract_on_the_rule_table_not_onems_period_is_a_finding() -> (

@@ -5,8 +5,8 @@ made into the report's sections by the report's own first pass (no database:
 `head_of`), rendered as JSON and as HTML, and the HTML is opened in Chromium:
 a screenshot is taken and the DOM Chromium built is read back. Every bar of
 the phase chart carries the figure the JSON gives for its month and phase;
-the subsidies chart is empty while the ledger is not computed, and carries
-the ledger's months once it is.
+the subsidies chart carries the ledger section's months, which are the sums
+of the beneficiaries' ledger lines.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
 from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
-from services.audit.model import AuditReport, Beneficiary, LedgerMonth, LedgerSection
+from services.audit.model import AuditReport, Beneficiary
 from services.audit.render import Format, render
 from services.audit.replay import CaseRecord
 from services.audit.report import AuditRun, ReportHead, beneficiary, head_of
-from services.audit.sections import chain_section
+from services.audit.sections import LedgerReplay, chain_section
+from services.case_state.subsidies import Window
 from tests.contracts.samples import KBO, SAMPLES
 
 RECORDED = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
@@ -117,20 +118,14 @@ def rendered(head: ReportHead, grids: list[Beneficiary], form: Format) -> str:
     return asyncio.run(collect())
 
 
-NOT_COMPUTED = LedgerSection(status="not_computed", reason="not asked for")
+# The records' cases have no partner: the ledger needs no other case.
+LEDGER = LedgerReplay(KBO, Window(as_of=RUN.as_of, known_at=RUN.known_at), {})
 
 
-def report(
-    ledger: LedgerSection = NOT_COMPUTED,
-) -> tuple[ReportHead, list[Beneficiary]]:
+def report() -> tuple[ReportHead, list[Beneficiary]]:
     records = history()
-    head = head_of(
-        records,
-        RUN,
-        ledger,
-        asyncio.run(chain_section(None)),
-    )
-    grids = [g for r in records if (g := beneficiary(RUN, r)) is not None]
+    head = head_of(records, RUN, LEDGER, asyncio.run(chain_section(None)))
+    grids = [g for r in records if (g := beneficiary(RUN, r, LEDGER)) is not None]
     return head, grids
 
 
@@ -252,8 +247,9 @@ def test_the_html_report_opens_in_chromium_and_its_charts_are_the_json_reports(
             (5, ", phase employment"),
         )
     ]
-    # meta, caseload, phase table, verdicts, and one grid per file.
-    assert dom.tables == 4 + len(as_json.beneficiaries)
+    # meta, caseload, phase table, ledger, verdicts, and one grid and one
+    # ledger per file.
+    assert dom.tables == 5 + 2 * len(as_json.beneficiaries)
     assert dom.svgs == ["phase-chart", "subsidy-chart"]
     assert dom.external == []  # nothing loaded from elsewhere, no link out
 
@@ -276,34 +272,31 @@ def test_the_html_report_opens_in_chromium_and_its_charts_are_the_json_reports(
     assert as_json.caseload.files == 5
     assert as_json.caseload.isp_files == 4
 
-    # A ledger not computed: the page says so, and its chart has no bar.
-    assert as_json.ledger.status == "not_computed"
-    assert dom.statuses == ["not_computed", "not_computed"]
-    assert "subsidy-chart" not in dom.bars
-
-
-def test_the_subsidies_chart_is_fed_from_the_ledger_section_once_computed(
-    chromium: Path, tmp_path: Path
-) -> None:
-    ledger = LedgerSection(
-        status="computed",
-        months=(
-            LedgerMonth(month="2026-10", amount=Decimal("131.42")),
-            LedgerMonth(month="2026-11", amount=Decimal("262.84")),
-        ),
-    )
-    head, grids = report(ledger)
-    as_json = AuditReport.model_validate_json(rendered(head, grids, "json"))
-    page = tmp_path / "report.html"
-    page.write_text(rendered(head, grids, "html"), encoding="utf-8")
-    _, text = open_in_chromium(chromium, page, tmp_path)
-    dom = Dom()
-    dom.feed(text)
-    charted = [
+    # The subsidies chart is the ledger section's months, themselves the
+    # sums of the beneficiaries' lines; the chains are not verified here.
+    assert as_json.ledger.status == "computed"
+    charted_subsidies = [
         (b["data-key"], Decimal(b["data-value"])) for b in dom.bars["subsidy-chart"]
     ]
-    assert charted == [(m.month, m.amount) for m in as_json.ledger.months]
-    assert dom.statuses == ["not_computed"]  # the chains only
+    assert charted_subsidies == [(m.month, m.amount) for m in as_json.ledger.months]
+    assert len(charted_subsidies) >= 7  # May to December 2026
+    assert dom.statuses == ["not_computed"]
+
+
+def test_the_ledger_section_sums_every_beneficiarys_lines() -> None:
+    head, grids = report()
+    sums: dict[str, Decimal] = {}
+    for grid in grids:
+        assert grid.ledger, grid.case_id  # every file had a grant
+        for line in grid.ledger:
+            assert line.case_id == grid.case_id
+            sums[line.month] = (
+                sums.get(line.month, Decimal(0))
+                + line.reimbursed_amount
+                + line.piis_amount
+                - line.piis_recovered
+            )
+    assert [(m.month, m.amount) for m in head.ledger.months] == sorted(sums.items())
 
 
 def test_the_csv_has_a_row_per_month_and_per_finding() -> None:

@@ -70,6 +70,9 @@ def _peak(database_url: str) -> tuple[int, int]:
     async def first_pass() -> int:
         async with await psycopg.AsyncConnection.connect(database_url) as conn:
             head = await report_head(conn, run)
+        # The ledger is part of the pass: every month of income summed.
+        assert head.ledger.status == "computed"
+        assert head.ledger.months
         return head.meta.cases
 
     tracemalloc.start()
