@@ -231,7 +231,13 @@ def create_api(
         as_of: Annotated[Date, Query(description="Date of the figures")],
         known_at: Annotated[
             DateTime | None,
-            Query(description="Only what the hub had recorded by then (audit)"),
+            Query(
+                description="Only what the hub had recorded by then (audit). "
+                "Default: everything recorded up to now, corrections dated "
+                "before as_of included (unlike the subsidy ledger and the "
+                "roster, whose past months never change: their default is the "
+                "end of as_of)"
+            ),
         ] = None,
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
