@@ -406,3 +406,17 @@ def test_the_compose_broker_compacts_the_case_state_topic() -> None:
     """Apache Kafka cleans the compacted topic the case-state process creates."""
     assert TOPIC_CONFIGS == {"cleanup.policy": "compact"}
     assert 'KAFKA_LOG_CLEANER_ENABLE: "true"' in compose_services()["kafka"]
+
+
+def test_every_hub_process_signs_checkpoints_with_one_key_in_a_shared_volume() -> None:
+    # The development signing key lives in HUB_DATA_DIR (the image's
+    # /var/lib/hub): one named volume there for every hub process, so the
+    # relays sign with the key the first one made and a restart keeps it.
+    anchor = hub_service_anchor()
+    assert re.search(r"^\s+- hub-data:/var/lib/hub\s*$", anchor, re.MULTILINE)
+    assert "ENV HUB_DATA_DIR=/var/lib/hub" in read(ROOT / "deploy" / "Dockerfile")
+    assert re.search(r"^  hub-data:\s*$", read(COMPOSE), re.MULTILINE)
+    services = compose_services()
+    for name, block in services.items():
+        if "<<: *hub-service" in block:
+            assert "volumes:" not in block, f"{name} replaces the shared volume"
