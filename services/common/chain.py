@@ -46,6 +46,11 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from contracts.registry import SERVICE_TOPICS
+from services.common.metrics import (
+    CHAIN_CHECKPOINT_FAILURES,
+    CHAIN_CHECKPOINT_TIME,
+    CHAIN_UNSIGNED,
+)
 from services.common.settings import HubSettings
 
 __all__ = [
@@ -426,19 +431,28 @@ class Checkpoint:
 def write_checkpoint(
     conn: psycopg.Connection[Any], store: ChainStore, key: Ed25519PrivateKey
 ) -> Checkpoint | None:
-    """Sign the chain's head when it moved past the last checkpoint; the new one."""
+    """Sign the chain's head when it moved past the last checkpoint; the new one.
+
+    The store's checkpoint gauges say what it found: the records past the
+    last checkpoint (until this one is committed) and when that was signed.
+    """
     head = conn.execute(
         sql.SQL(
             "SELECT notification_id, link FROM {} ORDER BY notification_id DESC LIMIT 1"
         ).format(store.ident("_chain"))
     ).fetchone()
-    if head is None:
-        return None
     last = conn.execute(
-        sql.SQL("SELECT max(position) FROM {}").format(store.ident("_checkpoints"))
+        sql.SQL(
+            "SELECT position, signed_at FROM {} ORDER BY position DESC LIMIT 1"
+        ).format(store.ident("_checkpoints"))
     ).fetchone()
-    if last is not None and last[0] is not None and last[0] >= head[0]:
+    if last is not None:
+        CHAIN_CHECKPOINT_TIME.labels(store.name).set(last[1].timestamp())
+    signed_to = 0 if last is None else int(last[0])
+    if head is None or signed_to >= head[0]:
+        CHAIN_UNSIGNED.labels(store.name).set(0)
         return None
+    CHAIN_UNSIGNED.labels(store.name).set(int(head[0]) - signed_to)
     position, link = int(head[0]), bytes(head[1])
     signed_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     message = Checkpoint.message(store.name, position, link, signed_at)
@@ -453,6 +467,8 @@ def write_checkpoint(
         (position, link, signed_at, checkpoint.key_id, checkpoint.signature),
     )
     conn.commit()
+    CHAIN_UNSIGNED.labels(store.name).set(0)
+    CHAIN_CHECKPOINT_TIME.labels(store.name).set(signed_at.timestamp())
     return checkpoint
 
 
@@ -479,6 +495,7 @@ async def run_checkpoints(
         try:
             written = await asyncio.to_thread(once)
         except (psycopg.Error, OSError) as exc:
+            CHAIN_CHECKPOINT_FAILURES.labels(store.name).inc()
             log.warning(
                 "%s: checkpoint not written (%s)", store.name, type(exc).__name__
             )

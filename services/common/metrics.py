@@ -75,6 +75,22 @@ CONSUMER_REWINDS = Counter(
     "Times a consumer found its topic on a new copy and read it again from the start.",
     ["topic"],
 )
+CHAIN_UNSIGNED = Gauge(
+    "hub_chain_unsigned_records",
+    "Records chained after the store's last signed checkpoint, as the relay last "
+    "saw them (0 once a checkpoint covers them).",
+    ["store"],
+)
+CHAIN_CHECKPOINT_TIME = Gauge(
+    "hub_chain_last_checkpoint_timestamp_seconds",
+    "When the store's last checkpoint was signed (Unix time).",
+    ["store"],
+)
+CHAIN_CHECKPOINT_FAILURES = Counter(
+    "hub_chain_checkpoint_failures_total",
+    "Ticks at which the relay could not sign the store's chain head.",
+    ["store"],
+)
 RELAY_PARKED = Counter(
     "hub_relay_parked_total",
     "Events the relay could not publish and parked, with those of their case behind.",

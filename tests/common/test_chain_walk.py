@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
@@ -10,8 +11,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from services.common.chain import (
+    ChainStore,
     Checkpoint,
     Link,
     Row,
@@ -21,6 +24,7 @@ from services.common.chain import (
     load_public_key,
     own_public_keys,
     public_key_pem,
+    run_checkpoints,
     signing_key,
     walk,
 )
@@ -181,3 +185,35 @@ def test_without_a_key_here_checkpoints_cannot_be_trusted(tmp_path: Path) -> Non
     [public] = own_public_keys(settings)
     assert key_id(public) == key_id(key)
     assert load_public_key(public_key_pem(key)) == public
+
+
+def test_a_checkpoint_that_cannot_be_signed_is_counted_for_the_operator(
+    tmp_path: Path,
+) -> None:
+    # PostgreSQL away: each tick fails, is counted, and the relay goes on.
+    settings = HubSettings(
+        data_dir=tmp_path,
+        database_url="postgresql://hub@127.0.0.1:9/hub",
+        database_wait_seconds=1,
+        chain_checkpoint_seconds=0.05,
+    )
+    store = ChainStore("intake", "intake_events")
+    labels = {"store": store.name}
+    before = REGISTRY.get_sample_value("hub_chain_checkpoint_failures_total", labels)
+
+    async def two_ticks() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_checkpoints(settings, store, stop))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            now = REGISTRY.get_sample_value(
+                "hub_chain_checkpoint_failures_total", labels
+            )
+            if (now or 0) - (before or 0) >= 2:
+                break
+        stop.set()
+        await task
+
+    asyncio.run(two_ticks())
+    after = REGISTRY.get_sample_value("hub_chain_checkpoint_failures_total", labels)
+    assert (after or 0) - (before or 0) >= 2
