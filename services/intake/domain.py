@@ -661,6 +661,14 @@ class Beneficiary(Aggregate):
                 "case had (law of 26 May 2002 art. 24: the CPAS recovers the "
                 "income it granted)",
             )
+        if right.cpas_kbo != self.cpas_kbo:
+            raise DomainError(
+                "period_start",
+                "income_recovery.right_of_another_cpas",
+                "the income of that period was granted by the CPAS the case was "
+                "transferred from: that CPAS recovers what it paid and reports it "
+                "to SPP IS (law of 26 May 2002 art. 24 and art. 32)",
+            )
         return right
 
     def _active_right(self) -> IncomeRightGrantedV1:
@@ -723,7 +731,7 @@ class Beneficiary(Aggregate):
         """Every right's days, amounts and suspensions (what a recovery is held to)."""
         if isinstance(event, IncomeRightGrantedV1):
             self.rights[event.right_id] = RightHistory(
-                event.right_id, event.kind, event.effective_date
+                event.right_id, event.kind, event.effective_date, event.cpas_kbo
             )
         right_id = getattr(event, "right_id", None)
         history = self.rights.get(right_id) if isinstance(right_id, uuid.UUID) else None

@@ -30,6 +30,8 @@ class RightHistory:
     right_id: uuid.UUID
     kind: str
     start: dt.date
+    # The CPAS that granted it (and paid it): the one that recovers it.
+    cpas_kbo: str
     end: dt.date | None = None
     # (first day, monthly amount granted from it), in date order.
     amounts: list[tuple[dt.date, Decimal]] = field(default_factory=list)

@@ -113,6 +113,23 @@ RULES: tuple[Rule, ...] = (
         doc=_RECOVERY,
     ),
     Rule(
+        code="income_recovery.right_of_another_cpas",
+        statement=(
+            "A recovery of income granted by the CPAS a case was transferred from "
+            "is refused at the new CPAS: the CPAS that granted and paid the income "
+            "recovers it and reports it to SPP IS."
+        ),
+        source=(
+            f"{_ART24} (the CPAS recovers the income it paid) and art. 32 (the "
+            "State reimbursed that CPAS)"
+        ),
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_income_granted_before_a_transfer_is_not_recovered_by_the_new_cpas",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
         code="income_recovery.above_granted",
         statement=(
             "A recovery of more than the income the right granted over its period "

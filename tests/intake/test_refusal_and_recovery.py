@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from contracts.income import IncomeRecoveryDecidedV1, IncomeRightRefusedV1
 from services.common.auth import parse_api_keys
+from services.demo import make_kbo
 from services.intake.api import create_api
 from services.intake.application import (
     DecideRecovery,
@@ -25,6 +26,7 @@ from services.intake.application import (
     ModifyIncomeRight,
     RefuseIncomeApplication,
     SuspendIncomePayment,
+    TransferCase,
     WithdrawIncomeRight,
 )
 from services.intake.domain import ConflictError, DomainError
@@ -206,6 +208,29 @@ def test_art24_a_recovery_outside_the_days_of_a_right_is_refused(
         app.decide_recovery(recovery(case_id, **changes))
     assert refused.value.rule == "income_recovery.outside_right"
     assert count(app, case_id) == 3
+
+
+def test_art24_income_granted_before_a_transfer_is_not_recovered_by_the_new_cpas() -> (
+    None
+):
+    app = in_memory_intake()
+    case_id = granted_case(app)
+    app.withdraw_income_right(
+        WithdrawIncomeRight(context(), case_id, dt.date(2026, 11, 1), "moved")
+    )
+    app.transfer_case(
+        TransferCase(
+            context(),
+            case_id,
+            to_cpas_kbo=make_kbo(2239951),
+            dossier_number="LV-1",
+            transferred_on=dt.date(2026, 11, 5),
+        )
+    )
+    october = recovery(case_id, period_end=dt.date(2026, 10, 31))
+    with pytest.raises(DomainError) as refused:
+        app.decide_recovery(october)
+    assert refused.value.rule == "income_recovery.right_of_another_cpas"
 
 
 def test_art24_a_recovery_on_a_case_that_never_had_a_right_is_refused() -> None:
