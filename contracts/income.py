@@ -14,17 +14,24 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.envelope import ContractEvent
+from contracts.federal_reporting import RecoveryType
 from contracts.text import ITEMS, Digits, Identifier, Items, Reason, ShortDecimal
 
 __all__ = [
     "GrantedAmount",
     "IncomeEvent",
     "IncomePaymentSuspendedV1",
+    "IncomeRecoveryDecidedV1",
     "IncomeRightGrantedV1",
     "IncomeRightModifiedV1",
+    "IncomeRightRefusedV1",
     "IncomeRightWithdrawnV1",
     "PartnerPiisObligation",
     "PiisObligation",
+    "RecoveredMonth",
+    "RecoveryReason",
+    "RecoveryType",
+    "RefusalReason",
     "ReimbursementBasis",
     "SuspensionExtent",
     "SuspensionReason",
@@ -54,6 +61,26 @@ ReimbursementBasis = Literal[
     "cpas_over_1000",
     "foreigners_register",
     "homeless_first_dwelling",
+]
+
+# Why a CPAS refuses an application: a condition of the law of 26 May 2002
+# art. 3 the person does not meet (1° residence, 2° age, 3° nationality or
+# residence status, 4° resources, 5° availability for work, 6° other benefits
+# not claimed first).
+RefusalReason = Literal[
+    "no_residence_in_belgium",
+    "age",
+    "nationality_or_residence_status",
+    "sufficient_resources",
+    "not_available_for_work",
+    "other_benefits_not_claimed",
+]
+# Why the CPAS recovers income it paid (law of 26 May 2002 art. 24 ff.).
+RecoveryReason = Literal[
+    "undeclared_resources",
+    "payment_error",
+    "retroactive_social_benefit",
+    "other_undue_payment",
 ]
 
 
@@ -217,10 +244,96 @@ class IncomeRightWithdrawnV1(ContractEvent):
     reason: Reason = Field(min_length=1, description="Why the right ended.")
 
 
+class IncomeRightRefusedV1(ContractEvent):
+    """The CPAS council refused an application for the integration income.
+
+    Reported to SPP IS on form C, type 1 (a refusal), decided within 30 days
+    of the application (law of 26 May 2002 art. 21 §1).
+    """
+
+    event_type: Literal["hub.intake.income_right.refused.v1"] = Field(
+        default="hub.intake.income_right.refused.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    kind: Literal["RIS", "ERIS"] = Field(
+        description="RIS (law of 26 May 2002) or ERIS (equivalent social aid)."
+    )
+    application_date: dt.date = Field(description="Date the application was received.")
+    decision_date: dt.date = Field(description="Date of the council's decision.")
+    decided_late: bool = Field(
+        description="The decision came more than 30 days after the application "
+        "(flagged for audit, not refused; law of 26 May 2002 art. 21 §1)."
+    )
+    reason: RefusalReason = Field(
+        description="The condition of the law of 26 May 2002 art. 3 the person "
+        "does not meet: residence in Belgium, age, nationality or residence "
+        "status, resources, availability for work, other benefits not claimed."
+    )
+    category_asked: Category | None = Field(
+        default=None,
+        description="The category applied for (1 cohabitant, 2 living alone, 3 "
+        "with a family to support), if the application named one.",
+    )
+
+
+class RecoveredMonth(BaseModel):
+    """The share of a recovery that belongs to one month of reference."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    month: dt.date = Field(description="First day of the month of reference.")
+    amount: GrantedAmount = Field(
+        description="Amount recovered for that month, in euro (to the cent)."
+    )
+    granted: GrantedAmount = Field(
+        description="Amount granted for that month as intake knows it (pro rata "
+        "of the days in force, less suspensions without stay), in euro."
+    )
+
+
+class IncomeRecoveryDecidedV1(ContractEvent):
+    """The CPAS decided to recover integration income it had paid unduly.
+
+    Law of 26 May 2002 art. 24 ff.: undeclared resources, a payment error, a
+    social benefit granted afterwards for the same period. Reported to SPP IS
+    on form D, one per month of reference, since the State's share of the
+    income recovered is paid back to it.
+    """
+
+    event_type: Literal["hub.intake.income_recovery.decided.v1"] = Field(
+        default="hub.intake.income_recovery.decided.v1",
+        description="Type of the event.",
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    recovery_id: uuid.UUID = Field(description="Id of this recovery decision.")
+    right_id: uuid.UUID = Field(description="The income right the period was paid on.")
+    kind: Literal["RIS", "ERIS"] = Field(description="The kind of that right.")
+    decision_date: dt.date = Field(description="Date of the council's decision.")
+    period_start: dt.date = Field(description="First day of the period recovered.")
+    period_end: dt.date = Field(description="Last day of the period recovered.")
+    amount: GrantedAmount = Field(
+        description="Total amount recovered, in euro (to the cent); at most what "
+        "was granted over the period."
+    )
+    recovery_type: RecoveryType = Field(
+        description="Form D's recovery type: 01 income at the rate of the month "
+        "of reference, 04 PIIS at 70% (before 1 July 2014), 05 foreigners' "
+        "register (100%), 06 homeless person taking up a first dwelling (100%)."
+    )
+    reason: RecoveryReason = Field(description="Why the income was paid unduly.")
+    months: Annotated[tuple[RecoveredMonth, ...], Items(ITEMS)] = Field(
+        min_length=1,
+        description="The amount by month of reference, pro rata of what was "
+        "granted in each month of the period; their sum is the amount.",
+    )
+
+
 IncomeEvent = Annotated[
     IncomeRightGrantedV1
     | IncomeRightModifiedV1
     | IncomePaymentSuspendedV1
-    | IncomeRightWithdrawnV1,
+    | IncomeRightWithdrawnV1
+    | IncomeRightRefusedV1
+    | IncomeRecoveryDecidedV1,
     Field(discriminator="event_type"),
 ]

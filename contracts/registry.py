@@ -19,8 +19,10 @@ from contracts.federal_reporting import (
 from contracts.household import HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
+    IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
 )
 from contracts.intake import (
@@ -94,6 +96,8 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,
     IncomeRightWithdrawnV1,
+    IncomeRightRefusedV1,
+    IncomeRecoveryDecidedV1,
     PiisProposedV1,
     PIISSignedV1,
     PiisEvaluatedV1,

@@ -36,6 +36,7 @@ from services.intake.regions import residence_for_postal_code
 
 __all__ = [
     "CaseNotFoundError",
+    "DecideRecovery",
     "GrantIncomeRight",
     "IntakeApplication",
     "ModifyIncomeRight",
@@ -43,6 +44,7 @@ __all__ = [
     "RecordBilan",
     "RecordHousehold",
     "RecordMove",
+    "RefuseIncomeApplication",
     "RegisterBeneficiary",
     "Registration",
     "SuspendIncomePayment",
@@ -147,6 +149,33 @@ class WithdrawIncomeRight:
     context: CommandContext
     case_id: uuid.UUID
     effective_date: dt.date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefuseIncomeApplication:
+    """Command: record the council's refusal of an application for the income."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    kind: str
+    application_date: dt.date
+    decision_date: dt.date
+    reason: str
+    category_asked: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecideRecovery:
+    """Command: record a decision to recover income paid unduly over a period."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    decision_date: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    amount: Decimal
+    recovery_type: str
     reason: str
 
 
@@ -351,6 +380,39 @@ class IntakeApplication(HubApplication):
                 cmd.context, effective_date=cmd.effective_date, reason=cmd.reason
             ),
             _nothing,
+        )
+
+    def refuse_income_application(self, cmd: RefuseIncomeApplication) -> Outcome[None]:
+        """Record the refusal of an application on a case without a right."""
+        return self._on_case(
+            cmd,
+            lambda case: case.refuse_income_application(
+                cmd.context,
+                today=self._today(),
+                kind=cmd.kind,
+                application_date=cmd.application_date,
+                decision_date=cmd.decision_date,
+                reason=cmd.reason,
+                category_asked=cmd.category_asked,
+            ),
+            _nothing,
+        )
+
+    def decide_recovery(self, cmd: DecideRecovery) -> Outcome[uuid.UUID]:
+        """Record a recovery; a retried command returns the same recovery id."""
+        return self._on_case(
+            cmd,
+            lambda case: case.decide_recovery(
+                cmd.context,
+                today=self._today(),
+                decision_date=cmd.decision_date,
+                period_start=cmd.period_start,
+                period_end=cmd.period_end,
+                amount=cmd.amount,
+                recovery_type=cmd.recovery_type,
+                reason=cmd.reason,
+            ),
+            created_id,
         )
 
     def record_household(self, cmd: RecordHousehold) -> Outcome[None]:

@@ -15,8 +15,10 @@ from contracts.household import HouseholdChild, HouseholdRecordedV1
 from contracts.identifiers import IdentifierError
 from contracts.income import (
     IncomePaymentSuspendedV1,
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
+    IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
 )
 from contracts.intake import (
@@ -30,6 +32,7 @@ from contracts.intake import (
 )
 from contracts.piis import PiisSanctionDecidedV1
 from contracts.regions import PartnerCode, Region
+from contracts.text import ITEMS
 from services.common.aggregate import Aggregate, CommandContext
 from services.common.errors import ConflictError, DomainError
 from services.common.law import LAW
@@ -44,6 +47,7 @@ from services.intake.household import (
     resolve_partners,
 )
 from services.intake.parameters import AmountTable
+from services.intake.recovery import RightHistory, allocate, granted_by_month
 from services.intake.regions import Residence
 
 __all__ = [
@@ -137,6 +141,7 @@ class Beneficiary(Aggregate):
     creates: ClassVar[Mapping[type[ContractEvent], str]] = {
         BilanCompletedV1: "assessment_id",
         IncomeRightGrantedV1: "right_id",
+        IncomeRecoveryDecidedV1: "recovery_id",
     }
 
     dossier_number: str = ""
@@ -163,6 +168,8 @@ class Beneficiary(Aggregate):
     )
     sanctions_executed: set[uuid.UUID] = field(default_factory=set)
     suspensions: list[IncomePaymentSuspendedV1] = field(default_factory=list)
+    # Every right the case had, with its days and amounts: a recovery's base.
+    rights: dict[uuid.UUID, RightHistory] = field(default_factory=dict)
 
     def register(self, context: CommandContext, **payload: Any) -> None:
         """Open the case (BeneficiaryRegistered): once per person and CPAS."""
@@ -351,24 +358,10 @@ class Beneficiary(Aggregate):
                 "income_right.already_active",
                 "the case already has an active income right; modify or withdraw it",
             )
-        if decision_date < application_date:
-            raise DomainError(
-                "decision_date",
-                "income_right.decision_before_application",
-                "the decision cannot precede the application",
-            )
-        if decision_date > today:
-            raise DomainError(
-                "decision_date",
-                "income_right.future_decision",
-                "a decision in the future",
-            )
+        _decided_in_order(application_date, decision_date, today)
         household = self.household_on(effective_date)
         check_category(category, household, effective_date)
         amount, version = table.amount(category, effective_date)
-        decision_days = LAW.value(
-            "income.decision_days", application_date, field="application_date"
-        )
         right_id = uuid.uuid5(self.id, f"income-right:{context.command_id}")
         birth = self.registration.birth_date if self.registration else decision_date
         self.record(
@@ -383,7 +376,7 @@ class Beneficiary(Aggregate):
             application_date=application_date,
             decision_date=decision_date,
             effective_date=effective_date,
-            decided_late=(decision_date - application_date).days > decision_days,
+            decided_late=_decided_late(application_date, decision_date),
             piis_obligation=piis_obligation(
                 birth_date=birth,
                 decision_date=decision_date,
@@ -527,6 +520,157 @@ class Beneficiary(Aggregate):
             reason=reason,
         )
 
+    def refuse_income_application(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        kind: str,
+        application_date: dt.date,
+        decision_date: dt.date,
+        reason: str,
+        category_asked: int | None,
+    ) -> None:
+        """Record the council's refusal of an application (a case without a right)."""
+        if self.right is not None:
+            raise ConflictError(
+                "case_id",
+                "income_right.refused_while_active",
+                "the case has an active income right: an application is refused "
+                "only when no right is in force; end the right with a withdrawal "
+                "(law of 26 May 2002 art. 21: the CPAS decides on an application "
+                "for a right the person does not have)",
+            )
+        _decided_in_order(application_date, decision_date, today)
+        self.record(
+            IncomeRightRefusedV1,
+            context,
+            kind=kind,
+            application_date=application_date,
+            decision_date=decision_date,
+            decided_late=_decided_late(application_date, decision_date),
+            reason=reason,
+            category_asked=category_asked,
+        )
+
+    def decide_recovery(
+        self,
+        context: CommandContext,
+        *,
+        today: dt.date,
+        decision_date: dt.date,
+        period_start: dt.date,
+        period_end: dt.date,
+        amount: Decimal,
+        recovery_type: str,
+        reason: str,
+    ) -> uuid.UUID:
+        """Record a decision to recover income paid unduly over a period.
+
+        The period lies within one right the case had, is over by today, and
+        the amount is above zero and at most what the right granted over it.
+        """
+        right = self._recoverable(decision_date, period_start, period_end, today)
+        if amount <= 0:
+            raise DomainError(
+                "amount",
+                "income_recovery.amount_not_positive",
+                "a recovery is of an amount above zero (law of 26 May 2002 art. "
+                "24: the CPAS recovers income it paid)",
+            )
+        granted = granted_by_month(right, period_start, period_end)
+        if amount > sum(granted.values(), Decimal(0)):
+            raise DomainError(
+                "amount",
+                "income_recovery.above_granted",
+                "the amount recovered is at most the income granted over the "
+                "period (law of 26 May 2002 art. 24: what was paid unduly is "
+                "recovered, nothing more)",
+            )
+        recovery_id = uuid.uuid5(self.id, f"recovery:{context.command_id}")
+        self.record(
+            IncomeRecoveryDecidedV1,
+            context,
+            recovery_id=recovery_id,
+            right_id=right.right_id,
+            kind=right.kind,
+            decision_date=decision_date,
+            period_start=period_start,
+            period_end=period_end,
+            amount=amount,
+            recovery_type=recovery_type,
+            reason=reason,
+            months=tuple(
+                {"month": month, "amount": share, "granted": granted[month]}
+                for month, share in allocate(amount, granted).items()
+            ),
+        )
+        return recovery_id
+
+    def _recoverable(
+        self,
+        decision_date: dt.date,
+        period_start: dt.date,
+        period_end: dt.date,
+        today: dt.date,
+    ) -> RightHistory:
+        """The right a recovery's period lies in, its dates checked."""
+        if period_end < period_start:
+            raise DomainError(
+                "period_end",
+                "income_recovery.end_before_start",
+                "a recovery's period cannot end before it starts",
+            )
+        if period_end > today:
+            raise DomainError(
+                "period_end",
+                "income_recovery.period_in_future",
+                "a recovery is of income already paid (law of 26 May 2002 art. "
+                "24): its period ends by today",
+            )
+        if decision_date > today:
+            raise DomainError(
+                "decision_date",
+                "income_right.future_decision",
+                "a decision in the future",
+            )
+        if decision_date < period_start:
+            raise DomainError(
+                "decision_date",
+                "income_recovery.decided_before_period",
+                "a recovery is decided once the income was paid (law of 26 May "
+                "2002 art. 24): the decision cannot precede its period",
+            )
+        months = (period_end.year - period_start.year) * 12
+        if months + period_end.month - period_start.month >= ITEMS:
+            raise DomainError(
+                "period_end",
+                "income_recovery.too_many_months",
+                f"a recovery decision covers at most {ITEMS} months of reference; "
+                "record a longer one as several decisions",
+            )
+        right = next(
+            (r for r in self.rights.values() if r.covers(period_start, period_end)),
+            None,
+        )
+        if right is None:
+            raise DomainError(
+                "period_start",
+                "income_recovery.outside_right",
+                "a recovery's period lies within the days of one income right the "
+                "case had (law of 26 May 2002 art. 24: the CPAS recovers the "
+                "income it granted)",
+            )
+        if right.cpas_kbo != self.cpas_kbo:
+            raise DomainError(
+                "period_start",
+                "income_recovery.right_of_another_cpas",
+                "the income of that period was granted by the CPAS the case was "
+                "transferred from: that CPAS recovers what it paid and reports it "
+                "to SPP IS (law of 26 May 2002 art. 24 and art. 32)",
+            )
+        return right
+
     def _active_right(self) -> IncomeRightGrantedV1:
         if self.right is None:
             raise DomainError(
@@ -547,6 +691,7 @@ class Beneficiary(Aggregate):
     def apply(self, event: ContractEvent) -> None:
         """Fold one event into the case."""
         super().apply(event)
+        self._keep_history(event)
         match event:
             case BeneficiaryRegisteredV1():
                 self.registration = event
@@ -582,6 +727,27 @@ class Beneficiary(Aggregate):
             case _:
                 self._apply_household_and_whereabouts(event)
 
+    def _keep_history(self, event: ContractEvent) -> None:
+        """Every right's days, amounts and suspensions (what a recovery is held to)."""
+        if isinstance(event, IncomeRightGrantedV1):
+            self.rights[event.right_id] = RightHistory(
+                event.right_id, event.kind, event.effective_date, event.cpas_kbo
+            )
+        right_id = getattr(event, "right_id", None)
+        history = self.rights.get(right_id) if isinstance(right_id, uuid.UUID) else None
+        match event:
+            case IncomeRightGrantedV1() | IncomeRightModifiedV1() if history:
+                amount = event.granted_monthly_amount or event.monthly_amount
+                history.amounts.append((event.effective_date, amount))
+                history.amounts.sort(key=lambda item: item[0])
+            case IncomePaymentSuspendedV1(stay_of_execution=False) if history:
+                share = 100 if event.extent == "full" else event.partial_percent or 0
+                history.suspended.append((event.period_start, event.period_end, share))
+            case IncomeRightWithdrawnV1() if history:
+                history.end = event.effective_date - dt.timedelta(days=1)
+            case _:
+                pass
+
     def _apply_household_and_whereabouts(self, event: ContractEvent) -> None:
         match event:
             case HouseholdRecordedV1():
@@ -598,6 +764,30 @@ class Beneficiary(Aggregate):
                 self.index_of = event.case_id
             case _:
                 pass
+
+
+def _decided_in_order(
+    application_date: dt.date, decision_date: dt.date, today: dt.date
+) -> None:
+    """A decision on an application: not before it, not in the future."""
+    if decision_date < application_date:
+        raise DomainError(
+            "decision_date",
+            "income_right.decision_before_application",
+            "the decision cannot precede the application",
+        )
+    if decision_date > today:
+        raise DomainError(
+            "decision_date",
+            "income_right.future_decision",
+            "a decision in the future",
+        )
+
+
+def _decided_late(application_date: dt.date, decision_date: dt.date) -> bool:
+    """More than the law's days after the application (law of 26 May 2002 art. 21)."""
+    days = LAW.value("income.decision_days", application_date, field="application_date")
+    return (decision_date - application_date).days > days
 
 
 @dataclass(eq=False)

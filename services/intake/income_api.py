@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.income import (
     GrantedAmount,
+    RecoveryReason,
+    RecoveryType,
+    RefusalReason,
     ReimbursementBasis,
     SuspensionExtent,
     SuspensionReason,
@@ -21,9 +24,11 @@ from services.common.aggregate import CommandContext
 from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created
 from services.intake.application import (
+    DecideRecovery,
     GrantIncomeRight,
     IntakeApplication,
     ModifyIncomeRight,
+    RefuseIncomeApplication,
     SuspendIncomePayment,
     WithdrawIncomeRight,
 )
@@ -130,10 +135,53 @@ class WithdrawIncomeRightRequest(BaseModel):
     reason: Reason = Field(min_length=1, description="Why.")
 
 
+class RefuseIncomeApplicationRequest(BaseModel):
+    """The council's refusal of an application for the integration income."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    kind: Literal["RIS", "ERIS"] = Field(description="RIS or its equivalent (ERIS).")
+    application_date: Date = Field(description="Date the application was received.")
+    decision_date: Date = Field(description="Date of the council's decision.")
+    reason: RefusalReason = Field(
+        description="The condition of the law of 26 May 2002 art. 3 the person "
+        "does not meet."
+    )
+    category_asked: Category | None = Field(
+        default=None, description="The category applied for, if named."
+    )
+
+
+class DecideRecoveryRequest(BaseModel):
+    """A decision to recover integration income paid unduly over a period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command_id: Uuid = Field(description="Id of this command (idempotency).")
+    decision_date: Date = Field(description="Date of the council's decision.")
+    period_start: Date = Field(description="First day of the period recovered.")
+    period_end: Date = Field(description="Last day of the period recovered (by today).")
+    amount: GrantedAmount = Field(
+        description="Amount recovered in euro, to the cent: above zero, at most "
+        "what the right granted over the period."
+    )
+    recovery_type: RecoveryType = Field(
+        description="Form D's recovery type (01, 04, 05 or 06)."
+    )
+    reason: RecoveryReason = Field(description="Why the income was paid unduly.")
+
+
 class IncomeRightResponse(BaseModel):
     """The right granted."""
 
     right_id: uuid.UUID
+
+
+class RecoveryResponse(BaseModel):
+    """The recovery recorded."""
+
+    recovery_id: uuid.UUID
 
 
 def income_router(
@@ -247,5 +295,57 @@ def income_router(
                     reason=body.reason,
                 )
             )
+
+    @router.post(
+        "/cases/{case_id}/income-right/refusals",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Record the refusal of an application for the integration income",
+    )
+    def refuse_income_application(
+        case_id: Uuid, body: RefuseIncomeApplicationRequest, client: Writer
+    ) -> None:
+        with decided(case_id, client, "refuse_income_application"):
+            app.refuse_income_application(
+                RefuseIncomeApplication(
+                    context=CommandContext(
+                        body.command_id, business_time(body.decision_date)
+                    ),
+                    case_id=case_id,
+                    kind=body.kind,
+                    application_date=body.application_date,
+                    decision_date=body.decision_date,
+                    reason=body.reason,
+                    category_asked=body.category_asked,
+                )
+            )
+
+    @router.post(
+        "/cases/{case_id}/income-right/recoveries",
+        status_code=status.HTTP_201_CREATED,
+        response_model=RecoveryResponse,
+        summary="Record a decision to recover income paid unduly",
+    )
+    def decide_recovery(
+        case_id: Uuid,
+        body: DecideRecoveryRequest,
+        client: Writer,
+        response: Response,
+    ) -> RecoveryResponse:
+        with decided(case_id, client, "decide_recovery"):
+            outcome = app.decide_recovery(
+                DecideRecovery(
+                    context=CommandContext(
+                        body.command_id, business_time(body.decision_date)
+                    ),
+                    case_id=case_id,
+                    decision_date=body.decision_date,
+                    period_start=body.period_start,
+                    period_end=body.period_end,
+                    amount=body.amount,
+                    recovery_type=body.recovery_type,
+                    reason=body.reason,
+                )
+            )
+        return RecoveryResponse(recovery_id=created(outcome, response))
 
     return router

@@ -350,8 +350,12 @@ uses on the effective date (`federal_form.piis_code_not_in_force`).
 **Form C** ends exactly one form B (`formulaire_b`); a second form C about the
 same form B is a regularisation (`regularisation` 1).
 
+**Form C** of type 1 reports a refused application (no `formulaire_b`), dated
+with the application and the council's decision.
+
 **Form D** numbers the recoveries of one month and person from 1
-(`numero_sequence`).
+(`numero_sequence`): a recovery decided at the CPAS makes one form D per month
+of reference of its period, with that month's share of the amount.
 
 **Answers.** SPP IS answers each form with an acknowledgement: accepted, or
 rejected with its reason code and text, which the hub keeps with the form. After
@@ -360,9 +364,7 @@ rejected one in `remplace_formulaire` and is answered in its turn. An answer the
 hub cannot read is refused with its rule (see Errors).
 
 **Not built yet.** The forms of the law of 2 April 1965 (ERIS is not reported on
-form B); forms C of a refusal and D of a recovery from an intake event (the hub
-records neither yet: `spp_is.form_c_refusal` and `spp_is.form_d` make them from
-their data); the transport to SPP IS and back (ADR 0021). The gateway submits
+form B, C or D); the transport to SPP IS and back (ADR 0021). The gateway submits
 the forms as the intake and PIIS events arrive, with the INS code configured for
 the CPAS (`HUB_CPAS_INS_CODES`).
 """

@@ -1,18 +1,21 @@
 """The forms SPP IS must hear of, submitted as the intake and PIIS events arrive.
 
 A policy of the partner gateway (ADR 0008, 0021): for a grant, a modification,
-a withdrawal or a PIIS signed with its subsidy code, it submits the form the
-event means on the case's federal file (``PartnersApplication.
-submit_federal_form``, the event's id as command id: a redelivery submits
-nothing twice). The person's NISS and the CPAS come from the gateway's routing
-facts (not there yet: the event comes back later); the INS code of the CPAS's
-municipality from ``HUB_CPAS_INS_CODES``. An event whose form breaks a rule (no
-INS code configured, a PIIS code not in use on its date…) is parked with the
-rule as reason, and re-driven once the cause is fixed.
+a withdrawal, a refused application or a PIIS signed with its subsidy code, it
+submits the form the event means on the case's federal file
+(``PartnersApplication.submit_federal_form``, the event's id as command id: a
+redelivery submits nothing twice); for a recovery, one form D per month of
+reference, each its own command (the event's id and the month). The person's
+NISS and the CPAS come from the gateway's routing facts (not there yet: the
+event comes back later); the INS code of the CPAS's municipality from
+``HUB_CPAS_INS_CODES``. An event whose form breaks a rule (no INS code
+configured, a PIIS code not in use on its date…) is parked with the rule as
+reason, and re-driven once the cause is fixed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -80,13 +83,20 @@ class FederalReportingPolicy(Policy):
             cpas_ins_code=ins_code,
             niss=case.niss,
         )
-        submitted = self._app.submit_federal_form(
-            event.case_id,
-            event.cpas_kbo,
-            self.reaction_context(event),
-            build=lambda file: spp_is.form_for(event, facts, file),
-            sources=(event.event_id,),
-        )
-        if submitted is None:
+        context = self.reaction_context(event)
+        sent: list[str] = []
+        for key, build in spp_is.forms_for(event, facts):
+            submitted = self._app.submit_federal_form(
+                event.case_id,
+                event.cpas_kbo,
+                dataclasses.replace(context, command_id=uuid.uuid5(event.event_id, key))
+                if key
+                else context,
+                build=build,
+                sources=(event.event_id,),
+            )
+            if submitted is not None:
+                sent.append(f"{submitted[1]['formulaire']} {submitted[0]}")
+        if not sent:
             return "no form"
-        return f"submitted form {submitted[1]['formulaire']} {submitted[0]}"
+        return f"submitted form {', '.join(sent)}"

@@ -17,6 +17,10 @@ _ART30_1 = "Law of 26 May 2002 art. 30 §1"
 _ART30_2 = "Law of 26 May 2002 art. 30 §2"
 _SANCTIONS = "services.common.sanctions"
 _BENEFICIARY = "services.intake.domain:Beneficiary"
+_RECOVERY_TESTS = "tests/intake/test_refusal_and_recovery.py"
+_ART24 = "Law of 26 May 2002 art. 24 ff."
+_REFUSAL = "docs/domain/income-right.md#refusal-of-an-application"
+_RECOVERY = "docs/domain/income-right.md#recovery-of-income-paid-unduly"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -41,21 +45,163 @@ RULES: tuple[Rule, ...] = (
             "Law of 26 May 2002 art. 21 §1: the CPAS decides on the application it "
             "received (the order of the dates is a hub rule)"
         ),
-        enforced_by=(f"{_BENEFICIARY}.grant_income_right",),
+        enforced_by=(
+            f"{_BENEFICIARY}.grant_income_right",
+            f"{_BENEFICIARY}.refuse_income_application",
+            "services.intake.domain:_decided_in_order",
+        ),
         tests=(
             f"{_INCOME_TESTS}::test_art21_a_decision_before_its_application_or_in_the_future_is_refused",
+            f"{_RECOVERY_TESTS}::test_art21_a_refusal_before_its_application_or_in_the_future_is_refused",
         ),
         doc=_LIFECYCLE,
     ),
     Rule(
         code="income_right.future_decision",
-        statement="A grant whose decision date is after the command's date is refused.",
+        statement=(
+            "A grant, a refusal or a recovery whose decision date is after the "
+            "command's date is refused."
+        ),
         source="Hub rule: the hub records decisions taken, never one still to come",
-        enforced_by=(f"{_BENEFICIARY}.grant_income_right",),
+        enforced_by=(
+            f"{_BENEFICIARY}.grant_income_right",
+            f"{_BENEFICIARY}.refuse_income_application",
+            f"{_BENEFICIARY}._recoverable",
+            "services.intake.domain:_decided_in_order",
+        ),
         tests=(
             f"{_INCOME_TESTS}::test_art21_a_decision_before_its_application_or_in_the_future_is_refused",
+            f"{_RECOVERY_TESTS}::test_art21_a_refusal_before_its_application_or_in_the_future_is_refused",
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_of_income_not_paid_yet_is_refused",
         ),
         doc=_LIFECYCLE,
+    ),
+    Rule(
+        code="income_right.refused_while_active",
+        statement=(
+            "A refusal of an application on a case whose income right is in force "
+            "is refused with 409: an application is refused only when the case has "
+            "no right (none yet, or a new application after a withdrawal); a right "
+            "in force ends with a withdrawal."
+        ),
+        source=(
+            "Law of 26 May 2002 art. 21 §1: the CPAS decides on the application "
+            "for a right the person does not have (one active right per case is a "
+            "hub rule)"
+        ),
+        enforced_by=(f"{_BENEFICIARY}.refuse_income_application",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art21_an_application_is_not_refused_while_a_right_is_in_force",
+            f"{_RECOVERY_TESTS}::test_a_refusal_and_a_recovery_over_http_name_their_rule_when_refused",
+        ),
+        kind="conflict",
+        doc=_REFUSAL,
+    ),
+    Rule(
+        code="income_recovery.outside_right",
+        statement=(
+            "A recovery whose period is not wholly within the days of one income "
+            "right the case had (from its effective date to the day before its "
+            "withdrawal) is refused, as is a recovery on a case that never had one."
+        ),
+        source=f"{_ART24}: the CPAS recovers the integration income it granted",
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_outside_the_days_of_a_right_is_refused",
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_on_a_case_that_never_had_a_right_is_refused",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.right_of_another_cpas",
+        statement=(
+            "A recovery of income granted by the CPAS a case was transferred from "
+            "is refused at the new CPAS: the CPAS that granted and paid the income "
+            "recovers it and reports it to SPP IS."
+        ),
+        source=(
+            f"{_ART24} (the CPAS recovers the income it paid) and art. 32 (the "
+            "State reimbursed that CPAS)"
+        ),
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_income_granted_before_a_transfer_is_not_recovered_by_the_new_cpas",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.above_granted",
+        statement=(
+            "A recovery of more than the income the right granted over its period "
+            "is refused: the amount in force each day (the category's, or the "
+            "smaller amount granted after resources), pro rata of the days of "
+            "each month, less the share of a suspension without stay."
+        ),
+        source=f"{_ART24}: what was paid unduly is recovered, nothing more",
+        enforced_by=(f"{_BENEFICIARY}.decide_recovery",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_above_what_was_granted_over_the_period_is_refused",
+            f"{_RECOVERY_TESTS}::test_a_refusal_and_a_recovery_over_http_name_their_rule_when_refused",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.amount_not_positive",
+        statement="A recovery of zero or a negative amount is refused.",
+        source=f"{_ART24}: a recovery is of income paid",
+        enforced_by=(f"{_BENEFICIARY}.decide_recovery",),
+        tests=(f"{_RECOVERY_TESTS}::test_art24_a_recovery_of_no_amount_is_refused",),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.period_in_future",
+        statement=(
+            "A recovery whose period ends after the command's date is refused: "
+            "income not paid yet is not recovered."
+        ),
+        source=f"{_ART24}: the CPAS recovers income it paid",
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_of_income_not_paid_yet_is_refused",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.decided_before_period",
+        statement="A recovery decided before the first day of its period is refused.",
+        source=f"{_ART24}: a recovery follows the payment it recovers",
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_of_income_not_paid_yet_is_refused",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.end_before_start",
+        statement="A recovery whose period ends before it starts is refused.",
+        source="Hub rule: a recovery names its period, first and last day",
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_art24_a_recovery_of_income_not_paid_yet_is_refused",
+        ),
+        doc=_RECOVERY,
+    ),
+    Rule(
+        code="income_recovery.too_many_months",
+        statement=(
+            "A recovery decision covers at most 30 months of reference (the bound "
+            "of the event's list of months); a longer one is recorded as several "
+            "decisions."
+        ),
+        source=(
+            "Hub rule: every list an event carries is bounded "
+            "(docs/decisions/0010-bounded-input.md)"
+        ),
+        enforced_by=(f"{_BENEFICIARY}._recoverable",),
+        tests=(
+            f"{_RECOVERY_TESTS}::test_a_recovery_over_more_than_30_months_is_refused",
+        ),
+        doc=_RECOVERY,
     ),
     Rule(
         code="income_right.none_active",

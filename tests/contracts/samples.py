@@ -17,10 +17,13 @@ from contracts.federal_reporting import (
 from contracts.household import HouseholdChild, HouseholdPartner, HouseholdRecordedV1
 from contracts.income import (
     IncomePaymentSuspendedV1,
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
+    IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
     PartnerPiisObligation,
+    RecoveredMonth,
 )
 from contracts.intake import (
     BeneficiaryRegisteredV1,
@@ -412,6 +415,39 @@ SAMPLES: tuple[ContractEvent, ...] = (
         right_id=uuid.UUID(int=21),
         effective_date=dt.date(2026, 10, 1),
         reason="found a job",
+    ),
+    IncomeRecoveryDecidedV1(
+        **envelope(7),
+        recovery_id=uuid.UUID(int=22),
+        right_id=uuid.UUID(int=21),
+        kind="RIS",
+        decision_date=dt.date(2026, 10, 20),
+        period_start=dt.date(2026, 8, 1),
+        period_end=dt.date(2026, 9, 15),
+        amount=Decimal("900.00"),
+        recovery_type="01",
+        reason="retroactive_social_benefit",
+        months=(
+            RecoveredMonth(
+                month=dt.date(2026, 8, 1),
+                amount=Decimal("600.00"),
+                granted=Decimal("1314.20"),
+            ),
+            RecoveredMonth(
+                month=dt.date(2026, 9, 1),
+                amount=Decimal("300.00"),
+                granted=Decimal("657.10"),
+            ),
+        ),
+    ),
+    IncomeRightRefusedV1(
+        **envelope(8),
+        kind="RIS",
+        application_date=dt.date(2026, 11, 2),
+        decision_date=dt.date(2026, 11, 20),
+        decided_late=False,
+        reason="sufficient_resources",
+        category_asked=2,
     ),
     PiisProposedV1(
         **envelope(1, uuid.UUID(int=16)),

@@ -26,11 +26,15 @@ from contracts.federal_reporting import (
     FederalFormSubmittedV1,
     FormBContent,
     FormCContent,
+    FormDContent,
 )
 from contracts.income import (
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
+    IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
+    RecoveredMonth,
 )
 from contracts.piis import PIISSignedV1
 from services.common.aggregate import CommandContext
@@ -54,6 +58,7 @@ GOLDEN = Path(__file__).parent / "golden" / "spp_is"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 GOLDEN_FILES = frozenset(
     {GOLDEN / "outbound" / f"formulaire_{kind}.json" for kind in "bcd"}
+    | {GOLDEN / "outbound" / "formulaire_c_refus.json"}
     | {GOLDEN / "inbound" / f"accuse_reception_{r}.json" for r in ("accepte", "refuse")}
 )
 E = TypeVar("E", bound=ContractEvent)
@@ -75,6 +80,27 @@ GRANT = sample(IncomeRightGrantedV1, 10)
 MODIFIED = sample(IncomeRightModifiedV1, 11)
 WITHDRAWN = sample(IncomeRightWithdrawnV1, 12)
 SIGNED = sample(PIISSignedV1, 13, subsidy_code="11")
+REFUSED = sample(IncomeRightRefusedV1, 14)
+MAY = dt.date(2026, 5, 1)
+
+
+def recovered(number: int, *months: tuple[dt.date, str]) -> IncomeRecoveryDecidedV1:
+    """A recovery of the given amounts by month (1,314.20 granted in each)."""
+    parts = tuple(
+        RecoveredMonth(month=m, amount=Decimal(a), granted=Decimal("1314.20"))
+        for m, a in months
+    )
+    return sample(
+        IncomeRecoveryDecidedV1,
+        number,
+        period_start=parts[0].month,
+        period_end=parts[-1].month.replace(day=28),
+        amount=sum(p.amount for p in parts),
+        months=parts,
+    )
+
+
+RECOVERED = recovered(15, (MAY, "120.50"))
 
 
 def app() -> PartnersApplication:
@@ -406,6 +432,75 @@ def test_spp_is_form_d_numbers_the_forms_of_a_month_from_1() -> None:
     assert refused.value.rule == "federal_form.d_sequence"
 
 
+def test_spp_is_form_c_of_a_refused_application_is_type_1_made_from_the_refusal() -> (
+    None
+):
+    hub = app()
+    policy = _policy(hub)
+    assert policy.react(REFUSED) is not None
+    [refusal] = hub.federal_forms(CASE)
+    content = refusal.content
+    assert isinstance(content, FormCContent)
+    assert (content.decision_type, content.regularisation, content.form_b_id) == (
+        1,
+        0,
+        None,
+    )
+    assert (content.effective_date, content.council_date) == (
+        REFUSED.application_date,
+        REFUSED.decision_date,
+    )
+    assert refusal.source_event_ids == (REFUSED.event_id,)
+    assert policy.react(REFUSED) is not None  # a redelivery: the same form
+    policy.react(sample(IncomeRightRefusedV1, 16))  # the same application again
+    forms = [f.content for f in hub.federal_forms(CASE)]
+    assert [c.regularisation for c in forms if isinstance(c, FormCContent)] == [0, 1]
+    assert len(forms) == 2
+
+
+def test_spp_is_form_d_one_per_month_of_a_recovery_numbered_in_its_month() -> None:
+    hub = app()
+    policy = _policy(hub)
+    policy.react(RECOVERED)
+    june = dt.date(2026, 6, 1)
+    second = recovered(16, (MAY, "10.00"), (june, "20.00"))
+    assert policy.react(second) is not None
+    assert policy.react(second) is not None  # a redelivery submits nothing more
+    forms = hub.federal_forms(CASE)
+    contents = [f.content for f in forms]
+    assert all(isinstance(c, FormDContent) for c in contents)
+    assert [
+        (c.effective_date, c.sequence, c.amount, c.recovery_type)
+        for c in contents
+        if isinstance(c, FormDContent)
+    ] == [
+        (MAY, 1, Decimal("120.50"), "01"),
+        (MAY, 2, Decimal("10.00"), "01"),
+        (june, 1, Decimal("20.00"), "01"),
+    ]
+    assert [f.source_event_ids for f in forms[1:]] == [(second.event_id,)] * 2
+
+
+def test_spp_is_form_d_after_a_rejected_one_takes_its_number_and_replaces_it() -> None:
+    hub = app()
+    policy = _policy(hub)
+    policy.react(RECOVERED)
+    [first] = hub.federal_forms(CASE)
+    answer(hub, first.form_id, "SPPIS-9", code="D-MNT-01", text="Montant.")
+    policy.react(recovered(17, (MAY, "100.00")))
+    again = hub.federal_forms(CASE)[-1]
+    assert isinstance(again.content, FormDContent)
+    assert (again.content.sequence, again.replaces) == (1, first.form_id)
+
+
+def test_an_eris_refusal_or_recovery_is_not_reported_on_the_forms_of_2002() -> None:
+    hub = app()
+    policy = _policy(hub)
+    assert policy.react(REFUSED.model_copy(update={"kind": "ERIS"})) == "no form"
+    assert policy.react(RECOVERED.model_copy(update={"kind": "ERIS"})) == "no form"
+    assert hub.federal_forms(CASE) == ()
+
+
 # -- submission and answers -----------------------------------------------------------
 
 
@@ -535,38 +630,32 @@ def _answer_golden(result: str) -> str:
 
 
 def _golden_forms() -> dict[str, dict[str, Any]]:
+    """Every form from its event, through the policy as the events arrive."""
     hub = app()
-    report(hub, GRANT)
-    report(hub, SIGNED)
-    b = report(hub, MODIFIED)
-    c = report(hub, WITHDRAWN)
-    context = CommandContext(
-        uuid.UUID(int=0xD1), dt.datetime(2026, 6, 3, tzinfo=dt.UTC)
-    )
-    d = hub.submit_federal_form(
-        CASE,
-        KBO,
-        context,
-        build=lambda file: spp_is.form_d(
-            FACTS,
-            file,
-            month=dt.date(2026, 5, 1),
-            recovery_type="01",
-            amount=Decimal("120.50"),
-        ),
-        sources=(MODIFIED.event_id,),
-    )
-    assert b
-    assert c
-    assert d
-    return {"B": dict(b[1]), "C": dict(c[1]), "D": dict(d[1])}
+    policy = _policy(hub)
+    payloads: dict[str, dict[str, Any]] = {}
+    for name, event in (
+        ("b", GRANT),
+        ("b", SIGNED),
+        ("b", MODIFIED),
+        ("c", WITHDRAWN),
+        ("d", RECOVERED),
+        ("c_refus", REFUSED),
+    ):
+        assert policy.react(event) != "no form"
+        last = hub.federal_forms(CASE)[-1]
+        payloads[name] = dict(
+            spp_is.wire(CASE, last.form_id, last.content, last.replaces)
+        )
+    return payloads
 
 
-@pytest.mark.parametrize("kind", ["B", "C", "D"])
-def test_spp_is_form_equals_its_golden_file_and_its_schema(kind: str) -> None:
-    payload = _golden_forms()[kind]
+@pytest.mark.parametrize("name", ["b", "c", "d", "c_refus"])
+def test_spp_is_form_equals_its_golden_file_and_its_schema(name: str) -> None:
+    payload = _golden_forms()[name]
+    kind = payload["formulaire"]
     spp_is.FORM_MODELS[kind].model_validate_json(_text(payload), strict=True)
-    _compare(GOLDEN / "outbound" / f"formulaire_{kind.lower()}.json", _text(payload))
+    _compare(GOLDEN / "outbound" / f"formulaire_{name}.json", _text(payload))
 
 
 @pytest.mark.parametrize("accepted", [True, False])

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -43,8 +43,10 @@ from contracts.federal_reporting import (
 )
 from contracts.identifiers import IdentifierError, normalise_kbo, parse_niss
 from contracts.income import (
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
+    IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
 )
 from contracts.piis import PIISSignedV1
@@ -74,6 +76,7 @@ __all__ = [
     "form_c_refusal",
     "form_d",
     "form_for",
+    "forms_for",
     "parse_answer",
     "piis_code_on",
     "render_answer",
@@ -92,9 +95,11 @@ FORM_EVENTS: Final = (
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
+    IncomeRightRefusedV1,
+    IncomeRecoveryDecidedV1,
     PIISSignedV1,
 )
-"""The events a form B or C is generated from."""
+"""The events a form B, C or D is generated from."""
 
 # -- who the form is about -----------------------------------------------------------
 
@@ -175,15 +180,66 @@ def form_for(
       with the code, from the first day of the month of the signature (the
       grant's date when the PIIS is signed in the month of the grant);
     * a withdrawal: a form C ending the last form B (a regularisation when a
-      form C already ends it).
+      form C already ends it);
+    * a refused RIS application: a form C of type 1 (``form_c_refusal``).
 
-    A form B with the effective date of a form B standing is a correction
-    (status 1). Raises ``DomainError`` when an identifier or the PIIS code
-    breaks its rule.
+    A recovery means one form D per month (``forms_for``). A form B with the
+    effective date of a form B standing is a correction (status 1). Raises
+    ``DomainError`` when an identifier or the PIIS code breaks its rule.
     """
-    if isinstance(event, IncomeRightWithdrawnV1):
-        return _form_c(event, facts, file)
-    return _form_b(event, facts, file)
+    match event:
+        case IncomeRightWithdrawnV1():
+            return _form_c(event, facts, file)
+        case IncomeRightRefusedV1(kind="RIS"):
+            return form_c_refusal(
+                facts,
+                file,
+                effective_date=event.application_date,
+                council_date=event.decision_date,
+            )
+        case IncomeRightRefusedV1():
+            return None
+        case _:
+            return _form_b(event, facts, file)
+
+
+FormBuilder = Callable[[FederalFile], FormContent | None]
+
+
+def forms_for(
+    event: ContractEvent, facts: FederalFacts
+) -> tuple[tuple[str, FormBuilder], ...]:
+    """Every form an event means, each with the key of its own submission.
+
+    A recovery of a RIS makes one form D per month of reference of its
+    period, with that month's share and the next sequence number of the
+    month on the file (key: the month); an ERIS is reported on the forms of
+    the law of 1965 (not built). Any other event makes at most one form
+    (``form_for``, key "").
+    """
+    match event:
+        case IncomeRecoveryDecidedV1(kind="RIS"):
+            return tuple(
+                (
+                    part.month.isoformat(),
+                    _form_d_builder(
+                        facts, part.month, event.recovery_type, part.amount
+                    ),
+                )
+                for part in event.months
+            )
+        case IncomeRecoveryDecidedV1():
+            return ()
+        case _:
+            return (("", lambda file: form_for(event, facts, file)),)
+
+
+def _form_d_builder(
+    facts: FederalFacts, month: dt.date, recovery_type: RecoveryType, amount: Decimal
+) -> FormBuilder:
+    return lambda file: form_d(
+        facts, file, month=month, recovery_type=recovery_type, amount=amount
+    )
 
 
 def _form_b(
@@ -271,8 +327,8 @@ def form_c_refusal(
 ) -> FormCContent:
     """The form C (type 1) of a refused application, which no form B reported.
 
-    A second one for the same date regularises the first (regularisation 1).
-    No hub event records a refusal yet: the caller gives its dates.
+    Dated with the application (``effective_date``) and the council's decision;
+    a second one for the same date regularises the first (regularisation 1).
     """
     earlier = any(
         isinstance(f.content, FormCContent)
