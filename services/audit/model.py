@@ -81,9 +81,13 @@ class LedgerMonth(_Section):
     month: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM.")
     amount: Decimal = Field(
         description="Subsidies of the month, in euro: the income reimbursed "
-        "plus the PIIS subsidy, less the PIIS subsidy recovered."
+        "plus the PIIS subsidy, less the reimbursement paid back for income "
+        "recovered and the PIIS subsidy recovered."
     )
     reimbursed: Decimal = Field(default=Decimal(0), description="Income reimbursed.")
+    reimbursement_recovered: Decimal = Field(
+        default=Decimal(0), description="Reimbursement paid back (form D)."
+    )
     piis_subsidy: Decimal = Field(default=Decimal(0), description="PIIS subsidy.")
     piis_recovered: Decimal = Field(
         default=Decimal(0),
@@ -101,6 +105,12 @@ class LedgerLine(_Section):
     rate_percent: int = Field(description="The State's reimbursement rate.")
     rate_source: str = Field(description="The law that sets that rate.")
     reimbursed_amount: Decimal = Field(description="Income reimbursed.")
+    income_recovered: Decimal = Field(
+        default=Decimal(0), description="Income of the month decided recovered."
+    )
+    reimbursement_recovered: Decimal = Field(
+        default=Decimal(0), description="The State's share of it, paid back."
+    )
     piis_code: str | None = Field(description="Form B PIIS code (11 or 17), if due.")
     piis_status: str = Field(description="The subsidy rule that applied (rulebook).")
     piis_amount: Decimal = Field(description="PIIS subsidy of the month.")

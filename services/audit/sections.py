@@ -96,6 +96,8 @@ def _line(row: LedgerRow) -> LedgerLine:
         rate_percent=row.rate_percent,
         rate_source=row.rate_source,
         reimbursed_amount=row.reimbursed_amount,
+        income_recovered=row.income_recovered,
+        reimbursement_recovered=row.reimbursement_recovered,
         piis_code=row.piis_code,
         piis_status=row.piis_status,
         piis_amount=row.piis_amount,
@@ -114,10 +116,11 @@ class LedgerSums:
     def add(self, lines: Iterable[LedgerLine]) -> None:
         """Count one beneficiary's lines."""
         for line in lines:
-            month = self.months.setdefault(line.month, [Decimal(0)] * 3)
+            month = self.months.setdefault(line.month, [Decimal(0)] * 4)
             month[0] += line.reimbursed_amount
             month[1] += line.piis_amount
             month[2] += line.piis_recovered
+            month[3] += line.reimbursement_recovered
 
     def section(self) -> LedgerSection:
         """The sums per month, in month order."""
@@ -126,12 +129,15 @@ class LedgerSums:
             months=tuple(
                 LedgerMonth(
                     month=month,
-                    amount=reimbursed + piis - recovered,
+                    amount=reimbursed - paid_back + piis - recovered,
                     reimbursed=reimbursed,
+                    reimbursement_recovered=paid_back,
                     piis_subsidy=piis,
                     piis_recovered=recovered,
                 )
-                for month, (reimbursed, piis, recovered) in sorted(self.months.items())
+                for month, (reimbursed, piis, recovered, paid_back) in sorted(
+                    self.months.items()
+                )
             ),
         )
 

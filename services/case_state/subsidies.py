@@ -51,6 +51,7 @@ from psycopg import sql
 from contracts.envelope import ContractEvent
 from contracts.income import (
     IncomePaymentSuspendedV1,
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
@@ -119,6 +120,7 @@ FactKind = Literal[
     "missed",
     "article60_started",
     "article60_ended",
+    "recovered",
 ]
 
 
@@ -215,6 +217,8 @@ class LedgerRow:
     rate_basis: str
     rate_source: str
     reimbursed_amount: Decimal
+    income_recovered: Decimal  # decided recovered for this month of reference
+    reimbursement_recovered: Decimal  # the State's share of it, paid back
     piis_code: str | None  # form B: 11 first year, 17 prolongation
     piis_status: str  # one of SUBSIDY_RULES
     piis_base: Decimal
@@ -261,7 +265,7 @@ def _amounts(event: IncomeRightGrantedV1 | IncomeRightModifiedV1) -> dict[str, A
     }
 
 
-def _values(event: ContractEvent) -> tuple[FactKind, dict[str, Any]] | None:  # noqa: C901, PLR0911 - one case per event
+def _values(event: ContractEvent) -> tuple[FactKind, dict[str, Any]] | None:  # noqa: C901, PLR0911, PLR0912 - one case per event
     match event:
         case IncomeRightGrantedV1():
             partners = [
@@ -318,6 +322,14 @@ def _values(event: ContractEvent) -> tuple[FactKind, dict[str, Any]] | None:  # 
             return "article60_ended", {
                 "contract_id": str(event.contract_id),
                 "ended_on": event.ended_on.isoformat(),
+            }
+        case IncomeRecoveryDecidedV1():
+            return "recovered", {
+                "right_id": str(event.right_id),
+                "months": [
+                    [m.month.replace(day=1).isoformat(), str(m.amount)]
+                    for m in event.months
+                ],
             }
         case _:
             return None
@@ -711,6 +723,7 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
         if m is not None
     }
     suspensions = [f for f in own if f.kind == "suspended" and not f.values["stay"]]
+    recoveries = _recovered_by_month(own)
 
     month = records[0].effective.replace(day=1)
     if first_month is not None:
@@ -784,6 +797,8 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
             worked = _article_60(own, month, month_end)
             ids.update(f.event_id for f in worked)
             piis_amount = _cents(base * percent / 100)
+            income_recovered, recovery_ids = recoveries.get(month, (Decimal(0), ()))
+            ids.update(recovery_ids)
             rows.append(
                 LedgerRow(
                     case_id=case.case_id,
@@ -797,6 +812,10 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
                     rate_basis=basis,
                     rate_source=source,
                     reimbursed_amount=_cents(reimbursed),
+                    income_recovered=income_recovered,
+                    # At the rate of the month of reference (form D type 01;
+                    # a 100 % basis gives the 100 % types).
+                    reimbursement_recovered=_cents(income_recovered * rate / 100),
                     piis_code=code,
                     piis_status=status,
                     piis_base=_cents(base),
@@ -808,6 +827,21 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
             )
         month = (month_end + ONE_DAY).replace(day=1)
     return tuple(rows)
+
+
+def _recovered_by_month(
+    facts: Sequence[Fact],
+) -> dict[dt.date, tuple[Decimal, tuple[uuid.UUID, ...]]]:
+    """Income recovered per month of reference, with the decisions behind it."""
+    found: dict[dt.date, tuple[Decimal, tuple[uuid.UUID, ...]]] = {}
+    for fact in facts:
+        if fact.kind != "recovered":
+            continue
+        for month, amount in fact.values["months"]:
+            day = dt.date.fromisoformat(month)
+            total, ids = found.get(day, (Decimal(0), ()))
+            found[day] = (total + Decimal(amount), (*ids, fact.event_id))
+    return found
 
 
 def _partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:

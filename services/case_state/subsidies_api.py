@@ -63,6 +63,14 @@ class SubsidyRow(BaseModel):
     )
     rate_source: str = Field(description="The rate's source, in words.")
     reimbursed_amount: str = Field(description="What the State reimburses.")
+    income_recovered: str = Field(
+        description="Income of this month of reference the CPAS decided to "
+        "recover (law of 26 May 2002 art. 24 ff.; form D)."
+    )
+    reimbursement_recovered: str = Field(
+        description="The State's share of it, paid back: the recovered income at "
+        "the month's rate."
+    )
     piis_code: str | None = Field(
         description="Form B PIIS code: 11 first year, 17 prolongation; null: none."
     )

@@ -18,10 +18,12 @@ import pytest
 from contracts.envelope import ContractEvent
 from contracts.income import (
     IncomePaymentSuspendedV1,
+    IncomeRecoveryDecidedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomeRightWithdrawnV1,
     PartnerPiisObligation,
+    RecoveredMonth,
 )
 from contracts.intake import CaseTransferredV1
 from contracts.piis import Commitments, PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
@@ -211,6 +213,62 @@ def test_art32_income_reimbursed_at_the_rate_of_the_month_by_cpas_size() -> None
         assert row.rate_percent == rate
         assert "art. 32" in row.rate_source
         assert row.reimbursed_amount == (ALONE * rate / 100).quantize(Decimal("0.01"))
+
+
+def test_art24_income_recovered_pays_back_the_states_share_at_the_month_of_reference_rate() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    """Law of 26 May 2002 art. 24 ff. and art. 32: the State's share comes back.
+
+    A recovery decided in June of two months' income (April in full, half of
+    May) pays back what the State reimbursed for those months of reference,
+    at their rate (65 %), on the rows of those months, with the decision
+    among the events that justify them; other months are untouched.
+    """
+    case = uuid.uuid4()
+    income = grant(case, dt.date(2025, 3, 1), reimbursement_basis="cpas_over_500")
+    half = (ALONE / 2).quantize(Decimal("0.01"))
+    recovery = event(
+        IncomeRecoveryDecidedV1,
+        case,
+        dt.date(2025, 6, 12),
+        recovery_id=uuid.uuid4(),
+        right_id=income.right_id,
+        kind="RIS",
+        decision_date=dt.date(2025, 6, 12),
+        period_start=dt.date(2025, 4, 1),
+        period_end=dt.date(2025, 5, 16),
+        amount=ALONE + half,
+        recovery_type="01",
+        reason="undeclared_resources",
+        months=(
+            RecoveredMonth(month=dt.date(2025, 4, 1), amount=ALONE, granted=ALONE),
+            RecoveredMonth(month=dt.date(2025, 5, 1), amount=half, granted=ALONE),
+        ),
+    )
+    rows = by_month(ledger(facts(income, recovery), {}, as_of=dt.date(2025, 6, 30)))
+    assert rows["2025-04"].income_recovered == ALONE
+    assert rows["2025-04"].reimbursement_recovered == rows["2025-04"].reimbursed_amount
+    assert rows["2025-05"].income_recovered == half
+    assert rows["2025-05"].reimbursement_recovered == (half * 65 / 100).quantize(
+        Decimal("0.01")
+    )
+    for month in ("2025-04", "2025-05"):
+        assert recovery.event_id in rows[month].event_ids
+    for month in ("2025-03", "2025-06"):
+        assert rows[month].income_recovered == 0
+        assert rows[month].reimbursement_recovered == 0
+        assert recovery.event_id not in rows[month].event_ids
+    # As known before the decision was recorded, nothing was recovered.
+    before = by_month(
+        ledger(
+            facts(income, recovery),
+            {},
+            as_of=dt.date(2025, 6, 30),
+            known_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC),
+        )
+    )
+    assert before["2025-04"].income_recovered == 0
 
 
 def test_art32_a_month_begun_mid_month_is_reimbursed_pro_rata() -> None:
