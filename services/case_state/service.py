@@ -187,22 +187,23 @@ def create_api(
             Query(description="The state at the end of this day, by recording time"),
         ] = None,
     ) -> CaseView:
+        unknown = Refused(
+            404,
+            ("path", "case_id"),
+            "case.unknown",
+            "no case with this id in the case state"
+            + ("" if as_of is None else " by the end of that day"),
+        )
         async with pool.connection() as conn:
             state = current = await load_state(conn, SCHEMA, case_id)
             if current is not None:
                 # The CPAS the case is with now holds its history too (a
                 # transferred case goes with it, ADR 0017).
-                client.check_cpas(current.cpas_kbo)
+                client.check_case(current.cpas_kbo, unknown)
             if as_of is not None:
                 state = await load_state_as_of(conn, SCHEMA, case_id, as_of)
             if state is None:
-                raise Refused(
-                    404,
-                    ("path", "case_id"),
-                    "case.unknown",
-                    "no case with this id in the case state"
-                    + ("" if as_of is None else " by the end of that day"),
-                )
+                raise unknown
             kept = None if as_of is not None else await _kept(conn, str(case_id))
         return CaseView(**dict(state), as_of=as_of, parked_messages=kept)
 

@@ -154,14 +154,15 @@ def subsidy_router(pool: AsyncConnectionPool[Any], schema: str) -> APIRouter:
     ) -> SubsidyLedger:
         async with pool.connection() as conn:
             case, partners = await load_case(conn, schema, case_id)
+        unknown = Refused(
+            404,
+            ("path", "case_id"),
+            "case.unknown",
+            "no case with this id in the subsidy ledger",
+        )
         if case is None:
-            raise Refused(
-                404,
-                ("path", "case_id"),
-                "case.unknown",
-                "no case with this id in the subsidy ledger",
-            )
-        client.check_cpas(case.cpas_kbo)
+            raise unknown
+        client.check_case(case.cpas_kbo, unknown)
         return _ledger(ledger(case, partners, **asked.kwargs()), asked)
 
     @router.get(

@@ -2,7 +2,8 @@
 
 A key grants scopes (``cases:write``, ``cases:read``) and, for a CPAS's own
 software, the CPAS numbers it may act for; a request outside them is refused
-with 403 before anything is read or written. An auditor's key is of its own
+with 403 before anything is read or written, except a case of another CPAS,
+answered exactly as an unknown case. An auditor's key is of its own
 kind: the one scope ``audit:read`` and a remit (the CPAS numbers it audits);
 it reads the audit endpoints of its remit and nothing else, and no other key
 reads an audit endpoint (ADR 0024). A key is 1 to `MAX_KEY_LENGTH`
@@ -132,6 +133,16 @@ class ApiClient(BaseModel):
                 "auth.cpas",
                 f"cpas_kbo: client {self.client} does not act for this CPAS",
             )
+
+    def check_case(self, cpas_kbo: str, unknown: Exception) -> None:
+        """Answer a case of a CPAS the client does not act for as an unknown case.
+
+        ``unknown``: what the route answers for a case id it does not know.
+        A 403 would tell a CPAS's software that the person is a client of
+        another CPAS; the same answer tells it nothing.
+        """
+        if self.cpas is not None and cpas_kbo not in self.cpas:
+            raise unknown
 
     def check_every_cpas(self) -> None:
         """Refuse a client that acts for some CPAS only (rows name every CPAS)."""

@@ -133,7 +133,7 @@ def create_api(
             case = app.get_beneficiary(case_id, current=current)
         except CaseNotFoundError:
             raise unknown_case() from None
-        client.check_cpas(case.cpas_kbo)
+        client.check_case(case.cpas_kbo, unknown_case())
         return case
 
     @api.post(

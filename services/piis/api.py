@@ -146,7 +146,7 @@ def create_api(  # noqa: C901 - one small route per command
         facts = app.facts(case_id)
         if facts is None:
             raise CaseUnknownError
-        client.check_cpas(facts.cpas_kbo)
+        client.check_case(facts.cpas_kbo, CaseUnknownError())
 
     api.include_router(followup_router(app, for_case))
 

@@ -36,6 +36,7 @@ from services.common.http import BRUSSELS, business_time, created, service_api
 from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.placement.application import (
+    CaseUnknownError,
     PlacementApplication,
     PlacementCommand,
     nothing_created,
@@ -235,7 +236,7 @@ def create_api(  # noqa: C901 - one small route per command
         *,
         subject_id: uuid.UUID | None = None,
     ) -> Outcome[R]:
-        client.check_cpas(app.facts(case_id).cpas_kbo)
+        client.check_case(app.facts(case_id).cpas_kbo, CaseUnknownError())
         context = CommandContext(body.command_id, business_time(body.effective_on()))
         command = PlacementCommand(
             context, type(body).__name__, case_id, body, subject_id
@@ -475,7 +476,7 @@ def create_api(  # noqa: C901 - one small route per command
     def read(
         case_id: Uuid, client: Reader, as_of: Date | None = None
     ) -> dict[str, Any]:
-        client.check_cpas(app.facts(case_id).cpas_kbo)
+        client.check_case(app.facts(case_id).cpas_kbo, CaseUnknownError())
         file = app.get_file(case_id, current=True)
         if file is None:
             raise Refused(

@@ -276,9 +276,12 @@ def test_a_transfer_needs_a_key_that_acts_for_both_cpas(
     moved = client.post(path, json=body, headers={"X-API-Key": "both"})
     assert moved.status_code == 200, moved.text
     assert moved.json()["dossier_number"] == "LV202688"
-    # The former CPAS no longer reads the case; the new one's key would.
+    # The former CPAS no longer reads the case, answered as an unknown case;
+    # the new one's key would.
     gone = client.get(f"/cases/{case_id}", headers={"X-API-Key": "namur"})
-    assert gone.status_code == 403
+    unknown = client.get(f"/cases/{uuid.uuid4()}", headers={"X-API-Key": "namur"})
+    assert gone.status_code == 404
+    assert gone.json() == unknown.json()
     case = client.get(f"/cases/{case_id}", headers={"X-API-Key": "both"}).json()
     assert (case["cpas_kbo"], case["dossier_number"]) == ("0202239951", "LV202688")
     assert case["residence"]["partner"] == "forem"
