@@ -4,7 +4,8 @@
 channel per service topic (``hub.<service>.events.v1``, its messages the
 contract events of that service) and per partner topic
 (``partner.<code>.outbound.v1`` / ``inbound.v1``, its messages the partner's
-own schemas in ``contracts/partners/``), and one per state topic
+own schemas in ``contracts/partners/``; SPP IS's forms and answers too), and
+one per state topic
 (``hub.case-state.v1``: the whole state of each case, compacted). Every
 message's payload is the committed JSON Schema, so the page an integrator
 reads is what the tests hold.
@@ -142,8 +143,32 @@ def _state_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     return channels, operations, messages
 
 
-# SPP IS's forms have schemas but no topics yet (ADR 0021: transport not built).
-_NO_TOPICS_YET: Final = frozenset({"spp_is"})
+# SPP IS is not a regional partner: its own words on its channels (ADR 0021).
+_SPP_IS: Final = "spp_is"
+_SPP_IS_DESCRIPTIONS: Final = {
+    "outbound": "Forms B, C and D the hub sends to SPP IS, each once (a form "
+    "sent again is a new form with its own id), keyed by the case id (UTF-8 "
+    "text of its UUID) so that a case's forms stay in order; the header "
+    "message-id is the form's identifiant_formulaire. Also pushed to SPP IS's "
+    "endpoint when one is configured. See docs/partners/spp-is.md.",
+    "inbound": "SPP IS's acknowledgements (accepted, or rejected with its "
+    "reason), keyed by the case id (reference_dossier) so that a case's "
+    "answers stay in order; also accepted at POST /partners/spp_is/messages. "
+    "One that cannot be read or applied is kept as a dead letter with its "
+    "reason. See docs/partners/spp-is.md.",
+}
+
+
+def _partner_description(code: str, direction: str) -> str:
+    if code == _SPP_IS:
+        return _SPP_IS_DESCRIPTIONS[direction]
+    if direction == "outbound":
+        return f"Messages the hub sends to {code}"
+    return (
+        f"Messages {code} sends to the hub, keyed by the person's NISS so that "
+        f"one person's messages stay in order; also accepted at POST "
+        f"/partners/{code}/messages. See docs/partners/{code}.md."
+    )
 
 
 def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -152,8 +177,6 @@ def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
     messages: dict[str, Any] = {}
     for partner_dir in sorted(p for p in PARTNER_SCHEMAS.glob("*") if p.is_dir()):
         code = partner_dir.name
-        if code in _NO_TOPICS_YET:
-            continue
         for direction, action in (("outbound", "send"), ("inbound", "receive")):
             topic = f"partner.{code}.{direction}.v1"
             names = []
@@ -170,14 +193,9 @@ def _partner_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]
                 }
             if not names:
                 continue
-            who = "the hub sends to" if direction == "outbound" else "sends to the hub"
             channels[topic] = {
                 "address": topic,
-                "description": f"Messages {who} {code}"
-                if direction == "outbound"
-                else f"Messages {code} {who}, keyed by the person's NISS so that "
-                f"one person's messages stay in order; also accepted at POST "
-                f"/partners/{code}/messages. See docs/partners/{code}.md.",
+                "description": _partner_description(code, direction),
                 "messages": {n: {"$ref": f"#/components/messages/{n}"} for n in names},
             }
             operations[f"{direction}_{code}"] = {
@@ -199,7 +217,7 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": "Topics of the hub: each service's events, the "
             "whole state of each case, and the messages exchanged with the "
-            "regional employment services. Payloads "
+            "regional employment services and SPP IS. Payloads "
             "are the committed JSON Schemas (contracts/schemas, "
             "contracts/partners); fields marked x-personal-data hold personal data.",
         },

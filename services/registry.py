@@ -344,7 +344,8 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
         "partner-outbound",
         "partner-gateway",
         "partners",
-        ("intake", "piis", "placement"),
+        # partners: the forms submitted to SPP IS go out through the same outbox
+        ("intake", "piis", "placement", "partners"),
         _partner_outbound,
         compared=(
             ("routing_facts", "case_id", ()),

@@ -19,11 +19,17 @@ from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.partner_gateway.inbound import InboundDesk
 from services.partner_gateway.quarantine import QUARANTINE
-from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.registry import CHANNELS
 
 __all__ = ["create_api"]
 
-_CONFLICTS = frozenset({"message.duplicate_different_content", "sequence.already_used"})
+_CONFLICTS = frozenset(
+    {
+        "message.duplicate_different_content",
+        "sequence.already_used",
+        "federal_form.already_answered",
+    }
+)
 # The body is the partner's own message: its JSON Schemas are per partner and
 # message type (contracts/partners/), the route reads the bytes as sent.
 _MESSAGE_BODY = {
@@ -64,7 +70,8 @@ def create_api(
     api = service_api(
         "partner gateway",
         "Regional employment services (Le Forem, Actiris, VDAB, ADG) post their "
-        "messages here, in their own language and format (docs/partners/). Each is "
+        "messages here, in their own language and format (docs/partners/), and SPP "
+        "IS its acknowledgements of the forms B, C and D (spp_is). Each is "
         "validated, matched to the person's case and recorded once; what cannot be "
         "applied is kept with its reason, never dropped.",
         keys,
@@ -81,7 +88,8 @@ def create_api(
             409: {
                 "description": "Kept as a dead letter: another message under its "
                 "id or sequence (message.duplicate_different_content, "
-                "sequence.already_used)"
+                "sequence.already_used), or another answer about a form SPP IS "
+                "already answered (federal_form.already_answered)"
             },
             422: {"description": "Kept as a dead letter: the rule and the field"},
         },
@@ -92,13 +100,13 @@ def create_api(
             Identifier,
             Path(
                 description="The partner's code (404 for another)",
-                json_schema_extra={"enum": sorted(PARTNERS)},
+                json_schema_extra={"enum": sorted(CHANNELS)},
             ),
         ],
         request: Request,
         client: PartnerSender,
     ) -> JSONResponse:
-        if code not in PARTNERS:
+        if code not in CHANNELS:
             # The code is not echoed: it may be anything, a NISS included.
             raise Refused(
                 404, ("path", "code"), "partner.unknown", "no partner with this code"

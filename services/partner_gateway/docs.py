@@ -363,10 +363,38 @@ the cause is fixed (a new decision recorded at the CPAS), the new form names the
 rejected one in `remplace_formulaire` and is answered in its turn. An answer the
 hub cannot read is refused with its rule (see Errors).
 
+## Transport
+
+**Forms out.** Every form the federal file records as submitted leaves the hub
+once, as the JSON below: the same bytes whose SHA-256 the event
+`FederalFormSubmitted` keeps (a payload with another digest is never sent:
+`federal_form.digest_mismatch`). The gateway puts it on its partner outbox, the
+one the regional partners' messages go through, and publishes it on the topic
+`partner.spp_is.outbound.v1`, keyed by `reference_dossier` (the case), so that
+a case's forms arrive in the order they were made; the header `message-id` is
+`identifiant_formulaire`. Where `HUB_PARTNER_ENDPOINTS` names an endpoint for
+`spp_is`, each form is also POSTed to it with `identifiant_formulaire` as
+`Idempotency-Key`. Delivery is at least once: after a broker loss the topic is
+filled again from the outbox, and SPP IS recognises a form it has by its id. A
+form the broker or the endpoint refuses for good is kept as a dead letter
+(`partner.unpublishable`, `partner.refused`) and can be re-driven.
+
+**Answers in.** SPP IS writes its acknowledgements to `partner.spp_is.inbound.v1`
+(keyed by `reference_dossier`) or POSTs them to `/partners/spp_is/messages`
+(an API key with the `partner:messages` scope, bound to `spp_is` or an
+operator's). Each is read, then recorded on the case's federal file: accepted,
+or rejected with SPP IS's reason. The same answer again is a duplicate and
+changes nothing. An answer that cannot be read or applied (not UTF-8, not
+JSON, a field missing, larger than {max_kib} KiB: `federal_form.answer_too_large`,
+a form the case never sent: `federal_form.unknown`, another answer about a form
+already answered: `federal_form.already_answered`) is kept in the gateway's
+dead letters with its rule, shown by `hub dead-letters list --schema partner_messages`
+and `GET /dead-letters`, and re-driven by `hub dead-letters redrive`; the other
+cases' answers flow on.
+
 **Not built yet.** The forms of the law of 2 April 1965 (ERIS is not reported on
-form B, C or D); the transport to SPP IS and back (ADR 0021). The gateway submits
-the forms as the intake and PIIS events arrive, with the INS code configured for
-the CPAS (`HUB_CPAS_INS_CODES`).
+form B, C or D). The gateway submits the forms as the intake and PIIS events
+arrive, with the INS code configured for the CPAS (`HUB_CPAS_INS_CODES`).
 """
 
 
@@ -381,7 +409,10 @@ def spp_is_page() -> str:
     """docs/partners/spp-is.md: SPP IS's forms and answers (ADR 0021)."""
     lines = [
         _SPP_IS_INTRO.format(
-            name=spp_is.NAME, version=spp_is.VERSION, legal_basis=spp_is.LEGAL_BASIS
+            name=spp_is.NAME,
+            version=spp_is.VERSION,
+            legal_basis=spp_is.LEGAL_BASIS,
+            max_kib=spp_is.MAX_ANSWER_BYTES // 1024,
         ),
         "## Forms from the CPAS to SPP IS",
         "",

@@ -71,6 +71,14 @@ class FormFate:
     reason_text: str | None = None
 
 
+def _same(form: FormFate, answer: Answer) -> bool:
+    """Whether an answer says what the form's recorded answer said."""
+    if answer.accepted:  # an acceptance keeps no reason
+        return (form.fate, form.answered_on) == ("accepted", answer.answered_on)
+    said = ("rejected", answer.answered_on, answer.reason_code, answer.reason_text)
+    return said == (form.fate, form.answered_on, form.reason_code, form.reason_text)
+
+
 @dataclass(eq=False)
 class FederalFile(Aggregate):
     """The federal forms of one case, oldest first."""
@@ -235,7 +243,7 @@ class FederalFile(Aggregate):
                 "SPP IS answered about a form this case never submitted",
             )
         if form.fate != "submitted":
-            if form.answer_id == answer.answer_id:
+            if form.answer_id == answer.answer_id and _same(form, answer):
                 return "duplicate"
             raise ConflictError(
                 "form_id",

@@ -11,11 +11,18 @@ not received yet, released when that one arrives, or by ``release_waiting``,
 which the gateway runs periodically in case the release was cut short).
 ``redrive`` tries a kept message again once its cause is fixed. Nothing is
 dropped, nothing is applied twice.
+
+SPP IS's acknowledgements come through the same desk (``partner.spp_is.
+inbound.v1`` or ``POST /partners/spp_is/messages``): read by
+``spp_is.parse_answer`` and recorded on the case's federal file
+(``PartnersApplication.record_federal_answer``, ADR 0021); one that cannot be
+read or applied is parked here like a partner's message.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 import uuid
@@ -30,6 +37,7 @@ from services.common.aggregate import CommandContext
 from services.common.errors import DomainError
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
+from services.partner_gateway.partners import spp_is
 from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import InboundRejected
@@ -170,11 +178,19 @@ class InboundDesk:
         *,
         release: bool = True,
     ) -> Receipt:
-        translator = PARTNERS[code]
         dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
         park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
+        if code == spp_is.CODE:
+            return self._receive_answer(conn, park)
+        return self._receive_report(conn, park, release=release)
+
+    def _receive_report(
+        self, conn: psycopg.Connection[Any], park: _Parking, *, release: bool
+    ) -> Receipt:
+        """Record one regional partner's message on the case's partner file."""
+        code = park.code
         try:
-            inbound = translator.parse(raw)
+            inbound = PARTNERS[code].parse(park.raw)
         except InboundRejected as rejected:
             return park(
                 f"partner:{code}",
@@ -257,6 +273,43 @@ class InboundDesk:
             # it released the messages waiting for it.
             self._release_held(conn, code, facts.case_id)
         return Receipt(outcome)
+
+    def _receive_answer(self, conn: psycopg.Connection[Any], park: _Parking) -> Receipt:
+        """Record one SPP IS acknowledgement on the case's federal file, or park it.
+
+        The answer's id is the command (a redelivery is a duplicate); the
+        day SPP IS processed the form is the command's time, never the clock.
+        """
+        code = spp_is.CODE
+        try:
+            answer = spp_is.parse_answer(park.raw)
+        except InboundRejected as rejected:
+            rule, field = rejected.rule, rejected.field
+            return park(f"partner:{code}", "unknown", rule, field, str(rejected))
+        kind = "accuse_reception"
+        said = hashlib.sha256(spp_is.render_answer(answer)).hexdigest()
+        park = dataclasses.replace(park, dedupe=f"{code}|{answer.answer_id}|{said}")
+        case_key = str(answer.case_id)
+        context = CommandContext(
+            self._app.command_id(code, answer.answer_id),
+            dt.datetime.combine(answer.answered_on, dt.time(), dt.UTC),
+        )
+        with conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (case_key,)
+            )
+            # Read fresh: the policy, or another gateway, may have submitted since.
+            self._app.forget(self._app.federal_file_id(answer.case_id))
+            try:
+                outcome = self._app.record_federal_answer(
+                    answer.case_id, answer.cpas_kbo, context, answer
+                )
+            except DomainError as error:
+                return park(case_key, kind, error.rule, error.field, str(error))
+            status: Status = "duplicate" if outcome == "duplicate" else "applied"
+            if conn.execute(self._settle, (status, park.dedupe)).rowcount:
+                refresh_gauges(conn, self._schema)
+        return Receipt(status)
 
     def _release_held(
         self,

@@ -4,7 +4,11 @@ The gateway consumes the intake, PIIS and placement topics through the consumer
 framework. Its fold keeps each case's routing facts and, for the events a
 partner must hear of, writes the partner's message (translated, allow-listed)
 into ``partners.outbox`` in the same transaction as the consumer's positions:
-a redelivered event finds its message id there and adds nothing.
+a redelivered event finds its message id there and adds nothing. It also
+follows the gateway's own topic: each form submitted to SPP IS
+(``FederalFormSubmittedV1``) puts the form's wire JSON, the payload whose
+SHA-256 the event keeps, in the same outbox under the form's id, for
+``partner.spp_is.outbound.v1`` (ADR 0021).
 
 Publishers then follow the outbox: one per partner to
 ``partner.<code>.outbound.v1`` (keyed by case), and one per partner endpoint
@@ -21,6 +25,7 @@ publisher moves on; ``redrive_outbound`` sends a parked one again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -45,6 +50,7 @@ from tenacity import (
 )
 
 from contracts.envelope import ContractEvent
+from contracts.federal_reporting import FederalFormSubmittedV1
 from contracts.income import IncomeRightGrantedV1
 from contracts.intake import BeneficiaryRegisteredV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
@@ -63,8 +69,9 @@ from services.common.kafka import (
 from services.common.settings import HubSettings
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
+from services.partner_gateway.partners import spp_is
 from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges_async
-from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.registry import CHANNELS, PARTNERS
 from services.partner_gateway.routing import FACT_EVENTS, route
 
 __all__ = [
@@ -132,6 +139,8 @@ class OutboundProjection:
 
     def fold(self, row: GatewayCase | None, event: ContractEvent) -> GatewayCase | None:
         """The case after one event (None: nothing for the gateway)."""
+        if isinstance(event, FederalFormSubmittedV1):
+            return _with_form(row, event)
         if isinstance(event, BeneficiaryRegisteredV1):
             outbox = row.outbox if row else ()
             return GatewayCase(routing_facts(event), outbox, facts_changed=True)
@@ -233,6 +242,25 @@ class OutboundProjection:
                     for e in entries
                 ],
             )
+
+
+def _with_form(row: GatewayCase | None, event: FederalFormSubmittedV1) -> GatewayCase:
+    """The case with a submitted form for SPP IS added to its outbox.
+
+    The form's id is the message id: the event redelivered, or replayed by a
+    rebuild, adds nothing. SPP IS hears of every case, so no routing fact is
+    needed (the form names the person and the CPAS itself).
+    """
+    entry = OutboxEntry(
+        message_id=event.form_id,
+        partner=spp_is.CODE,
+        case_id=event.case_id,
+        kind=f"formulaire_{event.form_kind.lower()}",
+        payload=spp_is.sent_payload(event),
+    )
+    if row is None:
+        return GatewayCase(None, (entry,))
+    return dataclasses.replace(row, outbox=(*row.outbox, entry))
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +452,7 @@ class _BrokerPublisher:
         self._stop = stop
         self._check_every = check_every
         self._outboxes = {
-            code: _Outbox(pool, schema, f"kafka:{code}") for code in PARTNERS
+            code: _Outbox(pool, schema, f"kafka:{code}") for code in CHANNELS
         }
         self._kept = _Kept(pool, dead_letters_schema)
         self._clients = BrokerClients(settings)

@@ -35,7 +35,7 @@ from services.partner_gateway.outbound import (
     redrive_outbound,
 )
 from services.partner_gateway.quarantine import QUARANTINE, create_quarantine
-from services.partner_gateway.registry import PARTNERS
+from services.partner_gateway.registry import CHANNELS
 from services.registry import Applications, group_of
 
 __all__ = [
@@ -142,7 +142,7 @@ async def sweep_held(
 def _endpoints(settings: HubSettings) -> dict[str, dict[str, str]]:
     raw = settings.partner_endpoints.strip()
     found: dict[str, dict[str, str]] = json.loads(raw) if raw else {}
-    unknown = set(found) - set(PARTNERS)
+    unknown = set(found) - set(CHANNELS)
     if unknown:
         raise ValueError(f"HUB_PARTNER_ENDPOINTS: unknown partners {sorted(unknown)}")
     return found
@@ -157,14 +157,14 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     async def setup(
         broker: KafkaBroker, pool: AsyncConnectionPool[Any]
     ) -> Sequence[Awaitable[None]]:
-        topics = [inbound_topic(c) for c in PARTNERS] + [
-            outbound_topic(c) for c in PARTNERS
+        topics = [inbound_topic(c) for c in CHANNELS] + [
+            outbound_topic(c) for c in CHANNELS
         ]
         await ensure_topics(settings, *topics)
         subscribe_raw(
             broker,
             settings,
-            topics=[inbound_topic(code) for code in PARTNERS],
+            topics=[inbound_topic(code) for code in CHANNELS],
             group=group_of("partner-gateway", "partner-inbound"),
             handle=_receiver(desk, settings),
             keep=_keeper(desk, settings),
@@ -200,7 +200,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
 
 
 def _receiver(desk: InboundDesk, settings: HubSettings) -> Any:
-    codes = {settings.topic(inbound_topic(code)): code for code in PARTNERS}
+    codes = {settings.topic(inbound_topic(code)): code for code in CHANNELS}
 
     async def receive(record: ConsumerRecord[Any, Any]) -> None:
         source = f"kafka:{record.topic}/{record.partition}/{record.offset}"
@@ -211,7 +211,7 @@ def _receiver(desk: InboundDesk, settings: HubSettings) -> Any:
 
 
 def _keeper(desk: InboundDesk, settings: HubSettings) -> Any:
-    codes = {settings.topic(inbound_topic(code)): code for code in PARTNERS}
+    codes = {settings.topic(inbound_topic(code)): code for code in CHANNELS}
 
     async def keep(record: ConsumerRecord[Any, Any], error: BaseException) -> None:
         source = f"kafka:{record.topic}/{record.partition}/{record.offset}"

@@ -14,6 +14,7 @@ _FORMS = "SPP IS, forms B, C and D of the law of 26 May 2002 (Primabook)"
 _DOC = "docs/domain/federal-reporting.md"
 _ADR = "docs/decisions/0021-spp-is-forms.md"
 _TESTS = "tests/partner_gateway/test_spp_is.py"
+_TRANSPORT_TESTS = "tests/partner_gateway/test_spp_is_transport.py"
 _FILE = "services.partner_gateway.federal:FederalFile"
 _SPP_IS = "services.partner_gateway.partners.spp_is"
 _REFORM = dt.date(2016, 11, 1)
@@ -115,16 +116,49 @@ RULES: tuple[Rule, ...] = (
         code="federal_form.already_answered",
         statement=(
             "A form SPP IS already accepted or rejected takes no other answer; the "
-            "same answer again is a duplicate. A form sent again is a new form "
-            "with its own id."
+            "same answer again (same answer id, same result, date and reason) is a "
+            "duplicate, the same answer id saying something else is refused too. "
+            "A form sent again is a new form with its own id."
         ),
         source="Hub rule: a form's fate is recorded once, ADR 0021",
         enforced_by=(f"{_FILE}.answer",),
         tests=(
             f"{_TESTS}::test_an_answer_twice_is_recorded_once_and_another_answer_is_refused",
+            f"{_TRANSPORT_TESTS}::test_adr0021_the_same_answer_id_saying_something_else_is_a_conflict",
         ),
         kind="conflict",
         doc=_ADR,
+    ),
+    Rule(
+        code="federal_form.digest_mismatch",
+        statement=(
+            "A submitted form goes to SPP IS only as the wire JSON whose SHA-256 "
+            "the federal file recorded: made again from the event, a payload with "
+            "another digest is not put on the outbox (the event is parked)."
+        ),
+        source="Hub rule: what leaves the hub is what the federal file says was "
+        "sent, so that an inspector can check it, ADR 0021",
+        enforced_by=(f"{_SPP_IS}:sent_payload",),
+        tests=(
+            f"{_TRANSPORT_TESTS}::test_adr0021_a_form_is_sent_only_as_the_payload_whose_sha256_the_file_keeps",
+        ),
+        kind="parked",
+        doc=_ADR,
+    ),
+    Rule(
+        code="federal_form.answer_too_large",
+        statement=(
+            "An SPP IS acknowledgement larger than 64 KiB is not read: it is kept "
+            "as a dead letter with this rule, and the other answers flow on."
+        ),
+        source="Hub rule: input is bounded (ADR 0010); an acknowledgement is a "
+        "few hundred bytes, ADR 0021",
+        enforced_by=(f"{_SPP_IS}:parse_answer",),
+        tests=(
+            f"{_TRANSPORT_TESTS}::test_spp_is_answer_larger_than_an_acknowledgement_is_not_read",
+        ),
+        kind="parked",
+        doc="docs/partners/spp-is.md#transport",
     ),
     Rule(
         code="federal_form.cpas_ins_code_missing",

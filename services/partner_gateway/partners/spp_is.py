@@ -35,6 +35,7 @@ from pydantic.fields import FieldInfo
 
 from contracts.envelope import ContractEvent
 from contracts.federal_reporting import (
+    FederalFormSubmittedV1,
     FormBContent,
     FormCContent,
     FormContent,
@@ -69,6 +70,7 @@ __all__ = [
     "CODE",
     "FORM_EVENTS",
     "FORM_MODELS",
+    "MAX_ANSWER_BYTES",
     "NAME",
     "VERSION",
     "FederalFacts",
@@ -80,6 +82,7 @@ __all__ = [
     "parse_answer",
     "piis_code_on",
     "render_answer",
+    "sent_payload",
     "wire",
 ]
 
@@ -486,6 +489,24 @@ def content_digest(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def sent_payload(event: FederalFormSubmittedV1) -> dict[str, Any]:
+    """The wire JSON of a submitted form: what goes to SPP IS, as the event keeps it.
+
+    Made again from the event's content; refused when its SHA-256 is not the
+    digest the event recorded (what leaves the hub is what an auditor checks).
+    """
+    payload = wire(event.case_id, event.form_id, event.content, event.replaces)
+    if content_digest(payload) != event.content_digest:
+        raise DomainError(
+            "content_digest",
+            "federal_form.digest_mismatch",
+            "the form made again from its event does not have the SHA-256 the "
+            "event recorded: it is not sent (what reaches SPP IS must be what "
+            "the federal file says was sent, docs/decisions/0021-spp-is-forms.md)",
+        )
+    return payload
+
+
 # -- SPP IS's answers ----------------------------------------------------------------
 
 
@@ -525,6 +546,8 @@ class SppIsAnswer(BaseModel):
 
 
 ANSWER_MODEL: Final = SppIsAnswer
+MAX_ANSWER_BYTES: Final = 64 * 1024
+"""An acknowledgement is a few hundred bytes; a larger one is not read."""
 
 
 def parse_answer(raw: bytes) -> Answer:
@@ -534,6 +557,14 @@ def parse_answer(raw: bytes) -> Answer:
         InboundRejected: With a rule of ``vocabulary.REJECTION_RULES``; a
             rejection without its reason is ``schema.invalid``.
     """
+    if len(raw) > MAX_ANSWER_BYTES:
+        raise InboundRejected(
+            "federal_form.answer_too_large",
+            "$",
+            f"an SPP IS acknowledgement is at most {MAX_ANSWER_BYTES} bytes; "
+            f"this one has {len(raw)} and is kept unread "
+            "(docs/partners/spp-is.md#transport)",
+        )
     text = _decode(raw)
     data = _json_object(text)
     _refuse_local_formats(data, SppIsAnswer.model_json_schema())
