@@ -70,7 +70,7 @@ from services.piis.application import (
 )
 from services.piis.case_facts import CaseFacts
 from services.piis.facts import CaseFactsProjection
-from services.piis.placement_policy import TrajectoryPolicy
+from services.piis.placement_policy import PHASE_AFTER_ARTICLE_60, TrajectoryPolicy
 from services.placement import api as placement_api
 from services.placement.application import (
     PlacementApplication,
@@ -1050,7 +1050,7 @@ class Generator:
             else bool(getattr(result, "created", True))
         )
         (self.tally.stored if stored else self.tally.handled)[kind] += 1
-        self._learn(case, label, result)
+        self._learn(case, label, result, command)
         after = {
             "intake": self.hub.after_intake,
             "piis": self.hub.after_piis,
@@ -1059,10 +1059,13 @@ class Generator:
         for rule in after or ():
             self.tally.refused["policy"] += 1
             self.tally.rules[rule] += 1
-        if built.service == "placement":
-            self._sync_phase(case)
 
-    def _learn(self, case: _Case, label: str, result: Any) -> None:
+    def _learn(self, case: _Case, label: str, result: Any, command: Any) -> None:
+        """Remember what an accepted command did (from the command, not the store).
+
+        The store's state now would differ on a replay on the same stores,
+        which must give the same commands.
+        """
         value = result.result if isinstance(result, Outcome) else result
         match label:
             case "register":
@@ -1075,8 +1078,8 @@ class Generator:
                 case.piis_id = value
             case "sign":
                 case.piis_signed = self.day
-            case "trajectory" | "phase":
-                self._sync_phase(case)
+            case "trajectory" | "phase" | "a60:start" | "a60:end":
+                case.phase = _phase_after(label, command, case.phase)
             case "a60:plan":
                 case.contract_id = value
             case "a61:sign":
@@ -1084,9 +1087,20 @@ class Generator:
             case _:
                 pass
 
-    def _sync_phase(self, case: _Case) -> None:
-        trajectory = self.hub.piis.get_trajectory(case.case_id)
-        case.phase = trajectory.phase if trajectory is not None else None
+
+def _phase_after(label: str, command: Any, phase: Phase | None) -> Phase | None:
+    """The dossier's phase after a command (article 60: as the policy moves it)."""
+    if label == "trajectory":
+        started: Phase = command.phase
+        return started
+    if label == "phase":
+        changed: Phase = command.to_phase
+        return changed
+    if label == "a60:start":
+        return "article_60"
+    if phase == "article_60":
+        return PHASE_AFTER_ARTICLE_60[command.fields.reason]
+    return phase
 
 
 _A60_METHODS: Final = {
