@@ -9,9 +9,10 @@ known at the capture's time, gives exactly what was captured.
 In the second test, cases are built through the public commands of the real
 processes; the live statistics (as of two dates) and the case states are
 captured; then later events are added (a phase change dated before the audit's
-date, a new file). The replay from PostgreSQL as of the earlier date and known at the capture's
-time gives exactly the captured figures, over HTTP (an auditor's key) and from
-the command line; known at now, it gives what the live model answers now.
+date, a new file). The replay from PostgreSQL as of the earlier date and known
+at the capture's time gives exactly the captured figures, over HTTP (an
+auditor's key) and from the command line; known at now, it gives what the live
+model answers now.
 """
 
 from __future__ import annotations
