@@ -28,7 +28,7 @@ import heapq
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -89,6 +89,7 @@ __all__ = [
     "HistorySpec",
     "Tally",
     "generate",
+    "stored_hub",
 ]
 
 # The default end of a history: fixed, never the wall clock.
@@ -1040,7 +1041,7 @@ class Generator:
         )
         try:
             result = built.run()
-        except (DomainError, CaseNotFoundError, LookupError) as error:
+        except (DomainError, CaseNotFoundError) as error:
             self.tally.refused[kind] += 1
             self.tally.rules[getattr(error, "rule", "case.unknown")] += 1
             return
@@ -1142,8 +1143,3 @@ def generate(
     generator = Generator(hub, spec, progress=progress)
     generator.run(until)
     return generator
-
-
-def summary_rows(tally: Tally) -> Sequence[tuple[str, int, int, int]]:
-    """The counts per kind, for the command line."""
-    return tally.rows()
