@@ -138,7 +138,6 @@ def test_the_audit_of_a_generated_history_is_what_the_live_models_answered_then(
                 "cpas": GENERATED.cpas[0],
                 "as_of": audited,
                 "known_at": known_at,
-                "ledger": "true",
             },
             headers=AUDITOR_HEADERS,
             timeout=120,
@@ -165,7 +164,11 @@ def test_the_audit_of_a_generated_history_is_what_the_live_models_answered_then(
             out = str(trajectory["phase"]).startswith("exit_")
             assert grid.phase == (None if out else trajectory["phase"])
         assert report.ledger.status == "computed"
-        lines = [line.model_dump(mode="json") for line in report.ledger.lines]
+        lines = [
+            line.model_dump(mode="json")
+            for grid in report.beneficiaries
+            for line in grid.ledger
+        ]
         assert len(lines) == len(then["ledger"]) > len(cases)
         assert lines == [
             {key: row[key] for key in line}
