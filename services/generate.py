@@ -2,7 +2,7 @@
 
 ``hub generate`` (docs/generate.md) plays N beneficiaries over Y years, day by
 simulated day: registrations, households (some couples, some children),
-income decisions (grants, modifications, withdrawals), bilans, PIIS proposals
+income decisions (grants, refusals, modifications, withdrawals), bilans, PIIS proposals
 and signatures with their evaluations (some in person, some keyed in late,
 some missing), notices, hearings and a few sanctions, phase changes, article
 60 and 61 contracts with ONEM's decisions, and moves.
@@ -51,6 +51,7 @@ from services.intake.application import (
     RecordBilan,
     RecordHousehold,
     RecordMove,
+    RefuseIncomeApplication,
     RegisterBeneficiary,
     WithdrawIncomeRight,
 )
@@ -489,6 +490,13 @@ class Generator:
         )
         if granted:
             self._plan_piis(case, registered, decision, orientation)
+            return
+        self._at(
+            case,
+            decision,
+            "refuse",
+            lambda c: self._refuse(c, application, decision),
+        )
 
     def _plan_piis(
         self, case: _Case, registered: dt.date, decision: dt.date, orientation: str
@@ -722,6 +730,23 @@ class Generator:
             "grant",
             command,
             lambda: self.hub.intake.grant_income_right(command),
+            "intake",
+        )
+
+    def _refuse(self, case: _Case, application: dt.date, decision: dt.date) -> _Run:
+        command = RefuseIncomeApplication(
+            context=self._context(case, "refuse", decision),
+            case_id=case.case_id,
+            kind="RIS",
+            application_date=application,
+            decision_date=decision,
+            reason="sufficient_resources",
+            category_asked=case.category,
+        )
+        return _Run(
+            "refuse_income",
+            command,
+            lambda: self.hub.intake.refuse_income_application(command),
             "intake",
         )
 

@@ -40,6 +40,7 @@ def test_most_commands_are_stored_and_every_kind_of_life_occurs() -> None:
         "household",
         "bilan",
         "grant",
+        "refuse_income",
         "modify",
         "withdraw",
         "start_trajectory",
