@@ -41,6 +41,7 @@ from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import HubApplication, Outcome, command_digest
 from services.common.errors import DomainError
 from services.common.http import business_time
+from services.common.policy import Policy
 from services.demo import make_kbo, make_niss
 from services.intake.application import (
     CaseNotFoundError,
@@ -265,21 +266,23 @@ class GeneratedHub:
 
     def after_piis(self, case_id: uuid.UUID) -> list[str]:
         """Carry out the sanctions decided; the rules of any refused."""
-        refused = []
-        for event in self._new(self.piis, self.piis.file_id(case_id)):
-            try:
-                self._sanctions.react(event)
-            except DomainError as error:
-                refused.append(error.rule)
+        refused = self._react(self._sanctions, self.piis, self.piis.file_id(case_id))
         self.after_intake(case_id)
         return refused
 
     def after_placement(self, case_id: uuid.UUID) -> list[str]:
         """Move the phase as article 60 contracts start and end; refused rules."""
+        file_id = self.placement.file_id(case_id)
+        return self._react(self._trajectories, self.placement, file_id)
+
+    def _react(
+        self, policy: Policy, app: HubApplication, stream_id: uuid.UUID
+    ) -> list[str]:
+        """A policy's reactions to a stream's new events; the rules of any refused."""
         refused = []
-        for event in self._new(self.placement, self.placement.file_id(case_id)):
+        for event in self._new(app, stream_id):
             try:
-                self._trajectories.react(event)
+                policy.react(event)
             except DomainError as error:
                 refused.append(error.rule)
         return refused
@@ -349,6 +352,11 @@ class _Case:
     phase: Phase | None = None
     contract_id: uuid.UUID | None = None
     agreement_id: uuid.UUID | None = None
+
+
+def _given(kind: str, method: Callable[[Any], Any], command: Any, service: str) -> _Run:
+    """A command of a service, to give to the application's method for it."""
+    return _Run(kind, command, lambda: method(command), service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -658,11 +666,8 @@ class Generator:
             dossier_number=f"GEN{self.spec.seed}-{index:06d}",
             registered_on=self.day,
         )
-        return _Run(
-            "register",
-            command,
-            lambda: self.hub.intake.register_beneficiary(command),
-            "intake",
+        return _given(
+            "register", self.hub.intake.register_beneficiary, command, "intake"
         )
 
     def _couple(self, case: _Case) -> _Run:
@@ -688,12 +693,7 @@ class Generator:
             partners=partners,
             children=children,
         )
-        return _Run(
-            "household",
-            command,
-            lambda: self.hub.intake.record_household(command),
-            "intake",
-        )
+        return _given("household", self.hub.intake.record_household, command, "intake")
 
     def _bilan(self, case: _Case, day: dt.date, orientation: Orientation) -> _Run:
         rng = case.rng
@@ -712,9 +712,7 @@ class Generator:
             },
             orientation=orientation,
         )
-        return _Run(
-            "bilan", command, lambda: self.hub.intake.record_bilan(command), "intake"
-        )
+        return _given("bilan", self.hub.intake.record_bilan, command, "intake")
 
     def _grant(self, case: _Case, application: dt.date, decision: dt.date) -> _Run:
         command = GrantIncomeRight(
@@ -726,12 +724,7 @@ class Generator:
             decision_date=decision,
             effective_date=application,
         )
-        return _Run(
-            "grant",
-            command,
-            lambda: self.hub.intake.grant_income_right(command),
-            "intake",
-        )
+        return _given("grant", self.hub.intake.grant_income_right, command, "intake")
 
     def _refuse(self, case: _Case, application: dt.date, decision: dt.date) -> _Run:
         command = RefuseIncomeApplication(
@@ -743,10 +736,10 @@ class Generator:
             reason="sufficient_resources",
             category_asked=case.category,
         )
-        return _Run(
+        return _given(
             "refuse_income",
+            self.hub.intake.refuse_income_application,
             command,
-            lambda: self.hub.intake.refuse_income_application(command),
             "intake",
         )
 
@@ -760,12 +753,7 @@ class Generator:
             effective_date=day,
             reason="resources reviewed",
         )
-        return _Run(
-            "modify",
-            command,
-            lambda: self.hub.intake.modify_income_right(command),
-            "intake",
-        )
+        return _given("modify", self.hub.intake.modify_income_right, command, "intake")
 
     def _withdraw(self, case: _Case, day: dt.date) -> _Run | None:
         if not case.right:
@@ -776,11 +764,8 @@ class Generator:
             effective_date=day,
             reason="income from work above the integration income",
         )
-        return _Run(
-            "withdraw",
-            command,
-            lambda: self.hub.intake.withdraw_income_right(command),
-            "intake",
+        return _given(
+            "withdraw", self.hub.intake.withdraw_income_right, command, "intake"
         )
 
     def _move(self, case: _Case, day: dt.date, postal_code: str) -> _Run:
@@ -790,9 +775,7 @@ class Generator:
             postal_code=postal_code,
             moved_on=day,
         )
-        return _Run(
-            "move", command, lambda: self.hub.intake.record_move(command), "intake"
-        )
+        return _given("move", self.hub.intake.record_move, command, "intake")
 
     def _start_phase(self, case: _Case, day: dt.date, orientation: str) -> _Run:
         command = StartTrajectory(
@@ -803,11 +786,8 @@ class Generator:
             "orientation after the bilan",
             f"sw-{case.index % 9 + 1:03d}",
         )
-        return _Run(
-            "start_trajectory",
-            command,
-            lambda: self.hub.piis.start_trajectory(command),
-            "piis",
+        return _given(
+            "start_trajectory", self.hub.piis.start_trajectory, command, "piis"
         )
 
     def _next_phase(self, case: _Case, day: dt.date) -> _Run | None:
@@ -823,9 +803,7 @@ class Generator:
             "the next step of the trajectory",
             f"sw-{case.index % 9 + 1:03d}",
         )
-        return _Run(
-            "change_phase", command, lambda: self.hub.piis.change_phase(command), "piis"
-        )
+        return _given("change_phase", self.hub.piis.change_phase, command, "piis")
 
     def _propose(self, case: _Case, day: dt.date, signed: dt.date) -> _Run | None:
         if not case.right:
@@ -845,9 +823,7 @@ class Generator:
             ),
             caseworker=f"sw-{case.index % 9 + 1:03d}",
         )
-        return _Run(
-            "propose_piis", command, lambda: self.hub.piis.propose_piis(command), "piis"
-        )
+        return _given("propose_piis", self.hub.piis.propose_piis, command, "piis")
 
     def _sign(self, case: _Case, day: dt.date) -> _Run | None:
         if case.piis_id is None:
@@ -855,9 +831,7 @@ class Generator:
         command = SignPiis(
             self._context(case, "sign", day), case.case_id, case.piis_id, day
         )
-        return _Run(
-            "sign_piis", command, lambda: self.hub.piis.sign_piis(command), "piis"
-        )
+        return _given("sign_piis", self.hub.piis.sign_piis, command, "piis")
 
     def _evaluate(
         self, case: _Case, *, number: int, held: dt.date, in_person: bool
@@ -873,12 +847,7 @@ class Generator:
             if _chance(case.rng, "revised")
             else "progress as planned",
         )
-        return _Run(
-            "evaluate_piis",
-            command,
-            lambda: self.hub.piis.evaluate_piis(command),
-            "piis",
-        )
+        return _given("evaluate_piis", self.hub.piis.evaluate_piis, command, "piis")
 
     def _end_piis(self, case: _Case, day: dt.date) -> _Run | None:
         if case.piis_signed is None or case.right:
@@ -890,9 +859,7 @@ class Generator:
             "completed",
             "the integration income ended",
         )
-        return _Run(
-            "end_piis", command, lambda: self.hub.piis.end_piis(command), "piis"
-        )
+        return _given("end_piis", self.hub.piis.end_piis, command, "piis")
 
     def _notice(self, case: _Case, day: dt.date) -> _Run | None:
         if case.piis_signed is None:
@@ -900,9 +867,7 @@ class Generator:
         command = ServeNotice(
             self._context(case, "notice", day), case.case_id, day, "appointments missed"
         )
-        return _Run(
-            "serve_notice", command, lambda: self.hub.piis.serve_notice(command), "piis"
-        )
+        return _given("serve_notice", self.hub.piis.serve_notice, command, "piis")
 
     def _hearing(self, case: _Case, day: dt.date) -> _Run | None:
         if case.piis_signed is None:
@@ -913,9 +878,7 @@ class Generator:
             day,
             attended=_chance(case.rng, "attended"),
         )
-        return _Run(
-            "hold_hearing", command, lambda: self.hub.piis.hold_hearing(command), "piis"
-        )
+        return _given("hold_hearing", self.hub.piis.hold_hearing, command, "piis")
 
     def _sanction(self, case: _Case, day: dt.date) -> _Run | None:
         if case.piis_signed is None:
@@ -923,12 +886,7 @@ class Generator:
         command = DecideSanction(
             self._context(case, "sanction", day), case.case_id, day, months=1
         )
-        return _Run(
-            "decide_sanction",
-            command,
-            lambda: self.hub.piis.decide_sanction(command),
-            "piis",
-        )
+        return _given("decide_sanction", self.hub.piis.decide_sanction, command, "piis")
 
     def _a60_plan(self, case: _Case, start: dt.date, end: dt.date) -> _Run | None:
         if case.piis_signed is None or not case.right:
