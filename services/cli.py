@@ -178,6 +178,77 @@ def rebuild_projection(
 
 
 @app.command()
+def generate(
+    cases: Annotated[int, typer.Option("--cases", min=1, help="Beneficiaries")],
+    years: Annotated[int, typer.Option("--years", min=1, help="Years of history")] = 2,
+    cpas: Annotated[
+        list[str] | None,
+        typer.Option("--cpas", help="KBO of a CPAS (repeat; default: the demo's four)"),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same history")] = 1,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last day of the history (default: 2026-12-31)"),
+    ] = None,
+) -> None:
+    """Write a synthetic history through the services' command path (docs/generate.md).
+
+    Every command is the one the HTTP API would execute, on the simulated day;
+    a command the rules refuse is counted and skipped. Running it again with
+    the same options stores nothing new.
+    """
+    import datetime as dt  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from contracts.identifiers import normalise_kbo  # noqa: PLC0415
+    from services.generate import (  # noqa: PLC0415
+        DEFAULT_CPAS,
+        DEFAULT_UNTIL,
+        Generator,
+        HistorySpec,
+        stored_hub,
+    )
+
+    settings = _settings()
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL is needed")
+    try:
+        last = dt.date.fromisoformat(until) if until else DEFAULT_UNTIL
+        kbos = tuple(normalise_kbo(k, field="cpas") for k in cpas or ()) or DEFAULT_CPAS
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    spec = HistorySpec(cases=cases, years=years, cpas=kbos, seed=seed, until=last)
+    with (
+        stored_hub(settings) as hub,
+        Progress(
+            console=Console(stderr=True),
+            disable=not sys.stderr.isatty(),
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("days", total=(spec.until - spec.start).days or 1)
+
+        def advance(day: dt.date) -> None:
+            progress.update(task, completed=(day - spec.start).days)
+
+        tally = Generator(hub, spec, progress=advance).run()
+    typer.echo(f"{'command':<20} {'stored':>7} {'handled':>8} {'refused':>8}")
+    for kind, stored, handled, refused in tally.rows():
+        typer.echo(f"{kind:<20} {stored:>7} {handled:>8} {refused:>8}")
+    stored_all = sum(tally.stored.values())
+    refused_all = sum(tally.refused.values())
+    typer.echo(
+        f"{tally.commands} commands from {spec.start} to {spec.until}: "
+        f"{stored_all} stored, {refused_all} refused"
+    )
+    for rule, count in sorted(tally.rules.items()):
+        typer.echo(f"refused by {rule}: {count}")
+
+
+@app.command()
 def consumers() -> None:
     """Every consumer: where it runs, what it reads, where it keeps its state."""
     from services.registry import CONSUMERS, group_of  # noqa: PLC0415

@@ -65,3 +65,23 @@ def test_the_activation_report_comes_as_json_or_csv_only() -> None:
     )
     assert result.exit_code == 2
     assert "json or csv" in result.output
+
+
+def test_generate_writes_a_history_through_the_command_path_once(
+    hub_settings: HubSettings,
+) -> None:
+    command = ["generate", "--cases", "6", "--years", "1", "--seed", "5"]
+    first = CliRunner().invoke(app, command, env=hub_env(hub_settings))
+    assert first.exit_code == 0, first.output
+    assert "from 2025-12-31 to 2026-12-31" in first.output
+    [registered] = [
+        line for line in first.output.splitlines() if line.startswith("register ")
+    ]
+    assert registered.split()[1:] == ["6", "0", "0"]
+    events = table(hub_settings, "intake", "intake_events", "notification_id")
+    assert len(events) > 6 * 3
+    # The same options again: every command found handled, nothing stored.
+    again = CliRunner().invoke(app, command, env=hub_env(hub_settings))
+    assert again.exit_code == 0, again.output
+    assert ": 0 stored," in again.output
+    assert table(hub_settings, "intake", "intake_events", "notification_id") == events

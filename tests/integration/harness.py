@@ -100,6 +100,26 @@ def projected_cases(settings: HubSettings) -> int:
     return count(settings, "SELECT count(*) FROM case_state.cases")
 
 
+def caught_up(settings: HubSettings, schema: str, services: tuple[str, ...]) -> bool:
+    """Whether a consumer's schema has folded every stored event of its services.
+
+    Each stream's position is its last version folded; the stores hold each
+    stream's last version: the sums are equal once nothing is left to fold.
+    """
+    stored = sum(
+        count(
+            settings,
+            f"SELECT coalesce(sum(v), 0) FROM (SELECT max(originator_version) AS v "
+            f"FROM {s}.{s}_events GROUP BY originator_id) AS heads",
+        )
+        for s in services
+    )
+    folded = count(
+        settings, f"SELECT coalesce(sum(version), 0) FROM {schema}.stream_positions"
+    )
+    return folded == stored
+
+
 def table(
     settings: HubSettings, schema: str, name: str, key: str
 ) -> list[tuple[Any, ...]]:

@@ -1,11 +1,18 @@
 """The auditor's replay equals what the live read models answered, before later events.
 
-Cases are built through the public commands of the real processes; the live
-statistics (as of two dates) and the case states are captured; then later
-events are added (a phase change dated before the audit's date, a new file).
-The replay from PostgreSQL as of the earlier date and known at the capture's
-time gives exactly the captured figures, over HTTP (an auditor's key) and from
-the command line; known at now, it gives what the live model answers now.
+A generated history (``hub generate``'s generator, through the services'
+command path) is played up to a date; the live read models catch up and are
+captured; the history goes on past that date (evaluations keyed in late and
+withdrawals dated before it among what follows); the replay as of the date,
+known at the capture's time, gives exactly what was captured.
+
+In the second test, cases are built through the public commands of the real
+processes; the live statistics (as of two dates) and the case states are
+captured; then later events are added (a phase change dated before the audit's
+date, a new file). The replay from PostgreSQL as of the earlier date and known
+at the capture's time gives exactly the captured figures, over HTTP (an
+auditor's key) and from the command line; known at now, it gives what the live
+model answers now.
 """
 
 from __future__ import annotations
@@ -22,12 +29,16 @@ import pytest
 from typer.testing import CliRunner
 
 from services.audit.model import AuditReport
+from services.audit.report import month_ends
 from services.cli import app as hub
 from services.common.settings import HubSettings
+from services.demo import make_kbo
+from services.generate import Generator, HistorySpec, stored_hub
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
     AUDITOR_HEADERS,
     HEADERS,
+    caught_up,
     component,
     hub_env,
     wait_until,
@@ -39,6 +50,134 @@ pytestmark = pytest.mark.integration
 
 AS_OF, MONTH_END = "2026-11-30", "2026-10-31"
 WATCHED = "2027-01-21"  # the day after the grants' three months
+
+
+# Two years of 60 people at one CPAS, audited as of a day in the middle.
+GENERATED = HistorySpec(
+    cases=60, years=2, cpas=(make_kbo(2123401),), seed=11, until=dt.date(2026, 12, 31)
+)
+AUDITED = dt.date(2026, 5, 31)
+# What each read model of the case-state process folds, and from which stores.
+FOLDED = {
+    "case_state": ("intake", "piis", "placement"),
+    "statistics": ("intake", "piis"),
+    "subsidies": ("intake", "piis", "placement"),
+}
+
+
+def reads_of(settings: HubSettings) -> str:
+    return f"http://127.0.0.1:{settings.case_state_port}"
+
+
+def get(url: str, **params: str) -> Any:
+    answer = httpx.get(url, params=params, headers=HEADERS, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def live_models(settings: HubSettings, cases: list[str]) -> dict[str, Any]:
+    """What the live read models answer now about the audited CPAS and date."""
+    reads, kbo, as_of = reads_of(settings), GENERATED.cpas[0], AUDITED.isoformat()
+    return {
+        "statistics": {
+            day.isoformat(): get(
+                f"{reads}/statistics/isp", cpas_kbo=kbo, as_of=day.isoformat()
+            )
+            for day in month_ends(GENERATED.start, AUDITED)
+        },
+        "ledger": get(
+            f"{reads}/subsidies",
+            cpas_kbo=kbo,
+            as_of=as_of,
+            known_at=dt.datetime.now(dt.UTC).isoformat(),
+        )["rows"],
+        "states": {c: get(f"{reads}/cases/{c}") for c in cases},
+    }
+
+
+def wait_caught_up(settings: HubSettings) -> None:
+    for schema, services in FOLDED.items():
+        wait_until(
+            functools.partial(caught_up, settings, schema, services),
+            90,
+            f"the {schema} read model",
+        )
+
+
+def test_the_audit_of_a_generated_history_is_what_the_live_models_answered_then(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    settings = hub_settings
+    names = ("intake-relay", "piis-relay", "placement-relay", "case-state")
+    processes = [component(settings, n, tmp_path / f"{n}.log") for n in names]
+    for process in processes:
+        process.__enter__()
+    try:
+        wait_healthy(f"{reads_of(settings)}/openapi.json")
+        with stored_hub(settings) as generated:
+            generator = Generator(generated, GENERATED)
+            generator.run(AUDITED)
+            given_then = len(generator.log)
+            cases = [str(c.case_id) for c in generator.cases if c.registered]
+            wait_caught_up(settings)
+            # What the live read models answer before any later event.
+            known_at = dt.datetime.now(dt.UTC).isoformat()
+            then = live_models(settings, cases)
+            # The history goes on; some of what follows is dated before AUDITED.
+            generator.run()
+        later = generator.log[given_then:]
+        assert any(day > AUDITED.isoformat() for day, *_ in later)
+        wait_caught_up(settings)
+        now = live_models(settings, cases)
+        audited = AUDITED.isoformat()
+        assert now["statistics"][audited] != then["statistics"][audited]
+
+        answer = httpx.get(
+            f"{reads_of(settings)}/audit/report",
+            params={
+                "cpas": GENERATED.cpas[0],
+                "as_of": audited,
+                "known_at": known_at,
+            },
+            headers=AUDITOR_HEADERS,
+            timeout=120,
+        )
+        assert answer.status_code == 200, answer.text
+        report = AuditReport.model_validate_json(answer.text)
+        figures = ("files", "per_phase", "isp_files", "rate")
+        captured = then["statistics"]
+        assert report.caseload.model_dump(mode="json") == {
+            k: captured[audited][k] for k in figures
+        }
+        months = [m.model_dump(mode="json") for m in report.phase_evolution]
+        assert months == [
+            {"on": m["on"], **{k: captured[m["on"]][k] for k in figures}}
+            for m in months
+        ]
+        assert len(months) > 12
+        assert {str(b.case_id) for b in report.beneficiaries} == set(cases)
+        for grid in report.beneficiaries:
+            shown = then["states"][str(grid.case_id)]
+            assert grid.dossier_number == shown["registration"]["dossier_number"]
+            trajectory = shown.get("trajectory") or {"phase": None}
+            # A dossier out of its trajectory has no phase in the grid.
+            out = str(trajectory["phase"]).startswith("exit_")
+            assert grid.phase == (None if out else trajectory["phase"])
+        assert report.ledger.status == "computed"
+        lines = [
+            line.model_dump(mode="json")
+            for grid in report.beneficiaries
+            for line in grid.ledger
+        ]
+        assert len(lines) == len(then["ledger"]) > len(cases)
+        assert lines == [
+            {key: row[key] for key in line}
+            for row, line in zip(then["ledger"], lines, strict=True)
+        ]
+        assert (report.chain.status, report.chain.verified) == ("computed", True)
+    finally:
+        for process in reversed(processes):
+            process.__exit__(None, None, None)
 
 
 def phase(piis: str, case_id: str, to: str, day: str, before: str | None) -> None:
