@@ -3,7 +3,8 @@
 Every format writes the sections first and then each beneficiary's grid as
 the second pass yields it. The JSON is the `AuditReport` model's own
 (``AuditReport.model_validate_json`` reads it back); the CSV has one row per
-month of the phase evolution and one per finding (or line to check); the
+month of the phase evolution, one per month of the subsidies, and per
+beneficiary one per ledger month and one per finding (or line to check); the
 HTML is a jinja2 template (autoescaped) with print CSS and inline SVG charts.
 """
 
@@ -88,6 +89,13 @@ _COLUMNS: Final = (
     "law",
     "doc",
     "evidence",
+    "income",
+    "reimbursed",
+    "paid_back",
+    "piis_code",
+    "piis_subsidy",
+    "piis_recovered",
+    "subsidies",
 )
 
 
@@ -112,7 +120,38 @@ async def _csv(
                 "rate": str(month.rate),
             }
         )
+    for subsidies in head.ledger.months:
+        yield _line(
+            {
+                "record": "subsidies",
+                "on": subsidies.month,
+                "reimbursed": str(subsidies.reimbursed),
+                "paid_back": str(subsidies.reimbursement_recovered),
+                "piis_subsidy": str(subsidies.piis_subsidy),
+                "piis_recovered": str(subsidies.piis_recovered),
+                "subsidies": str(subsidies.amount),
+            }
+        )
     async for grid in grids:
+        for line in grid.ledger:
+            yield _line(
+                {
+                    "record": "ledger",
+                    "on": line.month,
+                    "case_id": str(grid.case_id),
+                    "dossier_number": grid.dossier_number or "",
+                    "rule": line.piis_status,
+                    "rate": str(line.rate_percent),
+                    "law": line.rate_source,
+                    "evidence": " ".join(str(e) for e in line.event_ids),
+                    "income": str(line.income_amount),
+                    "reimbursed": str(line.reimbursed_amount),
+                    "paid_back": str(line.reimbursement_recovered),
+                    "piis_code": line.piis_code or "",
+                    "piis_subsidy": str(line.piis_amount),
+                    "piis_recovered": str(line.piis_recovered),
+                }
+            )
         for check in grid.checks:
             if check.verdict not in SHOWN:
                 continue

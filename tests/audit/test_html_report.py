@@ -12,7 +12,9 @@ of the beneficiaries' ledger lines.
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -307,3 +309,16 @@ def test_the_csv_has_a_row_per_month_and_per_finding() -> None:
     assert len(months) == len(head.phase_evolution)
     shown = [c for g in grids for c in g.checks if c.verdict in {"finding", "to_check"}]
     assert len(findings) == len(shown) > 0
+    # The subsidies per month, then every beneficiary's ledger month.
+    table = list(csv.DictReader(io.StringIO(rendered(head, grids, "csv"))))
+    subsidies = [r for r in table if r["record"] == "subsidies"]
+    assert [(r["on"], Decimal(r["subsidies"])) for r in subsidies] == [
+        (m.month, m.amount) for m in head.ledger.months
+    ]
+    ledger = [r for r in table if r["record"] == "ledger"]
+    lines = [(str(g.case_id), line) for g in grids for line in g.ledger]
+    assert len(ledger) == len(lines) > 0
+    for row, (case, line) in zip(ledger, lines, strict=True):
+        assert (row["case_id"], row["on"]) == (case, line.month)
+        assert Decimal(row["reimbursed"]) == line.reimbursed_amount
+        assert row["evidence"].split() == [str(e) for e in line.event_ids]
