@@ -416,10 +416,11 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class _Amount:
-    """The amount in force from a day: a grant or a modification, or nothing."""
+    """The amount of one right from a day: a grant or a modification, or nothing."""
 
     effective: dt.date
     fact: Fact | None  # None: withdrawn from that day
+    right: str  # the right it is of: a withdrawal ends that right only
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,30 +463,42 @@ def _timeline(facts: Sequence[Fact]) -> list[_Amount]:
     records: list[_Amount] = []
     for fact in facts:
         if fact.kind in ("grant", "modified"):
-            records.append(_Amount(fact.on("effective_date"), fact))
+            records.append(
+                _Amount(fact.on("effective_date"), fact, fact.values["right_id"])
+            )
         elif fact.kind == "withdrawn":
-            records.append(_Amount(fact.on("effective_date"), None))
+            records.append(
+                _Amount(fact.on("effective_date"), None, fact.values["right_id"])
+            )
     records.sort(key=lambda r: r.effective)  # stable: event order within a day
     return records
 
 
 def _in_force(records: Sequence[_Amount], day: dt.date) -> Fact | None:
-    found: Fact | None = None
+    """The record in force on a day: of the right granted last, if not withdrawn.
+
+    A withdrawal ends the right it names only: an old right withdrawn from a
+    day after a new right took effect does not end the new one.
+    """
+    rights: dict[str, Fact | None] = {}
     for record in records:
         if record.effective > day:
             break
-        found = record.fact
-    return found
+        rights[record.right] = record.fact
+    return next((f for f in reversed(rights.values()) if f is not None), None)
 
 
 def _intervals(records: Sequence[_Amount]) -> list[tuple[dt.date, dt.date | None]]:
     """The periods with a right in force: first day, first day without (or open)."""
     spans: list[tuple[dt.date, dt.date | None]] = []
     opened: dt.date | None = None
+    rights: dict[str, Fact | None] = {}
     for record in records:
-        if record.fact is not None and opened is None:
+        rights[record.right] = record.fact
+        held = any(f is not None for f in rights.values())
+        if held and opened is None:
             opened = record.effective
-        elif record.fact is None and opened is not None:
+        elif not held and opened is not None:
             spans.append((opened, record.effective))
             opened = None
     if opened is not None:

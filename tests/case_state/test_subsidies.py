@@ -565,3 +565,29 @@ def test_a_ledger_of_more_than_twenty_years_of_months_at_once_is_refused() -> No
         history, {}, as_of=dt.date(2999, 1, 1), first_month=dt.date(2998, 1, 1)
     )
     assert len(rows) == 13
+
+
+def test_art32_a_withdrawal_ends_its_own_right_not_a_new_right_granted_before_it() -> (
+    None
+):
+    """Law of 26 May 2002 art. 32: the income lawfully granted is reimbursed.
+
+    The CPAS withdraws the old right from 1 June (decided ahead), then grants a
+    new one from 15 May (intake allows it once the old right is withdrawn): the
+    new right is in force in June and July, whatever the old one's end.
+    """
+    case, old, new = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rows = by_month(
+        ledger(
+            facts(
+                grant(case, dt.date(2025, 1, 1), right=old),
+                withdrawn(case, dt.date(2025, 6, 1), old),
+                grant(case, dt.date(2025, 5, 15), right=new, obligation="optional"),
+            ),
+            {},
+            as_of=dt.date(2025, 7, 31),
+        )
+    )
+    for month in ("2025-06", "2025-07"):
+        assert rows[month].right_id == new
+        assert rows[month].income_amount == ALONE
