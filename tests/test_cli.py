@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -65,3 +67,14 @@ def test_the_activation_report_comes_as_json_or_csv_only() -> None:
     )
     assert result.exit_code == 2
     assert "json or csv" in result.output
+
+
+def test_hub_audit_public_key_never_makes_a_key_an_auditor_would_trust(
+    tmp_path: Path,
+) -> None:
+    """On a host without the relays' key it made one, which had signed nothing."""
+    env = {"HUB_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["audit", "public-key"], env=env)
+    assert result.exit_code == 1
+    assert "no signing key" in result.output
+    assert list(tmp_path.iterdir()) == []
