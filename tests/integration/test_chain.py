@@ -483,3 +483,32 @@ def test_a_writer_outside_read_committed_is_refused_rather_than_forking_the_chai
             late.execute(copy, (200, stored[0]))
     found = verdict(hub_settings)
     assert (found.verified, found.records) == (True, len(stored) + 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review-11: the checkpoints are rows of the database they vouch for, "
+    "and hub audit verify takes no checkpoint an auditor kept",
+)
+def test_chain_tail_removed_with_the_checkpoints_that_signed_it_is_caught(
+    hub_settings: HubSettings,
+) -> None:
+    """Someone who can delete rows deletes the tail, its links and its checkpoints.
+
+    What is left is a shorter chain whose every checkpoint verifies: the
+    verdict is "verified". ADR 0020 says an auditor who kept the last
+    checkpoint has evidence; the tool cannot be given it, and the report does
+    not even print the signed link to keep.
+    """
+    first = fill(hub_settings, 2)
+    checkpoint(hub_settings)
+    fill(hub_settings, 2, first=3)
+    checkpoint(hub_settings)
+    cut = first[-1]
+    execute(
+        hub_settings,
+        ("DELETE FROM intake.intake_events WHERE notification_id > %s", (cut,)),
+        ("DELETE FROM intake.intake_events_chain WHERE notification_id > %s", (cut,)),
+        ("DELETE FROM intake.intake_events_checkpoints WHERE position > %s", (cut,)),
+    )
+    assert not verdict(hub_settings).verified
