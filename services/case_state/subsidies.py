@@ -452,10 +452,8 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
-    day = first
-    while day <= last:
-        yield day
-        day += ONE_DAY
+    for offset in range((last - first).days + 1):
+        yield first + dt.timedelta(days=offset)
 
 
 def _timeline(facts: Sequence[Fact]) -> list[_Amount]:
@@ -817,7 +815,9 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
                     event_ids=tuple(sorted(ids, key=str)),
                 )
             )
-        month = (month_end + ONE_DAY).replace(day=1)
+        if month_end == dt.date.max:
+            break  # the calendar's last month: no month follows it
+        month = month_end + ONE_DAY
     return tuple(rows)
 
 

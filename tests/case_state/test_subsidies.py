@@ -591,3 +591,16 @@ def test_art32_a_withdrawal_ends_its_own_right_not_a_new_right_granted_before_it
     for month in ("2025-06", "2025-07"):
         assert rows[month].right_id == new
         assert rows[month].income_amount == ALONE
+
+
+def test_a_ledger_up_to_the_calendars_last_month_ends_there() -> None:
+    """as_of 9999-12-31 (a valid date of the API) overflowed past December: a 500."""
+    case = uuid.uuid4()
+    rows = ledger(
+        facts(grant(case, dt.date(2025, 1, 1))),
+        {},
+        as_of=dt.date(9999, 12, 31),
+        first_month=dt.date(9999, 1, 1),
+    )
+    assert [r.month.month for r in rows] == list(range(1, 13))
+    assert rows[-1].month == dt.date(9999, 12, 1)
