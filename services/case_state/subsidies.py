@@ -898,13 +898,25 @@ async def replay_ledger(
 
     The same fold and the same function as the live read model: as of a past
     date it returns what the live read model returned on that date. For the
-    audit report.
+    audit report. It folds the cases that were ever with the CPAS only (a
+    first pass finds them), as the live read reads them (``load_cpas``): the
+    memory is the CPAS's, and a partner's case never with it is not judged
+    here when it is not live.
     """
+    ours: set[uuid.UUID] = set()
+    async for _, page in stored_pages(conn, sources):
+        for stored in page:
+            event = row_to_event(stored)
+            moved_from = getattr(event, "from_cpas_kbo", None)
+            if cpas_kbo in (event.cpas_kbo, moved_from):
+                ours.add(event.case_id)
     projection = SubsidyProjection()
     rows: dict[uuid.UUID, SubsidyFacts] = {}
     async for _, page in stored_pages(conn, sources):
         for stored in page:
             event = row_to_event(stored)
+            if event.case_id not in ours:
+                continue
             folded = projection.fold(rows.get(event.case_id), event)
             if folded is not None:
                 rows[event.case_id] = folded

@@ -6,6 +6,7 @@ fields the ledger reads); amounts are the shipped table's (1 February 2025).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -26,6 +27,7 @@ from contracts.income import (
 from contracts.intake import CaseTransferredV1
 from contracts.piis import Commitments, PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
 from contracts.placement import Article60StartedV1
+from services.case_state import subsidies
 from services.case_state.subsidies import (
     LedgerRow,
     SubsidyFacts,
@@ -604,3 +606,49 @@ def test_a_ledger_up_to_the_calendars_last_month_ends_there() -> None:
     )
     assert [r.month.month for r in rows] == list(range(1, 13))
     assert rows[-1].month == dt.date(9999, 12, 1)
+
+
+def test_the_replayed_ledger_of_a_cpas_folds_its_cases_only_as_the_live_one_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replay folded every CPAS's cases (the whole hub in memory).
+
+    A partner's case at another CPAS, with a PIIS signed there, was then
+    judged in the replay (no recovery) but not live, where the CPAS's read
+    holds only the cases ever with it (the 10 % recovered): the audit's
+    ledger was not what the live ledger answered.
+    """
+    other_cpas = make_kbo(2123500)
+    holder, partner = uuid.uuid4(), uuid.uuid4()
+    income = grant(
+        holder,
+        dt.date(2025, 3, 1),
+        category=3,
+        obligation="optional",
+        partners=(
+            PartnerPiisObligation(
+                position=1,
+                partner_case_id=partner,
+                piis_obligation="compulsory_new_beneficiary",
+            ),
+        ),
+    )
+    ours = [income, signed(holder, dt.date(2025, 3, 10))]
+    theirs = [
+        e.model_copy(update={"cpas_kbo": other_cpas})
+        for e in (
+            grant(partner, dt.date(2025, 3, 1), obligation="optional"),
+            signed(partner, dt.date(2025, 3, 12)),
+        )
+    ]
+
+    async def pages(*_: Any) -> Any:
+        yield "intake", [*ours, *theirs]
+
+    monkeypatch.setattr(subsidies, "stored_pages", pages)
+    monkeypatch.setattr(subsidies, "row_to_event", lambda row: row)
+    window = subsidies.Window(as_of=dt.date(2025, 7, 31))
+    replayed = asyncio.run(subsidies.replay_ledger(None, CPAS, window))  # type: ignore[arg-type]
+    live = ledger_of_cpas([facts(*ours)], cpas_kbo=CPAS, **window.kwargs())
+    assert replayed == live
+    assert replayed
