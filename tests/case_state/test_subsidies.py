@@ -95,6 +95,23 @@ def grant(
     return result
 
 
+def couple_grant(holder: uuid.UUID, partner: uuid.UUID) -> IncomeRightGrantedV1:
+    """A category-3 grant from 1 March 2025 whose partner's PIIS is compulsory."""
+    return grant(
+        holder,
+        dt.date(2025, 3, 1),
+        category=3,
+        obligation="optional",
+        partners=(
+            PartnerPiisObligation(
+                position=1,
+                partner_case_id=partner,
+                piis_obligation="compulsory_new_beneficiary",
+            ),
+        ),
+    )
+
+
 def signed(case: uuid.UUID, day: dt.date, piis: uuid.UUID | None = None) -> Any:
     return event(
         PIISSignedV1,
@@ -334,19 +351,7 @@ def test_piis_subsidy_kept_after_interruption_of_three_months_or_less() -> None:
 def test_piis_subsidy_recovered_when_a_compulsory_piis_is_missing_spp_is_faq() -> None:
     """SPP IS FAQ: a compulsory PIIS missing for one partner: the 10 % is recovered."""
     holder, partner = uuid.uuid4(), uuid.uuid4()
-    income = grant(
-        holder,
-        dt.date(2025, 3, 1),
-        category=3,
-        obligation="optional",
-        partners=(
-            PartnerPiisObligation(
-                position=1,
-                partner_case_id=partner,
-                piis_obligation="compulsory_new_beneficiary",
-            ),
-        ),
-    )
+    income = couple_grant(holder, partner)
     own = facts(income, signed(holder, dt.date(2025, 3, 10)))
     # The partner's own case: a bilan, no PIIS (a fact the ledger does not read).
     other = SubsidyFacts(partner, CPAS)
@@ -620,19 +625,7 @@ def test_the_replayed_ledger_of_a_cpas_folds_its_cases_only_as_the_live_one_read
     """
     other_cpas = make_kbo(2123500)
     holder, partner = uuid.uuid4(), uuid.uuid4()
-    income = grant(
-        holder,
-        dt.date(2025, 3, 1),
-        category=3,
-        obligation="optional",
-        partners=(
-            PartnerPiisObligation(
-                position=1,
-                partner_case_id=partner,
-                piis_obligation="compulsory_new_beneficiary",
-            ),
-        ),
-    )
+    income = couple_grant(holder, partner)
     ours = [income, signed(holder, dt.date(2025, 3, 10))]
     theirs = [
         e.model_copy(update={"cpas_kbo": other_cpas})
