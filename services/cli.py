@@ -615,10 +615,18 @@ def _chain_line(verdict: StoreVerdict) -> str:
 
 @audit.command("public-key")
 def chain_public_key() -> None:
-    """Print the public key checkpoints are signed with (PEM), for auditors."""
+    """Print the public key checkpoints are signed with (PEM), for auditors.
+
+    Never makes a key: a host without the relays' key has no public key to give
+    (a new one would have signed nothing).
+    """
     from services.common import chain  # noqa: PLC0415
 
-    key = chain.signing_key(_settings())
+    try:
+        key = chain.signing_key(_settings(), create=False)
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(chain.public_key_pem(key).decode(), nl=False)
     typer.echo(f"key id: {chain.key_id(key)}", err=True)
 

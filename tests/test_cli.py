@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -85,3 +87,14 @@ def test_generate_writes_a_history_through_the_command_path_once(
     assert again.exit_code == 0, again.output
     assert ": 0 stored," in again.output
     assert table(hub_settings, "intake", "intake_events", "notification_id") == events
+
+
+def test_hub_audit_public_key_never_makes_a_key_an_auditor_would_trust(
+    tmp_path: Path,
+) -> None:
+    """On a host without the relays' key it made one, which had signed nothing."""
+    env = {"HUB_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["audit", "public-key"], env=env)
+    assert result.exit_code == 1
+    assert "no signing key" in result.output
+    assert list(tmp_path.iterdir()) == []

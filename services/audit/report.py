@@ -14,6 +14,7 @@ each partner).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -43,6 +44,7 @@ from services.case_state.statistics import (
     isp_rate,
     isp_statistics,
 )
+from services.case_state.subsidies import MAX_MONTHS
 from services.common.chain import ChainReport
 
 __all__ = [
@@ -90,16 +92,24 @@ class AuditRun:
 
 
 def month_ends(first: dt.date, as_of: dt.date) -> list[dt.date]:
-    """Each month's last day from ``first``'s month to as_of, and as_of itself."""
+    """Each month's last day from ``first``'s month to as_of, and as_of itself.
+
+    At most the last ``MAX_MONTHS`` months (the twenty years the ledger
+    section gives): a far as_of must not make every case count every month up
+    to it. The month's last day is found before the next month is, so a month
+    of the year 9999 does not overflow the calendar.
+    """
+    index = as_of.year * 12 + as_of.month - MAX_MONTHS  # months since year 0
+    year, month_index = divmod(index, 12)
+    floor = dt.date(year, month_index + 1, 1) if year >= dt.MINYEAR else dt.date.min
+    month = max(first.replace(day=1), floor)
     days: list[dt.date] = []
-    month = first.replace(day=1)
     while True:
-        following = (month + dt.timedelta(days=32)).replace(day=1)
-        last = following - dt.timedelta(days=1)
+        last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
         if last >= as_of:
             break
         days.append(last)
-        month = following
+        month = last + dt.timedelta(days=1)
     return [*days, as_of]
 
 

@@ -430,10 +430,11 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class _Amount:
-    """The amount in force from a day: a grant or a modification, or nothing."""
+    """The amount of one right from a day: a grant or a modification, or nothing."""
 
     effective: dt.date
     fact: Fact | None  # None: withdrawn from that day
+    right: str  # the right it is of: a withdrawal ends that right only
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,10 +466,8 @@ def _month_end(day: dt.date) -> dt.date:
 
 
 def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
-    day = first
-    while day <= last:
-        yield day
-        day += ONE_DAY
+    for offset in range((last - first).days + 1):
+        yield first + dt.timedelta(days=offset)
 
 
 def _timeline(facts: Sequence[Fact]) -> list[_Amount]:
@@ -476,30 +475,42 @@ def _timeline(facts: Sequence[Fact]) -> list[_Amount]:
     records: list[_Amount] = []
     for fact in facts:
         if fact.kind in ("grant", "modified"):
-            records.append(_Amount(fact.on("effective_date"), fact))
+            records.append(
+                _Amount(fact.on("effective_date"), fact, fact.values["right_id"])
+            )
         elif fact.kind == "withdrawn":
-            records.append(_Amount(fact.on("effective_date"), None))
+            records.append(
+                _Amount(fact.on("effective_date"), None, fact.values["right_id"])
+            )
     records.sort(key=lambda r: r.effective)  # stable: event order within a day
     return records
 
 
 def _in_force(records: Sequence[_Amount], day: dt.date) -> Fact | None:
-    found: Fact | None = None
+    """The record in force on a day: of the right granted last, if not withdrawn.
+
+    A withdrawal ends the right it names only: an old right withdrawn from a
+    day after a new right took effect does not end the new one.
+    """
+    rights: dict[str, Fact | None] = {}
     for record in records:
         if record.effective > day:
             break
-        found = record.fact
-    return found
+        rights[record.right] = record.fact
+    return next((f for f in reversed(rights.values()) if f is not None), None)
 
 
 def _intervals(records: Sequence[_Amount]) -> list[tuple[dt.date, dt.date | None]]:
     """The periods with a right in force: first day, first day without (or open)."""
     spans: list[tuple[dt.date, dt.date | None]] = []
     opened: dt.date | None = None
+    rights: dict[str, Fact | None] = {}
     for record in records:
-        if record.fact is not None and opened is None:
+        rights[record.right] = record.fact
+        held = any(f is not None for f in rights.values())
+        if held and opened is None:
             opened = record.effective
-        elif record.fact is None and opened is not None:
+        elif not held and opened is not None:
             spans.append((opened, record.effective))
             opened = None
     if opened is not None:
@@ -825,7 +836,9 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
                     event_ids=tuple(sorted(ids, key=str)),
                 )
             )
-        month = (month_end + ONE_DAY).replace(day=1)
+        if month_end == dt.date.max:
+            break  # the calendar's last month: no month follows it
+        month = month_end + ONE_DAY
     return tuple(rows)
 
 
@@ -950,13 +963,25 @@ async def replay_ledger(
 
     The same fold and the same function as the live read model: as of a past
     date it returns what the live read model returned on that date. For the
-    audit report.
+    audit report. It folds the cases that were ever with the CPAS only (a
+    first pass finds them), as the live read reads them (``load_cpas``): the
+    memory is the CPAS's, and a partner's case never with it is not judged
+    here when it is not live.
     """
+    ours: set[uuid.UUID] = set()
+    async for _, page in stored_pages(conn, sources):
+        for stored in page:
+            event = row_to_event(stored)
+            moved_from = getattr(event, "from_cpas_kbo", None)
+            if cpas_kbo in (event.cpas_kbo, moved_from):
+                ours.add(event.case_id)
     projection = SubsidyProjection()
     rows: dict[uuid.UUID, SubsidyFacts] = {}
     async for _, page in stored_pages(conn, sources):
         for stored in page:
             event = row_to_event(stored)
+            if event.case_id not in ours:
+                continue
             folded = projection.fold(rows.get(event.case_id), event)
             if folded is not None:
                 rows[event.case_id] = folded

@@ -257,12 +257,25 @@ def chain_statements(schema: str, table: str) -> list[sql.Composed]:
         # never chain in another order than their ids. The append function
         # holds the table's exclusive lock already; other writers hold only
         # the insert's lock, and would deadlock upgrading it: they are
-        # serialised on a transaction lock of the store's instead.
+        # serialised on a transaction lock of the store's instead. A writer
+        # in REPEATABLE READ or SERIALIZABLE would read the head of a
+        # snapshot taken before the lock, and fork the chain: it is refused.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$BODY$ BEGIN PERFORM pg_catalog.pg_advisory_xact_lock("
+            "$BODY$ BEGIN "
+            "IF pg_catalog.current_setting('transaction_isolation') "
+            "<> 'read committed' THEN RAISE EXCEPTION USING "
+            "MESSAGE = 'an insert into ' "
+            "|| {store} || ' runs in READ COMMITTED, not ' || "
+            "pg_catalog.current_setting('transaction_isolation') || ': its chain "
+            "link follows the committed head (ADR 0020)'; END IF; "
+            "PERFORM pg_catalog.pg_advisory_xact_lock("
             "pg_catalog.hashtext({key})); RETURN NULL; END; $BODY$"
-        ).format(fn=lock_fn, key=sql.Literal(f"hub-chain:{store.name}")),
+        ).format(
+            fn=lock_fn,
+            key=sql.Literal(f"hub-chain:{store.name}"),
+            store=sql.Literal(store.name),
+        ),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS "
             "$BODY${rows} RETURN NULL; END; $BODY$"

@@ -6,6 +6,7 @@ fields the ledger reads); amounts are the shipped table's (1 February 2025).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
@@ -28,6 +29,7 @@ from contracts.income import (
 from contracts.intake import CaseTransferredV1
 from contracts.piis import Commitments, PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
 from contracts.placement import Article60StartedV1
+from services.case_state import subsidies
 from services.case_state.subsidies import (
     LedgerRow,
     SubsidyFacts,
@@ -93,6 +95,23 @@ def grant(
         **fields,
     )
     return result
+
+
+def couple_grant(holder: uuid.UUID, partner: uuid.UUID) -> IncomeRightGrantedV1:
+    """A category-3 grant from 1 March 2025 whose partner's PIIS is compulsory."""
+    return grant(
+        holder,
+        dt.date(2025, 3, 1),
+        category=3,
+        obligation="optional",
+        partners=(
+            PartnerPiisObligation(
+                position=1,
+                partner_case_id=partner,
+                piis_obligation="compulsory_new_beneficiary",
+            ),
+        ),
+    )
 
 
 def signed(case: uuid.UUID, day: dt.date, piis: uuid.UUID | None = None) -> Any:
@@ -390,19 +409,7 @@ def test_piis_subsidy_kept_after_interruption_of_three_months_or_less() -> None:
 def test_piis_subsidy_recovered_when_a_compulsory_piis_is_missing_spp_is_faq() -> None:
     """SPP IS FAQ: a compulsory PIIS missing for one partner: the 10 % is recovered."""
     holder, partner = uuid.uuid4(), uuid.uuid4()
-    income = grant(
-        holder,
-        dt.date(2025, 3, 1),
-        category=3,
-        obligation="optional",
-        partners=(
-            PartnerPiisObligation(
-                position=1,
-                partner_case_id=partner,
-                piis_obligation="compulsory_new_beneficiary",
-            ),
-        ),
-    )
+    income = couple_grant(holder, partner)
     own = facts(income, signed(holder, dt.date(2025, 3, 10)))
     # The partner's own case: a bilan, no PIIS (a fact the ledger does not read).
     other = SubsidyFacts(partner, CPAS)
@@ -623,3 +630,76 @@ def test_a_ledger_of_more_than_twenty_years_of_months_at_once_is_refused() -> No
         history, {}, as_of=dt.date(2999, 1, 1), first_month=dt.date(2998, 1, 1)
     )
     assert len(rows) == 13
+
+
+def test_art32_a_withdrawal_ends_its_own_right_not_a_new_right_granted_before_it() -> (
+    None
+):
+    """Law of 26 May 2002 art. 32: the income lawfully granted is reimbursed.
+
+    The CPAS withdraws the old right from 1 June (decided ahead), then grants a
+    new one from 15 May (intake allows it once the old right is withdrawn): the
+    new right is in force in June and July, whatever the old one's end.
+    """
+    case, old, new = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    rows = by_month(
+        ledger(
+            facts(
+                grant(case, dt.date(2025, 1, 1), right=old),
+                withdrawn(case, dt.date(2025, 6, 1), old),
+                grant(case, dt.date(2025, 5, 15), right=new, obligation="optional"),
+            ),
+            {},
+            as_of=dt.date(2025, 7, 31),
+        )
+    )
+    for month in ("2025-06", "2025-07"):
+        assert rows[month].right_id == new
+        assert rows[month].income_amount == ALONE
+
+
+def test_a_ledger_up_to_the_calendars_last_month_ends_there() -> None:
+    """as_of 9999-12-31 (a valid date of the API) overflowed past December: a 500."""
+    case = uuid.uuid4()
+    rows = ledger(
+        facts(grant(case, dt.date(2025, 1, 1))),
+        {},
+        as_of=dt.date(9999, 12, 31),
+        first_month=dt.date(9999, 1, 1),
+    )
+    assert [r.month.month for r in rows] == list(range(1, 13))
+    assert rows[-1].month == dt.date(9999, 12, 1)
+
+
+def test_the_replayed_ledger_of_a_cpas_folds_its_cases_only_as_the_live_one_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replay folded every CPAS's cases (the whole hub in memory).
+
+    A partner's case at another CPAS, with a PIIS signed there, was then
+    judged in the replay (no recovery) but not live, where the CPAS's read
+    holds only the cases ever with it (the 10 % recovered): the audit's
+    ledger was not what the live ledger answered.
+    """
+    other_cpas = make_kbo(2123500)
+    holder, partner = uuid.uuid4(), uuid.uuid4()
+    income = couple_grant(holder, partner)
+    ours = [income, signed(holder, dt.date(2025, 3, 10))]
+    theirs = [
+        e.model_copy(update={"cpas_kbo": other_cpas})
+        for e in (
+            grant(partner, dt.date(2025, 3, 1), obligation="optional"),
+            signed(partner, dt.date(2025, 3, 12)),
+        )
+    ]
+
+    async def pages(*_: Any) -> Any:
+        yield "intake", [*ours, *theirs]
+
+    monkeypatch.setattr(subsidies, "stored_pages", pages)
+    monkeypatch.setattr(subsidies, "row_to_event", lambda row: row)
+    window = subsidies.Window(as_of=dt.date(2025, 7, 31))
+    replayed = asyncio.run(subsidies.replay_ledger(None, CPAS, window))  # type: ignore[arg-type]
+    live = ledger_of_cpas([facts(*ours)], cpas_kbo=CPAS, **window.kwargs())
+    assert replayed == live
+    assert replayed

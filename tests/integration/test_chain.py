@@ -472,3 +472,59 @@ def test_hub_audit_verify_refuses_a_key_that_is_not_a_public_key(
     )
     assert result.exit_code == 2
     assert public_key_pem(signing_key(hub_settings)).startswith(b"-----BEGIN")
+
+
+def test_a_writer_outside_read_committed_is_refused_rather_than_forking_the_chain(
+    hub_settings: HubSettings,
+) -> None:
+    """A snapshot taken before another writer committed hid the chain's head.
+
+    A REPEATABLE READ transaction that read anything before its insert chained
+    its row after the head of its snapshot, not the committed one: an honest
+    write broke the chain (chain.link_changed) and hid every later finding.
+    The lock trigger refuses such a writer (ADR 0020: a writer runs in READ
+    COMMITTED); the chain stays one.
+    """
+    stored = fill(hub_settings, 1)
+    copy = (
+        "INSERT INTO intake.intake_events (originator_id, originator_version, "
+        "topic, state) SELECT originator_id, originator_version + %s, topic, "
+        "state FROM intake.intake_events WHERE notification_id = %s"
+    )
+    with psycopg.connect(hub_settings.database_url) as late:
+        late.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        late.execute("SELECT count(*) FROM intake.intake_events_chain")  # snapshot
+        execute(hub_settings, (copy, (100, stored[0])))  # another writer commits
+        with pytest.raises(psycopg.Error, match="READ COMMITTED"):
+            late.execute(copy, (200, stored[0]))
+    found = verdict(hub_settings)
+    assert (found.verified, found.records) == (True, len(stored) + 1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review-11: the checkpoints are rows of the database they vouch for, "
+    "and hub audit verify takes no checkpoint an auditor kept",
+)
+def test_chain_tail_removed_with_the_checkpoints_that_signed_it_is_caught(
+    hub_settings: HubSettings,
+) -> None:
+    """Someone who can delete rows deletes the tail, its links and its checkpoints.
+
+    What is left is a shorter chain whose every checkpoint verifies: the
+    verdict is "verified". ADR 0020 says an auditor who kept the last
+    checkpoint has evidence; the tool cannot be given it, and the report does
+    not even print the signed link to keep.
+    """
+    first = fill(hub_settings, 2)
+    checkpoint(hub_settings)
+    fill(hub_settings, 2, first=3)
+    checkpoint(hub_settings)
+    cut = first[-1]
+    execute(
+        hub_settings,
+        ("DELETE FROM intake.intake_events WHERE notification_id > %s", (cut,)),
+        ("DELETE FROM intake.intake_events_chain WHERE notification_id > %s", (cut,)),
+        ("DELETE FROM intake.intake_events_checkpoints WHERE position > %s", (cut,)),
+    )
+    assert not verdict(hub_settings).verified
