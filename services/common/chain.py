@@ -358,11 +358,18 @@ def signing_key(settings: HubSettings, *, create: bool = True) -> Ed25519Private
 
 
 def own_public_keys(settings: HubSettings) -> list[Ed25519PublicKey]:
-    """The public half of the hub's own signing key, if it has one here."""
+    """The keys this process verifies checkpoints with.
+
+    The public half of the hub's own signing key, if it has one here, and the
+    public keys the settings name (``HUB_CHAIN_PUBLIC_KEY_FILES``).
+    """
+    keys = [
+        load_public_key(path.read_bytes()) for path in settings.chain_public_key_files
+    ]
     try:
-        return [signing_key(settings, create=False).public_key()]
+        return [signing_key(settings, create=False).public_key(), *keys]
     except LookupError:
-        return []
+        return keys
 
 
 def _create_key(path: Path) -> None:

@@ -163,6 +163,12 @@ class HubSettings(BaseSettings):
         "with. Empty: a development key generated once under HUB_DATA_DIR "
         "(chain-signing-key.pem); `hub audit public-key` prints its public key.",
     )
+    chain_public_key_files: tuple[Path, ...] = Field(
+        default=(),
+        description="PEM files of further public keys checkpoints may be signed "
+        "with (a JSON list), for a process that verifies chains without the "
+        "signing key, such as the case-state API serving the audit report.",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     def topic(self, name: str) -> str:

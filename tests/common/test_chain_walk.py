@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
 from hypothesis import strategies as st
@@ -185,6 +187,21 @@ def test_without_a_key_here_checkpoints_cannot_be_trusted(tmp_path: Path) -> Non
     [public] = own_public_keys(settings)
     assert key_id(public) == key_id(key)
     assert load_public_key(public_key_pem(key)) == public
+
+
+def test_a_process_without_the_signing_key_verifies_with_the_configured_public_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The case-state API serving the audit report holds no signing key: it
+    # is given the relays' public keys, never a key of its own.
+    relay_key = signing_key(HubSettings(data_dir=tmp_path / "relay"))
+    published = tmp_path / "relay.pub.pem"
+    published.write_bytes(public_key_pem(relay_key))
+    monkeypatch.setenv("HUB_CHAIN_PUBLIC_KEY_FILES", json.dumps([str(published)]))
+    monkeypatch.setenv("HUB_DATA_DIR", str(tmp_path / "case-state"))
+    [public] = own_public_keys(HubSettings())
+    assert key_id(public) == key_id(relay_key)
+    assert not (tmp_path / "case-state").exists()
 
 
 def test_a_checkpoint_that_cannot_be_signed_is_counted_for_the_operator(
