@@ -36,7 +36,7 @@ from services.audit.model import (
 from services.audit.replay import SOURCES, CaseRecord, replay_cases
 from services.audit.sections import LedgerReplay, LedgerSums, chain_section
 from services.case_state.projection import CaseRow, CaseStateProjection
-from services.case_state.roster import end_of_day
+from services.case_state.roster import known_by
 from services.case_state.statistics import (
     ISP_PHASES,
     CaseHistory,
@@ -87,7 +87,7 @@ class AuditRun:
         count_article_60: bool = True,
     ) -> AuditRun:
         """A run; without ``known_at``, what was known by the end of as_of (or now)."""
-        cutoff = known_at if known_at is not None else min(end_of_day(as_of), now)
+        cutoff = known_by(as_of, known_at, now)
         return cls(cpas_kbo, as_of, cutoff, now, count_article_60)
 
 

@@ -69,10 +69,17 @@ class LedgerReplay:
         named = await partner_case_ids(conn, cpas_kbo, known_at)
         async for record in replay_named_cases(conn, named, known_at):
             facts = subsidy_facts(record.events)
-            if facts is not None:
+            # As the live ledger of the CPAS reads them: its own cases only.
+            if facts is not None and cpas_kbo in facts.cpas_seen:
                 partners[record.case_id] = facts
-        # The last twenty years of months up to as_of: the most one request gives.
-        first = add_months(as_of.replace(day=1), 1 - MAX_MONTHS)
+        # The last twenty years of months up to as_of: the most one request
+        # gives (from the calendar's first month for an as_of before that).
+        months = as_of.year * 12 + as_of.month - 1
+        first = (
+            add_months(as_of.replace(day=1), 1 - MAX_MONTHS)
+            if months >= MAX_MONTHS
+            else dt.date.min
+        )
         window = Window(as_of=as_of, known_at=known_at, first_month=first)
         return cls(cpas_kbo, window, partners)
 

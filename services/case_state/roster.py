@@ -203,6 +203,20 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=BRUSSELS)
 
 
+def known_by(
+    as_of: dt.date, known_at: dt.datetime | None, now: dt.datetime
+) -> dt.datetime:
+    """The time an answer as of a date states it knew things by.
+
+    ``known_at`` when asked, else the end of as_of in Brussels, or now if
+    that is earlier: an answer never claims a time still to come, so what
+    it states it knew does not change later that day.
+    """
+    if known_at is not None:
+        return cutoff_of(as_of, known_at)
+    return min(end_of_day(as_of), now)
+
+
 def cutoff_of(as_of: dt.date, known_at: dt.datetime | None) -> dt.datetime:
     """What the hub knew: by the end of as_of (Brussels), or by known_at."""
     if known_at is None:

@@ -20,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.wire import Date, DateTime, Uuid
-from services.case_state.roster import cutoff_of
+from services.case_state.roster import cutoff_of, known_by
 from services.case_state.subsidies import (
     LedgerRow,
     Window,
@@ -116,7 +116,7 @@ def window(
         DateTime | None,
         Query(
             description="Only what the hub had recorded by then (audit; default: "
-            "the end of as_of in Brussels)"
+            "the end of as_of in Brussels, or now if earlier)"
         ),
     ] = None,
     from_month: Annotated[
@@ -129,7 +129,8 @@ def window(
     ] = None,
 ) -> Window:
     """The ledger asked for: as of a date, as known at a time, which months."""
-    return Window(as_of, known_at, _month(from_month), _month(to_month))
+    known = known_by(as_of, known_at, dt.datetime.now(dt.UTC))
+    return Window(as_of, known, _month(from_month), _month(to_month))
 
 
 Asked = Annotated[Window, Depends(window)]

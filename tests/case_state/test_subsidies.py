@@ -30,6 +30,7 @@ from contracts.intake import CaseTransferredV1
 from contracts.piis import Commitments, PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
 from contracts.placement import Article60StartedV1
 from services.case_state import subsidies
+from services.case_state.roster import end_of_day
 from services.case_state.subsidies import (
     LedgerRow,
     SubsidyFacts,
@@ -37,6 +38,7 @@ from services.case_state.subsidies import (
     ledger,
     ledger_of_cpas,
 )
+from services.case_state.subsidies_api import window
 from services.common.errors import DomainError
 from services.demo import make_kbo
 
@@ -703,3 +705,13 @@ def test_the_replayed_ledger_of_a_cpas_folds_its_cases_only_as_the_live_one_read
     live = ledger_of_cpas([facts(*ours)], cpas_kbo=CPAS, **window.kwargs())
     assert replayed == live
     assert replayed
+
+
+def test_a_ledger_as_of_today_states_it_knew_things_by_now_not_by_midnight() -> None:
+    """ADR 0022: a ledger's stated known_at never lies ahead, so it never changes."""
+    before = dt.datetime.now(dt.UTC)
+    today = window(before.date() + dt.timedelta(days=1), None, None, None)
+    assert today.known_at is not None
+    assert before <= today.known_at <= dt.datetime.now(dt.UTC)
+    past = window(dt.date(2025, 3, 31), None, None, None)
+    assert past.known_at == end_of_day(dt.date(2025, 3, 31))
