@@ -552,11 +552,22 @@ def verify_chains(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON report")] = False,
+    expect: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--expect",
+            help="A report an earlier `hub audit verify --json` wrote and the "
+            "auditor kept: each store's last checkpoint in it must still verify "
+            "against the chain (repeatable)",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every store's chain and check its signed checkpoints.
 
     Names, per store, the last verified position or the first broken one and
-    what broke there; exits 1 unless every chain verifies.
+    what broke there; exits 1 unless every chain verifies. The JSON report
+    gives each store's last checkpoint whole: kept outside the database and
+    given back with --expect, it shows a tail deleted with its checkpoints.
     """
     import sys  # noqa: PLC0415
 
@@ -570,6 +581,7 @@ def verify_chains(
         only = [chain.store_named(store)] if store else None
         keys = [chain.load_public_key(p.read_bytes()) for p in public_key or ()]
         keys = keys or chain.own_public_keys(settings)
+        kept = [c for p in expect or () for c in chain.kept_checkpoints(p.read_bytes())]
     except (LookupError, OSError, TypeError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from None
     with Progress(
@@ -585,7 +597,7 @@ def verify_chains(
             progress.update(tasks[of.name], completed=position, total=head or 1)
 
         report = chain.verify_stores(
-            settings, only=only, public_keys=keys, progress=advance
+            settings, only=only, public_keys=keys, progress=advance, kept=kept
         )
     if as_json:
         typer.echo(report.model_dump_json(indent=2))

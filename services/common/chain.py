@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import hashlib
+import heapq
 import logging
 import os
 import struct
@@ -58,11 +59,13 @@ __all__ = [
     "ChainReport",
     "ChainStore",
     "Checkpoint",
+    "KeptCheckpoint",
     "Link",
     "Row",
     "StoreVerdict",
     "chain_statements",
     "genesis",
+    "kept_checkpoints",
     "key_id",
     "link_of",
     "load_public_key",
@@ -524,6 +527,40 @@ async def run_checkpoints(
             log.info("%s: checkpoint signed at %d", store.name, written.position)
 
 
+class KeptCheckpoint(BaseModel):
+    """A checkpoint as an auditor keeps it (JSON), and gives back to verify."""
+
+    store: str
+    position: int
+    link: str  # hex
+    signed_at: dt.datetime
+    key_id: str
+    signature: str  # hex
+
+    @classmethod
+    def of(cls, checkpoint: Checkpoint) -> KeptCheckpoint:
+        """The checkpoint in its kept form."""
+        return cls(
+            store=checkpoint.store,
+            position=checkpoint.position,
+            link=checkpoint.link.hex(),
+            signed_at=checkpoint.signed_at,
+            key_id=checkpoint.key_id,
+            signature=checkpoint.signature.hex(),
+        )
+
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint it keeps."""
+        return Checkpoint(
+            self.store,
+            self.position,
+            bytes.fromhex(self.link),
+            self.signed_at,
+            self.key_id,
+            bytes.fromhex(self.signature),
+        )
+
+
 # -- verification -----------------------------------------------------------
 
 
@@ -537,6 +574,9 @@ class StoreVerdict(BaseModel):
     checkpoints: int  # checkpoints whose signature and link verified
     signed_up_to: int | None  # position of the last verified checkpoint
     signed_at: dt.datetime | None
+    # The last verified checkpoint whole: what an auditor keeps outside the
+    # database and gives back to ``hub audit verify --expect``.
+    last_checkpoint: KeptCheckpoint | None = None
     broken_at: int | None = None
     problem: ChainProblem | None = None
     detail: str | None = None
@@ -572,6 +612,7 @@ class _Walk:
     checkpoints: int = 0
     signed_up_to: int | None = None
     signed_at: dt.datetime | None = None
+    last: Checkpoint | None = None
 
     def signed(self, checkpoint: Checkpoint) -> None:
         key = self.keys.get(checkpoint.key_id)
@@ -598,6 +639,7 @@ class _Walk:
             checkpoints=self.checkpoints,
             signed_up_to=self.signed_up_to,
             signed_at=self.signed_at,
+            last_checkpoint=None if self.last is None else KeptCheckpoint.of(self.last),
             broken_at=None if broken is None else broken.position,
             problem=None if broken is None else broken.problem,
             detail=None if broken is None else broken.detail,
@@ -719,6 +761,7 @@ def _signed_here(state: _Walk, cp: Checkpoint, stored_link: bytes) -> None:
         )
     state.checkpoints += 1
     state.signed_up_to, state.signed_at = cp.position, cp.signed_at
+    state.last = cp
 
 
 def _changed_record(position: int, record: bytes | None, links: Iterator[Link]) -> None:
@@ -765,8 +808,14 @@ def verify_store(
     store: ChainStore,
     keys: Sequence[Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
+    kept: Sequence[Checkpoint] = (),
 ) -> StoreVerdict:
-    """Verify one store's chain, in one snapshot of the connection's transaction."""
+    """Verify one store's chain, in one snapshot of the connection's transaction.
+
+    ``kept``: checkpoints of this store an auditor kept outside the database;
+    each is checked like the stored ones (and in place of a stored one at its
+    position), so a tail deleted with its stored checkpoints is still named.
+    """
     if not _exists(conn, store.name):
         return walk(store.name, (), (), (), keys=keys)
     if not _exists(conn, f"{store.name}_chain"):
@@ -804,9 +853,9 @@ def verify_store(
             ).format(store.ident("_chain")),
         )
     )
-    checkpoints: Iterable[Checkpoint] = ()
+    stored: Iterable[Checkpoint] = ()
     if _exists(conn, f"{store.name}_checkpoints"):
-        checkpoints = (
+        stored = (
             Checkpoint(store.name, int(p), bytes(k), at, kid, bytes(s))
             for p, k, at, kid, s in _cursor_rows(
                 conn,
@@ -817,6 +866,13 @@ def verify_store(
                 ).format(store.ident("_checkpoints")),
             )
         )
+    ours = sorted((c for c in kept if c.store == store.name), key=lambda c: c.position)
+    positions = {c.position for c in ours}
+    checkpoints = heapq.merge(
+        (c for c in stored if c.position not in positions),
+        ours,
+        key=lambda c: c.position,
+    )
     return walk(store.name, rows, links, checkpoints, keys=keys, progress=progress)
 
 
@@ -832,12 +888,23 @@ def store_head(conn: psycopg.Connection[Any], store: ChainStore) -> int:
     return int(row[0]) if row else 0
 
 
+def kept_checkpoints(report_json: bytes) -> list[Checkpoint]:
+    """Each store's last checkpoint in a report of ``hub audit verify --json``."""
+    report = ChainReport.model_validate_json(report_json)
+    return [
+        v.last_checkpoint.checkpoint()
+        for v in report.stores
+        if v.last_checkpoint is not None
+    ]
+
+
 def verify_stores(
     settings: HubSettings,
     *,
     only: Sequence[ChainStore] | None = None,
     public_keys: Sequence[Ed25519PublicKey] | None = None,
     progress: Callable[[ChainStore, int, int], None] | None = None,
+    kept: Sequence[Checkpoint] = (),
 ) -> ChainReport:
     """Verify every store's chain (or some), each in one consistent snapshot.
 
@@ -862,7 +929,7 @@ def verify_stores(
                     ) -> None:
                         progress(s, position, end)
 
-                verdicts.append(verify_store(conn, store, keys, report))
+                verdicts.append(verify_store(conn, store, keys, report, kept))
                 if progress is not None:
                     progress(store, head, head)
     return ChainReport(

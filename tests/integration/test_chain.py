@@ -501,25 +501,24 @@ def test_a_writer_outside_read_committed_is_refused_rather_than_forking_the_chai
     assert (found.verified, found.records) == (True, len(stored) + 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review-11: the checkpoints are rows of the database they vouch for, "
-    "and hub audit verify takes no checkpoint an auditor kept",
-)
-def test_chain_tail_removed_with_the_checkpoints_that_signed_it_is_caught(
-    hub_settings: HubSettings,
+def test_chain_tail_removed_with_the_checkpoints_that_signed_it_is_caught_by_a_kept_one(
+    hub_settings: HubSettings, tmp_path: Path
 ) -> None:
     """Someone who can delete rows deletes the tail, its links and its checkpoints.
 
-    What is left is a shorter chain whose every checkpoint verifies: the
-    verdict is "verified". ADR 0020 says an auditor who kept the last
-    checkpoint has evidence; the tool cannot be given it, and the report does
-    not even print the signed link to keep.
+    What is left is a shorter chain whose every stored checkpoint verifies.
+    The auditor kept the JSON report of an earlier `hub audit verify`: its
+    last checkpoint, given back with --expect, names the removed tail.
     """
     first = fill(hub_settings, 2)
     checkpoint(hub_settings)
     fill(hub_settings, 2, first=3)
-    checkpoint(hub_settings)
+    signed = checkpoint(hub_settings)
+    kept = tmp_path / "verified.json"
+    verify = ["audit", "verify", "--store", "intake", "--json"]
+    earlier = CliRunner().invoke(hub, verify, env=hub_env(hub_settings))
+    assert earlier.exit_code == 0, earlier.output
+    kept.write_text(earlier.stdout, encoding="utf-8")
     cut = first[-1]
     execute(
         hub_settings,
@@ -527,4 +526,12 @@ def test_chain_tail_removed_with_the_checkpoints_that_signed_it_is_caught(
         ("DELETE FROM intake.intake_events_chain WHERE notification_id > %s", (cut,)),
         ("DELETE FROM intake.intake_events_checkpoints WHERE position > %s", (cut,)),
     )
-    assert not verdict(hub_settings).verified
+    # The database alone vouches for what is left...
+    assert verdict(hub_settings).verified
+    # ...the kept checkpoint does not.
+    later = CliRunner().invoke(
+        hub, [*verify, "--expect", str(kept)], env=hub_env(hub_settings)
+    )
+    assert later.exit_code == 1, later.output
+    [found] = ChainReport.model_validate_json(later.stdout).stores
+    assert (found.problem, found.broken_at) == ("chain.tail_removed", signed)
