@@ -32,6 +32,7 @@ from services.audit.render import FORMATS, Format, render
 from services.audit.replay import count_cases
 from services.audit.report import AuditRun, beneficiaries, report_head
 from services.common.chain import verify_stores
+from services.common.errors import DomainError
 from services.common.settings import HubSettings
 
 __all__ = ["progress_bars", "write_report"]
@@ -93,13 +94,16 @@ def write_report(
     except ValueError:
         raise typer.BadParameter("a date, YYYY-MM-DD", param_hint="--as-of") from None
     kbo = normalise_kbo(cpas, field="--cpas")
-    run = AuditRun.of(
-        kbo,
-        day,
-        _known_at(known_at),
-        dt.datetime.now(dt.UTC),
-        count_article_60=settings.stats_count_article_60,
-    )
+    try:
+        run = AuditRun.of(
+            kbo,
+            day,
+            _known_at(known_at),
+            dt.datetime.now(dt.UTC),
+            count_article_60=settings.stats_count_article_60,
+        )
+    except DomainError as refused:
+        raise typer.BadParameter(str(refused), param_hint="--as-of") from None
 
     async def write(out: TextIO) -> None:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:

@@ -19,7 +19,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import psycopg
 
@@ -46,6 +46,7 @@ from services.case_state.statistics import (
 )
 from services.case_state.subsidies import MAX_MONTHS
 from services.common.chain import ChainReport
+from services.common.errors import DomainError
 
 __all__ = [
     "AuditRun",
@@ -58,6 +59,9 @@ __all__ = [
 ]
 
 Progress = Callable[[int], None]
+# The dates an audit may be asked for (a hub limit: the calendar's last years
+# leave no room for the deadlines computed after as_of).
+AS_OF_RANGE: Final = (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
 
 
 class ReportHead(AuditReport):
@@ -87,6 +91,13 @@ class AuditRun:
         count_article_60: bool = True,
     ) -> AuditRun:
         """A run; without ``known_at``, what was known by the end of as_of (or now)."""
+        if not AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]:
+            raise DomainError(
+                "as_of",
+                "audit.as_of_range",
+                f"an audit date is between {AS_OF_RANGE[0]} and {AS_OF_RANGE[1]}: "
+                "the replay counts the months and the law's deadlines around it",
+            )
         cutoff = known_by(as_of, known_at, now)
         return cls(cpas_kbo, as_of, cutoff, now, count_article_60)
 

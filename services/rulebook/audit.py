@@ -36,4 +36,19 @@ RULES: tuple[Rule, ...] = (
         kind="flag",
         doc="docs/domain/federal-reporting.md#first-subsidy-and-prolongation",
     ),
+    Rule(
+        code="audit.as_of_range",
+        statement=(
+            "An audit report is asked as of a date between 1 January 1900 and 31 "
+            "December 2999. The replay counts every month's end up to that date "
+            "and the law's deadlines after it; a date at the calendar's end would "
+            "leave them no room."
+        ),
+        source="Hub rule (bounded input, ADR 0010 and ADR 0024)",
+        enforced_by=("services.audit.report:AuditRun.of",),
+        tests=(
+            "tests/audit/test_run.py::test_an_audit_date_outside_the_years_1900_to_2999_is_refused",
+        ),
+        kind="input",
+    ),
 )

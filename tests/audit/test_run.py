@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.audit.report import month_ends
+import pytest
+
+from services.audit.report import AuditRun, month_ends
 from services.case_state.subsidies import MAX_MONTHS
+from services.common.errors import DomainError
+from tests.contracts.samples import KBO
 
 
 def test_a_far_as_of_counts_at_most_twenty_years_of_month_ends() -> None:
@@ -29,3 +33,16 @@ def test_a_far_as_of_counts_at_most_twenty_years_of_month_ends() -> None:
         dt.date(2026, 7, 31),
         dt.date(2026, 8, 15),
     ]
+
+
+def test_an_audit_date_outside_the_years_1900_to_2999_is_refused() -> None:
+    """A date at the calendar's end left the deadlines after it no room (a 500)."""
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    for day in (dt.date(9999, 12, 31), dt.date(3000, 1, 1), dt.date(1899, 12, 31)):
+        with pytest.raises(DomainError) as refused:
+            AuditRun.of(KBO, day, None, now)
+        assert (refused.value.field, refused.value.rule) == (
+            "as_of",
+            "audit.as_of_range",
+        )
+    assert AuditRun.of(KBO, dt.date(2999, 12, 31), None, now).known_at == now
