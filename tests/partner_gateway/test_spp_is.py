@@ -602,6 +602,34 @@ def test_a_rejection_without_its_reason_is_refused() -> None:
     assert (refused.value.rule, refused.value.field) == ("schema.invalid", "motif")
 
 
+@pytest.mark.parametrize(
+    ("result", "field", "value"),
+    [
+        ("accepte", "version", True),
+        ("accepte", "identifiant_formulaire", "{00000000-0000-0000-0000-000000000005}"),
+        (
+            "accepte",
+            "identifiant_formulaire",
+            "urn:uuid:00000000-0000-0000-0000-000000000005",
+        ),
+        ("accepte", "reference_dossier", "00000000000000000000000000000501"),
+        ("accepte", "identifiant_message", " "),
+        ("refuse", "motif", "   "),
+        ("refuse", "code_motif", " "),
+    ],
+)
+def test_an_spp_is_answer_with_an_odd_value_is_refused_naming_the_field(
+    result: str, field: str, value: object
+) -> None:
+    """A boolean version, a UUID in braces, as a URN or without its hyphens, a
+    blank answer id or a blank reason: each refused, never read as a valid answer."""
+    body = json.loads(_answer_golden(result))
+    body[field] = value
+    with pytest.raises(InboundRejected) as refused:
+        spp_is.parse_answer(json.dumps(body).encode())
+    assert field in f"{refused.value.field} {refused.value}"
+
+
 def test_a_date_written_the_local_way_in_an_answer_is_refused() -> None:
     body = json.loads(_answer_golden("accepte"))
     body["date_traitement"] = "20/03/2026"

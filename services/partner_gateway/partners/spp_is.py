@@ -52,6 +52,7 @@ from contracts.income import (
 )
 from contracts.piis import PIISSignedV1
 from contracts.text import Code, Identifier, Reason
+from contracts.wire import AS_INTEGER, Uuid
 from services.common.errors import DomainError
 from services.common.law import LAW
 from services.intake.regions import check_ins_code
@@ -521,11 +522,13 @@ class SppIsAnswer(BaseModel):
     type_message: Literal["accuse_reception"] = Field(
         description="Type of the message."
     )
-    version: Literal[1] = Field(description="Version of the hub's SPP IS format.")
-    identifiant_formulaire: uuid.UUID = Field(
+    version: Annotated[Literal[1], AS_INTEGER] = Field(
+        description="Version of the hub's SPP IS format."
+    )
+    identifiant_formulaire: Uuid = Field(
         description="The form answered about (its identifiant_formulaire)."
     )
-    reference_dossier: uuid.UUID = Field(
+    reference_dossier: Uuid = Field(
         description="The hub's reference of the case, as on the form."
     )
     numero_bce_cpas: str = Field(
@@ -569,12 +572,18 @@ def parse_answer(raw: bytes) -> Answer:
     data = _json_object(text)
     _refuse_local_formats(data, SppIsAnswer.model_json_schema())
     try:
-        answer = SppIsAnswer.model_validate_json(text, strict=True)
+        # Python mode on the parsed object: the wire types' own checks run
+        # (a UUID hyphenated only, an integer that is not a boolean).
+        answer = SppIsAnswer.model_validate(data)
     except ValidationError as error:
         raise _schema_invalid(error, {}) from None
+    if not answer.identifiant_message.strip():
+        raise InboundRejected(
+            "schema.invalid", "identifiant_message", "identifiant_message: blank"
+        )
     if answer.resultat == "refuse":
         for name in ("code_motif", "motif"):
-            if not getattr(answer, name):
+            if not (getattr(answer, name) or "").strip():
                 raise InboundRejected(
                     "schema.invalid", name, f"{name}: required when refused"
                 )
