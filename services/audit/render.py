@@ -99,9 +99,26 @@ _COLUMNS: Final = (
 )
 
 
+# Text cells a spreadsheet would run as a formula if they began so (an
+# inspector opens the CSV in one): prefixed with an apostrophe. Figures and
+# ids never begin so; they are left as they are.
+_TEXT_COLUMNS: Final = frozenset(
+    {"dossier_number", "rule", "check", "subject", "detail", "law", "doc"}
+)
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(column: str, value: object) -> object:
+    text = column in _TEXT_COLUMNS and isinstance(value, str)
+    if text and str(value).startswith(_FORMULA_START):
+        return f"'{value}"
+    return value
+
+
 def _line(row: dict[str, object]) -> str:
     out = io.StringIO()
-    csv.DictWriter(out, _COLUMNS, lineterminator="\r\n").writerow(row)
+    writer = csv.DictWriter(out, _COLUMNS, lineterminator="\r\n")
+    writer.writerow({column: _cell(column, value) for column, value in row.items()})
     return out.getvalue()
 
 

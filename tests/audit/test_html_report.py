@@ -322,3 +322,25 @@ def test_the_csv_has_a_row_per_month_and_per_finding() -> None:
         assert (row["case_id"], row["on"]) == (case, line.month)
         assert Decimal(row["reimbursed"]) == line.reimbursed_amount
         assert row["evidence"].split() == [str(e) for e in line.event_ids]
+
+
+def test_a_csv_text_cell_that_a_spreadsheet_would_run_is_neutralised() -> None:
+    head, grids = report()
+    grid = grids[0]
+    hostile = grid.model_copy(
+        update={
+            "dossier_number": '=HYPERLINK("http://x")',
+            "checks": tuple(
+                c.model_copy(update={"detail": "@SUM(A1:A9)", "verdict": "finding"})
+                for c in grid.checks
+            ),
+        }
+    )
+    table = list(csv.DictReader(io.StringIO(rendered(head, [hostile], "csv"))))
+    findings = [r for r in table if r["record"] == "finding"]
+    assert findings
+    for row in findings:
+        assert row["dossier_number"] == '\'=HYPERLINK("http://x")'
+        assert row["detail"] == "'@SUM(A1:A9)"
+    # Figures stay figures.
+    assert all(not r["reimbursed"].startswith("'") for r in table if r["reimbursed"])
