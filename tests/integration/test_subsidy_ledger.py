@@ -31,6 +31,7 @@ from services.common.eventstore import (
     row_to_event,
     schema_setup,
 )
+from services.common.http import BRUSSELS
 from services.common.rebuild import build_shadow
 from services.common.settings import HubSettings
 from services.registry import consumer
@@ -41,7 +42,9 @@ pytestmark = pytest.mark.integration
 
 SUBSIDIES = consumer("subsidies")
 CASE = uuid.UUID(int=0x5B5)
-TODAY = dt.date(2026, 12, 1)
+# The ledger as of today (Brussels) reads what was recorded by its end, and
+# this test records its events now: a fixed date would leave them after it.
+TODAY = dt.datetime.now(BRUSSELS).date()
 
 
 def store(settings: HubSettings, service: str, events: list[ContractEvent]) -> None:
