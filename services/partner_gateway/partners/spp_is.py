@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -50,8 +50,8 @@ from contracts.income import (
     IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
 )
-from contracts.piis import PIISSignedV1
 from contracts.text import Code, Identifier, Reason
+from services.case_state.subsidies import SUBSIDY_RULES, CodePeriod, period_on
 from services.common.errors import DomainError
 from services.common.law import LAW
 from services.intake.regions import check_ins_code
@@ -80,6 +80,8 @@ __all__ = [
     "form_for",
     "forms_for",
     "parse_answer",
+    "piis_code_days",
+    "piis_code_form",
     "piis_code_on",
     "render_answer",
     "sent_payload",
@@ -100,9 +102,8 @@ FORM_EVENTS: Final = (
     IncomeRightWithdrawnV1,
     IncomeRightRefusedV1,
     IncomeRecoveryDecidedV1,
-    PIISSignedV1,
 )
-"""The events a form B, C or D is generated from."""
+"""The events a form B, C or D is generated from (a PIIS code: ``piis_code_form``)."""
 
 # -- who the form is about -----------------------------------------------------------
 
@@ -179,14 +180,13 @@ def form_for(
       the forms of the law of 1965, not built);
     * a modification: a form B restating every field of the last one, with
       the new category from its date;
-    * a signed PIIS with its subsidy code: a form B restating every field,
-      with the code, from the first day of the month of the signature (the
-      grant's date when the PIIS is signed in the month of the grant);
     * a withdrawal: a form C ending the last form B (a regularisation when a
       form C already ends it);
     * a refused RIS application: a form C of type 1 (``form_c_refusal``).
 
-    A recovery means one form D per month (``forms_for``). A form B with the
+    A recovery means one form D per month (``forms_for``); the PIIS code a
+    form B carries follows the subsidy's periods (``piis_code_form``), never
+    the code the CPAS typed on the PIIS. A form B with the
     effective date of a form B standing is a correction (status 1). Raises
     ``DomainError`` when an identifier or the PIIS code breaks its rule.
     """
@@ -266,27 +266,61 @@ def _form_b(
                 decision_date=occurred_on(event),
                 category=event.category,
             )
-        case PIISSignedV1(subsidy_code=str(code)):
-            return _with_piis_code(event, code, facts, file)
         case _:
             return None
 
 
-def _with_piis_code(
-    event: PIISSignedV1, code: str, facts: FederalFacts, file: FederalFile
-) -> FormBContent | None:
-    """From the first day of the month of the signature, or the grant's date."""
+def piis_code_days(file: FederalFile, periods: Sequence[CodePeriod]) -> list[dt.date]:
+    """The days whose PIIS code SPP IS may hold wrong, in order.
+
+    Each day a period starts and each effective date of a form B on the file
+    (a modification restates the code of the form it restates), from the
+    first form B on.
+    """
     first = file.first_b()
     if first is None:
+        return []
+    days = {p.start for p in periods} | {
+        f.effective_date for f in file.forms.values() if f.kind == "B"
+    }
+    return sorted(d for d in days if d >= first.effective_date)
+
+
+def piis_code_form(
+    file: FederalFile,
+    facts: FederalFacts,
+    periods: Sequence[CodePeriod],
+    day: dt.date,
+    decision_date: dt.date,
+) -> FormBContent | None:
+    """The form B giving a day the code of the subsidy's periods; None if held.
+
+    The form B SPP IS holds for that day (the latest standing one dated on or
+    before it, not ended by a form C by then) restated from that day with the
+    code the periods give: 11 from the first year's first day, 17 from a
+    prolongation's. A form B of that very date standing is corrected (status
+    1): that is how a code sent ahead is withdrawn when a later event takes
+    the prolongation away. No code is said from a later day only when the
+    PIIS of a prolongation ended: a year of code 11 or 17 runs out by itself.
+    """
+    held = file.b_in_force(day)
+    if held is None or not isinstance(held.content, FormBContent):
         return None
-    since = max(event.signed_on.replace(day=1), first.effective_date)
-    return _restated(
-        file,
-        facts,
-        effective_date=since,
-        decision_date=occurred_on(event),
-        piis_code=piis_code_on(code, since),
-    )
+    ended = file.c_of(held.form_id)
+    if ended is not None and ended.effective_date <= day:
+        return None
+    period = period_on(periods, day)
+    found = None if period is None else period.code
+    code = None if found is None else piis_code_on(found, day)
+    if held.content.piis_code == code:
+        return None
+    stopped = period is not None and period.status == SUBSIDY_RULES["ended"]
+    if code is None and held.effective_date != day and not stopped:
+        return None
+    restated = held.content.model_dump() | _identified(facts)
+    restated |= {"effective_date": day, "decision_date": decision_date}
+    restated |= {"piis_code": code, "notice_status": _status(file, day)}
+    return FormBContent.model_validate(restated)
 
 
 def _form_c(
