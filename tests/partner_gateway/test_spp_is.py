@@ -715,7 +715,10 @@ class Feed:
     def __call__(self, event: ContractEvent) -> list[FormFate]:
         """The forms the event added to the case's federal file."""
         before = len(self.hub.federal_forms(CASE))
-        self.row = self.policy.fold(self.row, event) or self.row
+        row = self.policy.fold(self.row, event)
+        if row is not None:  # through the table's columns, as it is stored
+            *head, facts = self.policy.encode(row)
+            self.row = self.policy.decode((*head, json.loads(facts)))
         return list(self.hub.federal_forms(CASE)[before:])
 
 
