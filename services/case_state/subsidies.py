@@ -87,6 +87,7 @@ __all__ = [
     "ledger_of_cpas",
     "load_case",
     "load_cpas",
+    "partner_ids",
     "period_on",
     "piis_code_periods",
     "replay_ledger",
@@ -943,7 +944,8 @@ def _recovered_by_month(
     return found
 
 
-def _partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:
+def partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:
+    """The partners' cases a case's grants name (their PIIS count for it)."""
     return {
         uuid.UUID(partner)
         for fact in facts.facts
@@ -965,7 +967,7 @@ def case_ledger(
     """One case's rows if it was with the CPAS then (``cases``: its partners')."""
     if case.cpas_at(cutoff_of(as_of, known_at)) != cpas_kbo:
         return ()  # with another CPAS then
-    partners = {p: cases[p] for p in _partner_ids(case) if p in cases}
+    partners = {p: cases[p] for p in partner_ids(case) if p in cases}
     return ledger(
         case,
         partners,
@@ -1031,7 +1033,7 @@ async def load_case(
     found = (await projection.load(conn, schema, [case_id])).get(case_id)
     if found is None:
         return None, {}
-    partners = await projection.load(conn, schema, sorted(_partner_ids(found), key=str))
+    partners = await projection.load(conn, schema, sorted(partner_ids(found), key=str))
     return found, partners
 
 

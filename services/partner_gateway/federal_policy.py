@@ -11,7 +11,9 @@ brings the PIIS code SPP IS holds in line with the subsidy ledger's periods
 (``subsidies.piis_code_periods``: 11, 17 or none from a day), a form B per
 day whose code differs (the event's id and the day: its own command). For
 that it keeps, per case in its table, the ledger's facts of those events
-(never free text). The person's
+(never free text), and the partners its grants name: a partner's PIIS
+counts for the household (one subsidy), so a partner's event aligns the
+cases that name it too (their own command per case and day). The person's
 NISS and the CPAS come from the gateway's routing facts (not there yet: the
 event comes back later); the INS code of the CPAS's municipality from
 ``HUB_CPAS_INS_CODES``. An event whose form breaks a rule (no INS code
@@ -41,11 +43,21 @@ from services.partner_gateway.partners import spp_is
 __all__ = ["FederalPolicyRow", "FederalReportingPolicy", "ins_codes"]
 
 FindCase = Callable[[uuid.UUID], RoutingFacts | None]
+FindRow = Callable[[uuid.UUID], PolicyRow | None]
+FindRows = Callable[[uuid.UUID], Sequence[PolicyRow]]
 KEPT: Final = frozenset(
     {"grant", "modified", "withdrawn", "signed", "ended", "motivated"}
 )
 """The ledger's facts the PIIS code periods are made of (``piis_code_periods``)."""
 _FACTS: Final = subsidies.SubsidyProjection()
+
+
+def _no_row(_: uuid.UUID) -> PolicyRow | None:
+    return None
+
+
+def _no_rows(_: uuid.UUID) -> Sequence[PolicyRow]:
+    return ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +85,8 @@ class FederalReportingPolicy(Policy):
     columns: ClassVar[tuple[tuple[str, str], ...]] = (
         *Policy.columns,
         ("facts", "jsonb NOT NULL DEFAULT '[]'"),
+        # The partners its grants name: whose PIIS events concern it too.
+        ("partners", "uuid[] NOT NULL DEFAULT '{}'"),
     )
 
     def __init__(
@@ -80,10 +94,15 @@ class FederalReportingPolicy(Policy):
         app: PartnersApplication,
         find_case: FindCase,
         cpas_ins_codes: Mapping[str, str],
+        find_facts: FindRow = _no_row,
+        find_households: FindRows = _no_rows,
     ) -> None:
+        """``find_facts``, ``find_households``: read this policy's own table."""
         self._app = app
         self._find_case = find_case
         self._ins = cpas_ins_codes
+        self._find_facts = find_facts
+        self._find_households = find_households
 
     def fold(self, row: PolicyRow | None, event: ContractEvent) -> PolicyRow | None:
         """Keep the event's fact, react with the case's facts, remember both."""
@@ -105,11 +124,18 @@ class FederalReportingPolicy(Policy):
         """The row's column values (the facts as JSON)."""
         facts = row.facts if isinstance(row, FederalPolicyRow) else ()
         head = (row.case_id, row.cpas_kbo, row.event_id, row.event_type, row.action)
-        return (*head, json.dumps([f.to_json() for f in facts]))
+        partners = subsidies.partner_ids(
+            subsidies.SubsidyFacts(row.case_id, row.cpas_kbo, facts)
+        )
+        return (
+            *head,
+            json.dumps([f.to_json() for f in facts]),
+            sorted(partners, key=str),
+        )
 
     def decode(self, record: Sequence[Any]) -> FederalPolicyRow:
         """A row from its column values."""
-        case_id, cpas_kbo, event_id, event_type, action, facts = record
+        case_id, cpas_kbo, event_id, event_type, action, facts, _ = record
         return FederalPolicyRow(
             case_id,
             cpas_kbo,
@@ -127,14 +153,33 @@ class FederalReportingPolicy(Policy):
         ``facts``: the case's facts, the event's included (``fold``).
         """
         moves_code = any(f.event_id == event.event_id for f in facts)
-        if not (isinstance(event, spp_is.FORM_EVENTS) or moves_code) or not self._ins:
+        reports = isinstance(event, spp_is.FORM_EVENTS)
+        if not (reports or moves_code) or not self._ins:
             # No INS code configured at all: this hub does not report to the
             # SPP IS, and parking every case's events would say nothing more.
             return None
-        case = self._find_case(event.case_id)
+        sent: list[str | None] = []
+        if reports or self._app.federal_file(event.case_id) is not None:
+            who = self._who(event.case_id, event.cpas_kbo)
+            sent.extend(
+                self._submit(event, who, key, build)
+                for key, build in spp_is.forms_for(event, who)
+            )
+            if moves_code:
+                sent.extend(self._align(event, who, facts, {}))
+        if moves_code:
+            sent.extend(self._align_households(event, facts))
+        said = [s for s in sent if s is not None]
+        if not said:
+            return "no form"
+        return f"submitted form {', '.join(said)}"
+
+    def _who(self, case_id: uuid.UUID, cpas_kbo: str) -> spp_is.FederalFacts:
+        """The CPAS and the person a case's forms name; raises when not known."""
+        case = self._find_case(case_id)
         if case is None:
-            raise NotYetError(str(event.case_id))
-        ins_code = self._ins.get(event.cpas_kbo)
+            raise NotYetError(str(case_id))
+        ins_code = self._ins.get(cpas_kbo)
         if ins_code is None:
             raise DomainError(
                 "cpas_kbo",
@@ -143,40 +188,75 @@ class FederalReportingPolicy(Policy):
                 "every SPP IS form names the CPAS's municipality by it (SPP IS, "
                 "forms B, C and D, docs/domain/identifiers.md#ins-municipality-code)",
             )
-        who = spp_is.FederalFacts(
-            case_id=event.case_id,
-            cpas_kbo=event.cpas_kbo,
-            cpas_ins_code=ins_code,
-            niss=case.niss,
+        return spp_is.FederalFacts(
+            case_id=case_id, cpas_kbo=cpas_kbo, cpas_ins_code=ins_code, niss=case.niss
         )
-        sent = [self._submit(event, key, b) for key, b in spp_is.forms_for(event, who)]
-        if moves_code:
-            periods = subsidies.piis_code_periods(
-                subsidies.SubsidyFacts(event.case_id, event.cpas_kbo, facts), {}
+
+    def _align(
+        self,
+        event: ContractEvent,
+        who: spp_is.FederalFacts,
+        facts: tuple[subsidies.Fact, ...],
+        known: Mapping[uuid.UUID, tuple[subsidies.Fact, ...]],
+    ) -> list[str | None]:
+        """Bring a case's PIIS code on form B in line with the subsidy's periods.
+
+        ``known``: partners' facts newer than their rows (the event's case).
+        """
+        case = subsidies.SubsidyFacts(who.case_id, who.cpas_kbo, facts)
+        partners = {}
+        for partner in subsidies.partner_ids(case):
+            found = known.get(partner)
+            if found is None:
+                row = self._find_facts(partner)
+                found = row.facts if isinstance(row, FederalPolicyRow) else ()
+            partners[partner] = subsidies.SubsidyFacts(partner, who.cpas_kbo, found)
+        periods = subsidies.piis_code_periods(case, partners)
+        file = self._app.federal_file(who.case_id)
+        days = [] if file is None else spp_is.piis_code_days(file, periods)
+        # The event's own case: key by the day; a partner's: by case and day.
+        prefix = "" if who.case_id == event.case_id else f"{who.case_id}:"
+        return [
+            self._submit(
+                event,
+                who,
+                f"{prefix}piis-code:{day.isoformat()}",
+                _code_builder(who, periods, day, occurred_on(event)),
             )
-            file = self._app.federal_file(event.case_id)
-            days = [] if file is None else spp_is.piis_code_days(file, periods)
-            sent.extend(
-                self._submit(
-                    event,
-                    f"piis-code:{day.isoformat()}",
-                    _code_builder(who, periods, day, occurred_on(event)),
-                )
-                for day in days
-            )
-        said = [s for s in sent if s is not None]
-        if not said:
-            return "no form"
-        return f"submitted form {', '.join(said)}"
+            for day in days
+        ]
+
+    def _align_households(
+        self, event: ContractEvent, facts: tuple[subsidies.Fact, ...]
+    ) -> list[str | None]:
+        """The same for each case whose grant names the event's case as partner.
+
+        A case not known enough yet (its NISS, its CPAS's INS code) is left to
+        its own next event: a partner's event is not parked for it.
+        """
+        sent: list[str | None] = []
+        for row in self._find_households(event.case_id):
+            if row.case_id == event.case_id or not isinstance(row, FederalPolicyRow):
+                continue
+            try:
+                who = self._who(row.case_id, row.cpas_kbo)
+            except (NotYetError, DomainError):
+                continue
+            sent.extend(self._align(event, who, row.facts, {event.case_id: facts}))
+        return sent
 
     def _submit(
-        self, event: ContractEvent, key: str, build: spp_is.FormBuilder
+        self,
+        event: ContractEvent,
+        who: spp_is.FederalFacts,
+        key: str,
+        build: spp_is.FormBuilder,
     ) -> str | None:
-        """Submit one form of an event (its own command id per key)."""
+        """Submit one form an event means (its own command id per key)."""
         context = self.reaction_context(event)
         submitted = self._app.submit_federal_form(
-            event.case_id,
-            event.cpas_kbo,
+            who.case_id,
+            who.cpas_kbo,
             dataclasses.replace(context, command_id=uuid.uuid5(event.event_id, key))
             if key
             else context,

@@ -34,6 +34,7 @@ from contracts.income import (
     IncomeRightModifiedV1,
     IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
+    PartnerPiisObligation,
     RecoveredMonth,
 )
 from contracts.piis import PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
@@ -684,7 +685,7 @@ def test_spp_is_answer_golden_file_parses_to_its_answer(accepted: bool) -> None:
 
 
 def _policy(
-    hub: PartnersApplication, codes: dict[str, str] | None = None
+    hub: PartnersApplication, codes: dict[str, str] | None = None, **readers: Any
 ) -> FederalReportingPolicy:
     facts = RoutingFacts(
         case_id=CASE,
@@ -700,25 +701,34 @@ def _policy(
     )
     known = {CASE: facts}
     return FederalReportingPolicy(
-        hub, known.get, {KBO: "21004"} if codes is None else codes
+        hub, known.get, {KBO: "21004"} if codes is None else codes, **readers
     )
 
 
 class Feed:
-    """The policy as the consumer runs it: each event folded with the case's row."""
+    """The policy as the consumer runs it: each event folded with its case's row."""
 
     def __init__(self, hub: PartnersApplication) -> None:
         self.hub = hub
-        self.policy = _policy(hub)
-        self.row: Any = None
+        self.rows: dict[uuid.UUID, Any] = {}
+        self.partners: dict[uuid.UUID, list[uuid.UUID]] = {}
+        self.policy = _policy(
+            hub, find_facts=self.rows.get, find_households=self._households
+        )
+
+    def _households(self, partner: uuid.UUID) -> list[Any]:
+        return [self.rows[c] for c, named in self.partners.items() if partner in named]
 
     def __call__(self, event: ContractEvent) -> list[FormFate]:
         """The forms the event added to the case's federal file."""
         before = len(self.hub.federal_forms(CASE))
-        row = self.policy.fold(self.row, event)
+        row = self.policy.fold(self.rows.get(event.case_id), event)
         if row is not None:  # through the table's columns, as it is stored
-            *head, facts = self.policy.encode(row)
-            self.row = self.policy.decode((*head, json.loads(facts)))
+            *head, facts, partners = self.policy.encode(row)
+            self.rows[event.case_id] = self.policy.decode(
+                (*head, json.loads(facts), partners)
+            )
+            self.partners[event.case_id] = partners
         return list(self.hub.federal_forms(CASE)[before:])
 
 
@@ -847,6 +857,30 @@ def test_law_21_july_2016_a_piis_ended_during_the_prolongation_ends_code_17() ->
     feed = _fed(*_first_year(), _motivated())
     (stopped,) = feed(_ended(dt.date(2026, 6, 30)))
     assert _codes([stopped]) == [(dt.date(2026, 7, 1), None, 0)]
+
+
+def test_spp_is_faq_a_partners_piis_gives_the_household_its_code_on_form_b() -> None:
+    """One subsidy for the household: the partner's PIIS and motivation count."""
+    partner = uuid.UUID(int=0x5A3E_0202)
+    grant, signed = _first_year()
+    couple = grant.model_copy(
+        update={
+            "partner_piis_obligations": (
+                PartnerPiisObligation(
+                    position=1,
+                    partner_case_id=partner,
+                    piis_obligation="compulsory_new_beneficiary",
+                ),
+            )
+        }
+    )
+    theirs = {"case_id": partner, "cpas_kbo": KBO}
+    feed = Feed(app())
+    feed(couple)
+    assert _codes(feed(signed.model_copy(update=theirs))) == [(MARCH_2025, 11, 1)]
+    motivated = _motivated().model_copy(update=theirs)
+    assert _codes(feed(motivated)) == [(MARCH_2026, 17, 0)]
+    assert feed(motivated) == []  # a redelivery submits nothing twice
 
 
 def test_spp_is_form_of_a_cpas_without_its_ins_code_is_parked_with_the_rule() -> None:
