@@ -161,12 +161,13 @@ class FederalReportingPolicy(Policy):
         sent: list[str | None] = []
         if reports or self._app.federal_file(event.case_id) is not None:
             who = self._who(event.case_id, event.cpas_kbo)
+            periods = self._periods(who, facts, {}) if moves_code else None
             sent.extend(
                 self._submit(event, who, key, build)
-                for key, build in spp_is.forms_for(event, who)
+                for key, build in spp_is.forms_for(event, who, periods)
             )
-            if moves_code:
-                sent.extend(self._align(event, who, facts, {}))
+            if periods is not None:
+                sent.extend(self._align(event, who, periods))
         if moves_code:
             sent.extend(self._align_households(event, facts))
         said = [s for s in sent if s is not None]
@@ -192,14 +193,13 @@ class FederalReportingPolicy(Policy):
             case_id=case_id, cpas_kbo=cpas_kbo, cpas_ins_code=ins_code, niss=case.niss
         )
 
-    def _align(
+    def _periods(
         self,
-        event: ContractEvent,
         who: spp_is.FederalFacts,
         facts: tuple[subsidies.Fact, ...],
         known: Mapping[uuid.UUID, tuple[subsidies.Fact, ...]],
-    ) -> list[str | None]:
-        """Bring a case's PIIS code on form B in line with the subsidy's periods.
+    ) -> tuple[subsidies.CodePeriod, ...]:
+        """A case's PIIS code periods, its partners' facts read from the table.
 
         ``known``: partners' facts newer than their rows (the event's case).
         """
@@ -211,7 +211,15 @@ class FederalReportingPolicy(Policy):
                 row = self._find_facts(partner)
                 found = row.facts if isinstance(row, FederalPolicyRow) else ()
             partners[partner] = subsidies.SubsidyFacts(partner, who.cpas_kbo, found)
-        periods = subsidies.piis_code_periods(case, partners)
+        return subsidies.piis_code_periods(case, partners)
+
+    def _align(
+        self,
+        event: ContractEvent,
+        who: spp_is.FederalFacts,
+        periods: tuple[subsidies.CodePeriod, ...],
+    ) -> list[str | None]:
+        """Bring a case's PIIS code on form B in line with the subsidy's periods."""
         file = self._app.federal_file(who.case_id)
         days = [] if file is None else spp_is.piis_code_days(file, periods)
         # The event's own case: key by the day; a partner's: by case and day.
@@ -242,7 +250,8 @@ class FederalReportingPolicy(Policy):
                 who = self._who(row.case_id, row.cpas_kbo)
             except (NotYetError, DomainError):
                 continue
-            sent.extend(self._align(event, who, row.facts, {event.case_id: facts}))
+            periods = self._periods(who, row.facts, {event.case_id: facts})
+            sent.extend(self._align(event, who, periods))
         return sent
 
     def _submit(

@@ -859,6 +859,15 @@ def test_law_21_july_2016_a_piis_ended_during_the_prolongation_ends_code_17() ->
     assert _codes([stopped]) == [(dt.date(2026, 7, 1), None, 0)]
 
 
+def test_law_21_july_2016_a_modification_carries_the_code_of_its_date() -> None:
+    may = dt.date(2026, 5, 1)
+    modified = _on(IncomeRightModifiedV1, 24, may, effective_date=may, category=3)
+    # In the prolongation: code 17, one form.
+    assert _codes(_fed(*_first_year(), _motivated())(modified)) == [(may, 17, 0)]
+    # After a first year not prolonged: no code (the 11 is not restated).
+    assert _codes(_fed(*_first_year())(modified)) == [(may, None, 0)]
+
+
 def test_spp_is_faq_a_partners_piis_gives_the_household_its_code_on_form_b() -> None:
     """One subsidy for the household: the partner's PIIS and motivation count."""
     partner = uuid.UUID(int=0x5A3E_0202)

@@ -172,7 +172,10 @@ def piis_code_on(code: str, day: dt.date) -> int:
 
 
 def form_for(
-    event: ContractEvent, facts: FederalFacts, file: FederalFile
+    event: ContractEvent,
+    facts: FederalFacts,
+    file: FederalFile,
+    periods: Sequence[CodePeriod] | None = None,
 ) -> FormContent | None:
     """The form an event means for SPP IS, given the case's federal file; or None.
 
@@ -185,8 +188,10 @@ def form_for(
     * a refused RIS application: a form C of type 1 (``form_c_refusal``).
 
     A recovery means one form D per month (``forms_for``); the PIIS code a
-    form B carries follows the subsidy's periods (``piis_code_form``), never
-    the code the CPAS typed on the PIIS. A form B with the
+    form B carries follows the subsidy's periods (``periods``: a grant's or a
+    modification's form B carries its date's code; later changes:
+    ``piis_code_form``), never the code the CPAS typed on the PIIS; without
+    periods a modification restates the code. A form B with the
     effective date of a form B standing is a correction (status 1). Raises
     ``DomainError`` when an identifier or the PIIS code breaks its rule.
     """
@@ -203,14 +208,16 @@ def form_for(
         case IncomeRightRefusedV1():
             return None
         case _:
-            return _form_b(event, facts, file)
+            return _form_b(event, facts, file, periods)
 
 
 FormBuilder = Callable[[FederalFile], FormContent | None]
 
 
 def forms_for(
-    event: ContractEvent, facts: FederalFacts
+    event: ContractEvent,
+    facts: FederalFacts,
+    periods: Sequence[CodePeriod] | None = None,
 ) -> tuple[tuple[str, FormBuilder], ...]:
     """Every form an event means, each with the key of its own submission.
 
@@ -234,7 +241,7 @@ def forms_for(
         case IncomeRecoveryDecidedV1():
             return ()
         case _:
-            return (("", lambda file: form_for(event, facts, file)),)
+            return (("", lambda file: form_for(event, facts, file, periods)),)
 
 
 def _form_d_builder(
@@ -246,7 +253,10 @@ def _form_d_builder(
 
 
 def _form_b(
-    event: ContractEvent, facts: FederalFacts, file: FederalFile
+    event: ContractEvent,
+    facts: FederalFacts,
+    file: FederalFile,
+    periods: Sequence[CodePeriod] | None,
 ) -> FormBContent | None:
     match event:
         case IncomeRightGrantedV1(kind="RIS"):
@@ -256,18 +266,32 @@ def _form_b(
                 decision_date=event.decision_date,
                 category=event.category,
                 notice_status=_status(file, event.effective_date),
-                piis_code=None,
+                piis_code=_code_of(periods or (), event.effective_date),
             )
         case IncomeRightModifiedV1():
+            code = (
+                {}
+                if periods is None
+                else {"piis_code": _code_of(periods, event.effective_date)}
+            )
             return _restated(
                 file,
                 facts,
                 effective_date=event.effective_date,
                 decision_date=occurred_on(event),
                 category=event.category,
+                **code,
             )
         case _:
             return None
+
+
+def _code_of(periods: Sequence[CodePeriod], day: dt.date) -> int | None:
+    """The PIIS code form B carries on a day (checked in use on it), or none."""
+    period = period_on(periods, day)
+    if period is None or period.code is None:
+        return None
+    return piis_code_on(period.code, day)
 
 
 def piis_code_days(file: FederalFile, periods: Sequence[CodePeriod]) -> list[dt.date]:
@@ -310,8 +334,7 @@ def piis_code_form(
     if ended is not None and ended.effective_date <= day:
         return None
     period = period_on(periods, day)
-    found = None if period is None else period.code
-    code = None if found is None else piis_code_on(found, day)
+    code = _code_of(periods, day)
     if held.content.piis_code == code:
         return None
     stopped = period is not None and period.status == SUBSIDY_RULES["ended"]
