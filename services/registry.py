@@ -8,6 +8,7 @@ fold projection in its own module plus one line in ``CONSUMERS``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -221,7 +222,15 @@ def _federal_policy(apps: Applications) -> FoldProjection[Any]:
         return policy.FederalReportingPolicy(apps.get(PartnersApplication), _none, {})
     reader = RowReader(RoutingFactsTable(), settings.database_url, "partners")
     codes = policy.ins_codes(settings.cpas_ins_codes)
-    return policy.FederalReportingPolicy(apps.get(PartnersApplication), reader, codes)
+    app = apps.get(PartnersApplication)
+    own = RowReader(
+        policy.FederalReportingPolicy(app, _none, {}),
+        settings.database_url,
+        "federal_reporting",
+    )
+    return policy.FederalReportingPolicy(
+        app, reader, codes, own, functools.partial(own.containing, "partners")
+    )
 
 
 def _none(_: Any) -> None:

@@ -75,6 +75,7 @@ from services.common.row_table import RowTable
 __all__ = [
     "MAX_MONTHS",
     "SUBSIDY_RULES",
+    "CodePeriod",
     "Fact",
     "LedgerRow",
     "SubsidyFacts",
@@ -86,6 +87,9 @@ __all__ = [
     "ledger_of_cpas",
     "load_case",
     "load_cpas",
+    "partner_ids",
+    "period_on",
+    "piis_code_periods",
     "replay_ledger",
     "subsidy_facts",
 ]
@@ -609,6 +613,98 @@ def _lineages(
     return segments
 
 
+def _persons(
+    own: tuple[Fact, ...],
+    partners: Mapping[uuid.UUID, SubsidyFacts],
+    cutoff: dt.datetime | None,
+) -> dict[str, tuple[Fact, ...]]:
+    """The household's facts: the case's (key ""), each partner's on its grants."""
+    person_facts: dict[str, tuple[Fact, ...]] = {"": own}
+    for grant in own:
+        if grant.kind != "grant":
+            continue
+        for partner, _ in grant.values["partners"]:
+            found = partners.get(uuid.UUID(partner))
+            person_facts[partner] = () if found is None else found.known(cutoff)
+    return person_facts
+
+
+def _subsidy_periods(
+    records: Sequence[_Amount], person_facts: Mapping[str, tuple[Fact, ...]]
+) -> tuple[list[_Piis], list[_Segment]]:
+    """The household's PIIS and the subsidy's segments (``_lineages``)."""
+    household = [f for facts in person_facts.values() for f in facts]
+    piis = _household_piis(household)
+    motivations = [f for f in household if f.kind == "motivated"]
+    spans = _intervals(records)
+    return piis, _lineages(piis, motivations, spans, _interruptions(spans))
+
+
+def _code_on(
+    segments: Sequence[_Segment], piis: Sequence[_Piis], day: dt.date
+) -> tuple[str | None, str, tuple[uuid.UUID, ...]]:
+    """A day's form-B code, status and evidence, as the ledger reads them."""
+    segment = _segment_on(segments, day)
+    if segment is None:
+        return None, SUBSIDY_RULES["none"], ()
+    if segment.code == "17" and not any(p.in_force(day) for p in piis):
+        return None, SUBSIDY_RULES["ended"], segment.ids
+    return segment.code, segment.status, segment.ids
+
+
+@dataclass(frozen=True, slots=True)
+class CodePeriod:
+    """From a day on (until the next period), a case's PIIS code of form B."""
+
+    start: dt.date
+    code: str | None  # "11" first year, "17" prolongation, None: no PIIS subsidy
+    status: str  # one of SUBSIDY_RULES: why
+    ids: tuple[uuid.UUID, ...]
+
+
+def piis_code_periods(
+    case: SubsidyFacts,
+    partners: Mapping[uuid.UUID, SubsidyFacts],
+    *,
+    known_at: dt.datetime | None = None,
+) -> tuple[CodePeriod, ...]:
+    """From which day which PIIS code form B carries: the ledger's own periods.
+
+    The same segments the ledger reads month by month (``_lineages``: code 11
+    for the first year, 17 for a prolongation with a PIIS of the household in
+    force on the last day of the period before and a written motivation given
+    in it, none after it stops), as step changes: the first period is the
+    first with a code; each next one changes the code. A code 17 day without
+    a PIIS of the household in force has none, as in the ledger. Facts
+    recorded by ``known_at`` only (all when None). Pure.
+    """
+    own = case.known(known_at)
+    records = _timeline(own)
+    if not records:
+        return ()
+    piis, segments = _subsidy_periods(records, _persons(own, partners, known_at))
+    changes = {s.start for s in segments}
+    changes |= {s.end + ONE_DAY for s in segments if s.end < dt.date.max}
+    changes |= {p.start for p in piis}
+    changes |= {p.ended_on + ONE_DAY for p in piis if p.ended_on is not None}
+    periods: list[CodePeriod] = []
+    for day in sorted(changes):
+        code, status, ids = _code_on(segments, piis, day)
+        if (periods[-1].code if periods else None) != code:
+            periods.append(CodePeriod(day, code, status, ids))
+    return tuple(periods)
+
+
+def period_on(periods: Sequence[CodePeriod], day: dt.date) -> CodePeriod | None:
+    """The period a day falls in (None before the first)."""
+    found = None
+    for period in periods:
+        if period.start > day:
+            break
+        found = period
+    return found
+
+
 def _segment_on(segments: Sequence[_Segment], day: dt.date) -> _Segment | None:
     found = None
     for segment in segments:  # later segments override earlier ones
@@ -718,16 +814,8 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
     if not records:
         return ()
     grants = [f for f in own if f.kind == "grant"]
-    person_facts: dict[str, tuple[Fact, ...]] = {"": own}
-    for grant in grants:
-        for partner, _ in grant.values["partners"]:
-            found = partners.get(uuid.UUID(partner))
-            person_facts[partner] = () if found is None else found.known(cutoff)
-    household = [f for facts in person_facts.values() for f in facts]
-    piis = _household_piis(household)
-    motivations = [f for f in household if f.kind == "motivated"]
-    spans = _intervals(records)
-    segments = _lineages(piis, motivations, spans, _interruptions(spans))
+    person_facts = _persons(own, partners, cutoff)
+    piis, segments = _subsidy_periods(records, person_facts)
     missing = {
         m.right_id: m
         for m in (_missing(g, person_facts, own, as_of) for g in grants)
@@ -780,15 +868,14 @@ def ledger(  # noqa: C901, PLR0912, PLR0915 - one month's sums, said once
             daily = amount * (100 - share) / 100 / length
             income += daily
             reimbursed += daily * rate / 100
-            segment = _segment_on(segments, day)
-            if segment is not None:
-                status = segment.status
-                ids.update(segment.ids)
-                if segment.code == "17" and not any(p.in_force(day) for p in piis):
-                    status = SUBSIDY_RULES["ended"]
+            day_code, day_status, day_ids = _code_on(segments, piis, day)
+            if day_ids:
+                status = day_status
+                ids.update(day_ids)
+                if day_status == SUBSIDY_RULES["ended"]:
                     continue
-                if segment.code is not None:
-                    code = segment.code
+                if day_code is not None:
+                    code = day_code
                     base += daily
                     # Every PIIS of the household in force: one subsidy for all.
                     ids.update(p.ids[0] for p in piis if p.in_force(day))
@@ -857,7 +944,8 @@ def _recovered_by_month(
     return found
 
 
-def _partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:
+def partner_ids(facts: SubsidyFacts) -> set[uuid.UUID]:
+    """The partners' cases a case's grants name (their PIIS count for it)."""
     return {
         uuid.UUID(partner)
         for fact in facts.facts
@@ -879,7 +967,7 @@ def case_ledger(
     """One case's rows if it was with the CPAS then (``cases``: its partners')."""
     if case.cpas_at(cutoff_of(as_of, known_at)) != cpas_kbo:
         return ()  # with another CPAS then
-    partners = {p: cases[p] for p in _partner_ids(case) if p in cases}
+    partners = {p: cases[p] for p in partner_ids(case) if p in cases}
     return ledger(
         case,
         partners,
@@ -945,7 +1033,7 @@ async def load_case(
     found = (await projection.load(conn, schema, [case_id])).get(case_id)
     if found is None:
         return None, {}
-    partners = await projection.load(conn, schema, sorted(_partner_ids(found), key=str))
+    partners = await projection.load(conn, schema, sorted(partner_ids(found), key=str))
     return found, partners
 
 

@@ -15,7 +15,7 @@ import uuid
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from contracts.envelope import ContractEvent
 from services.common.aggregate import CommandContext
@@ -39,7 +39,7 @@ class Policy(RowTable[PolicyRow]):
     """Reacts to events; a subclass says to which and how."""
 
     name: str
-    columns = (
+    columns: ClassVar[tuple[tuple[str, str], ...]] = (
         ("case_id", "uuid PRIMARY KEY"),
         ("cpas_kbo", "text NOT NULL"),
         ("event_id", "uuid NOT NULL"),

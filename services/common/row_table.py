@@ -153,6 +153,13 @@ class RowReader(Generic[Row]):
         )
         return self._fetch(query, (value,))
 
+    def containing(self, column: str, value: Any) -> list[Row]:
+        """The rows whose array column holds a value."""
+        query = sql.SQL("SELECT {} FROM {} WHERE %s = ANY({}) ORDER BY 1").format(
+            self._names, self._source, sql.Identifier(column)
+        )
+        return self._fetch(query, (value,))
+
     def _fetch(self, query: sql.Composed, params: tuple[Any, ...]) -> list[Row]:
         with psycopg.connect(self._url) as conn:
             try:

@@ -117,13 +117,19 @@ class PartnersApplication(HubApplication):
         """The id of a case's federal file (its SPP IS forms)."""
         return uuid.uuid5(self._namespace, f"federal:{case_id}")
 
+    def federal_file(
+        self, case_id: uuid.UUID, *, current: bool = True
+    ) -> FederalFile | None:
+        """A case's federal file, None before its first form."""
+        return self.get_stream(
+            self.federal_file_id(case_id), FederalFile, current=current
+        )
+
     def federal_forms(
         self, case_id: uuid.UUID, *, current: bool = False
     ) -> tuple[FormFate, ...]:
         """Every form sent to SPP IS about a case, oldest first, with its fate."""
-        file = self.get_stream(
-            self.federal_file_id(case_id), FederalFile, current=current
-        )
+        file = self.federal_file(case_id, current=current)
         return () if file is None else tuple(file.forms.values())
 
     def _federal_file(self, case_id: uuid.UUID, cpas_kbo: str) -> FederalFile:

@@ -341,11 +341,23 @@ code of its municipality, the person's NISS or BIS number (a form without one is
 never made: `federal_form.niss_missing`), and `identifiant_formulaire`, the id
 SPP IS answers with. `reference_dossier` is the hub's reference of the case.
 
-**Form B restates every field.** A modification, and the subsidy code of a
-signed PIIS, send the whole form again with the changed fields. A form B with the
+**Form B restates every field.** A modification, and a change of the PIIS code,
+send the whole form again with the changed fields. A form B with the
 effective date of a form B SPP IS holds is a correction: `statut_avis` 1, and
 `remplace_formulaire` names the form it replaces. The PIIS code is one SPP IS
 uses on the effective date (`federal_form.piis_code_not_in_force`).
+
+**The PIIS code (`code_piis`) is the subsidy's.** Not the code typed on the PIIS:
+the code the hub's subsidy ledger gives from each day. Code 11 from the first day
+of the month of the signature (the grant's date when the PIIS is signed in the
+month of the grant); code 17 from the day after the first year, when a PIIS is in
+force on the first year's last day and a written motivation was given in that
+year. The form B with code 17 is sent when the motivation is recorded, dated with
+the prolongation's first day (the decision exists before the period starts; it
+applies from its date). If a later event takes the prolongation away (the PIIS
+ended before that last day), the form is corrected (`statut_avis` 1, same date,
+no code); if the PIIS of a prolongation ends, a form B without a code follows
+from the next day.
 
 **Form C** ends exactly one form B (`formulaire_b`); a second form C about the
 same form B is a regularisation (`regularisation` 1).

@@ -126,6 +126,11 @@ class FederalFile(Aggregate):
         found = [f for f in self.forms.values() if f.kind == "B"]
         return max(reversed(found), key=lambda f: f.effective_date) if found else None
 
+    def b_in_force(self, day: dt.date) -> FormFate | None:
+        """The form B standing that SPP IS applies on a day: the latest dated by it."""
+        found = [f for f in self.standing("B") if f.effective_date <= day]
+        return max(found, key=lambda f: f.effective_date) if found else None
+
     def b_of(self, effective_date: dt.date) -> FormFate | None:
         """The form B standing with that effective date, if any."""
         return next(

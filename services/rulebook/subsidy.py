@@ -22,6 +22,15 @@ _PRIMABOOK = (
 )
 _LAW_2016 = dt.date(2016, 11, 1)
 _ENFORCED = (f"{_LEDGER}:ledger", f"{_LEDGER}:_lineages")
+# The same periods put on SPP IS's form B (ADR 0021): one rule in one place.
+_FORM_B = (
+    f"{_LEDGER}:piis_code_periods",
+    "services.partner_gateway.partners.spp_is:piis_code_form",
+    "services.partner_gateway.federal_policy:FederalReportingPolicy._align",
+)
+_FORM_TESTS = "tests/partner_gateway/test_spp_is.py"
+_INTEGRATION = "tests/integration/test_federal_forms.py"
+_PERIODS = f"{_TESTS}::test_piis_code_periods_are_the_ledgers_months_law_21_july_2016"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -36,10 +45,13 @@ RULES: tuple[Rule, ...] = (
             "Law of 21 July 2016 (the 10% subsidy); SPP IS FAQ on the date of the "
             "special subsidy; " + _PRIMABOOK
         ),
-        enforced_by=_ENFORCED,
+        enforced_by=(*_ENFORCED, *_FORM_B),
         tests=(
             f"{_TESTS}::test_piis_first_year_code_11_from_the_month_of_signature_law_21_july_2016",
             f"{_TESTS}::test_piis_signed_in_the_month_of_the_grant_counts_from_the_grant_spp_is_faq",
+            _PERIODS,
+            f"{_FORM_TESTS}::test_law_21_july_2016_a_piis_typed_17_at_its_first_signature_is_code_11_on_form_b",
+            f"{_FORM_TESTS}::test_spp_is_piis_subsidy_starts_the_first_day_of_the_month_of_signature",
         ),
         kind="flag",
         doc=f"{_DOC}#subsidy-start-date",
@@ -54,9 +66,14 @@ RULES: tuple[Rule, ...] = (
             "evaluation); it counts the days a PIIS is in force."
         ),
         source=_PRIMABOOK,
-        enforced_by=_ENFORCED,
+        enforced_by=(*_ENFORCED, *_FORM_B),
         tests=(
             f"{_TESTS}::test_piis_prolongation_code_17_with_written_motivation_spp_is_primabook",
+            _PERIODS,
+            f"{_FORM_TESTS}::test_law_21_july_2016_prolongation_form_b_code_17_from_the_first_day_after_the_first_year",
+            f"{_FORM_TESTS}::test_law_21_july_2016_a_modification_carries_the_code_of_its_date",
+            f"{_FORM_TESTS}::test_spp_is_faq_a_partners_piis_gives_the_household_its_code_on_form_b",
+            f"{_INTEGRATION}::test_law_21_july_2016_the_piis_code_of_form_b_follows_the_subsidy_through_the_store",
         ),
         kind="flag",
         doc=_PROLONGATION,
@@ -85,9 +102,11 @@ RULES: tuple[Rule, ...] = (
             "the last day of the year before (one ended earlier)."
         ),
         source=_PRIMABOOK,
-        enforced_by=_ENFORCED,
+        enforced_by=(*_ENFORCED, *_FORM_B),
         tests=(
             f"{_TESTS}::test_piis_ended_before_the_last_day_of_the_first_period_no_prolongation",
+            f"{_FORM_TESTS}::test_law_21_july_2016_a_piis_ended_before_the_last_day_of_the_first_year_gets_no_17",
+            f"{_FORM_TESTS}::test_law_21_july_2016_code_17_sent_then_piis_ended_before_the_last_day_is_corrected",
         ),
         kind="flag",
         doc=_PROLONGATION,
@@ -100,9 +119,11 @@ RULES: tuple[Rule, ...] = (
             "force: once it has ended, the month carries no code 17."
         ),
         source=_PRIMABOOK + "; the hub's reading of a prolonged PIIS",
-        enforced_by=(f"{_LEDGER}:ledger",),
+        enforced_by=(f"{_LEDGER}:ledger", *_FORM_B),
         tests=(
             f"{_TESTS}::test_piis_prolongation_counts_only_the_days_a_piis_is_in_force",
+            _PERIODS,
+            f"{_FORM_TESTS}::test_law_21_july_2016_a_piis_ended_during_the_prolongation_ends_code_17",
         ),
         kind="flag",
         doc=_PROLONGATION,

@@ -715,3 +715,30 @@ def test_a_ledger_as_of_today_states_it_knew_things_by_now_not_by_midnight() -> 
     assert before <= today.known_at <= dt.datetime.now(dt.UTC)
     past = window(dt.date(2025, 3, 31), None, None, None)
     assert past.known_at == end_of_day(dt.date(2025, 3, 31))
+
+
+def test_piis_code_periods_are_the_ledgers_months_law_21_july_2016() -> None:
+    """From which day form B carries code 11, 17 or none: the ledger's own periods."""
+    case, piis = uuid.uuid4(), uuid.uuid4()
+    march_2025, march_2026 = dt.date(2025, 3, 1), dt.date(2026, 3, 1)
+    start = (grant(case, march_2025), signed(case, dt.date(2025, 3, 5), piis))
+    motivated = evaluated(case, dt.date(2026, 2, 10), piis, "why a second year helps")
+    end = ended(case, dt.date(2026, 6, 30), piis)
+    found = subsidies.piis_code_periods(facts(*start, motivated, end), {})
+    assert [(p.start, p.code, p.status) for p in found] == [
+        (march_2025, "11", "subsidy.piis_first_year"),
+        (march_2026, "17", "subsidy.piis_prolongation"),
+        (dt.date(2026, 7, 1), None, "subsidy.prolongation_piis_ended"),
+    ]
+    rows = by_month(
+        ledger(facts(*start, motivated, end), {}, as_of=dt.date(2026, 7, 31))
+    )
+    for period in found:
+        month = rows[period.start.isoformat()[:7]]
+        assert month.piis_code == period.code
+        assert subsidies.period_on(found, period.start) == period
+    unmotivated = subsidies.piis_code_periods(facts(*start), {})
+    assert [(p.start, p.code) for p in unmotivated] == [
+        (march_2025, "11"),
+        (march_2026, None),
+    ]

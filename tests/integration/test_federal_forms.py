@@ -4,11 +4,14 @@ A form B is submitted, SPP IS rejects it with its reason, a modification of the
 same date fixes the cause and the new form is accepted; another process reads
 the whole lineage back from the store (ADR 0021). A refused application and a
 recovery recorded at intake become a form C (type 1) and forms D, by month, in
-the gateway, through the real processes.
+the gateway, through the real processes. The PIIS code of form B follows the
+subsidy's periods: 11 at the signature whatever was typed, 17 sent ahead once
+the motivation is recorded, withdrawn by a correction when the PIIS ends first.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from pathlib import Path
@@ -27,9 +30,16 @@ from tests.integration.test_gateway_flow import grant, post
 from tests.partner_gateway.test_spp_is import (
     CASE,
     GRANT,
+    MARCH_2025,
+    MARCH_2026,
     MAY,
     RECOVERED,
     REFUSED,
+    Feed,
+    _codes,
+    _ended,
+    _first_year,
+    _motivated,
     _policy,
     answer,
     recovered,
@@ -210,3 +220,31 @@ def test_a_refusal_and_a_recovery_at_intake_become_forms_c_and_d_in_the_gateway(
         "2026-11-03",
     )
     assert c.content.niss == refused["niss"]
+
+
+def test_law_21_july_2016_the_piis_code_of_form_b_follows_the_subsidy_through_the_store(
+    hub_settings: HubSettings,
+) -> None:
+    app = create_application(hub_settings)
+    try:
+        feed = Feed(app)
+        grant, signed = _first_year(code="17")  # typed 17 at its first signature
+        evaluation = _motivated()
+        for event in (grant, signed, evaluation, evaluation):  # one redelivered
+            feed(event)
+        feed(_ended(dt.date(2026, 2, 20)))  # before the first year's last day
+    finally:
+        app.close()
+    reader = create_application(hub_settings)
+    try:
+        forms = list(reader.federal_forms(CASE, current=True))
+    finally:
+        reader.close()
+    assert _codes(forms) == [
+        (MARCH_2025, None, 0),  # the grant
+        (MARCH_2025, 11, 1),  # the first year, from the grant's day
+        (MARCH_2026, 17, 0),  # the prolongation, sent when motivated
+        (MARCH_2026, None, 1),  # withdrawn: no PIIS in force on 28 February
+    ]
+    assert forms[3].replaces == forms[2].form_id
+    assert forms[2].source_event_ids == (evaluation.event_id,)

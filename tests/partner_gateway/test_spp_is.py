@@ -34,15 +34,17 @@ from contracts.income import (
     IncomeRightModifiedV1,
     IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
+    PartnerPiisObligation,
     RecoveredMonth,
 )
-from contracts.piis import PIISSignedV1
+from contracts.piis import PiisEndedV1, PiisEvaluatedV1, PIISSignedV1
+from services.case_state import subsidies
 from services.common.aggregate import CommandContext
 from services.common.consumer import NotYetError
 from services.common.errors import ConflictError, DomainError
 from services.partner_gateway.application import PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
-from services.partner_gateway.federal import Answer, FederalFile
+from services.partner_gateway.federal import Answer, FederalFile, FormFate
 from services.partner_gateway.federal_policy import FederalReportingPolicy
 from services.partner_gateway.partners import spp_is
 from services.partner_gateway.vocabulary import InboundRejected
@@ -166,20 +168,19 @@ def test_form_b_of_a_ris_grant_names_the_cpas_the_person_and_the_category() -> N
 
 def test_spp_is_form_b_a_modification_restates_every_field() -> None:
     hub = app()
-    report(hub, SIGNED)  # no form B yet: nothing to report
-    first = report(hub, GRANT)
-    piis = report(hub, SIGNED)
-    modified = report(hub, MODIFIED)
-    assert first
-    assert piis
-    assert modified
-    earlier = form(hub, piis[0]).content.model_dump()
-    later = form(hub, modified[0]).content.model_dump()
+    feed = Feed(hub)
+    assert feed(SIGNED) == []  # no form B yet: nothing to report
+    first, piis = feed(GRANT)  # the grant, then the PIIS code from April
+    assert feed(SIGNED) == []  # a redelivery: nothing twice
+    (modified,) = feed(MODIFIED)
+    assert [code for _, code, _ in _codes([first, piis])] == [None, 11]
+    earlier = piis.content.model_dump()
+    later = modified.content.model_dump()
     changed = {k for k in later if later[k] != earlier[k]}
     assert changed == {"effective_date", "category", "decision_date"}
     assert later["piis_code"] == 11  # restated though it did not change
     # On the wire too, every field is there, the unchanged ones included.
-    payload = modified[1]
+    payload = spp_is.wire(CASE, modified.form_id, modified.content, None)
     assert set(payload) == set(spp_is.FORM_MODELS["B"].model_fields)
     assert payload["code_piis"] == 11
 
@@ -328,20 +329,18 @@ def test_spp_is_piis_code_that_is_no_form_b_code_is_refused(code: str) -> None:
 
 
 def test_spp_is_piis_subsidy_starts_the_first_day_of_the_month_of_signature() -> None:
-    hub = app()
-    report(hub, GRANT)
-    signed = report(hub, SIGNED)
-    assert signed is not None
-    assert form(hub, signed[0]).content.effective_date == dt.date(2026, 4, 1)
+    feed = Feed(app())
+    feed(GRANT)
+    (signed,) = feed(SIGNED)
+    assert signed.content.effective_date == dt.date(2026, 4, 1)
     # Signed in the month of the grant: from the grant's date (a correction).
-    hub = app()
-    report(hub, GRANT)
-    early = report(
-        hub, sample(PIISSignedV1, 16, subsidy_code="11", signed_on=GRANT.effective_date)
+    feed = Feed(app())
+    feed(GRANT)
+    (early,) = feed(
+        sample(PIISSignedV1, 16, subsidy_code="11", signed_on=GRANT.effective_date)
     )
-    assert early is not None
-    assert form(hub, early[0]).content.effective_date == GRANT.effective_date
-    assert form(hub, early[0]).content.notice_status == 1
+    assert early.content.effective_date == GRANT.effective_date
+    assert _codes([early])[0][2] == 1
 
 
 # -- form C ---------------------------------------------------------------------------
@@ -660,7 +659,7 @@ def _answer_golden(result: str) -> str:
 def _golden_forms() -> dict[str, dict[str, Any]]:
     """Every form from its event, through the policy as the events arrive."""
     hub = app()
-    policy = _policy(hub)
+    feed = Feed(hub)
     payloads: dict[str, dict[str, Any]] = {}
     for name, event in (
         ("b", GRANT),
@@ -670,7 +669,7 @@ def _golden_forms() -> dict[str, dict[str, Any]]:
         ("d", RECOVERED),
         ("c_refus", REFUSED),
     ):
-        assert policy.react(event) != "no form"
+        assert feed(event) != []
         last = hub.federal_forms(CASE)[-1]
         payloads[name] = dict(
             spp_is.wire(CASE, last.form_id, last.content, last.replaces)
@@ -714,7 +713,7 @@ def test_spp_is_answer_golden_file_parses_to_its_answer(accepted: bool) -> None:
 
 
 def _policy(
-    hub: PartnersApplication, codes: dict[str, str] | None = None
+    hub: PartnersApplication, codes: dict[str, str] | None = None, **readers: Any
 ) -> FederalReportingPolicy:
     facts = RoutingFacts(
         case_id=CASE,
@@ -730,19 +729,195 @@ def _policy(
     )
     known = {CASE: facts}
     return FederalReportingPolicy(
-        hub, known.get, {KBO: "21004"} if codes is None else codes
+        hub, known.get, {KBO: "21004"} if codes is None else codes, **readers
     )
+
+
+class Feed:
+    """The policy as the consumer runs it: each event folded with its case's row."""
+
+    def __init__(self, hub: PartnersApplication) -> None:
+        self.hub = hub
+        self.rows: dict[uuid.UUID, Any] = {}
+        self.partners: dict[uuid.UUID, list[uuid.UUID]] = {}
+        self.policy = _policy(
+            hub, find_facts=self.rows.get, find_households=self._households
+        )
+
+    def _households(self, partner: uuid.UUID) -> list[Any]:
+        return [self.rows[c] for c, named in self.partners.items() if partner in named]
+
+    def __call__(self, event: ContractEvent) -> list[FormFate]:
+        """The forms the event added to the case's federal file."""
+        before = len(self.hub.federal_forms(CASE))
+        row = self.policy.fold(self.rows.get(event.case_id), event)
+        if row is not None:  # through the table's columns, as it is stored
+            *head, facts, partners = self.policy.encode(row)
+            self.rows[event.case_id] = self.policy.decode(
+                (*head, json.loads(facts), partners)
+            )
+            self.partners[event.case_id] = partners
+        return list(self.hub.federal_forms(CASE)[before:])
 
 
 def test_spp_is_forms_are_submitted_as_the_events_arrive_once_each() -> None:
     hub = app()
-    policy = _policy(hub)
-    assert policy.react(GRANT) is not None
-    assert policy.react(GRANT) is not None  # a redelivery: the same form
-    assert policy.react(sample(PIISSignedV1, 19)) == "no form"  # no subsidy code
-    assert policy.react(MODIFIED) is not None
-    assert [f.kind for f in hub.federal_forms(CASE)] == ["B", "B"]
-    assert policy.react(SAMPLES[0]) is None  # not an event SPP IS hears of
+    feed = Feed(hub)
+    assert len(feed(GRANT)) == 1
+    assert feed(GRANT) == []  # a redelivery: the same form, not another
+    # A PIIS with no code typed: code 11 all the same (the subsidy's periods).
+    assert [code for _, code, _ in _codes(feed(sample(PIISSignedV1, 19)))] == [11]
+    assert len(feed(MODIFIED)) == 1
+    assert [f.kind for f in hub.federal_forms(CASE)] == ["B", "B", "B"]
+    assert feed.policy.react(SAMPLES[0]) is None  # not an event SPP IS hears of
+
+
+# -- the PIIS code follows the subsidy's periods (law of 21 July 2016) --------------
+
+MARCH_2025 = dt.date(2025, 3, 1)
+MARCH_2026 = dt.date(2026, 3, 1)
+
+
+def _on(cls: type[E], number: int, day: dt.date, **changes: Any) -> E:
+    """A sample event recorded on a day."""
+    at = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+    return sample(cls, number, occurred_at=at, **changes)
+
+
+def _first_year(code: str = "11") -> tuple[ContractEvent, ContractEvent]:
+    """A RIS from 1 March 2025 and a PIIS signed on 5 March 2025 with ``code``."""
+    decided, signed_on = dt.date(2025, 3, 3), dt.date(2025, 3, 5)
+    grant = _on(
+        IncomeRightGrantedV1,
+        20,
+        decided,
+        application_date=dt.date(2025, 2, 20),
+        decision_date=decided,
+        effective_date=MARCH_2025,
+        partner_piis_obligations=(),
+    )
+    piis = {"signed_on": signed_on, "start_date": signed_on, "subsidy_code": code}
+    return grant, _on(PIISSignedV1, 21, signed_on, **piis)
+
+
+def _motivated(day: dt.date = dt.date(2026, 2, 10)) -> PiisEvaluatedV1:
+    why = "objectives met, training continues"
+    return _on(
+        PiisEvaluatedV1,
+        22,
+        day,
+        piis_id=SIGNED.piis_id,
+        evaluated_on=day,
+        subsidy_prolongation_motivation=why,
+    )
+
+
+def _ended(day: dt.date) -> PiisEndedV1:
+    return _on(PiisEndedV1, 23, day, piis_id=SIGNED.piis_id, ended_on=day)
+
+
+def _fed(*events: ContractEvent) -> Feed:
+    """A policy that was fed some events."""
+    feed = Feed(app())
+    for event in events:
+        feed(event)
+    return feed
+
+
+def _codes(forms: list[FormFate]) -> list[tuple[dt.date, int | None, int]]:
+    found: list[tuple[dt.date, int | None, int]] = []
+    for f in forms:
+        assert isinstance(f.content, FormBContent)
+        found.append((f.effective_date, f.content.piis_code, f.content.notice_status))
+    return found
+
+
+def test_law_21_july_2016_prolongation_form_b_code_17_from_the_first_day_after_the_first_year() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    """Grant 1 March 2025, PIIS 5 March, motivation 10 February 2026: code 17
+    from 1 March 2026 on form B, as the subsidy ledger counts it."""
+    hub = app()
+    feed = Feed(hub)
+    grant, signed = _first_year()
+    feed(grant)
+    assert _codes(feed(signed)) == [(MARCH_2025, 11, 1)]  # from the grant's day
+    evaluation = _motivated()
+    (prolonged,) = feed(evaluation)
+    assert _codes([prolonged]) == [(MARCH_2026, 17, 0)]
+    assert prolonged.source_event_ids == (evaluation.event_id,)
+    assert feed(evaluation) == []  # a redelivery submits nothing twice
+    # One rule: the ledger's month is the form's code.
+    facts = subsidies.subsidy_facts([grant, signed, evaluation])
+    assert facts is not None
+    rows = subsidies.ledger(facts, {}, as_of=dt.date(2026, 3, 31))
+    assert (rows[-1].month, rows[-1].piis_code) == (MARCH_2026, "17")
+
+
+def test_law_21_july_2016_a_piis_typed_17_at_its_first_signature_is_code_11_on_form_b() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    feed = Feed(app())
+    grant, signed = _first_year(code="17")
+    feed(grant)
+    assert _codes(feed(signed)) == [(MARCH_2025, 11, 1)]
+
+
+def test_law_21_july_2016_a_piis_ended_before_the_last_day_of_the_first_year_gets_no_17() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    feed = _fed(*_first_year())
+    assert feed(_ended(dt.date(2026, 1, 31))) == []
+    assert feed(_motivated()) == []  # no PIIS in force on 28 February 2026
+
+
+def test_law_21_july_2016_code_17_sent_then_piis_ended_before_the_last_day_is_corrected() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    feed = _fed(*_first_year())
+    (prolonged,) = feed(_motivated())
+    (withdrawn,) = feed(_ended(dt.date(2026, 2, 20)))
+    assert _codes([withdrawn]) == [(MARCH_2026, None, 1)]
+    assert withdrawn.replaces == prolonged.form_id
+
+
+def test_law_21_july_2016_a_piis_ended_during_the_prolongation_ends_code_17() -> None:
+    feed = _fed(*_first_year(), _motivated())
+    (stopped,) = feed(_ended(dt.date(2026, 6, 30)))
+    assert _codes([stopped]) == [(dt.date(2026, 7, 1), None, 0)]
+
+
+def test_law_21_july_2016_a_modification_carries_the_code_of_its_date() -> None:
+    may = dt.date(2026, 5, 1)
+    modified = _on(IncomeRightModifiedV1, 24, may, effective_date=may, category=3)
+    # In the prolongation: code 17, one form.
+    assert _codes(_fed(*_first_year(), _motivated())(modified)) == [(may, 17, 0)]
+    # After a first year not prolonged: no code (the 11 is not restated).
+    assert _codes(_fed(*_first_year())(modified)) == [(may, None, 0)]
+
+
+def test_spp_is_faq_a_partners_piis_gives_the_household_its_code_on_form_b() -> None:
+    """One subsidy for the household: the partner's PIIS and motivation count."""
+    partner = uuid.UUID(int=0x5A3E_0202)
+    grant, signed = _first_year()
+    couple = grant.model_copy(
+        update={
+            "partner_piis_obligations": (
+                PartnerPiisObligation(
+                    position=1,
+                    partner_case_id=partner,
+                    piis_obligation="compulsory_new_beneficiary",
+                ),
+            )
+        }
+    )
+    theirs = {"case_id": partner, "cpas_kbo": KBO}
+    feed = Feed(app())
+    feed(couple)
+    assert _codes(feed(signed.model_copy(update=theirs))) == [(MARCH_2025, 11, 1)]
+    motivated = _motivated().model_copy(update=theirs)
+    assert _codes(feed(motivated)) == [(MARCH_2026, 17, 0)]
+    assert feed(motivated) == []  # a redelivery submits nothing twice
 
 
 def test_spp_is_form_of_a_cpas_without_its_ins_code_is_parked_with_the_rule() -> None:

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -50,9 +50,9 @@ from contracts.income import (
     IncomeRightRefusedV1,
     IncomeRightWithdrawnV1,
 )
-from contracts.piis import PIISSignedV1
 from contracts.text import Code, Identifier, Reason
 from contracts.wire import AS_INTEGER, Uuid
+from services.case_state.subsidies import SUBSIDY_RULES, CodePeriod, period_on
 from services.common.errors import DomainError
 from services.common.law import LAW
 from services.intake.regions import check_ins_code
@@ -81,6 +81,8 @@ __all__ = [
     "form_for",
     "forms_for",
     "parse_answer",
+    "piis_code_days",
+    "piis_code_form",
     "piis_code_on",
     "render_answer",
     "sent_payload",
@@ -101,9 +103,8 @@ FORM_EVENTS: Final = (
     IncomeRightWithdrawnV1,
     IncomeRightRefusedV1,
     IncomeRecoveryDecidedV1,
-    PIISSignedV1,
 )
-"""The events a form B, C or D is generated from."""
+"""The events a form B, C or D is generated from (a PIIS code: ``piis_code_form``)."""
 
 # -- who the form is about -----------------------------------------------------------
 
@@ -172,7 +173,10 @@ def piis_code_on(code: str, day: dt.date) -> int:
 
 
 def form_for(
-    event: ContractEvent, facts: FederalFacts, file: FederalFile
+    event: ContractEvent,
+    facts: FederalFacts,
+    file: FederalFile,
+    periods: Sequence[CodePeriod] | None = None,
 ) -> FormContent | None:
     """The form an event means for SPP IS, given the case's federal file; or None.
 
@@ -180,14 +184,15 @@ def form_for(
       the forms of the law of 1965, not built);
     * a modification: a form B restating every field of the last one, with
       the new category from its date;
-    * a signed PIIS with its subsidy code: a form B restating every field,
-      with the code, from the first day of the month of the signature (the
-      grant's date when the PIIS is signed in the month of the grant);
     * a withdrawal: a form C ending the last form B (a regularisation when a
       form C already ends it);
     * a refused RIS application: a form C of type 1 (``form_c_refusal``).
 
-    A recovery means one form D per month (``forms_for``). A form B with the
+    A recovery means one form D per month (``forms_for``); the PIIS code a
+    form B carries follows the subsidy's periods (``periods``: a grant's or a
+    modification's form B carries its date's code; later changes:
+    ``piis_code_form``), never the code the CPAS typed on the PIIS; without
+    periods a modification restates the code. A form B with the
     effective date of a form B standing is a correction (status 1). Raises
     ``DomainError`` when an identifier or the PIIS code breaks its rule.
     """
@@ -204,14 +209,16 @@ def form_for(
         case IncomeRightRefusedV1():
             return None
         case _:
-            return _form_b(event, facts, file)
+            return _form_b(event, facts, file, periods)
 
 
 FormBuilder = Callable[[FederalFile], FormContent | None]
 
 
 def forms_for(
-    event: ContractEvent, facts: FederalFacts
+    event: ContractEvent,
+    facts: FederalFacts,
+    periods: Sequence[CodePeriod] | None = None,
 ) -> tuple[tuple[str, FormBuilder], ...]:
     """Every form an event means, each with the key of its own submission.
 
@@ -235,7 +242,7 @@ def forms_for(
         case IncomeRecoveryDecidedV1():
             return ()
         case _:
-            return (("", lambda file: form_for(event, facts, file)),)
+            return (("", lambda file: form_for(event, facts, file, periods)),)
 
 
 def _form_d_builder(
@@ -247,7 +254,10 @@ def _form_d_builder(
 
 
 def _form_b(
-    event: ContractEvent, facts: FederalFacts, file: FederalFile
+    event: ContractEvent,
+    facts: FederalFacts,
+    file: FederalFile,
+    periods: Sequence[CodePeriod] | None,
 ) -> FormBContent | None:
     match event:
         case IncomeRightGrantedV1(kind="RIS"):
@@ -257,37 +267,84 @@ def _form_b(
                 decision_date=event.decision_date,
                 category=event.category,
                 notice_status=_status(file, event.effective_date),
-                piis_code=None,
+                piis_code=_code_of(periods or (), event.effective_date),
             )
         case IncomeRightModifiedV1():
+            code = (
+                {}
+                if periods is None
+                else {"piis_code": _code_of(periods, event.effective_date)}
+            )
             return _restated(
                 file,
                 facts,
                 effective_date=event.effective_date,
                 decision_date=occurred_on(event),
                 category=event.category,
+                **code,
             )
-        case PIISSignedV1(subsidy_code=str(code)):
-            return _with_piis_code(event, code, facts, file)
         case _:
             return None
 
 
-def _with_piis_code(
-    event: PIISSignedV1, code: str, facts: FederalFacts, file: FederalFile
-) -> FormBContent | None:
-    """From the first day of the month of the signature, or the grant's date."""
+def _code_of(periods: Sequence[CodePeriod], day: dt.date) -> int | None:
+    """The PIIS code form B carries on a day (checked in use on it), or none."""
+    period = period_on(periods, day)
+    if period is None or period.code is None:
+        return None
+    return piis_code_on(period.code, day)
+
+
+def piis_code_days(file: FederalFile, periods: Sequence[CodePeriod]) -> list[dt.date]:
+    """The days whose PIIS code SPP IS may hold wrong, in order.
+
+    Each day a period starts and each effective date of a form B on the file
+    (a modification restates the code of the form it restates), from the
+    first form B on.
+    """
     first = file.first_b()
     if first is None:
+        return []
+    days = {p.start for p in periods} | {
+        f.effective_date for f in file.forms.values() if f.kind == "B"
+    }
+    return sorted(d for d in days if d >= first.effective_date)
+
+
+def piis_code_form(
+    file: FederalFile,
+    facts: FederalFacts,
+    periods: Sequence[CodePeriod],
+    day: dt.date,
+    decision_date: dt.date,
+) -> FormBContent | None:
+    """The form B giving a day the code of the subsidy's periods; None if held.
+
+    The form B SPP IS holds for that day (the latest standing one dated on or
+    before it, not ended by a form C by then) restated from that day with the
+    code the periods give: 11 from the first year's first day, 17 from a
+    prolongation's. A form B of that very date standing is corrected (status
+    1): that is how a code sent ahead is withdrawn when a later event takes
+    the prolongation away. No code is said from a later day only when the
+    PIIS of a prolongation ended: a year of code 11 or 17 runs out by itself.
+    """
+    held = file.b_in_force(day)
+    if held is None or not isinstance(held.content, FormBContent):
         return None
-    since = max(event.signed_on.replace(day=1), first.effective_date)
-    return _restated(
-        file,
-        facts,
-        effective_date=since,
-        decision_date=occurred_on(event),
-        piis_code=piis_code_on(code, since),
-    )
+    ended = file.c_of(held.form_id)
+    if ended is not None and ended.effective_date <= day:
+        return None
+    period = period_on(periods, day)
+    code = _code_of(periods, day)
+    if held.content.piis_code == code:
+        return None
+    stopped = period is not None and period.status == SUBSIDY_RULES["ended"]
+    if code is None and held.effective_date != day and not stopped:
+        return None
+    restated = held.content.model_dump() | _identified(facts)
+    restated |= {"effective_date": day, "decision_date": decision_date}
+    restated |= {"piis_code": code, "notice_status": _status(file, day)}
+    return FormBContent.model_validate(restated)
 
 
 def _form_c(
