@@ -339,32 +339,46 @@ def _sanction(
 def _prolongations(
     events: Sequence[ContractEvent], ledger: Sequence[LedgerLine]
 ) -> list[Check]:
-    """Each PIIS signed claiming the prolongation code, against the ledger.
+    """Each prolongation the ledger gives, and each PIIS typed as one.
 
-    The ledger gives code 17 only for a month a written motivation was
-    recorded for (the subsidy ledger's rule, ADR 0022): the grid does not
-    judge the motivation again, it reads the ledger's months from the PIIS's
-    start.
+    The ledger gives code 17 (and form B carries it) only from the first day
+    of a further year with a PIIS in force on the last day before it and a
+    written motivation recorded in that year (ADR 0022): each prolongation it
+    gives is listed met, with the motivation among its evidence. A PIIS the
+    CPAS signed typing code 17 where the ledger gives none from its start is
+    a finding: the CPAS believed it claimed a prolongation the record does
+    not support. The grid does not judge the motivation a second time.
     """
     checks = []
+    before: str | None = None
+    for month in ledger:
+        if month.piis_code == PROLONGATION_CODE and before != PROLONGATION_CODE:
+            checks.append(
+                _check(
+                    "written motivation of the subsidy's prolongation",
+                    "audit.prolongation_motivation",
+                    "met",
+                    f"the ledger gives code {PROLONGATION_CODE} from {month.month}: "
+                    "a PIIS in force on the last day of the year before and a "
+                    "written motivation recorded in it",
+                    [],
+                    f"prolongation from {month.month}",
+                    ledger_evidence=month.event_ids,
+                )
+            )
+        before = month.piis_code
     for signed in events:
         if not (
             isinstance(signed, PIISSignedV1)
             and signed.subsidy_code == PROLONGATION_CODE
         ):
             continue
-        claimed = f"PIIS signed on {signed.signed_on} claiming code {PROLONGATION_CODE}"
         months = [m for m in ledger if m.month >= signed.start_date.isoformat()[:7]]
-        prolonged = [m for m in months if m.piis_code == PROLONGATION_CODE]
-        if prolonged:
-            verdict: Verdict = "met"
-            detail = (
-                f"{claimed}; a written motivation is recorded: the ledger "
-                f"gives code {PROLONGATION_CODE} from {prolonged[0].month}"
-            )
-            ids = prolonged[0].event_ids
-        elif months:
-            verdict = "finding"
+        if any(m.piis_code == PROLONGATION_CODE for m in months):
+            continue  # listed above, with its motivation
+        claimed = f"PIIS signed on {signed.signed_on} typed code {PROLONGATION_CODE}"
+        if months:
+            verdict: Verdict = "finding"
             detail = (
                 f"{claimed}; the ledger gives no prolongation from its start "
                 f"({months[0].month}: {months[0].piis_status})"

@@ -15,13 +15,13 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="audit.prolongation_motivation",
         statement=(
-            "A PIIS signed claiming its special subsidy as a prolongation (form-B "
-            "code 17) needs a written motivation of the prolongation. The control "
-            "grid reads the case's subsidy ledger from the PIIS's start: met when "
-            "the ledger gives code 17 for a month (it does only with a motivation "
-            "recorded at an evaluation in the first period and a PIIS in force on "
-            "its last day), a finding when its months give no prolongation, not "
-            "due before a month of income."
+            "A prolongation of the PIIS subsidy (form-B code 17) needs a written "
+            "motivation. The control grid lists every prolongation the subsidy "
+            "ledger gives (it gives one only with a PIIS in force on the last day "
+            "of the year before and a motivation recorded in that year) as met, "
+            "with the motivation among its evidence; a PIIS the CPAS signed typing "
+            "code 17 where the ledger gives no prolongation from its start is a "
+            "finding, not due before a month of income."
         ),
         source=(
             "Law of 21 July 2016 (the special subsidy of 10 % of the integration "
@@ -32,6 +32,7 @@ RULES: tuple[Rule, ...] = (
         tests=(
             f"{_GRID_TESTS}::test_law_21_july_2016_a_prolongation_claimed_with_its_motivation_recorded_is_met",
             f"{_GRID_TESTS}::test_law_21_july_2016_a_prolongation_claimed_without_a_recorded_motivation_is_a_finding",
+            f"{_GRID_TESTS}::test_law_21_july_2016_every_prolongation_the_ledger_gives_is_listed_with_its_motivation",
         ),
         kind="flag",
         doc="docs/domain/federal-reporting.md#first-subsidy-and-prolongation",

@@ -172,6 +172,27 @@ def test_law_21_july_2016_a_prolongation_claimed_with_its_motivation_recorded_is
     assert "audit.prolongation_motivation" not in {c.rule for c in plain}
 
 
+def test_law_21_july_2016_every_prolongation_the_ledger_gives_is_listed_with_its_motivation() -> (  # noqa: E501 - the test's name is the rule's
+    None
+):
+    # Typed code 11 (form B carries the ledger's code whatever is typed): the ledger's
+    # prolongation is what the grid lists, with the motivation as evidence.
+    motivated = EVALUATED.model_copy(
+        update={
+            "evaluated_on": dt.date(2027, 2, 10),
+            "subsidy_prolongation_motivation": "needs a second year of training",
+        }
+    )
+    events = [REGISTERED, BILAN, GRANT, SIGNED, EVALUATED, motivated]
+    [found] = [
+        c
+        for c in grid(events, dt.date(2027, 5, 1))
+        if c.rule == "audit.prolongation_motivation"
+    ]
+    assert (found.verdict, found.subject) == ("met", "prolongation from 2027-04")
+    assert motivated.event_id in found.evidence
+
+
 def test_law_21_july_2016_a_prolongation_claimed_without_a_recorded_motivation_is_a_finding() -> (  # noqa: E501 - the test's name is the rule's
     None
 ):
