@@ -1050,10 +1050,13 @@ async def replay_ledger(
     """The ledger of a CPAS replayed from the event stores (PostgreSQL, not Kafka).
 
     The same fold and the same function as the live read model: as of a past
-    date it returns what the live read model returned on that date. For the
-    audit report. It folds the cases that were ever with the CPAS only (a
-    first pass finds them), as the live read reads them (``load_cpas``): the
-    memory is the CPAS's, and a partner's case never with it is not judged
+    date it returns what the live read model returned on that date. It holds
+    the CPAS's cases in memory, so the audit report does not use it (it
+    computes each case's ledger as its replay reads the case,
+    ``services/audit/sections.py``); it is the whole-record reference the
+    tests hold the live ledger and the report's to. It folds the cases that
+    were ever with the CPAS only (a first pass finds them), as the live read
+    reads them (``load_cpas``): a partner's case never with it is not judged
     here when it is not live.
     """
     ours: set[uuid.UUID] = set()
