@@ -82,9 +82,10 @@ _STATE_TOPIC_DESCRIPTION = (
     "per key, the message with the highest `version` (an integer that grows "
     "with every event folded into the state; the same version is the same "
     "state, the later message of equal version wins) and ignore the others. "
-    "The hub never deletes a case, so there are no tombstones. No identity: "
-    "no NISS, no name; the social-activation scores are marked "
-    "x-personal-data. A new optional field may appear in a later version of "
+    "A null value (a tombstone) means the person's file was erased: drop the "
+    "case. No identity: no NISS, no name; the social-activation scores are "
+    "marked x-personal-data and travel sealed (see the document's "
+    "description). A new optional field may appear in a later version of "
     "the same schema: ignore what you do not know."
 )
 
@@ -219,7 +220,14 @@ def document() -> dict[str, Any]:
             "whole state of each case, and the messages exchanged with the "
             "regional employment services and SPP IS. Payloads "
             "are the committed JSON Schemas (contracts/schemas, "
-            "contracts/partners); fields marked x-personal-data hold personal data.",
+            "contracts/partners); fields marked x-personal-data hold personal data. "
+            "On the hub's own topics (events and case state) those fields travel "
+            "sealed: they are absent from the message, which carries instead "
+            '`"sealed": {"person": <case id>, "box": <base64>}`, an AES-GCM box '
+            "of those fields under the person's key; a hub service opens it with "
+            "the vault, and once the person's file is erased it no longer opens "
+            "(docs/decisions/0023-envelope-encryption.md). The partners' topics "
+            "carry each partner's message as its legal basis needs it.",
         },
         "defaultContentType": "application/json",
         "channels": {**channels, **state_channels, **partner_channels},

@@ -25,8 +25,10 @@ __all__ = [
     "BaselineScores",
     "BeneficiaryRegisteredV1",
     "BilanCompletedV1",
+    "CaseErasedV1",
     "CaseTransferredV1",
     "DossierNumberClaimedV1",
+    "ErasureReason",
     "IntakeEvent",
     "Orientation",
     "PersonIndexClaimedV1",
@@ -212,12 +214,55 @@ class PersonIndexClaimedV1(ContractEvent):
     schema_version: Literal[1] = Field(default=1, description="Major version.")
 
 
+ErasureReason = Literal[
+    "retention_period_ended",
+    "data_subject_request",
+    "court_order",
+    "registered_in_error",
+]
+
+
+class CaseErasedV1(ContractEvent):
+    """The person's file at the CPAS was erased: their data key is destroyed.
+
+    Names no personal data, so it stays readable for ever: the history keeps
+    its shape (every event, the hash chain), the personal-data fields of the
+    case's events no longer open (docs/decisions/0023-envelope-encryption.md).
+    The reason is a code and the reference an identifier, never free text: a
+    text could name the person.
+    """
+
+    event_type: Literal["hub.intake.case.erased.v1"] = Field(
+        default="hub.intake.case.erased.v1", description="Type of the event."
+    )
+    schema_version: Literal[1] = Field(default=1, description="Major version.")
+    erased_on: dt.date = Field(description="Day the file was erased.")
+    last_activity_on: dt.date = Field(
+        description="Day of the case's last stored event before the erasure: the "
+        "retention period runs from it."
+    )
+    reason: ErasureReason = Field(
+        description="Why: the retention period ended, or (forced before it) the "
+        "person's request, a court order, a file registered in error."
+    )
+    forced: bool = Field(
+        description="Erased before the retention period ended (an operator forced "
+        "it, with the reason)."
+    )
+    reference: Identifier | None = Field(
+        default=None,
+        description="The CPAS's reference of the decision (a ticket or file id; "
+        "never a name).",
+    )
+
+
 IntakeEvent = Annotated[
     BeneficiaryRegisteredV1
     | BilanCompletedV1
     | DossierNumberClaimedV1
     | ResidenceChangedV1
     | CaseTransferredV1
-    | PersonIndexClaimedV1,
+    | PersonIndexClaimedV1
+    | CaseErasedV1,
     Field(discriminator="event_type"),
 ]

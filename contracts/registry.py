@@ -28,6 +28,7 @@ from contracts.income import (
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseErasedV1,
     CaseTransferredV1,
     DossierNumberClaimedV1,
     PersonIndexClaimedV1,
@@ -92,6 +93,7 @@ _ALL: Final[tuple[type[ContractEvent], ...]] = (
     ResidenceChangedV1,
     CaseTransferredV1,
     PersonIndexClaimedV1,
+    CaseErasedV1,
     IncomeRightGrantedV1,
     IncomeRightModifiedV1,
     IncomePaymentSuspendedV1,

@@ -68,6 +68,7 @@ __all__ = [
     "ShortDecimal",
     "Text",
     "history_validator",
+    "history_validator_of_schema",
     "safe_loc",
 ]
 
@@ -317,7 +318,12 @@ def history_validator(model: type[BaseModel]) -> SchemaValidator:
     each model is built from its validated fields here instead.
     """
     schema = model.__pydantic_core_schema__
-    return SchemaValidator(_strip(schema), schema.get("config"))
+    return history_validator_of_schema(schema, schema.get("config"))
+
+
+def history_validator_of_schema(schema: Any, config: Any) -> SchemaValidator:
+    """`history_validator` of a core schema (which a caller may have reshaped)."""
+    return SchemaValidator(_strip(schema), config)
 
 
 def _strip(node: Any) -> Any:

@@ -14,6 +14,7 @@ import typer
 
 from services.common.logs import configure_logging
 from services.common.settings import HubSettings
+from services.common.vault import install_vault
 
 if TYPE_CHECKING:
     from services.common.chain import StoreVerdict
@@ -36,11 +37,17 @@ app.add_typer(stats, name="stats")
 app.add_typer(deadlines, name="deadlines")
 app.add_typer(reports, name="report")
 app.add_typer(audit, name="audit")
+vault = typer.Typer(
+    help="The per-person data keys and the master keys that wrap them",
+    no_args_is_help=True,
+)
+app.add_typer(vault, name="vault")
 
 
 def _settings() -> HubSettings:
     settings = HubSettings()
     configure_logging(settings.log_level)
+    install_vault(settings)
     return settings
 
 
@@ -663,6 +670,75 @@ def sign_checkpoints() -> None:
             if written is not None
             else f"{store.name}: unmoved since its last checkpoint"
         )
+
+
+@app.command("erase")
+def erase_command(
+    person: Annotated[str, typer.Option("--person", help="NISS of the person")],
+    cpas: Annotated[str, typer.Option("--cpas", help="KBO number of the CPAS")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Erase before the end of the retention period"),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="With --force: data_subject_request, court_order or "
+            "registered_in_error",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option("--reference", help="The CPAS's reference of the decision"),
+    ] = None,
+) -> None:
+    """Erase a person's file at a CPAS after its retention period (or forced)."""
+    from typing import cast  # noqa: PLC0415
+
+    from contracts.intake import ErasureReason  # noqa: PLC0415
+    from services.common.errors import DomainError  # noqa: PLC0415
+    from services.erasure import erase_person  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        done = erase_person(
+            settings,
+            niss=person,
+            cpas_kbo=cpas,
+            force=force,
+            reason=cast("ErasureReason | None", reason),
+            reference=reference,
+        )
+    except DomainError as exc:
+        # The message names the field and the rule, never the NISS.
+        typer.echo(f"refused ({exc.rule}): {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    except ValueError as exc:  # an identifier that is not one (no value quoted)
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(
+        json.dumps(
+            {
+                "case_id": str(done.case_id),
+                "erased_on": done.erased_on.isoformat(),
+                "forced": done.forced,
+                "key_destroyed": done.key_destroyed,
+                "purged": done.purged,
+            },
+            indent=2,
+        )
+    )
+
+
+@vault.command("rotate")
+def rotate_master_key() -> None:
+    """Rewrap every data key with the current master key (no event is rewritten)."""
+    vault_here = install_vault(_settings())
+    done = vault_here.rotate()
+    typer.echo(
+        f"{done} data keys rewrapped with master key {vault_here.master.current_id}"
+    )
 
 
 if __name__ == "__main__":

@@ -304,6 +304,7 @@ def stored_hub(settings: Any) -> Iterator[GeneratedHub]:
             app_name=name,
             schema=name,
             wait_seconds=settings.database_wait_seconds,
+            master_keys_file=settings.master_keys_file,
         )
     with (
         schema_setup(settings.database_url, "intake"),

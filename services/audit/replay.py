@@ -85,6 +85,23 @@ def _cases_where(
     ).format(_rows(tables), condition)
 
 
+async def last_activity(
+    conn: psycopg.AsyncConnection[Any], case_id: uuid.UUID
+) -> dt.datetime | None:
+    """When the case's last event was stored, in any store (None: no event)."""
+    tables = await _tables(conn)
+    if not tables:
+        return None
+    cur = await conn.execute(
+        sql.SQL(
+            "WITH e AS ({}) SELECT max(recorded_at) FROM e WHERE case_id = %(case)s"
+        ).format(_rows(tables)),
+        {"case": case_id, "known_at": dt.datetime.now(dt.UTC)},
+    )
+    row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
 async def count_cases(
     conn: psycopg.AsyncConnection[Any], cpas_kbo: str, known_at: dt.datetime
 ) -> int:

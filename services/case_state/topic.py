@@ -22,6 +22,7 @@ A state the broker refuses for good (over its message limit) is parked in
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from typing import Any, Final
@@ -33,7 +34,8 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from tenacity import RetryCallState
 
-from contracts.case_state import CASE_STATE_TOPIC
+from contracts.case_state import CASE_STATE_TOPIC, CaseStateV1
+from contracts.sealing import personal_plan
 from services.case_state.projection import FOLDS, CaseRow, row_of
 from services.common import metrics
 from services.common.kafka import (
@@ -44,8 +46,15 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
+from services.common.vault import Vault, settings_vault
 
-__all__ = ["PUBLISHER", "TOPIC_CONFIGS", "publish_case_states"]
+__all__ = [
+    "PUBLISHER",
+    "TOPIC_CONFIGS",
+    "publish_case_states",
+    "read_case_state",
+    "sealed_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,32 @@ def _trouble(exc: BaseException) -> bool:
     )
 
 
+def _state_aad(case_id: str) -> bytes:
+    return f"{CASE_STATE_TOPIC}:{case_id}".encode()
+
+
+def sealed_state(vault: Vault, state: CaseStateV1) -> bytes:
+    """A case state as the topic carries it: its personal data sealed (ADR 0023)."""
+    data = state.model_dump(mode="json")
+    vault.seal(
+        data, personal_plan(CaseStateV1), state.case_id, _state_aad(str(state.case_id))
+    )
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def read_case_state(vault: Vault, value: bytes | None) -> dict[str, Any] | None:
+    """What a subscriber keeps of a message: the state, its box opened.
+
+    None: a tombstone (the person's file was erased; drop the case). Once a
+    person is erased their sealed fields stay absent.
+    """
+    if value is None:
+        return None
+    data: dict[str, Any] = json.loads(value)
+    vault.open(data, _state_aad(str(data.get("case_id"))))
+    return data
+
+
 class _Publisher:
     """Sends the marked cases' latest states; refills a copy the broker lost."""
 
@@ -76,6 +111,7 @@ class _Publisher:
         check_every: float,
     ) -> None:
         self._settings = settings
+        self._vault = settings_vault(settings)
         self._pool = pool
         self._stop = stop
         self._check_every = check_every
@@ -155,14 +191,21 @@ class _Publisher:
         """One page, acknowledged; then its versions recorded (refused ones parked)."""
         sent: list[tuple[CaseRow, bytes, asyncio.Future[Any]]] = []
         refused: list[tuple[CaseRow, bytes, BaseException]] = []
+        erased = self._vault.erased_among(row.case_id for row in page)
         for row in page:
             value = b""
             try:
-                value = row.state().model_dump_json().encode()
+                # An erased person's case: a tombstone, on every republish too.
+                message = (
+                    None
+                    if row.case_id in erased
+                    else sealed_state(self._vault, row.state())
+                )
+                value = message or b""
                 future = await producer.send(
                     self._topic,
                     key=str(row.case_id).encode(),
-                    value=value,
+                    value=message,
                     headers=[("version", str(row.version).encode())],
                 )
             except (KafkaError, OSError) as exc:

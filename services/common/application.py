@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Notification, Recording
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, Recording
 from pydantic import BaseModel
 from tenacity import (
     Retrying,
@@ -49,7 +49,9 @@ from services.common.eventstore import (
     REUSED,
     STORED,
     AppendRequest,
+    ContractMapper,
     HubApplicationRecorder,
+    vault_of_env,
 )
 
 __all__ = [
@@ -167,6 +169,10 @@ class HubApplication(Application[uuid.UUID]):
         # Only for stores without the one-trip append (in-memory, in unit tests).
         self._commands: dict[uuid.UUID, str | None] = {}
         self._commands_lock = threading.Lock()
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        """The contract mapper, sealing with the vault of this store's database."""
+        return ContractMapper(vault=vault_of_env(self.env))
 
     def digest(self, kind: str, *parts: Any) -> str:
         """This service's digest of a command."""

@@ -37,11 +37,17 @@ from pydantic import ValidationError
 
 from contracts.envelope import ContractEvent
 from contracts.limits import MAX_JSON_DEPTH, json_too_deep
-from contracts.registry import SERVICE_TOPICS, UnknownEventTypeError, parse_event
+from contracts.registry import SERVICE_TOPICS, UnknownEventTypeError
 from contracts.text import safe_loc
 from services.common import metrics
 from services.common.bulk import Upsert
-from services.common.eventstore import StoredRow, events_table, row_to_event
+from services.common.eventstore import (
+    StoredRow,
+    events_table,
+    open_event,
+    row_to_event,
+)
+from services.common.vault import Vault, current_vault
 
 __all__ = [
     "RETRYABLE_RULES",
@@ -122,7 +128,13 @@ def _unknown_type(event_type: object) -> str:
     return f"event_type: event_type.unknown ({which})"
 
 
-def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Envelope:
+def decode(
+    key: bytes | None,
+    payload: bytes | None,
+    *,
+    source: str = "",
+    vault: Vault | None = None,
+) -> Envelope:
     """Validate a message against its contract; a failure is kept, never raised.
 
     The failure names the field and the rule (``field: rule (why)``; a schema's,
@@ -136,7 +148,12 @@ def decode(key: bytes | None, payload: bytes | None, *, source: str = "") -> Env
     if isinstance(data, dict):
         event_type = data.get("event_type")
         try:
-            event = parse_event(event_type if isinstance(event_type, str) else "", raw)
+            event = open_event(
+                vault or current_vault(),
+                event_type if isinstance(event_type, str) else "",
+                raw,
+                stored=False,
+            )
         except UnknownEventTypeError:  # not echoed: it may be anything
             error = _unknown_type(event_type)
         except ValidationError as exc:

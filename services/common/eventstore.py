@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -20,10 +22,18 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from pydantic import TypeAdapter
 
 from contracts.envelope import ContractEvent
-from contracts.registry import parse_stored_event
+from contracts.registry import event_class, parse_event, parse_stored_event
+from contracts.sealing import (
+    SEALED_KEY,
+    erased_validator,
+    personal_plan,
+    split_personal,
+)
 from services.common.chain import chain_statements
+from services.common.vault import PersonErasedError, Vault, current_vault, vault_for
 
 __all__ = [
     "CONFLICT",
@@ -35,32 +45,40 @@ __all__ = [
     "StoredRow",
     "events_table",
     "eventstore_env",
+    "open_event",
+    "published_form",
     "read_rows",
     "row_to_event",
     "schema_setup",
+    "seal_event",
+    "vault_of_env",
 ]
 
 _RECORDED_AT = "recorded_at"
 
 
 class ContractMapper(Mapper[uuid.UUID]):
-    """Maps contract events to stored events and back, with no second hierarchy."""
+    """Maps contract events to stored events and back, with no second hierarchy.
 
-    def __init__(self, *_: Any, **__: Any) -> None:
+    The stored state is the event's sealed form (`contracts.sealing`): its
+    personal data in a box under its person's key, from the vault.
+    """
+
+    def __init__(self, *_: Any, vault: Vault | None = None, **__: Any) -> None:
         # The library hands a transcoder, cipher and compressor; the contract
-        # model is its own codec, and per-person encryption comes with the
-        # personal-data marker (ADR 0002), not with one key per application.
-        pass
+        # model is its own codec, and encryption is per person (the vault,
+        # ADR 0023), not one key per application.
+        self.vault = vault or current_vault()
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        """The stored form: the contract JSON, its type string as topic."""
+        """The stored form: the sealed contract JSON, its type string as topic."""
         if not isinstance(domain_event, ContractEvent):
             raise TypeError(f"not a contract event: {type(domain_event).__name__}")
         return StoredEvent(
             originator_id=domain_event.stream_id,
             originator_version=domain_event.stream_version,
             topic=domain_event.event_type,
-            state=domain_event.model_dump_json(exclude={_RECORDED_AT}).encode(),
+            state=seal_event(self.vault, domain_event),
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
@@ -69,7 +87,81 @@ class ContractMapper(Mapper[uuid.UUID]):
         Read without the text, list and map bounds: an aggregate must load the
         events it stored before a bound existed (ADR 0010).
         """
-        return parse_stored_event(stored_event.topic, stored_event.state)
+        return open_event(self.vault, stored_event.topic, stored_event.state)
+
+
+def seal_event(vault: Vault, event: ContractEvent) -> bytes:
+    """The stored and published form of an event, without ``recorded_at``."""
+    plan = personal_plan(type(event))
+    if not plan:
+        return event.model_dump_json(exclude={_RECORDED_AT}).encode()
+    data = event.model_dump(mode="json", exclude={_RECORDED_AT})
+    vault.seal(data, plan, event.case_id, event.event_id.bytes)
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def open_event(
+    vault: Vault, event_type: str, payload: bytes | str, *, stored: bool = True
+) -> ContractEvent:
+    """The event of a sealed payload, its box opened.
+
+    ``stored``: read as the store reads its own rows (without the bounds, ADR
+    0010); otherwise with every bound, as what arrives from a topic. A person
+    whose key is destroyed reads with their personal-data fields None.
+    """
+    cls = event_class(event_type)
+    raw = payload.encode() if isinstance(payload, str) else payload
+    if not personal_plan(cls) or _SEALED not in raw:
+        return (
+            parse_stored_event(event_type, raw)
+            if stored
+            else parse_event(event_type, raw)
+        )
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        return parse_event(event_type, raw)
+    try:
+        event_id = uuid.UUID(str(data.get("event_id"))).bytes
+    except ValueError:
+        return parse_event(event_type, raw)
+    opened = (
+        json.dumps(data, separators=(",", ":")) if vault.open(data, event_id) else None
+    )
+    if opened is None:
+        event: ContractEvent = erased_validator(cls).validate_json(json.dumps(data))
+        return event
+    return (
+        parse_stored_event(event_type, opened)
+        if stored
+        else parse_event(event_type, opened)
+    )
+
+
+_SEALED = f'"{SEALED_KEY}"'.encode()
+_STORE_TIME: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
+
+
+def published_form(vault: Vault, row: StoredRow, event: ContractEvent) -> bytes:
+    """The message of a stored row: its sealed JSON and its store time.
+
+    A row sealed when stored is sent as stored; one stored in clear (before
+    the hub sealed) is sealed now, so no topic carries personal data in
+    clear; one of an erased person goes without its personal data.
+    """
+    plan = personal_plan(type(event))
+    if not plan:
+        return event.to_json_bytes()
+    if _SEALED in row.state and row.state.rstrip().endswith(b"}"):
+        stored = row.state.rstrip()
+    else:
+        try:
+            stored = seal_event(vault, event)
+        except PersonErasedError:
+            data = event.model_dump(mode="json", exclude={_RECORDED_AT})
+            split_personal(data, plan)
+            stored = json.dumps(data, separators=(",", ":")).encode()
+    stamp = _STORE_TIME.dump_json(row.recorded_at)
+    return stored[:-1] + b',"' + _RECORDED_AT.encode() + b'":' + stamp + b"}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,11 +376,18 @@ END; $BODY$
 
 
 def eventstore_env(
-    database_url: str, *, app_name: str, schema: str, wait_seconds: int = 3
+    database_url: str,
+    *,
+    app_name: str,
+    schema: str,
+    wait_seconds: int = 3,
+    master_keys_file: Path | None = None,
 ) -> dict[str, str]:
     """The eventsourcing environment of one service's application."""
     params = conninfo_to_dict(database_url)
     return {
+        _VAULT_URL: database_url,
+        _MASTER_KEYS: str(master_keys_file or ""),
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
         "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
@@ -314,6 +413,15 @@ def eventstore_env(
         ),
         f"{app_name.upper()}_POSTGRES_SCHEMA": schema,
     }
+
+
+_VAULT_URL, _MASTER_KEYS = "HUB_VAULT_DATABASE_URL", "HUB_MASTER_KEYS_FILE"
+
+
+def vault_of_env(env: Mapping[str, str]) -> Vault:
+    """The vault of an application's event store (in memory for a store in memory)."""
+    keys = env.get(_MASTER_KEYS)
+    return vault_for(env.get(_VAULT_URL, ""), Path(keys) if keys else None)
 
 
 @contextlib.contextmanager
@@ -353,12 +461,13 @@ class StoredRow:
     recorded_at: dt.datetime
 
 
-def row_to_event(row: StoredRow) -> ContractEvent:
+def row_to_event(row: StoredRow, vault: Vault | None = None) -> ContractEvent:
     """The published event of a stored row: the stored contract plus store time.
 
-    Read without the bounds, like every stored event (ADR 0010).
+    Read without the bounds, like every stored event (ADR 0010), its box
+    opened with the vault.
     """
-    event = parse_stored_event(row.topic, row.state)
+    event = open_event(vault or current_vault(), row.topic, row.state)
     # The event was validated a line above and nobody else holds it yet: set
     # the store time in place (model_copy would copy every field again).
     event.__dict__[_RECORDED_AT] = row.recorded_at

@@ -36,6 +36,7 @@ from services.common.consumer import create_dead_letters
 from services.common.eventstore import (
     StoredRow,
     events_table,
+    published_form,
     row_to_event,
     select_rows_sql,
 )
@@ -48,6 +49,7 @@ from services.common.kafka import (
     make_producer,
 )
 from services.common.settings import HubSettings
+from services.common.vault import settings_vault
 
 __all__ = ["Relay", "RelaySpec", "relay_schema", "request_redrive", "serve_relay"]
 
@@ -95,6 +97,7 @@ class Relay:
     ) -> None:
         self._on_acked = on_acked
         self._settings = settings
+        self._vault = settings_vault(settings)
         self._spec = spec
         self._topic = settings.topic(spec.topic)
         self._table = events_table(spec.schema, spec.app_name)
@@ -250,8 +253,8 @@ class Relay:
     def _message(self, row: StoredRow) -> _Message:
         """The bytes of one stored event, or why there are none."""
         try:
-            event = row_to_event(row)
-            value = event.to_json_bytes()
+            event = row_to_event(row, self._vault)
+            value = published_form(self._vault, row, event)
         except Exception as exc:  # noqa: BLE001 - a stored row that is no event
             return _Message(row, "unknown", None, f"not a readable event: {exc}")
         key = str(event.case_id)

@@ -3,11 +3,21 @@
 A projection declares its columns, how a row becomes a tuple and back, and
 inherits ``create_tables``, ``load`` and ``store`` (the FoldProjection
 protocol) plus ``rows_where`` for its read API.
+
+Columns holding personal data are declared ``sealed``: their values are kept
+together in one box under the case's key (the vault, ADR 0023), in a
+``sealed`` column, and the columns themselves stay empty. A sealed column a
+reader looks rows up by (a partner's message names the NISS) is also
+``looked_up``: its keyed digest is kept in ``<column>_digest``, indexed, so
+the lookup needs no clear value. Once the person's key is destroyed the
+sealed columns read as None.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import json
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -17,6 +27,7 @@ import psycopg
 from psycopg import sql
 
 from services.common.bulk import Upsert
+from services.common.vault import Vault, current_vault
 
 __all__ = ["RowReader", "RowTable"]
 
@@ -29,6 +40,8 @@ class RowTable(ABC, Generic[Row]):
     table: ClassVar[str]
     columns: ClassVar[tuple[tuple[str, str], ...]]  # (name, SQL type); first: key
     indexes: ClassVar[tuple[str, ...]] = ()
+    sealed: ClassVar[tuple[str, ...]] = ()  # personal-data columns (text or date)
+    looked_up: ClassVar[tuple[str, ...]] = ()  # sealed columns found by digest
 
     @abstractmethod
     def encode(self, row: Row) -> tuple[Any, ...]:
@@ -44,7 +57,7 @@ class RowTable(ABC, Generic[Row]):
         """Create the table (and its indexes) in a schema."""
         ddl = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
-            for name, kind in self.columns
+            for name, kind in self.stored_columns()
         )
         table = self._table(schema)
         await conn.execute(
@@ -52,13 +65,20 @@ class RowTable(ABC, Generic[Row]):
         )
         # Columns added after a table existed: created on old tables too (a
         # NOT NULL one needs a DEFAULT); a rebuild then fills them for past events.
-        for name, kind in self.columns[1:]:
+        for name, kind in self.stored_columns()[1:]:
             await conn.execute(
                 sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
                     table, sql.Identifier(name), sql.SQL(kind)
                 )
             )
-        for column in self.indexes:
+        for name in self.sealed:
+            # A table made before its personal data was sealed had them NOT NULL.
+            await conn.execute(
+                sql.SQL("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL").format(
+                    table, sql.Identifier(name)
+                )
+            )
+        for column in self._indexed():
             await conn.execute(
                 sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                     sql.Identifier(f"{self.table}_{column}"),
@@ -74,7 +94,7 @@ class RowTable(ABC, Generic[Row]):
         if not keys:
             return {}
         cur = await conn.execute(self._statements(schema)[0], (list(keys),))
-        return {record[0]: self.decode(record) for record in await cur.fetchall()}
+        return {record[0]: self.read(record) for record in await cur.fetchall()}
 
     async def store(
         self,
@@ -83,12 +103,13 @@ class RowTable(ABC, Generic[Row]):
         rows: dict[uuid.UUID, Row],
     ) -> None:
         """Upsert the changed rows."""
-        await self._statements(schema)[1].run(conn, map(self.encode, rows.values()))
+        await self._statements(schema)[1].run(conn, map(self.write, rows.values()))
 
     async def rows_where(
         self, conn: psycopg.AsyncConnection[Any], schema: str, column: str, value: Any
     ) -> list[Row]:
         """Every row whose column equals a value (e.g. a CPAS's), by case id."""
+        column, value = self.lookup(column, value)
         condition = sql.SQL("{} = %s").format(sql.Identifier(column))
         return await self.rows_matching(conn, schema, condition, (value,))
 
@@ -104,7 +125,84 @@ class RowTable(ABC, Generic[Row]):
             self._names(), self._table(schema), condition
         )
         cur = await conn.execute(query, params)
-        return [self.decode(record) for record in await cur.fetchall()]
+        return [self.read(record) for record in await cur.fetchall()]
+
+    # -- sealed columns -------------------------------------------------------
+
+    @classmethod
+    def stored_columns(cls) -> tuple[tuple[str, str], ...]:
+        """The table's columns as stored: the sealed box and digests included."""
+        if not cls.sealed:
+            return cls.columns
+        plain = tuple(
+            (name, _nullable(kind) if name in cls.sealed else kind)
+            for name, kind in cls.columns
+        )
+        digests = tuple((f"{name}_digest", "text") for name in cls.looked_up)
+        return (*plain, ("sealed", "bytea"), *digests)
+
+    def _indexed(self) -> tuple[str, ...]:
+        return (*self.indexes, *(f"{name}_digest" for name in self.looked_up))
+
+    @functools.cached_property
+    def _sealed_at(self) -> tuple[tuple[int, str, bool], ...]:
+        """(position, name, is a date) of each sealed column."""
+        kinds = dict(self.columns)
+        names = [name for name, _ in self.columns]
+        return tuple(
+            (names.index(name), name, kinds[name].startswith("date"))
+            for name in self.sealed
+        )
+
+    def _vault(self) -> Vault:
+        return current_vault()
+
+    def _aad(self, key: Any) -> bytes:
+        return f"{self.table}:{key}".encode()
+
+    def write(self, row: Row) -> tuple[Any, ...]:
+        """The stored column values of a row: `encode`, its personal data sealed."""
+        values = self.encode(row)
+        if not self.sealed:
+            return values
+        stored = list(values)
+        taken: dict[str, Any] = {}
+        for at, name, is_date in self._sealed_at:
+            value = stored[at]
+            taken[name] = value.isoformat() if is_date and value is not None else value
+            stored[at] = None
+        vault = self._vault()
+        box = vault.seal_bytes(
+            values[0], json.dumps(taken).encode(), self._aad(values[0])
+        )
+        digests = [vault.digest(str(taken[name])) for name in self.looked_up]
+        return (*stored, box, *digests)
+
+    def read(self, record: Sequence[Any]) -> Row:
+        """A row from its stored column values: `decode`, its box opened."""
+        if not self.sealed:
+            return self.decode(record)
+        values = list(record[: len(self.columns)])
+        box = record[len(self.columns)]
+        if box is not None:
+            opened = self._vault().open_bytes(
+                values[0], bytes(box), self._aad(values[0])
+            )
+            taken = json.loads(opened) if opened is not None else {}
+            for at, name, is_date in self._sealed_at:
+                value = taken.get(name)
+                values[at] = (
+                    dt.date.fromisoformat(value) if is_date and value else value
+                )
+        return self.decode(values)
+
+    def lookup(self, column: str, value: Any) -> tuple[str, Any]:
+        """The stored column and value a lookup by ``column`` compares."""
+        if column in self.looked_up:
+            return f"{column}_digest", self._vault().digest(str(value))
+        if column in self.sealed:
+            raise ValueError(f"{self.table}.{column} is sealed: not looked up")
+        return column, value
 
     def _table(self, schema: str) -> sql.Composed:
         return sql.SQL("{}.{}").format(
@@ -112,15 +210,21 @@ class RowTable(ABC, Generic[Row]):
         )
 
     def _names(self) -> sql.Composed:
-        return sql.SQL(", ").join(sql.Identifier(name) for name, _ in self.columns)
+        return sql.SQL(", ").join(
+            sql.Identifier(name) for name, _ in self.stored_columns()
+        )
 
     @functools.cache  # noqa: B019 - a few projections, a few schemas, for the process
     def _statements(self, schema: str) -> tuple[sql.Composed, Upsert]:
-        names = [name for name, _ in self.columns]
+        names = [name for name, _ in self.stored_columns()]
         select = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s)").format(
             self._names(), self._table(schema), sql.Identifier(names[0])
         )
         return select, Upsert(self._table(schema), names, names[0])
+
+
+def _nullable(kind: str) -> str:
+    return kind.replace("NOT NULL", "").strip()
 
 
 class RowReader(Generic[Row]):
@@ -148,6 +252,7 @@ class RowReader(Generic[Row]):
 
     def where(self, column: str, value: Any) -> list[Row]:
         """The rows whose column equals a value (an indexed column, preferably)."""
+        column, value = self._table.lookup(column, value)
         query = sql.SQL("SELECT {} FROM {} WHERE {} = %s ORDER BY 1").format(
             self._names, self._source, sql.Identifier(column)
         )
@@ -166,4 +271,4 @@ class RowReader(Generic[Row]):
                 records = conn.execute(query, params).fetchall()
             except psycopg.errors.UndefinedTable:
                 return []
-        return [self._table.decode(record) for record in records]
+        return [self._table.read(record) for record in records]

@@ -169,6 +169,30 @@ class HubSettings(BaseSettings):
         "with (a JSON list), for a process that verifies chains without the "
         "signing key, such as the case-state API serving the audit report.",
     )
+    master_keys_file: Path | None = Field(
+        default=None,
+        description="JSON file of the master keys that wrap the per-person data "
+        'keys: {"current": "<id>", "keys": {"<id>": "<base64 of 32 bytes>"}}; new '
+        "data keys are wrapped with the current one, older ones still unwrap until "
+        "`hub vault rotate` rewrapped them (ADR 0023). Empty: a development key kept "
+        "in the database itself, which protects nothing (refused in production).",
+    )
+    vault_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a process keeps a person's data key in memory: an "
+        "erasure reaches every process within this time.",
+    )
+    erasure_retention_years: int = Field(
+        default=10,
+        ge=0,
+        le=100,
+        description="Years a person's file is kept after its last stored event "
+        "before `hub erase` erases it without --force. The CPAS sets it from its "
+        "retention schedule; the hub presumes no legal period "
+        "(docs/decisions/0023-envelope-encryption.md).",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
 
     def topic(self, name: str) -> str:

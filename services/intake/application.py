@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from contracts.household import HouseholdChild
 from contracts.identifiers import normalise_kbo, parse_niss
-from contracts.intake import Orientation
+from contracts.intake import ErasureReason, Orientation
 from contracts.piis import PiisSanctionDecidedV1
 from contracts.regions import PartnerCode, Region
 from services.common.aggregate import CommandContext, HandledCommand
@@ -59,6 +59,13 @@ R = TypeVar("R")
 
 class CaseNotFoundError(LookupError):
     """No case with that id."""
+
+
+class CaseErasedError(CaseNotFoundError):
+    """The case's file was erased: answered as an unknown case, to anyone."""
+
+    def __init__(self) -> None:
+        super().__init__("case_id: no such case")
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +217,18 @@ class TransferCase:
     to_cpas_kbo: str
     dossier_number: str
     transferred_on: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class EraseCase:
+    """Command: record that a file is erased (after its retention period)."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    last_activity_on: dt.date
+    reason: ErasureReason
+    forced: bool
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,6 +539,8 @@ class IntakeApplication(HubApplication):
         def on_registered(case: Beneficiary) -> R | Decided[R]:
             if case.registration is None:  # a transferred case's index only
                 missing()
+            if case.erased:
+                raise CaseErasedError
             return decide(case)
 
         return self.execute(
@@ -531,6 +552,31 @@ class IntakeApplication(HubApplication):
             answer=answer,
         )
 
+    def erase_case(self, cmd: EraseCase) -> Outcome[None]:
+        """Record the erasure of a file (the vault destroys its key after)."""
+
+        def decide(case: Beneficiary) -> None:
+            case.erase(
+                cmd.context,
+                last_activity_on=cmd.last_activity_on,
+                reason=cmd.reason,
+                forced=cmd.forced,
+                reference=cmd.reference,
+            )
+
+        return self._on_case(cmd, decide, _nothing)
+
+    def find_case(self, cpas_kbo: str, niss: str) -> Beneficiary | None:
+        """The case of a person at a CPAS: registered there, or transferred there."""
+        stream = self.get_stream(self.case_id_for(cpas_kbo, niss), Beneficiary)
+        if stream is None:
+            return None
+        if stream.index_of is not None:
+            stream = self.get_stream(stream.index_of, Beneficiary)
+        if stream is None or stream.registration is None:
+            return None
+        return stream
+
     def get_beneficiary(
         self, case_id: uuid.UUID, *, current: bool = False
     ) -> Beneficiary:
@@ -538,6 +584,8 @@ class IntakeApplication(HubApplication):
         case = self.get_stream(case_id, Beneficiary, current=current)
         if case is None or case.registration is None:
             raise CaseNotFoundError(f"case_id: no case {case_id}")
+        if case.erased:
+            raise CaseErasedError
         return case
 
 

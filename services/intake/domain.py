@@ -24,8 +24,10 @@ from contracts.income import (
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseErasedV1,
     CaseTransferredV1,
     DossierNumberClaimedV1,
+    ErasureReason,
     Orientation,
     PersonIndexClaimedV1,
     ResidenceChangedV1,
@@ -155,6 +157,7 @@ class Beneficiary(Aggregate):
     # On the stream a registration at another CPAS would open: the case
     # transferred there (one case per person and CPAS).
     index_of: uuid.UUID | None = None
+    erased: bool = False
     bilans: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
     last_bilan_on: dt.date | None = None
     orientation: Orientation | None = None
@@ -289,6 +292,26 @@ class Beneficiary(Aggregate):
             from_cpas_kbo=from_cpas_kbo,
             previous_dossier_number=previous,
             dossier_number=dossier_number,
+        )
+
+    def erase(
+        self,
+        context: CommandContext,
+        *,
+        last_activity_on: dt.date,
+        reason: ErasureReason,
+        forced: bool,
+        reference: str | None,
+    ) -> None:
+        """Record that the file is erased (CaseErased); nothing follows it."""
+        self.record(
+            CaseErasedV1,
+            context,
+            erased_on=context.today,
+            last_activity_on=last_activity_on,
+            reason=reason,
+            forced=forced,
+            reference=reference,
         )
 
     def claim_person_index(self, context: CommandContext) -> None:
@@ -762,6 +785,8 @@ class Beneficiary(Aggregate):
                 self.changed_on = event.transferred_on
             case PersonIndexClaimedV1():
                 self.index_of = event.case_id
+            case CaseErasedV1():
+                self.erased = True
             case _:
                 pass
 

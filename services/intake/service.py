@@ -30,6 +30,7 @@ def create_application(settings: HubSettings) -> IntakeApplication:
         app_name="intake",
         schema=SCHEMA,
         wait_seconds=settings.database_wait_seconds,
+        master_keys_file=settings.master_keys_file,
     )
     with schema_setup(settings.database_url, SCHEMA):
         return IntakeApplication(

@@ -52,7 +52,7 @@ def routing_facts(event: BeneficiaryRegisteredV1) -> RoutingFacts:
 
 
 class RoutingFactsTable(RowTable[RoutingFacts]):
-    """One row per case (personal data: the gateway's own schema only)."""
+    """One row per case (personal data sealed, in the gateway's own schema only)."""
 
     table = "routing_facts"
     columns = (
@@ -72,7 +72,10 @@ class RoutingFactsTable(RowTable[RoutingFacts]):
         ("income_kind", "text"),
         ("granted_on", "date"),
     )
-    indexes = ("niss",)
+    # Personal data in the case's box; a partner's message finds the case by
+    # the NISS's digest (services/common/row_table.py).
+    sealed = ("niss", "family_name", "given_name", "birth_date")
+    looked_up = ("niss",)
 
     def encode(self, row: RoutingFacts) -> tuple[Any, ...]:
         """The facts' column values."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -33,8 +34,10 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
+from contracts.sealing import SEALED_KEY
 from services.common.aggregate import CommandContext
 from services.common.errors import DomainError
+from services.common.vault import current_vault
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.partners import spp_is
@@ -100,7 +103,8 @@ class InboundDesk:
         # The held message whose turn it is, or one whose turn has passed (it
         # was recorded, or its number was used by another: settled, or parked).
         self._next_held = sql.SQL(
-            "SELECT id, payload, source FROM {}.dead_letters WHERE status = 'held' "
+            "SELECT id, payload, source, dedupe_key FROM {}.dead_letters "
+            "WHERE status = 'held' "
             "AND case_key = %s AND partner = %s AND sequence <= %s "
             "ORDER BY sequence, id LIMIT 1"
         ).format(ident)
@@ -109,7 +113,8 @@ class InboundDesk:
             "WHERE status = 'held' ORDER BY 1, 2"
         ).format(ident)
         self._by_id = sql.SQL(
-            "SELECT partner, payload, status FROM {}.dead_letters WHERE id = %s"
+            "SELECT partner, payload, status, dedupe_key FROM {}.dead_letters "
+            "WHERE id = %s"
         ).format(ident)
 
     def receive(self, code: str, raw: bytes, source: str) -> Receipt:
@@ -141,11 +146,14 @@ class InboundDesk:
             row = conn.execute(self._by_id, (dead_letter_id,)).fetchone()
             if row is None or row[0] is None:
                 raise LookupError(f"id: no partner dead letter {dead_letter_id}")
-            partner, payload, status = row
+            partner, payload, status, dedupe = row
             if status not in {"parked", "held"}:
                 raise LookupError(f"id: dead letter {dead_letter_id} is {status}")
+            raw = opened_message(payload, dedupe)
+            if raw is None:
+                raise LookupError(f"id: dead letter {dead_letter_id}: person erased")
             source = f"redrive:dead-letter/{dead_letter_id}"
-            return self._receive(conn, partner, bytes(payload), source)
+            return self._receive(conn, partner, raw, source)
 
     def release_waiting(self) -> int:
         """Release the held messages whose turn has come; how many it settled.
@@ -335,9 +343,39 @@ class InboundDesk:
             ).fetchone()
             if row is None or row[0] in tried:
                 return len(tried)
-            dead_letter_id, payload, source = row
+            dead_letter_id, payload, source, dedupe = row
             tried.add(dead_letter_id)
-            self._receive(conn, code, bytes(payload), source, release=False)
+            raw = opened_message(payload, dedupe)
+            if raw is not None:
+                self._receive(conn, code, raw, source, release=False)
+
+
+def sealed_message(case_key: str, raw: bytes, dedupe: str) -> bytes:
+    """A partner's message as kept: sealed, since it may name the person.
+
+    Under the case's key when the case is known, else under a key of the
+    message's own (destroyed with the message); the dedupe key binds the
+    box to its row.
+    """
+    try:
+        person = uuid.UUID(case_key)
+    except ValueError:
+        person = uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:partner-message:{dedupe}")
+    text = raw.decode("utf-8", errors="surrogateescape")
+    document = current_vault().seal_document(person, text, dedupe.encode())
+    return json.dumps(document).encode()
+
+
+def opened_message(kept: bytes, dedupe: str) -> bytes | None:
+    """The partner's message a dead letter keeps (None: its person was erased)."""
+    try:
+        document = json.loads(bytes(kept))
+    except ValueError:
+        return bytes(kept)  # kept before the hub sealed: the message itself
+    if not (isinstance(document, dict) and document.keys() == {SEALED_KEY}):
+        return bytes(kept)
+    text = current_vault().open_document(document, dedupe.encode())
+    return None if text is None else str(text).encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +412,7 @@ class _Parking:
             (
                 case_key,
                 f"partner.{self.code}.{kind}",
-                self.raw,
+                sealed_message(case_key, self.raw, self.dedupe),
                 f"{rule}: {message}",
                 self.source,
                 status,

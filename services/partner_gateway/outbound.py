@@ -67,6 +67,7 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
+from services.common.vault import current_vault
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.partners import spp_is
@@ -230,6 +231,7 @@ class OutboundProjection:
         entries = [entry for row in rows.values() for entry in row.outbox]
         if not entries:
             return
+        vault = current_vault()
         async with conn.cursor() as cur:
             await cur.executemany(
                 sql.SQL(
@@ -238,7 +240,18 @@ class OutboundProjection:
                     "ON CONFLICT (message_id) DO NOTHING"
                 ).format(sql.Identifier(schema)),
                 [
-                    (e.message_id, e.partner, e.case_id, e.kind, Jsonb(e.payload))
+                    (
+                        e.message_id,
+                        e.partner,
+                        e.case_id,
+                        e.kind,
+                        # The partner's message names the person: sealed (ADR 0023).
+                        Jsonb(
+                            vault.seal_document(
+                                e.case_id, e.payload, e.message_id.bytes
+                            )
+                        ),
+                    )
                     for e in entries
                 ],
             )
@@ -324,9 +337,23 @@ class _Outbox:
         ).format(ident)
 
     async def next_page(self, partner: str) -> list[tuple[Any, ...]]:
+        """The next rows (id, message id, case id, payload opened, tx).
+
+        A row whose person was erased meanwhile is passed over (erasure
+        removes such rows; a page of nothing else moves the position on).
+        """
         async with self._pool.connection() as conn:
             cur = await conn.execute(self._select, (partner, self._channel, _PAGE))
-            return list(await cur.fetchall())
+            rows = list(await cur.fetchall())
+        vault = current_vault()
+        page = []
+        for row_id, message_id, case_id, payload, tx in rows:
+            opened = vault.open_document(payload, message_id.bytes)
+            if opened is not None:
+                page.append((row_id, message_id, case_id, opened, tx))
+        if rows and not page:
+            await self.advance(rows[-1])
+        return page
 
     async def advance(
         self, row: tuple[Any, ...], *, cluster_id: str | None = None, acked: int = 0
@@ -378,13 +405,14 @@ class _Kept:
         self, channel: str, code: str, row: tuple[Any, ...], rule: str, reason: str
     ) -> None:
         _, message_id, case_id, payload, _ = row
+        sealed = current_vault().seal_document(case_id, payload, message_id.bytes)
         async with self._pool.connection() as conn:
             await conn.execute(
                 self._park,
                 (
                     str(case_id),
                     f"partner.{code}.outbound",
-                    _encode(payload),
+                    _encode(sealed),
                     reason,
                     f"{channel}:{code}",
                     code,
@@ -719,24 +747,26 @@ async def redrive_outbound(
         row = await cur.fetchone()
         if row is None:
             raise LookupError(f"id: no outbound partner dead letter {dead_letter_id}")
-        code, case_key, payload, status, source, message_id = row
+        code, case_key, kept, status, source, message_id = row
         if status != "parked":
             raise LookupError(f"id: dead letter {dead_letter_id} is {status}")
         if message_id is None:
             raise LookupError(f"id: dead letter {dead_letter_id} names no message")
+        document = current_vault().open_document(
+            json.loads(bytes(kept)), uuid.UUID(message_id).bytes
+        )
+        if document is None:
+            raise LookupError(f"id: dead letter {dead_letter_id}: the person is erased")
+        payload = _encode(document)
         if str(source).startswith("push:"):
             endpoint = endpoints.get(code)
             if endpoint is None:
                 raise LookupError(
                     f"code: no endpoint for {code} in HUB_PARTNER_ENDPOINTS"
                 )
-            reason = await _push_again(
-                endpoint, message_id, json.loads(bytes(payload)), client
-            )
+            reason = await _push_again(endpoint, message_id, document, client)
         else:
-            reason = await _publish_again(
-                settings, code, case_key, message_id, bytes(payload)
-            )
+            reason = await _publish_again(settings, code, case_key, message_id, payload)
         await conn.execute(
             sql.SQL(
                 "UPDATE {}.dead_letters SET status = CASE WHEN %(reason)s::text IS "

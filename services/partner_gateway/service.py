@@ -73,6 +73,7 @@ def create_application(settings: HubSettings) -> PartnersApplication:
         app_name="partners",
         schema=SCHEMA,
         wait_seconds=settings.database_wait_seconds,
+        master_keys_file=settings.master_keys_file,
     )
     with schema_setup(settings.database_url, SCHEMA):
         return PartnersApplication(env, id_secret=settings.id_secret)

@@ -46,6 +46,7 @@ class PlacementFactsProjection(RowTable[PlacementFacts]):
         ("niss", "text NOT NULL"),
         ("moves", "jsonb NOT NULL DEFAULT '[]'"),
     )
+    sealed = ("birth_date", "niss")
 
     def fold(
         self, row: PlacementFacts | None, event: ContractEvent

@@ -34,6 +34,7 @@ def create_application(settings: HubSettings) -> PlacementApplication:
         app_name="placement",
         schema=SCHEMA,
         wait_seconds=settings.database_wait_seconds,
+        master_keys_file=settings.master_keys_file,
     )
     with schema_setup(settings.database_url, SCHEMA):
         return PlacementApplication(

@@ -28,6 +28,7 @@ from contracts.income import (
 from contracts.intake import (
     BeneficiaryRegisteredV1,
     BilanCompletedV1,
+    CaseErasedV1,
     CaseTransferredV1,
     DossierNumberClaimedV1,
     PersonIndexClaimedV1,
@@ -156,6 +157,14 @@ SAMPLES: tuple[ContractEvent, ...] = (
         dossier_number="LV202688",
     ),
     PersonIndexClaimedV1(**envelope(1, uuid.UUID(int=98))),
+    CaseErasedV1(
+        **envelope(10),
+        erased_on=dt.date(2036, 11, 2),
+        last_activity_on=dt.date(2026, 11, 2),
+        reason="retention_period_ended",
+        forced=False,
+        reference="DPO-2036-4",
+    ),
     PIISSignedV1(
         **envelope(1, uuid.UUID(int=12)),
         piis_id=uuid.UUID(int=12),

@@ -25,6 +25,7 @@ from services.common.rebuild import build_shadow
 from services.common.relay import Relay
 from services.common.runtime import free_port
 from services.common.settings import HubSettings
+from services.common.vault import install_vault
 from services.demo import make_kbo
 from services.intake.service import RELAY_SPEC
 from services.registry import consumer
@@ -53,8 +54,12 @@ API_KEYS = json.dumps(
 def isolated_settings(
     database_url: str, bootstrap_servers: str, data_dir: Path
 ) -> HubSettings:
-    """Settings of a hub of its own: its database, its topics, its ports."""
-    return HubSettings(
+    """Settings of a hub of its own: its database, its topics, its ports.
+
+    Its vault becomes the test process's, as the ``hub`` command makes it a
+    process's, so what the test reads from the stores opens as in a service.
+    """
+    settings = HubSettings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap_servers,
         topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
@@ -70,6 +75,8 @@ def isolated_settings(
         partner_relay_metrics_port=free_port(),
         api_keys=API_KEYS,
     )
+    install_vault(settings)
+    return settings
 
 
 def wait_until(
@@ -273,3 +280,8 @@ def read_topic(
         return found
 
     return asyncio.run(read())
+
+
+def whole_topic(settings: HubSettings, topic: str, seconds: float = 4) -> list[Any]:
+    """Every message a topic gives within some seconds (to search it whole)."""
+    return read_topic(settings, topic, 0, seconds, until=lambda _: False)

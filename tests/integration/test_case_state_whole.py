@@ -30,10 +30,12 @@ import pytest
 from psycopg import sql
 
 from contracts.case_state import CASE_STATE_TOPIC
+from services.case_state.topic import read_case_state
 from services.common.eventstore import events_table
 from services.common.rebuild import check, rebuild
 from services.common.runtime import EmbeddedBroker, create_database
 from services.common.settings import HubSettings
+from services.common.vault import current_vault
 from services.demo import load_placement_demo
 from services.registry import consumer
 from services.supervisor import wait_healthy
@@ -292,9 +294,13 @@ def versions(settings: HubSettings) -> dict[str, int]:
 def newest_states(records: list[Any]) -> dict[str, Any]:
     """What a subscriber keeps: per case, the highest version (of equal, the later)."""
     newest: dict[str, Any] = {}
+    vault = current_vault()
     for record in records:
-        state = json.loads(record.value)
         key = record.key.decode()
+        state = read_case_state(vault, record.value)
+        if state is None:  # a tombstone: the person's file was erased
+            newest.pop(key, None)
+            continue
         assert key == state["case_id"]
         if key not in newest or state["version"] >= newest[key]["version"]:
             newest[key] = state

@@ -22,6 +22,7 @@ import pytest
 
 from services.common.rebuild import check
 from services.common.settings import HubSettings
+from services.common.vault import current_vault
 from services.partner_gateway.outbound import outbound_topic
 from services.registry import consumer
 from services.supervisor import wait_healthy
@@ -52,11 +53,18 @@ def messages(
 
 
 def outbox_of(settings: HubSettings, code: str) -> list[tuple[Any, ...]]:
+    """A partner's outbox rows (kind, payload), their sealed payloads opened."""
     with psycopg.connect(settings.database_url) as conn:
-        return conn.execute(
-            "SELECT kind, payload FROM partners.outbox WHERE partner = %s ORDER BY id",
+        rows = conn.execute(
+            "SELECT kind, payload, message_id FROM partners.outbox "
+            "WHERE partner = %s ORDER BY id",
             (code,),
         ).fetchall()
+    vault = current_vault()
+    return [
+        (kind, vault.open_document(payload, message_id.bytes))
+        for kind, payload, message_id in rows
+    ]
 
 
 def test_move_from_namur_to_leuven_hands_the_case_to_vdab(
