@@ -133,7 +133,13 @@ def create_api(
             },
         )
 
-    @api.get("/dead-letters", summary="Partner messages kept, with their reason")
+    @api.get(
+        "/dead-letters",
+        summary="Partner messages kept, with their reason",
+        description="An operator's key (scope operations) lists every partner's; "
+        "a partner's key (partner:messages) those of its own messages. Never a "
+        "payload: it may hold personal data.",
+    )
     def dead_letters(
         client: DeadLetterReader,
         status: Annotated[

@@ -6,8 +6,9 @@ call without a key (401), with a revoked key (401, the answer of a key never
 issued), and with the key of every role the route is not for (403): a
 partner's key reads no case, an auditor's writes nothing, an operator's reads
 no case, a CPAS's software posts no partner message and reads no dead letter
-or audit. A case of another CPAS gets the answer of an unknown case:
-``tests/common/test_other_cpas_is_unknown.py``.
+or audit. On every case route of intake, PIIS and placement, a case of
+another CPAS gets the status and the body of an unknown case (the case
+state's, over PostgreSQL: ``tests/integration/test_case_state_as_of.py``).
 
 Nothing here reaches an application: a refused request that got past its key
 to the stand-in backend fails the test (`tests.common.apis.Unreachable`).
@@ -38,6 +39,9 @@ from tests.common.apis import (
     PARTNER,
     Unreachable,
 )
+from tests.common.test_other_cpas_is_unknown import HEADERS as OTHER
+from tests.common.test_other_cpas_is_unknown import UNKNOWN, _intake, _piis, _placement
+from tests.integration.test_bounded_input import valid
 
 # The role of a key that each route lets in, whatever the route is.
 ROLE_KEYS: dict[str, str] = {
@@ -230,3 +234,63 @@ def test_adr_0025_every_route_refuses_each_role_outside_its_scope(
         answer = _call(served.apis[name], method, path, key)
         assert answer.status_code == 403, (role, answer.text)
         assert answer.json()["detail"][0]["type"] == "auth.scope", role
+
+
+CASE_SERVICES = {"intake": _intake, "piis": _piis, "placement": _placement}
+VALID_KBO = "0212345668"
+
+
+def _with_valid_kbos(value: Any) -> Any:
+    """A generated body with real KBO numbers (their checksum is a rule)."""
+    if isinstance(value, dict):
+        return {
+            k: VALID_KBO if k.endswith("_kbo") else _with_valid_kbos(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_with_valid_kbos(v) for v in value]
+    return value
+
+
+def _case_operations() -> list[tuple[str, str, str]]:
+    return [
+        (name, method, path)
+        for name, method, path in OPERATIONS
+        if name in CASE_SERVICES and "{case_id}" in path
+    ]
+
+
+@pytest.mark.parametrize(("name", "method", "path"), _case_operations())
+def test_adr_0025_on_every_case_route_another_cpas_s_case_is_an_unknown_case(
+    name: str, method: str, path: str
+) -> None:
+    api, case_id = CASE_SERVICES[name]()
+    document = api.openapi()
+    components = document.get("components", {}).get("schemas", {})
+    operation = document["paths"][path][method.lower()]
+    parameters = {
+        p["name"]: valid(p["schema"], components)
+        for p in operation.get("parameters", ())
+        if p["in"] == "path" or p.get("required")
+    }
+    content = operation.get("requestBody", {}).get("content", {})
+    body = None
+    if "application/json" in content:
+        schema = content["application/json"]["schema"]
+        body = _with_valid_kbos(valid(schema, components))
+
+    def ask(case: uuid.UUID) -> Any:
+        url, query = path, {}
+        for key, value in {**parameters, "case_id": case}.items():
+            if f"{{{key}}}" in url:
+                url = url.replace(f"{{{key}}}", str(value))
+            else:
+                query[key] = value
+        with TestClient(api) as client:
+            return client.request(method, url, headers=OTHER, json=body, params=query)
+
+    other, unknown = ask(case_id), ask(UNKNOWN)
+    # The route reached its case check: its own answer for a case it does not know.
+    assert unknown.json()["detail"][0]["type"] == "case.unknown", unknown.text
+    assert other.status_code == unknown.status_code, other.text
+    assert other.json() == unknown.json()
