@@ -20,6 +20,8 @@ from services.common.auth import ApiClient, clients_by_hash, hash_key
 from services.common.keys import live_keys, seed_keys, stored_keys
 from services.common.settings import HubSettings
 from services.intake.api import create_api
+from services.partner_gateway.api import create_api as gateway_api
+from services.partner_gateway.quarantine import QUARANTINE, create_quarantine
 from tests.common.apis import Unreachable
 
 pytestmark = pytest.mark.integration
@@ -118,3 +120,36 @@ def test_adr_0025_a_partner_key_without_its_code_is_refused_by_the_cli(
     )
     assert result.exit_code != 0
     assert "partner" in result.output
+
+
+def test_adr_0025_a_partner_lists_the_dead_letters_of_its_own_messages_only(
+    database_url: str,
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        create_quarantine(conn, QUARANTINE)
+        for partner in ("forem", "vdab"):
+            conn.execute(
+                "INSERT INTO partner_messages.dead_letters (case_key, event_type, "
+                "payload, reason, source, partner) VALUES (%s, 'suivi', %s, "
+                "'schema', 'http', %s)",
+                (f"case-{partner}", b"85073003328 Jean Dupont", partner),
+            )
+    keys = clients_by_hash(
+        {
+            "forem": {
+                "client": "forem",
+                "scopes": ["partner:messages"],
+                "partner": "forem",
+            },
+            "operator": {"client": "ops", "scopes": ["operations"]},
+        }
+    )
+    api = gateway_api(cast("Any", Unreachable()), database_url, keys)
+    with TestClient(api) as client:
+        forem = client.get("/dead-letters", headers={"X-API-Key": "forem"})
+        operator = client.get("/dead-letters", headers={"X-API-Key": "operator"})
+    assert [row["case_key"] for row in forem.json()] == ["case-forem"]
+    assert [row["case_key"] for row in operator.json()] == ["case-forem", "case-vdab"]
+    for answer in (forem, operator):
+        assert "85073003328" not in answer.text
+        assert "Dupont" not in answer.text
