@@ -36,7 +36,12 @@ app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(stats, name="stats")
 app.add_typer(deadlines, name="deadlines")
 app.add_typer(reports, name="report")
+keys = typer.Typer(
+    help="API keys, kept as hashes in access.api_keys (ADR 0025)",
+    no_args_is_help=True,
+)
 app.add_typer(audit, name="audit")
+app.add_typer(keys, name="keys")
 vault = typer.Typer(
     help="The per-person data keys and the master keys that wrap them",
     no_args_is_help=True,
@@ -62,6 +67,17 @@ def _run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     asyncio.run(runner())
 
 
+def _refuse_unsafe_production(settings: HubSettings) -> None:
+    """Exit (2) naming each development secret production mode refuses."""
+    from services.common.production import production_problems  # noqa: PLC0415
+
+    problems = production_problems(settings)
+    if problems:
+        for problem in problems:
+            typer.echo(f"HUB_PRODUCTION is on: {problem}", err=True)
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(
     component: Annotated[
@@ -74,6 +90,7 @@ def serve(
 ) -> None:
     """Run one component in the foreground (what `hub run` starts for each)."""
     settings = _settings()
+    _refuse_unsafe_production(settings)
     if not settings.database_url or not settings.kafka_bootstrap_servers:
         raise typer.BadParameter(
             "HUB_DATABASE_URL and HUB_KAFKA_BOOTSTRAP_SERVERS are needed"
@@ -102,7 +119,9 @@ def run(
     )
 
     settings = _settings()
+    _refuse_unsafe_production(settings)
     api_key, api_keys = api_key_for_demo(settings)
+    demo = demo and bool(api_key)  # no development key in production mode
     with embedded_infrastructure(settings) as infra:
         infra["HUB_API_KEYS"] = api_keys
         env = {**os.environ, **infra}
@@ -126,7 +145,8 @@ def run(
             wait_healthy(f"{intake}/openapi.json")
             wait_healthy(f"{case_state}/openapi.json")
             typer.echo(f"intake API docs:     {intake}/docs")
-            typer.echo(f"API key:             {api_key}  (header X-API-Key)")
+            if api_key:
+                typer.echo(f"API key:             {api_key}  (header X-API-Key)")
             typer.echo(f"case-state API docs: {case_state}/docs")
             typer.echo(
                 f"PIIS API docs:       http://{settings.host}:{settings.piis_port}/docs"
@@ -743,3 +763,137 @@ def rotate_master_key() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+def _keys_database(settings: HubSettings) -> str:
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL is needed")
+    return settings.database_url
+
+
+@keys.command("hash")
+def hash_api_key() -> None:
+    """Print the SHA-256 of the key read on stdin (what HUB_API_KEYS holds)."""
+    import sys  # noqa: PLC0415
+
+    from services.common.auth import hash_key  # noqa: PLC0415
+
+    typer.echo(hash_key(sys.stdin.read().strip()))
+
+
+@keys.command("add")
+def add_api_key(
+    client: Annotated[str, typer.Option("--client", help="The client's name")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            "--scope",
+            help="cases:write, cases:read, partner:messages, audit:read or "
+            "operations (repeat; one role's)",
+        ),
+    ],
+    cpas: Annotated[
+        list[str] | None, typer.Option("--cpas", help="KBO it acts for (repeat)")
+    ] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Partner code (partner's key)")
+    ] = None,
+    remit: Annotated[
+        list[str] | None, typer.Option("--remit", help="KBO it audits (repeat)")
+    ] = None,
+) -> None:
+    """Make a key: its hash is stored, the key is printed once, never kept."""
+    import psycopg  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from services.common.auth import ApiClient  # noqa: PLC0415
+    from services.common.keys import add_key  # noqa: PLC0415
+
+    settings = _settings()
+    try:
+        api_client = ApiClient.model_validate(
+            {
+                "client": client,
+                "scopes": scope,
+                "cpas": cpas or None,
+                "partner": partner,
+                "remit": remit or None,
+            }
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(
+            "; ".join(str(e["msg"]) for e in exc.errors())
+        ) from None
+    with psycopg.connect(_keys_database(settings)) as conn:
+        key = add_key(conn, api_client)
+    typer.echo(key)
+
+
+@keys.command("revoke")
+def revoke_api_key(
+    client: Annotated[str, typer.Argument(help="The client whose keys to revoke")],
+    key_hash: Annotated[
+        str, typer.Option("--hash", help="Only the key whose hash starts so")
+    ] = "",
+) -> None:
+    """Revoke keys: every API refuses them within HUB_API_KEY_CACHE_SECONDS."""
+    import psycopg  # noqa: PLC0415
+
+    from services.common.keys import revoke_keys  # noqa: PLC0415
+
+    settings = _settings()
+    with psycopg.connect(_keys_database(settings)) as conn:
+        count = revoke_keys(conn, client, key_hash)
+    if not count:
+        typer.echo(f"no live key of client {client} to revoke", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{count} key(s) of client {client} revoked")
+
+
+@keys.command("rotate")
+def rotate_api_key(
+    client: Annotated[str, typer.Argument(help="The client whose key to rotate")],
+) -> None:
+    """Replace a client's key: the new one is printed once, the old one revoked."""
+    import psycopg  # noqa: PLC0415
+
+    from services.common.keys import rotate_key  # noqa: PLC0415
+
+    settings = _settings()
+    with psycopg.connect(_keys_database(settings)) as conn:
+        try:
+            key = rotate_key(conn, client)
+        except LookupError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    typer.echo(key)
+
+
+@keys.command("list")
+def list_api_keys() -> None:
+    """Every key by the start of its hash: client, role, when made and revoked."""
+    import psycopg  # noqa: PLC0415
+
+    from services.common.keys import list_keys  # noqa: PLC0415
+
+    settings = _settings()
+    with psycopg.connect(_keys_database(settings)) as conn:
+        rows = list_keys(conn)
+    for row in rows:
+        limits = " ".join(
+            f"{name}={_listed(row[name])}"
+            for name in ("cpas", "partner", "remit")
+            if row[name]
+        )
+        revoked = (
+            f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}"
+            if row["revoked_at"]
+            else "live"
+        )
+        typer.echo(
+            f"{row['hash']}  {row['client']:<20} {','.join(row['scopes']):<24} "
+            f"{limits} ({row['origin']}, {row['created_at']:%Y-%m-%d}, {revoked})"
+        )
+
+
+def _listed(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from services.common.auth import parse_api_keys
+from services.common.auth import hash_key, parse_api_keys
+from services.common.production import DEVELOPMENT_CLIENT, refuse_unsafe_production
 from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_database
 from services.common.settings import HubSettings
 from services.registry import PROCESSES
@@ -99,7 +100,8 @@ class Supervisor:
     stopping: bool = False
 
     def start(self) -> None:
-        """Start every component."""
+        """Start every component (none in production mode with a development secret)."""
+        refuse_unsafe_production(self.settings)
         log_dir = self.settings.data_dir / "logs"
         for name in COMPONENTS:
             child = Child(name, self.env, log_dir)
@@ -140,24 +142,25 @@ def wait_healthy(url: str, timeout: float = 60.0) -> None:
 
 
 def api_key_for_demo(settings: HubSettings) -> tuple[str, str]:
-    """A key that may write, and the keys setting the children get.
+    """The development key, and the keys setting the children get.
 
-    Without configured keys, a development key is made once and kept in the
-    data folder (readable by its owner only), so that restarts keep it.
+    The key is made once and kept in the data folder (readable by its owner
+    only), so that restarts keep it and the demo can load; the children's
+    ``HUB_API_KEYS`` get its hash only, beside the configured hashes (ADR
+    0025). In production mode there is none: ``("", the configured keys)``.
     """
-    keys = parse_api_keys(settings.api_keys)
-    for key, client in keys.items():
-        if "cases:write" in client.scopes and client.cpas is None:
-            return key, settings.api_keys
+    if settings.production:
+        return "", settings.api_keys
+    parse_api_keys(settings.api_keys)  # refuses a clear key before anything starts
     path = settings.data_dir / "api-key"
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24))
+        path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     key = path.read_text().strip()
     development = {
-        "client": "development",
-        "scopes": ["cases:write", "cases:read", "partner:messages"],
+        "client": DEVELOPMENT_CLIENT,
+        "scopes": ["cases:write", "cases:read"],
     }
     configured = json.loads(settings.api_keys) if settings.api_keys.strip() else {}
-    return key, json.dumps({**configured, key: development})
+    return key, json.dumps({**configured, hash_key(key): development})

@@ -14,7 +14,15 @@ from services.common.runtime import (
     create_database,
 )
 from services.common.settings import HubSettings
+from services.common.vault import vault_restored
 from tests.integration.harness import isolated_settings
+
+
+@pytest.fixture(autouse=True)
+def _own_vault() -> Iterator[None]:
+    """What a test installs as the process's vault stays in that test."""
+    with vault_restored():
+        yield
 
 
 @pytest.fixture(scope="session")

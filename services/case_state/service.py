@@ -37,7 +37,6 @@ from services.case_state.topic import publish_case_states
 from services.common.auth import (
     ApiClient,
     Reader,
-    parse_api_keys,
 )
 from services.common.chain import ChainReport, verify_stores
 from services.common.command_service import (
@@ -47,6 +46,7 @@ from services.common.command_service import (
 )
 from services.common.dead_letters import kept_for_case
 from services.common.http import service_api
+from services.common.keys import stored_keys
 from services.common.refusals import Refused
 from services.common.relay import RelaySpec, relay_schema
 from services.common.settings import MIB, HubSettings
@@ -420,7 +420,7 @@ async def serve(settings: HubSettings, stop: asyncio.Event) -> None:
     async with open_pool(settings) as pool:
         api = create_api(
             pool,
-            parse_api_keys(settings.api_keys),
+            stored_keys(settings),
             count_article_60=settings.stats_count_article_60,
             max_request_bytes=settings.max_request_bytes,
             verify_chains=functools.partial(verify_stores, settings),

@@ -39,17 +39,27 @@ def list_dead_letters(
     *,
     schema: str | None = None,
     status: str | None = None,
+    partner: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Dead letters (no payloads), oldest first, of one schema or of all."""
+    """Dead letters (no payloads), oldest first, of one schema or of all.
+
+    ``partner``: only the messages of that partner (a schema with the
+    gateway's ``partner`` column, such as ``partner_messages``).
+    """
     found: list[dict[str, Any]] = []
+    wanted = {"status": status, "partner": partner}
+    where = [
+        sql.SQL("{} = %s").format(sql.Identifier(k)) for k, v in wanted.items() if v
+    ]
+    params = tuple(v for v in wanted.values() if v)
     for name in [schema] if schema else schemas_with_dead_letters(conn):
         query = sql.SQL("SELECT {} FROM {}.dead_letters {} ORDER BY id").format(
             sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)),
             sql.Identifier(name),
-            sql.SQL("WHERE status = %s" if status else ""),
+            sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""),
         )
         with conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(query, (status,) if status else ()).fetchall()
+            rows = cur.execute(query, params).fetchall()
         found += [{"schema": name, **row} for row in rows]
     return found
 

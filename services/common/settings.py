@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["MIB", "HubSettings"]
@@ -72,12 +72,28 @@ class HubSettings(BaseSettings):
         description="Secret mixed into derived ids (case ids come from the NISS; "
         "without a secret they could be recomputed from a NISS).",
     )
+    production: bool = Field(
+        default=False,
+        description="Production mode: every process refuses to start with a "
+        "development secret, password or key (services/common/production.py). "
+        "docker-compose turns it on.",
+    )
     api_keys: str = Field(
         default="",
-        description='API keys of the HTTP clients, as JSON: {"<key>": {"client": '
+        description="API keys of the HTTP clients, by the SHA-256 of each key "
+        '(`hub keys hash`), never the key, as JSON: {"<sha-256 hex>": {"client": '
         '"cpas-liege", "scopes": ["cases:write", "cases:read"], "cpas": '
-        '["0212340126"]}}. "cpas" limits the CPAS a client acts for (omit: any). '
-        "`hub run` creates a development key when none is set.",
+        '["0212340126"]}}. "cpas" limits the CPAS a client acts for (omit: any); '
+        'a partner\'s key has "partner", an auditor\'s "remit" (ADR 0025). Seeds '
+        "the table access.api_keys at start; `hub keys` adds, revokes and rotates "
+        "keys there without a restart. `hub run` adds a development key.",
+    )
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How long an API trusts its last read of access.api_keys: a "
+        "key revoked with `hub keys` is refused by every API within this time.",
     )
     ri_amounts_file: Path | None = Field(
         default=None,
@@ -194,6 +210,12 @@ class HubSettings(BaseSettings):
         "(docs/decisions/0023-envelope-encryption.md).",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+
+    @field_validator("chain_signing_key_file", "master_keys_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (docker-compose's default) is no file, not ``.``."""
+        return None if value == "" else value
 
     def topic(self, name: str) -> str:
         """The full name of a topic (with the deployment's prefix)."""

@@ -57,6 +57,7 @@ __all__ = [
     "master_keys_from_file",
     "settings_vault",
     "vault_for",
+    "vault_restored",
 ]
 
 DEVELOPMENT_MASTER_KEY_ID: Final = "development"
@@ -583,6 +584,16 @@ def install_vault(settings: HubSettings) -> Vault:
     vault = settings_vault(settings)
     _CURRENT[:] = [vault]
     return vault
+
+
+@contextlib.contextmanager
+def vault_restored() -> Iterator[None]:
+    """Give back the process's vault afterwards (around a test that installs one)."""
+    saved = list(_CURRENT)
+    try:
+        yield
+    finally:
+        _CURRENT[:] = saved
 
 
 def current_vault() -> Vault:

@@ -6,9 +6,9 @@ import asyncio
 
 from contracts.registry import SERVICE_TOPICS
 from services.common import relay
-from services.common.auth import parse_api_keys
 from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
+from services.common.keys import stored_keys
 from services.common.settings import HubSettings
 from services.intake.api import create_api
 from services.intake.application import IntakeApplication
@@ -46,7 +46,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     try:
         api = create_api(
             app,
-            parse_api_keys(settings.api_keys),
+            stored_keys(settings),
             max_request_bytes=settings.max_request_bytes,
         )
         await serve_with_consumers(

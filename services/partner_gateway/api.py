@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contracts.text import Identifier
-from services.common.auth import ApiClient, PartnerSender, Reader
+from services.common.auth import ApiClient, DeadLetterReader, PartnerSender
 from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
 from services.common.refusals import Refused
@@ -133,17 +133,25 @@ def create_api(
             },
         )
 
-    @api.get("/dead-letters", summary="Partner messages kept, with their reason")
+    @api.get(
+        "/dead-letters",
+        summary="Partner messages kept, with their reason",
+        description="An operator's key (scope operations) lists every partner's; "
+        "a partner's key (partner:messages) those of its own messages. Never a "
+        "payload: it may hold personal data.",
+    )
     def dead_letters(
-        client: Reader,
+        client: DeadLetterReader,
         status: Annotated[
             Identifier | None, Query(description="parked, held, applied, duplicate")
         ] = None,
     ) -> list[dict[str, Any]]:
-        # Rows name cases of every CPAS: for the hub's own operators only.
-        client.check_every_cpas()
+        # Never a payload (personal data). An operator lists every partner's,
+        # a partner's system the dead letters of its own messages only.
         with psycopg.connect(database_url) as conn:
-            rows = list_dead_letters(conn, schema=QUARANTINE, status=status)
+            rows = list_dead_letters(
+                conn, schema=QUARANTINE, status=status, partner=client.partner
+            )
         return [{k: str(v) for k, v in row.items()} for row in rows]
 
     return api

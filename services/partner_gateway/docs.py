@@ -393,8 +393,8 @@ form the broker or the endpoint refuses for good is kept as a dead letter
 
 **Answers in.** SPP IS writes its acknowledgements to `partner.spp_is.inbound.v1`
 (keyed by `reference_dossier`) or POSTs them to `/partners/spp_is/messages`
-(an API key with the `partner:messages` scope, bound to `spp_is` or an
-operator's). Each is read, then recorded on the case's federal file: accepted,
+(an API key with the `partner:messages` scope, bound to `spp_is`: ADR
+0025). Each is read, then recorded on the case's federal file: accepted,
 or rejected with SPP IS's reason. The same answer again is a duplicate and
 changes nothing. An answer that cannot be read or applied (not UTF-8, not
 JSON, a field missing, larger than {max_kib} KiB: `federal_form.answer_too_large`,

@@ -6,9 +6,9 @@ import asyncio
 
 from contracts.registry import SERVICE_TOPICS
 from services.common import relay
-from services.common.auth import parse_api_keys
 from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
+from services.common.keys import stored_keys
 from services.common.row_table import RowReader
 from services.common.settings import HubSettings
 from services.piis.api import create_api
@@ -47,7 +47,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
     try:
         api = create_api(
             app,
-            parse_api_keys(settings.api_keys),
+            stored_keys(settings),
             max_request_bytes=settings.max_request_bytes,
         )
         await serve_with_consumers(

@@ -9,9 +9,11 @@ from __future__ import annotations
 from services.rulebook import Rule
 
 _KEYS = (
-    "Hub rule: every request carries an API key with scopes and CPAS limits, ADR 0006"
+    "Hub rule: every request carries an API key of one role, with its scopes "
+    "and limits, ADR 0006 and ADR 0025"
 )
-_KEYS_DOC = "docs/decisions/0006-api-keys.md"
+_KEYS_DOC = "docs/decisions/0025-roles-and-hashed-keys.md"
+_ROLES = "tests/common/test_roles.py"
 _ONE_PATH = "docs/decisions/0011-one-command-path.md"
 _REFUSALS = "tests/common/test_refusals.py"
 
@@ -28,13 +30,16 @@ RULES: tuple[Rule, ...] = (
     Rule(
         code="auth.unknown_key",
         statement=(
-            "A request whose API key is not one the hub was given (compared in "
-            "constant time) is refused with 401; the key is never repeated."
+            "A request whose API key is not one the hub was given, or one revoked "
+            "since (its SHA-256 compared in constant time with every live key's), "
+            "is refused with 401, the same answer for both; the key is never "
+            "repeated."
         ),
         source=_KEYS,
         enforced_by=("services.common.auth:_client_of",),
         tests=(
             f"{_REFUSALS}::test_a_missing_or_unknown_key_is_refused_with_401",
+            f"{_ROLES}::test_adr_0025_every_route_refuses_a_revoked_key_as_an_unknown_one",
             "tests/integration/test_intake_http.py::test_a_request_without_a_known_key_is_refused",
         ),
         kind="input",
@@ -44,26 +49,28 @@ RULES: tuple[Rule, ...] = (
         code="auth.scope",
         statement=(
             "A request whose client lacks the route's scope (cases:read, "
-            "cases:write, partner:messages or audit:read) is refused with 403."
+            "cases:write, partner:messages, audit:read or operations) is refused "
+            "with 403: a partner's key reads no case, an auditor's writes nothing, "
+            "an operator's reads no case."
         ),
         source=_KEYS,
-        enforced_by=("services.common.auth:_authenticator",),
-        tests=(f"{_REFUSALS}::test_scope_cpas_and_partner_refusals_name_their_rule",),
+        enforced_by=("services.common.auth:_Authenticator.__call__",),
+        tests=(
+            f"{_REFUSALS}::test_scope_cpas_and_partner_refusals_name_their_rule",
+            f"{_ROLES}::test_adr_0025_every_route_refuses_each_role_outside_its_scope",
+        ),
         kind="input",
         doc=_KEYS_DOC,
     ),
     Rule(
         code="auth.cpas",
         statement=(
-            "A client limited to some CPAS is refused with 403 on a case or command "
-            "of another CPAS, and on reads whose rows name every CPAS (the dead "
-            "letters)."
+            "A client limited to some CPAS is refused with 403 on a command or a "
+            "listing naming another CPAS (a case of another CPAS is answered as "
+            "an unknown case)."
         ),
         source=_KEYS,
-        enforced_by=(
-            "services.common.auth:ApiClient.check_cpas",
-            "services.common.auth:ApiClient.check_every_cpas",
-        ),
+        enforced_by=("services.common.auth:ApiClient.check_cpas",),
         tests=(f"{_REFUSALS}::test_scope_cpas_and_partner_refusals_name_their_rule",),
         kind="input",
         doc=_KEYS_DOC,

@@ -55,7 +55,7 @@ from services.partner_gateway.outbound import outbound_topic
 from services.partner_gateway.registry import PARTNERS
 from services.registry import CONSUMERS, PROCESSES, group_of
 from services.supervisor import Supervisor
-from tests.integration.harness import API_KEYS, HEADERS, hub_env
+from tests.integration.harness import API_KEYS, HEADERS, PARTNER_HEADERS, hub_env
 from tests.partner_gateway.samples import inbound_sample
 
 __all__ = ["Report", "run_chaos"]
@@ -281,7 +281,12 @@ class _Load:
         for _ in range(120):
             try:
                 answer = await client.post(
-                    url, content=raw, headers={"Content-Type": "application/json"}
+                    url,
+                    content=raw,
+                    headers={
+                        "Content-Type": "application/json",
+                        **PARTNER_HEADERS[code],
+                    },
                 )
             except httpx.HTTPError:
                 await asyncio.sleep(1)
@@ -431,7 +436,9 @@ def _post_forged_partner_messages(settings: HubSettings) -> int:
     for body in bodies:
         for _ in range(60):
             with contextlib.suppress(httpx.HTTPError):
-                answer = httpx.post(url, content=body, headers=HEADERS, timeout=10)
+                answer = httpx.post(
+                    url, content=body, headers=PARTNER_HEADERS["forem"], timeout=10
+                )
                 if answer.status_code in {409, 422}:
                     break
             time.sleep(1)

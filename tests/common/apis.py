@@ -6,34 +6,38 @@ checks to the application, the desk or the database fails the test loudly.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import FastAPI
 
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash
 from services.openapi_export import served_apis
 
-KEY = "all-scopes"
+# One key of each role (ADR 0025), the API knowing their hashes only.
+KEY = "cpas-software-of-every-cpas"
 READER = "reader-only"
 LIEGE = "liege-only"
-KEYS = parse_api_keys(
-    json.dumps(
-        {
-            KEY: {
-                "client": "test",
-                "scopes": ["cases:write", "cases:read", "partner:messages"],
-            },
-            READER: {"client": "auditor", "scopes": ["cases:read"]},
-            LIEGE: {
-                "client": "liege",
-                "scopes": ["cases:read", "partner:messages"],
-                "cpas": ["0212345668"],
-                "partner": "forem",
-            },
-        }
-    )
-)
+PARTNER = "forem-system"
+OPERATOR = "hub-operator"
+AUDITOR = "auditor-of-liege"
+LIEGE_KBO = "0212345668"
+CLEAR_KEYS: dict[str, dict[str, Any]] = {
+    KEY: {"client": "test", "scopes": ["cases:write", "cases:read"]},
+    READER: {"client": "reader", "scopes": ["cases:read"]},
+    LIEGE: {
+        "client": "liege",
+        "scopes": ["cases:write", "cases:read"],
+        "cpas": [LIEGE_KBO],
+    },
+    PARTNER: {"client": "forem", "scopes": ["partner:messages"], "partner": "forem"},
+    OPERATOR: {"client": "operator", "scopes": ["operations"]},
+    AUDITOR: {
+        "client": "federal-inspection",
+        "scopes": ["audit:read"],
+        "remit": [LIEGE_KBO],
+    },
+}
+KEYS = clients_by_hash(CLEAR_KEYS)
 
 
 class Unreachable:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from fastapi.testclient import TestClient
 
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash
 from services.openapi_export import served_apis
 from tests.common.apis import KEY, KEYS, READER, Unreachable
 from tests.common.test_refusals import refused
@@ -15,16 +13,14 @@ from tests.common.test_refusals import refused
 AUDITOR = "auditor-of-liege"
 LIEGE_KBO, OTHER_KBO = "0212345668", "0207123407"
 AUDIT = {"cpas": LIEGE_KBO, "as_of": "2026-11-30"}
-WITH_AUDITOR = parse_api_keys(
-    json.dumps(
-        {
-            AUDITOR: {
-                "client": "federal-inspection",
-                "scopes": ["audit:read"],
-                "remit": [LIEGE_KBO],
-            }
+WITH_AUDITOR = clients_by_hash(
+    {
+        AUDITOR: {
+            "client": "federal-inspection",
+            "scopes": ["audit:read"],
+            "remit": [LIEGE_KBO],
         }
-    )
+    }
 )
 
 
@@ -106,4 +102,4 @@ def test_an_auditor_in_its_remit_gets_past_the_key_to_the_record(
 )
 def test_adr_0024_an_auditor_key_is_its_own_kind(client: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=r"auditor|remit"):
-        parse_api_keys(json.dumps({"k": {"client": "x", **client}}))
+        clients_by_hash({"k": {"client": "x", **client}})

@@ -8,7 +8,6 @@ gets for a case of CPAS A the status and the body an unknown case id gets.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash
 from services.intake.api import create_api as intake_api
 from services.piis.api import create_api as piis_api
 from services.placement.api import create_api as placement_api
@@ -28,16 +27,14 @@ from tests.placement.test_article60 import CASE as PLACEMENT_CASE
 from tests.placement.test_article60 import new_app
 
 OTHER_CPAS = "0202239951"
-KEYS = parse_api_keys(
-    json.dumps(
-        {
-            "elsewhere": {
-                "client": "elsewhere",
-                "scopes": ["cases:write", "cases:read"],
-                "cpas": [OTHER_CPAS],
-            }
+KEYS = clients_by_hash(
+    {
+        "elsewhere": {
+            "client": "elsewhere",
+            "scopes": ["cases:write", "cases:read"],
+            "cpas": [OTHER_CPAS],
         }
-    )
+    }
 )
 HEADERS = {"X-API-Key": "elsewhere"}
 UNKNOWN = uuid.UUID(int=999_999)

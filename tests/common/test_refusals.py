@@ -7,6 +7,7 @@ once as a plain request. None reaches an application (`Unreachable`).
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -14,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash, parse_api_keys
 from services.piis.followup_api import SanctionRequest
-from tests.common.apis import KEY, LIEGE, READER, five_apis
+from tests.common.apis import KEY, LIEGE, PARTNER, READER, five_apis
 from tests.integration.test_intake_http import grant_body
 
 CASE = str(uuid.UUID(int=1))
@@ -167,8 +168,15 @@ def test_a_missing_or_unknown_key_is_refused_with_401(
 
 def test_a_configured_key_that_no_header_can_carry_is_refused_unnamed() -> None:
     with pytest.raises(ValueError, match="printable ASCII") as caught:
-        parse_api_keys('{"clé": {"client": "x", "scopes": ["cases:read"]}}')
+        clients_by_hash({"clé": {"client": "x", "scopes": ["cases:read"]}})
     assert "clé" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["a-clear-key", "clé", "A" * 64, "0" * 63])
+def test_adr_0025_a_configured_clear_key_is_refused_unnamed(key: str) -> None:
+    with pytest.raises(ValueError, match="SHA-256") as caught:
+        parse_api_keys(json.dumps({key: {"client": "x", "scopes": ["cases:read"]}}))
+    assert key not in str(caught.value)
 
 
 def test_scope_cpas_and_partner_refusals_name_their_rule(
@@ -178,9 +186,10 @@ def test_scope_cpas_and_partner_refusals_name_their_rule(
         answer = reader.post("/cases", json={})
     refused(answer, 403, ["header", "X-API-Key"], "auth.scope")
     with TestClient(apis["partner gateway"], headers={"X-API-Key": LIEGE}) as liege:
-        every_cpas = liege.get("/dead-letters")
-        other_partner = liege.post("/partners/vdab/messages", content=b"{}")
-    refused(every_cpas, 403, ["header", "X-API-Key"], "auth.cpas")
+        dead_letters = liege.get("/dead-letters")
+    refused(dead_letters, 403, ["header", "X-API-Key"], "auth.scope")
+    with TestClient(apis["partner gateway"], headers={"X-API-Key": PARTNER}) as forem:
+        other_partner = forem.post("/partners/vdab/messages", content=b"{}")
     refused(other_partner, 403, ["path", "code"], "auth.partner")
     with TestClient(apis["case state"], headers={"X-API-Key": LIEGE}) as liege:
         other_cpas = liege.get("/deadlines", params={"cpas_kbo": "0207123407"})
@@ -192,7 +201,9 @@ def test_scope_cpas_and_partner_refusals_name_their_rule(
 
 def test_an_unknown_partner_code_is_not_echoed(clients: dict[str, TestClient]) -> None:
     answer = clients["partner gateway"].post(
-        "/partners/85073003328/messages", content=b"{}"
+        "/partners/85073003328/messages",
+        content=b"{}",
+        headers={"X-API-Key": PARTNER},
     )
     refused(answer, 404, ["path", "code"], "partner.unknown")
     assert "85073003328" not in answer.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ from contracts.intake import (
     PersonIndexClaimedV1,
     ResidenceChangedV1,
 )
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash
 from services.intake.api import create_api
 from services.intake.application import (
     CaseNotFoundError,
@@ -256,10 +257,12 @@ def test_a_transfer_where_the_person_has_another_case_is_refused(
 def test_a_transfer_needs_a_key_that_acts_for_both_cpas(
     app: IntakeApplication,
 ) -> None:
-    keys = parse_api_keys(
-        '{"namur": {"client": "namur", "scopes": ["cases:write", "cases:read"], '
-        f'"cpas": ["{CPAS}"]}}, '
-        '"both": {"client": "hub", "scopes": ["cases:write", "cases:read"]}}'
+    keys = clients_by_hash(
+        json.loads(
+            '{"namur": {"client": "namur", "scopes": ["cases:write", "cases:read"], '
+            f'"cpas": ["{CPAS}"]}}, '
+            '"both": {"client": "hub", "scopes": ["cases:write", "cases:read"]}}'
+        )
     )
     client = TestClient(create_api(app, keys))
     case_id = namur(app)

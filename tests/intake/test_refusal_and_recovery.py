@@ -8,6 +8,7 @@ recovers income it paid unduly; each recovery is reported on form D).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from dataclasses import replace
 from decimal import Decimal
@@ -17,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.income import IncomeRecoveryDecidedV1, IncomeRightRefusedV1
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash
 from services.demo import make_kbo
 from services.intake.api import create_api
 from services.intake.application import (
@@ -331,8 +332,8 @@ def test_a_recovery_over_more_than_30_months_is_refused() -> None:
 
 def test_a_refusal_and_a_recovery_over_http_name_their_rule_when_refused() -> None:
     app = in_memory_intake()
-    keys = parse_api_keys(
-        '{"k": {"client": "hub", "scopes": ["cases:write", "cases:read"]}}'
+    keys = clients_by_hash(
+        json.loads('{"k": {"client": "hub", "scopes": ["cases:write", "cases:read"]}}')
     )
     client = TestClient(create_api(app, keys))
     headers = {"X-API-Key": "k"}

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 
 from services.case_state.projection import CaseStateProjection
 from services.case_state.service import create_broker, open_pool
+from services.common.auth import hash_key
 from services.common.rebuild import build_shadow
 from services.common.relay import Relay
 from services.common.runtime import free_port
@@ -36,19 +37,43 @@ HEADERS = {"X-API-Key": API_KEY}
 # registers people at, and reads nothing else.
 AUDITOR_KEY = "test-api-key-auditor"
 AUDITOR_HEADERS = {"X-API-Key": AUDITOR_KEY}
-API_KEYS = json.dumps(
-    {
-        API_KEY: {
-            "client": "test-suite",
-            "scopes": ["cases:write", "cases:read", "partner:messages"],
-        },
-        AUDITOR_KEY: {
-            "client": "test-auditor",
-            "scopes": ["audit:read"],
-            "remit": [make_kbo(2123400 + n) for n in range(7)],
-        },
-    }
-)
+# A partner's key speaks for its partner only, and reads no case (ADR 0025).
+PARTNER_CODES = ("forem", "actiris", "vdab", "adg", "spp_is")
+PARTNER_HEADERS = {
+    code: {"X-API-Key": f"test-api-key-{code}"} for code in PARTNER_CODES
+}
+OPERATOR_KEY = "test-api-key-operator"
+OPERATOR_HEADERS = {"X-API-Key": OPERATOR_KEY}
+CLEAR_API_KEYS: dict[str, dict[str, Any]] = {
+    API_KEY: {"client": "test-suite", "scopes": ["cases:write", "cases:read"]},
+    AUDITOR_KEY: {
+        "client": "test-auditor",
+        "scopes": ["audit:read"],
+        "remit": [make_kbo(2123400 + n) for n in range(7)],
+    },
+    OPERATOR_KEY: {"client": "test-operator", "scopes": ["operations"]},
+    **{
+        headers["X-API-Key"]: {
+            "client": f"test-{code}",
+            "scopes": ["partner:messages"],
+            "partner": code,
+        }
+        for code, headers in PARTNER_HEADERS.items()
+    },
+}
+# What HUB_API_KEYS holds: the hash of each key, never the key.
+API_KEYS = json.dumps({hash_key(k): v for k, v in CLEAR_API_KEYS.items()})
+
+
+def key_for(path: str, code: str = "forem") -> str:
+    """The test key of the role a route is for (ADR 0025)."""
+    if path.startswith("/audit/"):
+        return AUDITOR_KEY
+    if path.startswith("/partners/"):
+        return PARTNER_HEADERS[code]["X-API-Key"]
+    if path == "/dead-letters":
+        return OPERATOR_KEY
+    return API_KEY
 
 
 def isolated_settings(

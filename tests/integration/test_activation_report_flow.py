@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from services.case_state.activation_report import annual_report, as_csv, replay
 from services.case_state.service import activation_report_of, create_api, open_pool
 from services.cli import app as hub
-from services.common.auth import parse_api_keys
+from services.common.auth import hash_key, parse_api_keys
 from services.common.consumer import Envelope
 from services.common.eventstore import events_table, read_rows, row_to_event
 from services.common.rebuild import build_shadow
@@ -145,7 +145,11 @@ def test_a_replay_as_known_at_a_past_time_equals_what_the_live_report_said(
 async def _served(settings: HubSettings) -> dict[str, httpx.Response]:
     keys = {
         **json.loads(settings.api_keys),
-        OTHER_KEY: {"client": "other", "scopes": ["cases:read"], "cpas": [OTHER_CPAS]},
+        hash_key(OTHER_KEY): {
+            "client": "other",
+            "scopes": ["cases:read"],
+            "cpas": [OTHER_CPAS],
+        },
     }
     async with open_pool(settings) as pool:
         api = create_api(pool, parse_api_keys(json.dumps(keys)))

@@ -33,7 +33,13 @@ from services.common.kafka import BrokerAdmin, make_producer
 from services.common.settings import HubSettings
 from services.intake import service as intake
 from tests.contracts.largest import largest_event
-from tests.integration.harness import AUDITOR_HEADERS, HEADERS, count, stored_events
+from tests.integration.harness import (
+    HEADERS,
+    PARTNER_HEADERS,
+    count,
+    key_for,
+    stored_events,
+)
 from tests.integration.served import real_apis
 from tests.integration.test_intake_http import body as registration
 
@@ -200,8 +206,8 @@ class Request:
         for name in in_path:
             url = url.replace(f"{{{name}}}", quote(str(self.params[name]), safe=""))
         query = {k: v for k, v in self.params.items() if k not in in_path}
-        # An audit is read with an auditor's key only (ADR 0024).
-        headers = AUDITOR_HEADERS if self.route.startswith("/audit/") else None
+        # Each route with a key of its role (ADR 0024, ADR 0025).
+        headers = {"X-API-Key": key_for(self.route)}
         return client.request(
             self.method, url, params=query, json=self.body, headers=headers
         )
@@ -333,8 +339,8 @@ def test_a_partner_message_over_the_cap_is_refused_by_the_shared_limit(
     apis: dict[str, FastAPI], hub_settings: HubSettings
 ) -> None:
     big = json.dumps({"resume": "x" * (1024 * 1024)}).encode()
-    with TestClient(apis["partner gateway"], headers=HEADERS) as client:
-        answer = client.post("/partners/forem/messages", content=big)
+    with TestClient(apis["partner gateway"], headers=PARTNER_HEADERS["forem"]) as c:
+        answer = c.post("/partners/forem/messages", content=big)
     assert answer.status_code == 413
     assert answer.json() == {
         "detail": [

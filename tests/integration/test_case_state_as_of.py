@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -22,7 +21,7 @@ from contracts.envelope import ContractEvent
 from contracts.intake import CaseTransferredV1
 from contracts.piis import PhaseChangedV1
 from services.case_state.service import create_api, open_pool
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash, parse_api_keys
 from services.common.consumer import decode
 from services.common.http import BRUSSELS
 from services.common.settings import HubSettings
@@ -179,7 +178,7 @@ def test_a_transferred_case_and_its_history_are_read_by_the_cpas_it_is_with(
                     conn,
                     [decode(str(CASE).encode(), e.to_json_bytes()) for e in events],
                 )
-            api = create_api(pool, parse_api_keys(json.dumps(keys)))
+            api = create_api(pool, clients_by_hash(keys))
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=api), base_url="http://case-state"
             ) as client:

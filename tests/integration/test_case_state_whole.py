@@ -42,6 +42,7 @@ from services.supervisor import wait_healthy
 from tests.integration.harness import (
     API_KEY,
     HEADERS,
+    PARTNER_HEADERS,
     component,
     isolated_settings,
     read_topic,
@@ -382,7 +383,7 @@ def test_a_subscriber_of_the_topic_ends_with_what_the_api_shows_for_every_case(
     answer = httpx.post(
         f"{hub.url('partner_gateway_port')}/partners/forem/messages",
         content=raw,
-        headers=HEADERS,
+        headers=PARTNER_HEADERS["forem"],
     )
     assert answer.json()["status"] == "applied", answer.text
     post(

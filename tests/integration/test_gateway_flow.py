@@ -34,6 +34,7 @@ from services.partner_gateway.service import inbound_topic
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
     HEADERS,
+    PARTNER_HEADERS,
     component,
     hub_env,
     read_topic,
@@ -213,7 +214,7 @@ def test_partners_exchange_with_the_hub_both_ways(
         messages = f"{gateway}/partners/forem/messages"
 
         def send(raw: bytes) -> httpx.Response:
-            return httpx.post(messages, content=raw, headers=HEADERS)
+            return httpx.post(messages, content=raw, headers=PARTNER_HEADERS["forem"])
 
         wait_until(
             lambda: send(completed).json().get("status") == "held",
@@ -279,7 +280,9 @@ def test_partners_exchange_with_the_hub_both_ways(
             cpas_kbo=forem["cpas_kbo"],
         )
         answer = httpx.post(
-            f"{gateway}/partners/vdab/messages", content=other_region, headers=HEADERS
+            f"{gateway}/partners/vdab/messages",
+            content=other_region,
+            headers=PARTNER_HEADERS["vdab"],
         )
         # The partner is told no more than for an unknown person; the kept
         # message says what it was.

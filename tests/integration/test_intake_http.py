@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from services.common.auth import parse_api_keys
+from services.common.auth import clients_by_hash, parse_api_keys
 from services.common.settings import HubSettings
 from services.demo import make_kbo, make_niss
 from services.intake.api import create_api
@@ -211,7 +210,7 @@ def test_a_client_acts_only_for_its_own_cpas(hub_settings: HubSettings) -> None:
         "reader": {"client": "auditor", "scopes": ["cases:read"]},
     }
     app = create_application(hub_settings)
-    api = create_api(app, parse_api_keys(json.dumps(keys)))
+    api = create_api(app, clients_by_hash(keys))
     with TestClient(api) as liege:
         own = liege.post("/cases", json=body(), headers={"X-API-Key": "liege"})
         assert own.status_code == 201

@@ -50,7 +50,7 @@ from services.common.settings import HubSettings
 from services.partner_gateway.canonical import InboundKind
 from services.partner_gateway.registry import PARTNERS
 from services.registry import consumer, consumers_of
-from tests.integration.harness import API_KEY, AUDITOR_KEY, HEADERS
+from tests.integration.harness import API_KEY, AUDITOR_KEY, HEADERS, key_for
 from tests.integration.load import registration_body
 from tests.integration.served import real_apis
 from tests.integration.test_intake_http import NISS
@@ -212,7 +212,7 @@ def coverage(operation: Any) -> None:
         override=Override(),
         feedback=FeedbackSources(),
     ):
-        _send(case, API_KEY)
+        _send(case, key_for(operation.path))
 
 
 def golden_messages(operation: Any) -> None:
@@ -234,7 +234,7 @@ def golden_messages(operation: Any) -> None:
                 body=json.loads(translator.render(about)),
                 media_type="application/json",
             )
-            answer = _send(case, API_KEY)
+            answer = _send(case, key_for("/partners/", code))
             assert (answer.status_code == 202) == (code == "forem"), answer.text
 
 
@@ -257,12 +257,12 @@ def _runs(
     yield "coverage", coverage
     if path == "/partners/{code}/messages":
         yield "golden messages", golden_messages
-    yield "positive", Fuzz("valid key", positive, API_KEY, EXAMPLES)
+    yield "positive", Fuzz("valid key", positive, key_for(path), EXAMPLES)
     if path.startswith("/audit/"):  # read with an auditor's key only (ADR 0024)
         yield "an auditor's reports", audit_reports
         yield "an auditor", Fuzz("auditor", positive, AUDITOR_KEY, EXAMPLES)
     if entry.get("parameters") or entry.get("requestBody"):
-        yield "negative", Fuzz("valid key", negative, API_KEY, EXAMPLES)
+        yield "negative", Fuzz("valid key", negative, key_for(path), EXAMPLES)
     if "{case_id}" in path:
         known = {"case_id": case_id}
         yield "a known case", Fuzz("known", positive, API_KEY, EXAMPLES, known)
@@ -337,7 +337,8 @@ def test_a_database_away_answers_the_declared_503(
     answers: dict[str, int] = {}
 
     def send(case: Any) -> None:
-        case.headers = {**(case.headers or {}), "X-API-Key": API_KEY}
+        key = key_for(case.operation.path)
+        case.headers = {**(case.headers or {}), "X-API-Key": key}
         # The library retries ten times, a second each: more than the default 10 s.
         response = case.call_and_validate(checks=CHECKS[1:], timeout=60)
         answers[case.operation.label] = response.status_code

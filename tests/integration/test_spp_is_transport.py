@@ -34,7 +34,12 @@ from services.partner_gateway.service import (
     inbound_topic,
 )
 from services.supervisor import wait_healthy
-from tests.integration.harness import HEADERS, component, read_topic, wait_until
+from tests.integration.harness import (
+    PARTNER_HEADERS,
+    component,
+    read_topic,
+    wait_until,
+)
 from tests.integration.load import registration_body
 from tests.integration.outbox import partner_dead_letters
 from tests.integration.test_gateway_flow import grant, post, send_to_topic
@@ -201,7 +206,9 @@ def flow(
             what="the answer sent after the duplicate, kept",
         )
         again = httpx.post(
-            f"{gateway}/partners/spp_is/messages", content=accepted_b, headers=HEADERS
+            f"{gateway}/partners/spp_is/messages",
+            content=accepted_b,
+            headers=PARTNER_HEADERS["spp_is"],
         )
         assert again.status_code == 202, again.text
         assert again.json()["status"] == "duplicate"
