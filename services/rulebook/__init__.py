@@ -48,6 +48,7 @@ AREAS: Final = (
     "services.rulebook.audit",
     "services.rulebook.chain",
     "services.rulebook.federal",
+    "services.rulebook.journal",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]
