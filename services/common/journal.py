@@ -58,11 +58,13 @@ from services.common.auth import API_KEY_HEADER, ApiClient, Auditor, Reader
 from services.common.refusals import Refused, detail
 
 __all__ = [
+    "DDL",
     "MAX_PURPOSE",
     "PURPOSE_HEADER",
     "TABLE",
     "AccessLine",
     "JournalGate",
+    "JournalLine",
     "JournalPage",
     "JournalStore",
     "JournalledAuditor",
@@ -73,7 +75,9 @@ __all__ = [
     "PoolJournal",
     "SyncJournal",
     "access_journal_router",
+    "checked_purpose",
     "database_journal",
+    "ensure_table",
     "install_journal",
     "journal_of",
     "no_journal",
@@ -332,7 +336,9 @@ _READY = (
     "to_regclass('journal.access') AND tgname = ANY(%s)) = 2"
 )
 _TRIGGERS = ["access_append_only", "access_no_truncate"]
-_DDL = (
+# What creates the journal: run by the first service that writes when it is
+# missing, or by deploy/postgres/init.sql with the owner's role.
+DDL: Final = (
     "SELECT pg_advisory_xact_lock(hashtext('hub-journal:access'))",
     "CREATE SCHEMA IF NOT EXISTS journal",
     """CREATE TABLE IF NOT EXISTS journal.access (
@@ -401,7 +407,7 @@ def ensure_table(conn: _Executes) -> None:
     """
     if conn.execute(_READY, (_TRIGGERS,)).fetchone() is not None:
         return
-    for statement in _DDL:
+    for statement in DDL:
         conn.execute(statement)
 
 
@@ -430,7 +436,7 @@ async def _ensure_async(conn: psycopg.AsyncConnection[Any]) -> None:
     cur = await conn.execute(_READY, (_TRIGGERS,))
     if await cur.fetchone() is not None:
         return
-    for statement in _DDL:
+    for statement in DDL:
         await conn.execute(statement)
 
 
@@ -656,7 +662,18 @@ async def _journal_reader(
     except Refused as refused:
         if refused.status_code != 403:  # noqa: PLR2004 - a key lacking the scope
             raise
-    return await _called(_AS_AUDITOR, request, api_key)
+    try:
+        return await _called(_AS_AUDITOR, request, api_key)
+    except Refused as refused:
+        if refused.status_code != 403:  # noqa: PLR2004 - a key lacking the scope
+            raise
+        raise Refused(
+            403,
+            ("header", "X-API-Key"),
+            "auth.scope",
+            "X-API-Key: the journal is read with the scope cases:read or "
+            "audit:read, and this client has neither",
+        ) from None
 
 
 def _allowed(client: ApiClient, cpas_kbo: str | None) -> frozenset[str] | None:

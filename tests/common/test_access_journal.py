@@ -27,6 +27,8 @@ from services.common.journal import (
 )
 from services.common.refusals import Refused
 from services.intake.api import create_api
+from services.openapi_export import served_apis
+from tests.common.apis import Unreachable
 from tests.common.test_refusals import refused
 from tests.intake.fakes import in_memory_intake, registration
 
@@ -181,3 +183,15 @@ def test_adr_0026_an_api_without_the_journal_reads_nothing() -> None:
 
     answer = TestClient(api).get(f"/cases/{uuid.uuid4()}", headers=HUB)
     refused(answer, 503, ["journal"], "journal.unavailable")
+
+
+def test_adr_0026_the_journal_is_read_with_cases_read_or_audit_read_only() -> None:
+    partner = parse_api_keys(
+        json.dumps({"forem": {"client": "forem", "scopes": ["partner:messages"]}})
+    )
+    apis = served_apis(Unreachable(), {**KEYS, **partner})
+    with TestClient(apis["case state"]) as client:
+        answer = client.get("/access-journal", headers={"X-API-Key": "forem"})
+        unknown = client.get("/access-journal", headers={"X-API-Key": "wrong"})
+    refused(answer, 403, ["header", "X-API-Key"], "auth.scope")
+    refused(unknown, 401, ["header", "X-API-Key"], "auth.unknown_key")
