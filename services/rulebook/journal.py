@@ -46,6 +46,7 @@ RULES: tuple[Rule, ...] = (
         tests=(
             f"{_TESTS}::test_adr_0026_a_read_the_journal_cannot_record_answers_503_not_the_data",
             f"{_TESTS}::test_adr_0026_an_api_without_the_journal_reads_nothing",
+            "tests/integration/test_access_journal.py::test_adr_0026_a_read_whose_line_postgresql_refuses_is_answered_503_not_the_case",
         ),
         kind="service",
         doc=_DOC,

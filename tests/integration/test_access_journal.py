@@ -331,3 +331,23 @@ def test_adr_0026_the_journal_holds_no_niss_or_name(
     for person in (person_a, {**person_a, **PERSON_B}):
         for field in ("niss", "family_name", "given_name", "dossier_number"):
             assert person[field] not in text, field
+
+
+def test_adr_0026_a_read_whose_line_postgresql_refuses_is_answered_503_not_the_case(
+    settings: HubSettings, clients: dict[str, TestClient]
+) -> None:
+    case_id = _known_case(settings, clients["intake"])
+    reads = [("intake", f"/cases/{case_id}"), ("case state", f"/cases/{case_id}")]
+    for name, path in reads:
+        assert clients[name].get(path, headers=HEADERS).status_code == 200
+    before = _lines(settings)
+    with psycopg.connect(settings.database_url) as conn:  # no line is taken now
+        conn.execute(
+            "ALTER TABLE journal.access ADD CONSTRAINT closed CHECK (false) NOT VALID"
+        )
+    for name, path in reads:
+        answer = clients[name].get(path, headers=HEADERS)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["detail"][0]["type"] == "journal.unavailable"
+        assert str(case_id) not in answer.text
+    assert _lines(settings) == before
