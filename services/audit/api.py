@@ -20,8 +20,8 @@ from contracts.wire import Date, DateTime
 from services.audit.model import AuditReport
 from services.audit.render import FORMATS, MEDIA_TYPES, Format, render
 from services.audit.report import AuditRun, beneficiaries, report_head
-from services.common.auth import Auditor
 from services.common.chain import ChainReport
+from services.common.journal import JournalledAuditor
 
 __all__ = ["install_audit"]
 
@@ -64,7 +64,7 @@ def install_audit(
         },
     )
     async def audit_report(
-        client: Auditor,
+        client: JournalledAuditor,
         cpas: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],

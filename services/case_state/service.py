@@ -36,7 +36,6 @@ from services.case_state.subsidies_api import subsidy_router
 from services.case_state.topic import publish_case_states
 from services.common.auth import (
     ApiClient,
-    Reader,
 )
 from services.common.chain import ChainReport, verify_stores
 from services.common.command_service import (
@@ -46,6 +45,12 @@ from services.common.command_service import (
 )
 from services.common.dead_letters import kept_for_case
 from services.common.http import service_api
+from services.common.journal import (
+    JournalledReader,
+    PoolJournal,
+    access_journal_router,
+    install_journal,
+)
 from services.common.keys import stored_keys
 from services.common.refusals import Refused
 from services.common.relay import RelaySpec, relay_schema
@@ -167,6 +172,9 @@ def create_api(
         keys,
         max_request_bytes=max_request_bytes,
     )
+    journal = PoolJournal(pool)
+    install_journal(api, "case state", journal)
+    api.include_router(access_journal_router(journal))
 
     @api.get(
         "/cases/{case_id}",
@@ -181,7 +189,7 @@ def create_api(
     )
     async def get_case(
         case_id: Uuid,
-        client: Reader,
+        client: JournalledReader,
         as_of: Annotated[
             Date | None,
             Query(description="The state at the end of this day, by recording time"),
@@ -216,7 +224,7 @@ def create_api(
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
-        client: Reader,
+        client: JournalledReader,
         limit: Annotated[int, Query(ge=1, le=1000), AS_INTEGER_TEXT] = 100,
     ) -> list[CaseStateV1]:
         client.check_cpas(cpas_kbo)
@@ -225,7 +233,7 @@ def create_api(
 
     @api.get("/statistics/isp", summary="ISP statistics of a CPAS as of a date")
     async def isp(
-        client: Reader,
+        client: JournalledReader,
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
@@ -256,7 +264,7 @@ def create_api(
         "at the end of that day (Brussels) unless known_at says otherwise.",
     )
     async def placements_roster(
-        client: Reader,
+        client: JournalledReader,
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
@@ -281,7 +289,7 @@ def create_api(
         summary="Social-activation progress of a CPAS, per person and on average",
     )
     async def activation(
-        client: Reader,
+        client: JournalledReader,
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
@@ -294,7 +302,7 @@ def create_api(
 
     @api.get("/deadlines", summary="Missed PIIS deadlines of a CPAS")
     async def deadlines(
-        client: Reader,
+        client: JournalledReader,
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],
@@ -321,7 +329,10 @@ def _report_routes(api: FastAPI, pool: AsyncConnectionPool[Any]) -> None:
         description=_REPORT,
     )
     async def activation_report(
-        client: Reader, cpas_kbo: _Cpas, year: _Year, known_at: _KnownAt = None
+        client: JournalledReader,
+        cpas_kbo: _Cpas,
+        year: _Year,
+        known_at: _KnownAt = None,
     ) -> dict[str, Any]:
         client.check_cpas(cpas_kbo)
         async with pool.connection() as conn:
@@ -334,7 +345,10 @@ def _report_routes(api: FastAPI, pool: AsyncConnectionPool[Any]) -> None:
         response_class=CsvResponse,
     )
     async def activation_report_csv(
-        client: Reader, cpas_kbo: _Cpas, year: _Year, known_at: _KnownAt = None
+        client: JournalledReader,
+        cpas_kbo: _Cpas,
+        year: _Year,
+        known_at: _KnownAt = None,
     ) -> CsvResponse:
         client.check_cpas(cpas_kbo)
         async with pool.connection() as conn:

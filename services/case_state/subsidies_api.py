@@ -29,7 +29,7 @@ from services.case_state.subsidies import (
     load_case,
     load_cpas,
 )
-from services.common.auth import Reader
+from services.common.journal import JournalledReader
 from services.common.refusals import Refused
 
 __all__ = ["SubsidyLedger", "SubsidyRow", "subsidies_of", "subsidy_router"]
@@ -151,7 +151,7 @@ def subsidy_router(pool: AsyncConnectionPool[Any], schema: str) -> APIRouter:
         response_model=SubsidyLedger,
     )
     async def case_subsidies(
-        case_id: Uuid, client: Reader, asked: Asked
+        case_id: Uuid, client: JournalledReader, asked: Asked
     ) -> SubsidyLedger:
         async with pool.connection() as conn:
             case, partners = await load_case(conn, schema, case_id)
@@ -174,7 +174,7 @@ def subsidy_router(pool: AsyncConnectionPool[Any], schema: str) -> APIRouter:
         response_model=SubsidyLedger,
     )
     async def cpas_subsidies(
-        client: Reader,
+        client: JournalledReader,
         cpas_kbo: Annotated[
             str, Query(pattern=_KBO, max_length=10, description="KBO of the CPAS")
         ],

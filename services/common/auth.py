@@ -43,6 +43,7 @@ __all__ = [
     "ApiClient",
     "Auditor",
     "DeadLetterReader",
+    "JournalReader",
     "Operator",
     "PartnerSender",
     "Reader",
@@ -328,3 +329,5 @@ Auditor = Annotated[ApiClient, Depends(_Authenticator(AUDIT))]
 Operator = Annotated[ApiClient, Depends(_Authenticator(OPERATIONS))]
 # The dead letters: an operator's (all), a partner's (its own messages').
 DeadLetterReader = Annotated[ApiClient, Depends(_Authenticator(OPERATIONS, PARTNER))]
+# The access journal: a CPAS's software (its lines) or an auditor (its remit's).
+JournalReader = Annotated[ApiClient, Depends(_Authenticator("cases:read", AUDIT))]

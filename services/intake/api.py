@@ -16,8 +16,9 @@ from contracts.intake import BaselineScores, Orientation
 from contracts.text import Identifier, Name, ProseList
 from contracts.wire import Date, Uuid
 from services.common.aggregate import CommandContext
-from services.common.auth import ApiClient, Reader, Writer
+from services.common.auth import ApiClient, Writer
 from services.common.http import business_time, created, service_api
+from services.common.journal import JournalledReader, install_journal, journal_of
 from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.intake.application import (
@@ -125,6 +126,7 @@ def create_api(
         keys,
         max_request_bytes=max_request_bytes,
     )
+    install_journal(api, "intake", journal_of(app))
 
     def case_of(
         case_id: uuid.UUID, client: ApiClient, *, current: bool = False
@@ -219,7 +221,7 @@ def create_api(
     api.include_router(household_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")
-    def get_case(case_id: Uuid, client: Reader) -> dict[str, Any]:
+    def get_case(case_id: Uuid, client: JournalledReader) -> dict[str, Any]:
         case = case_of(case_id, client, current=True)
         registration = case.registration
         return {

@@ -12,9 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from contracts.text import Identifier
-from services.common.auth import ApiClient, DeadLetterReader, PartnerSender
+from services.common.auth import ApiClient, PartnerSender
 from services.common.dead_letters import list_dead_letters
 from services.common.http import error_body, service_api
+from services.common.journal import (
+    JournalledDeadLetterReader,
+    database_journal,
+    install_journal,
+)
 from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.partner_gateway.inbound import InboundDesk
@@ -77,6 +82,7 @@ def create_api(
         keys,
         max_request_bytes=max_request_bytes,
     )
+    install_journal(api, "partner gateway", database_journal(database_url))
 
     @api.post(
         "/partners/{code}/messages",
@@ -141,7 +147,7 @@ def create_api(
         "payload: it may hold personal data.",
     )
     def dead_letters(
-        client: DeadLetterReader,
+        client: JournalledDeadLetterReader,
         status: Annotated[
             Identifier | None, Query(description="parked, held, applied, duplicate")
         ] = None,

@@ -19,12 +19,13 @@ from contracts.piis import (
 from contracts.text import Identifier, Prose, ProseList, Reason
 from contracts.wire import Boolean, Date, Uuid
 from services.common.aggregate import CommandContext
-from services.common.auth import ApiClient, Reader, Writer
+from services.common.auth import ApiClient, Writer
 from services.common.http import (
     business_time,
     created,
     service_api,
 )
+from services.common.journal import JournalledReader, install_journal, journal_of
 from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.piis.application import (
@@ -141,6 +142,7 @@ def create_api(  # noqa: C901 - one small route per command
         keys,
         max_request_bytes=max_request_bytes,
     )
+    install_journal(api, "piis", journal_of(app))
 
     def for_case(case_id: uuid.UUID, client: ApiClient) -> None:
         facts = app.facts(case_id)
@@ -265,7 +267,7 @@ def create_api(  # noqa: C901 - one small route per command
         )
 
     @api.get("/cases/{case_id}/trajectory", summary="The dossier's current phase")
-    def read_trajectory(case_id: Uuid, client: Reader) -> dict[str, Any]:
+    def read_trajectory(case_id: Uuid, client: JournalledReader) -> dict[str, Any]:
         for_case(case_id, client)
         trajectory = app.get_trajectory(case_id, current=True)
         if trajectory is None:
@@ -285,7 +287,7 @@ def create_api(  # noqa: C901 - one small route per command
         }
 
     @api.get("/cases/{case_id}/piis", summary="The PIIS file of a case")
-    def read(case_id: Uuid, client: Reader) -> dict[str, Any]:
+    def read(case_id: Uuid, client: JournalledReader) -> dict[str, Any]:
         for_case(case_id, client)
         file = app.get_file(case_id, current=True)
         if file is None:

@@ -31,8 +31,9 @@ from contracts.text import ITEMS, Identifier, Items, Name, Reason
 from contracts.wire import Boolean, Date, Integer, Uuid
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import Outcome, created_id
-from services.common.auth import ApiClient, Reader, Writer
+from services.common.auth import ApiClient, Writer
 from services.common.http import BRUSSELS, business_time, created, service_api
+from services.common.journal import JournalledReader, install_journal, journal_of
 from services.common.refusals import Refused
 from services.common.settings import MIB
 from services.placement.application import (
@@ -226,6 +227,7 @@ def create_api(  # noqa: C901 - one small route per command
         keys,
         max_request_bytes=max_request_bytes,
     )
+    install_journal(api, "placement", journal_of(app))
 
     def run(
         case_id: uuid.UUID,
@@ -474,7 +476,7 @@ def create_api(  # noqa: C901 - one small route per command
 
     @api.get("/cases/{case_id}/placements", summary="The placements of a case")
     def read(
-        case_id: Uuid, client: Reader, as_of: Date | None = None
+        case_id: Uuid, client: JournalledReader, as_of: Date | None = None
     ) -> dict[str, Any]:
         client.check_case(app.facts(case_id).cpas_kbo, CaseUnknownError())
         file = app.get_file(case_id, current=True)

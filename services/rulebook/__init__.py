@@ -49,6 +49,7 @@ AREAS: Final = (
     "services.rulebook.chain",
     "services.rulebook.federal",
     "services.rulebook.privacy",
+    "services.rulebook.journal",
 )
 
 ROOT: Final = Path(__file__).resolve().parents[2]

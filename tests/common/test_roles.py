@@ -152,6 +152,8 @@ def _role_of(method: str, path: str) -> set[str]:
         return {"partner"}
     if path == "/dead-letters":
         return {"operator", "partner"}
+    if path == "/access-journal":
+        return {"cpas", "cpas of one CPAS", "auditor"}
     return {"cpas", "cpas of one CPAS"}
 
 

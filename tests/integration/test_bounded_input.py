@@ -178,15 +178,16 @@ def _requests(api: FastAPI) -> Iterator[Request]:
         if "application/json" in content:
             schema = content["application/json"]["schema"]
             body = valid(schema, components)
+        in_header = tuple(n for n, p in params.items() if p["in"] == "header")
         for name, param in params.items():
             if isinstance(values[name], str):
                 bad = {**values, name: f"{values[name]}\x00"}
-                yield Request(method, route, [param["in"], name], bad, body)
+                yield Request(method, route, [param["in"], name], bad, body, in_header)
         for path in texts(schema, body, components):
             loc = ["body", *path]
             if path[-1] is None:  # a map's key: masked in the answer
                 loc = [*loc[:-2], "(key)", "[key]"]
-            yield Request(method, route, loc, values, with_nul(body, path))
+            yield Request(method, route, loc, values, with_nul(body, path), in_header)
 
 
 @dataclass(frozen=True)
@@ -198,18 +199,27 @@ class Request:
     loc: list[Any]
     params: dict[str, Any]
     body: Any
+    in_header: tuple[str, ...] = ()
 
     def send(self, client: TestClient) -> Any:
-        """Send it: path parameters in the URL (percent-encoded), others as query."""
+        """Send it: path parameters in the URL (percent-encoded), header
+        parameters as headers, others as query."""
         in_path = set(re.findall(r"{(\w+)}", self.route))
         url = self.route
         for name in in_path:
             url = url.replace(f"{{{name}}}", quote(str(self.params[name]), safe=""))
-        query = {k: v for k, v in self.params.items() if k not in in_path}
+        query = {
+            k: v
+            for k, v in self.params.items()
+            if k not in in_path and k not in self.in_header
+        }
         # Each route with a key of its role (ADR 0024, ADR 0025).
         headers = {"X-API-Key": key_for(self.route)}
+        headers |= {
+            k: v for k in self.in_header if isinstance(v := self.params[k], str)
+        }
         return client.request(
-            self.method, url, params=query, json=self.body, headers=headers
+            self.method, url, params=query, json=self.body, headers=headers or None
         )
 
 
