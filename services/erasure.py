@@ -23,6 +23,7 @@ docs/decisions/0023-envelope-encryption.md says why this is enough.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import typing
@@ -43,8 +44,7 @@ from services.common.errors import DomainError
 from services.common.kafka import make_producer
 from services.common.settings import HubSettings
 from services.common.vault import settings_vault
-from services.intake.application import EraseCase
-from services.intake.service import create_application
+from services.intake.application import EraseCase, IntakeApplication
 from services.partner_gateway.facts import RoutingFactsTable
 from services.placement.facts import PlacementFactsProjection
 
@@ -83,50 +83,66 @@ def erase_person(
     reason: ErasureReason | None = None,
     reference: str | None = None,
     now: dt.datetime | None = None,
+    app: IntakeApplication | None = None,
 ) -> ErasureDone:
-    """Erase the person's file at the CPAS; DomainError (field, rule) when refused."""
+    """Erase the person's file at the CPAS; DomainError (field, rule) when refused.
+
+    ``app``: intake's application of the calling process (the API's); without
+    it, one is made for the call and closed after.
+    """
     moment = now or dt.datetime.now(dt.UTC)
     person = parse_niss(niss, field="person").value
     kbo = normalise_kbo(cpas_kbo, field="cpas")
-    app = create_application(settings)
-    try:
-        case = app.find_case(kbo, person)
-        if case is None:
-            raise DomainError(
-                "person",
-                "erasure.unknown_case",
-                "this CPAS has no file of this person",
+    if app is None:
+        # Imported here: the intake API imports this module for its route.
+        from services.intake.service import create_application  # noqa: PLC0415
+
+        with contextlib.closing(create_application(settings)) as made:
+            return erase_person(
+                settings,
+                niss=person,
+                cpas_kbo=kbo,
+                force=force,
+                reason=reason,
+                reference=reference,
+                now=moment,
+                app=made,
             )
-        if case.cpas_kbo != kbo:
-            raise DomainError(
-                "cpas",
-                "erasure.case_elsewhere",
-                "the file was transferred to another CPAS, which now keeps it: "
-                "erase it there",
+    case = app.find_case(kbo, person)
+    if case is None:
+        raise DomainError(
+            "person",
+            "erasure.unknown_case",
+            "this CPAS has no file of this person",
+        )
+    if case.cpas_kbo != kbo:
+        raise DomainError(
+            "cpas",
+            "erasure.case_elsewhere",
+            "the file was transferred to another CPAS, which now keeps it: "
+            "erase it there",
+        )
+    last = asyncio.run(_last_activity(settings, case.id)) or moment
+    allowed_from = _add_years(last.date(), settings.erasure_retention_years)
+    forced = moment.date() < allowed_from
+    why = _reason(forced=forced, force=force, reason=reason, until=allowed_from)
+    if not case.erased:
+        app.erase_case(
+            EraseCase(
+                context=CommandContext(uuid.uuid4(), moment),
+                case_id=case.id,
+                last_activity_on=last.date(),
+                reason=why,
+                forced=forced,
+                reference=reference,
             )
-        last = asyncio.run(_last_activity(settings, case.id)) or moment
-        allowed_from = _add_years(last.date(), settings.erasure_retention_years)
-        forced = moment.date() < allowed_from
-        why = _reason(forced=forced, force=force, reason=reason, until=allowed_from)
-        if not case.erased:
-            app.erase_case(
-                EraseCase(
-                    context=CommandContext(uuid.uuid4(), moment),
-                    case_id=case.id,
-                    last_activity_on=last.date(),
-                    reason=why,
-                    forced=forced,
-                    reference=reference,
-                )
-            )
-        destroyed = settings_vault(settings).erase(case.id)
-        with psycopg.connect(settings.database_url) as conn:
-            purged = _purge(conn, case.id)
-        asyncio.run(_tombstone(settings, case.id))
-        log.warning("case %s erased (%s%s)", case.id, why, ", forced" if forced else "")
-        return ErasureDone(case.id, moment.date(), forced, destroyed, purged)
-    finally:
-        app.close()
+        )
+    destroyed = settings_vault(settings).erase(case.id)
+    with psycopg.connect(settings.database_url) as conn:
+        purged = _purge(conn, case.id)
+    asyncio.run(_tombstone(settings, case.id))
+    log.warning("case %s erased (%s%s)", case.id, why, ", forced" if forced else "")
+    return ErasureDone(case.id, moment.date(), forced, destroyed, purged)
 
 
 async def _last_activity(

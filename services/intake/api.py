@@ -30,6 +30,7 @@ from services.intake.application import (
 from services.intake.domain import (
     Beneficiary,
 )
+from services.intake.erasure_api import Eraser, erasure_router
 from services.intake.household_api import household_router
 from services.intake.http_support import measured
 from services.intake.income_api import income_router
@@ -117,8 +118,12 @@ def create_api(
     keys: Mapping[str, ApiClient],
     *,
     max_request_bytes: int = MIB,
+    eraser: Eraser | None = None,
 ) -> FastAPI:
-    """The intake API over one application instance (bodies capped, 413 beyond)."""
+    """The intake API over one application instance (bodies capped, 413 beyond).
+
+    ``eraser``: how ``POST /erasures`` erases (None: it answers 503).
+    """
     api = service_api(
         "intake",
         "Register beneficiaries and record their bilan social. Errors name the "
@@ -218,6 +223,7 @@ def create_api(
         return BilanResponse(assessment_id=created(outcome, response))
 
     api.include_router(income_router(app, case_of))
+    api.include_router(erasure_router(eraser))
     api.include_router(household_router(app, case_of))
 
     @api.get("/cases/{case_id}", summary="Read a case from its events")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from contracts.registry import SERVICE_TOPICS
 from services.common import relay
@@ -10,6 +11,7 @@ from services.common.command_service import serve_with_consumers
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.keys import stored_keys
 from services.common.settings import HubSettings
+from services.erasure import erase_person
 from services.intake.api import create_api
 from services.intake.application import IntakeApplication
 from services.intake.parameters import default_table
@@ -48,6 +50,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
             app,
             stored_keys(settings),
             max_request_bytes=settings.max_request_bytes,
+            eraser=functools.partial(erase_person, settings, app=app),
         )
         await serve_with_consumers(
             settings,

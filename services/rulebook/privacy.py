@@ -71,4 +71,18 @@ RULES: tuple[Rule, ...] = (
         kind="input",
         doc=_DOC,
     ),
+    Rule(
+        code="erasure.unavailable",
+        statement=(
+            "An erasure asked of a process that cannot erase (an API built "
+            "without the erasure) is answered 503: `hub erase` does it."
+        ),
+        source=_ADR,
+        enforced_by=("services.intake.erasure_api:erasure_router",),
+        tests=(
+            "tests/intake/test_erasure_route.py::test_adr_0023_an_api_that_cannot_erase_says_so",
+        ),
+        kind="service",
+        doc=_DOC,
+    ),
 )

@@ -1,0 +1,95 @@
+"""``POST /erasures``: the operator's route to ``hub erase`` (ADR 0023)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from services.common.errors import DomainError
+from services.erasure import ErasureDone
+from services.intake.api import create_api
+from tests.common.apis import KEY, KEYS, OPERATOR
+from tests.common.test_refusals import refused
+from tests.intake.fakes import in_memory_intake
+
+NISS = "85073003328"
+BODY = {"person": NISS, "cpas_kbo": "0212345668"}
+
+
+class Eraser:
+    """Records what it was asked; refuses within the retention period."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    def __call__(self, **asked: Any) -> ErasureDone:
+        self.asked.append(asked)
+        if not asked["force"]:
+            raise DomainError(
+                "force", "erasure.within_retention", "the retention period runs"
+            )
+        return ErasureDone(
+            uuid.UUID(int=5),
+            dt.date(2026, 12, 2),
+            forced=True,
+            key_destroyed=True,
+            purged={"partners.outbox": 1},
+        )
+
+
+def test_adr_0023_an_operator_erases_and_the_answer_names_no_person() -> None:
+    eraser = Eraser()
+    client = TestClient(create_api(in_memory_intake(), KEYS, eraser=eraser))
+    answer = client.post(
+        "/erasures",
+        json={**BODY, "force": True, "reason": "court_order", "reference": "C-1"},
+        headers={"X-API-Key": OPERATOR},
+    )
+    assert answer.status_code == 200, answer.text
+    assert NISS not in answer.text
+    assert answer.json()["purged"] == {"partners.outbox": 1}
+    assert eraser.asked == [
+        {
+            "niss": NISS,
+            "cpas_kbo": "0212345668",
+            "force": True,
+            "reason": "court_order",
+            "reference": "C-1",
+        }
+    ]
+
+
+def test_adr_0023_an_erasure_within_retention_is_refused_with_its_rule() -> None:
+    client = TestClient(create_api(in_memory_intake(), KEYS, eraser=Eraser()))
+    answer = client.post("/erasures", json=BODY, headers={"X-API-Key": OPERATOR})
+    refused(answer, 422, ["body", "force"], "erasure.within_retention")
+    assert NISS not in answer.text
+
+
+def test_adr_0023_only_an_operator_erases() -> None:
+    eraser = Eraser()
+    client = TestClient(create_api(in_memory_intake(), KEYS, eraser=eraser))
+    answer = client.post("/erasures", json=BODY, headers={"X-API-Key": KEY})
+    assert answer.status_code == 403
+    assert eraser.asked == []
+
+
+def test_adr_0023_a_bad_niss_or_reason_names_the_field_not_the_value() -> None:
+    client = TestClient(create_api(in_memory_intake(), KEYS, eraser=Eraser()))
+    for body, field in (
+        ({**BODY, "person": "12345"}, "person"),
+        ({**BODY, "force": True, "reason": "because I say so"}, "reason"),
+    ):
+        answer = client.post("/erasures", json=body, headers={"X-API-Key": OPERATOR})
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"][0]["loc"][-1] == field
+        assert "because" not in answer.text
+
+
+def test_adr_0023_an_api_that_cannot_erase_says_so() -> None:
+    client = TestClient(create_api(in_memory_intake(), KEYS))
+    answer = client.post("/erasures", json=BODY, headers={"X-API-Key": OPERATOR})
+    refused(answer, 503, ["body"], "erasure.unavailable")
