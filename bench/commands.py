@@ -8,17 +8,22 @@ group commit). Both on the same PostgreSQL, one after the other.
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Mapper
 
 from bench.infra import Figure, Servers, percentile
+from contracts.sealing import Plan
 from services.common.aggregate import CommandContext
-from services.common.eventstore import eventstore_env, schema_setup
+from services.common.eventstore import ContractMapper, eventstore_env, schema_setup
+from services.common.vault import LocalMasterKeys, MemoryKeyStore, Vault
 from services.demo import make_kbo, make_niss
 from services.intake.application import (
     IntakeApplication,
@@ -95,16 +100,45 @@ def stock(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
     return result
 
 
-def hub(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
-    """The hub: record_bilan with contract events and group commit."""
+def _intake_app(servers: Servers, *, sealed: bool = True) -> IntakeApplication:
+    """Intake on a fresh database; ``sealed`` false: personal data kept in clear."""
     settings = servers.settings()
     env = eventstore_env(settings.database_url, app_name="intake", schema="intake")
+    kind = IntakeApplication if sealed else _IntakeInClear
     with schema_setup(settings.database_url, "intake"):
-        app = IntakeApplication(
+        return kind(
             env,
-            id_secret="bench",  # noqa: S106 - a namespace today=lambda: dt.date(2026, 11, 23)
+            id_secret="bench",  # noqa: S106 - a namespace
+            today=lambda: dt.date(2026, 11, 23),
         )
-    case_ids: list[list[uuid.UUID]] = [[] for _ in range(CALLERS)]
+
+
+class _ClearVault(Vault):
+    """A vault that seals nothing: the hub as it was before sealing (for the ratio)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemoryKeyStore(), LocalMasterKeys({"k": bytes(32)}, "k"))
+
+    def seal(
+        self,
+        data: dict[str, Any],
+        plan: Plan,  # noqa: ARG002 - the vault's signature, nothing sealed
+        person: uuid.UUID,  # noqa: ARG002
+        aad: bytes,  # noqa: ARG002
+    ) -> dict[str, Any]:
+        """Leave the personal data where it is."""
+        return data
+
+
+class _IntakeInClear(IntakeApplication):
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        return ContractMapper(vault=_ClearVault())
+
+
+def _registrations(
+    app: IntakeApplication, per_caller: int, case_ids: list[list[uuid.UUID]]
+) -> Callable[[int, int], None]:
+    """A registration per call, each a new person (a new data key when sealed)."""
 
     def register(caller: int, n: int) -> None:
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=caller * per_caller + n)
@@ -124,6 +158,14 @@ def hub(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
         )
         case_ids[caller].append(result.case_id)
 
+    return register
+
+
+def hub(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
+    """The hub: record_bilan with contract events and group commit."""
+    app = _intake_app(servers)
+    case_ids: list[list[uuid.UUID]] = [[] for _ in range(CALLERS)]
+    register = _registrations(app, per_caller, case_ids)
     _run(CALLERS, per_caller, register)
 
     def command(caller: int, n: int) -> None:
@@ -147,11 +189,26 @@ def hub(servers: Servers, per_caller: int) -> tuple[float, list[float]]:
     return result
 
 
+def personal_data(servers: Servers, per_caller: int, *, sealed: bool) -> float:
+    """Registrations/s (the command with the most personal data), sealed or not."""
+    app = _intake_app(servers, sealed=sealed)
+    case_ids: list[list[uuid.UUID]] = [[] for _ in range(CALLERS)]
+    rate, _ = _run(CALLERS, per_caller, _registrations(app, per_caller, case_ids))
+    app.close()
+    return rate
+
+
 def measure(servers: Servers, *, quick: bool) -> list[Figure]:
-    """Both paths, side by side."""
+    """Both paths, side by side; then the cost of sealing personal data."""
     per_caller = 150 if quick else 1000
     stock_rate, stock_lat = stock(servers, per_caller)
     hub_rate, hub_lat = hub(servers, per_caller)
+    # Alternated, three of each (one in a quick run): the median of each.
+    runs = 1 if quick else 3
+    clear, sealed = [], []
+    for _ in range(runs):
+        clear.append(personal_data(servers, per_caller, sealed=False))
+        sealed.append(personal_data(servers, per_caller, sealed=True))
     return [
         Figure(
             "commands/s (16 callers, 1 event each)",
@@ -164,5 +221,19 @@ def measure(servers: Servers, *, quick: bool) -> list[Figure]:
                 "hub_p50_ms": percentile(hub_lat, 50) * 1000,
                 "hub_p99_ms": percentile(hub_lat, 99) * 1000,
             },
-        )
+        ),
+        Figure(
+            "registrations/s, personal data sealed (Stock: the hub in clear)",
+            statistics.median(clear),
+            statistics.median(sealed),
+            "commands/s",
+            "cost of the data keys and boxes",
+            notes=f"16 callers, median of {runs} alternated runs each",
+            extra={
+                "clear_min": min(clear),
+                "clear_max": max(clear),
+                "sealed_min": min(sealed),
+                "sealed_max": max(sealed),
+            },
+        ),
     ]
