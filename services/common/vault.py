@@ -314,12 +314,14 @@ class PostgresKeyStore:
     def create(self, person: uuid.UUID, key_id: str, wrapped: bytes) -> Wrapped:
         """Insert unless present (committed before any event sealed with it)."""
         with self._conn() as conn:
-            conn.execute(
+            made = conn.execute(
                 "INSERT INTO vault.person_keys (person, master_key_id, wrapped) "
-                "VALUES (%s, %s, %s) ON CONFLICT (person) DO NOTHING",
+                "VALUES (%s, %s, %s) ON CONFLICT (person) DO NOTHING RETURNING person",
                 (person, key_id, wrapped),
-            )
-        return self.fetch([person])[person]
+            ).fetchone()
+        if made is not None:
+            return key_id, wrapped
+        return self.fetch([person])[person]  # another process made it first
 
     def destroy(self, person: uuid.UUID) -> bool:
         """Overwrite the wrapped key with nothing; the row says when."""
