@@ -38,6 +38,7 @@ from services.common.errors import ConflictError, DomainError
 from services.common.openapi import HubAPI
 from services.common.refusals import detail
 from services.common.settings import MIB
+from services.common.vault import PersonErasedError
 
 __all__ = [
     "BRUSSELS",
@@ -120,6 +121,16 @@ def _rule_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _erased(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PersonErasedError)  # noqa: S101 - registered for it
+    return JSONResponse(
+        status_code=410,
+        content=detail(
+            ["path", "case_id"], "case.erased", "case_id: the person's file is erased"
+        ),
+    )
+
+
 def install_rule_errors(api: FastAPI) -> None:
     """Broken rules answer 422 (409 for a conflict), naming the field and the rule.
 
@@ -129,6 +140,8 @@ def install_rule_errors(api: FastAPI) -> None:
     """
     api.add_exception_handler(IdentifierError, _rule_error)
     api.add_exception_handler(DomainError, _rule_error)
+    # A command that would seal new personal data of an erased person.
+    api.add_exception_handler(PersonErasedError, _erased)
     api.add_exception_handler(psycopg.OperationalError, _unavailable)
     api.add_exception_handler(PoolTimeout, _unavailable)
     # The event store's own names for the same failures.

@@ -85,4 +85,22 @@ RULES: tuple[Rule, ...] = (
         kind="service",
         doc=_DOC,
     ),
+    Rule(
+        code="case.erased",
+        statement=(
+            "A command that would record new personal data of a person whose file "
+            "was erased is refused with 410: nothing is sealed for them again."
+        ),
+        source=_ADR,
+        enforced_by=(
+            "services.common.vault:Vault.seal_bytes",
+            "services.common.http:_erased",
+        ),
+        tests=(
+            "tests/common/test_vault.py::test_adr_0023_an_erased_persons_event_decodes_without_its_personal_data",
+            "tests/intake/test_erasure_route.py::test_adr_0023_a_command_for_an_erased_person_is_gone",
+        ),
+        kind="refusal",
+        doc=_DOC,
+    ),
 )

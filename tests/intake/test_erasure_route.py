@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from services.common.errors import DomainError
+from services.common.vault import PersonErasedError
 from services.erasure import ErasureDone
 from services.intake.api import create_api
 from tests.common.apis import KEY, KEYS, OPERATOR
@@ -93,3 +94,15 @@ def test_adr_0023_an_api_that_cannot_erase_says_so() -> None:
     client = TestClient(create_api(in_memory_intake(), KEYS))
     answer = client.post("/erasures", json=BODY, headers={"X-API-Key": OPERATOR})
     refused(answer, 503, ["body"], "erasure.unavailable")
+
+
+def test_adr_0023_a_command_for_an_erased_person_is_gone() -> None:
+    app = in_memory_intake()
+    api = create_api(app, KEYS)
+
+    @api.get("/sealing")
+    def seal() -> None:
+        raise PersonErasedError
+
+    answer = TestClient(api).get("/sealing")
+    refused(answer, 410, ["path", "case_id"], "case.erased")

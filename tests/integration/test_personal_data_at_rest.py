@@ -92,6 +92,8 @@ def test_no_niss_name_or_birth_date_in_clear_in_the_stores_and_topics(
         component(hub_settings, "case-state", tmp_path / "case-state.log"),
         component(hub_settings, "partner-gateway", tmp_path / "gateway.log"),
         component(hub_settings, "partner-relay", tmp_path / "partner-relay.log"),
+        component(hub_settings, "placement-api", tmp_path / "placement.log"),
+        component(hub_settings, "piis-api", tmp_path / "piis.log"),
     ):
         wait_healthy(f"{intake}/openapi.json")
         wait_healthy(f"{case_state}/openapi.json")
@@ -142,6 +144,13 @@ def test_no_niss_name_or_birth_date_in_clear_in_the_stores_and_topics(
             ),
             60,
             "the case in the gateway's routing facts",
+        )
+        wait_until(
+            lambda: (
+                count(hub_settings, "SELECT count(*) FROM placement.case_facts") >= 1
+            ),
+            60,
+            "the case in the placement facts",
         )
 
         # The service still reads the person: the boxes open where allowed.
