@@ -24,6 +24,7 @@ import binascii
 import contextlib
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import threading
@@ -64,6 +65,8 @@ DEVELOPMENT_MASTER_KEY_ID: Final = "development"
 _NONCE: Final = 12
 _KEY_BYTES: Final = 32
 _CACHE_SECONDS: Final = 5.0
+# Keys kept per process at most: a national replay meets millions of persons.
+_CACHE_MAX: Final = 200_000
 
 
 class VaultError(RuntimeError):
@@ -445,7 +448,11 @@ class Vault:
             else _PersonKey.of(self.master.unwrap(wrapped[0], wrapped[1], person))
         )
         with self._lock:
+            self._cache.pop(person, None)  # re-inserted last: the oldest go first
             self._cache[person] = _Cached(key, time.monotonic() + self.cache_seconds)
+            if len(self._cache) > _CACHE_MAX:
+                for oldest in list(itertools.islice(self._cache, _CACHE_MAX // 10)):
+                    del self._cache[oldest]
         return key
 
     def _cached(self, person: uuid.UUID) -> _Cached | None:
