@@ -52,7 +52,7 @@ from tenacity import (
 from contracts.envelope import ContractEvent
 from contracts.federal_reporting import FederalFormSubmittedV1
 from contracts.income import IncomeRightGrantedV1
-from contracts.intake import BeneficiaryRegisteredV1
+from contracts.intake import BeneficiaryRegisteredV1, CaseErasedV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.common import metrics
@@ -67,7 +67,7 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
-from services.common.vault import current_vault
+from services.common.vault import PersonErasedError, current_vault
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.partners import spp_is
@@ -76,6 +76,7 @@ from services.partner_gateway.registry import CHANNELS, PARTNERS
 from services.partner_gateway.routing import FACT_EVENTS, route
 
 __all__ = [
+    "ERASURE_NOTICE",
     "OUTBOUND_RULES",
     "GatewayCase",
     "OutboundProjection",
@@ -96,7 +97,10 @@ PARTNER_EVENTS: Final = (
     PhaseChangedV1,
     Article60StartedV1,
     Article60EndedV1,
+    CaseErasedV1,
 )
+ERASURE_NOTICE: Final = "case_erased"
+"""The kind of the outbox rows that tell a partner of an erasure (kept by it)."""
 _IDLE_SECONDS = 0.2
 _PAGE = 500
 _BROKER_CHECK_SECONDS = 1.0
@@ -248,13 +252,29 @@ class OutboundProjection:
                         # The partner's message names the person: sealed (ADR 0023).
                         Jsonb(
                             vault.seal_document(
-                                e.case_id, e.payload, e.message_id.bytes
+                                _sealed_for(e), e.payload, e.message_id.bytes
                             )
                         ),
                     )
                     for e in entries
                 ],
             )
+
+
+def _sealed_for(entry: OutboxEntry) -> uuid.UUID:
+    """The person whose key seals an outbox row: the case's, but for a notice.
+
+    An erasure notice is written when the case's key is destroyed (or about
+    to be): it is sealed under a key of its own, which the erasure keeps.
+    """
+    if entry.kind == ERASURE_NOTICE:
+        return _notice_person(entry.message_id)
+    return entry.case_id
+
+
+def _notice_person(message_id: uuid.UUID) -> uuid.UUID:
+    """The key of an erasure notice: its own (the sealed box names it)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:erasure-notice:{message_id}")
 
 
 def _with_form(row: GatewayCase | None, event: FederalFormSubmittedV1) -> GatewayCase:
@@ -405,7 +425,12 @@ class _Kept:
         self, channel: str, code: str, row: tuple[Any, ...], rule: str, reason: str
     ) -> None:
         _, message_id, case_id, payload, _ = row
-        sealed = current_vault().seal_document(case_id, payload, message_id.bytes)
+        vault = current_vault()
+        try:
+            sealed = vault.seal_document(case_id, payload, message_id.bytes)
+        except PersonErasedError:  # of an erased case, only its notices are read
+            person = _notice_person(message_id)
+            sealed = vault.seal_document(person, payload, message_id.bytes)
         async with self._pool.connection() as conn:
             await conn.execute(
                 self._park,
