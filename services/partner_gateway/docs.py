@@ -7,6 +7,7 @@ transport and versioning: generated, so the page cannot drift from the code.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -139,7 +140,7 @@ def _message_section(t: PartnerTranslator, message: MessageModel) -> list[str]:
     lines = [
         title,
         "",
-        (canonical.__doc__ or "").strip(),
+        inspect.cleandoc(canonical.__doc__ or ""),
         "",
         f"Schema: `{_relative(schema_path(t, message))}`.",
         "",
