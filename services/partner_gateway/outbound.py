@@ -67,7 +67,7 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
-from services.common.vault import PersonErasedError, current_vault
+from services.common.vault import Vault, current_vault
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.partners import spp_is
@@ -86,6 +86,7 @@ __all__ = [
     "publish_to_broker",
     "push_to_endpoint",
     "redrive_outbound",
+    "seal_kept",
 ]
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,19 @@ def _sealed_for(entry: OutboxEntry) -> uuid.UUID:
     return entry.case_id
 
 
+def seal_kept(
+    vault: Vault, case_id: uuid.UUID, message_id: uuid.UUID, payload: Any
+) -> dict[str, Any]:
+    """A refused message's payload sealed for its dead letter, as in the outbox.
+
+    Under the case's key, but an erasure notice under its own (the outbox
+    sealed it so: its key exists), which the case's erasure keeps.
+    """
+    notice = _notice_person(message_id)
+    person = notice if notice in vault.store.fetch([notice]) else case_id
+    return vault.seal_document(person, payload, message_id.bytes)
+
+
 def _notice_person(message_id: uuid.UUID) -> uuid.UUID:
     """The key of an erasure notice: its own (the sealed box names it)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:erasure-notice:{message_id}")
@@ -425,12 +439,7 @@ class _Kept:
         self, channel: str, code: str, row: tuple[Any, ...], rule: str, reason: str
     ) -> None:
         _, message_id, case_id, payload, _ = row
-        vault = current_vault()
-        try:
-            sealed = vault.seal_document(case_id, payload, message_id.bytes)
-        except PersonErasedError:  # of an erased case, only its notices are read
-            person = _notice_person(message_id)
-            sealed = vault.seal_document(person, payload, message_id.bytes)
+        sealed = seal_kept(current_vault(), case_id, message_id, payload)
         async with self._pool.connection() as conn:
             await conn.execute(
                 self._park,

@@ -27,7 +27,11 @@ from services.common.vault import LocalMasterKeys, MemoryKeyStore, Vault
 from services.partner_gateway import outbound
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
-from services.partner_gateway.outbound import GatewayCase, OutboundProjection
+from services.partner_gateway.outbound import (
+    GatewayCase,
+    OutboundProjection,
+    OutboxEntry,
+)
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.routing import route
 from tests.contracts.samples import SAMPLES
@@ -355,3 +359,19 @@ def test_an_erasure_notice_is_sealed_under_a_key_the_erasure_keeps(
     opened = vault.open_document(payload.obj, message_id.bytes)
     assert opened == folded.outbox[0].payload
     assert payload.obj["sealed"]["person"] != str(NAMUR.case_id)
+
+
+def test_a_refused_erasure_notice_is_kept_under_its_own_key() -> None:
+    vault = Vault(MemoryKeyStore(), LocalMasterKeys({"k1": os.urandom(32)}, "k1"))
+    payload = {"berichtType": "gpmiOndertekend"}
+    other = outbound.seal_kept(vault, NAMUR.case_id, uuid.uuid4(), payload)
+    assert other["sealed"]["person"] == str(NAMUR.case_id)
+    # The outbox sealed the notice under its own key; the case is erased since.
+    row = OutboxEntry(uuid.uuid4(), "vdab", NAMUR.case_id, "case_erased", payload)
+    stored = vault.seal_document(
+        outbound._sealed_for(row), payload, row.message_id.bytes
+    )
+    vault.erase(NAMUR.case_id)
+    kept = outbound.seal_kept(vault, NAMUR.case_id, row.message_id, payload)
+    assert kept["sealed"]["person"] == stored["sealed"]["person"]
+    assert vault.open_document(kept, row.message_id.bytes) == payload
