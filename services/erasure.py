@@ -11,7 +11,9 @@ last stored event), or before it when forced with a reason, the hub:
    stay as they were;
 3. purges what read models and the outbox hold of the person: the sealed
    columns of the routing and placement facts, the case's outbox rows and
-   dead letters;
+   dead letters; the outbox keeps the erasure notices the partner gateway
+   writes for the partners that hold the file (``case_erased``, no personal
+   data, sealed under keys of their own);
 4. writes a tombstone for the case on the compacted ``hub.case-state.v1``.
 
 Statistics and the subsidy ledger are computed from fields that are not
@@ -46,6 +48,7 @@ from services.common.settings import HubSettings
 from services.common.vault import settings_vault
 from services.intake.application import EraseCase, IntakeApplication
 from services.partner_gateway.facts import RoutingFactsTable
+from services.partner_gateway.outbound import ERASURE_NOTICE
 from services.placement.facts import PlacementFactsProjection
 
 __all__ = ["FORCED_REASONS", "ErasureDone", "erase_person"]
@@ -210,8 +213,14 @@ def _purge(conn: psycopg.Connection[Any], case_id: uuid.UUID) -> dict[str, int]:
             sql.Identifier(table.columns[0][0]),
         )
         purged[f"{schema}.{table.table}"] = _rowcount(conn, statement, case_id)
+    # The erasure notices stay: sealed under keys of their own, they name no
+    # personal data, and the partners are still to be told (routing.py).
     purged["partners.outbox"] = _rowcount(
-        conn, sql.SQL("DELETE FROM partners.outbox WHERE case_id = %s"), case_id
+        conn,
+        sql.SQL("DELETE FROM partners.outbox WHERE case_id = %s AND kind <> {}").format(
+            sql.Literal(ERASURE_NOTICE)
+        ),
+        case_id,
     )
     for schema in schemas_with_dead_letters(conn):
         purged[f"{schema}.dead_letters"] = _rowcount(

@@ -32,6 +32,7 @@ from pydantic_core import PydanticCustomError
 from contracts.envelope import ContractEvent, personal_data
 from contracts.identifiers import IdentifierError, normalise_kbo, parse_niss
 from contracts.income import IncomeRightGrantedV1
+from contracts.intake import CaseErasedV1
 from contracts.piis import Phase, PhaseChangedV1, PIISSignedV1, PiisType
 from contracts.placement import (
     Article60EndedV1,
@@ -59,6 +60,7 @@ __all__ = [
     "Period",
     "RoutingFacts",
     "case_closed",
+    "case_erased",
     "occurred_on",
     "outbound_for",
     "registration_request",
@@ -73,6 +75,7 @@ OutboundKind = Literal[
     "article60_started",
     "article60_ended",
     "case_closed",
+    "case_erased",
 ]
 InboundKind = Literal[
     "registration_confirmed",
@@ -242,8 +245,12 @@ class RoutingFacts:
 # --- outbound: what the hub tells a partner --------------------------------------
 
 
-class _Outbound(BaseModel):
+class _Fields(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+class _Outbound(_Fields):
+    """The fields of a message about the person: who, in which CPAS file."""
 
     niss: Niss = personal_data("NISS (INSZ, INSS) of the person, 11 digits.")
     dossier_number: DossierNumber = Field(
@@ -339,7 +346,26 @@ class CaseClosed(_Outbound):
     )
 
 
-OUTBOUND_FIELDS: Final[Mapping[OutboundKind, type[_Outbound]]] = MappingProxyType(
+class CaseErased(_Fields):
+    """The CPAS erased the person's file: erase the copy the partner holds.
+
+    Sent to the partner that holds the file (the registration request was sent
+    to it and no closure since). It names no personal data, since the CPAS
+    keeps none any more: the partner finds its copy by the case reference, the
+    CPAS and the CPAS's file number, as every message about the file named them.
+    """
+
+    dossier_number: DossierNumber = Field(
+        description="The CPAS's file number of the person, as the registration "
+        "request named it."
+    )
+    erased_on: dt.date = Field(
+        description="Day the CPAS erased the file (the retention period ended, or "
+        "the person's request, a court order, a file registered in error)."
+    )
+
+
+OUTBOUND_FIELDS: Final[Mapping[OutboundKind, type[_Fields]]] = MappingProxyType(
     {
         "registration_request": RegistrationRequest,
         "integration_contract_signed": IntegrationContractSigned,
@@ -347,6 +373,7 @@ OUTBOUND_FIELDS: Final[Mapping[OutboundKind, type[_Outbound]]] = MappingProxyTyp
         "article60_started": Article60Started,
         "article60_ended": Article60Ended,
         "case_closed": CaseClosed,
+        "case_erased": CaseErased,
     }
 )
 """The canonical fields of each outbound kind, with their types and meanings."""
@@ -454,7 +481,7 @@ def _outbound_fields(event: ContractEvent, facts: RoutingFacts) -> _Outbound | N
             return None
 
 
-_KINDS: Final[Mapping[type[_Outbound], OutboundKind]] = {
+_KINDS: Final[Mapping[type[_Fields], OutboundKind]] = {
     model: kind for kind, model in OUTBOUND_FIELDS.items()
 }
 
@@ -467,7 +494,7 @@ def occurred_on(event: ContractEvent) -> dt.date:
 def _message(
     event: ContractEvent,
     facts: RoutingFacts,
-    fields: _Outbound,
+    fields: _Fields,
     *,
     day: dt.date,
     name: str,
@@ -531,6 +558,17 @@ def case_closed(
         closure_reason=reason,
     )
     return _message(event, facts, fields, day=day, name=f"{facts.partner}:case_closed")
+
+
+def case_erased(event: CaseErasedV1, facts: RoutingFacts) -> CanonicalOutbound:
+    """The erasure notice a partner holding the file gets (no personal data).
+
+    Only the facts' CPAS and file number are read: their personal data may
+    already be purged when the gateway sees the erasure.
+    """
+    fields = CaseErased(dossier_number=facts.dossier_number, erased_on=event.erased_on)
+    name = f"{facts.partner}:case_erased"
+    return _message(event, facts, fields, day=event.erased_on, name=name)
 
 
 # --- inbound: what a partner tells the hub ---------------------------------------

@@ -7,6 +7,7 @@ transport and versioning: generated, so the page cannot drift from the code.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -139,7 +140,7 @@ def _message_section(t: PartnerTranslator, message: MessageModel) -> list[str]:
     lines = [
         title,
         "",
-        (canonical.__doc__ or "").strip(),
+        inspect.cleandoc(canonical.__doc__ or ""),
         "",
         f"Schema: `{_relative(schema_path(t, message))}`.",
         "",
@@ -182,9 +183,9 @@ Generated from `services/partner_gateway/partners/{code}.py` by
 {name} serves the people who live in {region}. Messages are written in
 {languages}.{choice}
 
-**Legal basis.** {legal_basis} Every message names the person (NISS) and the
-CPAS; only the registration request carries the name and the birth date. The hub
-sends no other field: the tables below are the whole list.
+**Legal basis.** {legal_basis} Every message but `{erasure}` names the person
+(NISS) and the CPAS; only the registration request carries the name and the
+birth date. The hub sends no other field: the tables below are the whole list.
 
 **Moves.** A message goes to the partner of the region where the person lived
 on the date of the fact it reports. When the person moves out of {region}, or
@@ -193,6 +194,14 @@ move or transfer: no fact dated on or after that day is sent to {name} under tha
 file (a fact dated before it and recorded late still is). A person on the
 integration income who moves in is announced with the registration request a
 new case gets, dated the day of the move.
+
+**Erasure.** When the CPAS erases the person's file (its retention period
+ended, or earlier at the person's request, by a court order or for a file
+registered in error), {name} is sent `{erasure}` if it holds the file: it was
+sent the registration request and no `{closure}` since. The notice names no
+personal data, since the CPAS no longer keeps any: the case reference, the
+CPAS, the CPAS's file number and the day of the erasure, the same as the
+messages about the file named. Find the copy of the file by them and erase it.
 
 ## Transport
 
@@ -285,6 +294,7 @@ def _intro(t: PartnerTranslator) -> str:
         choice=choice,
         legal_basis=t.partner.legal_basis,
         closure=t.partner.vocabularies[0].outbound["case_closed"].message_type,
+        erasure=t.partner.vocabularies[0].outbound["case_erased"].message_type,
         message_id=envelope["message_id"],
         sequence=envelope["sequence"],
         version_field=envelope["version"],

@@ -52,7 +52,7 @@ from tenacity import (
 from contracts.envelope import ContractEvent
 from contracts.federal_reporting import FederalFormSubmittedV1
 from contracts.income import IncomeRightGrantedV1
-from contracts.intake import BeneficiaryRegisteredV1
+from contracts.intake import BeneficiaryRegisteredV1, CaseErasedV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.common import metrics
@@ -67,7 +67,7 @@ from services.common.kafka import (
     publish_rounds,
 )
 from services.common.settings import HubSettings
-from services.common.vault import current_vault
+from services.common.vault import Vault, current_vault
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
 from services.partner_gateway.partners import spp_is
@@ -76,6 +76,7 @@ from services.partner_gateway.registry import CHANNELS, PARTNERS
 from services.partner_gateway.routing import FACT_EVENTS, route
 
 __all__ = [
+    "ERASURE_NOTICE",
     "OUTBOUND_RULES",
     "GatewayCase",
     "OutboundProjection",
@@ -85,6 +86,7 @@ __all__ = [
     "publish_to_broker",
     "push_to_endpoint",
     "redrive_outbound",
+    "seal_kept",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,10 @@ PARTNER_EVENTS: Final = (
     PhaseChangedV1,
     Article60StartedV1,
     Article60EndedV1,
+    CaseErasedV1,
 )
+ERASURE_NOTICE: Final = "case_erased"
+"""The kind of the outbox rows that tell a partner of an erasure (kept by it)."""
 _IDLE_SECONDS = 0.2
 _PAGE = 500
 _BROKER_CHECK_SECONDS = 1.0
@@ -248,13 +253,42 @@ class OutboundProjection:
                         # The partner's message names the person: sealed (ADR 0023).
                         Jsonb(
                             vault.seal_document(
-                                e.case_id, e.payload, e.message_id.bytes
+                                _sealed_for(e), e.payload, e.message_id.bytes
                             )
                         ),
                     )
                     for e in entries
                 ],
             )
+
+
+def _sealed_for(entry: OutboxEntry) -> uuid.UUID:
+    """The person whose key seals an outbox row: the case's, but for a notice.
+
+    An erasure notice is written when the case's key is destroyed (or about
+    to be): it is sealed under a key of its own, which the erasure keeps.
+    """
+    if entry.kind == ERASURE_NOTICE:
+        return _notice_person(entry.message_id)
+    return entry.case_id
+
+
+def seal_kept(
+    vault: Vault, case_id: uuid.UUID, message_id: uuid.UUID, payload: Any
+) -> dict[str, Any]:
+    """A refused message's payload sealed for its dead letter, as in the outbox.
+
+    Under the case's key, but an erasure notice under its own (the outbox
+    sealed it so: its key exists), which the case's erasure keeps.
+    """
+    notice = _notice_person(message_id)
+    person = notice if notice in vault.store.fetch([notice]) else case_id
+    return vault.seal_document(person, payload, message_id.bytes)
+
+
+def _notice_person(message_id: uuid.UUID) -> uuid.UUID:
+    """The key of an erasure notice: its own (the sealed box names it)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"cpas-hub:erasure-notice:{message_id}")
 
 
 def _with_form(row: GatewayCase | None, event: FederalFormSubmittedV1) -> GatewayCase:
@@ -405,7 +439,7 @@ class _Kept:
         self, channel: str, code: str, row: tuple[Any, ...], rule: str, reason: str
     ) -> None:
         _, message_id, case_id, payload, _ = row
-        sealed = current_vault().seal_document(case_id, payload, message_id.bytes)
+        sealed = seal_kept(current_vault(), case_id, message_id, payload)
         async with self._pool.connection() as conn:
             await conn.execute(
                 self._park,

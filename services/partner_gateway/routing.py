@@ -19,6 +19,14 @@ clock, so the live fold and a rebuild decide alike.
 * **The registration request of a grant** goes to the partner responsible now
   (the last period): it asks for a registration, which only that partner can
   take.
+* **An erasure** (``CaseErasedV1``) is told to the partner that holds the
+  file: the one sent a registration request and no closure since
+  (``registered_with``; a hand-over closes the old holder first, so it is
+  the partner of the last period). The notice (``case_erased``) names the
+  case, the CPAS and its file number, no personal data. A file no partner
+  holds (never registered, or closed since) is told to none. The facts stay
+  as they are: the erasure purges their personal data, and nothing is
+  sealed for an erased person any more.
 """
 
 from __future__ import annotations
@@ -28,13 +36,14 @@ from typing import TypeAlias
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1, IncomeRightWithdrawnV1
-from contracts.intake import CaseTransferredV1, ResidenceChangedV1
+from contracts.intake import CaseErasedV1, CaseTransferredV1, ResidenceChangedV1
 from services.partner_gateway.canonical import (
     CanonicalOutbound,
     ClosureReason,
     Period,
     RoutingFacts,
     case_closed,
+    case_erased,
     occurred_on,
     outbound_for,
     registration_request,
@@ -84,9 +93,24 @@ def route(
             )
             return _hand_over(event, facts, period, "transferred_to_other_cpas")
         case _:
-            addressed = facts.on(occurred_on(event))
-            message = outbound_for(event, addressed)
-            return facts, () if message is None else ((message, addressed),)
+            return facts, _told(event, facts)
+
+
+def _told(event: ContractEvent, facts: RoutingFacts) -> tuple[Addressed, ...]:
+    """The message of an event that leaves the facts as they are, if any.
+
+    An erasure: the notice of the partner holding the file, if one does (a
+    hand-over closes the old holder before it registers the new one, so the
+    holder is the partner of the last period). Any other event: the message
+    of the partner of its date.
+    """
+    if isinstance(event, CaseErasedV1):
+        if facts.registered_with != facts.partner:
+            return ()  # never registered, or closed since
+        return ((case_erased(event, facts), facts),)
+    addressed = facts.on(occurred_on(event))
+    message = outbound_for(event, addressed)
+    return () if message is None else ((message, addressed),)
 
 
 def _hand_over(

@@ -49,6 +49,7 @@ SERVICE_OF = {
     "article60_started": "placement",
     "article60_ended": "placement",
     "case_closed": "intake",
+    "case_erased": "intake",
 }
 POSTAL = {"forem": "4000", "actiris": "1000", "vdab": "9000", "adg": "4700"}
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
-from contracts.intake import CaseTransferredV1, ResidenceChangedV1
+from contracts.intake import CaseErasedV1, CaseTransferredV1, ResidenceChangedV1
 from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from contracts.regions import PARTNER_FOR_REGION, Region
@@ -131,7 +131,8 @@ def elsewhere(facts: RoutingFacts) -> Region:
 def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
     """The sample hub event behind an outbound kind, moved to the facts' case.
 
-    A closure (``case_closed``) is the person's move to another region.
+    A closure (``case_closed``) is the person's move to another region; an
+    erasure notice (``case_erased``), the erasure of the file.
     """
     granted = _sample(IncomeRightGrantedV1)
     signed = _sample(PIISSignedV1)
@@ -139,6 +140,7 @@ def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
     started = _sample(Article60StartedV1)
     ended = _sample(Article60EndedV1)
     moved = _sample(ResidenceChangedV1)
+    erased = _sample(CaseErasedV1)
     region = elsewhere(facts)
     choices: dict[str, tuple[ContractEvent, dt.date, dict[str, Any]]] = {
         "registration_request": (granted, granted.decision_date, {}),
@@ -168,6 +170,7 @@ def outbound_event(kind: OutboundKind, facts: RoutingFacts) -> ContractEvent:
                 "previous_partner": PARTNER_FOR_REGION[Region(facts.region)],
             },
         ),
+        "case_erased": (erased, erased.erased_on, {}),
     }
     event, day, extra = choices[kind]
     update = {
@@ -186,9 +189,10 @@ def outbound_message(
     """The message the facts' partner gets for an event.
 
     For a move or a transfer: the closure, the partner holding the case's
-    registration (and no income right active, so no one registers it again).
+    registration (and no income right active, so no one registers it again);
+    for an erasure, the notice of the partner holding it.
     """
-    if not isinstance(event, ResidenceChangedV1 | CaseTransferredV1):
+    if not isinstance(event, ResidenceChangedV1 | CaseTransferredV1 | CaseErasedV1):
         return outbound_for(event, facts)
     holder = dataclasses.replace(facts, registered_with=facts.partner)
     _, messages = route(event, holder)

@@ -63,6 +63,10 @@ def test_allow_lists_hold_what_the_legal_basis_needs_and_no_more(
     for kind, spec in vocabulary.outbound.items():
         allowed = set(spec.fields)
         assert allowed <= set(OUTBOUND_FIELDS[kind].model_fields)
+        if kind == "case_erased":
+            # The person's data is erased: the file number and the day, no more.
+            assert allowed == {"dossier_number", "erased_on"}, code
+            continue
         assert {"niss", "dossier_number"} <= allowed, (code, kind)
         if kind == "registration_request":
             assert IDENTITY | {"preferred_language"} <= allowed

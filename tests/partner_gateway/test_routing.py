@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
+import os
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Self
+
+import pytest
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1, IncomeRightWithdrawnV1
 from contracts.intake import (
     BeneficiaryRegisteredV1,
+    CaseErasedV1,
     CaseTransferredV1,
     ResidenceChangedV1,
 )
 from contracts.piis import PIISSignedV1
 from contracts.regions import PartnerCode, Region
+from services.common.vault import LocalMasterKeys, MemoryKeyStore, Vault
+from services.partner_gateway import outbound
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.facts import RoutingFactsTable, routing_facts
-from services.partner_gateway.outbound import GatewayCase, OutboundProjection
+from services.partner_gateway.outbound import (
+    GatewayCase,
+    OutboundProjection,
+    OutboxEntry,
+)
+from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.routing import route
 from tests.contracts.samples import SAMPLES
 from tests.partner_gateway.samples import BRUSSELS, FACTS
@@ -225,3 +238,140 @@ def test_the_fold_writes_the_closure_and_the_registration_to_their_partners() ->
     ]
     assert folded.outbox[0].payload["type_message"] == "cloture_dossier"
     assert folded.outbox[1].payload["berichtType"] == "inschrijvingsaanvraag"
+
+
+def erased(facts: RoutingFacts, day: dt.date = dt.date(2036, 11, 2)) -> CaseErasedV1:
+    event: CaseErasedV1 = sample(
+        CaseErasedV1,
+        day,
+        case_id=facts.case_id,
+        cpas_kbo=facts.cpas_kbo,
+        erased_on=day,
+    )
+    return event
+
+
+def purged(facts: RoutingFacts) -> RoutingFacts:
+    """The facts as the gateway reads them once the erasure purged them."""
+    return dataclasses.replace(
+        facts,
+        niss=None,  # type: ignore[arg-type]
+        family_name=None,  # type: ignore[arg-type]
+        given_name=None,  # type: ignore[arg-type]
+        birth_date=None,  # type: ignore[arg-type]
+    )
+
+
+def test_an_erasure_is_told_to_the_partner_holding_the_file_only() -> None:
+    # Registered with Le Forem, moved to Leuven on the income: Le Forem was
+    # sent the closure, VDAB the registration, so VDAB alone holds the file.
+    moved, _ = route(to_leuven(), granted(registered()))
+    after, [(notice, to)] = route(erased(moved), purged(moved))
+    assert (notice.kind, to.partner) == ("case_erased", "vdab")
+    assert notice.fields == {
+        "dossier_number": NAMUR.dossier_number,
+        "erased_on": "2036-11-02",
+    }
+    assert (notice.case_id, notice.cpas_kbo) == (NAMUR.case_id, NAMUR.cpas_kbo)
+    assert notice.occurred_on == dt.date(2036, 11, 2)
+    # The facts stay as they are: nothing is sealed for an erased person.
+    assert after == purged(moved)
+
+
+def test_an_erasure_is_told_to_the_first_partner_when_the_file_never_moved() -> None:
+    facts = granted(registered())
+    _, [(notice, to)] = route(erased(facts), facts)
+    assert (notice.kind, to.partner) == ("case_erased", "forem")
+
+
+def test_an_erasure_is_told_to_no_partner_when_none_holds_the_file() -> None:
+    never_granted = registered()
+    assert route(erased(never_granted), never_granted) == (never_granted, ())
+    # Closed at Le Forem by the move, the right withdrawn before it: no holder.
+    withdrawn = sample(IncomeRightWithdrawnV1, dt.date(2026, 5, 1))
+    facts, _ = route(withdrawn, granted(registered()))
+    closed, _ = route(to_leuven(), facts)
+    assert route(erased(closed), closed) == (closed, ())
+
+
+def test_the_erasure_notice_leaves_no_personal_data_in_any_partner_format() -> None:
+    for (code, _), facts in FACTS.items():
+        holder = dataclasses.replace(facts, registered_with=facts.partner)
+        [(notice, to)] = route(erased(holder), purged(holder))[1]
+        payload = PARTNERS[code].translate(notice, to)
+        language = PARTNERS[code].language_for(to)
+        assert set(payload) == PARTNERS[code].allowed_fields("case_erased", language)
+        text = json.dumps(payload, ensure_ascii=False)
+        for value in (facts.niss, facts.family_name, facts.given_name):
+            assert value not in text, code
+        assert facts.birth_date.isoformat() not in text
+        assert facts.dossier_number in text
+        assert str(facts.case_id) in text
+
+
+def test_the_fold_adds_the_erasure_notice_once_whatever_the_redeliveries() -> None:
+    projection = OutboundProjection()
+    moved, _ = route(to_leuven(), granted(registered()))
+    event = erased(moved)
+    row = GatewayCase(purged(moved))
+    first = projection.fold(row, event)
+    again = projection.fold(row, event)
+    assert first is not None
+    assert again is not None
+    assert [(e.partner, e.kind) for e in first.outbox] == [("vdab", "case_erased")]
+    assert first.outbox == again.outbox  # the same message id: the outbox keeps one
+    assert not first.facts_changed
+    assert first.outbox[0].payload["berichtType"] == "dossierGewist"
+
+
+class _Recording:
+    """An async connection that keeps the rows an outbox insert is given."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def cursor(self) -> _Recording:
+        return self
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def executemany(self, _query: object, rows: Iterable[Any]) -> None:
+        self.rows += list(rows)
+
+
+def test_an_erasure_notice_is_sealed_under_a_key_the_erasure_keeps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    vault = Vault(MemoryKeyStore(), LocalMasterKeys({"k1": os.urandom(32)}, "k1"))
+    monkeypatch.setattr(outbound, "current_vault", lambda: vault)
+    moved, _ = route(to_leuven(), granted(registered()))
+    folded = OutboundProjection().fold(GatewayCase(purged(moved)), erased(moved))
+    assert folded is not None
+    vault.erase(NAMUR.case_id)  # the erasure destroyed the case's key first
+    conn = _Recording()
+    asyncio.run(OutboundProjection().store(conn, "partners", {NAMUR.case_id: folded}))  # type: ignore[arg-type]
+    [(message_id, partner, case_id, kind, payload)] = conn.rows
+    assert (partner, case_id, kind) == ("vdab", NAMUR.case_id, "case_erased")
+    opened = vault.open_document(payload.obj, message_id.bytes)
+    assert opened == folded.outbox[0].payload
+    assert payload.obj["sealed"]["person"] != str(NAMUR.case_id)
+
+
+def test_a_refused_erasure_notice_is_kept_under_its_own_key() -> None:
+    vault = Vault(MemoryKeyStore(), LocalMasterKeys({"k1": os.urandom(32)}, "k1"))
+    payload = {"berichtType": "gpmiOndertekend"}
+    other = outbound.seal_kept(vault, NAMUR.case_id, uuid.uuid4(), payload)
+    assert other["sealed"]["person"] == str(NAMUR.case_id)
+    # The outbox sealed the notice under its own key; the case is erased since.
+    row = OutboxEntry(uuid.uuid4(), "vdab", NAMUR.case_id, "case_erased", payload)
+    stored = vault.seal_document(
+        outbound._sealed_for(row), payload, row.message_id.bytes
+    )
+    vault.erase(NAMUR.case_id)
+    kept = outbound.seal_kept(vault, NAMUR.case_id, row.message_id, payload)
+    assert kept["sealed"]["person"] == stored["sealed"]["person"]
+    assert vault.open_document(kept, row.message_id.bytes) == payload

@@ -94,6 +94,13 @@ DUTCH = Vocabulary(
                 "closure_reason": "reden_afsluiting",
             },
         ),
+        "case_erased": Outbound(
+            "dossier_gewist",
+            {
+                "dossier_number": "dossiernummer_ocmw",
+                "erased_on": "wissingsdatum",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(

@@ -89,6 +89,13 @@ GERMAN = Vocabulary(
                 "closure_reason": "abschlussgrund",
             },
         ),
+        "case_erased": Outbound(
+            "fallGeloescht",
+            {
+                "dossier_number": "oeshzAktenzeichen",
+                "erased_on": "geloeschtAm",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(

@@ -99,6 +99,13 @@ def vocabulary(*, job_seeker_number: str, register_by: str | None = None) -> Voc
                     "closure_reason": "motif_cloture",
                 },
             ),
+            "case_erased": Outbound(
+                "effacement_dossier",
+                {
+                    "dossier_number": "numero_dossier_cpas",
+                    "erased_on": "date_effacement",
+                },
+            ),
         },
         inbound={
             "registration_confirmed": Inbound(

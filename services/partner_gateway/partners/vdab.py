@@ -90,6 +90,13 @@ DUTCH = Vocabulary(
                 "closure_reason": "redenAfsluiting",
             },
         ),
+        "case_erased": Outbound(
+            "dossierGewist",
+            {
+                "dossier_number": "ocmwDossiernummer",
+                "erased_on": "wissingsdatum",
+            },
+        ),
     },
     inbound={
         "registration_confirmed": Inbound(
