@@ -25,6 +25,7 @@ from services.common.eventstore import (
     select_rows_sql,
 )
 from services.common.settings import HubSettings
+from services.common.vault import Vault, settings_vault
 from services.registry import ConsumerSpec
 
 __all__ = [
@@ -71,6 +72,7 @@ async def replay_into(
     store: ProjectionStore[Any],
     sources: tuple[tuple[str, str], ...],
     after: dict[str, int],
+    vault: Vault | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Feed the stored events after the given positions through a projection."""
     heads = dict(after)
@@ -78,7 +80,7 @@ async def replay_into(
     async for app_name, rows in stored_pages(conn, sources, after):
         envelopes = []
         for row in rows:
-            event = row_to_event(row)
+            event = row_to_event(row, vault)
             envelopes.append(
                 Envelope(str(event.case_id), row.state, event, None, "rebuild")
             )
@@ -113,7 +115,9 @@ async def build_shadow(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
         )
         await store.create_tables(conn)
-        return await replay_into(conn, store, spec.sources, {})
+        return await replay_into(
+            conn, store, spec.sources, {}, settings_vault(settings)
+        )
 
 
 async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
@@ -151,7 +155,9 @@ async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
                     sql.SQL(", ").join(tables)
                 )
             )
-            more, _ = await replay_into(conn, store, spec.sources, heads)
+            more, _ = await replay_into(
+                conn, store, spec.sources, heads, settings_vault(settings)
+            )
             # Messages parked from the broker are not in the store: carry them over.
             await conn.execute(
                 sql.SQL(

@@ -39,6 +39,7 @@ import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
+from psycopg_pool import ConnectionPool
 
 from contracts.sealing import SEALED_KEY, Plan, merge_personal, split_personal
 from services.common.settings import HubSettings
@@ -67,6 +68,8 @@ _KEY_BYTES: Final = 32
 _CACHE_SECONDS: Final = 5.0
 # Keys kept per process at most: a national replay meets millions of persons.
 _CACHE_MAX: Final = 200_000
+_POOL_SIZE: Final = 4
+_POOL_IDLE_SECONDS: Final = 10.0
 
 
 class VaultError(RuntimeError):
@@ -260,28 +263,39 @@ class PostgresKeyStore:
 
     def __init__(self, database_url: str) -> None:
         self._url = database_url
-        self._local = threading.local()
+        self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._setup_done = False
         self._setup_lock = threading.Lock()
 
     @contextlib.contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
-        """This thread's connection (kept), set up once per process."""
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = psycopg.connect(self._url, autocommit=True)
-            self._local.conn = conn
-        if not self._setup_done:
+        """A connection of the store's small pool (idle ones close after a while)."""
+        if self._pool is None:
             with self._setup_lock:
-                if not self._setup_done:
-                    _create_schema(conn)
-                    self._setup_done = True
-        try:
+                if self._pool is None:
+                    # Few connections: a key is fetched once per person and
+                    # cache period; idle ones go, so many stores of one test
+                    # process do not hold PostgreSQL's connections.
+                    self._pool = ConnectionPool(
+                        self._url,
+                        min_size=0,
+                        max_size=_POOL_SIZE,
+                        max_idle=_POOL_IDLE_SECONDS,
+                        kwargs={"autocommit": True},
+                        open=True,
+                    )
+        with self._pool.connection() as conn:
+            if not self._setup_done:
+                with self._setup_lock:
+                    if not self._setup_done:
+                        _create_schema(conn)
+                        self._setup_done = True
             yield conn
-        except psycopg.OperationalError:
-            # A connection PostgreSQL dropped is not used again.
-            conn.close()
-            raise
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        if self._pool is not None:
+            self._pool.close()
 
     def development_master_key(self) -> bytes:
         """The development master key, made once per database."""
