@@ -91,6 +91,7 @@ def run(
         Supervisor,
         api_key_for_demo,
         embedded_infrastructure,
+        prepare_database,
         wait_healthy,
     )
 
@@ -103,6 +104,12 @@ def run(
             update={k.removeprefix("HUB_").lower(): v for k, v in infra.items()}
         )
         supervisor = Supervisor(settings, env)
+        if "HUB_DATABASE_URL" in infra:
+            # The embedded database: each process connects as its own role.
+            supervisor.process_env = {
+                name: {"HUB_DATABASE_URL": url}
+                for name, url in prepare_database(settings).items()
+            }
         stop_requested = False
 
         def request_stop(*_: object) -> None:
@@ -663,6 +670,47 @@ def sign_checkpoints() -> None:
             if written is not None
             else f"{store.name}: unmoved since its last checkpoint"
         )
+
+
+database = typer.Typer(help="The database's roles and grants", no_args_is_help=True)
+app.add_typer(database, name="db")
+
+
+@database.command("setup")
+def database_setup() -> None:
+    """Make the event stores, the services' roles and their grants (ADR 0027).
+
+    Runs under the owner's HUB_DATABASE_URL (docker-compose's db-setup);
+    idempotent. Each service then connects as its own role.
+    """
+    from services.supervisor import prepare_database  # noqa: PLC0415
+
+    settings = _settings()
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL (the owner's) is needed")
+    for name in sorted(prepare_database(settings)):
+        typer.echo(f"{name}: its own role")
+
+
+@app.command("purge")
+def purge_command() -> None:
+    """Delete resolved dead letters and delivered outbox rows past retention.
+
+    A parked or held dead letter and an undelivered outbox row stay, whatever
+    their age (HUB_DEAD_LETTER_RETENTION_DAYS, HUB_OUTBOX_RETENTION_DAYS).
+    """
+    import psycopg  # noqa: PLC0415
+
+    from services.retention import purge  # noqa: PLC0415
+
+    settings = _settings()
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL is needed")
+    with psycopg.connect(settings.database_url) as conn:
+        purged = purge(conn, settings)
+    for schema, count in sorted(purged.dead_letters.items()):
+        typer.echo(f"{schema}.dead_letters: {count} purged")
+    typer.echo(f"partners.outbox: {purged.outbox} purged")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,13 @@ from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_dat
 from services.common.settings import HubSettings
 from services.registry import PROCESSES
 
-__all__ = ["COMPONENTS", "Supervisor", "api_key_for_demo", "embedded_infrastructure"]
+__all__ = [
+    "COMPONENTS",
+    "Supervisor",
+    "api_key_for_demo",
+    "embedded_infrastructure",
+    "prepare_database",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,36 @@ def embedded_infrastructure(settings: HubSettings) -> Iterator[dict[str, str]]:
             broker.stop()
         if postgres is not None:
             postgres.stop()
+
+
+def prepare_database(settings: HubSettings) -> dict[str, str]:
+    """Under the owner's URL: the event stores, the roles and their grants.
+
+    Returns each process's own URL (its role's, ADR 0027). Passwords come from
+    ``HUB_DATABASE_ROLE_PASSWORDS`` or are generated once under the data folder.
+    """
+    import importlib  # noqa: PLC0415
+
+    from services.common.privilege import (  # noqa: PLC0415
+        role_of_process,
+        role_passwords,
+        role_url,
+        setup_database,
+    )
+
+    for package in ("intake", "piis", "placement", "partner_gateway"):
+        module = importlib.import_module(f"services.{package}.service")
+        module.create_application(settings).close()
+    passwords = role_passwords(settings.data_dir, settings.database_role_passwords)
+    setup_database(settings.database_url, passwords)
+    return {
+        name: role_url(
+            settings.database_url,
+            role_of_process(name).name,
+            passwords[role_of_process(name).name],
+        )
+        for name in PROCESSES
+    }
 
 
 @dataclass
@@ -96,13 +132,15 @@ class Supervisor:
     settings: HubSettings
     env: dict[str, str]
     children: list[Child] = field(default_factory=list)
+    # Per process: what it gets besides ``env`` (its own database URL).
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
     stopping: bool = False
 
     def start(self) -> None:
         """Start every component."""
         log_dir = self.settings.data_dir / "logs"
         for name in COMPONENTS:
-            child = Child(name, self.env, log_dir)
+            child = Child(name, {**self.env, **self.process_env.get(name, {})}, log_dir)
             child.start()
             self.children.append(child)
 

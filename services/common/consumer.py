@@ -42,6 +42,7 @@ from contracts.text import safe_loc
 from services.common import metrics
 from services.common.bulk import Upsert
 from services.common.eventstore import StoredRow, events_table, row_to_event
+from services.common.privilege import create_schema_sql
 
 __all__ = [
     "RETRYABLE_RULES",
@@ -305,11 +306,7 @@ class ProjectionStore(Generic[Row]):
 
     async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Create the schema, the read model, positions and dead letters."""
-        await conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(self.schema)
-            )
-        )
+        await conn.execute(create_schema_sql(self.schema))
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (stream_id uuid PRIMARY KEY, "

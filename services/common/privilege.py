@@ -1,0 +1,393 @@
+"""Least privilege below the hub: one database role per service (ADR 0027).
+
+The owner of the database (the admin URL) creates the schemas and the event
+stores and keeps them; each service connects as its own role, which may:
+
+* read its event store and append to it only through the store's append
+  function (``SECURITY DEFINER``, owned by the owner): no INSERT, UPDATE,
+  DELETE or TRUNCATE on an event table, its command ids or its chain, for
+  any role; a relay may add signed checkpoints (INSERT, never UPDATE);
+* create and keep its own tables (read models, positions, dead letters, the
+  outbox) in its own schemas, which it owns;
+* read, and only read, the schemas of others it needs (the case-state
+  process: every dead letter and every event store, for the audit report).
+
+``ROLES`` and ``SHARED`` are the list to edit. ``setup_database`` applies
+them, idempotently, under the owner's URL: ``hub db setup`` (docker-compose's
+``db-setup``) and ``hub run`` (embedded) call it; ``deploy/postgres/init.sql``
+does the same for a new docker-compose database.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from contracts.registry import SERVICE_TOPICS
+
+__all__ = [
+    "OPERATOR",
+    "ROLES",
+    "SHARED",
+    "Role",
+    "SharedGrant",
+    "create_schema_sql",
+    "event_store_tables",
+    "role_of_process",
+    "role_passwords",
+    "role_url",
+    "setup_database",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A service's database role: the processes that use it and what it may touch."""
+
+    name: str
+    processes: tuple[str, ...]
+    stores: tuple[str, ...]  # event stores it appends to (schema = app name)
+    own: tuple[str, ...]  # schemas where it creates and keeps its tables
+    reads: tuple[str, ...] = ()  # schemas of others it reads (SELECT only)
+
+
+# The relay of a store keeps what it parked in ``<schema>_relay``; the
+# consumers keep their tables in the schema their spec names (services/registry.py).
+ROLES: Final[tuple[Role, ...]] = (
+    Role("hub_intake", ("intake-api", "intake-relay"), ("intake",), ("intake_relay",)),
+    Role("hub_piis", ("piis-api", "piis-relay"), ("piis",), ("piis_relay",)),
+    Role(
+        "hub_placement",
+        ("placement-api", "placement-relay"),
+        ("placement",),
+        ("placement_relay",),
+    ),
+    Role(
+        "hub_partners",
+        ("partner-gateway", "partner-relay"),
+        ("partners",),
+        ("partners_relay", "partner_messages", "federal_reporting"),
+    ),
+    Role(
+        "hub_case_state",
+        ("case-state",),
+        (),
+        ("case_state", "statistics", "deadlines", "activation", "roster", "subsidies"),
+        # The audit report verifies every chain; the dead-letter overview
+        # counts every schema's parked messages.
+        reads=(
+            *SERVICE_TOPICS,
+            *(f"{s}_relay" for s in SERVICE_TOPICS),
+            "partner_messages",
+            "federal_reporting",
+        ),
+    ),
+)
+
+# The maintenance role: `hub purge`, the erasure, `hub keys`. It may delete
+# rows of the services' own tables (dead letters, the outbox), never an event.
+OPERATOR: Final = "hub_operator"
+_APIS: Final = (
+    "hub_intake",
+    "hub_piis",
+    "hub_placement",
+    "hub_partners",
+    "hub_case_state",
+)
+_EVERY: Final = tuple(r.name for r in ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedGrant:
+    """A privilege on a table of a shared schema (owned by the database owner).
+
+    A table not created yet gets it by the schema's default privileges (each
+    shared schema keeps one table).
+    """
+
+    schema: str
+    table: str
+    privileges: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+SHARED: Final[tuple[SharedGrant, ...]] = (
+    # Per-person data keys (encryption): every service reads and adds one;
+    # only the erasure destroys one.
+    SharedGrant("vault", "person_keys", ("SELECT", "INSERT"), _EVERY),
+    SharedGrant("vault", "person_keys", ("SELECT", "UPDATE", "DELETE"), (OPERATOR,)),
+    # The access journal: appended by every service, read by the case-state
+    # API (the CPAS and the auditor query it), changed by nobody.
+    SharedGrant("journal", "access", ("INSERT",), _EVERY),
+    SharedGrant("journal", "access", ("SELECT",), ("hub_case_state",)),
+    # API keys: read by the APIs, written by `hub keys` (the operator).
+    SharedGrant("access", "api_keys", ("SELECT",), _APIS),
+    SharedGrant(
+        "access", "api_keys", ("SELECT", "INSERT", "UPDATE", "DELETE"), (OPERATOR,)
+    ),
+)
+
+
+def role_of_process(process: str) -> Role:
+    """The role a ``hub serve`` process connects as."""
+    for role in ROLES:
+        if process in role.processes:
+            return role
+    raise LookupError(f"no database role runs {process!r}")
+
+
+def event_store_tables(store: str) -> dict[str, tuple[str, ...]]:
+    """An event store's tables and what its own role may do on each."""
+    return {
+        f"{store}_events": ("SELECT",),
+        f"{store}_commands": ("SELECT",),
+        f"{store}_events_chain": ("SELECT",),
+        f"{store}_events_checkpoints": ("SELECT", "INSERT"),
+    }
+
+
+def create_schema_sql(schema: str) -> sql.Composed:
+    """Create a schema unless it exists.
+
+    A role without CREATE on the database is refused ``CREATE SCHEMA IF NOT
+    EXISTS`` even for an existing schema.
+    """
+    return sql.SQL(
+        "DO $BODY$ BEGIN IF to_regnamespace({name}) IS NULL THEN "
+        "CREATE SCHEMA IF NOT EXISTS {ident}; END IF; END; $BODY$"
+    ).format(name=sql.Literal(schema), ident=sql.Identifier(schema))
+
+
+def role_passwords(data_dir: Path, configured: str = "") -> dict[str, str]:
+    """Each role's password: the configured JSON, or one generated once.
+
+    A generated password is kept under ``data_dir`` (database-roles.json,
+    readable by its owner only).
+    """
+    names = (*_EVERY, OPERATOR)
+    given: dict[str, str] = json.loads(configured) if configured.strip() else {}
+    path = data_dir / "database-roles.json"
+    kept: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    missing = [n for n in names if n not in given and n not in kept]
+    if missing:
+        kept |= {n: secrets.token_urlsafe(24) for n in missing}
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)
+        path.write_text(json.dumps(kept, indent=2))
+    return {n: given.get(n) or kept[n] for n in names}
+
+
+def role_url(admin_url: str, role: str, password: str) -> str:
+    """The admin URL with a role's name and password instead."""
+    params: dict[str, Any] = conninfo_to_dict(admin_url)
+    params |= {"user": role, "password": password}
+    return make_conninfo(**params)
+
+
+def _ident(*names: str) -> sql.Composable:
+    return sql.Identifier(*names)
+
+
+def _privs(privileges: Iterable[str]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.SQL(p) for p in privileges)
+
+
+def _exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{table}"',)).fetchone()
+    return row is not None and row[0] is not None
+
+
+def _create_role(
+    conn: psycopg.Connection[Any], name: str, password: str | None
+) -> None:
+    found = conn.execute(
+        "SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)
+    ).fetchone()
+    verb = "ALTER" if found else "CREATE"
+    if password is None:
+        if not found:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(_ident(name)))
+        return
+    conn.execute(
+        sql.SQL(
+            verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}"
+        ).format(_ident(name), sql.Literal(password))
+    )
+
+
+def _own_schema(conn: psycopg.Connection[Any], role: str, schema: str) -> None:
+    """The role creates its tables in the schema; the owner keeps the schema.
+
+    So the role cannot drop what it does not own; what the owner made there
+    that is no event-store table becomes the role's.
+    """
+    conn.execute(create_schema_sql(schema))
+    conn.execute(
+        sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
+            _ident(schema), _ident(role)
+        )
+    )
+    restricted = {
+        t for s in SERVICE_TOPICS if s == schema for t in event_store_tables(s)
+    }
+    for (table,) in conn.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE n.nspname = %s "
+        "AND c.relkind IN ('r', 'p') AND NOT pg_has_role(%s, c.relowner, 'USAGE')",
+        (schema, role),
+    ).fetchall():
+        if table not in restricted:
+            conn.execute(
+                sql.SQL("ALTER TABLE {} OWNER TO {}").format(
+                    _ident(schema, table), _ident(role)
+                )
+            )
+
+
+def _event_store(conn: psycopg.Connection[Any], role: str, store: str) -> None:
+    """Insert-only: the append function is the one way in, for every role."""
+    everyone = sql.SQL(", ").join(_ident(r) for r in (*_EVERY, OPERATOR))
+    for table, privileges in event_store_tables(store).items():
+        if not _exists(conn, store, table):
+            continue
+        target = _ident(store, table)
+        conn.execute(
+            sql.SQL("REVOKE ALL ON TABLE {} FROM PUBLIC, {}").format(target, everyone)
+        )
+        conn.execute(
+            sql.SQL("GRANT {} ON TABLE {} TO {}").format(
+                _privs(privileges), target, _ident(role)
+            )
+        )
+    found = conn.execute(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p "
+        "JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = %s AND p.proname = %s",
+        (store, f"{store}_events_append_requests"),
+    ).fetchall()
+    for (signature,) in found:
+        conn.execute(sql.SQL(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
+        conn.execute(
+            sql.SQL(f"GRANT EXECUTE ON FUNCTION {signature} TO {{}}").format(
+                _ident(role)
+            )
+        )
+
+
+def _reads(conn: psycopg.Connection[Any], role: str, schema: str) -> None:
+    """SELECT on what a schema holds now and on what its writers add later."""
+    conn.execute(create_schema_sql(schema))
+    conn.execute(
+        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(_ident(schema), _ident(role))
+    )
+    conn.execute(
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            _ident(schema), _ident(role)
+        )
+    )
+    for writer in _writers_of(schema):
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+                "GRANT SELECT ON TABLES TO {}"
+            ).format(_ident(writer), _ident(schema), _ident(role))
+        )
+
+
+def _writers_of(schema: str) -> tuple[str, ...]:
+    return tuple(r.name for r in ROLES if schema in (*r.stores, *r.own))
+
+
+def _operator(conn: psycopg.Connection[Any]) -> None:
+    """Purge and erase: rows of the services' own tables, never an event."""
+    for role in ROLES:
+        for schema in (*role.stores, *role.own):
+            conn.execute(
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                    _ident(schema), _ident(OPERATOR)
+                )
+            )
+            conn.execute(
+                sql.SQL(
+                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
+                    "GRANT SELECT, DELETE ON TABLES TO {}"
+                ).format(_ident(role.name), _ident(schema), _ident(OPERATOR))
+            )
+            for (table,) in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE n.nspname = %s "
+                "AND c.relkind IN ('r', 'p') AND pg_has_role(%s, c.relowner, 'USAGE')",
+                (schema, role.name),
+            ).fetchall():
+                conn.execute(
+                    sql.SQL("GRANT SELECT, DELETE ON TABLE {} TO {}").format(
+                        _ident(schema, table), _ident(OPERATOR)
+                    )
+                )
+
+
+def _shared(conn: psycopg.Connection[Any]) -> None:
+    for grant in SHARED:
+        conn.execute(create_schema_sql(grant.schema))
+        roles = sql.SQL(", ").join(_ident(r) for r in grant.roles)
+        conn.execute(
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                _ident(grant.schema), roles
+            )
+        )
+        if _exists(conn, grant.schema, grant.table):
+            conn.execute(
+                sql.SQL("GRANT {} ON TABLE {} TO {}").format(
+                    _privs(grant.privileges), _ident(grant.schema, grant.table), roles
+                )
+            )
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT {} ON TABLES TO {}"
+            ).format(_ident(grant.schema), _privs(grant.privileges), roles)
+        )
+        conn.execute(
+            sql.SQL(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE ON SEQUENCES TO {}"
+            ).format(_ident(grant.schema), roles)
+        )
+
+
+def setup_database(admin_url: str, passwords: Mapping[str, str | None]) -> None:
+    """Create the roles and apply every grant, under the owner's URL (idempotent).
+
+    The event stores must exist already (the services' ``create_application``
+    under the owner's URL makes them): their tables get their grants here.
+    """
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('hub-privileges'))")
+        try:
+            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+            for name in (*_EVERY, OPERATOR):
+                _create_role(conn, name, passwords.get(name))
+                conn.execute(
+                    sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                        _ident(conn.info.dbname), _ident(name)
+                    )
+                )
+            for role in ROLES:
+                for schema in (*role.stores, *role.own):
+                    _own_schema(conn, role.name, schema)
+                for store in role.stores:
+                    _event_store(conn, role.name, store)
+            for role in ROLES:
+                for schema in role.reads:
+                    _reads(conn, role.name, schema)
+            _operator(conn)
+            _shared(conn)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('hub-privileges'))")
