@@ -688,7 +688,7 @@ def database_setup() -> None:
     settings = _settings()
     if not settings.database_url:
         raise typer.BadParameter("HUB_DATABASE_URL (the owner's) is needed")
-    for name in sorted(prepare_database(settings)):
+    for name in sorted(prepare_database(settings, generate_passwords=False)):
         typer.echo(f"{name}: its own role")
 
 

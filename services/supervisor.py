@@ -57,15 +57,20 @@ def embedded_infrastructure(settings: HubSettings) -> Iterator[dict[str, str]]:
             postgres.stop()
 
 
-def prepare_database(settings: HubSettings) -> dict[str, str]:
+def prepare_database(
+    settings: HubSettings, *, generate_passwords: bool = True
+) -> dict[str, str]:
     """Under the owner's URL: the event stores, the roles and their grants.
 
     Returns each process's own URL (its role's, ADR 0027). Passwords come from
-    ``HUB_DATABASE_ROLE_PASSWORDS`` or are generated once under the data folder.
+    ``HUB_DATABASE_ROLE_PASSWORDS``, else are generated once under the data
+    folder; without ``generate_passwords`` a role not configured keeps the
+    password it has (docker-compose: init.sql's), and its URL has none.
     """
     import importlib  # noqa: PLC0415
 
     from services.common.privilege import (  # noqa: PLC0415
+        configured_passwords,
         role_of_process,
         role_passwords,
         role_url,
@@ -75,13 +80,17 @@ def prepare_database(settings: HubSettings) -> dict[str, str]:
     for package in ("intake", "piis", "placement", "partner_gateway"):
         module = importlib.import_module(f"services.{package}.service")
         module.create_application(settings).close()
-    passwords = role_passwords(settings.data_dir, settings.database_role_passwords)
+    passwords: dict[str, str | None] = (
+        dict(role_passwords(settings.data_dir, settings.database_role_passwords))
+        if generate_passwords
+        else configured_passwords(settings.database_role_passwords)
+    )
     setup_database(settings.database_url, passwords)
     return {
         name: role_url(
             settings.database_url,
             role_of_process(name).name,
-            passwords[role_of_process(name).name],
+            passwords.get(role_of_process(name).name) or "",
         )
         for name in PROCESSES
     }

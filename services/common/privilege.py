@@ -21,6 +21,7 @@ does the same for a new docker-compose database.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -39,11 +40,15 @@ __all__ = [
     "SHARED",
     "Role",
     "SharedGrant",
+    "configured_passwords",
     "create_schema_sql",
     "event_store_tables",
+    "init_sql",
+    "password_variable",
     "role_of_process",
     "role_passwords",
     "role_url",
+    "schema_statements",
     "setup_database",
 ]
 
@@ -166,6 +171,12 @@ def create_schema_sql(schema: str) -> sql.Composed:
     ).format(name=sql.Literal(schema), ident=sql.Identifier(schema))
 
 
+def configured_passwords(configured: str) -> dict[str, str | None]:
+    """The passwords ``HUB_DATABASE_ROLE_PASSWORDS`` gives (JSON), no others."""
+    given: dict[str, str] = json.loads(configured) if configured.strip() else {}
+    return {n: given.get(n) for n in (*_EVERY, OPERATOR)}
+
+
 def role_passwords(data_dir: Path, configured: str = "") -> dict[str, str]:
     """Each role's password: the configured JSON, or one generated once.
 
@@ -224,21 +235,115 @@ def _create_role(
     )
 
 
-def _own_schema(conn: psycopg.Connection[Any], role: str, schema: str) -> None:
-    """The role creates its tables in the schema; the owner keeps the schema.
+def _q(name: str) -> str:
+    if re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
-    So the role cannot drop what it does not own; what the owner made there
-    that is no event-store table becomes the role's.
+
+def _writers_of(schema: str) -> tuple[str, ...]:
+    return tuple(r.name for r in ROLES if schema in (*r.stores, *r.own))
+
+
+def _default(schema: str, clause: str, owner: str | None = None) -> str:
+    """Default privileges of what ``owner`` (the owner by default) creates later."""
+    who = f"FOR ROLE {_q(owner)} " if owner else ""
+    return f"ALTER DEFAULT PRIVILEGES {who}IN SCHEMA {_q(schema)} {clause};"
+
+
+def _use(schema: str, roles: Iterable[str], what: str = "USAGE") -> str:
+    return f"GRANT {what} ON SCHEMA {_q(schema)} TO {', '.join(map(_q, roles))};"
+
+
+def schema_statements() -> list[str]:
+    """What needs no table yet: schemas, their use, and default privileges.
+
+    The owner keeps every schema, so a role cannot drop what it does not own.
+    Run by ``setup_database`` and written into ``deploy/postgres/init.sql``.
     """
-    conn.execute(create_schema_sql(schema))
-    conn.execute(
-        sql.SQL("GRANT USAGE, CREATE ON SCHEMA {} TO {}").format(
-            _ident(schema), _ident(role)
-        )
+    schemas = sorted(
+        {s for r in ROLES for s in (*r.stores, *r.own, *r.reads)}
+        | {g.schema for g in SHARED}
     )
-    restricted = {
-        t for s in SERVICE_TOPICS if s == schema for t in event_store_tables(s)
-    }
+    out = [f"CREATE SCHEMA IF NOT EXISTS {_q(s)};" for s in schemas]
+    for role in ROLES:
+        me = _q(role.name)
+        out += [
+            _use(s, [role.name], "USAGE, CREATE") for s in (*role.stores, *role.own)
+        ]
+        for store in role.stores:
+            # The owner's tables there (the event store): read only; the
+            # append function is the one way in.
+            out += [
+                _default(store, f"GRANT SELECT ON TABLES TO {me}"),
+                _default(store, "REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC"),
+                _default(store, f"GRANT EXECUTE ON FUNCTIONS TO {me}"),
+            ]
+    for role in ROLES:
+        me = _q(role.name)
+        for schema in role.reads:
+            out += [_use(schema, [role.name])]
+            out += [
+                _default(schema, f"GRANT SELECT ON TABLES TO {me}", owner)
+                for owner in (None, *_writers_of(schema))
+            ]
+    # Purge and erase: rows of the services' own tables, never an event.
+    for role in ROLES:
+        for schema in (*role.stores, *role.own):
+            out += [
+                _use(schema, [OPERATOR]),
+                _default(
+                    schema,
+                    f"GRANT SELECT, DELETE ON TABLES TO {_q(OPERATOR)}",
+                    role.name,
+                ),
+            ]
+    for grant in SHARED:
+        roles = ", ".join(map(_q, grant.roles))
+        privileges = ", ".join(grant.privileges)
+        out += [
+            _use(grant.schema, grant.roles),
+            _default(grant.schema, f"GRANT {privileges} ON TABLES TO {roles}"),
+            _default(grant.schema, f"GRANT USAGE ON SEQUENCES TO {roles}"),
+        ]
+    return out
+
+
+def password_variable(role: str) -> str:
+    """The environment variable of a role's password in docker-compose."""
+    return f"{role.upper()}_DB_PASSWORD"
+
+
+def init_sql() -> str:
+    r"""The roles and grants part of ``deploy/postgres/init.sql``.
+
+    Run by psql as the database's owner on its first start: each role's
+    password comes from the container's environment (``\getenv``).
+    """
+    lines = [
+        "-- Generated by `python -m services.common.privilege`: do not edit by",
+        "-- hand (services/common/privilege.py is the list; ADR 0027).",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC;",
+    ]
+    for name in (*_EVERY, OPERATOR):
+        variable = f"pw_{name}"
+        lines += [
+            f"\\getenv {variable} {password_variable(name)}",
+            (
+                f"SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', '{name}', "
+                f":'{variable}') WHERE NOT EXISTS (SELECT 1 FROM pg_roles "
+                f"WHERE rolname = '{name}')"
+            ),
+            "\\gexec",
+        ]
+    return "\n".join([*lines, *schema_statements()]) + "\n"
+
+
+def _own_tables(conn: psycopg.Connection[Any], role: str, schema: str) -> None:
+    """What the owner made in a role's schema, no event-store table, is the role's."""
+    restricted = (
+        set(event_store_tables(schema)) if schema in SERVICE_TOPICS else set[str]()
+    )
     for (table,) in conn.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
         "ON n.oid = c.relnamespace WHERE n.nspname = %s "
@@ -268,60 +373,30 @@ def _event_store(conn: psycopg.Connection[Any], role: str, store: str) -> None:
                 _privs(privileges), target, _ident(role)
             )
         )
-    found = conn.execute(
+    for (signature,) in conn.execute(
         "SELECT p.oid::regprocedure::text FROM pg_proc p "
-        "JOIN pg_namespace n ON n.oid = p.pronamespace "
-        "WHERE n.nspname = %s AND p.proname = %s",
-        (store, f"{store}_events_append_requests"),
-    ).fetchall()
-    for (signature,) in found:
+        "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s",
+        (store,),
+    ).fetchall():
         conn.execute(sql.SQL(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC"))
-        conn.execute(
-            sql.SQL(f"GRANT EXECUTE ON FUNCTION {signature} TO {{}}").format(
-                _ident(role)
-            )
-        )
-
-
-def _reads(conn: psycopg.Connection[Any], role: str, schema: str) -> None:
-    """SELECT on what a schema holds now and on what its writers add later."""
-    conn.execute(create_schema_sql(schema))
-    conn.execute(
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(_ident(schema), _ident(role))
-    )
-    conn.execute(
-        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
-            _ident(schema), _ident(role)
-        )
-    )
-    for writer in _writers_of(schema):
-        conn.execute(
-            sql.SQL(
-                "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
-                "GRANT SELECT ON TABLES TO {}"
-            ).format(_ident(writer), _ident(schema), _ident(role))
-        )
-
-
-def _writers_of(schema: str) -> tuple[str, ...]:
-    return tuple(r.name for r in ROLES if schema in (*r.stores, *r.own))
-
-
-def _operator(conn: psycopg.Connection[Any]) -> None:
-    """Purge and erase: rows of the services' own tables, never an event."""
-    for role in ROLES:
-        for schema in (*role.stores, *role.own):
+        if signature.startswith(f"{store}.{store}_events_append_requests("):
             conn.execute(
-                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
-                    _ident(schema), _ident(OPERATOR)
+                sql.SQL(f"GRANT EXECUTE ON FUNCTION {signature} TO {{}}").format(
+                    _ident(role)
                 )
             )
+
+
+def _existing_tables(conn: psycopg.Connection[Any]) -> None:
+    """The grants of tables made before the default privileges were set."""
+    for role in ROLES:
+        for schema in role.reads:
             conn.execute(
-                sql.SQL(
-                    "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA {} "
-                    "GRANT SELECT, DELETE ON TABLES TO {}"
-                ).format(_ident(role.name), _ident(schema), _ident(OPERATOR))
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+                    _ident(schema), _ident(role.name)
+                )
             )
+        for schema in (*role.stores, *role.own):
             for (table,) in conn.execute(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
                 "ON n.oid = c.relnamespace WHERE n.nspname = %s "
@@ -333,61 +408,41 @@ def _operator(conn: psycopg.Connection[Any]) -> None:
                         _ident(schema, table), _ident(OPERATOR)
                     )
                 )
-
-
-def _shared(conn: psycopg.Connection[Any]) -> None:
     for grant in SHARED:
-        conn.execute(create_schema_sql(grant.schema))
-        roles = sql.SQL(", ").join(_ident(r) for r in grant.roles)
-        conn.execute(
-            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
-                _ident(grant.schema), roles
-            )
-        )
         if _exists(conn, grant.schema, grant.table):
             conn.execute(
                 sql.SQL("GRANT {} ON TABLE {} TO {}").format(
-                    _privs(grant.privileges), _ident(grant.schema, grant.table), roles
+                    _privs(grant.privileges),
+                    _ident(grant.schema, grant.table),
+                    sql.SQL(", ").join(_ident(r) for r in grant.roles),
                 )
             )
-        conn.execute(
-            sql.SQL(
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT {} ON TABLES TO {}"
-            ).format(_ident(grant.schema), _privs(grant.privileges), roles)
-        )
-        conn.execute(
-            sql.SQL(
-                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT USAGE ON SEQUENCES TO {}"
-            ).format(_ident(grant.schema), roles)
-        )
 
 
 def setup_database(admin_url: str, passwords: Mapping[str, str | None]) -> None:
     """Create the roles and apply every grant, under the owner's URL (idempotent).
 
     The event stores must exist already (the services' ``create_application``
-    under the owner's URL makes them): their tables get their grants here.
+    under the owner's URL makes them): their tables get their grants here. A
+    role without a password here keeps the one it has (init.sql's).
     """
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext('hub-privileges'))")
         try:
-            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+            conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
             for name in (*_EVERY, OPERATOR):
                 _create_role(conn, name, passwords.get(name))
-                conn.execute(
-                    sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
-                        _ident(conn.info.dbname), _ident(name)
-                    )
-                )
+            for statement in schema_statements():
+                conn.execute(sql.SQL(statement))
             for role in ROLES:
                 for schema in (*role.stores, *role.own):
-                    _own_schema(conn, role.name, schema)
+                    _own_tables(conn, role.name, schema)
                 for store in role.stores:
                     _event_store(conn, role.name, store)
-            for role in ROLES:
-                for schema in role.reads:
-                    _reads(conn, role.name, schema)
-            _operator(conn)
-            _shared(conn)
+            _existing_tables(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext('hub-privileges'))")
+
+
+if __name__ == "__main__":
+    print(init_sql(), end="")  # noqa: T201

