@@ -426,22 +426,21 @@ def setup_database(admin_url: str, passwords: Mapping[str, str | None]) -> None:
     under the owner's URL makes them): their tables get their grants here. A
     role without a password here keeps the one it has (init.sql's).
     """
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('hub-privileges'))")
-        try:
-            conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-            for name in (*_EVERY, OPERATOR):
-                _create_role(conn, name, passwords.get(name))
-            for statement in schema_statements():
-                conn.execute(sql.SQL(statement))
-            for role in ROLES:
-                for schema in (*role.stores, *role.own):
-                    _own_tables(conn, role.name, schema)
-                for store in role.stores:
-                    _event_store(conn, role.name, store)
-            _existing_tables(conn)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('hub-privileges'))")
+    # One transaction: a running process never sees a grant revoked and
+    # not yet given again (setup runs again at every start).
+    with psycopg.connect(admin_url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('hub-privileges'))")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        for name in (*_EVERY, OPERATOR):
+            _create_role(conn, name, passwords.get(name))
+        for statement in schema_statements():
+            conn.execute(sql.SQL(statement))
+        for role in ROLES:
+            for schema in (*role.stores, *role.own):
+                _own_tables(conn, role.name, schema)
+            for store in role.stores:
+                _event_store(conn, role.name, store)
+        _existing_tables(conn)
 
 
 if __name__ == "__main__":
