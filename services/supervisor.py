@@ -71,6 +71,7 @@ def prepare_database(
 
     from services.common.privilege import (  # noqa: PLC0415
         configured_passwords,
+        create_shared_tables,
         role_of_process,
         role_passwords,
         role_url,
@@ -80,6 +81,7 @@ def prepare_database(
     for package in ("intake", "piis", "placement", "partner_gateway"):
         module = importlib.import_module(f"services.{package}.service")
         module.create_application(settings).close()
+    create_shared_tables(settings.database_url)
     passwords: dict[str, str | None] = (
         dict(role_passwords(settings.data_dir, settings.database_role_passwords))
         if generate_passwords

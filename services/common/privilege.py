@@ -20,6 +20,7 @@ does the same for a new docker-compose database.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import secrets
@@ -38,10 +39,12 @@ __all__ = [
     "OPERATOR",
     "ROLES",
     "SHARED",
+    "SHARED_DDL",
     "Role",
     "SharedGrant",
     "configured_passwords",
     "create_schema_sql",
+    "create_shared_tables",
     "event_store_tables",
     "init_sql",
     "password_variable",
@@ -139,6 +142,32 @@ SHARED: Final[tuple[SharedGrant, ...]] = (
         "access", "api_keys", ("SELECT", "INSERT", "UPDATE", "DELETE"), (OPERATOR,)
     ),
 )
+
+
+# The tables of the shared schemas are the owner's: a role has no CREATE
+# there. Each entry, "module:function" taking a psycopg connection, creates
+# one (idempotently); `hub db setup` and `hub run` call them under the owner's
+# URL before the grants. A module not present yet is skipped.
+SHARED_DDL: Final[tuple[str, ...]] = (
+    "services.common.journal:create_tables",
+    "services.common.personal_data:create_tables",
+    "services.common.auth:create_tables",
+)
+
+
+def create_shared_tables(admin_url: str) -> None:
+    """Run every ``SHARED_DDL`` function that exists, under the owner's URL."""
+    for entry in SHARED_DDL:
+        module_name, function = entry.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        create = getattr(module, function, None)
+        if create is None:
+            continue
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            create(conn)
 
 
 def role_of_process(process: str) -> Role:

@@ -15,7 +15,9 @@ from typing import Any
 import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
+from typer.testing import CliRunner
 
+from services.cli import app
 from services.common.consumer import create_dead_letters
 from services.common.privilege import password_variable, role_url
 from services.common.settings import HubSettings
@@ -23,25 +25,13 @@ from services.intake.service import create_application
 from services.partner_gateway.outbound import OutboundProjection
 from services.retention import purge
 from services.supervisor import prepare_database
+from tests.integration.harness import ROLE_PASSWORDS, hub_env
 
 pytestmark = pytest.mark.integration
 
 INIT_SQL = Path(__file__).resolve().parents[2] / "deploy" / "postgres" / "init.sql"
 
-# Roles belong to the cluster, which the tests share: one password set for all.
-_PASSWORDS = json.dumps(
-    {
-        name: f"test-{name}"
-        for name in (
-            "hub_intake",
-            "hub_piis",
-            "hub_placement",
-            "hub_partners",
-            "hub_case_state",
-            "hub_operator",
-        )
-    }
-)
+_PASSWORDS = ROLE_PASSWORDS
 
 
 @pytest.fixture
@@ -146,15 +136,21 @@ def _outbox(conn: psycopg.Connection[Any], partner: str, days: int) -> int:
     return int(row[0])
 
 
+def _dead_letters(urls: dict[str, str], kept: dict[str, tuple[int, ...]]) -> None:
+    """The tables purge reads, and dead letters of these statuses and ages."""
+    asyncio.run(_tables(urls))
+    with psycopg.connect(urls["case-state"], autocommit=True) as conn:
+        for status, ages in kept.items():
+            for days in ages:
+                _dead_letter(conn, status, days)
+
+
 def test_purge_keeps_stuck_dead_letters_and_undelivered_outbox_rows(
     confined: tuple[HubSettings, dict[str, str]],
 ) -> None:
     settings, urls = confined
-    asyncio.run(_tables(urls))
-    with psycopg.connect(urls["case-state"], autocommit=True) as conn:
-        for status in ("parked", "held", "redrive", "redriven", "discarded"):
-            _dead_letter(conn, status, 400)
-            _dead_letter(conn, status, 1)
+    statuses = ("parked", "held", "redrive", "redriven", "discarded")
+    _dead_letters(urls, dict.fromkeys(statuses, (400, 1)))
     with psycopg.connect(urls["partner-gateway"], autocommit=True) as conn:
         delivered = _outbox(conn, "forem", 400)
         _outbox(conn, "forem", 1)  # delivered, recent
@@ -226,3 +222,15 @@ def test_init_sql_then_db_setup_confine_each_service_as_in_docker_compose(
         conn.execute("SELECT count(*) FROM intake.intake_events")
     _refused(own, "DELETE FROM intake.intake_events")
     _refused(own, "SELECT count(*) FROM piis.piis_events")
+
+
+def test_hub_purge_runs_as_the_operator_and_reports_its_counts(
+    confined: tuple[HubSettings, dict[str, str]],
+) -> None:
+    settings, urls = confined
+    _dead_letters(urls, {"discarded": (400,), "parked": (400,)})
+    env = hub_env(settings) | {"HUB_DATABASE_URL": urls["operator"]}
+    result = CliRunner().invoke(app, ["purge"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "case_state.dead_letters: 1 purged" in result.output
+    assert "partners.outbox: 0 purged" in result.output
