@@ -328,21 +328,28 @@ def eventstore_env(
 def may_create_store(
     database_url: str, schema: str, app_name: str, wait_seconds: int = 3
 ) -> bool:
-    """Whether the URL's role makes the store's tables: none yet, or it owns them.
+    """Whether the URL's role makes the store's tables: it owns them, or the schema.
 
-    Unreachable, the library's own start decides (and waits as it does).
+    A service's role owns neither (ADR 0027): it never creates its store,
+    even before the owner did. Unreachable, the library's own start decides
+    (and waits as it does).
     """
     table = f'"{schema}"."{app_name.lower()}_events"'
     try:
         with psycopg.connect(database_url, connect_timeout=wait_seconds) as conn:
             row = conn.execute(
-                "SELECT pg_has_role(current_user, c.relowner, 'USAGE') "
-                "FROM pg_class c WHERE c.oid = to_regclass(%s)",
-                (table,),
+                "SELECT (SELECT pg_has_role(current_user, relowner, 'USAGE') "
+                "FROM pg_class WHERE oid = to_regclass(%s)), "
+                "(SELECT pg_has_role(current_user, nspowner, 'USAGE') "
+                "FROM pg_namespace WHERE nspname = %s)",
+                (table, schema),
             ).fetchone()
     except psycopg.Error:
         return True
-    return row is None or bool(row[0])
+    owns_table, owns_schema = row or (None, None)
+    if owns_table is not None:
+        return bool(owns_table)
+    return owns_schema is None or bool(owns_schema)
 
 
 @contextlib.contextmanager

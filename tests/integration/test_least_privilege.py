@@ -19,7 +19,12 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.common.consumer import create_dead_letters
-from services.common.privilege import password_variable, role_url
+from services.common.privilege import (
+    configured_passwords,
+    password_variable,
+    role_url,
+    setup_database,
+)
 from services.common.settings import HubSettings
 from services.intake.service import create_application
 from services.partner_gateway.outbound import OutboundProjection
@@ -234,3 +239,20 @@ def test_hub_purge_runs_as_the_operator_and_reports_its_counts(
     assert result.exit_code == 0, result.output
     assert "case_state.dead_letters: 1 purged" in result.output
     assert "partners.outbox: 0 purged" in result.output
+
+
+def test_a_service_role_never_makes_its_store_itself(hub_settings: HubSettings) -> None:
+    """Before the owner made the store, a role's process stores nothing (no
+    table of its own it could then rewrite)."""
+    setup_database(hub_settings.database_url, configured_passwords(_PASSWORDS))
+    url = role_url(hub_settings.database_url, "hub_intake", "test-hub_intake")
+    app = create_application(hub_settings.model_copy(update={"database_url": url}))
+    try:
+        event = StoredEvent(uuid.uuid4(), 1, "test.stored.v1", b"{}")
+        with pytest.raises(Exception, match="intake_events"):
+            app.recorder.insert_events([event])
+    finally:
+        app.close()
+    with psycopg.connect(hub_settings.database_url) as conn:
+        found = conn.execute("SELECT to_regclass('intake.intake_events')").fetchone()
+    assert found == (None,)
