@@ -48,6 +48,7 @@ __all__ = [
     "event_store_tables",
     "init_sql",
     "password_variable",
+    "regrant_schema",
     "role_of_process",
     "role_passwords",
     "role_url",
@@ -444,6 +445,47 @@ def _existing_tables(conn: psycopg.Connection[Any]) -> None:
                     _privs(grant.privileges),
                     _ident(grant.schema, grant.table),
                     sql.SQL(", ").join(_ident(r) for r in grant.roles),
+                )
+            )
+
+
+async def regrant_schema(conn: psycopg.AsyncConnection[Any], schema: str) -> None:
+    """The grants of a schema made again whole by the owner (a rebuild's swap).
+
+    Its tables become its writer's, its readers and the operator get theirs
+    back; nothing to do where the roles were never set up (one role).
+    """
+    cur = await conn.execute(
+        "SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)", (list(_EVERY),)
+    )
+    row = await cur.fetchone()
+    if row is None or row[0] < len(_EVERY):
+        return
+    named = (f" SCHEMA {_q(schema)} ", f" SCHEMA {_q(schema)};")
+    for statement in schema_statements():
+        if any(n in statement for n in named):
+            await conn.execute(sql.SQL(statement))
+    ident = _ident(schema)
+    for writer in _writers_of(schema)[:1]:
+        cur = await conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        )
+        for (table,) in await cur.fetchall():
+            await conn.execute(
+                sql.SQL("ALTER TABLE {} OWNER TO {}").format(
+                    _ident(schema, table), _ident(writer)
+                )
+            )
+        await conn.execute(
+            sql.SQL("GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
+                ident, _ident(OPERATOR)
+            )
+        )
+    for role in ROLES:
+        if schema in role.reads:
+            await conn.execute(
+                sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+                    ident, _ident(role.name)
                 )
             )
 

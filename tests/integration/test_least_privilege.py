@@ -25,9 +25,11 @@ from services.common.privilege import (
     role_url,
     setup_database,
 )
+from services.common.rebuild import rebuild
 from services.common.settings import HubSettings
 from services.intake.service import create_application
 from services.partner_gateway.outbound import OutboundProjection
+from services.registry import consumer
 from services.retention import purge
 from services.supervisor import prepare_database
 from tests.integration.harness import ROLE_PASSWORDS, hub_env
@@ -256,3 +258,19 @@ def test_a_service_role_never_makes_its_store_itself(hub_settings: HubSettings) 
     with psycopg.connect(hub_settings.database_url) as conn:
         found = conn.execute("SELECT to_regclass('intake.intake_events')").fetchone()
     assert found == (None,)
+
+
+def test_a_rebuilt_read_model_is_its_services_again(
+    confined: tuple[HubSettings, dict[str, str]],
+) -> None:
+    """A rebuild swaps in a schema the owner made: its role gets it back."""
+    settings, urls = confined
+    asyncio.run(rebuild(settings, consumer("statistics")))
+    with psycopg.connect(urls["case-state"]) as conn:
+        owners = conn.execute(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'statistics'"
+        ).fetchall()
+        conn.execute("SELECT count(*) FROM statistics.dead_letters")
+    assert owners == [("hub_case_state",)]
+    with psycopg.connect(urls["operator"]) as conn:
+        conn.execute("DELETE FROM statistics.dead_letters")
