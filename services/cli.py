@@ -115,6 +115,7 @@ def run(
         Supervisor,
         api_key_for_demo,
         embedded_infrastructure,
+        prepare_database,
         wait_healthy,
     )
 
@@ -129,6 +130,12 @@ def run(
             update={k.removeprefix("HUB_").lower(): v for k, v in infra.items()}
         )
         supervisor = Supervisor(settings, env)
+        if "HUB_DATABASE_URL" in infra:
+            # The embedded database: each process connects as its own role.
+            supervisor.process_env = {
+                name: {"HUB_DATABASE_URL": url}
+                for name, url in prepare_database(settings).items()
+            }
         stop_requested = False
 
         def request_stop(*_: object) -> None:
@@ -734,7 +741,10 @@ def erase_command(
         # The message names the field and the rule, never the NISS.
         typer.echo(f"refused ({exc.rule}): {exc}", err=True)
         raise typer.Exit(code=1) from None
-    except ValueError as exc:  # an identifier that is not one (no value quoted)
+    except (
+        ValueError,
+        PermissionError,
+    ) as exc:  # an identifier that is not one (no value quoted)
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(
@@ -759,6 +769,47 @@ def rotate_master_key() -> None:
     typer.echo(
         f"{done} data keys rewrapped with master key {vault_here.master.current_id}"
     )
+
+
+database = typer.Typer(help="The database's roles and grants", no_args_is_help=True)
+app.add_typer(database, name="db")
+
+
+@database.command("setup")
+def database_setup() -> None:
+    """Make the event stores, the services' roles and their grants (ADR 0027).
+
+    Runs under the owner's HUB_DATABASE_URL (docker-compose's db-setup);
+    idempotent. Each service then connects as its own role.
+    """
+    from services.supervisor import prepare_database  # noqa: PLC0415
+
+    settings = _settings()
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL (the owner's) is needed")
+    for name in sorted(prepare_database(settings, generate_passwords=False)):
+        typer.echo(f"{name}: its own role")
+
+
+@app.command("purge")
+def purge_command() -> None:
+    """Delete resolved dead letters and delivered outbox rows past retention.
+
+    A parked or held dead letter and an undelivered outbox row stay, whatever
+    their age (HUB_DEAD_LETTER_RETENTION_DAYS, HUB_OUTBOX_RETENTION_DAYS).
+    """
+    import psycopg  # noqa: PLC0415
+
+    from services.retention import purge  # noqa: PLC0415
+
+    settings = _settings()
+    if not settings.database_url:
+        raise typer.BadParameter("HUB_DATABASE_URL is needed")
+    with psycopg.connect(settings.database_url) as conn:
+        purged = purge(conn, settings)
+    for schema, count in sorted(purged.dead_letters.items()):
+        typer.echo(f"{schema}.dead_letters: {count} purged")
+    typer.echo(f"partners.outbox: {purged.outbox} purged")
 
 
 if __name__ == "__main__":

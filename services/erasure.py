@@ -51,7 +51,7 @@ from services.partner_gateway.facts import RoutingFactsTable
 from services.partner_gateway.outbound import ERASURE_NOTICE
 from services.placement.facts import PlacementFactsProjection
 
-__all__ = ["FORCED_REASONS", "ErasureDone", "erase_person"]
+__all__ = ["FORCED_REASONS", "ErasureDone", "ErasureNotPermittedError", "erase_person"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,16 @@ _SEALED_TABLES: Final = (
     ("partners", RoutingFactsTable),
     ("placement", PlacementFactsProjection),
 )
+
+
+class ErasureNotPermittedError(PermissionError):
+    """This process's database role may not erase (a service's, ADR 0027)."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__(
+            f"the database role of this process may not purge {table}: run "
+            "`hub erase` as the operator"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,8 @@ def erase_person(
                 now=moment,
                 app=made,
             )
+    with psycopg.connect(settings.database_url) as conn:
+        _check_permitted(conn)
     case = app.find_case(kbo, person)
     if case is None:
         raise DomainError(
@@ -193,6 +205,22 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February into a common year
         return day.replace(year=day.year + years, day=28)
+
+
+def _check_permitted(conn: psycopg.Connection[Any]) -> None:
+    """Refuse before any change when the role could not finish the erasure."""
+    needed = [("vault.person_keys", "UPDATE"), ("partners.outbox", "DELETE")]
+    needed += [
+        (f"{schema}.{table.table}", "UPDATE") for schema, table in _SEALED_TABLES
+    ]
+    needed += [(f"{s}.dead_letters", "DELETE") for s in schemas_with_dead_letters(conn)]
+    for table, privilege in needed:
+        row = conn.execute(
+            "SELECT to_regclass(%s) IS NULL OR has_table_privilege(%s, %s)",
+            (table, table, privilege),
+        ).fetchone()
+        if not (row and row[0]):
+            raise ErasureNotPermittedError(table)
 
 
 def _purge(conn: psycopg.Connection[Any], case_id: uuid.UUID) -> dict[str, int]:

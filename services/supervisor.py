@@ -23,7 +23,13 @@ from services.common.runtime import EmbeddedBroker, EmbeddedPostgres, create_dat
 from services.common.settings import HubSettings
 from services.registry import PROCESSES
 
-__all__ = ["COMPONENTS", "Supervisor", "api_key_for_demo", "embedded_infrastructure"]
+__all__ = [
+    "COMPONENTS",
+    "Supervisor",
+    "api_key_for_demo",
+    "embedded_infrastructure",
+    "prepare_database",
+]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +56,54 @@ def embedded_infrastructure(settings: HubSettings) -> Iterator[dict[str, str]]:
             broker.stop()
         if postgres is not None:
             postgres.stop()
+
+
+def prepare_database(
+    settings: HubSettings, *, generate_passwords: bool = True
+) -> dict[str, str]:
+    """Under the owner's URL: the event stores, the roles and their grants.
+
+    Returns each process's own URL (its role's, ADR 0027). Passwords come from
+    ``HUB_DATABASE_ROLE_PASSWORDS``, else are generated once under the data
+    folder; without ``generate_passwords`` a role not configured keeps the
+    password it has (docker-compose: init.sql's), and its URL has none.
+    """
+    import importlib  # noqa: PLC0415
+
+    import psycopg  # noqa: PLC0415
+
+    from services.common.auth import parse_api_keys  # noqa: PLC0415
+    from services.common.keys import seed_keys  # noqa: PLC0415
+    from services.common.privilege import (  # noqa: PLC0415
+        configured_passwords,
+        create_shared_tables,
+        role_of_process,
+        role_passwords,
+        role_url,
+        setup_database,
+    )
+
+    for package in ("intake", "piis", "placement", "partner_gateway"):
+        module = importlib.import_module(f"services.{package}.service")
+        module.create_application(settings).close()
+    create_shared_tables(settings.database_url)
+    # The API keys of the configuration: the services' roles read them only.
+    with psycopg.connect(settings.database_url) as conn:
+        seed_keys(conn, parse_api_keys(settings.api_keys))
+    passwords: dict[str, str | None] = (
+        dict(role_passwords(settings.data_dir, settings.database_role_passwords))
+        if generate_passwords
+        else configured_passwords(settings.database_role_passwords)
+    )
+    setup_database(settings.database_url, passwords)
+    return {
+        name: role_url(
+            settings.database_url,
+            role_of_process(name).name,
+            passwords.get(role_of_process(name).name) or "",
+        )
+        for name in PROCESSES
+    }
 
 
 @dataclass
@@ -97,6 +151,8 @@ class Supervisor:
     settings: HubSettings
     env: dict[str, str]
     children: list[Child] = field(default_factory=list)
+    # Per process: what it gets besides ``env`` (its own database URL).
+    process_env: dict[str, dict[str, str]] = field(default_factory=dict)
     stopping: bool = False
 
     def start(self) -> None:
@@ -104,7 +160,7 @@ class Supervisor:
         refuse_unsafe_production(self.settings)
         log_dir = self.settings.data_dir / "logs"
         for name in COMPONENTS:
-            child = Child(name, self.env, log_dir)
+            child = Child(name, {**self.env, **self.process_env.get(name, {})}, log_dir)
             child.start()
             self.children.append(child)
 

@@ -47,6 +47,7 @@ from services.common.eventstore import (
     open_event,
     row_to_event,
 )
+from services.common.privilege import create_schema_sql
 from services.common.vault import Vault, current_vault
 
 __all__ = [
@@ -322,11 +323,7 @@ class ProjectionStore(Generic[Row]):
 
     async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Create the schema, the read model, positions and dead letters."""
-        await conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(self.schema)
-            )
-        )
+        await conn.execute(create_schema_sql(self.schema))
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (stream_id uuid PRIMARY KEY, "

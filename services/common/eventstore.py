@@ -33,6 +33,7 @@ from contracts.sealing import (
     split_personal,
 )
 from services.common.chain import chain_statements
+from services.common.privilege import create_schema_sql
 from services.common.vault import PersonErasedError, Vault, current_vault, vault_for
 
 __all__ = [
@@ -289,6 +290,9 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
         return fates
 
 
+# The function runs as the store's owner (SECURITY DEFINER): a service's role
+# appends only through it, holding no INSERT, UPDATE or DELETE on the table
+# (ADR 0027), and the exclusive lock it takes needs the owner's right.
 # Under the table lock, a request is refused when its command id is recorded
 # already (for another command: "reused"; for the same one, a concurrent
 # retry: "conflict", decided again; recorded for a stream the request does
@@ -303,7 +307,7 @@ CREATE OR REPLACE FUNCTION {schema}.{function}(
     ids uuid[], versions bigint[], topics text[], states bytea[], requests int[],
     command_ids uuid[], digests text[], streams uuid[])
 RETURNS TABLE (o_request int, o_status text, o_notification bigint)
-LANGUAGE plpgsql AS $BODY$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $BODY$
 DECLARE
     reused int[];
     refused int[];
@@ -412,6 +416,11 @@ def eventstore_env(
             "services.common.eventstore:HubApplicationRecorder"
         ),
         f"{app_name.upper()}_POSTGRES_SCHEMA": schema,
+        # A service's own role appends to a store the owner made (ADR 0027):
+        # it creates nothing there, and could not.
+        "CREATE_TABLE": "y"
+        if may_create_store(database_url, schema, app_name, wait_seconds)
+        else "n",
     }
 
 
@@ -422,6 +431,33 @@ def vault_of_env(env: Mapping[str, str]) -> Vault:
     """The vault of an application's event store (in memory for a store in memory)."""
     keys = env.get(_MASTER_KEYS)
     return vault_for(env.get(_VAULT_URL, ""), Path(keys) if keys else None)
+
+
+def may_create_store(
+    database_url: str, schema: str, app_name: str, wait_seconds: int = 3
+) -> bool:
+    """Whether the URL's role makes the store's tables: it owns them, or the schema.
+
+    A service's role owns neither (ADR 0027): it never creates its store,
+    even before the owner did. Unreachable, the library's own start decides
+    (and waits as it does).
+    """
+    table = f'"{schema}"."{app_name.lower()}_events"'
+    try:
+        with psycopg.connect(database_url, connect_timeout=wait_seconds) as conn:
+            row = conn.execute(
+                "SELECT (SELECT pg_has_role(current_user, relowner, 'USAGE') "
+                "FROM pg_class WHERE oid = to_regclass(%s)), "
+                "(SELECT pg_has_role(current_user, nspowner, 'USAGE') "
+                "FROM pg_namespace WHERE nspname = %s)",
+                (table, schema),
+            ).fetchone()
+    except psycopg.Error:
+        return True
+    owns_table, owns_schema = row or (None, None)
+    if owns_table is not None:
+        return bool(owns_table)
+    return owns_schema is None or bool(owns_schema)
 
 
 @contextlib.contextmanager
@@ -436,9 +472,7 @@ def schema_setup(database_url: str, schema: str) -> Iterator[None]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock_key,))
         try:
-            conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            )
+            conn.execute(create_schema_sql(schema))
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock_key,))

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from services.common.kafka import client_security
 from services.common.settings import HubSettings
 
 __all__ = ["LAGS", "Readiness", "install_health", "record_lag"]
@@ -95,6 +96,7 @@ class Readiness:
         client = AIOKafkaAdminClient(
             bootstrap_servers=self._settings.kafka_bootstrap_servers,
             request_timeout_ms=int(_TIMEOUT_SECONDS * 1000),
+            **client_security(self._settings),
         )
         try:
             async with asyncio.timeout(_TIMEOUT_SECONDS):

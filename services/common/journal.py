@@ -82,6 +82,7 @@ __all__ = [
     "SyncJournal",
     "access_journal_router",
     "checked_purpose",
+    "create_tables",
     "database_journal",
     "ensure_table",
     "install_journal",
@@ -418,6 +419,11 @@ def ensure_table(conn: _Executes) -> None:
         return
     for statement in DDL:
         conn.execute(statement)
+
+
+def create_tables(conn: psycopg.Connection[Any]) -> None:
+    """The journal, made by the database's owner at setup (ADR 0027)."""
+    ensure_table(conn)
 
 
 class SyncJournal:

@@ -8,6 +8,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -17,6 +18,13 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
+)
+from aiokafka.helpers import create_ssl_context
+from faststream.security import (
+    BaseSecurity,
+    SASLPlaintext,
+    SASLScram256,
+    SASLScram512,
 )
 from tenacity import (
     AsyncRetrying,
@@ -54,6 +62,41 @@ REFUSED_FOR_GOOD = (
 _BATCH_BYTES = 256 * 1024
 
 
+def client_security(settings: HubSettings) -> dict[str, Any]:
+    """The authentication options of an aiokafka client (ADR 0027).
+
+    PLAINTEXT (the embedded broker): none. SASL_PLAINTEXT or SASL_SSL: the
+    process's principal and password, with the configured SCRAM mechanism.
+    """
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {
+        "security_protocol": settings.kafka_security_protocol,
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password,
+    }
+    if settings.kafka_security_protocol == "SASL_SSL":
+        options["ssl_context"] = create_ssl_context()
+    return options
+
+
+def broker_security(settings: HubSettings) -> BaseSecurity | None:
+    """The same authentication for a FastStream broker (its subscribers)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    scram = {"SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    kind = scram.get(settings.kafka_sasl_mechanism)
+    use_ssl = settings.kafka_security_protocol == "SASL_SSL"
+    if kind is None:
+        return SASLPlaintext(
+            settings.kafka_sasl_username, settings.kafka_sasl_password, use_ssl=use_ssl
+        )
+    return kind(
+        settings.kafka_sasl_username, settings.kafka_sasl_password, use_ssl=use_ssl
+    )
+
+
 def make_producer(settings: HubSettings) -> AIOKafkaProducer:
     """A batching producer; idempotence only where the broker supports it (ADR 0003).
 
@@ -70,6 +113,7 @@ def make_producer(settings: HubSettings) -> AIOKafkaProducer:
         max_batch_size=min(_BATCH_BYTES, settings.kafka_max_message_bytes),
         max_request_size=settings.kafka_max_message_bytes,
         request_timeout_ms=15000,
+        **client_security(settings),
     )
 
 
@@ -79,7 +123,9 @@ class BrokerAdmin:
     def __init__(self, settings: HubSettings) -> None:
         self._settings = settings
         self._client = AIOKafkaAdminClient(
-            bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=5000
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            request_timeout_ms=5000,
+            **client_security(settings),
         )
         self._reader: AIOKafkaConsumer | None = None  # no group: offsets, records
 
@@ -91,6 +137,7 @@ class BrokerAdmin:
                 auto_offset_reset="earliest",
                 max_partition_fetch_bytes=self._settings.kafka_max_message_bytes,
                 metadata_max_age_ms=3000,
+                **client_security(settings=self._settings),
             )
             await reader.start()
             self._reader = reader
@@ -399,6 +446,7 @@ class LagProbe:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=group,
             enable_auto_commit=False,
+            **client_security(settings),
         )
 
     async def start(self) -> None:

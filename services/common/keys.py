@@ -12,6 +12,7 @@ a restart.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -37,6 +38,8 @@ __all__ = [
     "seed_keys",
     "stored_keys",
 ]
+
+log = logging.getLogger(__name__)
 
 SCHEMA: Final = "access"
 _TABLE: Final = f"{SCHEMA}.api_keys"
@@ -84,6 +87,11 @@ def _insert(
         + ", ".join(f"{a} = excluded.{a}" for a in _ATTRIBUTES),
         (key_hash, *_row(client), origin),
     )
+
+
+def create_tables(conn: psycopg.Connection[Any]) -> None:
+    """``access.api_keys``, made by the database's owner at setup (ADR 0027)."""
+    create_key_table(conn)
 
 
 def seed_keys(
@@ -233,8 +241,14 @@ class StoredKeys(Mapping[str, ApiClient]):
 
 def stored_keys(settings: HubSettings) -> StoredKeys:
     """The table seeded from ``HUB_API_KEYS``, and its view for an API process."""
-    with psycopg.connect(settings.database_url) as conn:
-        seed_keys(conn, parse_api_keys(settings.api_keys))
+    configured = parse_api_keys(settings.api_keys)
+    try:
+        with psycopg.connect(settings.database_url) as conn:
+            seed_keys(conn, configured)
+    except psycopg.errors.InsufficientPrivilege:
+        # A service's role reads the keys only: the owner's setup seeded them
+        # (`hub db setup`, `hub run`; ADR 0027).
+        log.info("API keys seeded by the database's setup, not by this process")
 
     def load() -> dict[str, ApiClient]:
         with psycopg.connect(

@@ -74,10 +74,12 @@ def _kafka(settings: HubSettings) -> str | None:
             "HUB_KAFKA_BOOTSTRAP_SERVERS is empty: the embedded broker is for "
             "development"
         )
+    # An empty password is a problem only where the broker asks for one.
+    sasl = settings.kafka_security_protocol.upper().startswith("SASL")
     for name in HubSettings.model_fields:
         value = getattr(settings, name)
         weak = isinstance(value, str) and (
-            not value or value.lower() in DEVELOPMENT_PASSWORDS
+            (not value and sasl) or value.lower() in DEVELOPMENT_PASSWORDS
         )
         if name.startswith("kafka_") and "password" in name and weak:
             return f"HUB_{name.upper()} is a development password"

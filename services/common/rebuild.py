@@ -24,6 +24,7 @@ from services.common.eventstore import (
     row_to_event,
     select_rows_sql,
 )
+from services.common.privilege import regrant_schema
 from services.common.settings import HubSettings
 from services.common.vault import Vault, settings_vault
 from services.registry import ConsumerSpec
@@ -178,6 +179,8 @@ async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
                 )
             )
             await conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(retired))
+            # The new schema is the owner's: its role's grants again (ADR 0027).
+            await regrant_schema(conn, spec.schema)
     return read + more
 
 

@@ -48,6 +48,7 @@ from services.common.kafka import (
     CopyWatch,
     make_producer,
 )
+from services.common.privilege import create_schema_sql
 from services.common.settings import HubSettings
 from services.common.vault import settings_vault
 
@@ -508,11 +509,7 @@ class Relay:
             break
 
     async def _ensure_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(self._spec.schema)
-            )
-        )
+        await conn.execute(create_schema_sql(self._spec.schema))
         await conn.execute(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (topic text PRIMARY KEY, "
@@ -526,11 +523,7 @@ class Relay:
                 "NOT NULL DEFAULT 0"
             ).format(self._positions)
         )
-        await conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                sql.Identifier(self._dead_schema)
-            )
-        )
+        await conn.execute(create_schema_sql(self._dead_schema))
         await create_dead_letters(conn, self._dead_schema)
         cur = await conn.execute(
             sql.SQL(

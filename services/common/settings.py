@@ -210,6 +210,45 @@ class HubSettings(BaseSettings):
         "(docs/decisions/0023-envelope-encryption.md).",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    # -- least privilege below the hub (ADR 0027) ---------------------------
+    database_role_passwords: str = Field(
+        default="",
+        description="Passwords of the services' database roles, as JSON: "
+        '{"hub_intake": "…", "hub_operator": "…"}, used by `hub db setup` '
+        "(under the owner's HUB_DATABASE_URL). A role left out keeps the "
+        "password generated once under HUB_DATA_DIR (database-roles.json, "
+        "mode 0600), as `hub run` does.",
+    )
+    dead_letter_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days `hub purge` keeps a dead letter once it was re-driven or "
+        "discarded (counted from when it was parked); a parked or held one is "
+        "kept whatever its age.",
+    )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days `hub purge` keeps a partner outbox row once every "
+        "channel of its partner delivered it; an undelivered one is kept.",
+    )
+    kafka_security_protocol: str = Field(
+        default="PLAINTEXT",
+        pattern="^(PLAINTEXT|SASL_PLAINTEXT|SASL_SSL)$",
+        description="How the hub's Kafka clients authenticate: PLAINTEXT (the "
+        "embedded broker), SASL_PLAINTEXT or SASL_SSL (docker-compose: SCRAM).",
+    )
+    kafka_sasl_mechanism: str = Field(
+        default="SCRAM-SHA-512",
+        pattern="^(SCRAM-SHA-256|SCRAM-SHA-512|PLAIN)$",
+        description="SASL mechanism when the protocol is SASL_*.",
+    )
+    kafka_sasl_username: str = Field(
+        default="", description="This process's Kafka principal (SASL_* only)."
+    )
+    kafka_sasl_password: str = Field(
+        default="", description="The principal's password (SASL_* only)."
+    )
 
     @field_validator("chain_signing_key_file", "master_keys_file", mode="before")
     @classmethod

@@ -42,7 +42,12 @@ from services.common.consumer import (
     redrive,
 )
 from services.common.health import record_lag
-from services.common.kafka import BrokerAdmin, CopyWatch, LagProbe
+from services.common.kafka import (
+    BrokerAdmin,
+    CopyWatch,
+    LagProbe,
+    broker_security,
+)
 from services.common.settings import HubSettings
 
 __all__ = [
@@ -69,7 +74,10 @@ def new_broker(settings: HubSettings) -> KafkaBroker:
     # A short metadata age: after a broker comes back empty, the topic is
     # recreated by the relay and the consumer must see its partitions again.
     return KafkaBroker(
-        settings.kafka_bootstrap_servers, logger=None, metadata_max_age_ms=3000
+        settings.kafka_bootstrap_servers,
+        logger=None,
+        metadata_max_age_ms=3000,
+        security=broker_security(settings),
     )
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "PostgresKeyStore",
     "Vault",
     "VaultError",
+    "create_tables",
     "current_vault",
     "install_vault",
     "master_keys_from_file",
@@ -288,7 +289,7 @@ class PostgresKeyStore:
             if not self._setup_done:
                 with self._setup_lock:
                     if not self._setup_done:
-                        _create_schema(conn)
+                        create_tables(conn)
                         self._setup_done = True
             yield conn
 
@@ -299,15 +300,16 @@ class PostgresKeyStore:
 
     def development_master_key(self) -> bytes:
         """The development master key, made once per database."""
+        select = "SELECT key FROM vault.development_master_key"
         with self._conn() as conn:
-            conn.execute(
-                "INSERT INTO vault.development_master_key (key) VALUES (%s) "
-                "ON CONFLICT DO NOTHING",
-                (os.urandom(_KEY_BYTES),),
-            )
-            row = conn.execute(
-                "SELECT key FROM vault.development_master_key"
-            ).fetchone()
+            row = conn.execute(select).fetchone()
+            if row is None:  # the first process of a development hub makes it
+                conn.execute(
+                    "INSERT INTO vault.development_master_key (key) VALUES (%s) "
+                    "ON CONFLICT DO NOTHING",
+                    (os.urandom(_KEY_BYTES),),
+                )
+                row = conn.execute(select).fetchone()
         if row is None:
             raise VaultError("the development master key could not be kept")
         return bytes(row[0])
@@ -385,7 +387,18 @@ class PostgresKeyStore:
         return cur.rowcount == 1
 
 
-def _create_schema(conn: psycopg.Connection[Any]) -> None:
+def create_tables(conn: psycopg.Connection[Any]) -> None:
+    """The vault's schema and tables, unless they are there (the owner's, ADR 0027).
+
+    Checked first: a service's role may not create in the schema, not even
+    ``IF NOT EXISTS``; once the owner made them it never needs to.
+    """
+    ready = conn.execute(
+        "SELECT to_regclass('vault.person_keys') IS NOT NULL "
+        "AND to_regclass('vault.development_master_key') IS NOT NULL"
+    ).fetchone()
+    if ready and ready[0]:
+        return
     # Concurrent first starts of several processes: one creates, the others wait.
     conn.execute("SELECT pg_advisory_lock(hashtext('hub-schema:vault'))")
     try:

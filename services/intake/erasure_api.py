@@ -18,7 +18,7 @@ from contracts.intake import ErasureReason
 from contracts.text import Identifier
 from services.common.auth import Operator
 from services.common.refusals import Refused
-from services.erasure import ErasureDone
+from services.erasure import ErasureDone, ErasureNotPermittedError
 
 __all__ = ["Eraser", "ErasureRequest", "erasure_router"]
 
@@ -80,13 +80,21 @@ def erasure_router(eraser: Eraser | None) -> APIRouter:
                 "this process cannot erase: use `hub erase`",
             )
         log.warning("erasure asked by client %s", client.client)
-        done = eraser(
-            niss=body.person,
-            cpas_kbo=body.cpas_kbo,
-            force=body.force,
-            reason=body.reason,
-            reference=body.reference,
-        )
+        try:
+            done = eraser(
+                niss=body.person,
+                cpas_kbo=body.cpas_kbo,
+                force=body.force,
+                reason=body.reason,
+                reference=body.reference,
+            )
+        except ErasureNotPermittedError as exc:
+            raise Refused(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                ("body",),
+                "erasure.unavailable",
+                str(exc),
+            ) from None
         return {
             "case_id": str(done.case_id),
             "erased_on": done.erased_on.isoformat(),

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from services.common import metrics
+from services.common.privilege import create_schema_sql
 from services.partner_gateway.registry import PARTNERS
 
 __all__ = [
@@ -46,7 +47,7 @@ _EXTRA_COLUMNS = (
 def create_quarantine(conn: psycopg.Connection[Any], schema: str) -> None:
     """The dead-letter table of the consumer framework, with the partner columns."""
     ident = sql.Identifier(schema)
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+    conn.execute(create_schema_sql(schema))
     conn.execute(
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {}.dead_letters (id bigserial PRIMARY KEY, "

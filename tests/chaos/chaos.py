@@ -54,7 +54,7 @@ from services.demo import make_kbo, make_niss
 from services.partner_gateway.outbound import outbound_topic
 from services.partner_gateway.registry import PARTNERS
 from services.registry import CONSUMERS, PROCESSES, group_of
-from services.supervisor import Supervisor
+from services.supervisor import Supervisor, prepare_database
 from tests.integration.harness import API_KEYS, HEADERS, PARTNER_HEADERS, hub_env
 from tests.partner_gateway.samples import inbound_sample
 
@@ -325,6 +325,11 @@ class _Hub:
         env = hub_env(self.settings)
         env["HUB_LOG_LEVEL"] = "WARNING"
         self.supervisor = Supervisor(self.settings, env)
+        # As `hub run` does: each process connects as its own role (ADR 0027).
+        self.supervisor.process_env = {
+            name: {"HUB_DATABASE_URL": own}
+            for name, own in prepare_database(self.settings).items()
+        }
         self._watcher = threading.Thread(target=self.supervisor.watch, daemon=True)
 
     def start(self) -> None:

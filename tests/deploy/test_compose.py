@@ -25,7 +25,7 @@ YAML_FILES = (COMPOSE, PROMETHEUS, ALERTS, DATASOURCE, DASHBOARD_PROVIDER)
 
 # The hub's processes, as the registry declares them, with their default ports.
 HUB_SERVICES = {name: spec.port(HubSettings()) for name, spec in PROCESSES.items()}
-SERVICES = {"postgres", "kafka", "prometheus", "grafana", *HUB_SERVICES}
+SERVICES = {"postgres", "kafka", "db-setup", "prometheus", "grafana", *HUB_SERVICES}
 
 # services/common/metrics.py: the names the dashboard and the alerts may use.
 METRICS = frozenset(
@@ -228,13 +228,13 @@ def test_each_hub_service_runs_its_own_process(name: str) -> None:
 def test_hub_services_share_image_settings_and_wait_for_healthy_servers() -> None:
     anchor = hub_service_anchor()
     assert "dockerfile: deploy/Dockerfile" in anchor
-    assert re.search(r"HUB_DATABASE_URL: postgresql://\S+@postgres:5432/", anchor)
+    assert "HUB_DATABASE_URL" not in anchor, "each service has its own role's URL"
     assert "HUB_KAFKA_BOOTSTRAP_SERVERS: kafka:9092" in anchor
     assert 'HUB_KAFKA_ENABLE_IDEMPOTENCE: "true"' in anchor
     assert "HUB_HOST: 0.0.0.0" in anchor
     for port in ("HUB_INTAKE_PORT", "HUB_CASE_STATE_PORT", "HUB_RELAY_METRICS_PORT"):
         assert f"{port}:" in anchor
-    assert re.search(r"postgres:\s+condition: service_healthy", anchor)
+    assert re.search(r"db-setup:\s+condition: service_completed_successfully", anchor)
     assert re.search(r"kafka:\s+condition: service_healthy", anchor)
 
 

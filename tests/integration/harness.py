@@ -30,6 +30,7 @@ from services.common.vault import install_vault
 from services.demo import make_kbo
 from services.intake.service import RELAY_SPEC
 from services.registry import consumer
+from services.supervisor import prepare_database
 
 API_KEY = "test-api-key-all-scopes"
 HEADERS = {"X-API-Key": API_KEY}
@@ -249,15 +250,43 @@ def hub_env(settings: HubSettings) -> dict[str, str]:
     }
 
 
+# The services' roles belong to the test cluster, shared by every test's
+# database: one password set for all (ADR 0027).
+ROLE_PASSWORDS = json.dumps(
+    {
+        name: f"test-{name}"
+        for name in (
+            "hub_intake",
+            "hub_piis",
+            "hub_placement",
+            "hub_partners",
+            "hub_case_state",
+            "hub_operator",
+        )
+    }
+)
+
+
+def confined_urls(settings: HubSettings) -> dict[str, str]:
+    """Each process's own role's URL, the roles set up on the test's database.
+
+    Run again at every start: what the test made as the owner meanwhile in a
+    role's schema becomes the role's, as `hub db setup` would make it.
+    """
+    owner = settings.model_copy(update={"database_role_passwords": ROLE_PASSWORDS})
+    return prepare_database(owner)
+
+
 @contextmanager
 def component(
     settings: HubSettings, name: str, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """One `hub serve <name>` process; killed at the end."""
+    """One `hub serve <name>` process, as its own database role; killed at the end."""
+    env = hub_env(settings) | {"HUB_DATABASE_URL": confined_urls(settings)[name]}
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name],
-            env=hub_env(settings),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
