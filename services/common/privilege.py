@@ -442,11 +442,19 @@ def _existing_tables(conn: psycopg.Connection[Any]) -> None:
                 )
     for grant in SHARED:
         if _exists(conn, grant.schema, grant.table):
+            grantees = sql.SQL(", ").join(_ident(r) for r in grant.roles)
             conn.execute(
                 sql.SQL("GRANT {} ON TABLE {} TO {}").format(
                     _privs(grant.privileges),
                     _ident(grant.schema, grant.table),
-                    sql.SQL(", ").join(_ident(r) for r in grant.roles),
+                    grantees,
+                )
+            )
+            # A table made before the default privileges (the owner's setup
+            # makes the shared tables first): its id sequence too.
+            conn.execute(
+                sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(
+                    sql.Identifier(grant.schema), grantees
                 )
             )
 

@@ -26,11 +26,13 @@ from services.demo import make_kbo, make_niss
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
     HEADERS,
+    PARTNER_HEADERS,
     component,
     count,
     wait_until,
     whole_topic,
 )
+from tests.integration.test_gateway_flow import partner_message
 
 pytestmark = pytest.mark.integration
 
@@ -152,6 +154,26 @@ def test_no_niss_name_or_birth_date_in_clear_in_the_stores_and_topics(
             60,
             "the case in the placement facts",
         )
+
+        # A partner's message about the person, ahead of its turn: kept aside
+        # (a dead letter of the desk, held), with the NISS in it.
+        gateway = f"http://127.0.0.1:{hub_settings.partner_gateway_port}"
+        wait_healthy(f"{gateway}/openapi.json")
+        held = partner_message(
+            "forem",
+            "training_enrolled",
+            niss=NISS,
+            cpas_kbo=make_kbo(2123400),
+            sequence=5,
+            message_id="F-AT-REST-5",
+        )
+        answer = httpx.post(
+            f"{gateway}/partners/forem/messages",
+            content=held,
+            headers=PARTNER_HEADERS["forem"],
+        )
+        assert answer.json().get("status") == "held", answer.text
+        assert count(hub_settings, "SELECT count(*) FROM partner_messages.dead_letters")
 
         # The service still reads the person: the boxes open where allowed.
         assert httpx.get(f"{case_state}/cases/{case_id}", headers=HEADERS).is_success
