@@ -159,6 +159,9 @@ def decode(
             error = _unknown_type(event_type)
         except ValidationError as exc:
             error = _invalid_fields(exc)
+        except psycopg.OperationalError:
+            # The vault's database away: the batch again, nothing parked for it.
+            raise
         except Exception as exc:  # noqa: BLE001 - a decoder never raises: it parks
             error = f"payload: decode.failed ({type(exc).__name__})"
         else:

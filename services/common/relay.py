@@ -256,6 +256,8 @@ class Relay:
         try:
             event = row_to_event(row, self._vault)
             value = published_form(self._vault, row, event)
+        except psycopg.OperationalError:
+            raise  # the vault's database away: waited out, never a parked row
         except Exception as exc:  # noqa: BLE001 - a stored row that is no event
             return _Message(row, "unknown", None, f"not a readable event: {exc}")
         key = str(event.case_id)

@@ -39,7 +39,7 @@ import psycopg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from contracts.sealing import SEALED_KEY, Plan, merge_personal, split_personal
 from services.common.settings import HubSettings
@@ -71,6 +71,7 @@ _CACHE_SECONDS: Final = 5.0
 _CACHE_MAX: Final = 200_000
 _POOL_SIZE: Final = 4
 _POOL_IDLE_SECONDS: Final = 10.0
+_POOL_WAIT_SECONDS: Final = 5.0
 
 
 class VaultError(RuntimeError):
@@ -285,7 +286,15 @@ class PostgresKeyStore:
                         kwargs={"autocommit": True},
                         open=True,
                     )
-        with self._pool.connection() as conn:
+        try:
+            pooled = self._pool.connection(timeout=_POOL_WAIT_SECONDS)
+            conn = pooled.__enter__()
+        except PoolTimeout as exc:
+            # The database away: what every reader already waits out.
+            msg = "the vault's database is unreachable"
+            raise psycopg.OperationalError(msg) from exc
+        with contextlib.ExitStack() as stack:
+            stack.push(pooled)
             if not self._setup_done:
                 with self._setup_lock:
                     if not self._setup_done:

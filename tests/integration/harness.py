@@ -72,7 +72,7 @@ def key_for(path: str, code: str = "forem") -> str:
         return AUDITOR_KEY
     if path.startswith("/partners/"):
         return PARTNER_HEADERS[code]["X-API-Key"]
-    if path == "/dead-letters":
+    if path in {"/dead-letters", "/erasures"}:
         return OPERATOR_KEY
     return API_KEY
 

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from contracts.envelope import ContractEvent
 from contracts.registry import SERVICE_TOPICS
 from services.common.eventstore import AppendRequest, HubApplicationRecorder
 from services.common.kafka import BrokerAdmin
@@ -44,14 +45,18 @@ def oversized_bilan(app: IntakeApplication, case_id: uuid.UUID) -> None:
     [last] = [
         e for e in app.events.get(case_id) if e.originator_version == case.version
     ]
-    state = json.loads(app.mapper.to_stored_event(last).state)
-    state.update(
-        event_id=str(uuid.uuid4()),
-        stream_version=case.version + 1,
-        assessment_id=str(uuid.uuid4()),
-        needs=["x" * 2_000_000],
-        causation_id=str(uuid.uuid4()),
+    # Made as the store makes it (sealed), without the bounds of today.
+    assert isinstance(last, ContractEvent)
+    oversized = last.model_copy(
+        update={
+            "event_id": uuid.uuid4(),
+            "stream_version": case.version + 1,
+            "assessment_id": uuid.uuid4(),
+            "needs": ("x" * 2_000_000,),
+            "causation_id": uuid.uuid4(),
+        }
     )
+    state = json.loads(app.mapper.to_stored_event(oversized).state)
     recorder = app.recorder
     assert isinstance(recorder, HubApplicationRecorder)
     [(status, _)] = recorder.insert_requests(
@@ -61,7 +66,7 @@ def oversized_bilan(app: IntakeApplication, case_id: uuid.UUID) -> None:
                     StoredEvent(
                         case_id,
                         case.version + 1,
-                        last.event_type,  # type: ignore[attr-defined]
+                        last.event_type,
                         json.dumps(state).encode(),
                     )
                 ]
