@@ -70,20 +70,38 @@ class Role:
 
 # The relay of a store keeps what it parked in ``<schema>_relay``; the
 # consumers keep their tables in the schema their spec names (services/registry.py).
+# A consumer heals a gap in a stream from the producing service's event store
+# (docs/architecture.md, 3.4): a role reads the stores of the topics its
+# consumers read (tests/deploy/test_least_privilege.py checks them against
+# services/registry.py), SELECT only.
 ROLES: Final[tuple[Role, ...]] = (
-    Role("hub_intake", ("intake-api", "intake-relay"), ("intake",), ("intake_relay",)),
-    Role("hub_piis", ("piis-api", "piis-relay"), ("piis",), ("piis_relay",)),
+    Role(
+        "hub_intake",
+        ("intake-api", "intake-relay"),
+        ("intake",),
+        ("intake_relay",),
+        reads=("piis",),
+    ),
+    Role(
+        "hub_piis",
+        ("piis-api", "piis-relay"),
+        ("piis",),
+        ("piis_relay",),
+        reads=("intake", "placement"),
+    ),
     Role(
         "hub_placement",
         ("placement-api", "placement-relay"),
         ("placement",),
         ("placement_relay",),
+        reads=("intake", "partners"),
     ),
     Role(
         "hub_partners",
         ("partner-gateway", "partner-relay"),
         ("partners",),
         ("partners_relay", "partner_messages", "federal_reporting"),
+        reads=("intake", "piis", "placement"),
     ),
     Role(
         "hub_case_state",

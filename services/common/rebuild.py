@@ -26,7 +26,7 @@ from services.common.eventstore import (
 )
 from services.common.privilege import regrant_schema
 from services.common.settings import HubSettings
-from services.common.vault import Vault, settings_vault
+from services.common.vault import Vault, install_vault, settings_vault
 from services.registry import ConsumerSpec
 
 __all__ = [
@@ -107,7 +107,12 @@ def _shadow_store(spec: ConsumerSpec, shadow: str) -> ProjectionStore[Any]:
 async def build_shadow(
     settings: HubSettings, shadow: str, spec: ConsumerSpec
 ) -> tuple[int, dict[str, int]]:
-    """Build a consumer's read model from the event stores into a fresh schema."""
+    """Build a consumer's read model from the event stores into a fresh schema.
+
+    The settings' vault becomes the process's: the read models seal what they
+    keep of a person with it, as the live consumer does.
+    """
+    vault = install_vault(settings)
     store = _shadow_store(spec, shadow)
     async with await psycopg.AsyncConnection.connect(
         settings.database_url, autocommit=True
@@ -116,9 +121,7 @@ async def build_shadow(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
         )
         await store.create_tables(conn)
-        return await replay_into(
-            conn, store, spec.sources, {}, settings_vault(settings)
-        )
+        return await replay_into(conn, store, spec.sources, {}, vault)
 
 
 async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:

@@ -50,6 +50,7 @@ from services.common.runtime import (
     free_port,
 )
 from services.common.settings import HubSettings
+from services.common.vault import install_vault
 from services.demo import make_kbo, make_niss
 from services.partner_gateway.outbound import outbound_topic
 from services.partner_gateway.registry import PARTNERS
@@ -322,6 +323,8 @@ class _Hub:
             api_keys=API_KEYS,
             partner_endpoints=json.dumps({PUSHED: {"url": endpoint, "api_key": "k"}}),
         ).model_copy(update={name: free_port() for name in _PORTS})
+        # What this process reads of the stores opens as in a service.
+        install_vault(self.settings)
         env = hub_env(self.settings)
         env["HUB_LOG_LEVEL"] = "WARNING"
         self.supervisor = Supervisor(self.settings, env)

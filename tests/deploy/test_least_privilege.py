@@ -137,3 +137,18 @@ def test_no_grant_lets_a_role_update_or_delete_a_stored_event() -> None:
             assert "FOR ROLE hub_" in line, line
             assert "UPDATE" not in line, line
             assert "TRUNCATE" not in line, line
+
+
+def test_a_role_reads_the_stores_of_every_topic_its_consumers_read() -> None:
+    """A gap in a stream is healed from its store (the consumer reads it)."""
+    from services.common.privilege import ROLES
+    from services.registry import CONSUMERS
+
+    for role in ROLES:
+        needed = {
+            service
+            for consumer in CONSUMERS
+            if consumer.process in role.processes
+            for service in consumer.services
+        } - set(role.stores)
+        assert needed <= set(role.reads), (role.name, needed - set(role.reads))
