@@ -249,7 +249,10 @@ class Relay:
         self, conn: psycopg.AsyncConnection[Any], after: int
     ) -> list[StoredRow]:
         cur = await conn.execute(self._select, (after, self._settings.relay_batch_size))
-        return [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+        rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+        # One query for the page's data keys, not one per person (a refill).
+        await asyncio.to_thread(self._vault.prefetch_sealed, (r.state for r in rows))
+        return rows
 
     def _message(self, row: StoredRow) -> _Message:
         """The bytes of one stored event, or why there are none."""

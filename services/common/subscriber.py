@@ -49,6 +49,7 @@ from services.common.kafka import (
     broker_security,
 )
 from services.common.settings import HubSettings
+from services.common.vault import current_vault
 
 __all__ = [
     "Delivery",
@@ -129,6 +130,11 @@ def subscribe(
 
     @_batch_subscriber(broker, settings, [topic], group)
     async def on_batch(records: list[Any]) -> None:
+        # One query for the batch's data keys, off the event loop.
+        await asyncio.to_thread(
+            current_vault().prefetch_sealed,
+            [r.value for r in records if isinstance(r, ConsumerRecord)],
+        )
         await delivery.deliver(
             [
                 decode(r.key, r.value, source=f"{r.topic}/{r.partition}/{r.offset}")

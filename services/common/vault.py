@@ -27,6 +27,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -72,6 +73,8 @@ _CACHE_MAX: Final = 200_000
 _POOL_SIZE: Final = 4
 _POOL_IDLE_SECONDS: Final = 10.0
 _POOL_WAIT_SECONDS: Final = 5.0
+# The person of a sealed box, as `Vault.seal` writes it into compact JSON.
+_SEALED_PERSON: Final = re.compile(rb'"sealed":\{"person":"([0-9a-f-]{36})"')
 
 
 class VaultError(RuntimeError):
@@ -501,8 +504,19 @@ class Vault:
     def prefetch(self, persons: Iterable[uuid.UUID]) -> None:
         """Fetch in one round trip the keys a batch will need."""
         missing = {p for p in persons if self._cached(p) is None}
+        if not missing:
+            return
         for person, wrapped in self.store.fetch(missing).items():
             self._remember(person, wrapped)
+
+    def prefetch_sealed(self, payloads: Iterable[bytes | None]) -> None:
+        """`prefetch` the keys of the persons whose boxes these messages carry."""
+        self.prefetch(
+            uuid.UUID(match.decode())
+            for payload in payloads
+            if payload
+            for match in _SEALED_PERSON.findall(payload)
+        )
 
     def _key(self, person: uuid.UUID, *, create: bool) -> _PersonKey | None:
         hit = self._cached(person)
