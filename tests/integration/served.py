@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from services.case_state.service import create_api as case_state_api
 from services.common.auth import parse_api_keys
 from services.common.settings import HubSettings
+from services.erasure import erase_person
 from services.intake import service as intake
 from services.intake.api import create_api as intake_api
 from services.partner_gateway import service as gateway
@@ -38,7 +40,12 @@ def real_apis(
     desk = gateway.create_desk(settings, gateway_app)
     try:
         yield {
-            "intake": intake_api(intake_app, keys),
+            "intake": intake_api(
+                intake_app,
+                keys,
+                # The operator's erasure, as `hub serve intake-api` has it.
+                eraser=functools.partial(erase_person, settings, app=intake_app),
+            ),
             "piis": piis_api(piis_app, keys),
             "placement": placement_api(placement_app, keys),
             "partner gateway": gateway_api(desk, settings.database_url, keys),
