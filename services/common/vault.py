@@ -542,15 +542,6 @@ class Vault:
         found = self.store.fetch(persons)
         return {person for person, wrapped in found.items() if wrapped is None}
 
-    def is_erased(self, person: uuid.UUID) -> bool:
-        """Whether the person's key is destroyed (never sealed for: not erased)."""
-        if self._cached(person) is None:
-            found = self.store.fetch([person])
-            if person not in found:
-                return False
-            self._remember(person, found[person])
-        return self._key(person, create=False) is None
-
     def rotate(self, *, page: int = 1000) -> int:
         """Rewrap every live data key with the current master key; how many."""
         current = self.master.current_id
