@@ -45,6 +45,7 @@ from services.common.eventstore import (
     StoredRow,
     events_table,
     open_event,
+    published_form,
     row_to_event,
 )
 from services.common.privilege import create_schema_sql
@@ -61,6 +62,7 @@ __all__ = [
     "create_dead_letters",
     "decode",
     "redrive",
+    "stored_after",
 ]
 
 log = logging.getLogger(__name__)
@@ -323,6 +325,27 @@ class ProjectionStore(Generic[Row]):
     def name(self) -> str:
         """The consumer's name (its projection's)."""
         return self.projection.name
+
+    async def streams_behind(
+        self, conn: psycopg.AsyncConnection[Any], service: str
+    ) -> dict[uuid.UUID, int]:
+        """Streams of a service's store past this read model: its position on each."""
+        try:
+            async with conn.transaction():
+                cur = await conn.execute(
+                    sql.SQL(
+                        "SELECT s.stream_id, coalesce(p.version, 0) FROM "
+                        "(SELECT originator_id AS stream_id, max(originator_version) "
+                        "AS version FROM {} GROUP BY originator_id) s "
+                        "LEFT JOIN {} p USING (stream_id) "
+                        "WHERE coalesce(p.version, 0) < s.version"
+                    ).format(events_table(service, service), self._positions)
+                )
+                return {
+                    stream: int(version) for stream, version in await cur.fetchall()
+                }
+        except psycopg.errors.UndefinedTable:
+            return {}
 
     async def create_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
         """Create the schema, the read model, positions and dead letters."""
@@ -702,6 +725,42 @@ async def _stored_versions(
         # raising here would fail the batch, case by case too, for ever.
         log.warning("stream %s: a stored event is not readable (%s)", stream, exc)
         return []
+
+
+async def stored_after(
+    conn: psycopg.AsyncConnection[Any],
+    service: str,
+    positions: Mapping[uuid.UUID, int],
+) -> list[Envelope]:
+    """The stored events of these streams after each one's position, in store order.
+
+    Each as the relay would have published it; a row no reader can parse is
+    left out (the relay parks it and says so).
+    """
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT notification_id, topic, state, recorded_at, originator_id, "
+            "originator_version FROM {} WHERE originator_id = ANY(%s) "
+            "ORDER BY notification_id"
+        ).format(events_table(service, service)),
+        (list(positions),),
+    )
+    vault = current_vault()
+    found: list[Envelope] = []
+    for n, topic, state, recorded_at, stream, version in await cur.fetchall():
+        if version <= positions[stream]:
+            continue
+        row = StoredRow(n, topic, bytes(state), recorded_at)
+        try:
+            event = row_to_event(row, vault)
+            payload = published_form(vault, row, event)
+        except psycopg.OperationalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the relay parks such a row
+            log.warning("stream %s: a stored event is not readable (%s)", stream, exc)
+            continue
+        found.append(Envelope(str(event.case_id), payload, event, source=f"store:{n}"))
+    return found
 
 
 async def redrive(

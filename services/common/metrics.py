@@ -14,6 +14,7 @@ __all__ = [
     "CONSUMER_GAPS",
     "CONSUMER_HEALED",
     "CONSUMER_LAG",
+    "CONSUMER_RECONCILED",
     "CONSUMER_REWINDS",
     "DEAD_LETTERS",
     "DEAD_LETTERS_RETRIED",
@@ -115,6 +116,12 @@ CONSUMER_GAPS = Counter(
 CONSUMER_HEALED = Counter(
     "hub_consumer_gaps_healed_total",
     "Events a consumer read from the event store to fill a version gap on arrival.",
+    ["consumer"],
+)
+CONSUMER_RECONCILED = Counter(
+    "hub_consumer_reconciled_total",
+    "Stored events a consumer read from the event store after a broker loss, "
+    "because they had not come from the topic's new copy.",
     ["consumer"],
 )
 CONSUMER_ERRORS = Counter(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from contracts.registry import SERVICE_TOPICS
 from services.common import metrics
 from services.common.consumer import (
     RETRYABLE_RULES,
@@ -40,6 +43,7 @@ from services.common.consumer import (
     ProjectionStore,
     decode,
     redrive,
+    stored_after,
 )
 from services.common.health import record_lag
 from services.common.kafka import (
@@ -127,6 +131,11 @@ def subscribe(
     # (schema) here, by case within one (ProjectionStore.apply).
     ordered = sorted(stores, key=lambda store: (store.schema, store.name))
     delivery = Delivery(pool, ordered, attempts=settings.consumer_retry_attempts)
+    service = next((s for s, t in SERVICE_TOPICS.items() if t == topic), None)
+    if service is not None:
+        rewinds_of(broker).reconcilers.setdefault(settings.topic(topic), []).append(
+            functools.partial(delivery.reconcile, service)
+        )
 
     @_batch_subscriber(broker, settings, [topic], group)
     async def on_batch(records: list[Any]) -> None:
@@ -198,6 +207,42 @@ class Delivery:
         ):
             with attempt:
                 await self._deliver(batch)
+
+    async def reconcile(self, service: str, *, page: int = 500) -> int:
+        """Deliver from a service's event store what its stores have not read.
+
+        After a broker came back empty, the relay refills the topic and the
+        consumer reads it again; this is the check against the record that
+        nothing the store holds was left out on the way (a message lost by
+        the broker, a position it gave back wrong). What arrives later from
+        the topic as well is skipped as a duplicate by the stream positions.
+        """
+        async with self._pool.connection() as conn:
+            behind: dict[uuid.UUID, int] = {}
+            for store in self._stores:
+                for stream, version in (
+                    await store.streams_behind(conn, service)
+                ).items():
+                    behind[stream] = min(version, behind.get(stream, version))
+        delivered = 0
+        streams = sorted(behind)
+        for start in range(0, len(streams), page):
+            chunk = {s: behind[s] for s in streams[start : start + page]}
+            async with self._pool.connection() as conn:
+                batch = await stored_after(conn, service, chunk)
+            if batch:
+                await self.deliver(batch)
+                delivered += len(batch)
+        if delivered:
+            log.warning(
+                "%s: %d stored event(s) of %d stream(s) had not come from the "
+                "topic; read from the store",
+                self._name,
+                delivered,
+                len(behind),
+            )
+        metrics.CONSUMER_RECONCILED.labels(self._name).inc(delivered)
+        return delivered
 
     async def _deliver(self, batch: list[Envelope]) -> None:
         try:
@@ -417,6 +462,12 @@ async def follow_copies(
                     with contextlib.suppress(Exception):
                         await admin.close()
                 admin = None
+            try:
+                await rewinds.reconcile_due(time.monotonic())
+            except Exception as exc:  # noqa: BLE001 - PostgreSQL away: next round
+                log.warning(
+                    "reconciliation with the record failed (%s)", type(exc).__name__
+                )
     finally:
         if admin is not None:
             with contextlib.suppress(Exception):
@@ -429,6 +480,25 @@ class Rewinds:
 
     watches: dict[str, CopyWatch] = field(default_factory=dict)
     pending: dict[str, tuple[float, set[int]]] = field(default_factory=dict)
+    reconcilers: dict[str, list[Callable[[], Awaitable[int]]]] = field(
+        default_factory=dict
+    )
+    reconcile_at: dict[str, list[float]] = field(default_factory=dict)
+
+    def schedule_reconciliation(self, topic: str, now: float) -> None:
+        """Check the record after the relay has had time to refill the topic."""
+        if topic in self.reconcilers:
+            self.reconcile_at[topic] = [now + d for d in _RECONCILE_AFTER_SECONDS]
+
+    async def reconcile_due(self, now: float) -> None:
+        """Run the reconciliations that are due (each consumer of the topic)."""
+        for topic, times in list(self.reconcile_at.items()):
+            if times and times[0] <= now:
+                for reconcile in self.reconcilers.get(topic, []):
+                    await reconcile()
+                times.pop(0)  # every consumer checked: a failure is tried again
+            if not times:
+                del self.reconcile_at[topic]
 
     def due(self, assigned: set[TopicPartition], now: float) -> list[TopicPartition]:
         """Of partitions just assigned, those of a topic being read again.
@@ -474,6 +544,10 @@ class RewindOnAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
             await consumer.seek_to_beginning(*due)
 
 
+# After a replaced copy, the record is checked this long after (the relay refills
+# the topic meanwhile; a check finding nothing missing costs one query).
+_RECONCILE_AFTER_SECONDS = (20.0, 60.0, 120.0)
+
 # Partitions the process is not given within this long are another member's
 # (each member of a group finds the new copy and rewinds its own); for as
 # long, every assignment of the topic is read from the beginning.
@@ -502,6 +576,7 @@ async def rewind_replaced_copies(
             ends = await admin.end_offsets(topic) or {}
             partitions = set(map(int, ends)) | set(range(admin.partitions))
             rewinds.pending[topic] = (now, partitions)
+            rewinds.schedule_reconciliation(topic, now)
     for topic, (since, remaining) in list(rewinds.pending.items()):
         for subscriber in subscribers:
             consumer = subscriber.consumer  # type: ignore[attr-defined]

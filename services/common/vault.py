@@ -182,8 +182,10 @@ class KeyStore(Protocol):
         """The keys of those persons that have one (None: destroyed)."""
         ...
 
-    def create(self, person: uuid.UUID, key_id: str, wrapped: bytes) -> Wrapped:
-        """Keep a new key unless the person has one; the key the person has."""
+    def create_many(
+        self, keys: Mapping[uuid.UUID, tuple[str, bytes]]
+    ) -> dict[uuid.UUID, Wrapped]:
+        """Keep new keys of persons who have none; the key each person has."""
         ...
 
     def destroy(self, person: uuid.UUID) -> bool:
@@ -215,10 +217,12 @@ class MemoryKeyStore:
         with self._lock:
             return {p: self._keys[p] for p in persons if p in self._keys}
 
-    def create(self, person: uuid.UUID, key_id: str, wrapped: bytes) -> Wrapped:
+    def create_many(
+        self, keys: Mapping[uuid.UUID, tuple[str, bytes]]
+    ) -> dict[uuid.UUID, Wrapped]:
         """Keep unless kept."""
         with self._lock:
-            return self._keys.setdefault(person, (key_id, wrapped))
+            return {p: self._keys.setdefault(p, key) for p, key in keys.items()}
 
     def destroy(self, person: uuid.UUID) -> bool:
         """Destroy."""
@@ -342,17 +346,30 @@ class PostgresKeyStore:
             for person, key_id, wrapped in rows
         }
 
-    def create(self, person: uuid.UUID, key_id: str, wrapped: bytes) -> Wrapped:
-        """Insert unless present (committed before any event sealed with it)."""
+    def create_many(
+        self, keys: Mapping[uuid.UUID, tuple[str, bytes]]
+    ) -> dict[uuid.UUID, Wrapped]:
+        """Insert those not present, in one round trip (committed before use)."""
+        if not keys:
+            return {}
+        persons = list(keys)
         with self._conn() as conn:
-            made = conn.execute(
-                "INSERT INTO vault.person_keys (person, master_key_id, wrapped) "
-                "VALUES (%s, %s, %s) ON CONFLICT (person) DO NOTHING RETURNING person",
-                (person, key_id, wrapped),
-            ).fetchone()
-        if made is not None:
-            return key_id, wrapped
-        return self.fetch([person])[person]  # another process made it first
+            made = {
+                row[0]
+                for row in conn.execute(
+                    "INSERT INTO vault.person_keys (person, master_key_id, wrapped) "
+                    "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bytea[]) "
+                    "ON CONFLICT (person) DO NOTHING RETURNING person",
+                    (
+                        persons,
+                        [keys[p][0] for p in persons],
+                        [keys[p][1] for p in persons],
+                    ),
+                ).fetchall()
+            }
+        kept: dict[uuid.UUID, Wrapped] = {p: keys[p] for p in made}
+        others = [p for p in persons if p not in made]  # made first elsewhere
+        return kept | self.fetch(others)
 
     def destroy(self, person: uuid.UUID) -> bool:
         """Overwrite the wrapped key with nothing; the row says when."""
@@ -527,8 +544,24 @@ class Vault:
             return self._remember(person, found[person])
         if not create:
             raise VaultError("no data key for this person: the box cannot be opened")
-        key_id, wrapped = self.master.wrap(os.urandom(_KEY_BYTES), person)
-        return self._remember(person, self.store.create(person, key_id, wrapped))
+        new = {person: self.master.wrap(os.urandom(_KEY_BYTES), person)}
+        return self._remember(person, self.store.create_many(new)[person])
+
+    def provision(self, persons: Iterable[uuid.UUID]) -> None:
+        """Make, in two round trips, the data keys of persons who have none.
+
+        For a bulk load (`hub generate`, a benchmark's seed): sealing each
+        new person's data would otherwise cost two round trips per person.
+        """
+        missing = {p for p in persons if self._cached(p) is None}
+        found = self.store.fetch(missing)
+        for person, wrapped in found.items():
+            self._remember(person, wrapped)
+        new = {
+            p: self.master.wrap(os.urandom(_KEY_BYTES), p) for p in missing - set(found)
+        }
+        for person, wrapped in self.store.create_many(new).items():
+            self._remember(person, wrapped)
 
     def erase(self, person: uuid.UUID) -> bool:
         """Destroy a person's data key here and in the store."""

@@ -8,11 +8,14 @@ would publish them.
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Iterable
 
 import psycopg
 
 from contracts.envelope import ContractEvent
+from services.common.aggregate import CommandContext
 from services.common.application import HubApplication
 from services.common.consumer import Envelope, decode
 from services.common.eventstore import (
@@ -23,8 +26,14 @@ from services.common.eventstore import (
     schema_setup,
 )
 from services.common.settings import HubSettings
+from services.demo import make_niss
+from services.intake.application import (
+    GrantIncomeRight,
+    IntakeApplication,
+    RegisterBeneficiary,
+)
 
-__all__ = ["published", "store_events", "unrecorded"]
+__all__ = ["published", "register_and_grant", "store_events", "unrecorded"]
 
 
 def store_events(
@@ -54,3 +63,31 @@ def published(settings: HubSettings, service: str) -> list[Envelope]:
 def unrecorded(events: Iterable[ContractEvent]) -> list[ContractEvent]:
     """The events with store times cleared: PostgreSQL sets its own."""
     return [e.model_copy(update={"recorded_at": None}) for e in events]
+
+
+def register_and_grant(
+    intake: IntakeApplication, n: int, cpas: str, day: dt.date, first_birth: dt.date
+) -> uuid.UUID:
+    """The n-th person registered with ``cpas`` and granted an income; the case id."""
+    birth = first_birth + dt.timedelta(days=n)
+    at = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    case_id = intake.register_beneficiary(
+        RegisterBeneficiary(
+            CommandContext(uuid.uuid4(), at),
+            cpas,
+            make_niss(birth, 1),
+            birth,
+            "Case",
+            str(n),
+            "fr",
+            "1080",
+            f"M{n}",
+            day,
+        )
+    ).case_id
+    intake.grant_income_right(
+        GrantIncomeRight(
+            CommandContext(uuid.uuid4(), at), case_id, "RIS", 2, day, day, day
+        )
+    )
+    return case_id

@@ -32,12 +32,12 @@ from services.common.eventstore import (
 from services.common.rebuild import check
 from services.common.settings import HubSettings
 from services.common.subscriber import Delivery
-from services.demo import make_kbo, make_niss
-from services.intake.application import GrantIncomeRight, RegisterBeneficiary
+from services.demo import make_kbo
 from services.intake.service import create_application
 from services.piis.application import PiisApplication, StartTrajectory
 from services.piis.domain import CaseFacts
 from services.registry import Applications, consumers_of
+from tests.integration.stored import register_and_grant
 
 pytestmark = pytest.mark.integration
 
@@ -60,24 +60,7 @@ def record_history(settings: HubSettings) -> None:
         piis = PiisApplication(env, facts=facts.get, id_secret=settings.id_secret)
     try:
         for n in range(CASES):
-            birth = dt.date(1960, 1, 1) + dt.timedelta(days=n)
-            case_id = intake.register_beneficiary(
-                RegisterBeneficiary(
-                    context(),
-                    CPAS,
-                    make_niss(birth, 1),
-                    birth,
-                    "Case",
-                    str(n),
-                    "fr",
-                    "1080",
-                    f"M{n}",
-                    DAY,
-                )
-            ).case_id
-            intake.grant_income_right(
-                GrantIncomeRight(context(), case_id, "RIS", 2, DAY, DAY, DAY)
-            )
+            case_id = register_and_grant(intake, n, CPAS, DAY, dt.date(1960, 1, 1))
             facts[case_id] = CaseFacts(case_id, CPAS, f"M{n}")
             piis.start_trajectory(
                 StartTrajectory(context(), case_id, "facilitator", DAY, "bilan", "sw")
