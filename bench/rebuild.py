@@ -8,6 +8,7 @@ the case-state projection (batched fold, one transaction per page).
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 import uuid
 from typing import Any
@@ -19,7 +20,7 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg import sql
 
 from bench.commands import StockApp, StockCase
-from bench.infra import Figure, Servers
+from bench.infra import Figure, Scale, Servers, median_of, repeated
 from bench.seed import seed_intake
 from services.common.eventstore import eventstore_env, schema_setup
 from services.common.rebuild import build_shadow
@@ -105,18 +106,25 @@ def hub(servers: Servers, events: int) -> tuple[float, float]:
     return read / elapsed, elapsed
 
 
-def measure(servers: Servers, *, quick: bool) -> list[Figure]:
+def measure(servers: Servers, scale: Scale) -> list[Figure]:
     """Both, side by side; the hub on 1 M events (a full run)."""
-    events = 100_000 if quick else 1_000_000
-    stock_rate = stock(servers, 4_000 if quick else 20_000)
-    hub_rate, seconds = hub(servers, events)
+    events = scale.pick(4_000, 100_000, 1_000_000)
+    runs = scale.pick(1, 1, 3)
+    stock_rate = statistics.median(
+        repeated(runs, lambda: stock(servers, scale.pick(1_000, 4_000, 20_000)))
+    )
+    measured = repeated(runs, lambda: hub(servers, events))
+    rate, low, high = median_of([r for r, _ in measured])
     return [
         Figure(
             f"projection rebuild ({events:,} events)",
             stock_rate,
-            hub_rate,
+            rate,
             "events/s",
             ">= 50,000/s; 1 M in <= 20 s",
-            extra={"hub_seconds": seconds},
+            extra={"hub_seconds": statistics.median(s for _, s in measured)},
+            runs=runs,
+            hub_min=low,
+            hub_max=high,
         )
     ]

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench import commands, e2e, rebuild, relay
-from bench.infra import Figure, servers
+from bench.infra import Figure, Scale, servers
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -22,17 +22,20 @@ SUITES = {
 }
 
 
-def render(figures: list[Figure], quick: bool) -> str:
+def render(figures: list[Figure], scale: Scale) -> str:
     """The results as a Markdown table."""
     title = (
         f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M')}, "
-        f"{platform.machine()}, {'quick' if quick else 'full'} run)"
+        f"{platform.machine()}, {scale.value} run)"
     )
     lines = [
         title,
         "",
-        "| What | Stock | Hub | Ratio | Target | Details |",
-        "|---|---|---|---|---|---|",
+        "Load: the rate a rate-driven benchmark offered -> the rate it reached;",
+        "a figure whose load fell short is labelled with the rate reached.",
+        "",
+        "| What | Stock | Hub | Ratio | Target | Runs | Load | Details |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
         stock = f"{f.stock:,.0f}" if f.stock is not None else "-"
@@ -40,14 +43,14 @@ def render(figures: list[Figure], quick: bool) -> str:
         details = ", ".join(f"{k} {v:,.1f}" for k, v in f.extra.items())
         lines.append(
             f"| {f.name} | {stock} | {f.hub:,.0f} {f.unit} | {ratio} | {f.target} | "
-            f"{details}{' ' + f.notes if f.notes else ''} |"
+            f"{f.spread} | {f.load} | {details}{' ' + f.notes if f.notes else ''} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def _merge(figures: list[Figure]) -> list[Figure]:
+def _merge(figures: list[Figure], results: Path) -> list[Figure]:
     """This run's figures, plus the previous run's for suites not run now."""
-    path = RESULTS / "results.json"
+    path = results / "results.json"
     previous: list[Figure] = []
     if path.exists():
         for item in json.loads(path.read_text()):
@@ -57,27 +60,36 @@ def _merge(figures: list[Figure]) -> list[Figure]:
     return [f for f in previous if f.name not in names] + figures
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Run the suites and write results.json and RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes (a smoke run)"
+        "--scale",
+        choices=[s.value for s in Scale],
+        default=Scale.FULL.value,
+        help="smoke: seconds (make test); quick: small sizes; full: the targets'",
+    )
+    parser.add_argument("--quick", action="store_true", help="same as --scale quick")
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where the results go"
     )
     parser.add_argument("suites", nargs="*", default=list(SUITES), help="suites to run")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    scale = Scale.QUICK if args.quick else Scale(args.scale)
     figures: list[Figure] = []
     with (
         tempfile.TemporaryDirectory(prefix="hub-bench-") as tmp,
         servers(Path(tmp)) as srv,
     ):
         for name in args.suites:
-            print(f"running {name}…", flush=True)
-            figures.extend(SUITES[name](srv, quick=args.quick))
-    RESULTS.mkdir(exist_ok=True)
-    merged = _merge(figures)
-    table = render(merged, args.quick)
-    (RESULTS / "RESULTS.md").write_text(table)
-    (RESULTS / "results.json").write_text(
+            print(f"running {name} ({scale.value})…", flush=True)
+            figures.extend(SUITES[name](srv, scale))
+    results: Path = args.results
+    results.mkdir(parents=True, exist_ok=True)
+    merged = _merge(figures, results)
+    table = render(merged, scale)
+    (results / "RESULTS.md").write_text(table)
+    (results / "results.json").write_text(
         json.dumps([f.__dict__ | {"ratio": f.ratio} for f in merged], indent=2) + "\n"
     )
     print(table)

@@ -10,8 +10,9 @@ import psycopg
 from contracts.intake import BeneficiaryRegisteredV1, BilanCompletedV1
 from contracts.regions import PartnerCode, Region
 from services.common.aggregate import derive_event_id
-from services.common.eventstore import eventstore_env, schema_setup
+from services.common.eventstore import eventstore_env, schema_setup, seal_event
 from services.common.settings import HubSettings
+from services.common.vault import settings_vault
 from services.demo import make_kbo
 from services.intake.application import IntakeApplication
 
@@ -61,26 +62,38 @@ def _events(case_number: int) -> tuple[BeneficiaryRegisteredV1, BilanCompletedV1
     return registered, bilan
 
 
+_PAGE = 5_000
+
+
 def seed_intake(settings: HubSettings, events: int) -> int:
-    """Append ``events`` events (half registrations, half bilans) in store order."""
+    """Append ``events`` events (half registrations, half bilans) in store order.
+
+    Each is stored as the hub stores it, its personal data sealed with its
+    person's key (the keys made a page at a time), so the relay and rebuilds
+    read what they read in production.
+    """
     env = eventstore_env(settings.database_url, app_name="intake", schema="intake")
     with schema_setup(settings.database_url, "intake"):
         IntakeApplication(env).close()
+    vault = settings_vault(settings)
     with psycopg.connect(settings.database_url) as conn, conn.cursor() as cur:
         with cur.copy(
             "COPY intake.intake_events (originator_id, originator_version, topic, "
             "state) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.set_types(["uuid", "int8", "text", "bytea"])
-            for n in range(events // 2):
-                for event in _events(n):
-                    copy.write_row(
-                        (
-                            event.stream_id,
-                            event.stream_version,
-                            event.event_type,
-                            event.model_dump_json(exclude={"recorded_at"}).encode(),
+            for start in range(0, events // 2, _PAGE):
+                cases = range(start, min(start + _PAGE, events // 2))
+                vault.provision(uuid.UUID(int=n + 1) for n in cases)
+                for n in cases:
+                    for event in _events(n):
+                        copy.write_row(
+                            (
+                                event.stream_id,
+                                event.stream_version,
+                                event.event_type,
+                                seal_event(vault, event),
+                            )
                         )
-                    )
         conn.commit()
     return events // 2 * 2
