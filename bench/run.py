@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import commands, e2e, rebuild, relay
+from bench import audit, commands, e2e, rebuild, relay
 from bench.infra import Figure, Scale, servers
 
 RESULTS = Path(__file__).parent / "results"
@@ -19,6 +19,7 @@ SUITES = {
     "rebuild": rebuild.measure,
     "relay": relay.measure,
     "e2e": e2e.measure,
+    "audit": audit.measure,
 }
 
 

@@ -30,6 +30,8 @@ def test_every_benchmark_runs_and_reports_its_load(tmp_path: Path) -> None:
         "registrations/s, personal data sealed",
         "projection rebuild",
         "relay, store to broker ack",
+        "ordered read of the event log",
+        "hub audit verify",
         *RATE_DRIVEN,
     ):
         assert any(n.startswith(prefix) for n in names), prefix
