@@ -1,7 +1,9 @@
-"""What an auditor runs on a whole store: the ordered read and the chain check.
+"""What an auditor runs on a whole store: the ordered read, the chain check, the replay.
 
 One seeded intake store (sealed events, chained by the store's trigger as
-they are copied in) serves both. Ordered read: stock is eventsourcing's
+they are copied in) serves all three. The replay is the audit report's first
+pass for one CPAS of the store's twenty, in a process of its own so its peak
+memory is its own (``ru_maxrss``). Ordered read: stock is eventsourcing's
 ``select_notifications`` paged 1,000 at a time, as its own readers page it;
 the hub reads the same rows through ``read_rows``. Chain verification
 (``hub audit verify``) has no stock counterpart: eventsourcing keeps no chain.
@@ -9,13 +11,21 @@ the hub reads the same rows through ``read_rows``. Chain verification
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import json
+import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 import psycopg
 
 from bench.infra import Figure, Scale, Servers, median_of, repeated
-from bench.seed import seed_intake
+from bench.seed import CPAS, seed_intake
+from services.audit.report import AuditRun, report_head
 from services.common.chain import store_named, verify_stores
 from services.common.eventstore import events_table, eventstore_env, read_rows
 from services.common.settings import HubSettings
@@ -54,6 +64,35 @@ def _verify(settings: HubSettings) -> float:
     return sum(v.records for v in report.stores) / elapsed
 
 
+def _replay(settings: HubSettings) -> tuple[float, float]:
+    """Seconds and peak MiB of the report's first pass, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.audit", settings.database_url, CPAS[0]],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"HUB_DATABASE_URL": settings.database_url},
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(measured["seconds"]), float(measured["peak_mib"])
+
+
+def _replay_here(database_url: str, cpas: str) -> None:
+    """The first pass of one CPAS's report; prints its seconds and peak memory."""
+    now = dt.datetime.now(dt.UTC)
+    run = AuditRun.of(cpas, dt.date(2026, 12, 31), None, now)
+
+    async def first_pass() -> None:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            await report_head(conn, run)
+
+    started = time.perf_counter()
+    asyncio.run(first_pass())
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+
+
 def measure(servers: Servers, scale: Scale) -> list[Figure]:
     """Both on one seeded store, each run ``runs`` times."""
     events = scale.pick(4_000, 100_000, 1_000_000)
@@ -65,7 +104,21 @@ def measure(servers: Servers, scale: Scale) -> list[Figure]:
     verify, verify_low, verify_high = median_of(
         repeated(runs, lambda: _verify(settings))
     )
+    replays = repeated(runs, lambda: _replay(settings))
+    replay, replay_low, replay_high = median_of([seconds for seconds, _ in replays])
     return [
+        Figure(
+            f"audit replay, one CPAS's report ({events:,} events in the store)",
+            None,
+            replay,
+            "s",
+            "10 M events <= 200 s, peak < 1 GiB",
+            notes="first pass of the report; its own process",
+            extra={"peak_mib": max(peak for _, peak in replays)},
+            runs=runs,
+            hub_min=replay_low,
+            hub_max=replay_high,
+        ),
         Figure(
             f"ordered read of the event log ({events:,} events)",
             stock_read,
@@ -87,3 +140,7 @@ def measure(servers: Servers, scale: Scale) -> list[Figure]:
             hub_max=verify_high,
         ),
     ]
+
+
+if __name__ == "__main__":
+    _replay_here(sys.argv[1], sys.argv[2])

@@ -39,14 +39,20 @@ def render(figures: list[Figure], scale: Scale) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for f in figures:
-        stock = f"{f.stock:,.0f}" if f.stock is not None else "-"
+        stock = _number(f.stock) if f.stock is not None else "-"
         ratio = f"{f.ratio:.1f}x" if f.ratio is not None else "-"
         details = ", ".join(f"{k} {v:,.1f}" for k, v in f.extra.items())
+        hub = f"{_number(f.hub)} {f.unit}"
         lines.append(
-            f"| {f.name} | {stock} | {f.hub:,.0f} {f.unit} | {ratio} | {f.target} | "
+            f"| {f.name} | {stock} | {hub} | {ratio} | {f.target} | "
             f"{f.spread} | {f.load} | {details}{' ' + f.notes if f.notes else ''} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _number(value: float) -> str:
+    """A figure as the table shows it: small ones with a decimal."""
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
 def _merge(figures: list[Figure], results: Path) -> list[Figure]:

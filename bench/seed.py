@@ -17,7 +17,7 @@ from services.demo import make_kbo
 from services.intake.application import IntakeApplication
 
 _AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-_CPAS = [make_kbo(2123400 + n) for n in range(20)]
+CPAS = [make_kbo(2123400 + n) for n in range(20)]
 
 
 def _events(case_number: int) -> tuple[BeneficiaryRegisteredV1, BilanCompletedV1]:
@@ -26,7 +26,7 @@ def _events(case_number: int) -> tuple[BeneficiaryRegisteredV1, BilanCompletedV1
         "occurred_at": _AT,
         "stream_id": case,
         "case_id": case,
-        "cpas_kbo": _CPAS[case_number % len(_CPAS)],
+        "cpas_kbo": CPAS[case_number % len(CPAS)],
         "correlation_id": case,
     }
     registered = BeneficiaryRegisteredV1(

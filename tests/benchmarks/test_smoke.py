@@ -32,6 +32,7 @@ def test_every_benchmark_runs_and_reports_its_load(tmp_path: Path) -> None:
         "relay, store to broker ack",
         "ordered read of the event log",
         "hub audit verify",
+        "audit replay",
         *RATE_DRIVEN,
     ):
         assert any(n.startswith(prefix) for n in names), prefix

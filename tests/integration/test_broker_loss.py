@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -61,6 +62,14 @@ def test_the_relay_refills_a_broker_that_came_back_empty(
         republishes = httpx.get(
             f"http://127.0.0.1:{settings.relay_metrics_port}/metrics"
         ).text
-    assert 'hub_relay_republish_total{service="intake"} 1.0' in republishes
+    # At least once: right after its restart, the embedded broker was seen to
+    # answer a content check as the old copy and the next look with its new
+    # id, and a relay that cannot tell where a page went refills again (the
+    # duplicates are skipped; the counts below show no double effect).
+    refills = re.search(
+        r'hub_relay_republish_total\{service="intake"\} (\S+)', republishes
+    )
+    assert refills is not None
+    assert float(refills[1]) >= 1
     assert stored_events(settings) == 2 * registrations + registrations // 3
     assert_live_equals_rebuild(settings)
