@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -99,7 +100,39 @@ def main(argv: list[str] | None = None) -> None:
     (results / "results.json").write_text(
         json.dumps([f.__dict__ | {"ratio": f.ratio} for f in merged], indent=2) + "\n"
     )
+    if scale is Scale.FULL and results == RESULTS and set(args.suites) == set(SUITES):
+        write_readme_table(merged)
     print(table)
+
+
+README = Path(__file__).parent.parent / "README.md"
+_START, _END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_readme_table(figures: list[Figure], readme: Path = README) -> None:
+    """Put the figures of a full run of every suite between the README's markers."""
+    when = (
+        f"Last full run: {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores; each figure the median of its runs."
+    )
+    lines = [
+        _START,
+        when,
+        "",
+        "| What | Stock | Hub | Ratio | Target | Load (offered -> reached) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        stock = _number(f.stock) if f.stock is not None else "-"
+        ratio = f"{f.ratio:.1f}x" if f.ratio is not None else "-"
+        lines.append(
+            f"| {f.name} | {stock} | {_number(f.hub)} {f.unit} | {ratio} | "
+            f"{f.target} | {f.load} |"
+        )
+    text = readme.read_text()
+    before, _, rest = text.partition(_START)
+    _, _, after = rest.partition(_END)
+    readme.write_text(before + "\n".join(lines) + "\n" + _END + after)
 
 
 if __name__ == "__main__":
