@@ -10,25 +10,70 @@ import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
+from contracts.envelope import PERSONAL_DATA_KEY
 from contracts.registry import EVENT_TYPES, STATE_TOPICS
+from contracts.sealing import SEALED_KEY
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 STATE_SCHEMA_DIR = SCHEMA_DIR / "topics"
 
 
 def schema_of(event_type: str) -> dict[str, Any]:
-    """The JSON Schema of one event type, as committed."""
-    schema = EVENT_TYPES[event_type].model_json_schema(mode="serialization")
+    """The JSON Schema of one event type, as committed (its form on the wire)."""
+    schema = wire_form(EVENT_TYPES[event_type].model_json_schema(mode="serialization"))
     schema["$id"] = f"urn:cpas-hub:event:{event_type}"
     return schema
 
 
 def state_schema_of(topic: str) -> dict[str, Any]:
-    """The JSON Schema of a state topic's message, as committed."""
-    schema = STATE_TOPICS[topic].model_json_schema(mode="serialization")
+    """The JSON Schema of a state topic's message, as committed (on the wire)."""
+    schema = wire_form(STATE_TOPICS[topic].model_json_schema(mode="serialization"))
     schema["$id"] = f"urn:cpas-hub:state:{topic}"
+    return schema
+
+
+_SEALED_BOX: Final = {
+    "type": "object",
+    "description": "The fields marked x-personal-data, absent from the message, "
+    "in an AES-GCM box under the person's key (docs/decisions/"
+    "0023-envelope-encryption.md); a hub service opens it with the vault. "
+    "Absent when the message holds no personal data.",
+    "properties": {
+        "person": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Whose key sealed the box.",
+        },
+        "box": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "description": "Nonce, ciphertext and tag.",
+        },
+    },
+    "required": ["person", "box"],
+    "additionalProperties": False,
+}
+
+
+def wire_form(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's schema as its messages travel: personal data sealed.
+
+    The stores and the hub's topics carry the fields marked x-personal-data
+    in one ``sealed`` box, so those fields are never required of the message
+    itself (in the model or any model nested in it).
+    """
+    objects = [schema, *schema.get("$defs", {}).values()]
+    personal = False
+    for node in objects:
+        properties = node.get("properties", {})
+        marked = {n for n, p in properties.items() if p.get(PERSONAL_DATA_KEY)}
+        personal = personal or bool(marked)
+        if "required" in node:
+            node["required"] = [n for n in node["required"] if n not in marked]
+    if personal:
+        schema["properties"][SEALED_KEY] = _SEALED_BOX
     return schema
 
 
