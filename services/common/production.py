@@ -27,6 +27,7 @@ __all__ = [
     "DEVELOPMENT_PASSWORDS",
     "DEVELOPMENT_SECRETS",
     "ProductionRefusedError",
+    "is_development_password",
     "production_problems",
     "refuse_unsafe_production",
 ]
@@ -44,6 +45,15 @@ DEVELOPMENT_PASSWORDS: Final = frozenset(
     {"hub-dev-password", "hub", "postgres", "password", "secret", "kafka", "admin"}
 )
 """docker-compose's default password, and the words a password must not be."""
+DEVELOPMENT_PASSWORD_SUFFIX: Final = "dev-password"  # noqa: S105 - what is refused
+"""How every other default password of docker-compose ends (one per role)."""
+
+
+def is_development_password(password: str) -> bool:
+    """Whether a password is one a development stack starts with."""
+    weak = password.lower()
+    return weak in DEVELOPMENT_PASSWORDS or weak.endswith(DEVELOPMENT_PASSWORD_SUFFIX)
+
 
 Check = Callable[[HubSettings], str | None]
 
@@ -63,7 +73,7 @@ def _database_password(settings: HubSettings) -> str | None:
         )
     except psycopg.ProgrammingError:
         return "HUB_DATABASE_URL is not a PostgreSQL connection string"
-    if isinstance(password, str) and password.lower() in DEVELOPMENT_PASSWORDS:
+    if isinstance(password, str) and is_development_password(password):
         return "HUB_DATABASE_URL carries a development password"
     return None
 
@@ -79,7 +89,7 @@ def _kafka(settings: HubSettings) -> str | None:
     for name in HubSettings.model_fields:
         value = getattr(settings, name)
         weak = isinstance(value, str) and (
-            (not value and sasl) or value.lower() in DEVELOPMENT_PASSWORDS
+            (not value and sasl) or is_development_password(value)
         )
         if name.startswith("kafka_") and "password" in name and weak:
             return f"HUB_{name.upper()} is a development password"

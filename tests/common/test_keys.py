@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import string
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +23,7 @@ from services.common.keys import StoredKeys
 from services.common.production import (
     CHECKS,
     DEVELOPMENT_SECRETS,
+    is_development_password,
     production_problems,
 )
 from services.common.settings import HubSettings
@@ -184,6 +186,38 @@ def test_adr_0025_production_mode_names_each_development_setting(
     for value in override.values():
         if isinstance(value, str) and value:
             assert value not in problems[0]
+
+
+_COMPOSE = Path(__file__).parents[2] / "docker-compose.yml"
+# ${SOME_PASSWORD:-default}: what a stack started without an .env file uses.
+_DEFAULT_PASSWORD = re.compile(r"\$\{[A-Z_]*PASSWORD:-([^}]+)\}")
+
+
+def test_adr_0025_every_default_password_of_docker_compose_is_a_development_one() -> (
+    None
+):
+    defaults = set(_DEFAULT_PASSWORD.findall(_COMPOSE.read_text()))
+    assert len(defaults) >= 10  # the owner's, each service's and partner's
+    assert [p for p in sorted(defaults) if not is_development_password(p)] == []
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"database_url": "postgresql://hub_intake:hub-intake-db-dev-password@db/hub"},
+        {
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_sasl_password": "hub-intake-kafka-dev-password",
+        },
+    ],
+    ids=["database", "kafka"],
+)
+def test_adr_0025_production_mode_refuses_a_services_default_password(
+    tmp_path: Path, override: dict[str, str]
+) -> None:
+    [problem] = production_problems(_production(tmp_path, **override))
+    assert "development password" in problem
+    assert "dev-password" not in problem
 
 
 def test_adr_0025_production_mode_refuses_the_key_of_hub_run(tmp_path: Path) -> None:
