@@ -22,7 +22,7 @@ from psycopg import sql
 
 from contracts.envelope import ContractEvent
 from contracts.income import IncomeRightGrantedV1
-from services.common.eventstore import StoredRow, events_table, row_to_event
+from services.common.eventstore import StoredRow, events_table, rows_to_events
 
 __all__ = [
     "SOURCES",
@@ -188,13 +188,13 @@ async def _replay(
         await cur.execute(_cases_where(tables, condition), params)
         case: uuid.UUID | None = None
         events: list[ContractEvent] = []
-        async for case_id, _, number, topic, state, recorded_at in cur:
-            if case_id != case and case is not None:
-                yield CaseRecord(case, tuple(events))
-                events = []
-            case = case_id
-            events.append(
-                row_to_event(StoredRow(number, topic, bytes(state), recorded_at))
-            )
+        while page := await cur.fetchmany(_CURSOR_ROWS):
+            stored = [StoredRow(n, t, bytes(s), r) for _, _, n, t, s, r in page]
+            for (case_id, *_), event in zip(page, rows_to_events(stored), strict=True):
+                if case_id != case and case is not None:
+                    yield CaseRecord(case, tuple(events))
+                    events = []
+                case = case_id
+                events.append(event)
         if case is not None:
             yield CaseRecord(case, tuple(events))

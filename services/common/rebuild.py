@@ -21,7 +21,7 @@ from services.common.consumer import Envelope, ProjectionStore
 from services.common.eventstore import (
     StoredRow,
     events_table,
-    row_to_event,
+    rows_to_events,
     select_rows_sql,
 )
 from services.common.privilege import regrant_schema
@@ -79,12 +79,10 @@ async def replay_into(
     heads = dict(after)
     total = 0
     async for app_name, rows in stored_pages(conn, sources, after):
-        envelopes = []
-        for row in rows:
-            event = row_to_event(row, vault)
-            envelopes.append(
-                Envelope(str(event.case_id), row.state, event, None, "rebuild")
-            )
+        envelopes = [
+            Envelope(str(event.case_id), row.state, event, None, "rebuild")
+            for row, event in zip(rows, rows_to_events(rows, vault), strict=True)
+        ]
         try:
             await store.apply(conn, envelopes)
         except Exception:  # noqa: BLE001 - a case that fails is parked, not fatal
