@@ -920,11 +920,13 @@ def _verified_in_one_pass(
     due = next(pending, None)
     sha256 = hashlib.sha256
     position, link, records = 0, state.link, 0
+    # In the order of both indexes (a merge join, no sort of the records):
+    # a link whose record is gone breaks the next link's ``previous``; one
+    # after the last record leaves more links than records (checked last).
     query = sql.SQL(
-        "SELECT coalesce(e.notification_id, c.notification_id), {record}, "
-        "c.previous, c.link FROM {events} e FULL JOIN {chain} c "
-        "ON c.notification_id = e.notification_id "
-        "ORDER BY coalesce(e.notification_id, c.notification_id)"
+        "SELECT e.notification_id, {record}, c.previous, c.link FROM {events} e "
+        "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
+        "ORDER BY e.notification_id"
     ).format(
         record=sql.SQL(_RECORD_SQL.format(r="e")),
         events=store.ident(),
@@ -952,10 +954,25 @@ def _verified_in_one_pass(
             records += len(rows)
             if progress is not None:
                 progress(position)
-    if due is not None:
-        return None  # a checkpoint past the end: a tail removed
+    # A checkpoint past the end, or a link after the last record: a tail removed.
+    if due is not None or not _as_many_links_as_records(conn, store):
+        return None
     state.position, state.link, state.records = position, link, records
     return state.verdict()
+
+
+def _as_many_links_as_records(conn: psycopg.Connection[Any], store: ChainStore) -> bool:
+    """Whether the store holds one link per record (in one snapshot of both).
+
+    A record and its link are inserted in one transaction (the trigger), so
+    records stored meanwhile do not make the counts differ.
+    """
+    row = conn.execute(
+        sql.SQL("SELECT (SELECT count(*) FROM {}) = (SELECT count(*) FROM {})").format(
+            store.ident("_chain"), store.ident()
+        )
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def store_head(conn: psycopg.Connection[Any], store: ChainStore) -> int:

@@ -154,6 +154,19 @@ def test_chain_record_missing_a_deleted_record_is_named(
     assert (found.broken_at, found.problem) == (target, "chain.record_missing")
 
 
+def test_chain_record_missing_the_last_record_deleted_its_link_kept_is_named(
+    hub_settings: HubSettings,
+) -> None:
+    stored = fill(hub_settings, 4)
+    target = stored[-1]  # no later link names it as its previous
+    execute(
+        hub_settings,
+        ("DELETE FROM intake.intake_events WHERE notification_id = %s", (target,)),
+    )
+    found = verdict(hub_settings)
+    assert (found.broken_at, found.problem) == (target, "chain.record_missing")
+
+
 def test_chain_record_missing_a_record_deleted_with_its_link_is_named(
     hub_settings: HubSettings,
 ) -> None:
