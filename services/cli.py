@@ -747,18 +747,7 @@ def erase_command(
     ) as exc:  # an identifier that is not one (no value quoted)
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(code=1) from None
-    typer.echo(
-        json.dumps(
-            {
-                "case_id": str(done.case_id),
-                "erased_on": done.erased_on.isoformat(),
-                "forced": done.forced,
-                "key_destroyed": done.key_destroyed,
-                "purged": done.purged,
-            },
-            indent=2,
-        )
-    )
+    typer.echo(json.dumps(done.answer(), indent=2))
 
 
 @vault.command("rotate")

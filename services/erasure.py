@@ -9,16 +9,22 @@ last stored event), or before it when forced with a reason, the hub:
    every event of the case, in every store, topic copy and dead letter,
    stops opening; the rows, their hash chain and every other person's data
    stay as they were;
-3. purges what read models and the outbox hold of the person: the sealed
-   columns of the routing and placement facts, the case's outbox rows and
-   dead letters; the outbox keeps the erasure notices the partner gateway
-   writes for the partners that hold the file (``case_erased``, no personal
-   data, sealed under keys of their own);
-4. writes a tombstone for the case on the compacted ``hub.case-state.v1``.
+3. deletes intake's own dead letters of the case.
+
+That is all intake's database role may do (ADR 0027), and all it needs to:
+each service that keeps data of the person purges its own rows when
+``hub.intake.case.erased.v1`` reaches the consumer that folds intake's events
+into its read model (``erase`` of its projection, services/common/erasure.py):
+the partner gateway its routing facts' sealed columns, its outbox (but the
+erasure notices it writes for the partners that hold the file) and dead
+letters; placement its case facts' sealed columns and dead letters; PIIS its
+dead letters; the case state its rows, its dead letters and a tombstone for
+the case on the compacted ``hub.case-state.v1``.
 
 Statistics and the subsidy ledger are computed from fields that are not
-personal data (dates, codes, amounts): they do not move. The steps are
-idempotent: an erasure interrupted half-way is finished by running it again.
+personal data (dates, codes, amounts): they do not move. Every step is
+idempotent: an erasure interrupted half-way is finished by running it again,
+and a redelivered erasure event purges nothing more.
 docs/decisions/0023-envelope-encryption.md says why this is enough.
 """
 
@@ -34,24 +40,25 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import psycopg
-from psycopg import sql
 
-from contracts.case_state import CASE_STATE_TOPIC
 from contracts.identifiers import normalise_kbo, parse_niss
 from contracts.intake import ErasureReason
 from services.audit.replay import last_activity
 from services.common.aggregate import CommandContext
-from services.common.dead_letters import schemas_with_dead_letters
+from services.common.erasure import Erasing, purge_dead_letters, schemas_of_role
 from services.common.errors import DomainError
-from services.common.kafka import make_producer
 from services.common.settings import HubSettings
 from services.common.vault import settings_vault
 from services.intake.application import EraseCase, IntakeApplication
-from services.partner_gateway.facts import RoutingFactsTable
-from services.partner_gateway.outbound import ERASURE_NOTICE
-from services.placement.facts import PlacementFactsProjection
+from services.registry import CONSUMERS
 
-__all__ = ["FORCED_REASONS", "ErasureDone", "ErasureNotPermittedError", "erase_person"]
+__all__ = [
+    "FORCED_REASONS",
+    "PURGED_BY_SERVICES",
+    "ErasureDone",
+    "erase_person",
+    "purging_consumers",
+]
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +66,12 @@ FORCED_REASONS: Final[frozenset[ErasureReason]] = frozenset(
     {"data_subject_request", "court_order", "registered_in_error"}
 )
 
-# Read models whose rows seal personal data: (schema, table).
-_SEALED_TABLES: Final = (
-    ("partners", RoutingFactsTable),
-    ("placement", PlacementFactsProjection),
+# Where the purge happens, said in every answer.
+PURGED_BY_SERVICES: Final = (
+    "each service purges its own rows of the case (read models, outbox, dead "
+    "letters; the case state writes a tombstone on hub.case-state.v1) as "
+    "hub.intake.case.erased.v1 reaches it"
 )
-
-
-class ErasureNotPermittedError(PermissionError):
-    """This process's database role may not erase (a service's, ADR 0027)."""
-
-    def __init__(self, table: str) -> None:
-        super().__init__(
-            f"the database role of this process may not purge {table}: run "
-            "`hub erase` as the operator"
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +82,32 @@ class ErasureDone:
     erased_on: dt.date
     forced: bool
     key_destroyed: bool
+    recorded: bool = True  # False: the erasure event was recorded before
     purged: dict[str, int] = field(default_factory=dict)
+
+    def answer(self) -> dict[str, Any]:
+        """What ``POST /erasures`` and ``hub erase`` answer."""
+        return {
+            "case_id": str(self.case_id),
+            "erased_on": self.erased_on.isoformat(),
+            "forced": self.forced,
+            "key_destroyed": self.key_destroyed,
+            "event_recorded": self.recorded,
+            "purged": self.purged,
+            "purging": list(purging_consumers()),
+            "then": PURGED_BY_SERVICES,
+        }
+
+
+def purging_consumers() -> tuple[str, ...]:
+    """The consumers that purge their service's rows of an erased case."""
+    return tuple(
+        spec.name
+        for spec in CONSUMERS
+        if "intake" in spec.services
+        and spec.replayable
+        and isinstance(spec.projection(), Erasing)
+    )
 
 
 def erase_person(
@@ -121,8 +144,6 @@ def erase_person(
                 now=moment,
                 app=made,
             )
-    with psycopg.connect(settings.database_url) as conn:
-        _check_permitted(conn)
     case = app.find_case(kbo, person)
     if case is None:
         raise DomainError(
@@ -153,11 +174,17 @@ def erase_person(
             )
         )
     destroyed = settings_vault(settings).erase(case.id)
-    with psycopg.connect(settings.database_url) as conn:
-        purged = _purge(conn, case.id)
-    asyncio.run(_tombstone(settings, case.id))
+    purged = asyncio.run(_purge_own(settings, case.id))
     log.warning("case %s erased (%s%s)", case.id, why, ", forced" if forced else "")
-    return ErasureDone(case.id, moment.date(), forced, destroyed, purged)
+    return ErasureDone(
+        case.id, moment.date(), forced, destroyed, not case.erased, purged
+    )
+
+
+async def _purge_own(settings: HubSettings, case_id: uuid.UUID) -> dict[str, int]:
+    """Intake's own dead letters of the case (its role's schemas)."""
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        return await purge_dead_letters(conn, schemas_of_role("intake"), [case_id])
 
 
 async def _last_activity(
@@ -205,80 +232,3 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February into a common year
         return day.replace(year=day.year + years, day=28)
-
-
-def _check_permitted(conn: psycopg.Connection[Any]) -> None:
-    """Refuse before any change when the role could not finish the erasure."""
-    needed = [("vault.person_keys", "UPDATE"), ("partners.outbox", "DELETE")]
-    needed += [
-        (f"{schema}.{table.table}", "UPDATE") for schema, table in _SEALED_TABLES
-    ]
-    needed += [(f"{s}.dead_letters", "DELETE") for s in schemas_with_dead_letters(conn)]
-    for table, privilege in needed:
-        row = conn.execute(
-            "SELECT to_regclass(%s) IS NULL OR has_table_privilege(%s, %s)",
-            (table, table, privilege),
-        ).fetchone()
-        if not (row and row[0]):
-            raise ErasureNotPermittedError(table)
-
-
-def _purge(conn: psycopg.Connection[Any], case_id: uuid.UUID) -> dict[str, int]:
-    """Remove what read models, the outbox and dead letters hold of the case."""
-    purged: dict[str, int] = {}
-    for schema, table in _SEALED_TABLES:
-        stored = dict(table.stored_columns())
-        emptied = [*table.sealed, "sealed"]
-        emptied += [f"{name}_digest" for name in table.looked_up]
-        statement = sql.SQL("UPDATE {}.{} SET {} WHERE {} = %s").format(
-            sql.Identifier(schema),
-            sql.Identifier(table.table),
-            sql.SQL(", ").join(
-                sql.SQL("{} = NULL").format(sql.Identifier(n))
-                for n in emptied
-                if n in stored
-            ),
-            sql.Identifier(table.columns[0][0]),
-        )
-        purged[f"{schema}.{table.table}"] = _rowcount(conn, statement, case_id)
-    # The erasure notices stay: sealed under keys of their own, they name no
-    # personal data, and the partners are still to be told (routing.py).
-    purged["partners.outbox"] = _rowcount(
-        conn,
-        sql.SQL("DELETE FROM partners.outbox WHERE case_id = %s AND kind <> {}").format(
-            sql.Literal(ERASURE_NOTICE)
-        ),
-        case_id,
-    )
-    for schema in schemas_with_dead_letters(conn):
-        purged[f"{schema}.dead_letters"] = _rowcount(
-            conn,
-            sql.SQL("DELETE FROM {}.dead_letters WHERE case_key = %s").format(
-                sql.Identifier(schema)
-            ),
-            str(case_id),
-        )
-    conn.commit()
-    return purged
-
-
-def _rowcount(
-    conn: psycopg.Connection[Any], statement: sql.SQL | sql.Composed, key: Any
-) -> int:
-    try:
-        with conn.transaction():
-            return int(conn.execute(statement, (key,)).rowcount)
-    except psycopg.errors.UndefinedTable:
-        return 0  # the service never stored anything here
-
-
-async def _tombstone(settings: HubSettings, case_id: uuid.UUID) -> None:
-    """A null value for the case on the compacted case-state topic."""
-    producer = make_producer(settings)
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            settings.topic(CASE_STATE_TOPIC), value=None, key=str(case_id).encode()
-        )
-    finally:
-        await producer.stop()

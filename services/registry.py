@@ -134,10 +134,13 @@ class Applications:
         self._made.clear()
 
 
-def _case_state(_: Applications) -> FoldProjection[Any]:
+def _case_state(apps: Applications) -> FoldProjection[Any]:
     from services.case_state.projection import CaseStateProjection  # noqa: PLC0415
+    from services.case_state.topic import send_tombstones  # noqa: PLC0415
 
-    return CaseStateProjection()
+    if apps.settings is None:  # a rebuild's shadow: the topic is the live one's
+        return CaseStateProjection()
+    return CaseStateProjection(functools.partial(send_tombstones, apps.settings))
 
 
 def _statistics(_: Applications) -> FoldProjection[Any]:

@@ -144,6 +144,7 @@ ALTER DEFAULT PRIVILEGES FOR ROLE hub_partners IN SCHEMA partner_messages GRANT 
 GRANT USAGE ON SCHEMA federal_reporting TO hub_case_state;
 ALTER DEFAULT PRIVILEGES IN SCHEMA federal_reporting GRANT SELECT ON TABLES TO hub_case_state;
 ALTER DEFAULT PRIVILEGES FOR ROLE hub_partners IN SCHEMA federal_reporting GRANT SELECT ON TABLES TO hub_case_state;
+GRANT USAGE ON SCHEMA placement TO hub_intake;
 GRANT USAGE ON SCHEMA intake TO hub_operator;
 ALTER DEFAULT PRIVILEGES FOR ROLE hub_intake IN SCHEMA intake GRANT SELECT, DELETE ON TABLES TO hub_operator;
 GRANT USAGE ON SCHEMA intake_relay TO hub_operator;
@@ -179,6 +180,9 @@ ALTER DEFAULT PRIVILEGES FOR ROLE hub_case_state IN SCHEMA subsidies GRANT SELEC
 GRANT USAGE ON SCHEMA vault TO hub_intake, hub_piis, hub_placement, hub_partners, hub_case_state;
 ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT SELECT, INSERT ON TABLES TO hub_intake, hub_piis, hub_placement, hub_partners, hub_case_state;
 ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT USAGE ON SEQUENCES TO hub_intake, hub_piis, hub_placement, hub_partners, hub_case_state;
+GRANT USAGE ON SCHEMA vault TO hub_intake;
+ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT UPDATE ON TABLES TO hub_intake;
+ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT USAGE ON SEQUENCES TO hub_intake;
 GRANT USAGE ON SCHEMA vault TO hub_operator;
 ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT SELECT, UPDATE, DELETE ON TABLES TO hub_operator;
 ALTER DEFAULT PRIVILEGES IN SCHEMA vault GRANT USAGE ON SEQUENCES TO hub_operator;

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
@@ -39,6 +39,7 @@ from services.case_state.parts.partners import PartnersFold
 from services.case_state.parts.piis import PiisFold
 from services.case_state.parts.placement import PlacementFold
 from services.common.bulk import Upsert
+from services.common.erasure import purge_dead_letters, schemas_of_role
 from services.common.http import BRUSSELS
 
 __all__ = [
@@ -135,6 +136,13 @@ class CaseStateProjection:
         ("updated_at", "timestamptz"),
         *((service, "jsonb") for service in FOLDS),
     )
+
+    def __init__(
+        self, tombstones: Callable[[Sequence[uuid.UUID]], Awaitable[None]] | None = None
+    ) -> None:
+        # How an erased case's tombstone reaches hub.case-state.v1 (None: a
+        # rebuild's shadow, or a test, sends none).
+        self._tombstones = tombstones
 
     def fold(self, row: CaseRow | None, event: ContractEvent) -> CaseRow | None:
         """The case after one event (None: the event is not about the case state)."""
@@ -263,6 +271,33 @@ class CaseStateProjection:
                 for (service, day), part in row.days.items()
             ),
         )
+
+    async def erase(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        case_ids: Sequence[uuid.UUID],
+    ) -> dict[str, int]:
+        """The case state's purge of erased cases (services/common/erasure.py).
+
+        Their rows and day snapshots deleted (the case state then answers them
+        as unknown cases), the dead letters of the case-state schemas deleted,
+        and a tombstone for each on the compacted topic. The statistics and the
+        subsidy ledger, of dates, codes and amounts, stay.
+        """
+        purged: dict[str, int] = {}
+        for table in ("case_days", "cases"):
+            cur = await conn.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE case_id = ANY(%s)").format(
+                    sql.Identifier(schema), sql.Identifier(table)
+                ),
+                (list(case_ids),),
+            )
+            purged[f"{schema}.{table}"] = cur.rowcount
+        purged |= await purge_dead_letters(conn, schemas_of_role(schema), case_ids)
+        if self._tombstones is not None:
+            await self._tombstones(case_ids)
+        return purged
 
 
 def row_of(record: Sequence[Any]) -> CaseRow:

@@ -25,6 +25,8 @@ import asyncio
 import json
 import logging
 import math
+import uuid
+from collections.abc import Sequence
 from typing import Any, Final
 
 import psycopg
@@ -43,6 +45,7 @@ from services.common.kafka import (
     BrokerAdmin,
     BrokerClients,
     CopyWatch,
+    make_producer,
     publish_rounds,
 )
 from services.common.settings import HubSettings
@@ -54,6 +57,7 @@ __all__ = [
     "publish_case_states",
     "read_case_state",
     "sealed_state",
+    "send_tombstones",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +100,25 @@ def read_case_state(vault: Vault, value: bytes | None) -> dict[str, Any] | None:
     data: dict[str, Any] = json.loads(value)
     vault.open(data, _state_aad(str(data.get("case_id"))))
     return data
+
+
+async def send_tombstones(settings: HubSettings, case_ids: Sequence[uuid.UUID]) -> None:
+    """A null value for each erased case on the compacted case-state topic.
+
+    Sent by the case-state consumer when it purges an erased case's rows
+    (``CaseStateProjection.erase``), before its transaction commits: sent again
+    if that fails. The publisher sends one too for a case whose person is
+    erased, on every republish.
+    """
+    producer = make_producer(settings)
+    await producer.start()
+    try:
+        for case_id in case_ids:
+            await producer.send_and_wait(
+                settings.topic(CASE_STATE_TOPIC), value=None, key=str(case_id).encode()
+            )
+    finally:
+        await producer.stop()
 
 
 class _Publisher:

@@ -15,6 +15,11 @@ decode errors at once; fold errors per event; anything else (a row the
 database refuses, a fold that is "not yet" possible) after the batch failed a
 bounded number of times, when the batch is applied case by case and only the
 cases that still fail are parked. Other cases keep flowing.
+
+An erasure (``hub.intake.case.erased.v1``) waits behind no dead letter of its
+case: a projection that keeps data of the person (``Erasing``,
+services/common/erasure.py) purges its service's rows of the case in the
+transaction that folds it, and on a re-drive of it (ADR 0023).
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ from psycopg import sql
 from pydantic import ValidationError
 
 from contracts.envelope import ContractEvent
+from contracts.intake import CaseErasedV1
 from contracts.limits import MAX_JSON_DEPTH, json_too_deep
 from contracts.registry import SERVICE_TOPICS, UnknownEventTypeError
 from contracts.text import safe_loc
 from services.common import metrics
 from services.common.bulk import Upsert
+from services.common.erasure import Erasing
 from services.common.eventstore import (
     StoredRow,
     events_table,
@@ -212,6 +219,7 @@ class BatchOutcome:
     healed: int = 0
     parked: int = 0
     last_recorded_at: dt.datetime | None = None
+    erased: list[uuid.UUID] = field(default_factory=list)
 
 
 @dataclass
@@ -431,6 +439,7 @@ class ProjectionStore(Generic[Row]):
                 # No pipeline here: large batches write through COPY, which a
                 # pipeline does not allow.
                 await self.projection.store(conn, self.schema, changed)
+                await _erase(conn, self.projection, self.schema, outcome.erased)
             await self._upsert_positions.run(conn, positions.items())
             await self._store_parked(conn, parked)
             outcome.parked = len(parked)
@@ -539,7 +548,10 @@ class ProjectionStore(Generic[Row]):
         changed: dict[uuid.UUID, Row] = {}
         for event in accepted:
             key = _chain(str(event.case_id), _service(event))
-            if (event.stream_id, event.stream_version) in held or _waits(
+            if isinstance(event, CaseErasedV1):
+                # An erasure waits behind nothing: it purges what is parked.
+                outcome.erased.append(event.case_id)
+            elif (event.stream_id, event.stream_version) in held or _waits(
                 key, parked_keys
             ):
                 parked.append(self._park_event(event, _WAITING, "waiting"))
@@ -577,8 +589,12 @@ class ProjectionStore(Generic[Row]):
         for (case_id, service), events in by_case.items():
             key = _chain(str(case_id), service)
             if _waits(key, parked_keys):
-                parked += [self._park_event(e, _WAITING, "waiting") for e in events]
-                continue
+                # An erasure waits behind nothing: it purges what is parked.
+                waiting = [e for e in events if not isinstance(e, CaseErasedV1)]
+                parked += [self._park_event(e, _WAITING, "waiting") for e in waiting]
+                if len(waiting) == len(events):
+                    continue
+                events = [e for e in events if isinstance(e, CaseErasedV1)]  # noqa: PLW2901
             mine, kept = BatchOutcome(), list[_Parked]()
             try:
                 async with conn.transaction():
@@ -587,6 +603,7 @@ class ProjectionStore(Generic[Row]):
                         events, case_rows, set(), kept, mine, held=held
                     )
                     await self.projection.store(conn, self.schema, changed)
+                    await _erase(conn, self.projection, self.schema, mine.erased)
             except NotYetError as exc:
                 failure, rule = f"not yet: {exc}", "not_yet"
             except Exception as exc:  # noqa: BLE001 - the case is parked with it
@@ -594,6 +611,7 @@ class ProjectionStore(Generic[Row]):
             else:
                 parked += kept
                 outcome.applied += mine.applied
+                outcome.erased += mine.erased
                 outcome.last_recorded_at = (
                     mine.last_recorded_at or outcome.last_recorded_at
                 )
@@ -663,6 +681,25 @@ class ProjectionStore(Generic[Row]):
                     for p in parked
                 ],
             )
+
+
+async def _erase(
+    conn: psycopg.AsyncConnection[Any],
+    projection: FoldProjection[Any],
+    schema: str,
+    case_ids: Sequence[uuid.UUID],
+) -> None:
+    """The projection's purge of the cases erased in a batch (if it keeps any)."""
+    if not case_ids or not isinstance(projection, Erasing):
+        return
+    cases = sorted(set(case_ids))
+    purged = await projection.erase(conn, schema, cases)
+    log.warning(
+        "%s purged its rows of %d erased case(s): %s",
+        projection.name,
+        len(cases),
+        ", ".join(f"{table} {n}" for table, n in sorted(purged.items())) or "none",
+    )
 
 
 def _service(event: ContractEvent) -> str:
@@ -858,6 +895,8 @@ async def _refold(
             row = projection.fold(rows.get(event.case_id), event)
             if row is not None:
                 await projection.store(conn, schema, {event.case_id: row})
+            if isinstance(event, CaseErasedV1):
+                await _erase(conn, projection, schema, [event.case_id])
     except NotYetError as exc:
         return f"not yet: {exc}", True
     except Exception as exc:  # noqa: BLE001 - kept with its reason

@@ -66,6 +66,8 @@ class Role:
     stores: tuple[str, ...]  # event stores it appends to (schema = app name)
     own: tuple[str, ...]  # schemas where it creates and keeps its tables
     reads: tuple[str, ...] = ()  # schemas of others it reads (SELECT only)
+    # Event stores of others whose events table alone it reads (SELECT only).
+    events: tuple[str, ...] = ()
 
 
 # The relay of a store keeps what it parked in ``<schema>_relay``; the
@@ -81,6 +83,9 @@ ROLES: Final[tuple[Role, ...]] = (
         ("intake",),
         ("intake_relay",),
         reads=("piis",),
+        # An erasure's retention period runs from the case's last event in
+        # any store (services/erasure.py): those events, not the read models.
+        events=("placement",),
     ),
     Role(
         "hub_piis",
@@ -119,7 +124,7 @@ ROLES: Final[tuple[Role, ...]] = (
     ),
 )
 
-# The maintenance role: `hub purge`, the erasure, `hub keys`. It may delete
+# The maintenance role: `hub purge`, `hub keys`. It may delete
 # rows of the services' own tables (dead letters, the outbox), never an event.
 OPERATOR: Final = "hub_operator"
 _APIS: Final = (
@@ -150,6 +155,8 @@ SHARED: Final[tuple[SharedGrant, ...]] = (
     # Per-person data keys (encryption): every service reads and adds one;
     # only the erasure destroys one.
     SharedGrant("vault", "person_keys", ("SELECT", "INSERT"), _EVERY),
+    # POST /erasures: the intake API records the erasure and destroys the key.
+    SharedGrant("vault", "person_keys", ("UPDATE",), ("hub_intake",)),
     SharedGrant("vault", "person_keys", ("SELECT", "UPDATE", "DELETE"), (OPERATOR,)),
     # The development master key (refused in production): read by every one.
     SharedGrant("vault", "development_master_key", ("SELECT",), (*_EVERY, OPERATOR)),
@@ -312,7 +319,7 @@ def schema_statements() -> list[str]:
     Run by ``setup_database`` and written into ``deploy/postgres/init.sql``.
     """
     schemas = sorted(
-        {s for r in ROLES for s in (*r.stores, *r.own, *r.reads)}
+        {s for r in ROLES for s in (*r.stores, *r.own, *r.reads, *r.events)}
         | {g.schema for g in SHARED}
     )
     out = [f"CREATE SCHEMA IF NOT EXISTS {_q(s)};" for s in schemas]
@@ -337,6 +344,7 @@ def schema_statements() -> list[str]:
                 _default(schema, f"GRANT SELECT ON TABLES TO {me}", owner)
                 for owner in (None, *_writers_of(schema))
             ]
+    out += [_use(s, [r.name]) for r in ROLES for s in r.events]
     # Purge and erase: rows of the services' own tables, never an event.
     for role in ROLES:
         for schema in (*role.stores, *role.own):
@@ -456,6 +464,14 @@ def _existing_tables(conn: psycopg.Connection[Any]) -> None:
                 conn.execute(
                     sql.SQL("GRANT SELECT, DELETE ON TABLE {} TO {}").format(
                         _ident(schema, table), _ident(OPERATOR)
+                    )
+                )
+    for role in ROLES:
+        for store in role.events:
+            if _exists(conn, store, f"{store}_events"):
+                conn.execute(
+                    sql.SQL("GRANT SELECT ON TABLE {} TO {}").format(
+                        _ident(store, f"{store}_events"), _ident(role.name)
                     )
                 )
     for grant in SHARED:

@@ -1,8 +1,10 @@
 """``POST /erasures``: the operator's route to erase a person's file at a CPAS.
 
 The same erasure as ``hub erase`` (services/erasure.py): refused within the
-retention period unless forced with a reason code. The answer names the case
-and what was purged, never the person.
+retention period unless forced with a reason code. Intake records the erasure
+and destroys the person's key, then answers 202: each service purges its own
+rows as the erasure event reaches it. The answer names the case and what was
+done, never the person.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contracts.intake import ErasureReason
 from contracts.text import Identifier
 from services.common.auth import Operator
 from services.common.refusals import Refused
-from services.erasure import ErasureDone, ErasureNotPermittedError
+from services.erasure import PURGED_BY_SERVICES, ErasureDone
 
 __all__ = ["Eraser", "ErasureRequest", "erasure_router"]
 
@@ -52,13 +54,26 @@ class ErasureRequest(BaseModel):
 
 
 class ErasureAnswer(BaseModel):
-    """What the erasure did."""
+    """What the erasure did, and what the services do as its event reaches them."""
 
     case_id: str
     erased_on: str
     forced: bool
-    key_destroyed: bool
-    purged: dict[str, int]
+    key_destroyed: bool = Field(
+        description="Whether a key was destroyed now (false: it was already)."
+    )
+    event_recorded: bool = Field(
+        description="Whether hub.intake.case.erased.v1 was recorded now (false: "
+        "the file was erased before, this finished it)."
+    )
+    purged: dict[str, int] = Field(
+        description="Rows intake purged itself (its dead letters), per table."
+    )
+    purging: list[str] = Field(
+        description="The consumers that purge their service's rows of the case "
+        "when the erasure event reaches them."
+    )
+    then: str = Field(examples=[PURGED_BY_SERVICES])
 
 
 def erasure_router(eraser: Eraser | None) -> APIRouter:
@@ -68,7 +83,7 @@ def erasure_router(eraser: Eraser | None) -> APIRouter:
     @router.post(
         "/erasures",
         summary="Erase a person's file at a CPAS (operator)",
-        status_code=status.HTTP_200_OK,
+        status_code=status.HTTP_202_ACCEPTED,
         response_model=ErasureAnswer,
     )
     def erase(body: ErasureRequest, client: Operator) -> dict[str, Any]:
@@ -80,27 +95,13 @@ def erasure_router(eraser: Eraser | None) -> APIRouter:
                 "this process cannot erase: use `hub erase`",
             )
         log.warning("erasure asked by client %s", client.client)
-        try:
-            done = eraser(
-                niss=body.person,
-                cpas_kbo=body.cpas_kbo,
-                force=body.force,
-                reason=body.reason,
-                reference=body.reference,
-            )
-        except ErasureNotPermittedError as exc:
-            raise Refused(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                ("body",),
-                "erasure.unavailable",
-                str(exc),
-            ) from None
-        return {
-            "case_id": str(done.case_id),
-            "erased_on": done.erased_on.isoformat(),
-            "forced": done.forced,
-            "key_destroyed": done.key_destroyed,
-            "purged": done.purged,
-        }
+        done = eraser(
+            niss=body.person,
+            cpas_kbo=body.cpas_kbo,
+            force=body.force,
+            reason=body.reason,
+            reference=body.reference,
+        )
+        return done.answer()
 
     return router

@@ -57,6 +57,7 @@ from contracts.piis import PhaseChangedV1, PIISSignedV1
 from contracts.placement import Article60EndedV1, Article60StartedV1
 from services.common import metrics
 from services.common.consumer import NotYetError
+from services.common.erasure import erase_row_table
 from services.common.kafka import (
     REFUSED_FOR_GOOD,
     BrokerAdmin,
@@ -153,6 +154,10 @@ class OutboundProjection:
         if not isinstance(event, PARTNER_EVENTS + FACT_EVENTS):
             return None
         if row is None or row.facts is None:
+            if isinstance(event, CaseErasedV1):
+                # Its registration came first on intake's topic and was parked:
+                # no partner was told of the file; the purge (erase) still runs.
+                return None
             # Intake's registration has not reached the gateway yet.
             raise NotYetError(str(event.case_id))
         facts, messages = route(event, row.facts)
@@ -260,6 +265,28 @@ class OutboundProjection:
                     for e in entries
                 ],
             )
+
+    async def erase(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        schema: str,
+        case_ids: Sequence[uuid.UUID],
+    ) -> dict[str, int]:
+        """The gateway's purge of erased cases (services/common/erasure.py).
+
+        The routing facts' sealed columns emptied, the outbox rows deleted but
+        the erasure notices (sealed under keys of their own, they name no
+        personal data and the partners are still to be told: routing.py),
+        the dead letters of the gateway's schemas deleted.
+        """
+        purged = await erase_row_table(conn, schema, self._facts, case_ids)
+        cur = await conn.execute(
+            sql.SQL(
+                "DELETE FROM {}.outbox WHERE case_id = ANY(%s) AND kind <> %s"
+            ).format(sql.Identifier(schema)),
+            (list(case_ids), ERASURE_NOTICE),
+        )
+        return purged | {f"{schema}.outbox": cur.rowcount}
 
 
 def _sealed_for(entry: OutboxEntry) -> uuid.UUID:

@@ -23,7 +23,7 @@ from contracts.intake import (
     BilanCompletedV1,
     CaseTransferredV1,
 )
-from services.common.row_table import RowTable
+from services.common.erasure import ErasableRowTable
 from services.piis.case_facts import Bilan, CaseFacts, IncomeGrant
 
 __all__ = ["CaseFactsProjection"]
@@ -51,7 +51,7 @@ def _withdrawal(row: CaseFacts, event: IncomeRightWithdrawnV1) -> CaseFacts | No
     return dataclasses.replace(row, grants=grants) if grants != row.grants else None
 
 
-class CaseFactsProjection(RowTable[CaseFacts]):
+class CaseFactsProjection(ErasableRowTable[CaseFacts]):
     """Case id, CPAS, file number, every bilan and every income grant."""
 
     name = "piis-facts"

@@ -24,7 +24,7 @@ from contracts.intake import (
     CaseTransferredV1,
     ResidenceChangedV1,
 )
-from services.common.row_table import RowTable
+from services.common.erasure import ErasableRowTable
 from services.placement.domain import PlacementFacts
 
 __all__ = ["PlacementFactsProjection"]
@@ -32,7 +32,7 @@ __all__ = ["PlacementFactsProjection"]
 _attributes = operator.attrgetter(*(f.name for f in dataclasses.fields(PlacementFacts)))
 
 
-class PlacementFactsProjection(RowTable[PlacementFacts]):
+class PlacementFactsProjection(ErasableRowTable[PlacementFacts]):
     """Case id, CPAS, file number, birth date, region and NISS of each case."""
 
     name = "placement-facts"

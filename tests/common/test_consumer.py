@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from contracts.envelope import ContractEvent
+from contracts.intake import CaseErasedV1
 from services.common.consumer import BatchOutcome, Envelope, decode
 from services.common.settings import HubSettings
 from services.intake.service import create_application
@@ -148,3 +149,28 @@ def test_a_large_batch_is_applied_in_one_transaction(database_url: str) -> None:
     ) == [(600, 600)]
     again = apply(database_url, batch[:300])
     assert again[0].duplicates == 300
+
+
+def test_an_erasure_waits_behind_no_dead_letter_and_purges_its_cases_rows(
+    database_url: str,
+) -> None:
+    """ADR 0023: the case state's purge runs in the fold of the erasure event."""
+    other = uuid.UUID(int=4243)
+    [erasure] = [e for e in SAMPLES if isinstance(e, CaseErasedV1)]
+    erasure = erasure.model_copy(update=envelope(3))
+    poison = Envelope(str(REGISTERED.case_id), b"{not json", None, "payload: bad", "t")
+    *_, waiting, erased, again = apply(
+        database_url,
+        [on(REGISTERED), on(another_case(REGISTERED, other))],
+        [poison],
+        [on(BILAN)],
+        [on(erasure)],
+        [on(erasure)],
+    )
+    assert (waiting.parked, erased.applied, erased.erased) == (1, 1, [erasure.case_id])
+    assert (again.applied, again.duplicates, again.erased) == (0, 1, [])
+    assert rows(database_url, "SELECT case_id FROM case_state.cases") == [(other,)]
+    assert rows(database_url, "SELECT DISTINCT case_id FROM case_state.case_days") == [
+        (other,)
+    ]
+    assert rows(database_url, "SELECT count(*) FROM case_state.dead_letters") == [(0,)]

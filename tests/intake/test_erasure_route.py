@@ -1,4 +1,8 @@
-"""``POST /erasures``: the operator's route to ``hub erase`` (ADR 0023)."""
+"""``POST /erasures``: the operator's route to ``hub erase`` (ADR 0023).
+
+Intake records the erasure and destroys the key, then answers 202: the
+services purge their own rows as the erasure event reaches them.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ class Eraser:
             dt.date(2026, 12, 2),
             forced=True,
             key_destroyed=True,
-            purged={"partners.outbox": 1},
+            purged={"intake.dead_letters": 1},
         )
 
 
@@ -49,9 +53,20 @@ def test_adr_0023_an_operator_erases_and_the_answer_names_no_person() -> None:
         json={**BODY, "force": True, "reason": "court_order", "reference": "C-1"},
         headers={"X-API-Key": OPERATOR},
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 202, answer.text
     assert NISS not in answer.text
-    assert answer.json()["purged"] == {"partners.outbox": 1}
+    done = answer.json()
+    assert done["case_id"] == str(uuid.UUID(int=5))
+    assert (done["key_destroyed"], done["event_recorded"]) == (True, True)
+    assert done["purged"] == {"intake.dead_letters": 1}
+    # Who purges the rest, as the event reaches them.
+    assert set(done["purging"]) == {
+        "case-state",
+        "piis-facts",
+        "placement-facts",
+        "partner-outbound",
+    }
+    assert "hub.intake.case.erased.v1" in done["then"]
     assert eraser.asked == [
         {
             "niss": NISS,

@@ -11,6 +11,7 @@ stand; the other person reads as before (docs/decisions/0023-envelope-encryption
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import uuid
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg import sql
 
 from contracts.case_state import CASE_STATE_TOPIC
 from contracts.intake import BeneficiaryRegisteredV1, CaseErasedV1
@@ -28,6 +30,7 @@ from services.audit.report import AuditRun, whole_report
 from services.case_state.service import statistics_of
 from services.common.aggregate import CommandContext
 from services.common.chain import verify_stores
+from services.common.dead_letters import schemas_with_dead_letters
 from services.common.errors import DomainError
 from services.common.eventstore import events_table, read_rows, row_to_event
 from services.common.settings import HubSettings
@@ -35,9 +38,11 @@ from services.demo import make_kbo, make_niss
 from services.erasure import erase_person
 from services.intake.application import RegisterBeneficiary, TransferCase
 from services.intake.service import create_application
+from services.partner_gateway.outbound import ERASURE_NOTICE
 from services.supervisor import wait_healthy
 from tests.integration.harness import (
     HEADERS,
+    OPERATOR_HEADERS,
     component,
     read_topic,
     wait_until,
@@ -304,3 +309,216 @@ def test_an_erasure_names_its_field_and_rule_when_refused(
         )
     finally:
         app.close()
+
+
+# -- POST /erasures under the services' own roles (ADR 0023, 0027) ------------
+
+_PURGING = (
+    "intake-api",
+    "intake-relay",
+    "case-state",
+    "piis-api",
+    "placement-api",
+    "partner-gateway",
+)
+# What the services keep of a case, each read as the owner: (name, query).
+_KEPT_OF_CASE = (
+    ("routing facts", "SELECT * FROM partners.routing_facts WHERE case_id = %(c)s"),
+    ("placement facts", "SELECT * FROM placement.case_facts WHERE case_id = %(c)s"),
+    ("piis facts", "SELECT * FROM piis.case_facts WHERE case_id = %(c)s"),
+    (
+        "outbox",
+        (
+            "SELECT message_id, kind, payload FROM partners.outbox "
+            "WHERE case_id = %(c)s ORDER BY id"
+        ),
+    ),
+    (
+        "case state",
+        (
+            "SELECT case_id, version, intake, piis FROM case_state.cases "
+            "WHERE case_id = %(c)s"
+        ),
+    ),
+    (
+        "case days",
+        "SELECT * FROM case_state.case_days WHERE case_id = %(c)s ORDER BY 2, 3",
+    ),
+)
+# Schemas whose dead letters a test plants, one service's role each.
+_PLANTED = ("intake", "partners", "federal_reporting", "placement", "piis")
+_PLANTED_CASE_STATE = ("case_state", "statistics")
+
+
+def _query(settings: HubSettings, query: str, case_id: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(query, {"c": uuid.UUID(case_id)}).fetchall()
+
+
+def _kept_of(settings: HubSettings, case_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: _query(settings, q, case_id) for name, q in _KEPT_OF_CASE}
+
+
+def _dead_letters_of(settings: HubSettings, case_id: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    with psycopg.connect(settings.database_url) as conn:
+        for schema in schemas_with_dead_letters(conn):
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT count(*) FROM {}.dead_letters WHERE case_key = %s"
+                ).format(sql.Identifier(schema)),
+                (case_id,),
+            ).fetchone()
+            if row and row[0]:
+                found[schema] = int(row[0])
+    return found
+
+
+def _plant_dead_letters(settings: HubSettings, case_ids: list[str]) -> None:
+    """A dead letter of each case in each schema (of no running consumer)."""
+    with psycopg.connect(settings.database_url) as conn:
+        for schema in (*_PLANTED, *_PLANTED_CASE_STATE):
+            for case_id in case_ids:
+                conn.execute(
+                    sql.SQL(
+                        "INSERT INTO {}.dead_letters (case_key, event_type, payload, "
+                        "reason, source, consumer, rule) VALUES (%s, 't', '', "
+                        "'planted', 'test', 'planted', 'store')"
+                    ).format(sql.Identifier(schema)),
+                    (case_id,),
+                )
+
+
+def _ready(settings: HubSettings, case_ids: list[str]) -> bool:
+    """Every service holds the cases, and every schema keeps dead letters."""
+    with psycopg.connect(settings.database_url) as conn:
+        for schema in (*_PLANTED, *_PLANTED_CASE_STATE):
+            row = conn.execute(
+                "SELECT to_regclass(%s)", (f"{schema}.dead_letters",)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return False
+    for case_id in case_ids:
+        try:
+            kept = _kept_of(settings, case_id)
+        except psycopg.errors.UndefinedTable:
+            return False
+        if not all(kept[name] for name in ("routing facts", "placement facts")):
+            return False
+        if not (kept["outbox"] and kept["piis facts"] and kept["case state"]):
+            return False
+        if kept["case state"][0][2].get("income_right") is None:
+            return False
+    return True
+
+
+def _purged(settings: HubSettings, case_id: str) -> bool:
+    """Whether every service purged its rows of the case."""
+    kept = _kept_of(settings, case_id)
+    [routing] = _query(
+        settings,
+        "SELECT sealed, niss_digest FROM partners.routing_facts WHERE case_id = %(c)s",
+        case_id,
+    )
+    [placement] = _query(
+        settings,
+        "SELECT sealed FROM placement.case_facts WHERE case_id = %(c)s",
+        case_id,
+    )
+    return (
+        routing == (None, None)
+        and placement == (None,)
+        and {kind for _, kind, _ in kept["outbox"]} == {ERASURE_NOTICE}
+        and kept["case state"] == []
+        and kept["case days"] == []
+        and _dead_letters_of(settings, case_id) == {}
+    )
+
+
+def _ask_erasure(intake: str, **extra: str) -> dict[str, Any]:
+    """``POST /erasures`` of the erased person, forced, with an operator's key."""
+    answer = httpx.post(
+        f"{intake}/erasures",
+        json={
+            "person": ERASED["niss"],
+            "cpas_kbo": KBO,
+            "force": True,
+            "reason": "court_order",
+            **extra,
+        },
+        headers=OPERATOR_HEADERS,
+        timeout=30,
+    )
+    assert answer.status_code == 202, answer.text
+    assert ERASED["niss"] not in answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_post_erasures_under_the_services_roles_purges_each_services_rows(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """The route answers 202 under intake's own role; each service then purges
+    its own rows of the case as the erasure event reaches it."""
+    intake = f"http://127.0.0.1:{hub_settings.intake_port}"
+    case_state = f"http://127.0.0.1:{hub_settings.case_state_port}"
+    logs = {name: tmp_path / f"{name}.log" for name in _PURGING}
+    with contextlib.ExitStack() as running:
+        for name in _PURGING:
+            running.enter_context(component(hub_settings, name, logs[name]))
+        wait_healthy(f"{intake}/openapi.json")
+        wait_healthy(f"{case_state}/openapi.json")
+        erased_case = _register(intake, ERASED, "D-ERASE-2")
+        kept_case = _register(intake, KEPT, "D-KEEP-2")
+        cases = [erased_case, kept_case]
+        wait_until(lambda: _ready(hub_settings, cases), 90, "every service's rows")
+        _plant_dead_letters(hub_settings, cases)
+        kept_before = _kept_of(hub_settings, kept_case)
+        kept_dead_letters = _dead_letters_of(hub_settings, kept_case)
+        assert _dead_letters_of(hub_settings, erased_case) == kept_dead_letters
+
+        done = _ask_erasure(intake, reference="C-2026-9")
+        assert (done["case_id"], done["key_destroyed"], done["event_recorded"]) == (
+            erased_case,
+            True,
+            True,
+        )
+        # Intake's own dead letters it purged itself, at once.
+        assert done["purged"]["intake.dead_letters"] == 1
+        assert "partner-outbound" in done["purging"]
+
+        wait_until(
+            lambda: _purged(hub_settings, erased_case),
+            90,
+            "every service's purge of the erased case",
+        )
+        states = read_topic(
+            hub_settings,
+            CASE_STATE_TOPIC,
+            0,
+            until=lambda found: any(
+                m.value is None and m.key == erased_case.encode() for m in found
+            ),
+        )
+        # Compacted, the topic keeps the last value of a key: the tombstone.
+        assert [m for m in states if m.key == erased_case.encode()][-1].value is None
+        # The case state answers the erased case as one it never knew.
+        gone = httpx.get(f"{case_state}/cases/{erased_case}", headers=HEADERS)
+        assert gone.status_code == 404, gone.text
+        # The other person: every row as before.
+        assert _kept_of(hub_settings, kept_case) == kept_before
+        assert _dead_letters_of(hub_settings, kept_case) == kept_dead_letters
+        assert _income_projected(case_state, kept_case)
+
+        # Asked again (an operator unsure it went through): nothing new.
+        again = _ask_erasure(intake)
+        assert again["event_recorded"] is False
+        assert set(again["purged"].values()) == {0}
+        report = verify_stores(hub_settings)
+        assert report.verified, report
+
+    assert clear_in_tables(hub_settings, _markers(ERASED)) == {}
+    for name, log in logs.items():
+        text = log.read_bytes()
+        for needle in _markers(ERASED).values():
+            assert needle not in text, name

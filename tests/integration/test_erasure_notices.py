@@ -6,7 +6,7 @@ registration). Once the file is erased, VDAB's topic carries the erasure
 notice in VDAB's format: the case, the CPAS, its file number and the day,
 no NISS, no name, no birth date. Le Forem, closed before, is told nothing.
 The notice stays in the outbox, sealed under a key of its own, when the
-erasure has purged the case's other rows
+gateway purges the case's other rows, in the transaction that writes it
 (docs/decisions/0023-envelope-encryption.md).
 """
 
@@ -122,7 +122,8 @@ def test_an_erasure_is_told_to_the_partner_holding_the_file_without_personal_dat
             "demande_inscription",
             "cloture_dossier",
         ]
-        # The erasure purged the case's other rows; the notice stays, and opens.
+        # The gateway purged the case's other rows as it wrote the notice; the
+        # notice stays, and opens.
         assert outbox_of(hub_settings, "forem") == []
         [(kind, kept)] = outbox_of(hub_settings, "vdab")
         assert (kind, kept) == ("case_erased", notice)

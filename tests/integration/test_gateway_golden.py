@@ -6,7 +6,9 @@ events behind every outbound message on the topics of their services: what
 each partner's outbound topic then carries must equal its golden files, byte
 for byte once parsed. Every golden inbound file, published in a shuffled order
 on its partner's inbound topic, is recorded once and in the partner's order.
-The closure comes last: each person then moves to another region.
+The closure comes last: each person then moves to another region. The
+erasure, after which the gateway keeps nothing of the person to route by, is
+checked on a hub of its own: the registration, then the erasure notice.
 """
 
 from __future__ import annotations
@@ -130,6 +132,22 @@ def assert_topics_hold(settings: HubSettings, kinds: Sequence[str]) -> None:
         assert got == sorted(json.dumps(m, sort_keys=True) for m in messages), code
 
 
+# Last of a person's messages: the gateway then purges its rows of the case.
+ERASURE: tuple[OutboundKind, ...] = ("case_erased",)
+
+
+def _hub_message(facts: RoutingFacts, kind: OutboundKind) -> tuple[str, bytes, bytes]:
+    """The hub event behind a kind of outbound message, on its service's topic."""
+    event = on_its_own_stream(outbound_event(kind, facts), kind)
+    topic = SERVICE_TOPICS[SERVICE_OF[kind]]
+    return topic, str(facts.case_id).encode(), event.to_json_bytes()
+
+
+def _registration(facts: RoutingFacts) -> tuple[str, bytes, bytes]:
+    key = str(facts.case_id).encode()
+    return SERVICE_TOPICS["intake"], key, registered(facts).to_json_bytes()
+
+
 def test_golden_files_hold_through_the_broker_both_ways(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
@@ -139,21 +157,20 @@ def test_golden_files_hold_through_the_broker_both_ways(
         closures: list[tuple[str, bytes, bytes]] = []
         for facts in FACTS.values():
             key = str(facts.case_id).encode()
-            hub_messages.append(
-                (SERVICE_TOPICS["intake"], key, registered(facts).to_json_bytes())
-            )
+            hub_messages.append(_registration(facts))
             for kind in get_args(OutboundKind):
-                event = on_its_own_stream(outbound_event(kind, facts), kind)
-                topic = SERVICE_TOPICS[SERVICE_OF[kind]]
+                if kind in ERASURE:
+                    continue
+                message = _hub_message(facts, kind)
                 if kind == "case_closed":
                     # Last: the person then lives in another region, whose
                     # partner the inbound golden files are not from.
-                    closures.append((topic, key, withdrawn(facts).to_json_bytes()))
-                    closures.append((topic, key, event.to_json_bytes()))
+                    closures.append((message[0], key, withdrawn(facts).to_json_bytes()))
+                    closures.append(message)
                 else:
-                    hub_messages.append((topic, key, event.to_json_bytes()))
+                    hub_messages.append(message)
         publish(hub_settings, hub_messages)
-        kinds = get_args(OutboundKind)
+        kinds = [k for k in get_args(OutboundKind) if k not in ERASURE]
         assert_topics_hold(hub_settings, [k for k in kinds if k != "case_closed"])
 
         inbound: list[tuple[str, bytes, bytes]] = []
@@ -178,4 +195,29 @@ def test_golden_files_hold_through_the_broker_both_ways(
             assert sequences == list(range(1, len(get_args(InboundKind)) + 1))
 
         publish(hub_settings, closures)
-        assert_topics_hold(hub_settings, get_args(OutboundKind))
+        assert_topics_hold(hub_settings, kinds)
+
+
+def test_the_erasure_golden_files_hold_through_the_broker(
+    hub_settings: HubSettings, tmp_path: Path
+) -> None:
+    """Each partner holding the file is told of its erasure in its golden form."""
+    with component(hub_settings, "partner-gateway", tmp_path / "gateway.log"):
+        wait_healthy(f"http://127.0.0.1:{hub_settings.partner_gateway_port}/docs")
+        publish(
+            hub_settings,
+            [
+                message
+                for facts in FACTS.values()
+                for message in (
+                    _registration(facts),
+                    _hub_message(facts, "registration_request"),
+                )
+            ],
+        )
+        assert_topics_hold(hub_settings, ["registration_request"])
+        publish(
+            hub_settings,
+            [_hub_message(facts, kind) for facts in FACTS.values() for kind in ERASURE],
+        )
+        assert_topics_hold(hub_settings, ["registration_request", *ERASURE])

@@ -99,8 +99,12 @@ def test_a_service_role_neither_reads_nor_writes_another_services_schema(
 ) -> None:
     _, urls = confined
     # A role reads only the stores of the topics its consumers read (to heal
-    # a gap), and no other service's read models.
-    _refused(urls["intake-api"], "SELECT count(*) FROM placement.placement_events")
+    # a gap), and no other service's read models; intake the events of
+    # placement's store too (an erasure's retention period), nothing else there.
+    _refused(urls["intake-api"], "SELECT count(*) FROM placement.placement_commands")
+    _refused(urls["intake-api"], "SELECT count(*) FROM partners.partners_events")
+    with psycopg.connect(urls["intake-api"]) as conn:
+        conn.execute("SELECT count(*) FROM placement.placement_events")
     _refused(urls["piis-api"], "SELECT count(*) FROM partners.partners_events")
     _refused(urls["partner-relay"], "SELECT count(*) FROM case_state.cases")
     _refused(urls["intake-relay"], "CREATE TABLE piis.planted (x int)")
@@ -230,7 +234,7 @@ def test_init_sql_then_db_setup_confine_each_service_as_in_docker_compose(
     with psycopg.connect(own) as conn:
         conn.execute("SELECT count(*) FROM intake.intake_events")
     _refused(own, "DELETE FROM intake.intake_events")
-    _refused(own, "SELECT count(*) FROM placement.placement_events")
+    _refused(own, "SELECT count(*) FROM placement.placement_commands")
 
 
 def test_hub_purge_runs_as_the_operator_and_reports_its_counts(

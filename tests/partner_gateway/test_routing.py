@@ -375,3 +375,11 @@ def test_a_refused_erasure_notice_is_kept_under_its_own_key() -> None:
     kept = outbound.seal_kept(vault, NAMUR.case_id, row.message_id, payload)
     assert kept["sealed"]["person"] == stored["sealed"]["person"]
     assert vault.open_document(kept, row.message_id.bytes) == payload
+
+
+def test_an_erasure_of_a_case_never_routed_tells_nobody_and_does_not_wait() -> None:
+    # Its registration was parked: the erasure is not "not yet" (it would
+    # wait for ever), it folds into nothing and the gateway's purge runs.
+    projection = OutboundProjection()
+    assert projection.fold(None, erased(NAMUR)) is None
+    assert projection.fold(GatewayCase(None), erased(NAMUR)) is None
