@@ -70,7 +70,9 @@ FORCED_REASONS: Final[frozenset[ErasureReason]] = frozenset(
 PURGED_BY_SERVICES: Final = (
     "each service purges its own rows of the case (read models, outbox, dead "
     "letters; the case state writes a tombstone on hub.case-state.v1) as "
-    "hub.intake.case.erased.v1 reaches it"
+    "hub.intake.case.erased.v1 reaches it; messages already on a partner's "
+    "topics, in its format, are dropped by the broker within "
+    "HUB_PARTNER_TOPIC_RETENTION_HOURS"
 )
 
 

@@ -232,6 +232,15 @@ class HubSettings(BaseSettings):
         description="Days `hub purge` keeps a partner outbox row once every "
         "channel of its partner delivered it; an undelivered one is kept.",
     )
+    partner_topic_retention_hours: int = Field(
+        default=168,
+        ge=1,
+        le=8760,
+        description="Hours a partner's topics keep a message (retention.ms, set "
+        "when the hub creates them): they carry it in the partner's format, "
+        "personal data in clear as its legal basis needs, so an erasure cannot "
+        "reach what the broker still holds; it is gone after this time.",
+    )
     kafka_security_protocol: str = Field(
         default="PLAINTEXT",
         pattern="^(PLAINTEXT|SASL_PLAINTEXT|SASL_SSL)$",

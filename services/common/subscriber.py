@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -387,12 +387,14 @@ def subscribe_raw(
                 await keep(record, exc)
 
 
-async def ensure_topics(settings: HubSettings, *topics: str) -> None:
+async def ensure_topics(
+    settings: HubSettings, *topics: str, configs: Mapping[str, str] | None = None
+) -> None:
     """Create the topics a process consumes (it may start before any relay)."""
     admin = BrokerAdmin(settings)
     await admin.start()
     try:
-        await admin.ensure_topics([settings.topic(t) for t in topics])
+        await admin.ensure_topics([settings.topic(t) for t in topics], configs=configs)
     finally:
         await admin.close()
 

@@ -84,6 +84,7 @@ __all__ = [
     "OutboxEntry",
     "is_outbound",
     "outbound_topic",
+    "partner_topic_configs",
     "publish_to_broker",
     "push_to_endpoint",
     "redrive_outbound",
@@ -114,6 +115,11 @@ OUTBOUND_RULES: Final = ("partner.refused", "partner.unpublishable")
 def outbound_topic(code: str) -> str:
     """The topic a partner reads its messages from (without the prefix)."""
     return f"partner.{code}.outbound.v1"
+
+
+def partner_topic_configs(settings: HubSettings) -> dict[str, str]:
+    """The settings of a partner's topics: a bounded retention (ADR 0023)."""
+    return {"retention.ms": str(settings.partner_topic_retention_hours * 3_600_000)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,7 +600,9 @@ class _BrokerPublisher:
                     await outbox.adopt(cluster_id)
                     continue
                 log.warning("broker lost messages of %s (%s)", topic, lost)
-            await admin.ensure_topics([topic])
+            await admin.ensure_topics(
+                [topic], configs=partner_topic_configs(self._settings)
+            )
             if stored is not None and stored.delivered:
                 log.warning("broker of %s is a new copy; republishing", topic)
                 metrics.RELAY_REPUBLISHES.labels(outbound_topic(code)).inc()

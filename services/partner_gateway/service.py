@@ -30,6 +30,7 @@ from services.partner_gateway.inbound import InboundDesk, Receipt
 from services.partner_gateway.outbound import (
     is_outbound,
     outbound_topic,
+    partner_topic_configs,
     publish_to_broker,
     push_to_endpoint,
     redrive_outbound,
@@ -161,7 +162,7 @@ async def serve_api(settings: HubSettings, stop: asyncio.Event) -> None:
         topics = [inbound_topic(c) for c in CHANNELS] + [
             outbound_topic(c) for c in CHANNELS
         ]
-        await ensure_topics(settings, *topics)
+        await ensure_topics(settings, *topics, configs=partner_topic_configs(settings))
         subscribe_raw(
             broker,
             settings,

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -279,10 +279,14 @@ def confined_urls(settings: HubSettings) -> dict[str, str]:
 
 @contextmanager
 def component(
-    settings: HubSettings, name: str, log: Path
+    settings: HubSettings,
+    name: str,
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """One `hub serve <name>` process, as its own database role; killed at the end."""
     env = hub_env(settings) | {"HUB_DATABASE_URL": confined_urls(settings)[name]}
+    env |= extra_env or {}
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name],
