@@ -17,9 +17,20 @@ __all__ = [
     "Kbo",
     "Niss",
     "ParsedNiss",
+    "names_a_national_number",
     "normalise_kbo",
     "parse_niss",
 ]
+
+# A national number (NISS, BIS) is 11 digits; people write it with separators.
+_NUMBER_SEPARATORS: Final = re.compile(r"[ ./-]")
+_ELEVEN_DIGITS: Final = re.compile(r"\d{11}")
+
+
+def names_a_national_number(text: str) -> bool:
+    """Whether a free text holds 11 digits in a row, separators aside (a NISS)."""
+    return bool(_ELEVEN_DIGITS.search(_NUMBER_SEPARATORS.sub("", text)))
+
 
 _NISS_CHECK = "mod 97 rule of the National Register, IBZ IT000"
 _FROM_2000 = (

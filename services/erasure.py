@@ -41,7 +41,7 @@ from typing import Any, Final
 
 import psycopg
 
-from contracts.identifiers import normalise_kbo, parse_niss
+from contracts.identifiers import names_a_national_number, normalise_kbo, parse_niss
 from contracts.intake import ErasureReason
 from services.audit.replay import last_activity
 from services.common.aggregate import CommandContext
@@ -131,6 +131,14 @@ def erase_person(
     moment = now or dt.datetime.now(dt.UTC)
     person = parse_niss(niss, field="person").value
     kbo = normalise_kbo(cpas_kbo, field="cpas")
+    if reference is not None and names_a_national_number(reference):
+        # The erasure event outlives the person's key: it must name nobody.
+        raise DomainError(
+            "reference",
+            "erasure.reference_names_a_person",
+            "the reference of the decision names no person: no national number "
+            "(11 digits)",
+        )
     if app is None:
         # Imported here: the intake API imports this module for its route.
         from services.intake.service import create_application  # noqa: PLC0415

@@ -52,6 +52,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts.identifiers import names_a_national_number
 from contracts.wire import AS_INTEGER_TEXT, DateTime, Uuid
 from services.common.auth import (
     ApiClient,
@@ -98,9 +99,6 @@ PURPOSE_HEADER: Final = "X-Purpose"
 MAX_PURPOSE: Final = 200
 _PRINTABLE: Final = re.compile(r"[ -~]*[!-~][ -~]*")
 _PURPOSE_PATTERN: Final = f"^{_PRINTABLE.pattern}$"
-# A national number (NISS, BIS) is 11 digits; clients write it with separators.
-_SEPARATORS: Final = re.compile(r"[ ./-]")
-_ELEVEN_DIGITS: Final = re.compile(r"\d{11}")
 # Query parameters whose validated values the journal keeps (dates, KBO
 # numbers, counts, formats): the others only by name, whatever they hold.
 _VALUED: Final = frozenset(
@@ -128,7 +126,7 @@ def checked_purpose(purpose: str | None) -> str | None:
             f"{PURPOSE_HEADER}: 1 to {MAX_PURPOSE} printable ASCII characters, "
             "not only spaces"
         )
-    if _ELEVEN_DIGITS.search(_SEPARATORS.sub("", purpose)):
+    if names_a_national_number(purpose):
         raise _refused(
             f"{PURPOSE_HEADER}: a purpose names no person: no national number "
             "(11 digits)"

@@ -14,6 +14,7 @@ _ADR = (
 _DOC = "docs/decisions/0023-envelope-encryption.md"
 _ERASE = "services.erasure:erase_person"
 _TESTS = "tests/integration/test_erasure.py"
+_ROUTE_TESTS = "tests/intake/test_erasure_route.py"
 _WHOLE = (
     f"{_TESTS}::test_an_erased_person_is_gone_everywhere_and_everything_else_stands"
 )
@@ -68,6 +69,21 @@ RULES: tuple[Rule, ...] = (
         source=_ADR,
         enforced_by=("services.erasure:_reason",),
         tests=(f"{_TESTS}::test_an_erasure_names_its_field_and_rule_when_refused",),
+        kind="input",
+        doc=_DOC,
+    ),
+    Rule(
+        code="erasure.reference_names_a_person",
+        statement=(
+            "The CPAS's reference of an erasure decision names no person: a run "
+            "of 11 digits (a national number, separators aside) is refused, "
+            "since the erasure event outlives the person's key."
+        ),
+        source=_ADR,
+        enforced_by=("services.erasure:erase_person",),
+        tests=(
+            f"{_ROUTE_TESTS}::test_adr_0023_a_reference_that_holds_a_national_number_is_refused",
+        ),
         kind="input",
         doc=_DOC,
     ),

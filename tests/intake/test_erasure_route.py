@@ -10,11 +10,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.common.errors import DomainError
+from services.common.settings import HubSettings
 from services.common.vault import PersonErasedError
-from services.erasure import ErasureDone
+from services.erasure import ErasureDone, erase_person
 from services.intake.api import create_api
 from tests.common.apis import KEY, KEYS, OPERATOR
 from tests.common.test_refusals import refused
@@ -121,3 +123,24 @@ def test_adr_0023_a_command_for_an_erased_person_is_gone() -> None:
 
     answer = TestClient(api).get("/sealing")
     refused(answer, 410, ["path", "case_id"], "case.erased")
+
+
+@pytest.mark.parametrize("reference", ["85073003328", "DPO/85.07.30-033.28"])
+def test_adr_0023_a_reference_that_holds_a_national_number_is_refused(
+    reference: str,
+) -> None:
+    # The erasure event outlives the person's key: nothing in it may name them.
+    with pytest.raises(DomainError) as refused_here:
+        erase_person(
+            HubSettings(),
+            niss=NISS,
+            cpas_kbo=BODY["cpas_kbo"],
+            force=True,
+            reason="court_order",
+            reference=reference,
+        )
+    assert (refused_here.value.field, refused_here.value.rule) == (
+        "reference",
+        "erasure.reference_names_a_person",
+    )
+    assert NISS not in str(refused_here.value)
