@@ -1,15 +1,18 @@
-"""What an auditor runs on a whole store: the ordered read, the chain check, the replay.
+"""What an auditor and an erasure meet on a national store.
 
 One seeded intake store (sealed events, chained by the store's trigger as
-they are copied in) serves all three. The replay is the audit report's first
-pass for one CPAS of the store's twenty, in a process of its own so its peak
-memory is its own: the kernel's high-water mark of that process's memory
-(``VmHWM``), not ``ru_maxrss``, which Linux carries over ``execve`` from the
-parent (the bench process, after seeding, would be measured instead).
+they are copied in; 10 M events on a full run) serves the ordered read, the
+chain check, the replay and the erasure of one person. The replay is the
+audit report's first pass for one CPAS of the store's twenty, in a process
+of its own so its peak memory is its own: the kernel's high-water mark of
+that process's memory (``VmHWM``), not ``ru_maxrss``, which Linux carries
+over ``execve`` from the parent (the bench process, after seeding, would be
+measured instead).
 Ordered read: stock is eventsourcing's ``select_notifications`` paged 1,000
 at a time, as its own readers page it; the hub reads the same rows through
 ``read_rows``. Chain verification (``hub audit verify``) has no stock
-counterpart: eventsourcing keeps no chain.
+counterpart: eventsourcing keeps no chain. Erasure: ``hub erase`` forced,
+of a person registered through intake's command path in the seeded store.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -29,10 +33,14 @@ import psycopg
 from bench.infra import Figure, Scale, Servers, median_of, repeated
 from bench.seed import CPAS, seed_intake
 from services.audit.report import AuditRun, report_head
+from services.common.aggregate import CommandContext
 from services.common.chain import store_named, verify_stores
 from services.common.eventstore import events_table, eventstore_env, read_rows
 from services.common.settings import HubSettings
-from services.intake.application import IntakeApplication
+from services.demo import make_niss
+from services.erasure import erase_person
+from services.intake.application import IntakeApplication, RegisterBeneficiary
+from services.intake.service import create_application
 
 
 def _stock_read(settings: HubSettings) -> float:
@@ -104,9 +112,51 @@ def peak_resident_mib() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status (a Linux kernel is needed)")
 
 
+def _erasures(settings: HubSettings, runs: int) -> list[float]:
+    """Seconds of each forced erasure of a person registered in the seeded store.
+
+    ``hub erase``'s own path: the retention check reads the case's last event
+    in every store, then the erasure is recorded and the key destroyed (the
+    services purge their rows as the event reaches them, not timed here).
+    """
+    app = create_application(settings)
+    try:
+        seconds = []
+        for n in range(runs):
+            born = dt.date(1961, 1, 1) + dt.timedelta(days=n)
+            niss = make_niss(born, 7)
+            app.register_beneficiary(
+                RegisterBeneficiary(
+                    context=CommandContext(uuid.uuid4(), dt.datetime.now(dt.UTC)),
+                    cpas_kbo=CPAS[0],
+                    niss=niss,
+                    birth_date=born,
+                    family_name="Erase",
+                    given_name="Bench",
+                    preferred_language="fr",
+                    postal_code="4000",
+                    dossier_number=f"E{n}",
+                    registered_on=dt.date(2026, 11, 2),
+                )
+            )
+            started = time.perf_counter()
+            erase_person(
+                settings,
+                niss=niss,
+                cpas_kbo=CPAS[0],
+                force=True,
+                reason="court_order",
+                app=app,
+            )
+            seconds.append(time.perf_counter() - started)
+        return seconds
+    finally:
+        app.close()
+
+
 def measure(servers: Servers, scale: Scale) -> list[Figure]:
-    """Both on one seeded store, each run ``runs`` times."""
-    events = scale.pick(4_000, 100_000, 1_000_000)
+    """All on one seeded store (national scale on a full run), each ``runs`` times."""
+    events = scale.pick(4_000, 100_000, 10_000_000)
     runs = scale.pick(1, 1, 3)
     settings = servers.settings()
     seed_intake(settings, events)
@@ -117,7 +167,21 @@ def measure(servers: Servers, scale: Scale) -> list[Figure]:
     )
     replays = repeated(runs, lambda: _replay(settings))
     replay, replay_low, replay_high = median_of([seconds for seconds, _ in replays])
+    erasure, erasure_low, erasure_high = median_of(
+        [seconds * 1000 for seconds in _erasures(settings, runs)]
+    )
     return [
+        Figure(
+            f"erasure of one person ({events:,} events in the store)",
+            None,
+            erasure,
+            "ms",
+            "-",
+            notes="hub erase, forced: retention check, event, key destroyed",
+            runs=runs,
+            hub_min=erasure_low,
+            hub_max=erasure_high,
+        ),
         Figure(
             f"audit replay, one CPAS's report ({events:,} events in the store)",
             None,

@@ -33,6 +33,7 @@ def test_every_benchmark_runs_and_reports_its_load(tmp_path: Path) -> None:
         "ordered read of the event log",
         "hub audit verify",
         "audit replay",
+        "erasure of one person",
         *RATE_DRIVEN,
     ):
         assert any(n.startswith(prefix) for n in names), prefix
