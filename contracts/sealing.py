@@ -35,6 +35,7 @@ __all__ = [
     "Plan",
     "erased_validator",
     "merge_personal",
+    "models_in",
     "personal_plan",
     "split_personal",
 ]
@@ -51,15 +52,15 @@ def _is_personal(field: Any) -> bool:
     return isinstance(extra, Mapping) and extra.get(PERSONAL_DATA_KEY) is True
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
+def models_in(annotation: Any) -> list[type[BaseModel]]:
     """The models an annotation can hold (``X``, ``X | None``, ``list[X]``)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _models_in(typing.get_args(annotation)[0])
+        return models_in(typing.get_args(annotation)[0])
     if origin in (Union, types.UnionType) or origin is not None:
-        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+        return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
     return []
 
 
@@ -72,7 +73,7 @@ def personal_plan(model: type[BaseModel]) -> Plan:
             plan[name] = True
             continue
         nested: dict[str, bool | Plan] = {}
-        for inner in _models_in(field.annotation):
+        for inner in models_in(field.annotation):
             nested.update(personal_plan(inner))
         if nested:
             plan[name] = nested

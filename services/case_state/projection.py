@@ -241,10 +241,10 @@ class CaseStateProjection:
         # The latest day's snapshot is the current part: dumped once for both.
         texts: dict[int, str] = {}
 
-        def text(service: str, part: Part) -> str:
+        def text(service: str, part: Part, case_id: uuid.UUID) -> str:
             found = texts.get(id(part))
             if found is None:
-                found = texts[id(part)] = FOLDS[service].dump(part)
+                found = texts[id(part)] = FOLDS[service].dump(part, case_id)
             return found
 
         await statements.cases.run(
@@ -256,7 +256,9 @@ class CaseStateProjection:
                     row.version,
                     row.updated_at,
                     *(
-                        None if (part := row.parts.get(s)) is None else text(s, part)
+                        None
+                        if (part := row.parts.get(s)) is None
+                        else text(s, part, row.case_id)
                         for s in FOLDS
                     ),
                 )
@@ -266,7 +268,7 @@ class CaseStateProjection:
         await statements.days.run(
             conn,
             (
-                (row.case_id, service, day, text(service, part))
+                (row.case_id, service, day, text(service, part, row.case_id))
                 for row in rows.values()
                 for (service, day), part in row.days.items()
             ),
@@ -304,7 +306,7 @@ def row_of(record: Sequence[Any]) -> CaseRow:
     """A row from ``case_id`` and the parts' JSON texts (in ``FOLDS`` order)."""
     case_id, *texts = record
     parts = {
-        service: fold.load(text)
+        service: fold.load(text, case_id)
         for (service, fold), text in zip(FOLDS.items(), texts, strict=True)
         if text is not None
     }
@@ -378,7 +380,7 @@ async def load_state_as_of(
         (case_id, day),
     )
     parts = {
-        service: FOLDS[service].load(text)
+        service: FOLDS[service].load(text, case_id)
         for service, text in await cur.fetchall()
         if service in FOLDS
     }

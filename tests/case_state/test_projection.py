@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import random
 import uuid
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ from contracts.piis import (
 )
 from contracts.placement import BenefitRightOpenedV1, BenefitRightRefusedV1
 from contracts.regions import PartnerCode
+from services.case_state.parts.piis import PiisPart
 from services.case_state.projection import (
     FOLDS,
     CaseRow,
@@ -53,6 +55,7 @@ from services.case_state.projection import (
     row_of,
     state_of,
 )
+from services.common.vault import VaultError
 from tests.contracts.samples import CASE, KBO, SAMPLES, envelope
 
 REGISTERED, BILAN, CLAIMED = SAMPLES[0], SAMPLES[1], SAMPLES[2]
@@ -689,7 +692,7 @@ def test_placements_show_every_contract_with_dates_and_status() -> None:
 def test_a_placement_keeps_no_end_reason() -> None:
     row = fold(e for e in SAMPLES if e.event_type.startswith("hub.placement"))
     part = row.parts["placement"]
-    assert "hired_elsewhere" not in FOLDS["placement"].dump(part)
+    assert "hired_elsewhere" not in FOLDS["placement"].dump(part, CASE)
     assert "hired_elsewhere" not in row.state().model_dump_json()
 
 
@@ -839,13 +842,30 @@ def _fields(event: ContractEvent) -> dict[str, Any]:
 
 def test_parts_come_back_from_their_stored_json() -> None:
     row = fold(_history())
-    texts = [FOLDS[s].dump(p) if (p := row.parts.get(s)) else None for s in FOLDS]
+    texts = [FOLDS[s].dump(p, CASE) if (p := row.parts.get(s)) else None for s in FOLDS]
     assert row_of((CASE, *texts)) == dataclasses.replace(row, days={})
+
+
+def test_adr_0023_the_activation_scores_are_stored_sealed_and_come_back() -> None:
+    row = fold(SAMPLES)
+    part = row.parts["piis"]
+    assert isinstance(part, PiisPart)
+    assert part.activation is not None
+    assert part.activation.baseline
+    assert part.activation.progress
+    text = FOLDS["piis"].dump(part, CASE)
+    stored = json.loads(text)
+    assert "sealed" in stored
+    assert not {"baseline", "latest", "progress"} & set(stored["activation"])
+    assert FOLDS["piis"].load(text, CASE) == part
+    # Sealed for its own case: under another case id the box does not open.
+    with pytest.raises(VaultError):
+        FOLDS["piis"].load(text, uuid.UUID(int=99))
 
 
 def test_the_state_holds_no_identity_nor_free_text() -> None:
     text = state(_history()).model_dump_json() + FOLDS["intake"].dump(
-        fold(_history()).parts["intake"]
+        fold(_history()).parts["intake"], CASE
     )
     for personal in (
         "85073003328",  # NISS

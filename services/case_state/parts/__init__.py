@@ -13,6 +13,8 @@ A part is an internal frozen dataclass (a copy per event is cheap: a rebuild
 folds millions), stored as JSON (pydantic's, ``PartFold.dump``) in the part's
 column of ``case_state.cases`` and, for ``as_of``, of ``case_state.case_days``.
 Its sections may be the contract's own models (``contracts/case_state.py``).
+Their fields marked as personal data (the social-activation scores) are
+stored sealed with the person's key, as on the topic (ADR 0023).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
+import typing
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Generic, Self, TypeVar
@@ -27,6 +32,8 @@ from typing import Any, Generic, Self, TypeVar
 from pydantic import TypeAdapter
 
 from contracts.envelope import ContractEvent
+from contracts.sealing import SEALED_KEY, Plan, models_in, personal_plan
+from services.common.vault import current_vault
 
 __all__ = ["Part", "PartFold"]
 
@@ -84,13 +91,40 @@ class PartFold(ABC, Generic[P]):
     def sections(self, part: P) -> dict[str, Any]:
         """The fields of ``CaseStateV1`` this part gives."""
 
-    def dump(self, part: P) -> str:
-        """The part as stored (JSON text)."""
-        return self._codec.dump_json(part).decode()
+    def dump(self, part: P, case_id: uuid.UUID) -> str:
+        """The part as stored (JSON text), its personal data sealed."""
+        text = self._codec.dump_json(part).decode()
+        if not self._personal:
+            return text
+        data = json.loads(text)
+        current_vault().seal(data, self._personal, case_id, self._aad(case_id))
+        return json.dumps(data, separators=(",", ":"))
 
-    def load(self, text: str | bytes) -> P:
-        """A part from its stored JSON text."""
-        return self._codec.validate_json(text)
+    def load(self, text: str | bytes, case_id: uuid.UUID) -> P:
+        """A part from its stored JSON text, its personal data opened."""
+        if isinstance(text, bytes):
+            text = text.decode()
+        if not self._personal or f'"{SEALED_KEY}"' not in text:
+            return self._codec.validate_json(text)
+        data = json.loads(text)
+        current_vault().open(data, self._aad(case_id))
+        return self._codec.validate_json(json.dumps(data))
+
+    def _aad(self, case_id: uuid.UUID) -> bytes:
+        return f"case_state:{self.service}:{case_id}".encode()
+
+    @functools.cached_property
+    def _personal(self) -> Plan:
+        """Where the part's sections hold personal data (empty: nowhere)."""
+        hints = typing.get_type_hints(self.part)
+        plan: dict[str, bool | Plan] = {}
+        for field in dataclasses.fields(self.part):
+            nested: dict[str, bool | Plan] = {}
+            for model in models_in(hints[field.name]):
+                nested.update(personal_plan(model))
+            if nested:
+                plan[field.name] = nested
+        return plan
 
     @functools.cached_property
     def _codec(self) -> TypeAdapter[P]:
