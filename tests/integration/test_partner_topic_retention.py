@@ -46,23 +46,22 @@ async def _configs(settings: HubSettings, topics: list[str]) -> dict[str, str | 
 def test_the_gateway_creates_every_partner_topic_with_the_configured_retention(
     hub_settings: HubSettings, tmp_path: Path
 ) -> None:
-    settings = hub_settings
     topics = [
-        settings.topic(name(code))
+        hub_settings.topic(name(code))
         for code in CHANNELS
         for name in (inbound_topic, outbound_topic)
     ]
     with component(
-        settings,
+        hub_settings,
         "partner-gateway",
         tmp_path / "gateway.log",
         extra_env={"HUB_PARTNER_TOPIC_RETENTION_HOURS": "36"},
     ):
         wait_until(
-            lambda: None not in asyncio.run(_configs(settings, topics)).values(),
+            lambda: None not in asyncio.run(_configs(hub_settings, topics)).values(),
             60,
             "the partner topics created",
         )
-    assert set(asyncio.run(_configs(settings, topics)).values()) == {
+    assert set(asyncio.run(_configs(hub_settings, topics)).values()) == {
         str(36 * 3_600_000)
     }
