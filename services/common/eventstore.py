@@ -22,7 +22,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
 from contracts.envelope import ContractEvent
 from contracts.registry import event_class, parse_event, parse_stored_event
@@ -49,6 +49,7 @@ __all__ = [
     "open_event",
     "published_form",
     "read_rows",
+    "relay_form",
     "row_to_event",
     "rows_to_events",
     "schema_setup",
@@ -162,8 +163,45 @@ def published_form(vault: Vault, row: StoredRow, event: ContractEvent) -> bytes:
             data = event.model_dump(mode="json", exclude={_RECORDED_AT})
             split_personal(data, plan)
             stored = json.dumps(data, separators=(",", ":")).encode()
-    stamp = _STORE_TIME.dump_json(row.recorded_at)
-    return stored[:-1] + b',"' + _RECORDED_AT.encode() + b'":' + stamp + b"}"
+    return _with_store_time(stored, row.recorded_at)
+
+
+class _CaseKey(BaseModel):
+    """The one field a relay needs of a stored event: its case, the message key."""
+
+    case_id: uuid.UUID
+
+
+def relay_form(vault: Vault, row: StoredRow) -> tuple[uuid.UUID, bytes]:
+    """The message key and bytes of a stored row, its box left closed.
+
+    The same bytes as `published_form`: a row already in its published form
+    (sealed, or holding no personal data) is sent as stored with its store
+    time added, and only its case id is read. Opening a sealed box and
+    validating every field again, as `row_to_event` does, cost the relay four
+    fifths of its time; the store validated the event when it appended it,
+    and every consumer validates what it receives. A row stored in clear
+    before the hub sealed is read whole and sealed now.
+    """
+    cls = event_class(row.topic)
+    state = row.state.rstrip()
+    if (
+        not state.endswith(b"}")
+        or (personal_plan(cls) and _SEALED not in state)
+        or _RECORDED_AT_KEY in state
+    ):
+        event = row_to_event(row, vault)
+        return event.case_id, published_form(vault, row, event)
+    case_id = _CaseKey.model_validate_json(state).case_id
+    return case_id, _with_store_time(state, row.recorded_at)
+
+
+_RECORDED_AT_KEY = f'"{_RECORDED_AT}"'.encode()
+
+
+def _with_store_time(state: bytes, recorded_at: dt.datetime) -> bytes:
+    stamp = _STORE_TIME.dump_json(recorded_at)
+    return state[:-1] + b"," + _RECORDED_AT_KEY + b":" + stamp + b"}"
 
 
 @dataclass(frozen=True, slots=True)

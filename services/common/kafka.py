@@ -6,20 +6,22 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CorruptRecordException,
+    KafkaError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
 )
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
 from faststream.security import (
     BaseSecurity,
     SASLPlaintext,
@@ -42,10 +44,12 @@ __all__ = [
     "CopyWatch",
     "FirstRecord",
     "LagProbe",
+    "Outgoing",
     "copy_check",
     "make_producer",
     "pause",
     "publish_rounds",
+    "send_in_batches",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,6 +119,80 @@ def make_producer(settings: HubSettings) -> AIOKafkaProducer:
         request_timeout_ms=15000,
         **client_security(settings),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to publish: its key, value and headers."""
+
+    key: bytes
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
+
+
+async def send_in_batches(
+    producer: AIOKafkaProducer, topic: str, messages: Sequence[Outgoing]
+) -> list[Any]:
+    """Publish messages in order; each one's acknowledgement or error.
+
+    The messages go as one record batch per partition (``send_batch``), not
+    one ``send`` each: a message sent alone cost the relay more than reading,
+    framing and acknowledging it together. Partitions are chosen as the
+    producer's own partitioner chooses them (murmur2 of the key, as the Java
+    client), so a case lands where a single send would put it. A batch the
+    broker refuses for good is sent again one message at a time: only the
+    message at fault gets the refusal, not the others of its batch.
+    """
+    if not messages:
+        return []
+    partitions = sorted(await producer.partitions_for(topic))
+    batches: list[tuple[int, Any, list[int]]] = []
+    open_batch: dict[int, tuple[Any, list[int]]] = {}
+    for index, message in enumerate(messages):
+        partition = _PARTITIONER(message.key, partitions, partitions)
+        current = open_batch.get(partition)
+        if current is None or not _append(current[0], message):
+            current = (producer.create_batch(), [])
+            _append(current[0], message)  # the first message of a batch always fits
+            open_batch[partition] = current
+            batches.append((partition, *current))
+        current[1].append(index)
+    futures = [
+        await producer.send_batch(builder, topic, partition=partition)
+        for partition, builder, _ in batches
+    ]
+    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+    results: list[Any] = [None] * len(messages)
+    for (_, _, members), outcome in zip(batches, outcomes, strict=True):
+        if isinstance(outcome, REFUSED_FOR_GOOD) and len(members) > 1:
+            for i in members:
+                results[i] = await _send_alone(producer, topic, messages[i])
+            continue
+        for i in members:
+            results[i] = outcome
+    return results
+
+
+_PARTITIONER: Final = DefaultPartitioner()
+
+
+async def _send_alone(producer: AIOKafkaProducer, topic: str, message: Outgoing) -> Any:
+    """One message's acknowledgement or error; a refusal raised at once included."""
+    try:
+        future = await producer.send(
+            topic, value=message.value, key=message.key, headers=message.headers
+        )
+        return await future
+    except KafkaError as error:  # its own outcome, as a batch's is
+        return error
+
+
+def _append(builder: Any, message: Outgoing) -> bool:
+    """Whether the batch took the message (False: it is full)."""
+    taken = builder.append(
+        timestamp=None, key=message.key, value=message.value, headers=message.headers
+    )
+    return taken is not None
 
 
 class BrokerAdmin:

@@ -36,8 +36,7 @@ from services.common.consumer import create_dead_letters
 from services.common.eventstore import (
     StoredRow,
     events_table,
-    published_form,
-    row_to_event,
+    relay_form,
     select_rows_sql,
 )
 from services.common.health import Readiness, install_health, record_lag
@@ -46,7 +45,9 @@ from services.common.kafka import (
     REFUSED_FOR_GOOD,
     BrokerAdmin,
     CopyWatch,
+    Outgoing,
     make_producer,
+    send_in_batches,
 )
 from services.common.privilege import create_schema_sql
 from services.common.settings import HubSettings
@@ -84,6 +85,17 @@ class _Message:
     case_key: str
     value: bytes | None  # None: it could not be made into a message
     problem: str | None = None
+
+    def outgoing(self) -> Outgoing:
+        """What the broker gets: keyed by case, the event type in a header."""
+        return Outgoing(
+            self.case_key.encode(),
+            self.value,
+            [
+                ("content-type", b"application/json"),
+                ("event_type", self.row.topic.encode()),
+            ],
+        )
 
 
 class Relay:
@@ -249,21 +261,18 @@ class Relay:
         self, conn: psycopg.AsyncConnection[Any], after: int
     ) -> list[StoredRow]:
         cur = await conn.execute(self._select, (after, self._settings.relay_batch_size))
-        rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
-        # One query for the page's data keys, not one per person (a refill).
-        await asyncio.to_thread(self._vault.prefetch_sealed, (r.state for r in rows))
-        return rows
+        # No data key is fetched: a sealed row is sent with its box closed.
+        return [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
 
     def _message(self, row: StoredRow) -> _Message:
         """The bytes of one stored event, or why there are none."""
         try:
-            event = row_to_event(row, self._vault)
-            value = published_form(self._vault, row, event)
+            case_id, value = relay_form(self._vault, row)
         except psycopg.OperationalError:
             raise  # the vault's database away: waited out, never a parked row
         except Exception as exc:  # noqa: BLE001 - a stored row that is no event
             return _Message(row, "unknown", None, f"not a readable event: {exc}")
-        key = str(event.case_id)
+        key = str(case_id)
         if len(value) > self._settings.kafka_max_message_bytes:
             return _Message(
                 row,
@@ -293,7 +302,7 @@ class Relay:
         self, conn: psycopg.AsyncConnection[Any], rows: list[StoredRow]
     ) -> None:
         parked: list[tuple[_Message, str, str]] = []
-        sent: list[tuple[_Message, asyncio.Future[Any]]] = []
+        sent: list[_Message] = []
         for message in map(self._message, rows):
             if message.case_key in self._parked:
                 parked.append((message, "waiting", _WAITING))
@@ -301,8 +310,11 @@ class Relay:
                 self._parked.add(message.case_key)
                 parked.append((message, "unpublishable", message.problem or ""))
             else:
-                sent.append((message, await self._send(message)))
-        results = await asyncio.gather(*(f for _, f in sent), return_exceptions=True)
+                sent.append(message)
+        assert self._producer is not None  # noqa: S101 - set by _connect
+        results = await send_in_batches(
+            self._producer, self._topic, [m.outgoing() for m in sent]
+        )
         now = dt.datetime.now(dt.UTC)
         failed = self._acknowledge(sent, results, now)
         if failed:
@@ -314,14 +326,14 @@ class Relay:
 
     def _acknowledge(
         self,
-        sent: list[tuple[_Message, asyncio.Future[Any]]],
+        sent: list[_Message],
         results: list[Any],
         now: dt.datetime,
     ) -> list[tuple[_Message, BaseException]]:
         """Record the offsets and latencies of what the broker took; what it did not."""
         failed: list[tuple[_Message, BaseException]] = []
         latency = metrics.RELAY_PUBLISH_SECONDS.labels(self._spec.service)
-        for (message, _), result in zip(sent, results, strict=True):
+        for message, result in zip(sent, results, strict=True):
             if isinstance(result, BaseException):
                 failed.append((message, result))
                 continue
@@ -364,21 +376,6 @@ class Relay:
         if retry:
             raise retry[0]
         return parked
-
-    async def _send(self, message: _Message) -> asyncio.Future[Any]:
-        assert self._producer is not None  # noqa: S101 - set by _connect
-        assert message.value is not None  # noqa: S101 - only messages are sent
-        row = message.row
-        future: asyncio.Future[Any] = await self._producer.send(
-            self._topic,
-            value=message.value,
-            key=message.case_key.encode(),
-            headers=[
-                ("content-type", b"application/json"),
-                ("event_type", row.topic.encode()),
-            ],
-        )
-        return future
 
     async def _park(
         self,
@@ -454,11 +451,15 @@ class Relay:
                 if message.value is None:
                     status, reason = "unpublishable", message.problem
                 else:
-                    try:
-                        await (await self._send(message))
-                    except REFUSED_FOR_GOOD as exc:
+                    assert self._producer is not None  # noqa: S101 - connected
+                    [result] = await send_in_batches(
+                        self._producer, self._topic, [message.outgoing()]
+                    )
+                    if isinstance(result, REFUSED_FOR_GOOD):
                         status = "unpublishable"
-                        reason = f"the broker refused it: {type(exc).__name__}"
+                        reason = f"the broker refused it: {type(result).__name__}"
+                    elif isinstance(result, BaseException):
+                        raise result
             # An event the broker can never carry stays in the store: consumers
             # that see the case's next events read it from there.
             await conn.execute(

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaTimeoutError, RecordTooLargeError
 from faststream.kafka import KafkaBroker
 
 from services.common.kafka import (
     BrokerAdmin,
     CopyWatch,
     LagProbe,
+    Outgoing,
     copy_check,
     make_producer,
+    send_in_batches,
 )
 from services.common.runtime import EmbeddedBroker
 from services.common.settings import HubSettings
@@ -216,3 +219,125 @@ def test_a_reader_of_a_replaced_copy_reads_it_from_the_start(
     before, after = asyncio.run(_reader_across_a_wipe(settings, own_broker))
     assert before == [f"old-{n}".encode() for n in range(5)]
     assert after == [f"new-{n}".encode() for n in range(8)]
+
+
+async def _batched_and_single_partitions(
+    settings: HubSettings,
+) -> tuple[dict[bytes, list[tuple[int, bytes]]], dict[bytes, int]]:
+    topic = f"batches-{uuid.uuid4().hex[:8]}"
+    admin = BrokerAdmin(settings)
+    await admin.start()
+    await admin.ensure_topics([topic])
+    await admin.close()
+    keys = [f"case-{n}".encode() for n in range(40)]
+    messages = [
+        Outgoing(keys[n % len(keys)], f"{n}".encode(), [("event_type", b"t")])
+        for n in range(2000)
+    ]
+    producer = make_producer(settings)
+    await producer.start()
+    results = await send_in_batches(producer, topic, messages)
+    single = {
+        key: (await producer.send_and_wait(topic, b"-", key=key)).partition
+        for key in keys
+    }
+    await producer.stop()
+    assert not [r for r in results if isinstance(r, BaseException)]
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    seen: dict[bytes, list[tuple[int, bytes]]] = {}
+    read = 0
+    while read < len(messages) + len(keys):
+        for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+            for record in records:
+                assert record.key is not None
+                assert record.value is not None
+                seen.setdefault(record.key, []).append((tp.partition, record.value))
+                read += 1
+    await consumer.stop()
+    return seen, single
+
+
+def test_messages_sent_in_batches_keep_each_keys_order_and_a_single_sends_partition(
+    hub_settings: HubSettings,
+) -> None:
+    seen, single = asyncio.run(_batched_and_single_partitions(hub_settings))
+    assert hub_settings.kafka_partitions > 1
+    assert len(set(single.values())) > 1  # the keys spread over partitions
+    for key, records in seen.items():
+        assert {partition for partition, _ in records} == {single[key]}
+        values = [value for _, value in records]
+        assert values[-1] == b"-"
+        numbers = [int(v) for v in values[:-1]]
+        assert numbers == sorted(numbers)
+        assert len(numbers) == 50
+
+
+class _RefusingProducer:
+    """A producer whose broker refuses any batch holding the value ``b"big"``."""
+
+    def __init__(self, refusal: BaseException) -> None:
+        self.refusal = refusal
+        self.batches: list[list[bytes]] = []
+        self.alone: list[bytes] = []
+
+    async def partitions_for(self, _topic: str) -> set[int]:
+        return {0, 1}
+
+    def create_batch(self) -> _Batch:
+        return _Batch()
+
+    async def send_batch(self, batch: _Batch, *_: Any, **__: Any) -> Any:
+        self.batches.append(batch.values)
+        return self._outcome(b"big" in batch.values)
+
+    async def send(self, _topic: str, *, value: bytes, **_: Any) -> Any:
+        self.alone.append(value)
+        return self._outcome(value == b"big")
+
+    def _outcome(self, refused: bool) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if refused:
+            future.set_exception(self.refusal)
+        else:
+            future.set_result("acked")
+        return future
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.values: list[bytes] = []
+
+    def append(self, *, value: bytes, **_: Any) -> object:
+        self.values.append(value)
+        return object()
+
+
+def _send_with_one_big(refusal: BaseException) -> tuple[list[Any], _RefusingProducer]:
+    producer = _RefusingProducer(refusal)
+    messages = [Outgoing(b"k", v, []) for v in (b"a", b"big", b"c")]
+    results = asyncio.run(
+        send_in_batches(cast("AIOKafkaProducer", producer), "t", messages)
+    )
+    return results, producer
+
+
+def test_a_batch_refused_for_good_is_sent_again_alone_only_its_culprit_refused() -> (
+    None
+):
+    results, producer = _send_with_one_big(RecordTooLargeError())
+    assert producer.batches == [[b"a", b"big", b"c"]]
+    assert producer.alone == [b"a", b"big", b"c"]
+    assert results[0] == results[2] == "acked"
+    assert isinstance(results[1], RecordTooLargeError)
+
+
+def test_a_batch_failed_for_a_passing_reason_gives_the_reason_to_each_message() -> None:
+    results, producer = _send_with_one_big(KafkaTimeoutError())
+    assert producer.alone == []  # the broker's fault: the round is tried again
+    assert all(isinstance(result, KafkaTimeoutError) for result in results)

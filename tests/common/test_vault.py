@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import uuid
@@ -14,7 +15,14 @@ from hypothesis import strategies as st
 
 from contracts.envelope import ContractEvent
 from contracts.sealing import SEALED_KEY, personal_plan, split_personal
-from services.common.eventstore import open_event, seal_event
+from services.common.eventstore import (
+    StoredRow,
+    open_event,
+    published_form,
+    relay_form,
+    row_to_event,
+    seal_event,
+)
 from services.common.vault import (
     LocalMasterKeys,
     MemoryKeyStore,
@@ -131,3 +139,36 @@ def test_adr_0023_a_bad_master_key_file_is_named_never_its_keys(tmp_path: Path) 
     good = base64.b64encode(os.urandom(32)).decode()
     path.write_text(json.dumps({"current": "a", "keys": {"a": good}}))
     assert master_keys_from_file(path).current_id == "a"
+
+
+_NOW = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _published_both_ways(event: ContractEvent, state: bytes, vault: Vault) -> None:
+    row = StoredRow(1, event.event_type, state, _NOW)
+    case_id, value = relay_form(vault, row)
+    opened = row_to_event(row, vault)
+    assert case_id == event.case_id
+    assert json.loads(value) == json.loads(published_form(vault, row, opened))
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.event_type)
+def test_the_relay_publishes_a_stored_row_as_opening_it_would_without_opening_it(
+    event: ContractEvent,
+) -> None:
+    vault = _vault()
+    _published_both_ways(event, seal_event(vault, event), vault)
+
+
+@pytest.mark.parametrize("event", PERSONAL, ids=lambda e: e.event_type)
+def test_the_relay_seals_a_row_stored_in_clear_and_sends_an_erased_ones_box_closed(
+    event: ContractEvent,
+) -> None:
+    vault = _vault()
+    clear = event.model_dump_json(exclude={"recorded_at"}).encode()
+    _published_both_ways(event, clear, vault)
+    _, value = relay_form(vault, StoredRow(1, event.event_type, clear, _NOW))
+    assert SEALED_KEY.encode() in value
+    sealed = seal_event(vault, event)
+    vault.erase(event.case_id)
+    _published_both_ways(event, sealed, vault)
