@@ -33,6 +33,7 @@ from contracts.sealing import (
     split_personal,
 )
 from services.common.chain import chain_statements
+from services.common.connections import install_check
 from services.common.privilege import create_schema_sql
 from services.common.vault import PersonErasedError, Vault, current_vault, vault_for
 
@@ -234,6 +235,7 @@ class HubApplicationRecorder(PostgresApplicationRecorder):
         self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        install_check(datastore.pool)
         schema = sql.Identifier(self.datastore.schema)
         table = sql.Identifier(self.events_table_name)
         commands = sql.Identifier(
@@ -441,7 +443,8 @@ def eventstore_env(
         "POSTGRES_POOL_SIZE": "8",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_LOCK_TIMEOUT": "10",
-        # A connection PostgreSQL dropped (a restart) is replaced, not used.
+        # A connection PostgreSQL dropped (a restart) is replaced, not used;
+        # the recorder swaps the stock ping for a look at the socket (ADR 0029).
         "POSTGRES_PRE_PING": "y",
         # The library tries ten times, each waiting this long for a connection
         # (30 s by default): with PostgreSQL away a caller would wait minutes.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import enum
 import hashlib
 import hmac
 import itertools
@@ -31,7 +32,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -43,6 +44,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from contracts.sealing import SEALED_KEY, Plan, merge_personal, split_personal
+from services.common.combiner import WriteCombiner
+from services.common.connections import check_before_use
 from services.common.settings import HubSettings
 
 __all__ = [
@@ -175,6 +178,16 @@ def master_keys_from_file(path: Path) -> LocalMasterKeys:
 Wrapped = tuple[str, bytes] | None
 
 
+class _Absent(enum.Enum):
+    """No row for the person in the key store."""
+
+    ABSENT = enum.auto()
+
+
+_ABSENT: Final = _Absent.ABSENT
+Found = Wrapped | _Absent
+
+
 class KeyStore(Protocol):
     """Where wrapped data keys are kept."""
 
@@ -291,6 +304,7 @@ class PostgresKeyStore:
                         max_size=_POOL_SIZE,
                         max_idle=_POOL_IDLE_SECONDS,
                         kwargs={"autocommit": True},
+                        check=check_before_use,
                         open=True,
                     )
         try:
@@ -349,27 +363,37 @@ class PostgresKeyStore:
     def create_many(
         self, keys: Mapping[uuid.UUID, tuple[str, bytes]]
     ) -> dict[uuid.UUID, Wrapped]:
-        """Insert those not present, in one round trip (committed before use)."""
+        """Insert those not present and read the others, in one round trip.
+
+        The rows kept before this statement began come back from its
+        snapshot; a row another process inserts meanwhile is in neither part,
+        and is read after (committed before use).
+        """
         if not keys:
             return {}
         persons = list(keys)
         with self._conn() as conn:
-            made = {
-                row[0]
-                for row in conn.execute(
-                    "INSERT INTO vault.person_keys (person, master_key_id, wrapped) "
-                    "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bytea[]) "
-                    "ON CONFLICT (person) DO NOTHING RETURNING person",
-                    (
-                        persons,
-                        [keys[p][0] for p in persons],
-                        [keys[p][1] for p in persons],
-                    ),
-                ).fetchall()
-            }
-        kept: dict[uuid.UUID, Wrapped] = {p: keys[p] for p in made}
-        others = [p for p in persons if p not in made]  # made first elsewhere
-        return kept | self.fetch(others)
+            rows = conn.execute(
+                "WITH made AS (INSERT INTO vault.person_keys (person, master_key_id, "
+                "wrapped) SELECT * FROM unnest(%s::uuid[], %s::text[], %s::bytea[]) "
+                "ON CONFLICT (person) DO NOTHING "
+                "RETURNING person, master_key_id, wrapped) "
+                "SELECT person, master_key_id, wrapped FROM made UNION ALL "
+                "SELECT person, master_key_id, wrapped FROM vault.person_keys "
+                "WHERE person = ANY(%s::uuid[])",
+                (
+                    persons,
+                    [keys[p][0] for p in persons],
+                    [keys[p][1] for p in persons],
+                    persons,
+                ),
+            ).fetchall()
+        kept: dict[uuid.UUID, Wrapped] = {
+            person: None if wrapped is None else (key_id, bytes(wrapped))
+            for person, key_id, wrapped in rows
+        }
+        late = [p for p in persons if p not in kept]  # made first elsewhere
+        return kept | self.fetch(late)
 
     def destroy(self, person: uuid.UUID) -> bool:
         """Overwrite the wrapped key with nothing; the row says when."""
@@ -494,6 +518,25 @@ class Vault:
         self.cache_seconds = cache_seconds
         self.digest_key = b"cpas-hub-lookup:"
         self._lock = threading.Lock()
+        # Concurrent commands missing their persons' keys share a round trip,
+        # as their appends share a transaction
+        # (docs/decisions/0029-connection-check.md).
+        self._creating: WriteCombiner[tuple[uuid.UUID, tuple[str, bytes]], Found] = (
+            WriteCombiner(self._create_batch)
+        )
+        self._fetching: WriteCombiner[uuid.UUID, Found] = WriteCombiner(
+            self._fetch_batch
+        )
+
+    def _create_batch(
+        self, asked: Sequence[tuple[uuid.UUID, tuple[str, bytes]]]
+    ) -> list[Found]:
+        kept = self.store.create_many(dict(asked))
+        return [kept.get(person, _ABSENT) for person, _ in asked]
+
+    def _fetch_batch(self, persons: Sequence[uuid.UUID]) -> list[Found]:
+        kept = self.store.fetch(set(persons))
+        return [kept.get(person, _ABSENT) for person in persons]
 
     # -- keys ---------------------------------------------------------------
 
@@ -539,26 +582,26 @@ class Vault:
         hit = self._cached(person)
         if hit is not None:
             return hit.key
-        found = self.store.fetch([person])
-        if person in found:
-            return self._remember(person, found[person])
-        if not create:
+        found = (  # creating: one trip gives the key kept, or keeps this new one
+            self._creating.save(
+                (person, self.master.wrap(os.urandom(_KEY_BYTES), person))
+            )
+            if create
+            else self._fetching.save(person)
+        )
+        if found is _ABSENT:
             raise VaultError("no data key for this person: the box cannot be opened")
-        new = {person: self.master.wrap(os.urandom(_KEY_BYTES), person)}
-        return self._remember(person, self.store.create_many(new)[person])
+        return self._remember(person, found)
 
     def provision(self, persons: Iterable[uuid.UUID]) -> None:
-        """Make, in two round trips, the data keys of persons who have none.
+        """Make, in one round trip, the data keys of persons who have none.
 
         For a bulk load (`hub generate`, a benchmark's seed): sealing each
-        new person's data would otherwise cost two round trips per person.
+        new person's data would otherwise cost a round trip per person.
         """
-        missing = {p for p in persons if self._cached(p) is None}
-        found = self.store.fetch(missing)
-        for person, wrapped in found.items():
-            self._remember(person, wrapped)
         new = {
-            p: self.master.wrap(os.urandom(_KEY_BYTES), p) for p in missing - set(found)
+            p: self.master.wrap(os.urandom(_KEY_BYTES), p)
+            for p in {p for p in persons if self._cached(p) is None}
         }
         for person, wrapped in self.store.create_many(new).items():
             self._remember(person, wrapped)
