@@ -10,13 +10,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import audit, commands, e2e, rebuild, relay
+from bench import audit, commands, e2e, partner_file, rebuild, relay
 from bench.infra import Figure, Scale, servers
 
 RESULTS = Path(__file__).parent / "results"
 
 SUITES = {
     "commands": commands.measure,
+    "partner-file": partner_file.measure,
     "rebuild": rebuild.measure,
     "relay": relay.measure,
     "e2e": e2e.measure,

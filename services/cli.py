@@ -47,6 +47,8 @@ vault = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(vault, name="vault")
+partners = typer.Typer(help="Partners' files of messages", no_args_is_help=True)
+app.add_typer(partners, name="partners")
 
 
 def _settings() -> HubSettings:
@@ -498,6 +500,43 @@ def redrive_dead_letter(
         raise typer.BadParameter(str(exc)) from None
     typer.echo(json.dumps({"applied": applied, "still_parked_because": failure}))
     if failure is not None:
+        raise typer.Exit(code=1)
+
+
+@partners.command("import")
+def import_partner_file(
+    code: Annotated[str, typer.Argument(help="The partner's code (forem, actiris…)")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The partner's file: one message per line, in its own format "
+            "(docs/partners/); - for standard input",
+            allow_dash=True,
+        ),
+    ],
+) -> None:
+    """Take a partner's file of messages, as if each were posted alone.
+
+    Prints a count per status and, for each line kept (held for its turn, or
+    parked with its rule), its number, rule, field and dead letter; never a
+    payload. Exits 1 when a line was parked.
+    """
+    import sys  # noqa: PLC0415
+
+    from services.partner_gateway.service import (  # noqa: PLC0415
+        import_partner_file as take_file,
+    )
+
+    settings = _settings()
+    stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+    try:
+        done = take_file(settings, code, stream, source=f"file:{path.name}")
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        stream.close()
+    typer.echo(json.dumps({"lines": done.counts, "kept": done.kept}, indent=1))
+    if done.counts.get("parked"):
         raise typer.Exit(code=1)
 
 

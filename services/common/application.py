@@ -18,6 +18,7 @@ import datetime as dt
 import decimal
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 import uuid
@@ -55,6 +56,7 @@ from services.common.eventstore import (
 )
 
 __all__ = [
+    "Call",
     "CommandIdReusedError",
     "Decided",
     "HubApplication",
@@ -152,6 +154,31 @@ def command_digest(key: bytes, kind: str, *parts: Any) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
+@dataclass(frozen=True, slots=True)
+class Call(Generic[A, R]):
+    """One command on its stream, as `HubApplication.execute` takes it."""
+
+    command: Any
+    stream_id: uuid.UUID
+    cls: type[A]
+    start: Callable[[], A]
+    decide: Callable[[A], R | Decided[R]]
+    answer: Callable[[A, HandledCommand], R]
+    kind: str | None = None
+
+    def run(self, app: HubApplication) -> Outcome[R]:
+        """The command through `HubApplication.execute`."""
+        return app.execute(
+            self.command,
+            stream_id=self.stream_id,
+            cls=self.cls,
+            start=self.start,
+            decide=self.decide,
+            answer=self.answer,
+            kind=self.kind,
+        )
+
+
 class HubApplication(Application[uuid.UUID]):
     """An eventsourcing Application whose concurrent saves share transactions."""
 
@@ -196,11 +223,7 @@ class HubApplication(Application[uuid.UUID]):
         ``kind`` says all that makes the command this one. ``answer`` tells what a
         retry of a handled command answers, from the stream.
         """
-        if isinstance(command, CommandContext):  # the kind says it all
-            context, digest = command, self.digest(kind or "")
-        else:
-            context = command.context
-            digest = self.digest(kind or type(command).__name__, command)
+        context, digest = self._context_and_digest(command, kind)
         retrying = Retrying(
             stop=stop_after_attempt(_ATTEMPTS),
             wait=wait_random_exponential(multiplier=0.002, max=0.05),
@@ -222,6 +245,175 @@ class HubApplication(Application[uuid.UUID]):
         except _StaleStreamError:
             raise StreamBusyError from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _context_and_digest(
+        self, command: Any, kind: str | None
+    ) -> tuple[CommandContext, str]:
+        if isinstance(command, CommandContext):  # the kind says it all
+            return command, self.digest(kind or "")
+        return command.context, self.digest(kind or type(command).__name__, command)
+
+    def execute_many(self, calls: Sequence[Call[Any, Any]]) -> list[Any]:
+        """Run many commands, appending a round of them in one round trip.
+
+        The bulk path (a partner's file of thousands of messages): each
+        command is decided as `execute` decides it, on its stream brought up
+        to the store by one read for every stream. The first command of each
+        stream makes the first round, appended in one round trip; the second
+        ones the next round, and so on. A command a round cannot settle (a
+        refusal, a stream moved by another writer, an error of the store), and
+        every later command of its stream, go through `execute` afterwards, in
+        order: what each answers is what `execute` alone would have answered.
+
+        Per call, in the order given: its `Outcome`, or the exception that
+        refused it (a `DomainError`) or that it failed with: one command never
+        costs the others their answer.
+        """
+        results: list[Any] = [None] * len(calls)
+        by_stream: dict[uuid.UUID, list[int]] = {}
+        for n, call in enumerate(calls):
+            by_stream.setdefault(call.stream_id, []).append(n)
+        alone: set[uuid.UUID] = set()  # streams whose rest goes through execute
+        if isinstance(self.recorder, HubApplicationRecorder):
+            with contextlib.ExitStack() as held:
+                for stream_id in sorted(by_stream):  # one order: no deadlock
+                    held.enter_context(self._stream_locks.hold(stream_id))
+                streams = self._current_streams(
+                    {sid: calls[ns[0]].cls for sid, ns in by_stream.items()}
+                )
+                for round_ in itertools.zip_longest(*by_stream.values()):
+                    self._run_round(
+                        [calls[n] for n in round_ if n is not None],
+                        [n for n in round_ if n is not None],
+                        streams,
+                        results,
+                        alone,
+                    )
+        else:
+            alone = set(by_stream)
+        for stream_id, numbers in by_stream.items():
+            if stream_id not in alone:
+                continue
+            for n in numbers:
+                if results[n] is None:
+                    try:
+                        results[n] = calls[n].run(self)
+                    except Exception as failed:  # noqa: BLE001 - told to its caller
+                        results[n] = failed
+        return results
+
+    def _run_round(
+        self,
+        calls: Sequence[Call[Any, Any]],
+        numbers: Sequence[int],
+        streams: dict[uuid.UUID, Aggregate],
+        results: list[Any],
+        alone: set[uuid.UUID],
+    ) -> None:
+        """Decide one command per stream and append them in one round trip."""
+        decided: list[tuple[int, Any, Aggregate, AppendRequest]] = []
+        for n, call in zip(numbers, calls, strict=True):
+            if call.stream_id in alone:
+                continue
+            to_store = self._decide_in_round(call, streams, alone)
+            if isinstance(to_store, Outcome):
+                results[n] = to_store
+            elif to_store is not None:
+                decided.append((n, *to_store))
+        if not decided:
+            return
+        try:
+            fates = self._append([request for *_, request in decided])
+        except Exception:  # noqa: BLE001 - execute finds out what was stored
+            fates = [(CONFLICT, [])] * len(decided)
+        for (n, result, stream, request), (status, _) in zip(
+            decided, fates, strict=True
+        ):
+            if status != STORED:
+                self._leave_to_execute(stream.id, streams, alone)
+                continue
+            self._settle_stored([stream], len(request.events))
+            results[n] = Outcome(result, stored=True)
+
+    def _decide_in_round(
+        self,
+        call: Call[Any, Any],
+        streams: dict[uuid.UUID, Aggregate],
+        alone: set[uuid.UUID],
+    ) -> Outcome[Any] | tuple[Any, Aggregate, AppendRequest] | None:
+        """One command decided: its answer, what to append, or None (left alone)."""
+        sid = call.stream_id
+        context, digest = self._context_and_digest(call.command, call.kind)
+        stream = streams.get(sid) or call.start()
+        handled = stream.handled.get(context.command_id)
+        if handled is not None:
+            if handled.digest is not None and handled.digest != digest:
+                alone.add(sid)  # execute refuses it for a reused id
+                return None
+            return Outcome(call.answer(stream, handled), stored=False)
+        stream.begin_command(digest)
+        try:
+            result = self._own_result(call.decide(stream))
+            stored = [self.mapper.to_stored_event(e) for e in stream.pending_events()]
+        except Exception:  # noqa: BLE001 - execute tells a refusal or a fault (a
+            # person erased meanwhile), true of what is stored
+            self._leave_to_execute(sid, streams, alone)
+            return None
+        streams[sid] = stream
+        if not stored:
+            return Outcome(result, stored=False)
+        return result, stream, AppendRequest(stored, context.command_id, digest)
+
+    def _own_result(self, decision: Any) -> Any:
+        """A decision's result, if it recorded on its own stream only."""
+        if not isinstance(decision, Decided):
+            return decision
+        if decision.also:  # other streams too: execute appends them as one
+            for other in decision.also:
+                self.forget(other.id)
+            raise _StaleStreamError
+        return decision.result
+
+    def _leave_to_execute(
+        self,
+        stream_id: uuid.UUID,
+        streams: dict[uuid.UUID, Aggregate],
+        alone: set[uuid.UUID],
+    ) -> None:
+        streams.pop(stream_id, None)
+        self.forget(stream_id)
+        alone.add(stream_id)
+
+    def _current_streams(
+        self, wanted: Mapping[uuid.UUID, type[Aggregate]]
+    ) -> dict[uuid.UUID, Aggregate]:
+        """The streams as stored now, cached ones brought up: one read for all."""
+        cache = self.repository.cache
+        found: dict[uuid.UUID, Aggregate] = {}
+        for stream_id, cls in wanted.items():
+            cached: Any = None
+            if cache is not None:
+                with contextlib.suppress(KeyError):
+                    cached = cache.get(stream_id)
+            if isinstance(cached, cls):
+                found[stream_id] = copy.deepcopy(cached)
+        recorder = self.recorder
+        if not isinstance(recorder, HubApplicationRecorder):  # pragma: no cover
+            raise TypeError("one read for many streams needs the hub's recorder")
+        newer = recorder.select_streams(
+            {sid: found[sid].version if sid in found else 0 for sid in wanted}
+        )
+        vault = getattr(self.mapper, "vault", None)
+        if vault is not None:
+            vault.prefetch_sealed(e.state for events in newer.values() for e in events)
+        for stream_id, stored in newer.items():
+            folded = cls_projector(wanted[stream_id])(
+                found.get(stream_id), map(self.mapper.to_domain_event, stored)
+            )
+            found[stream_id] = folded
+            if cache is not None:
+                cache.put(stream_id, copy.deepcopy(folded))
+        return found
 
     def _attempt(
         self,
@@ -313,6 +505,11 @@ class HubApplication(Application[uuid.UUID]):
             if status == REUSED:
                 raise CommandIdReusedError
             raise _StaleStreamError if command_id is not None else IntegrityError()
+        self._settle_stored(aggregates, len(events))
+        return notification_ids
+
+    def _settle_stored(self, aggregates: Sequence[Aggregate], events: int) -> None:
+        """The aggregates' pending events are stored: they may be cached now."""
         cache = self.repository.cache
         for aggregate in aggregates:
             aggregate.collect_events()
@@ -320,8 +517,7 @@ class HubApplication(Application[uuid.UUID]):
             if cache is not None:
                 # Stored: from here on the cache may hand it out (as copies).
                 cache.put(aggregate.id, aggregate)
-        metrics.EVENTS_APPENDED.labels(self.name).inc(len(events))
-        return notification_ids
+        metrics.EVENTS_APPENDED.labels(self.name).inc(events)
 
     def _stored_all_the_same(self, request: AppendRequest) -> bool:
         """Whether a request whose append failed is in the store as it was sent.

@@ -252,11 +252,17 @@ class RowReader(Generic[Row]):
 
     def where(self, column: str, value: Any) -> list[Row]:
         """The rows whose column equals a value (an indexed column, preferably)."""
-        column, value = self._table.lookup(column, value)
-        query = sql.SQL("SELECT {} FROM {} WHERE {} = %s ORDER BY 1").format(
-            self._names, self._source, sql.Identifier(column)
+        return self.where_any(column, [value])
+
+    def where_any(self, column: str, values: Sequence[Any]) -> list[Row]:
+        """The rows whose column equals one of the values, in one query."""
+        if not values:
+            return []
+        looked_up = [self._table.lookup(column, value) for value in values]
+        query = sql.SQL("SELECT {} FROM {} WHERE {} = ANY(%s) ORDER BY 1").format(
+            self._names, self._source, sql.Identifier(looked_up[0][0])
         )
-        return self._fetch(query, (value,))
+        return self._fetch(query, ([value for _, value in looked_up],))
 
     def containing(self, column: str, value: Any) -> list[Row]:
         """The rows whose array column holds a value."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.federal_reporting import FormContent
 from services.common.aggregate import CommandContext, HandledCommand
-from services.common.application import HubApplication
+from services.common.application import Call, HubApplication
 from services.partner_gateway.domain import Outcome, PartnerFile
 from services.partner_gateway.federal import Answer, FederalFile, FormFate
 from services.partner_gateway.partners import spp_is
@@ -76,6 +76,19 @@ class PartnersApplication(HubApplication):
         process (a second gateway, a re-drive) may have recorded since.
         """
         self.forget(self.file_id(case_id))
+        outcome: Outcome = (
+            self.receive_call(case_id, cpas_kbo, context, message).run(self).result
+        )
+        return outcome
+
+    def receive_call(
+        self,
+        case_id: uuid.UUID,
+        cpas_kbo: str,
+        context: CommandContext,
+        message: PartnerMessage,
+    ) -> Call[PartnerFile, Outcome]:
+        """The command recording a partner message (`receive`, or a file's many)."""
 
         def duplicate(file: PartnerFile, _: HandledCommand) -> Outcome:
             # Recorded already: a redelivery, unless its content differs.
@@ -89,7 +102,7 @@ class PartnersApplication(HubApplication):
                 or "duplicate"
             )
 
-        return self.execute(
+        return Call(
             # The message's identity is the command: a resend with other
             # content is answered by the file's own rule, not as a reused id.
             context,
@@ -109,7 +122,7 @@ class PartnersApplication(HubApplication):
                 fields=message.fields,
             ),
             answer=duplicate,
-        ).result
+        )
 
     # -- federal reporting (ADR 0021) ----------------------------------------------
 

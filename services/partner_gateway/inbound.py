@@ -27,7 +27,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,10 +36,12 @@ from psycopg import sql
 
 from contracts.sealing import SEALED_KEY
 from services.common.aggregate import CommandContext
+from services.common.application import Call
 from services.common.errors import DomainError
 from services.common.vault import current_vault
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
-from services.partner_gateway.canonical import RoutingFacts
+from services.partner_gateway.canonical import CanonicalInbound, RoutingFacts
+from services.partner_gateway.domain import Outcome
 from services.partner_gateway.partners import spp_is
 from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges
 from services.partner_gateway.registry import PARTNERS
@@ -57,6 +59,16 @@ _NOT_FOUND = (
 )
 
 Status = Literal["applied", "duplicate", "held", "parked", "redriven"]
+
+# What settles a kept copy of a message (held before, or re-driven).
+_SETTLED = frozenset({"applied", "duplicate"})
+
+# A partner file is taken this many messages at a time: one transaction, a
+# few round trips, each case's lock held for one chunk only.
+_CHUNK = 500
+
+FindCases = Callable[[Sequence[tuple[str, str]]], list["RoutingFacts | None"]]
+"""The cases of (NISS, CPAS) pairs, in one query, None where there is none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +92,19 @@ class InboundDesk:
         find_case: Callable[[str, str], RoutingFacts | None],
         *,
         schema: str = QUARANTINE,
+        find_cases: FindCases | None = None,
     ) -> None:
+        """The desk of a gateway.
+
+        ``find_case`` finds the case of a NISS at a CPAS; ``find_cases`` many
+        of them in one query (for a partner's file), else ``find_case`` each.
+        """
         self._app = app
         self._url = database_url
         self._find_case = find_case
+        self._find_cases: FindCases = find_cases or (
+            lambda pairs: [find_case(niss, kbo) for niss, kbo in pairs]
+        )
         self._schema = schema
         ident = sql.Identifier(schema)
         self._park = sql.SQL(
@@ -96,10 +117,6 @@ class InboundDesk:
             "WHERE {}.dead_letters.status IN ('parked', 'held') "
             "RETURNING id"
         ).format(ident, ident)
-        self._settle = sql.SQL(
-            "UPDATE {}.dead_letters SET status = %s WHERE dedupe_key = %s "
-            "AND status IN ('parked', 'held')"
-        ).format(ident)
         # The held message whose turn it is, or one whose turn has passed (it
         # was recorded, or its number was used by another: settled, or parked).
         self._next_held = sql.SQL(
@@ -107,6 +124,16 @@ class InboundDesk:
             "WHERE status = 'held' "
             "AND case_key = %s AND partner = %s AND sequence <= %s "
             "ORDER BY sequence, id LIMIT 1"
+        ).format(ident)
+        # Kept copies of messages now recorded (or found recorded): settled.
+        self._settle = sql.SQL(
+            "UPDATE {0}.dead_letters d SET status = u.status "
+            "FROM unnest(%s::text[], %s::text[]) AS u(dedupe_key, status) "
+            "WHERE d.dedupe_key = u.dedupe_key AND d.status IN ('parked', 'held')"
+        ).format(ident)
+        self._held_among = sql.SQL(
+            "SELECT DISTINCT case_key FROM {}.dead_letters WHERE status = 'held' "
+            "AND partner = %s AND case_key = ANY(%s) ORDER BY 1"
         ).format(ident)
         self._waiting = sql.SQL(
             "SELECT DISTINCT case_key, partner FROM {}.dead_letters "
@@ -131,14 +158,7 @@ class InboundDesk:
         dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
         with psycopg.connect(self._url, autocommit=True) as conn:
             park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
-            return park(
-                f"partner:{code}",
-                "unknown",
-                "gateway.failed",
-                "payload",
-                f"the gateway failed on this message ({type(error).__name__}); "
-                "fix the cause, then re-drive it",
-            )
+            return _failed(park, f"partner:{code}", "unknown", error)
 
     def redrive(self, dead_letter_id: int) -> Receipt:
         """Try a kept message again (its cause fixed); applied at most once."""
@@ -196,6 +216,144 @@ class InboundDesk:
         self, conn: psycopg.Connection[Any], park: _Parking, *, release: bool
     ) -> Receipt:
         """Record one regional partner's message on the case's partner file."""
+        read = self._read(park)
+        if isinstance(read, Receipt):
+            return read
+        park, inbound, content_hash = read
+        matched = self._match(
+            park,
+            inbound,
+            content_hash,
+            self._find_case(inbound.niss, inbound.cpas_kbo),
+        )
+        if isinstance(matched, Receipt):
+            return matched
+        facts, context, message = matched
+        case_key = str(facts.case_id)
+        with conn.transaction():
+            # One message of a case at a time, across processes.
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (case_key,)
+            )
+            try:
+                outcome: Outcome | DomainError = self._app.receive(
+                    facts.case_id, facts.cpas_kbo, context, message
+                )
+            except DomainError as error:
+                outcome = error
+            receipt = self._receipt(park, facts, inbound, outcome)
+            # A kept copy of this message (held, or re-driven) is settled now.
+            if (
+                receipt.status in _SETTLED
+                and conn.execute(
+                    self._settle, ([park.dedupe], [receipt.status])
+                ).rowcount
+            ):
+                refresh_gauges(conn, self._schema)
+        if release and receipt.status in _SETTLED:
+            # After a duplicate too: the first delivery may have died before
+            # it released the messages waiting for it.
+            self._release_held(conn, park.code, facts.case_id)
+        return receipt
+
+    def receive_many(
+        self, code: str, raws: Sequence[bytes], source: str
+    ) -> list[Receipt]:
+        """What `receive` does to each message of a partner's file, in bulk.
+
+        A chunk of the file costs a few round trips instead of several per
+        message: the cases are found in one query, their partner files read
+        in one, and the messages appended a round at a time
+        (`HubApplication.execute_many`), under the cases' locks. One person's
+        messages are applied in the partner's order (their sequence), wherever
+        they stand in the file; a message that cannot be applied is kept as
+        `receive` keeps it. The receipts, in the order of the file.
+        """
+        if code == spp_is.CODE:  # SPP IS's answers come one at a time
+            return [self.receive(code, raw, source) for raw in raws]
+        receipts: list[Receipt] = []
+        with psycopg.connect(self._url, autocommit=True) as conn:
+            for start in range(0, len(raws), _CHUNK):
+                receipts += self._receive_chunk(
+                    conn, code, raws[start : start + _CHUNK], source
+                )
+        return receipts
+
+    def _receive_chunk(
+        self,
+        conn: psycopg.Connection[Any],
+        code: str,
+        raws: Sequence[bytes],
+        source: str,
+    ) -> list[Receipt]:
+        receipts: list[Receipt | None] = [None] * len(raws)
+        read: list[tuple[int, _Parking, CanonicalInbound, str]] = []
+        for n, raw in enumerate(raws):
+            dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
+            park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
+            parsed = self._read(park)
+            if isinstance(parsed, Receipt):
+                receipts[n] = parsed
+            else:
+                read.append((n, *parsed))
+        found = self._find_cases([(i.niss, i.cpas_kbo) for _, _, i, _ in read])
+        matched: list[
+            tuple[int, _Parking, CanonicalInbound, RoutingFacts, Call[Any, Any]]
+        ] = []
+        for (n, park, inbound, content_hash), candidate in zip(
+            read, found, strict=True
+        ):
+            match = self._match(park, inbound, content_hash, candidate)
+            if isinstance(match, Receipt):
+                receipts[n] = match
+                continue
+            facts, context, message = match
+            call = self._app.receive_call(
+                facts.case_id, facts.cpas_kbo, context, message
+            )
+            matched.append((n, park, inbound, facts, call))
+        # A person's messages in the partner's order, whatever the file's.
+        matched.sort(key=lambda m: (m[2].sequence, m[0]))
+        cases = sorted({str(m[3].case_id) for m in matched})
+        with conn.transaction():
+            # The cases' locks, in one order for every gateway (no deadlock).
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n",
+                (cases,),
+            )
+            outcomes = self._app.execute_many([m[4] for m in matched])
+            settled: list[tuple[str, str]] = []
+            for (n, park, inbound, facts, _), outcome in zip(
+                matched, outcomes, strict=True
+            ):
+                receipt = self._receipt(
+                    park,
+                    facts,
+                    inbound,
+                    outcome if isinstance(outcome, Exception) else outcome.result,
+                )
+                receipts[n] = receipt
+                if receipt.status in _SETTLED:
+                    settled.append((park.dedupe, receipt.status))
+            if (
+                settled
+                and conn.execute(
+                    self._settle,
+                    ([k for k, _ in settled], [s for _, s in settled]),
+                ).rowcount
+            ):
+                refresh_gauges(conn, self._schema)
+        waiting = conn.execute(self._held_among, (code, cases)).fetchall()
+        for (case_key,) in waiting:
+            self._release_held(conn, code, uuid.UUID(case_key))
+        return [r for r in receipts if r is not None]
+
+    def _read(self, park: _Parking) -> tuple[_Parking, CanonicalInbound, str] | Receipt:
+        """The message parsed in the partner's schema (and its content's hash).
+
+        Or kept, with its rule.
+        """
         code = park.code
         try:
             inbound = PARTNERS[code].parse(park.raw)
@@ -207,14 +365,23 @@ class InboundDesk:
                 rejected.field,
                 str(rejected),
             )
-        kind = inbound.kind
         # Parsed: the message's identity, not its bytes, says it was seen (a
         # partner's resend may differ in spacing or in its sending time).
+        content_hash = inbound.content_hash()
         park = dataclasses.replace(
-            park,
-            dedupe=f"{code}|{inbound.message_id}|{inbound.content_hash()}",
+            park, dedupe=f"{code}|{inbound.message_id}|{content_hash}"
         )
-        facts = self._find_case(inbound.niss, inbound.cpas_kbo)
+        return park, inbound, content_hash
+
+    def _match(
+        self,
+        park: _Parking,
+        inbound: CanonicalInbound,
+        content_hash: str,
+        facts: RoutingFacts | None,
+    ) -> tuple[RoutingFacts, CommandContext, PartnerMessage] | Receipt:
+        """The case a message is about and the command it becomes, or kept."""
+        code, kind = park.code, inbound.kind
         if facts is None:
             return park(
                 f"partner:{code}:unknown-person",
@@ -225,10 +392,9 @@ class InboundDesk:
                 "cases (register the person at intake, then re-drive)",
                 answer=_NOT_FOUND,
             )
-        case_key = str(facts.case_id)
         if facts.partner != code:
             return park(
-                case_key,
+                str(facts.case_id),
                 kind,
                 "beneficiary.other_region",
                 "niss",
@@ -243,43 +409,44 @@ class InboundDesk:
             partner=code,
             message_id=inbound.message_id,
             sequence=inbound.sequence,
-            content_hash=inbound.content_hash(),
+            content_hash=content_hash,
             fields=fields,
         )
         context = CommandContext(
             self._app.command_id(code, inbound.message_id),
             inbound.sent_at,
         )
-        with conn.transaction():
-            # One message of a case at a time, across processes.
-            conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (case_key,)
+        return facts, context, message
+
+    def _receipt(
+        self,
+        park: _Parking,
+        facts: RoutingFacts,
+        inbound: CanonicalInbound,
+        outcome: Outcome | Exception,
+    ) -> Receipt:
+        """What a recorded message's outcome tells its partner; kept if not applied.
+
+        A refusal is kept with its rule; a fault (not a rule the message broke)
+        is kept too, so one message never stops its file.
+        """
+        case_key, kind = str(facts.case_id), inbound.kind
+        if isinstance(outcome, DomainError):
+            return park(case_key, kind, outcome.rule, outcome.field, str(outcome))
+        if isinstance(outcome, Exception):
+            return _failed(park, case_key, kind, outcome)
+        if outcome == "held":
+            file = self._app.get_file(facts.case_id)
+            expected = file.next_sequence(park.code) if file else 1
+            return park(
+                case_key,
+                kind,
+                "sequence.waiting",
+                "sequence",
+                f"waiting for message {expected} of {park.code} for this person",
+                status="held",
+                sequence=inbound.sequence,
             )
-            try:
-                outcome = self._app.receive(
-                    facts.case_id, facts.cpas_kbo, context, message
-                )
-            except DomainError as error:
-                return park(case_key, kind, error.rule, error.field, str(error))
-            if outcome == "held":
-                file = self._app.get_file(facts.case_id)
-                expected = file.next_sequence(code) if file else 1
-                return park(
-                    case_key,
-                    kind,
-                    "sequence.waiting",
-                    "sequence",
-                    f"waiting for message {expected} of {code} for this person",
-                    status="held",
-                    sequence=inbound.sequence,
-                )
-            # A kept copy of this message (held, or re-driven) is settled now.
-            if conn.execute(self._settle, (outcome, park.dedupe)).rowcount:
-                refresh_gauges(conn, self._schema)
-        if release:
-            # After a duplicate too: the first delivery may have died before
-            # it released the messages waiting for it.
-            self._release_held(conn, code, facts.case_id)
         return Receipt(outcome)
 
     def _receive_answer(self, conn: psycopg.Connection[Any], park: _Parking) -> Receipt:
@@ -315,7 +482,7 @@ class InboundDesk:
             except DomainError as error:
                 return park(case_key, kind, error.rule, error.field, str(error))
             status: Status = "duplicate" if outcome == "duplicate" else "applied"
-            if conn.execute(self._settle, (status, park.dedupe)).rowcount:
+            if conn.execute(self._settle, ([park.dedupe], [status])).rowcount:
                 refresh_gauges(conn, self._schema)
         return Receipt(status)
 
@@ -348,6 +515,18 @@ class InboundDesk:
             raw = opened_message(payload, dedupe)
             if raw is not None:
                 self._receive(conn, code, raw, source, release=False)
+
+
+def _failed(park: _Parking, case_key: str, kind: str, error: BaseException) -> Receipt:
+    """Keep a message the gateway failed on: a fault, not a rule it broke."""
+    return park(
+        case_key,
+        kind,
+        "gateway.failed",
+        "payload",
+        f"the gateway failed on this message ({type(error).__name__}); "
+        "fix the cause, then re-drive it",
+    )
 
 
 def sealed_message(case_key: str, raw: bytes, dedupe: str) -> bytes:

@@ -211,6 +211,11 @@ class PartnerTranslator:
         self._schemas = {
             key: m.model.model_json_schema() for key, m in self._models.items()
         }
+        # Made once: each message is checked against them.
+        self._local_formats = {
+            key: local_formats(schema) for key, schema in self._schemas.items()
+        }
+        self._names = {v.language: frozenset(_names(v)) for v in partner.vocabularies}
         self._owners = _owners_by_name([partner, *neighbours])
 
     def models(self) -> Iterator[MessageModel]:
@@ -281,7 +286,7 @@ class PartnerTranslator:
         kind = self._kind_of(vocabulary, data)
         key = ("inbound", kind, vocabulary.language)
         self._refuse_foreign(data, vocabulary)
-        _refuse_local_formats(data, self._schemas[key])
+        _refuse_local_formats(data, self._local_formats[key])
         try:
             message = self._models[key].model.model_validate_json(text, strict=True)
         except ValidationError as error:
@@ -327,7 +332,7 @@ class PartnerTranslator:
 
     def _refuse_foreign(self, data: dict[str, Any], *reading: Vocabulary) -> None:
         """Names unknown to the vocabularies read here but used by another one."""
-        own = set().union(*(_names(v) for v in reading))
+        own = frozenset().union(*(self._names[v.language] for v in reading))
         foreign = sorted(n for n in data if n not in own and n in self._owners)
         if not foreign:
             return
@@ -555,25 +560,39 @@ def _json_object(text: str) -> dict[str, Any]:
     return data
 
 
-def _refuse_local_formats(data: dict[str, Any], schema: dict[str, Any]) -> None:
-    """Dates and decimals written the local way (12/03/2026, 21,09), by field."""
+LocalFormats = tuple[tuple[str, bool, bool, bool], ...]
+"""Per field of a schema, in its order: (name, a date, a time, a number)."""
+
+
+def local_formats(schema: dict[str, Any]) -> LocalFormats:
+    """The fields of a schema a partner might write the local way."""
+    found = []
     for name, prop in schema["properties"].items():
+        kinds = prop.get("anyOf", [prop])
+        formats = {k.get("format") for k in kinds}
+        number = "number" in {k.get("type") for k in kinds}
+        if "date" in formats or "date-time" in formats or number:
+            found.append((name, "date" in formats, "date-time" in formats, number))
+    return tuple(found)
+
+
+def _refuse_local_formats(data: dict[str, Any], fields: LocalFormats) -> None:
+    """Dates and decimals written the local way (12/03/2026, 21,09), by field."""
+    for name, is_date, is_time, is_number in fields:
         value = data.get(name)
         if not isinstance(value, str):
             continue
-        kinds = prop.get("anyOf", [prop])
-        formats = {k.get("format") for k in kinds}
-        if "date" in formats and not ISO_DATE.fullmatch(value):
+        if is_date and not ISO_DATE.fullmatch(value):
             raise InboundRejected(
                 "date.format", name, f"{name}: a date is written YYYY-MM-DD"
             )
-        if "date-time" in formats and not ISO_DATE_TIME.fullmatch(value):
+        if is_time and not ISO_DATE_TIME.fullmatch(value):
             raise InboundRejected(
                 "date.format",
                 name,
                 f"{name}: a time is written YYYY-MM-DDThh:mm:ss with its UTC offset",
             )
-        if "number" in {k.get("type") for k in kinds}:
+        if is_number:
             point = f"{name}: a decimal is a JSON number with a point, e.g. 21.09"
             if "," in value:
                 raise InboundRejected("decimal.comma", name, point)

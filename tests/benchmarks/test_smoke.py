@@ -29,6 +29,7 @@ def test_every_benchmark_runs_and_reports_its_load(tmp_path: Path) -> None:
         "commands/s",
         "registrations/s, personal data sealed",
         "projection rebuild",
+        "partner file import",
         "relay, store to broker ack",
         "ordered read of the event log",
         "hub audit verify",

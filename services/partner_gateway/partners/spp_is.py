@@ -64,6 +64,7 @@ from services.partner_gateway.vocabulary import (
     _json_object,
     _refuse_local_formats,
     _schema_invalid,
+    local_formats,
 )
 
 __all__ = [
@@ -610,6 +611,9 @@ MAX_ANSWER_BYTES: Final = 64 * 1024
 """An acknowledgement is a few hundred bytes; a larger one is not read."""
 
 
+_ANSWER_FORMATS = local_formats(SppIsAnswer.model_json_schema())
+
+
 def parse_answer(raw: bytes) -> Answer:
     """SPP IS's acknowledgement in the hub's terms.
 
@@ -627,7 +631,7 @@ def parse_answer(raw: bytes) -> Answer:
         )
     text = _decode(raw)
     data = _json_object(text)
-    _refuse_local_formats(data, SppIsAnswer.model_json_schema())
+    _refuse_local_formats(data, _ANSWER_FORMATS)
     try:
         # Python mode on the parsed object: the wire types' own checks run
         # (a UUID hyphenated only, an integer that is not a boolean).
