@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -21,7 +22,7 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 from aiokafka.helpers import create_ssl_context
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2
 from faststream.security import (
     BaseSecurity,
     SASLPlaintext,
@@ -149,7 +150,7 @@ async def send_in_batches(
     batches: list[tuple[int, Any, list[int]]] = []
     open_batch: dict[int, tuple[Any, list[int]]] = {}
     for index, message in enumerate(messages):
-        partition = _PARTITIONER(message.key, partitions, partitions)
+        partition = partitions[(_key_hash(message.key) & 0x7FFFFFFF) % len(partitions)]
         current = open_batch.get(partition)
         if current is None or not _append(current[0], message):
             current = (producer.create_batch(), [])
@@ -173,7 +174,10 @@ async def send_in_batches(
     return results
 
 
-_PARTITIONER: Final = DefaultPartitioner()
+# The producer's partitioner (DefaultPartitioner: murmur2 of the key, as the
+# Java client) is pure Python and cost the relay a seventh of its time; a
+# case's events share a key, so the hash of a recent key is kept.
+_key_hash: Final = functools.lru_cache(maxsize=1 << 16)(murmur2)
 
 
 async def _send_alone(producer: AIOKafkaProducer, topic: str, message: Outgoing) -> Any:

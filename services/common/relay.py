@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,14 +89,12 @@ class _Message:
 
     def outgoing(self) -> Outgoing:
         """What the broker gets: keyed by case, the event type in a header."""
-        return Outgoing(
-            self.case_key.encode(),
-            self.value,
-            [
-                ("content-type", b"application/json"),
-                ("event_type", self.row.topic.encode()),
-            ],
-        )
+        return Outgoing(self.case_key.encode(), self.value, _headers(self.row.topic))
+
+
+@functools.lru_cache(maxsize=1024)  # a few event types: made once each
+def _headers(event_type: str) -> list[tuple[str, bytes]]:
+    return [("content-type", b"application/json"), ("event_type", event_type.encode())]
 
 
 class Relay:
