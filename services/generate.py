@@ -5,7 +5,9 @@ simulated day: registrations, households (some couples, some children),
 income decisions (grants, refusals, modifications, withdrawals), bilans, PIIS proposals
 and signatures with their evaluations (some in person, some keyed in late,
 some missing), notices, hearings and a few sanctions, phase changes, article
-60 and 61 contracts with ONEM's decisions, and moves.
+60 and 61 contracts with ONEM's decisions, moves, and the messages of the
+person's regional employment service (registration, follow-up reports,
+trainings, a job found).
 
 Every command is the command the HTTP API would execute, run through the
 service application (``HubApplication.execute``, ADR 0011) with a command id
@@ -58,6 +60,9 @@ from services.intake.application import (
 )
 from services.intake.parameters import AmountTable
 from services.intake.sanction_policy import SanctionPolicy
+from services.partner_gateway.application import PartnerMessage, PartnersApplication
+from services.partner_gateway.canonical import CanonicalInbound
+from services.partner_gateway.inbound import recorded_message
 from services.piis.application import (
     ChangePhase,
     DecideSanction,
@@ -105,6 +110,26 @@ _POSTAL_CODES: Final[tuple[tuple[str, ...], ...]] = (
     ("4700", "4701"),  # Eupen: German-speaking Community, ADG
 )
 _LANGUAGES: Final = ("fr", "fr", "nl", "de")
+# The employment service of each area, in the order of the postal codes.
+_PARTNERS: Final = ("forem", "actiris", "vdab", "adg")
+# What a partner writes in its own language (the partner's free text).
+_PARTNER_TEXT: Final[Mapping[str, Mapping[str, str]]] = {
+    "fr": {
+        "title": "Aide-comptable",
+        "provider": "Centre de compétence",
+        "summary": "Présence régulière, progrès en bureautique.",
+    },
+    "nl": {
+        "title": "Boekhoudkundig medewerker",
+        "provider": "VDAB Competentiecentrum",
+        "summary": "Regelmatig aanwezig, vooruitgang in kantoorsoftware.",
+    },
+    "de": {
+        "title": "Buchhaltungshelfer",
+        "provider": "ZAWM Eupen",
+        "summary": "Regelmäßig anwesend, Fortschritte am Computer.",
+    },
+}
 _PHASE_OF: Final[Mapping[str, Phase]] = {
     "employment": "employment",
     "training": "studies_training",
@@ -148,6 +173,9 @@ _MIX: Final[Mapping[str, float]] = {
     "move": 0.1,
     "withdrawal": 0.15,
     "eris": 0.1,
+    "partner_training": 0.6,  # of the people oriented to training or studies
+    "certified": 0.7,
+    "partner_job": 0.2,  # the partner reports a job found
 }
 _HALF: Final = 0.5
 
@@ -230,6 +258,7 @@ class GeneratedHub:
         self.placement = PlacementApplication(
             envs["placement"], facts=self.placement_facts.get, id_secret=id_secret
         )
+        self.partners = PartnersApplication(envs["partners"], id_secret=id_secret)
         self._seen: dict[uuid.UUID, int] = {}
         self._fold_piis = CaseFactsProjection()
         self._fold_placement = PlacementFactsProjection()
@@ -238,7 +267,7 @@ class GeneratedHub:
 
     def close(self) -> None:
         """Close the applications."""
-        for app in (self.intake, self.piis, self.placement):
+        for app in (self.intake, self.piis, self.placement, self.partners):
             app.close()
 
     def _new(self, app: HubApplication, stream_id: uuid.UUID) -> list[ContractEvent]:
@@ -298,7 +327,7 @@ def stored_hub(settings: Any) -> Iterator[GeneratedHub]:
     from services.intake.parameters import default_table  # noqa: PLC0415
 
     envs = {}
-    for name in ("intake", "piis", "placement"):
+    for name in ("intake", "piis", "placement", "partners"):
         envs[name] = eventstore_env(
             settings.database_url,
             app_name=name,
@@ -310,6 +339,7 @@ def stored_hub(settings: Any) -> Iterator[GeneratedHub]:
         schema_setup(settings.database_url, "intake"),
         schema_setup(settings.database_url, "piis"),
         schema_setup(settings.database_url, "placement"),
+        schema_setup(settings.database_url, "partners"),
     ):
         hub = GeneratedHub(
             envs,
@@ -345,6 +375,8 @@ class _Case:
     birth: dt.date
     rng: random.Random
     postal_codes: tuple[str, ...]
+    niss: str
+    area: int
     registered: bool = False
     right: bool = False
     category: int = 2
@@ -431,6 +463,8 @@ class Generator:
             birth,
             rng,
             _POSTAL_CODES[where % len(_POSTAL_CODES)],
+            niss,
+            where % len(_POSTAL_CODES),
         )
 
     def _at(self, case: _Case, day: dt.date, label: str, action: Action) -> None:
@@ -497,6 +531,7 @@ class Generator:
             "trajectory",
             lambda c: self._start_phase(c, bilan, orientation),
         )
+        self._plan_partner(case, registered, bilan, orientation)
         if granted:
             self._plan_piis(case, registered, decision, orientation)
             return
@@ -506,6 +541,96 @@ class Generator:
             "refuse",
             lambda c: self._refuse(c, application, decision),
         )
+
+    def _plan_partner(
+        self, case: _Case, registered: dt.date, bilan: dt.date, orientation: str
+    ) -> None:
+        """What the person's employment service reports, numbered in its order.
+
+        The registration as a job seeker, a follow-up report now and then, a
+        training for some of those oriented to one, a job found for a few.
+        Days past the history's end are never given.
+        """
+        rng = case.rng
+        text = _PARTNER_TEXT[_LANGUAGES[case.area]]
+        day = registered + dt.timedelta(days=rng.randint(3, 15))
+        reports: list[tuple[dt.date, str, dict[str, Any]]] = [
+            (
+                day,
+                "registration_confirmed",
+                {
+                    "partner_client_id": f"DE-{self.spec.seed}-{case.index:06d}",
+                    "registered_on": day,
+                },
+            )
+        ]
+        for number in range(rng.randint(1, 3)):
+            report = bilan + dt.timedelta(days=90 * (number + 1) + rng.randint(0, 20))
+            reports.append(
+                (
+                    report,
+                    "follow_up_report",
+                    {
+                        "report_date": report,
+                        "summary": text["summary"],
+                        "attendance_rate": rng.choice(("75", "87.5", "100")),
+                        "next_appointment": report + dt.timedelta(days=28),
+                    },
+                )
+            )
+        training = f"T-{self.spec.seed}-{case.index:06d}"
+        if orientation in {"training", "studies"} and _chance(rng, "partner_training"):
+            starts = bilan + dt.timedelta(days=rng.randint(20, 45))
+            ends = starts + dt.timedelta(days=rng.randint(60, 120))
+            reports += [
+                (
+                    starts - dt.timedelta(days=7),
+                    "training_enrolled",
+                    {
+                        "training_id": training,
+                        "title": text["title"],
+                        "provider": text["provider"],
+                        "starts_on": starts,
+                        "planned_end": ends,
+                    },
+                ),
+                (
+                    ends + dt.timedelta(days=3),
+                    "training_completed",
+                    {
+                        "training_id": training,
+                        "completed_on": ends,
+                        "certified": _chance(rng, "certified"),
+                    },
+                ),
+            ]
+        if _chance(rng, "partner_job"):
+            starts = bilan + dt.timedelta(days=rng.randint(120, 400))
+            reports.append(
+                (
+                    starts - dt.timedelta(days=5),
+                    "employment_started",
+                    {
+                        "employer_kbo": _EMPLOYER,
+                        "starts_on": starts,
+                        "contract_type": "fixed_term",
+                        "weekly_hours": "19",
+                    },
+                )
+            )
+        reports.sort(key=lambda r: r[0])
+        for sequence, (sent, kind, body) in enumerate(reports, start=1):
+            self._at(
+                case,
+                sent,
+                f"partner:{sequence}",
+                functools.partial(
+                    self._partner_report,
+                    sequence=sequence,
+                    sent=sent,
+                    body={"kind": kind, **body},
+                ),
+            )
 
     def _plan_piis(
         self, case: _Case, registered: dt.date, decision: dt.date, orientation: str
@@ -1014,6 +1139,34 @@ class Generator:
             "placement",
         )
 
+    def _partner_report(
+        self, case: _Case, *, sequence: int, sent: dt.date, body: dict[str, Any]
+    ) -> _Run | None:
+        """A partner's message as the gateway records it (ADR 0009), once valid."""
+        if not case.registered:
+            return None
+        code = _PARTNERS[case.area]
+        inbound = CanonicalInbound.model_validate(
+            {
+                "kind": body["kind"],
+                "partner": code,
+                "language": _LANGUAGES[case.area],
+                "message_id": f"GEN-{self.spec.seed}-{case.index}-{sequence}",
+                "sequence": sequence,
+                "sent_at": business_time(sent),
+                "niss": case.niss,
+                "cpas_kbo": case.cpas_kbo,
+                "body": body,
+            }
+        )
+        partners = self.hub.partners
+        context, message = recorded_message(partners, inbound, inbound.content_hash())
+        command = _PartnerReport(context, case.case_id, message)
+        call = partners.receive_call(case.case_id, case.cpas_kbo, context, message)
+        return _Run(
+            f"partner:{message.kind}", command, lambda: call.run(partners), "partners"
+        )
+
     # Giving a command ---------------------------------------------------------
 
     def _give(self, case: _Case, label: str, built: _Run) -> None:
@@ -1040,6 +1193,7 @@ class Generator:
             "intake": self.hub.after_intake,
             "piis": self.hub.after_piis,
             "placement": self.hub.after_placement,
+            "partners": _nothing_after,
         }[built.service](case.case_id)
         for rule in after or ():
             self.tally.refused["policy"] += 1
@@ -1071,6 +1225,20 @@ class Generator:
                 case.agreement_id = value
             case _:
                 pass
+
+
+@dataclass(frozen=True, slots=True)
+class _PartnerReport:
+    """A partner's message about a case, as the gateway's command."""
+
+    context: CommandContext
+    case_id: uuid.UUID
+    message: PartnerMessage
+
+
+def _nothing_after(_: uuid.UUID) -> list[str]:
+    """The gateway's partner files feed no policy of the generator's services."""
+    return []
 
 
 def _phase_after(label: str, command: Any, phase: Phase | None) -> Phase | None:

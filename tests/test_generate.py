@@ -12,7 +12,12 @@ SPEC = HistorySpec(cases=24, years=2, seed=7)
 
 def in_memory_hub() -> GeneratedHub:
     return GeneratedHub(
-        {"intake": IN_MEMORY, "piis": IN_MEMORY, "placement": IN_MEMORY},
+        {
+            "intake": IN_MEMORY,
+            "piis": IN_MEMORY,
+            "placement": IN_MEMORY,
+            "partners": IN_MEMORY,
+        },
         id_secret="generate-tests",
     )
 
@@ -56,6 +61,11 @@ def test_most_commands_are_stored_and_every_kind_of_life_occurs() -> None:
         "StartArticle60",
         "SignArticle61",
         "move",
+        "partner:registration_confirmed",
+        "partner:follow_up_report",
+        "partner:training_enrolled",
+        "partner:training_completed",
+        "partner:employment_started",
     }
 
 

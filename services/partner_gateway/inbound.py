@@ -47,7 +47,7 @@ from services.partner_gateway.quarantine import QUARANTINE, refresh_gauges
 from services.partner_gateway.registry import PARTNERS
 from services.partner_gateway.vocabulary import InboundRejected
 
-__all__ = ["InboundDesk", "Receipt"]
+__all__ = ["InboundDesk", "Receipt", "recorded_message"]
 
 log = logging.getLogger(__name__)
 
@@ -401,22 +401,7 @@ class InboundDesk:
                 f"the person's region is served by {facts.partner}, not {code}",
                 answer=_NOT_FOUND,
             )
-        fields = inbound.body.model_dump(exclude={"kind"})
-        if kind == "benefit_right_decision":
-            fields["niss"] = inbound.niss
-        message = PartnerMessage(
-            kind=kind,
-            partner=code,
-            message_id=inbound.message_id,
-            sequence=inbound.sequence,
-            content_hash=content_hash,
-            fields=fields,
-        )
-        context = CommandContext(
-            self._app.command_id(code, inbound.message_id),
-            inbound.sent_at,
-        )
-        return facts, context, message
+        return facts, *recorded_message(self._app, inbound, content_hash)
 
     def _receipt(
         self,
@@ -515,6 +500,30 @@ class InboundDesk:
             raw = opened_message(payload, dedupe)
             if raw is not None:
                 self._receive(conn, code, raw, source, release=False)
+
+
+def recorded_message(
+    app: PartnersApplication, inbound: CanonicalInbound, content_hash: str
+) -> tuple[CommandContext, PartnerMessage]:
+    """The command a partner's message becomes: its context and the message.
+
+    Its id comes from the partner and its message id (a resend is the same
+    command), its time is the partner's sending time, never the clock.
+    """
+    code = str(inbound.partner)
+    fields = inbound.body.model_dump(exclude={"kind"})
+    if inbound.kind == "benefit_right_decision":
+        fields["niss"] = inbound.niss
+    message = PartnerMessage(
+        kind=inbound.kind,
+        partner=code,
+        message_id=inbound.message_id,
+        sequence=inbound.sequence,
+        content_hash=content_hash,
+        fields=fields,
+    )
+    context = CommandContext(app.command_id(code, inbound.message_id), inbound.sent_at)
+    return context, message
 
 
 def _failed(park: _Parking, case_key: str, kind: str, error: BaseException) -> Receipt:
