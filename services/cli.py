@@ -200,12 +200,22 @@ def run(
 @projections.command("rebuild")
 def rebuild_projection(
     name: Annotated[str, typer.Argument(help="A consumer of `hub consumers`")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes sharing the cases (default: HUB_REBUILD_WORKERS, 1)",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild a read model from the event stores and swap it in."""
     from services.common.rebuild import rebuild  # noqa: PLC0415
     from services.registry import consumer  # noqa: PLC0415
 
     settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"rebuild_workers": workers})
     try:
         count = asyncio.run(rebuild(settings, consumer(name)))
     except LookupError as exc:

@@ -25,7 +25,12 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import BaseModel, TypeAdapter
 
 from contracts.envelope import ContractEvent
-from contracts.registry import event_class, parse_event, parse_stored_event
+from contracts.registry import (
+    event_class,
+    parse_event,
+    parse_stored_data,
+    parse_stored_event,
+)
 from contracts.sealing import (
     SEALED_KEY,
     erased_validator,
@@ -45,6 +50,7 @@ __all__ = [
     "ContractMapper",
     "HubApplicationRecorder",
     "StoredRow",
+    "case_of",
     "events_table",
     "eventstore_env",
     "open_event",
@@ -128,17 +134,12 @@ def open_event(
         event_id = uuid.UUID(str(data.get("event_id"))).bytes
     except ValueError:
         return parse_event(event_type, raw)
-    opened = (
-        json.dumps(data, separators=(",", ":")) if vault.open(data, event_id) else None
-    )
-    if opened is None:
+    if not vault.open(data, event_id):
         event: ContractEvent = erased_validator(cls).validate_json(json.dumps(data))
         return event
-    return (
-        parse_stored_event(event_type, opened)
-        if stored
-        else parse_event(event_type, opened)
-    )
+    if stored:
+        return parse_stored_data(event_type, data)
+    return parse_event(event_type, json.dumps(data, separators=(",", ":")))
 
 
 _SEALED = f'"{SEALED_KEY}"'.encode()
@@ -198,6 +199,14 @@ def relay_form(vault: Vault, row: StoredRow) -> tuple[uuid.UUID, bytes]:
 
 
 _RECORDED_AT_KEY = f'"{_RECORDED_AT}"'.encode()
+
+
+def case_of(row: StoredRow) -> uuid.UUID | None:
+    """The case of a stored row, its box left closed (None: not an event's JSON)."""
+    try:
+        return _CaseKey.model_validate_json(row.state).case_id
+    except ValueError:
+        return None
 
 
 def _with_store_time(state: bytes, recorded_at: dt.datetime) -> bytes:

@@ -9,8 +9,11 @@ a check builds the shadow and names the first difference with the live tables
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +23,7 @@ from psycopg import sql
 from services.common.consumer import Envelope, ProjectionStore
 from services.common.eventstore import (
     StoredRow,
+    case_of,
     events_table,
     rows_to_events,
     select_rows_sql,
@@ -31,6 +35,7 @@ from services.registry import ConsumerSpec
 
 __all__ = [
     "Difference",
+    "Share",
     "build_shadow",
     "check",
     "rebuild",
@@ -47,25 +52,53 @@ async def stored_pages(
     conn: psycopg.AsyncConnection[Any],
     sources: tuple[tuple[str, str], ...],
     after: dict[str, int] | None = None,
+    until: dict[str, int] | None = None,
 ) -> AsyncIterator[tuple[str, list[StoredRow]]]:
     """Each event store's rows after a position, a page at a time, store by store.
 
-    A store that has recorded nothing yet (no table) gives nothing.
+    ``until``: no row past these positions. A store that has recorded nothing
+    yet (no table) gives nothing.
     """
     for schema, app_name in sources:
         table = events_table(schema, app_name)
-        exists = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
-        if (await exists.fetchone()) == (None,):
+        if not await _exists(conn, table):
             continue  # that service has stored nothing yet
         select = select_rows_sql(table)
         position = (after or {}).get(app_name, 0)
-        while True:
+        last = (until or {}).get(app_name)
+        while last is None or position < last:
             cur = await conn.execute(select, (position, REBUILD_BATCH))
             rows = [StoredRow(n, t, bytes(s), r) for n, t, s, r in await cur.fetchall()]
+            if last is not None:
+                rows = [row for row in rows if row.notification_id <= last]
             if not rows:
                 break
             yield app_name, rows
             position = rows[-1].notification_id
+
+
+async def _exists(conn: psycopg.AsyncConnection[Any], table: sql.Composed) -> bool:
+    found = await conn.execute("SELECT to_regclass(%s)", (table.as_string(conn),))
+    return (await found.fetchone()) != (None,)
+
+
+async def stored_heads(
+    conn: psycopg.AsyncConnection[Any], sources: tuple[tuple[str, str], ...]
+) -> dict[str, int]:
+    """The last position of each event store now (0: nothing stored)."""
+    heads: dict[str, int] = {}
+    for schema, app_name in sources:
+        table = events_table(schema, app_name)
+        heads[app_name] = 0
+        if await _exists(conn, table):
+            cur = await conn.execute(
+                sql.SQL("SELECT coalesce(max(notification_id), 0) FROM {}").format(
+                    table
+                )
+            )
+            row = await cur.fetchone()
+            heads[app_name] = int(row[0]) if row else 0
+    return heads
 
 
 async def replay_into(
@@ -74,11 +107,21 @@ async def replay_into(
     sources: tuple[tuple[str, str], ...],
     after: dict[str, int],
     vault: Vault | None = None,
+    *,
+    until: dict[str, int] | None = None,
+    share: Share | None = None,
 ) -> tuple[int, dict[str, int]]:
-    """Feed the stored events after the given positions through a projection."""
+    """Feed the stored events after the given positions through a projection.
+
+    ``share``: only the events of this worker's cases; how many it fed.
+    """
     heads = dict(after)
     total = 0
-    async for app_name, rows in stored_pages(conn, sources, after):
+    async for app_name, page in stored_pages(conn, sources, after, until):
+        heads[app_name] = page[-1].notification_id
+        rows = page if share is None else [r for r in page if share.takes(r)]
+        if not rows:
+            continue
         envelopes = [
             Envelope(str(event.case_id), row.state, event, None, "rebuild")
             for row, event in zip(rows, rows_to_events(rows, vault), strict=True)
@@ -89,8 +132,25 @@ async def replay_into(
             log.warning("rebuild of %s: a page failed; case by case", store.name)
             await store.apply(conn, envelopes, isolate=True)
         total += len(rows)
-        heads[app_name] = rows[-1].notification_id
     return total, heads
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One worker's share of a parallel rebuild: the cases whose id falls to it.
+
+    Every event of a case goes to the same worker, in store order, so each
+    case's rows are folded as a rebuild by one process folds them; the
+    workers' cases never meet (and the case locks keep them apart anyway).
+    """
+
+    worker: int
+    workers: int
+
+    def takes(self, row: StoredRow) -> bool:
+        """Whether the row's case is this worker's (one not read: the first's)."""
+        case = case_of(row)
+        return (case.int if case else 0) % self.workers == self.worker
 
 
 def _shadow_store(spec: ConsumerSpec, shadow: str) -> ProjectionStore[Any]:
@@ -103,12 +163,15 @@ def _shadow_store(spec: ConsumerSpec, shadow: str) -> ProjectionStore[Any]:
 
 
 async def build_shadow(
-    settings: HubSettings, shadow: str, spec: ConsumerSpec
+    settings: HubSettings, shadow: str, spec: ConsumerSpec, *, workers: int = 1
 ) -> tuple[int, dict[str, int]]:
     """Build a consumer's read model from the event stores into a fresh schema.
 
     The settings' vault becomes the process's: the read models seal what they
-    keep of a person with it, as the live consumer does.
+    keep of a person with it, as the live consumer does. ``workers`` > 1:
+    that many processes share the cases (`Share`), each reading every store
+    up to the heads of the moment it started; the events they fed, and those
+    heads.
     """
     vault = install_vault(settings)
     store = _shadow_store(spec, shadow)
@@ -119,7 +182,49 @@ async def build_shadow(
             sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(shadow))
         )
         await store.create_tables(conn)
-        return await replay_into(conn, store, spec.sources, {}, vault)
+        if workers <= 1:
+            return await replay_into(conn, store, spec.sources, {}, vault)
+        heads = await stored_heads(conn, spec.sources)
+    loop = asyncio.get_running_loop()
+    spawn = multiprocessing.get_context("spawn")  # no state inherited: a clean process
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        fed = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    _build_share,
+                    settings,
+                    shadow,
+                    spec.name,
+                    Share(n, workers),
+                    heads,
+                )
+                for n in range(workers)
+            )
+        )
+    return sum(fed), heads
+
+
+def _build_share(
+    settings: HubSettings, shadow: str, name: str, share: Share, heads: dict[str, int]
+) -> int:
+    """One worker of a parallel rebuild, in its own process: the events it fed."""
+    from services.registry import consumer  # noqa: PLC0415 - in the worker process
+
+    spec = consumer(name)
+
+    async def run() -> int:
+        vault = install_vault(settings)
+        store = _shadow_store(spec, shadow)
+        async with await psycopg.AsyncConnection.connect(
+            settings.database_url, autocommit=True
+        ) as conn:
+            fed, _ = await replay_into(
+                conn, store, spec.sources, {}, vault, until=heads, share=share
+            )
+        return fed
+
+    return asyncio.run(run())
 
 
 async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
@@ -136,7 +241,9 @@ async def rebuild(settings: HubSettings, spec: ConsumerSpec) -> int:
             "whole (`hub check` compares it with a rebuild)"
         )
     shadow = f"{spec.schema}_rebuild"
-    read, heads = await build_shadow(settings, shadow, spec)
+    read, heads = await build_shadow(
+        settings, shadow, spec, workers=settings.rebuild_workers
+    )
     store = _shadow_store(spec, shadow)
     async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
         await ProjectionStore(spec.projection(), spec.schema).create_tables(conn)
@@ -201,7 +308,7 @@ class Difference:
 async def check(settings: HubSettings, spec: ConsumerSpec) -> Difference | None:
     """Compare a consumer's live tables with a rebuild; the first difference."""
     shadow = f"check_{spec.name.replace('-', '_')}"
-    await build_shadow(settings, shadow, spec)
+    await build_shadow(settings, shadow, spec, workers=settings.rebuild_workers)
     try:
         async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
             for table, key, ignored in spec.compared_tables():

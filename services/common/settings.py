@@ -150,6 +150,13 @@ class HubSettings(BaseSettings):
     relay_batch_size: int = Field(
         default=1000, description="Events the relay reads and publishes per round."
     )
+    rebuild_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes sharing a rebuild's cases (`hub projections rebuild`, "
+        "`hub check`); more than one takes cores from the running hub.",
+    )
     consumer_max_records: int = Field(
         default=500, description="Most messages a consumer applies per transaction."
     )

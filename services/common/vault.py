@@ -563,7 +563,7 @@ class Vault:
 
     def prefetch(self, persons: Iterable[uuid.UUID]) -> None:
         """Fetch in one round trip the keys a batch will need."""
-        missing = {p for p in persons if self._cached(p) is None}
+        missing = {p for p in set(persons) if self._cached(p) is None}
         if not missing:
             return
         for person, wrapped in self.store.fetch(missing).items():
@@ -571,12 +571,14 @@ class Vault:
 
     def prefetch_sealed(self, payloads: Iterable[bytes | None]) -> None:
         """`prefetch` the keys of the persons whose boxes these messages carry."""
-        self.prefetch(
-            uuid.UUID(match.decode())
+        # A person's events come together: each id parsed and looked up once.
+        found = {
+            m
             for payload in payloads
             if payload
-            for match in _SEALED_PERSON.findall(payload)
-        )
+            for m in _SEALED_PERSON.findall(payload)
+        }
+        self.prefetch(uuid.UUID(match.decode()) for match in found)
 
     def _key(self, person: uuid.UUID, *, create: bool) -> _PersonKey | None:
         hit = self._cached(person)
