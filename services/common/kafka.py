@@ -23,6 +23,7 @@ from aiokafka.errors import (
 )
 from aiokafka.helpers import create_ssl_context
 from aiokafka.partitioner import murmur2
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from faststream.security import (
     BaseSecurity,
     SASLPlaintext,
@@ -132,7 +133,11 @@ class Outgoing:
 
 
 async def send_in_batches(
-    producer: AIOKafkaProducer, topic: str, messages: Sequence[Outgoing]
+    producer: AIOKafkaProducer,
+    topic: str,
+    messages: Sequence[Outgoing],
+    *,
+    max_message_bytes: int,
 ) -> list[Any]:
     """Publish messages in order; each one's acknowledgement or error.
 
@@ -142,14 +147,22 @@ async def send_in_batches(
     producer's own partitioner chooses them (murmur2 of the key, as the Java
     client), so a case lands where a single send would put it. A batch the
     broker refuses for good is sent again one message at a time: only the
-    message at fault gets the refusal, not the others of its batch.
+    message at fault gets the refusal, not the others of its batch. A
+    message over ``max_message_bytes`` (the producer's request size) gets the
+    refusal ``send`` would give it, unsent: a batch would carry it to a broker
+    whose own limit may be larger.
     """
     if not messages:
         return []
     partitions = sorted(await producer.partitions_for(topic))
     batches: list[tuple[int, Any, list[int]]] = []
     open_batch: dict[int, tuple[Any, list[int]]] = {}
+    results: list[Any] = [None] * len(messages)
     for index, message in enumerate(messages):
+        too_large = _too_large(message, max_message_bytes)
+        if too_large is not None:  # refused as send() refuses it, never sent
+            results[index] = too_large
+            continue
         partition = partitions[(_key_hash(message.key) & 0x7FFFFFFF) % len(partitions)]
         current = open_batch.get(partition)
         if current is None or not _append(current[0], message):
@@ -163,7 +176,6 @@ async def send_in_batches(
         for partition, builder, _ in batches
     ]
     outcomes = await asyncio.gather(*futures, return_exceptions=True)
-    results: list[Any] = [None] * len(messages)
     for (_, _, members), outcome in zip(batches, outcomes, strict=True):
         if isinstance(outcome, REFUSED_FOR_GOOD) and len(members) > 1:
             for i in members:
@@ -189,6 +201,30 @@ async def _send_alone(producer: AIOKafkaProducer, topic: str, message: Outgoing)
         return await future
     except KafkaError as error:  # its own outcome, as a batch's is
         return error
+
+
+def _too_large(message: Outgoing, limit: int) -> MessageSizeTooLargeError | None:
+    """The refusal ``send`` gives a message over the producer's request size.
+
+    A batch would carry it to the broker, whose own limit may be larger:
+    the producer's size is the hub's (``HUB_KAFKA_MAX_MESSAGE_BYTES``).
+    """
+    rough = len(message.key) + len(message.value or b"")
+    rough += sum(len(k) + len(v) for k, v in message.headers)
+    if rough + _MOST_OVERHEAD + 10 * len(message.headers) <= limit:
+        return None  # the common case: well under, no estimate made
+    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+        message.key, message.value, message.headers
+    )
+    if size <= limit:
+        return None
+    return MessageSizeTooLargeError(
+        f"the message is {size} bytes, over the producer's limit of {limit}"
+    )
+
+
+# More than a record's batch header, record overhead and length prefixes.
+_MOST_OVERHEAD: Final = 256
 
 
 def _append(builder: Any, message: Outgoing) -> bool:

@@ -312,7 +312,10 @@ class Relay:
                 sent.append(message)
         assert self._producer is not None  # noqa: S101 - set by _connect
         results = await send_in_batches(
-            self._producer, self._topic, [m.outgoing() for m in sent]
+            self._producer,
+            self._topic,
+            [m.outgoing() for m in sent],
+            max_message_bytes=self._settings.kafka_max_message_bytes,
         )
         now = dt.datetime.now(dt.UTC)
         failed = self._acknowledge(sent, results, now)
@@ -452,7 +455,10 @@ class Relay:
                 else:
                     assert self._producer is not None  # noqa: S101 - connected
                     [result] = await send_in_batches(
-                        self._producer, self._topic, [message.outgoing()]
+                        self._producer,
+                        self._topic,
+                        [message.outgoing()],
+                        max_message_bytes=self._settings.kafka_max_message_bytes,
                     )
                     if isinstance(result, REFUSED_FOR_GOOD):
                         status = "unpublishable"

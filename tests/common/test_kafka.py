@@ -22,7 +22,7 @@ from services.common.kafka import (
     send_in_batches,
 )
 from services.common.runtime import EmbeddedBroker
-from services.common.settings import HubSettings
+from services.common.settings import MIB, HubSettings
 from services.common.subscriber import (
     RewindOnAssignment,
     Rewinds,
@@ -236,7 +236,7 @@ async def _batched_and_single_partitions(
     ]
     producer = make_producer(settings)
     await producer.start()
-    results = await send_in_batches(producer, topic, messages)
+    results = await send_in_batches(producer, topic, messages, max_message_bytes=MIB)
     single = {
         key: (await producer.send_and_wait(topic, b"-", key=key)).partition
         for key in keys
@@ -322,7 +322,9 @@ def _send_with_one_big(refusal: BaseException) -> tuple[list[Any], _RefusingProd
     producer = _RefusingProducer(refusal)
     messages = [Outgoing(b"k", v, []) for v in (b"a", b"big", b"c")]
     results = asyncio.run(
-        send_in_batches(cast("AIOKafkaProducer", producer), "t", messages)
+        send_in_batches(
+            cast("AIOKafkaProducer", producer), "t", messages, max_message_bytes=MIB
+        )
     )
     return results, producer
 
@@ -341,3 +343,36 @@ def test_a_batch_failed_for_a_passing_reason_gives_the_reason_to_each_message() 
     results, producer = _send_with_one_big(KafkaTimeoutError())
     assert producer.alone == []  # the broker's fault: the round is tried again
     assert all(isinstance(result, KafkaTimeoutError) for result in results)
+
+
+def test_a_message_over_the_producers_limit_is_refused_unsent_as_send_refuses_it(
+    broker: EmbeddedBroker,
+) -> None:
+    settings = HubSettings(kafka_bootstrap_servers=broker.bootstrap_servers)
+
+    async def run() -> list[Any]:
+        topic = f"limits-{uuid.uuid4().hex[:8]}"
+        admin = BrokerAdmin(settings)
+        await admin.start()
+        await admin.ensure_topics([topic])
+        await admin.close()
+        headers = [("event_type", b"t")]
+        messages = [
+            Outgoing(b"a", b"x" * 100, headers),
+            Outgoing(b"b", b"x" * 1000, headers),  # far over
+            Outgoing(b"c", b"x" * 930, headers),  # over only with its framing
+            Outgoing(b"d", b"x" * 100, headers),
+        ]
+        producer = make_producer(settings)
+        await producer.start()
+        try:
+            return await send_in_batches(
+                producer, topic, messages, max_message_bytes=1000
+            )
+        finally:
+            await producer.stop()
+
+    results = asyncio.run(run())
+    assert [type(r).__name__ for r in results[1:3]] == ["MessageSizeTooLargeError"] * 2
+    assert not isinstance(results[0], BaseException)
+    assert not isinstance(results[3], BaseException)
