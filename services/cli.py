@@ -522,6 +522,9 @@ def import_partner_file(
             help="The partner's file: one message per line, in its own format "
             "(docs/partners/); - for standard input",
             allow_dash=True,
+            exists=True,
+            dir_okay=False,
+            readable=True,
         ),
     ],
 ) -> None:

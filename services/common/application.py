@@ -278,17 +278,7 @@ class HubApplication(Application[uuid.UUID]):
             with contextlib.ExitStack() as held:
                 for stream_id in sorted(by_stream):  # one order: no deadlock
                     held.enter_context(self._stream_locks.hold(stream_id))
-                streams = self._current_streams(
-                    {sid: calls[ns[0]].cls for sid, ns in by_stream.items()}
-                )
-                for round_ in itertools.zip_longest(*by_stream.values()):
-                    self._run_round(
-                        [calls[n] for n in round_ if n is not None],
-                        [n for n in round_ if n is not None],
-                        streams,
-                        results,
-                        alone,
-                    )
+                self._run_rounds(calls, by_stream, results, alone)
         else:
             alone = set(by_stream)
         for stream_id, numbers in by_stream.items():
@@ -301,6 +291,30 @@ class HubApplication(Application[uuid.UUID]):
                     except Exception as failed:  # noqa: BLE001 - told to its caller
                         results[n] = failed
         return results
+
+    def _run_rounds(
+        self,
+        calls: Sequence[Call[Any, Any]],
+        by_stream: Mapping[uuid.UUID, list[int]],
+        results: list[Any],
+        alone: set[uuid.UUID],
+    ) -> None:
+        """Each stream's first commands, then its second ones, a round each."""
+        streams = self._current_streams(
+            {sid: calls[ns[0]].cls for sid, ns in by_stream.items()}, alone
+        )
+        for later, round_ in enumerate(
+            itertools.zip_longest(*by_stream.values()), start=1
+        ):
+            numbers = [n for n in round_ if n is not None]
+            self._run_round(
+                [calls[n] for n in numbers], numbers, streams, results, alone
+            )
+            # The cache holds what was stored: a stream with commands still
+            # to decide goes on in a copy of its own.
+            for sid, ns in by_stream.items():
+                if len(ns) > later and sid in streams and sid not in alone:
+                    streams[sid] = copy.deepcopy(streams[sid])
 
     def _run_round(
         self,
@@ -324,8 +338,13 @@ class HubApplication(Application[uuid.UUID]):
             return
         try:
             fates = self._append([request for *_, request in decided])
-        except Exception:  # noqa: BLE001 - execute finds out what was stored
-            fates = [(CONFLICT, [])] * len(decided)
+        except Exception:  # noqa: BLE001 - what the store holds says what happened
+            # The connection may go after PostgreSQL committed: a request
+            # found stored as it was sent is stored; execute retries the rest.
+            fates = [
+                (STORED, []) if self._stored_all_the_same(request) else (CONFLICT, [])
+                for *_, request in decided
+            ]
         for (n, result, stream, request), (status, _) in zip(
             decided, fates, strict=True
         ):
@@ -350,7 +369,11 @@ class HubApplication(Application[uuid.UUID]):
             if handled.digest is not None and handled.digest != digest:
                 alone.add(sid)  # execute refuses it for a reused id
                 return None
-            return Outcome(call.answer(stream, handled), stored=False)
+            try:
+                return Outcome(call.answer(stream, handled), stored=False)
+            except Exception:  # noqa: BLE001 - e.g. a resend with other content
+                alone.add(sid)  # execute tells it
+                return None
         stream.begin_command(digest)
         try:
             result = self._own_result(call.decide(stream))
@@ -385,9 +408,13 @@ class HubApplication(Application[uuid.UUID]):
         alone.add(stream_id)
 
     def _current_streams(
-        self, wanted: Mapping[uuid.UUID, type[Aggregate]]
+        self, wanted: Mapping[uuid.UUID, type[Aggregate]], alone: set[uuid.UUID]
     ) -> dict[uuid.UUID, Aggregate]:
-        """The streams as stored now, cached ones brought up: one read for all."""
+        """The streams as stored now, cached ones brought up: one read for all.
+
+        A stream that cannot be read (a row that does not decode, a person
+        erased) is left to `execute`, which tells each of its commands why.
+        """
         cache = self.repository.cache
         found: dict[uuid.UUID, Aggregate] = {}
         for stream_id, cls in wanted.items():
@@ -407,9 +434,15 @@ class HubApplication(Application[uuid.UUID]):
         if vault is not None:
             vault.prefetch_sealed(e.state for events in newer.values() for e in events)
         for stream_id, stored in newer.items():
-            folded = cls_projector(wanted[stream_id])(
-                found.get(stream_id), map(self.mapper.to_domain_event, stored)
-            )
+            try:
+                folded = cls_projector(wanted[stream_id])(
+                    found.get(stream_id), map(self.mapper.to_domain_event, stored)
+                )
+            except Exception:  # noqa: BLE001 - told by execute, command by command
+                found.pop(stream_id, None)
+                self.forget(stream_id)
+                alone.add(stream_id)
+                continue
             found[stream_id] = folded
             if cache is not None:
                 cache.put(stream_id, copy.deepcopy(folded))

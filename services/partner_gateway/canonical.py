@@ -749,8 +749,10 @@ class CanonicalInbound(BaseModel):
     )
     sequence: int = Field(
         ge=1,
-        description="The partner's counter of messages about this person, from 1; "
-        "the hub applies one person's messages in this order.",
+        le=2_147_483_647,
+        description="The partner's counter of messages about this person, from 1 "
+        "(at most 2,147,483,647); the hub applies one person's messages in this "
+        "order.",
     )
     sent_at: AwareDatetime = Field(
         description="When the partner sent the message (ISO 8601 with UTC offset)."

@@ -155,10 +155,20 @@ class InboundDesk:
         self, code: str, raw: bytes, source: str, error: BaseException
     ) -> Receipt:
         """Keep a message the desk failed on (not a rule it broke: a fault)."""
-        dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
         with psycopg.connect(self._url, autocommit=True) as conn:
-            park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
-            return _failed(park, f"partner:{code}", "unknown", error)
+            return self._keep_failed(conn, code, raw, source, error)
+
+    def _keep_failed(
+        self,
+        conn: psycopg.Connection[Any],
+        code: str,
+        raw: bytes,
+        source: str,
+        error: BaseException,
+    ) -> Receipt:
+        dedupe = hashlib.sha256(code.encode() + b"\0" + raw).hexdigest()
+        park = _Parking(conn, self._park, self._schema, code, raw, source, dedupe)
+        return _failed(park, f"partner:{code}", "unknown", error)
 
     def redrive(self, dead_letter_id: int) -> Receipt:
         """Try a kept message again (its cause fixed); applied at most once."""
@@ -274,10 +284,32 @@ class InboundDesk:
         receipts: list[Receipt] = []
         with psycopg.connect(self._url, autocommit=True) as conn:
             for start in range(0, len(raws), _CHUNK):
-                receipts += self._receive_chunk(
-                    conn, code, raws[start : start + _CHUNK], source
-                )
+                chunk = raws[start : start + _CHUNK]
+                try:
+                    receipts += self._receive_chunk(conn, code, chunk, source)
+                except psycopg.OperationalError:
+                    raise  # PostgreSQL away: what was taken stays taken
+                except Exception as error:  # noqa: BLE001 - the chunk, one by one
+                    log.warning(
+                        "a chunk of a %s file failed (%s); its messages one by one",
+                        code,
+                        type(error).__name__,
+                    )
+                    receipts += [
+                        self._receive_or_keep(conn, code, raw, source) for raw in chunk
+                    ]
         return receipts
+
+    def _receive_or_keep(
+        self, conn: psycopg.Connection[Any], code: str, raw: bytes, source: str
+    ) -> Receipt:
+        """`receive` on this connection; a message the desk fails on is kept."""
+        try:
+            return self._receive(conn, code, raw, source)
+        except psycopg.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - kept, the file goes on
+            return self._keep_failed(conn, code, raw, source, error)
 
     def _receive_chunk(
         self,
@@ -312,9 +344,18 @@ class InboundDesk:
                 facts.case_id, facts.cpas_kbo, context, message
             )
             matched.append((n, park, inbound, facts, call))
+        cases = sorted({str(m[3].case_id) for m in matched})
+        # A case with messages held already takes this file's as `receive`
+        # takes them, one at a time in the file's order: a held message was
+        # there first, and its release may come between two of them.
+        waiting = {
+            case_key for (case_key,) in conn.execute(self._held_among, (code, cases))
+        }
+        one_by_one = [m for m in matched if str(m[3].case_id) in waiting]
+        matched = [m for m in matched if str(m[3].case_id) not in waiting]
+        cases = [c for c in cases if c not in waiting]
         # A person's messages in the partner's order, whatever the file's.
         matched.sort(key=lambda m: (m[2].sequence, m[0]))
-        cases = sorted({str(m[3].case_id) for m in matched})
         with conn.transaction():
             # The cases' locks, in one order for every gateway (no deadlock).
             conn.execute(
@@ -327,11 +368,11 @@ class InboundDesk:
             for (n, park, inbound, facts, _), outcome in zip(
                 matched, outcomes, strict=True
             ):
-                receipt = self._receipt(
-                    park,
-                    facts,
-                    inbound,
-                    outcome if isinstance(outcome, Exception) else outcome.result,
+                result = outcome if isinstance(outcome, Exception) else outcome.result
+                receipt = (
+                    Receipt(result)
+                    if result in _SETTLED
+                    else self._kept(conn, park, facts, inbound, result)
                 )
                 receipts[n] = receipt
                 if receipt.status in _SETTLED:
@@ -344,9 +385,10 @@ class InboundDesk:
                 ).rowcount
             ):
                 refresh_gauges(conn, self._schema)
-        waiting = conn.execute(self._held_among, (code, cases)).fetchall()
-        for (case_key,) in waiting:
+        for (case_key,) in conn.execute(self._held_among, (code, cases)).fetchall():
             self._release_held(conn, code, uuid.UUID(case_key))
+        for n, park, *_ in one_by_one:
+            receipts[n] = self._receive_or_keep(conn, code, park.raw, park.source)
         return [r for r in receipts if r is not None]
 
     def _read(self, park: _Parking) -> tuple[_Parking, CanonicalInbound, str] | Receipt:
@@ -402,6 +444,29 @@ class InboundDesk:
                 answer=_NOT_FOUND,
             )
         return facts, *recorded_message(self._app, inbound, content_hash)
+
+    def _kept(
+        self,
+        conn: psycopg.Connection[Any],
+        park: _Parking,
+        facts: RoutingFacts,
+        inbound: CanonicalInbound,
+        outcome: Outcome | Exception,
+    ) -> Receipt:
+        """`_receipt` of a message kept, in a savepoint of the chunk's transaction.
+
+        Keeping it may fail in turn (a sequence past what the table holds):
+        then it is kept as a fault, and the chunk goes on.
+        """
+        try:
+            with conn.transaction():
+                return self._receipt(park, facts, inbound, outcome)
+        except psycopg.OperationalError:
+            raise
+        except Exception as error:  # noqa: BLE001 - kept as the fault it is
+            # Under a key of the message's own, as `keep_failed` keeps it: the
+            # case's key may be the very thing that failed (an erasure).
+            return _failed(park, f"partner:{park.code}", inbound.kind, error)
 
     def _receipt(
         self,

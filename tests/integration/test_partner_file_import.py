@@ -11,6 +11,7 @@ lost or recorded twice when gateways take files and messages concurrently.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 from bench.seed import partner_file, partner_people, seed_partner_people
 from services.cli import app as hub_cli
 from services.common.settings import HubSettings
+from services.partner_gateway import inbound
 from services.partner_gateway.application import PartnersApplication
 from services.partner_gateway.canonical import RoutingFacts
 from services.partner_gateway.domain import Outcome, PartnerFile
@@ -228,3 +230,160 @@ def test_hub_partners_import_takes_a_file_and_names_the_lines_it_kept(
         hub_cli, ["partners", "import", "nobody", str(path)], env=env
     )
     assert unknown.exit_code == 2
+
+
+def changed(line: bytes, **fields: object) -> bytes:
+    message = json.loads(line)
+    message.update(fields)
+    return json.dumps(message).encode()
+
+
+def test_a_resend_with_other_content_is_kept_and_the_cache_holds_what_is_stored(
+    hub_settings: HubSettings, app: PartnersApplication, desk: InboundDesk
+) -> None:
+    two = partner_file(PEOPLE[:2], 2)  # first 1, second 1, first 2, second 2
+    other = changed(two[0], numero_demandeur_emploi="DE-2026-999999")
+    receipts = desk.receive_many("forem", [two[0], two[1], two[2], other], "a")
+    assert [(r.status, r.rule) for r in receipts] == [
+        ("applied", None),
+        ("applied", None),
+        ("applied", None),
+        ("parked", "message.duplicate_different_content"),
+    ]
+    # What this process caches is what the store holds: the same file again
+    # is all duplicates, as a fresh process finds.
+    assert {r.status for r in desk.receive_many("forem", two[:3], "b")} == {"duplicate"}
+    fresh = create_application(hub_settings)
+    try:
+        assert [recorded(fresh, p) for p in PEOPLE[:2]] == [2, 1]
+    finally:
+        fresh.close()
+    assert stored_events(hub_settings) == 3
+
+
+def test_a_message_held_before_the_file_keeps_its_turn_as_it_would_alone(
+    hub_settings: HubSettings, app: PartnersApplication, desk: InboundDesk
+) -> None:
+    person = PEOPLE[0]
+    one = messages_of(person, 3)
+    assert desk.receive("forem", one[2], "early").status == "held"
+    other_three = changed(one[2], identifiant_message="FOREM-0-3bis", resume="autre")
+    receipts = desk.receive_many("forem", [one[0], one[1], other_three], "file")
+    # The held message 3 came first: released once 2 is in, it takes 3.
+    assert [(r.status, r.rule) for r in receipts] == [
+        ("applied", None),
+        ("applied", None),
+        ("parked", "sequence.already_used"),
+    ]
+    file = app.get_file(person.case_id, current=True)
+    assert file is not None
+    assert sorted(m for _, m in file.received) == [
+        "FOREM-0-1",
+        "FOREM-0-2",
+        "FOREM-0-3",
+    ]
+
+
+def test_a_sequence_past_what_the_hub_keeps_is_refused_by_field_and_rule(
+    hub_settings: HubSettings, app: PartnersApplication, desk: InboundDesk
+) -> None:
+    good = partner_file(PEOPLE[:3], 1)
+    far = good[1].replace(b'"numero_sequence": 1', b'"numero_sequence": 2147483648')
+    receipts = desk.receive_many("forem", [good[0], far, good[2]], "file")
+    assert [(r.status, r.rule, r.field) for r in receipts] == [
+        ("applied", None, None),
+        ("parked", "schema.invalid", "numero_sequence"),
+        ("applied", None, None),
+    ]
+    assert [recorded(app, p) for p in PEOPLE[:3]] == [1, 0, 1]
+
+
+def test_a_message_that_fails_outside_its_command_is_kept_and_the_file_goes_on(
+    hub_settings: HubSettings,
+    app: PartnersApplication,
+    desk: InboundDesk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Keeping a held message fails (its person erased a moment before, say).
+    broken = str(PEOPLE[1].case_id)
+    seal = inbound.sealed_message
+
+    def sealing(case_key: str, raw: bytes, dedupe: str) -> bytes:
+        if case_key == broken:
+            raise RuntimeError("the person's key is gone")
+        return seal(case_key, raw, dedupe)
+
+    monkeypatch.setattr(inbound, "sealed_message", sealing)
+    first, second = partner_file(PEOPLE[:3], 1), partner_file(PEOPLE[:3], 2)[3:]
+    lines = [first[0], second[1], first[2]]  # the second person's 2 is held
+    receipts = desk.receive_many("forem", lines, "file")
+    assert [(r.status, r.rule) for r in receipts] == [
+        ("applied", None),
+        ("parked", "gateway.failed"),
+        ("applied", None),
+    ]
+    assert [recorded(app, p) for p in PEOPLE[:3]] == [1, 0, 1]
+
+
+def test_a_stream_that_cannot_be_read_fails_only_its_own_messages(
+    hub_settings: HubSettings, app: PartnersApplication, desk: InboundDesk
+) -> None:
+    lines = partner_file(PEOPLE[:3], 2)
+    desk.receive_many("forem", lines[:3], "first")
+    broken = app.file_id(PEOPLE[1].case_id)
+    with psycopg.connect(hub_settings.database_url, autocommit=True) as conn:
+        # A row that no longer decodes (a bad migration): the chain's
+        # triggers are set aside to write it.
+        conn.execute("ALTER TABLE partners.partners_events DISABLE TRIGGER USER")
+        conn.execute(
+            "UPDATE partners.partners_events SET state = convert_to('{broken', "
+            "'UTF8') WHERE originator_id = %s",
+            (broken,),
+        )
+    app.forget(broken)
+    receipts = desk.receive_many("forem", lines[3:], "second")
+    assert [(r.status, r.rule) for r in receipts] == [
+        ("applied", None),
+        ("parked", "gateway.failed"),
+        ("applied", None),
+    ]
+    assert [recorded(app, p) for p in (PEOPLE[0], PEOPLE[2])] == [2, 2]
+
+
+def test_a_chunk_that_fails_whole_is_taken_message_by_message(
+    hub_settings: HubSettings,
+    app: PartnersApplication,
+    desk: InboundDesk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(_: object) -> list[RoutingFacts | None]:
+        raise RuntimeError("the batch look-up failed")
+
+    monkeypatch.setattr(desk, "_find_cases", broken)
+    lines = [*partner_file(PEOPLE[:2], 1), b"{not json"]
+    receipts = desk.receive_many("forem", lines, "file")
+    assert [(r.status, r.rule) for r in receipts] == [
+        ("applied", None),
+        ("applied", None),
+        ("parked", "payload.not_json"),
+    ]
+    assert [recorded(app, p) for p in PEOPLE[:2]] == [1, 1]
+
+
+def test_an_append_whose_answer_is_lost_is_told_applied_as_it_was_stored(
+    hub_settings: HubSettings,
+    app: PartnersApplication,
+    desk: InboundDesk,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = app.recorder
+    stored = recorder.insert_requests  # type: ignore[attr-defined]
+
+    def lost(requests: object) -> object:
+        stored(requests)
+        raise psycopg.OperationalError("the connection went after the commit")
+
+    monkeypatch.setattr(recorder, "insert_requests", lost)
+    receipts = desk.receive_many("forem", partner_file(PEOPLE[:3], 1), "file")
+    assert [r.status for r in receipts] == ["applied"] * 3
+    assert stored_events(hub_settings) == 3
