@@ -39,12 +39,14 @@ def stock(servers: Servers, people: int, per_person: int) -> float:
     messages = [(case.id, step) for step in range(per_person) for case in cases]
     started = time.perf_counter()
     for start in range(0, len(messages), _CHUNK):
-        chunk = []
+        # Each aggregate read once per chunk, however many of its messages
+        # the chunk holds (a small file: all of a person's).
+        chunk: dict[object, StockCase] = {}
         for case_id, step in messages[start : start + _CHUNK]:
-            case: StockCase = app.repository.get(case_id)
+            case = chunk.get(case_id) or app.repository.get(case_id)
             case.complete_bilan(f"2026-07-{1 + step:02d}", "training")
-            chunk.append(case)
-        app.save(*chunk)
+            chunk[case_id] = case
+        app.save(*chunk.values())
     elapsed = time.perf_counter() - started
     app.close()
     return len(messages) / elapsed
