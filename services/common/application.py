@@ -307,13 +307,13 @@ class HubApplication(Application[uuid.UUID]):
             itertools.zip_longest(*by_stream.values()), start=1
         ):
             numbers = [n for n in round_ if n is not None]
-            self._run_round(
+            stored = self._run_round(
                 [calls[n] for n in numbers], numbers, streams, results, alone
             )
-            # The cache holds what was stored: a stream with commands still
-            # to decide goes on in a copy of its own.
-            for sid, ns in by_stream.items():
-                if len(ns) > later and sid in streams and sid not in alone:
+            # A stored stream is the cache's now: one with commands still to
+            # decide goes on in a copy of its own.
+            for sid in stored:
+                if len(by_stream[sid]) > later:
                     streams[sid] = copy.deepcopy(streams[sid])
 
     def _run_round(
@@ -323,8 +323,11 @@ class HubApplication(Application[uuid.UUID]):
         streams: dict[uuid.UUID, Aggregate],
         results: list[Any],
         alone: set[uuid.UUID],
-    ) -> None:
-        """Decide one command per stream and append them in one round trip."""
+    ) -> list[uuid.UUID]:
+        """Decide one command per stream, append them in one round trip.
+
+        The streams whose command was stored (and cached).
+        """
         decided: list[tuple[int, Any, Aggregate, AppendRequest]] = []
         for n, call in zip(numbers, calls, strict=True):
             if call.stream_id in alone:
@@ -335,7 +338,7 @@ class HubApplication(Application[uuid.UUID]):
             elif to_store is not None:
                 decided.append((n, *to_store))
         if not decided:
-            return
+            return []
         try:
             fates = self._append([request for *_, request in decided])
         except Exception:  # noqa: BLE001 - what the store holds says what happened
@@ -345,6 +348,7 @@ class HubApplication(Application[uuid.UUID]):
                 (STORED, []) if self._stored_all_the_same(request) else (CONFLICT, [])
                 for *_, request in decided
             ]
+        stored = []
         for (n, result, stream, request), (status, _) in zip(
             decided, fates, strict=True
         ):
@@ -353,6 +357,8 @@ class HubApplication(Application[uuid.UUID]):
                 continue
             self._settle_stored([stream], len(request.events))
             results[n] = Outcome(result, stored=True)
+            stored.append(stream.id)
+        return stored
 
     def _decide_in_round(
         self,
