@@ -7,18 +7,20 @@ and signatures with their evaluations (some in person, some keyed in late,
 some missing), notices, hearings and a few sanctions, phase changes, article
 60 and 61 contracts with ONEM's decisions, moves, and the messages of the
 person's regional employment service (registration, follow-up reports,
-trainings, a job found).
+trainings, a job found), transfers to another CPAS, recoveries, and the
+forms the gateway's federal reporting submits with SPP IS's answers.
 
 Every command is the command the HTTP API would execute, run through the
 service application (``HubApplication.execute``, ADR 0011) with a command id
 derived from the seed and ``today`` the simulated day; no event is written
 any other way. What another service would learn from a topic (the case facts
 of the PIIS and placement services) and what its policies do with it (a
-sanction suspends the payment, an article 60 contract moves the phase) is
-done in-process with the same folds and policies, right after the command
-that caused it. A command the rules refuse is counted with its rule and
-skipped. The same seed gives the same commands; running again on the same
-stores finds every command handled and stores nothing new.
+sanction suspends the payment, an article 60 contract moves the phase, a
+decision makes SPP IS's forms) is done in-process with the same folds and
+policies, right after the command that caused it. A command the rules
+refuse is counted with its rule and skipped. The same seed gives the same
+commands; running again on the same stores finds every command handled and
+stores nothing new.
 """
 
 from __future__ import annotations
@@ -30,23 +32,29 @@ import heapq
 import random
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 from contracts.envelope import ContractEvent
+from contracts.federal_reporting import FederalFormSubmittedV1
 from contracts.household import HouseholdChild
-from contracts.intake import Orientation
+from contracts.income import IncomeRightGrantedV1
+from contracts.intake import BeneficiaryRegisteredV1, Orientation
 from contracts.piis import Commitments, Phase
+from services.case_state import subsidies
 from services.common.aggregate import CommandContext, HandledCommand
 from services.common.application import HubApplication, Outcome, command_digest
+from services.common.consumer import NotYetError
 from services.common.errors import DomainError
 from services.common.http import business_time
 from services.common.policy import Policy
 from services.demo import make_kbo, make_niss
 from services.intake.application import (
     CaseNotFoundError,
+    DecideRecovery,
     GrantIncomeRight,
     IntakeApplication,
     ModifyIncomeRight,
@@ -56,13 +64,22 @@ from services.intake.application import (
     RecordMove,
     RefuseIncomeApplication,
     RegisterBeneficiary,
+    TransferCase,
     WithdrawIncomeRight,
 )
 from services.intake.parameters import AmountTable
 from services.intake.sanction_policy import SanctionPolicy
 from services.partner_gateway.application import PartnerMessage, PartnersApplication
-from services.partner_gateway.canonical import CanonicalInbound
+from services.partner_gateway.canonical import CanonicalInbound, RoutingFacts
+from services.partner_gateway.facts import routing_facts
+from services.partner_gateway.federal import Answer
+from services.partner_gateway.federal_policy import (
+    FederalPolicyRow,
+    FederalReportingPolicy,
+)
 from services.partner_gateway.inbound import recorded_message
+from services.partner_gateway.partners import spp_is
+from services.partner_gateway.routing import FACT_EVENTS, route
 from services.piis.application import (
     ChangePhase,
     DecideSanction,
@@ -90,6 +107,7 @@ from services.placement.periods import default_required_period
 
 __all__ = [
     "DEFAULT_CPAS",
+    "DEFAULT_INS_CODES",
     "DEFAULT_UNTIL",
     "GeneratedHub",
     "Generator",
@@ -108,6 +126,10 @@ _POSTAL_CODES: Final[tuple[tuple[str, ...], ...]] = (
     ("1000", "1020", "1120"),  # Brussels: Actiris
     ("9000", "9030", "9040"),  # Gent: Flanders, VDAB
     ("4700", "4701"),  # Eupen: German-speaking Community, ADG
+)
+# The INS code of each demo CPAS's municipality: Liège, Brussels, Gent, Eupen.
+DEFAULT_INS_CODES: Final[Mapping[str, str]] = dict(
+    zip(DEFAULT_CPAS, ("62063", "21004", "44021", "63023"), strict=True)
 )
 _LANGUAGES: Final = ("fr", "fr", "nl", "de")
 # The employment service of each area, in the order of the postal codes.
@@ -172,10 +194,13 @@ _MIX: Final[Mapping[str, float]] = {
     "modification": 0.15,
     "move": 0.1,
     "withdrawal": 0.15,
+    "recovery": 0.3,  # of the withdrawals: the weeks before, paid unduly
     "eris": 0.1,
     "partner_training": 0.6,  # of the people oriented to training or studies
     "certified": 0.7,
     "partner_job": 0.2,  # the partner reports a job found
+    "transfer": 0.06,  # of the others, moves to another CPAS's area
+    "form_rejected": 0.03,  # SPP IS rejects a form
 }
 _HALF: Final = 0.5
 
@@ -228,11 +253,12 @@ class Tally:
 
 
 class GeneratedHub:
-    """The three command applications, with what they learn of each other in-process.
+    """The four command applications, with what they learn of each other in-process.
 
-    The PIIS and placement services learn of cases from intake's events; here
-    the generator folds those events into their facts with the consumers'
-    own folds, and runs the policies of the PIIS and intake services on the
+    The PIIS and placement services learn of cases from intake's events, the
+    gateway its routing facts; here the generator folds those events into
+    their facts with the consumers' own folds, and runs the policies of the
+    PIIS and intake services and the gateway's federal reporting on the
     events that call for them, as soon as they are stored.
     """
 
@@ -242,10 +268,14 @@ class GeneratedHub:
         *,
         id_secret: str = "",
         amounts: AmountTable | None = None,
+        ins_codes: Mapping[str, str] = DEFAULT_INS_CODES,
     ) -> None:
+        """``ins_codes``: CPAS → INS code, as ``HUB_CPAS_INS_CODES`` (ADR 0021)."""
         self.today = DEFAULT_UNTIL
         self.piis_facts: dict[uuid.UUID, CaseFacts] = {}
         self.placement_facts: dict[uuid.UUID, PlacementFacts] = {}
+        self.routing: dict[uuid.UUID, RoutingFacts] = {}
+        self.federal_rows: dict[uuid.UUID, FederalPolicyRow] = {}
         self.intake = IntakeApplication(
             envs["intake"],
             id_secret=id_secret,
@@ -264,6 +294,17 @@ class GeneratedHub:
         self._fold_placement = PlacementFactsProjection()
         self._sanctions = SanctionPolicy(self.intake)
         self._trajectories = TrajectoryPolicy(self.piis)
+        # Who names whom as partner in the federal rows (the policy's table).
+        self._named_by: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self._federal = FederalReportingPolicy(
+            self.partners,
+            self.routing.get,
+            ins_codes,
+            self.federal_rows.get,
+            self._naming,
+        )
+        self.reported: set[uuid.UUID] = set()
+        """Cases whose federal file the policy submitted forms on, not yet read."""
 
     def close(self) -> None:
         """Close the applications."""
@@ -281,9 +322,17 @@ class GeneratedHub:
             self._seen[stream_id] = events[-1].stream_version
         return events
 
-    def after_intake(self, case_id: uuid.UUID) -> None:
-        """Fold the case's new intake events into the other services' facts."""
-        for event in self._new(self.intake, case_id):
+    def after_intake(self, case_id: uuid.UUID, *, fresh: bool = True) -> list[str]:
+        """Fold the case's new intake events into the other services' facts.
+
+        ``fresh``: the command stored its events. After one found handled
+        (a replay on the same stores, perhaps in a new process that sees the
+        case's later events too) the federal policy is not run: what it
+        submitted is on the files already, and its keyed alignments depend
+        on the order it saw the events in.
+        """
+        events = self._new(self.intake, case_id)
+        for event in events:
             piis = self._fold_piis.fold(self.piis_facts.get(case_id), event)
             if piis is not None:
                 self.piis_facts[case_id] = piis
@@ -292,29 +341,88 @@ class GeneratedHub:
             )
             if placement is not None:
                 self.placement_facts[case_id] = placement
+            self._route(event)
+        return self._report(events) if fresh else []
 
-    def after_piis(self, case_id: uuid.UUID) -> list[str]:
-        """Carry out the sanctions decided; the rules of any refused."""
-        refused = self._react(self._sanctions, self.piis, self.piis.file_id(case_id))
-        self.after_intake(case_id)
-        return refused
+    def after_piis(self, case_id: uuid.UUID, *, fresh: bool = True) -> list[str]:
+        """Carry out the sanctions decided, report to SPP IS; refused rules."""
+        events = self._new(self.piis, self.piis.file_id(case_id))
+        refused = self._react(self._sanctions, events)
+        if fresh:
+            refused += self._report(events)
+        return refused + self.after_intake(case_id, fresh=fresh)
 
-    def after_placement(self, case_id: uuid.UUID) -> list[str]:
-        """Move the phase as article 60 contracts start and end; refused rules."""
-        file_id = self.placement.file_id(case_id)
-        return self._react(self._trajectories, self.placement, file_id)
-
-    def _react(
-        self, policy: Policy, app: HubApplication, stream_id: uuid.UUID
+    def after_placement(
+        self,
+        case_id: uuid.UUID,
+        *,
+        fresh: bool = True,  # noqa: ARG002
     ) -> list[str]:
+        """Move the phase as article 60 contracts start and end; refused rules.
+
+        ``fresh``: as for intake; no placement event is a federal fact.
+        """
+        events = self._new(self.placement, self.placement.file_id(case_id))
+        return self._react(self._trajectories, events)
+
+    def federal_forms(self, case_id: uuid.UUID) -> list[FederalFormSubmittedV1]:
+        """The forms on a case's federal file, oldest first."""
+        file_id = self.partners.federal_file_id(case_id)
+        return [
+            e
+            for e in self.partners.events.get(file_id)
+            if isinstance(e, FederalFormSubmittedV1)
+        ]
+
+    def _react(self, policy: Policy, events: Iterable[ContractEvent]) -> list[str]:
         """A policy's reactions to a stream's new events; the rules of any refused."""
         refused = []
-        for event in self._new(app, stream_id):
+        for event in events:
             try:
                 policy.react(event)
             except DomainError as error:
                 refused.append(error.rule)
         return refused
+
+    def _route(self, event: ContractEvent) -> None:
+        """The gateway's routing facts after an intake event (its outbound fold)."""
+        if isinstance(event, BeneficiaryRegisteredV1):
+            self.routing[event.case_id] = routing_facts(event)
+        elif isinstance(event, (*FACT_EVENTS, IncomeRightGrantedV1)):
+            facts = self.routing.get(event.case_id)
+            if facts is not None:
+                self.routing[event.case_id] = route(event, facts)[0]
+
+    def _report(self, events: Iterable[ContractEvent]) -> list[str]:
+        """The federal reporting policy's fold of new events; the rules it parks on.
+
+        As the gateway's consumer does, an event the policy cannot report
+        leaves the policy's row as it was (the consumer parks it).
+        """
+        refused = []
+        for event in events:
+            try:
+                row = self._federal.fold(self.federal_rows.get(event.case_id), event)
+            except (DomainError, NotYetError) as error:
+                refused.append(getattr(error, "rule", "federal_form.not_yet"))
+                continue
+            if not isinstance(row, FederalPolicyRow):
+                continue
+            self._keep(row)
+            if row.action.startswith("submitted"):
+                self.reported.add(row.case_id)
+                self.reported.update(self._named_by.get(row.case_id, ()))
+        return refused
+
+    def _keep(self, row: FederalPolicyRow) -> None:
+        self.federal_rows[row.case_id] = row
+        case = subsidies.SubsidyFacts(row.case_id, row.cpas_kbo, row.facts)
+        for partner in subsidies.partner_ids(case):
+            self._named_by.setdefault(partner, set()).add(row.case_id)
+
+    def _naming(self, case_id: uuid.UUID) -> list[FederalPolicyRow]:
+        """The rows whose grants name a case as partner (ordered as the table's)."""
+        return [self.federal_rows[c] for c in sorted(self._named_by.get(case_id, ()))]
 
 
 @contextmanager
@@ -325,6 +433,7 @@ def stored_hub(settings: Any) -> Iterator[GeneratedHub]:
         schema_setup,
     )
     from services.intake.parameters import default_table  # noqa: PLC0415
+    from services.partner_gateway.federal_policy import ins_codes  # noqa: PLC0415
 
     envs = {}
     for name in ("intake", "piis", "placement", "partners"):
@@ -345,6 +454,7 @@ def stored_hub(settings: Any) -> Iterator[GeneratedHub]:
             envs,
             id_secret=settings.id_secret,
             amounts=default_table(settings.ri_amounts_file),
+            ins_codes=ins_codes(settings.cpas_ins_codes) or DEFAULT_INS_CODES,
         )
     try:
         yield hub
@@ -425,6 +535,8 @@ class Generator:
         self._order = 0
         self.day = spec.start
         self.cases = [self._case(n) for n in range(spec.cases)]
+        self._by_id = {case.case_id: case for case in self.cases}
+        self._forms: set[uuid.UUID] = set()  # the federal forms counted
         for case in self.cases:
             self._plan(case)
 
@@ -629,6 +741,7 @@ class Generator:
                     sequence=sequence,
                     sent=sent,
                     body={"kind": kind, **body},
+                    area=case.area,
                 ),
             )
 
@@ -689,10 +802,13 @@ class Generator:
         if _chance(rng, "phase_change"):
             moved = signed + dt.timedelta(days=rng.randint(60, 300))
             self._at(case, moved, "phase", lambda c: self._next_phase(c, moved))
+        placed = False
         if orientation == "employment" and _chance(rng, "article_60"):
             self._plan_article60(case, signed + dt.timedelta(days=rng.randint(30, 200)))
+            placed = True
         elif orientation == "employment" and _chance(rng, "article_61"):
             self._plan_article61(case, signed + dt.timedelta(days=rng.randint(30, 200)))
+            placed = True
         if _chance(rng, "modification"):
             changed = (decision + dt.timedelta(days=rng.randint(60, 400))).replace(
                 day=1
@@ -701,12 +817,102 @@ class Generator:
         if _chance(rng, "move"):
             moved_on = registered + dt.timedelta(days=rng.randint(30, 500))
             code = rng.choice(case.postal_codes[1:])
-            self._at(case, moved_on, "move", lambda c: self._move(c, moved_on, code))
-        if _chance(rng, "withdrawal"):
+            moving = functools.partial(self._move, moved_on=moved_on, postal_code=code)
+            self._at(case, moved_on, "move", moving)
+        alone = case.category != 1 and len(self.spec.cpas) > 1
+        if alone and not placed and _chance(rng, "transfer"):
+            self._plan_transfer(case, signed + dt.timedelta(days=rng.randint(120, 400)))
+        elif _chance(rng, "withdrawal"):
             ends = signed + dt.timedelta(days=rng.randint(165, 425))
             keyed = ends + dt.timedelta(days=rng.randint(0, 20))
             self._at(case, keyed, "withdraw", lambda c: self._withdraw(c, ends))
             self._at(case, keyed, "end_piis", lambda c: self._end_piis(c, ends))
+            if _chance(rng, "recovery"):
+                decided = keyed + dt.timedelta(days=rng.randint(20, 60))
+                cents = rng.randint(15_000, 90_000)
+                self._at(
+                    case,
+                    decided,
+                    "recovery",
+                    lambda c: self._recover(c, decided, ends, Decimal(cents) / 100),
+                )
+
+    def _plan_transfer(self, case: _Case, moved_on: dt.date) -> None:
+        """A move to the next CPAS's area, and the file handed to that CPAS.
+
+        The old CPAS keys in the move and withdraws its income right from
+        the day of the move (the PIIS ends with it), then transfers the case;
+        the CPAS now competent grants its own right, and the employment
+        service of the new area registers the person.
+        """
+        rng = case.rng
+        cpas = self.spec.cpas
+        to = (cpas.index(case.cpas_kbo) + 1) % len(cpas)
+        area = to % len(_POSTAL_CODES)
+        code = rng.choice(_POSTAL_CODES[area])
+        keyed = moved_on + dt.timedelta(days=rng.randint(3, 15))
+        moving = functools.partial(self._move, moved_on=moved_on, postal_code=code)
+        self._at(case, keyed, "relocate", functools.partial(moving, label="relocate"))
+        reason = "moved to the area of another CPAS"
+        self._at(
+            case,
+            keyed,
+            "withdraw",
+            lambda c: self._withdraw(c, moved_on, reason=reason),
+        )
+        self._at(case, keyed, "end_piis", lambda c: self._end_piis(c, moved_on))
+        handed = keyed + dt.timedelta(days=1)
+        self._at(
+            case,
+            handed,
+            "transfer",
+            lambda c: self._transfer(c, moved_on, cpas[to]),
+        )
+        decided = handed + dt.timedelta(days=rng.randint(10, 30))
+        self._at(
+            case,
+            decided,
+            "regrant",
+            lambda c: self._grant(c, moved_on, decided, label="regrant"),
+        )
+        confirmed = decided + dt.timedelta(days=rng.randint(3, 15))
+        body = {
+            "kind": "registration_confirmed",
+            "partner_client_id": f"DE-{self.spec.seed}-{case.index:06d}",
+            "registered_on": confirmed,
+        }
+        self._at(
+            case,
+            confirmed,
+            "partner:new-area:1",
+            functools.partial(
+                self._partner_report, sequence=1, sent=confirmed, body=body, area=area
+            ),
+        )
+
+    def _plan_answer(self, case: _Case, form: FederalFormSubmittedV1) -> None:
+        """SPP IS's answer on a form, a few days after it was sent."""
+        draw = random.Random(f"{self.spec.seed}:answer:{form.form_id}")  # noqa: S311
+        day = form.occurred_at.date() + dt.timedelta(days=draw.randint(2, 10))
+        accepted = draw.random() >= _MIX["form_rejected"]
+        answer = Answer(
+            case_id=case.case_id,
+            answer_id=f"SPPIS-{self.spec.seed}-{form.form_id.hex[:20]}",
+            form_id=form.form_id,
+            cpas_kbo=form.cpas_kbo,
+            accepted=accepted,
+            answered_on=day,
+            reason_code=None if accepted else "B-0412",
+            reason_text=None
+            if accepted
+            else "Date de décision antérieure à la date de demande",
+        )
+        self._at(
+            case,
+            day,
+            f"answer:{form.form_id}",
+            lambda c: self._answer(c, answer),
+        )
 
     def _plan_article60(self, case: _Case, planned: dt.date) -> None:
         rng = case.rng
@@ -840,9 +1046,16 @@ class Generator:
         )
         return _given("bilan", self.hub.intake.record_bilan, command, "intake")
 
-    def _grant(self, case: _Case, application: dt.date, decision: dt.date) -> _Run:
+    def _grant(
+        self,
+        case: _Case,
+        application: dt.date,
+        decision: dt.date,
+        *,
+        label: str = "grant",
+    ) -> _Run:
         command = GrantIncomeRight(
-            context=self._context(case, "grant", decision),
+            context=self._context(case, label, decision),
             case_id=case.case_id,
             kind="ERIS" if _chance(case.rng, "eris") else "RIS",
             category=case.category,
@@ -881,27 +1094,80 @@ class Generator:
         )
         return _given("modify", self.hub.intake.modify_income_right, command, "intake")
 
-    def _withdraw(self, case: _Case, day: dt.date) -> _Run | None:
+    def _withdraw(
+        self,
+        case: _Case,
+        day: dt.date,
+        *,
+        reason: str = "income from work above the integration income",
+    ) -> _Run | None:
         if not case.right:
             return None
         command = WithdrawIncomeRight(
             context=self._context(case, "withdraw", day),
             case_id=case.case_id,
             effective_date=day,
-            reason="income from work above the integration income",
+            reason=reason,
         )
         return _given(
             "withdraw", self.hub.intake.withdraw_income_right, command, "intake"
         )
 
-    def _move(self, case: _Case, day: dt.date, postal_code: str) -> _Run:
+    def _recover(
+        self, case: _Case, day: dt.date, ended: dt.date, amount: Decimal
+    ) -> _Run:
+        """The income of the weeks before a withdrawal, paid unduly, recovered."""
+        command = DecideRecovery(
+            context=self._context(case, "recovery", day),
+            case_id=case.case_id,
+            decision_date=day,
+            period_start=ended - dt.timedelta(days=45),
+            period_end=ended - dt.timedelta(days=1),
+            amount=amount,
+            recovery_type="01",
+            reason="undeclared_resources",
+        )
+        return _given("recovery", self.hub.intake.decide_recovery, command, "intake")
+
+    def _move(
+        self, case: _Case, *, moved_on: dt.date, postal_code: str, label: str = "move"
+    ) -> _Run | None:
+        if label == "move" and postal_code not in case.postal_codes:
+            return None  # the person left the area first
         command = RecordMove(
-            context=self._context(case, "move", day),
+            context=self._context(case, label, moved_on),
             case_id=case.case_id,
             postal_code=postal_code,
-            moved_on=day,
+            moved_on=moved_on,
         )
         return _given("move", self.hub.intake.record_move, command, "intake")
+
+    def _transfer(self, case: _Case, moved_on: dt.date, to_cpas_kbo: str) -> _Run:
+        command = TransferCase(
+            context=self._context(case, "transfer", self.day),
+            case_id=case.case_id,
+            to_cpas_kbo=to_cpas_kbo,
+            dossier_number=f"TR{self.spec.seed}-{case.index:06d}",
+            transferred_on=moved_on,
+        )
+        return _given("transfer", self.hub.intake.transfer_case, command, "intake")
+
+    def _answer(self, case: _Case, answer: Answer) -> _Run:
+        """SPP IS's acknowledgement, as the gateway records it (its own command)."""
+        partners = self.hub.partners
+        context = CommandContext(
+            partners.command_id(spp_is.CODE, answer.answer_id),
+            dt.datetime.combine(answer.answered_on, dt.time(), dt.UTC),
+        )
+        command = _FederalAnswer(context, answer)
+
+        def run() -> _Answered:
+            said = partners.record_federal_answer(
+                case.case_id, answer.cpas_kbo, context, answer
+            )
+            return _Answered(created=said != "duplicate")
+
+        return _Run("federal:answer", command, run, "partners")
 
     def _start_phase(self, case: _Case, day: dt.date, orientation: str) -> _Run:
         command = StartTrajectory(
@@ -1140,17 +1406,26 @@ class Generator:
         )
 
     def _partner_report(
-        self, case: _Case, *, sequence: int, sent: dt.date, body: dict[str, Any]
+        self,
+        case: _Case,
+        *,
+        sequence: int,
+        sent: dt.date,
+        body: dict[str, Any],
+        area: int,
     ) -> _Run | None:
-        """A partner's message as the gateway records it (ADR 0009), once valid."""
-        if not case.registered:
+        """A partner's message as the gateway records it (ADR 0009), once valid.
+
+        ``area``: the partner's; one whose area the person left sends no more.
+        """
+        if not case.registered or area != case.area:
             return None
-        code = _PARTNERS[case.area]
+        code = _PARTNERS[area]
         inbound = CanonicalInbound.model_validate(
             {
                 "kind": body["kind"],
                 "partner": code,
-                "language": _LANGUAGES[case.area],
+                "language": _LANGUAGES[area],
                 "message_id": f"GEN-{self.spec.seed}-{case.index}-{sequence}",
                 "sequence": sequence,
                 "sent_at": business_time(sent),
@@ -1188,16 +1463,37 @@ class Generator:
             else bool(getattr(result, "created", True))
         )
         (self.tally.stored if stored else self.tally.handled)[kind] += 1
+        if not stored:  # a replay: the forms may be on the file already
+            self.hub.reported.add(case.case_id)
         self._learn(case, label, result, command)
         after = {
             "intake": self.hub.after_intake,
             "piis": self.hub.after_piis,
             "placement": self.hub.after_placement,
             "partners": _nothing_after,
-        }[built.service](case.case_id)
+        }[built.service](case.case_id, fresh=stored)
         for rule in after or ():
             self.tally.refused["policy"] += 1
             self.tally.rules[rule] += 1
+        self._take_forms(stored=stored)
+
+    def _take_forms(self, *, stored: bool) -> None:
+        """Count the forms the federal reporting submitted; plan SPP IS's answers.
+
+        ``stored``: whether the command that led to them stored its events
+        (the policy then reacted anew); after one found handled, the forms
+        this generator had not seen yet were on the file already.
+        """
+        reported = sorted(self.hub.reported)
+        self.hub.reported.clear()
+        for case_id in reported:
+            for form in self.hub.federal_forms(case_id):
+                if form.form_id in self._forms:
+                    continue
+                self._forms.add(form.form_id)
+                kind = f"federal:form_{form.form_kind}"
+                (self.tally.stored if stored else self.tally.handled)[kind] += 1
+                self._plan_answer(self._by_id[case_id], form)
 
     def _learn(self, case: _Case, label: str, result: Any, command: Any) -> None:
         """Remember what an accepted command did (from the command, not the store).
@@ -1209,8 +1505,10 @@ class Generator:
         match label:
             case "register":
                 case.registered = True
-            case "grant":
+            case "grant" | "regrant":
                 case.right = True
+            case "relocate" | "transfer":
+                _moved(case, command)
             case "withdraw":
                 case.right = False
             case "propose":
@@ -1236,7 +1534,34 @@ class _PartnerReport:
     message: PartnerMessage
 
 
-def _nothing_after(_: uuid.UUID) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _FederalAnswer:
+    """SPP IS's answer about a form, as the gateway's command."""
+
+    context: CommandContext
+    answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """Whether an answer was stored (not found recorded already)."""
+
+    created: bool
+
+
+def _moved(case: _Case, command: RecordMove | TransferCase) -> None:
+    """The person now in another CPAS's area, or that CPAS's case now."""
+    if isinstance(command, RecordMove):
+        case.area = next(
+            n for n, codes in enumerate(_POSTAL_CODES) if command.postal_code in codes
+        )
+        case.postal_codes = _POSTAL_CODES[case.area]
+    else:
+        case.cpas_kbo = command.to_cpas_kbo
+        case.piis_id = case.piis_signed = None  # the old CPAS's PIIS ended
+
+
+def _nothing_after(_: uuid.UUID, *, fresh: bool) -> list[str]:  # noqa: ARG001
     """The gateway's partner files feed no policy of the generator's services."""
     return []
 
