@@ -647,6 +647,15 @@ def verify_chains(
             "against the chain (repeatable)",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes sharing the recomputation (default: HUB_VERIFY_WORKERS)",
+        ),
+    ] = None,
 ) -> None:
     """Recompute every store's chain and check its signed checkpoints.
 
@@ -663,6 +672,8 @@ def verify_chains(
     from services.common import chain  # noqa: PLC0415
 
     settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"verify_workers": workers})
     try:
         only = [chain.store_named(store)] if store else None
         keys = [chain.load_public_key(p.read_bytes()) for p in public_key or ()]

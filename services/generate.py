@@ -404,7 +404,7 @@ class GeneratedHub:
             try:
                 row = self._federal.fold(self.federal_rows.get(event.case_id), event)
             except (DomainError, NotYetError) as error:
-                refused.append(getattr(error, "rule", "federal_form.not_yet"))
+                refused.append(getattr(error, "rule", type(error).__name__))
                 continue
             if not isinstance(row, FederalPolicyRow):
                 continue

@@ -27,11 +27,14 @@ import contextlib
 import datetime as dt
 import hashlib
 import heapq
+import itertools
 import logging
+import multiprocessing
 import os
 import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +50,7 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from contracts.registry import SERVICE_TOPICS
+from services.common.chain_pass import Span, check_elsewhere, check_span
 from services.common.metrics import (
     CHAIN_CHECKPOINT_FAILURES,
     CHAIN_CHECKPOINT_TIME,
@@ -100,6 +104,9 @@ _GENESIS = "cpas-hub event chain v1 "
 _CHECKPOINT = "cpas-hub chain checkpoint v1"
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _FETCH = 20_000
+_LAST_POSITION = 2**63 - 1
+# A stretch worth a process of its own: fewer positions, and one process does.
+_ROWS_PER_WORKER = 50_000
 # After the first broken position, how many later rows are searched for the
 # record that was chained there (a reorder) before it is called changed.
 _REORDER_WINDOW = 10_000
@@ -809,8 +816,12 @@ def verify_store(
     keys: Sequence[Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
     kept: Sequence[Checkpoint] = (),
+    *,
+    parallel: Parallel | None = None,
 ) -> StoreVerdict:
     """Verify one store's chain, in one snapshot of the connection's transaction.
+
+    ``parallel``: processes share the recomputation (in the same snapshot).
 
     ``kept``: checkpoints of this store an auditor kept outside the database;
     each is checked like the stored ones (and in place of a stored one at its
@@ -832,7 +843,9 @@ def verify_store(
             )
         )
     checkpoints = _checkpoints(conn, store, kept)
-    fast = _verified_in_one_pass(conn, store, keys, checkpoints, progress)
+    fast = _verified_in_one_pass(
+        conn, store, keys, checkpoints, progress=progress, parallel=parallel
+    )
     if fast is not None:
         return fast
     # Something is off: the detailed walk names the first broken position and why.
@@ -897,16 +910,21 @@ def _verified_in_one_pass(
     store: ChainStore,
     keys: Sequence[Ed25519PublicKey],
     checkpoints: Sequence[Checkpoint],
+    *,
     progress: Callable[[int], None] | None,
+    parallel: Parallel | None = None,
 ) -> StoreVerdict | None:
     """The verdict of a whole chain, when nothing in it is off; None otherwise.
 
     The same recomputation as `walk` (each record's digest and link, by
     Python's own SHA-256, from the record as the auditor's spec defines
-    it), in one ordered pass over records and links side by side: each row
-    is one tuple, and a row is checked by two hashes and three comparisons.
-    The stored digest is not read: a link that follows from the previous
-    link and the recomputed digest proves the record is the one chained.
+    it), in ordered passes over records and links side by side (`check_span`):
+    a row is checked by two hashes and three comparisons. The stored digest
+    is not read: a link that follows from the previous link and the
+    recomputed digest proves the record is the one chained. ``parallel``:
+    the chain is cut into stretches, each checked by a process of its own
+    in the snapshot of ``conn``; a stretch starts from the stored link of
+    the row the stretch before it ends with, which that stretch verifies.
     On the first anomaly it gives up, and the detailed walk says what broke.
     """
     keyring = {key_id(k): k for k in keys}
@@ -916,61 +934,135 @@ def _verified_in_one_pass(
             state.signed(checkpoint)
     except _Broken:
         return None  # a signature that does not verify: the walk names it
-    pending = iter(checkpoints)
-    due = next(pending, None)
-    sha256 = hashlib.sha256
-    position, link, records = 0, state.link, 0
-    # In the order of both indexes (a merge join, no sort of the records):
-    # a link whose record is gone breaks the next link's ``previous``; one
-    # after the last record leaves more links than records (checked last).
-    query = sql.SQL(
-        "SELECT e.notification_id, {record}, c.previous, c.link FROM {events} e "
-        "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
-        "ORDER BY e.notification_id"
-    ).format(
-        record=sql.SQL(_RECORD_SQL.format(r="e")),
-        events=store.ident(),
-        chain=store.ident("_chain"),
-    )
-    with conn.cursor("chain_walk", binary=True) as cur:
-        cur.execute(query)
-        while rows := cur.fetchmany(_FETCH):
-            for n, record, previous, stored in rows:
-                if (
-                    previous != position
-                    or record is None
-                    or stored is None
-                    or sha256(link + sha256(record).digest()).digest() != stored
-                ):
-                    return None
-                if due is not None and due.position <= n:
-                    if due.position < n or due.link != stored:
-                        return None
-                    state.checkpoints += 1
-                    state.signed_up_to, state.signed_at = due.position, due.signed_at
-                    state.last = due
-                    due = next(pending, None)
-                position, link = n, stored
-            records += len(rows)
-            if progress is not None:
-                progress(position)
-    # A checkpoint past the end, or a link after the last record: a tail removed.
-    if due is not None or not _as_many_links_as_records(conn, store):
+    marks = frozenset(c.position for c in checkpoints)
+    spans = [
+        Span(_pass_query(store, after, until), genesis(store.name), after, marks)
+        for after, until in _stretches(conn, store, parallel.workers if parallel else 1)
+    ]
+    if parallel is None or len(spans) == 1:
+        stretches = [check_span(conn, spans[0], progress)]
+    else:
+        exported = conn.execute("SELECT pg_catalog.pg_export_snapshot()").fetchone()
+        snapshot = str(exported[0]) if exported else ""
+        spawn = multiprocessing.get_context("spawn")  # a clean process each
+        with ProcessPoolExecutor(len(spans), mp_context=spawn) as pool:
+            stretches = list(
+                pool.map(
+                    check_elsewhere,
+                    itertools.repeat(parallel.database_url),
+                    itertools.repeat(snapshot),
+                    spans,
+                )
+            )
+    seen: dict[int, bytes] = {}
+    for before, stretch in zip([None, *stretches], stretches, strict=False):
+        # A stretch starts where the one before it ended, in one snapshot.
+        if not stretch.intact or (
+            before is not None
+            and (before.position, before.link) != (stretch.after, stretch.seed)
+        ):
+            return None
+        seen.update(stretch.marks)
+    for checkpoint in checkpoints:
+        # A checkpoint past the end, or at a position with no record: the walk.
+        if seen.get(checkpoint.position) != checkpoint.link:
+            return None
+        state.checkpoints += 1
+        state.signed_up_to, state.signed_at = checkpoint.position, checkpoint.signed_at
+        state.last = checkpoint
+    last = stretches[-1]
+    if _links_after(conn, store, last.position):
         return None
-    state.position, state.link, state.records = position, link, records
+    state.position, state.link = last.position, last.link
+    state.records = sum(s.records for s in stretches)
+    if progress is not None:
+        progress(state.position)
     return state.verdict()
 
 
-def _as_many_links_as_records(conn: psycopg.Connection[Any], store: ChainStore) -> bool:
-    """Whether the store holds one link per record (in one snapshot of both).
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """Where the processes of a parallel pass connect, and how many there are."""
 
-    A record and its link are inserted in one transaction (the trigger), so
-    records stored meanwhile do not make the counts differ.
+    database_url: str
+    workers: int
+
+
+def _stretches(
+    conn: psycopg.Connection[Any], store: ChainStore, workers: int
+) -> list[tuple[int | None, int | None]]:
+    """Each stretch's bounds: the row it starts from (None: the genesis), its last.
+
+    The positions are cut in equal ranges; a stretch starts from the last
+    row at or before its cut, the last row the stretch before it checks.
+    The last stretch ends at the snapshot's last row: a process that did
+    not join the snapshot could not check more than the others.
+    """
+    whole: list[tuple[int | None, int | None]] = [(None, None)]
+    if workers <= 1:
+        return whole
+    span = conn.execute(
+        sql.SQL("SELECT min(notification_id), max(notification_id) FROM {}").format(
+            store.ident()
+        )
+    ).fetchone()
+    if span is None or span[0] is None:
+        return whole
+    low, high = int(span[0]), int(span[1])
+    if high - low < _ROWS_PER_WORKER * workers:
+        return whole
+    seeds: list[int | None] = [None]
+    for n in range(1, workers):
+        cut = low + (high - low) * n // workers
+        found = conn.execute(
+            sql.SQL(
+                "SELECT max(notification_id) FROM {} WHERE notification_id <= %s"
+            ).format(store.ident()),
+            (cut,),
+        ).fetchone()
+        if found and found[0] is not None and found[0] != seeds[-1]:
+            seeds.append(int(found[0]))
+    return list(zip(seeds, [*seeds[1:], high], strict=True))
+
+
+def _pass_query(store: ChainStore, after: int | None, until: int | None) -> bytes:
+    """The COPY of a stretch's records and links, in position order."""
+    low = sql.Literal(0 if after is None else after)
+    high = sql.Literal(_LAST_POSITION if until is None else until)
+    return (
+        sql.SQL(
+            "COPY (SELECT e.notification_id, {record}, c.previous, c.link "
+            "FROM {events} e "
+            "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
+            "AND c.notification_id BETWEEN {low} AND {high} "
+            "WHERE e.notification_id BETWEEN {low} AND {high} "
+            "ORDER BY e.notification_id) TO STDOUT (FORMAT BINARY)"
+        )
+        .format(
+            record=sql.SQL(_RECORD_SQL.format(r="e")),
+            events=store.ident(),
+            chain=store.ident("_chain"),
+            low=low,
+            high=high,
+        )
+        .as_string()
+        .encode()
+    )
+
+
+def _links_after(
+    conn: psycopg.Connection[Any], store: ChainStore, position: int
+) -> bool:
+    """Whether a link is stored past a position (the last record's: a tail removed).
+
+    A link with no record before it breaks the ``previous`` of the next
+    record's link; only one after the last record needs looking for.
     """
     row = conn.execute(
-        sql.SQL("SELECT (SELECT count(*) FROM {}) = (SELECT count(*) FROM {})").format(
-            store.ident("_chain"), store.ident()
-        )
+        sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE notification_id > %s)").format(
+            store.ident("_chain")
+        ),
+        (position,),
     ).fetchone()
     return bool(row and row[0])
 
@@ -1009,9 +1101,15 @@ def verify_stores(
 
     ``public_keys``: the keys checkpoints may be signed with (by default the
     public half of the configured signing key). ``progress(store, position,
-    head)`` is called as the walk goes.
+    head)`` is called as the walk goes (with more than one worker,
+    ``HUB_VERIFY_WORKERS``, once the workers are done).
     """
     keys = list(public_keys or own_public_keys(settings))
+    parallel = (
+        Parallel(settings.database_url, settings.verify_workers)
+        if settings.verify_workers > 1
+        else None
+    )
     verdicts: list[StoreVerdict] = []
     for store in only or stores():
         with psycopg.connect(settings.database_url) as conn:
@@ -1028,7 +1126,9 @@ def verify_stores(
                     ) -> None:
                         progress(s, position, end)
 
-                verdicts.append(verify_store(conn, store, keys, report, kept))
+                verdicts.append(
+                    verify_store(conn, store, keys, report, kept, parallel=parallel)
+                )
                 if progress is not None:
                     progress(store, head, head)
     return ChainReport(

@@ -157,6 +157,13 @@ class HubSettings(BaseSettings):
         description="Processes sharing a rebuild's cases (`hub projections rebuild`, "
         "`hub check`); more than one takes cores from the running hub.",
     )
+    verify_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes sharing `hub audit verify`'s recomputation of a "
+        "chain, in one snapshot; more than one takes cores from the running hub.",
+    )
     consumer_max_records: int = Field(
         default=500, description="Most messages a consumer applies per transaction."
     )
