@@ -163,6 +163,11 @@ class Relay:
             self._settings.database_url, autocommit=True
         ) as conn:
             await self._ensure_tables(conn)
+            # What this connection writes (its position, the events it parks)
+            # is a relay's progress, not a fact: after a crash that lost the
+            # last commits, it publishes those events again (at least once,
+            # ADR 0003). So its commits do not wait for the disk.
+            await conn.execute("SET synchronous_commit = off")
             await conn.execute(
                 sql.SQL("LISTEN {}").format(
                     sql.Identifier(f"{self._spec.app_name}_events")
