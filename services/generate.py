@@ -327,9 +327,9 @@ class GeneratedHub:
 
         ``fresh``: the command stored its events. After one found handled
         (a replay on the same stores, perhaps in a new process that sees the
-        case's later events too) the federal policy is not run: what it
-        submitted is on the files already, and its keyed alignments depend
-        on the order it saw the events in.
+        case's later events too) the federal policy keeps the events' facts
+        but does not react: what it submitted is on the files already, and
+        its keyed alignments depend on the order it saw the events in.
         """
         events = self._new(self.intake, case_id)
         for event in events:
@@ -342,14 +342,13 @@ class GeneratedHub:
             if placement is not None:
                 self.placement_facts[case_id] = placement
             self._route(event)
-        return self._report(events) if fresh else []
+        return self._report(events, fresh=fresh)
 
     def after_piis(self, case_id: uuid.UUID, *, fresh: bool = True) -> list[str]:
         """Carry out the sanctions decided, report to SPP IS; refused rules."""
         events = self._new(self.piis, self.piis.file_id(case_id))
         refused = self._react(self._sanctions, events)
-        if fresh:
-            refused += self._report(events)
+        refused += self._report(events, fresh=fresh)
         return refused + self.after_intake(case_id, fresh=fresh)
 
     def after_placement(
@@ -393,14 +392,24 @@ class GeneratedHub:
             if facts is not None:
                 self.routing[event.case_id] = route(event, facts)[0]
 
-    def _report(self, events: Iterable[ContractEvent]) -> list[str]:
+    def _report(
+        self, events: Iterable[ContractEvent], *, fresh: bool = True
+    ) -> list[str]:
         """The federal reporting policy's fold of new events; the rules it parks on.
 
         As the gateway's consumer does, an event the policy cannot report
-        leaves the policy's row as it was (the consumer parks it).
+        leaves the policy's row as it was (the consumer parks it). Not
+        ``fresh`` (a replay): the facts are kept, nothing is submitted.
         """
         refused = []
         for event in events:
+            if not fresh:
+                kept = self._federal.remember(
+                    self.federal_rows.get(event.case_id), event
+                )
+                if kept is not None:
+                    self._keep(kept)
+                continue
             try:
                 row = self._federal.fold(self.federal_rows.get(event.case_id), event)
             except (DomainError, NotYetError) as error:

@@ -936,7 +936,7 @@ def _verified_in_one_pass(
         return None  # a signature that does not verify: the walk names it
     marks = frozenset(c.position for c in checkpoints)
     spans = [
-        Span(_pass_query(store, after, until), genesis(store.name), after, marks)
+        _span(store, after, until, marks)
         for after, until in _stretches(conn, store, parallel.workers if parallel else 1)
     ]
     if parallel is None or len(spans) == 1:
@@ -1025,28 +1025,40 @@ def _stretches(
     return list(zip(seeds, [*seeds[1:], high], strict=True))
 
 
-def _pass_query(store: ChainStore, after: int | None, until: int | None) -> bytes:
-    """The COPY of a stretch's records and links, in position order."""
-    low = sql.Literal(0 if after is None else after)
+def _span(
+    store: ChainStore, after: int | None, until: int | None, marks: frozenset[int]
+) -> Span:
+    """A stretch's COPY of records and links in position order, and its link count.
+
+    From the genesis, every position at or below ``until`` (a row forged at
+    a negative position too); after a row, from that row on.
+    """
+    low = sql.Literal(-_LAST_POSITION - 1 if after is None else after)
     high = sql.Literal(_LAST_POSITION if until is None else until)
-    return (
-        sql.SQL(
-            "COPY (SELECT e.notification_id, {record}, c.previous, c.link "
-            "FROM {events} e "
-            "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
-            "AND c.notification_id BETWEEN {low} AND {high} "
-            "WHERE e.notification_id BETWEEN {low} AND {high} "
-            "ORDER BY e.notification_id) TO STDOUT (FORMAT BINARY)"
-        )
-        .format(
-            record=sql.SQL(_RECORD_SQL.format(r="e")),
-            events=store.ident(),
-            chain=store.ident("_chain"),
-            low=low,
-            high=high,
-        )
-        .as_string()
-        .encode()
+    names = {
+        "record": sql.SQL(_RECORD_SQL.format(r="e")),
+        "events": store.ident(),
+        "chain": store.ident("_chain"),
+        "low": low,
+        "high": high,
+    }
+    query = sql.SQL(
+        "COPY (SELECT e.notification_id, {record}, c.previous, c.link "
+        "FROM {events} e "
+        "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
+        "AND c.notification_id BETWEEN {low} AND {high} "
+        "WHERE e.notification_id BETWEEN {low} AND {high} "
+        "ORDER BY e.notification_id) TO STDOUT (FORMAT BINARY)"
+    ).format(**names)
+    links = sql.SQL(
+        "SELECT count(*) FROM {chain} WHERE notification_id BETWEEN {low} AND {high}"
+    ).format(**names)
+    return Span(
+        query.as_string().encode(),
+        links.as_string().encode(),
+        genesis(store.name),
+        after,
+        marks,
     )
 
 

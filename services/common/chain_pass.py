@@ -15,7 +15,9 @@ pass (``intact`` false); the detailed walk then says what broke.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import select
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ _COPY_HEADER = struct.Struct(">11sii")  # signature, flags, extension length
 _ROW_HEAD = struct.Struct(">6xqi")  # position, the record's length
 _RECORD_AT = _ROW_HEAD.size
 _ROW_TAIL = struct.Struct(">4xq4x32s")  # previous, link (both present)
+_ROW_SIZE = _RECORD_AT + _ROW_TAIL.size  # a row's bytes but its record's
 _COPY_END = b"\xff\xff"
 _PROGRESS_EVERY = 20_000
 
@@ -44,13 +47,15 @@ class Span:
     """A stretch of a chain to check: its COPY, and the link it starts from.
 
     ``query``: the COPY of (position, record, previous, link) in position
-    order; ``after`` is its first row's position when the stretch starts
+    order; ``links``: the count of the links stored in the same range;
+    ``after`` is its first row's position when the stretch starts
     from a stored row (read for its link, not checked), None when it starts
     from ``origin`` (the store's genesis). ``marks``: the positions whose
     links a checkpoint signed.
     """
 
     query: bytes
+    links: bytes
     origin: bytes
     after: int | None
     marks: frozenset[int]
@@ -74,7 +79,11 @@ def check_span(
     span: Span,
     progress: Callable[[int], None] | None = None,
 ) -> Stretch:
-    """Check a span's rows in order, each link after the one before, in ``conn``."""
+    """Check a span's rows in order, each link after the one before, in ``conn``.
+
+    A server error (a timeout, a cancel, a permission) is raised as
+    PostgreSQL gave it, the connection left in a failed transaction.
+    """
     # The plan both indexes give, in order: a range's estimate may pick a
     # hash join and a sort, which hold the whole range before the first row.
     for setting in ("enable_hashjoin", "enable_sort"):
@@ -82,19 +91,29 @@ def check_span(
     conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     with conn.lock:
         pgconn = conn.pgconn
-        pgconn.send_query(span.query)
-        while pgconn.flush():
-            pass
-        started = pgconn.get_result()
-        if started is None:  # pragma: no cover - libpq answers every query
-            raise psycopg.OperationalError("the chain's COPY got no answer")
+        started = _first_result(pgconn, span.query)
         if started.status != pq.ExecStatus.COPY_OUT:
             _finish(pgconn)
             raise psycopg.errors.error_from_result(started, conn.info.encoding)
         try:
-            return _rows_checked(pgconn, span, progress)
-        finally:
-            _finish(pgconn)
+            stretch = _rows_checked(pgconn, span, progress)
+        except psycopg.OperationalError:
+            failed = _finish(pgconn)
+            if failed is None:
+                raise
+            raise psycopg.errors.error_from_result(failed, conn.info.encoding) from None
+        failed = _finish(pgconn)
+        if failed is not None:
+            raise psycopg.errors.error_from_result(failed, conn.info.encoding)
+    if not stretch.intact:
+        return stretch
+    # A link stored with no record is not in the rows above (they are the
+    # records'): the stretch holds as many links as records, or one is.
+    links = conn.execute(span.links).fetchone()
+    counted = stretch.records + (span.after is not None)
+    if links is None or int(links[0]) != counted:
+        return Stretch(intact=False)
+    return stretch
 
 
 def check_elsewhere(database_url: str, snapshot: str, span: Span) -> Stretch:
@@ -109,51 +128,78 @@ def check_elsewhere(database_url: str, snapshot: str, span: Span) -> Stretch:
             return check_span(conn, span)
 
 
+def _first_result(pgconn: pq.abc.PGconn, query: bytes) -> pq.abc.PGresult:
+    """Send a query and wait for its first result, the interpreter free meanwhile.
+
+    libpq's blocking calls would hold the GIL while PostgreSQL works: the
+    waits are on the socket instead (``select`` releases it, and Ctrl-C
+    interrupts it).
+    """
+    pgconn.send_query(query)
+    while pgconn.flush():
+        select.select([pgconn.socket], [pgconn.socket], [])
+        pgconn.consume_input()
+    while pgconn.is_busy():
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+    result = pgconn.get_result()
+    if result is None:  # pragma: no cover - libpq answers every query
+        raise psycopg.OperationalError("the chain's COPY got no answer")
+    return result
+
+
+def _copy_data(pgconn: pq.abc.PGconn) -> tuple[int, memoryview]:
+    """The next COPY message, waiting on the socket (GIL free) when none is in."""
+    while True:
+        size, data = pgconn.get_copy_data(1)
+        if size:
+            return size, data
+        select.select([pgconn.socket], [], [])
+        pgconn.consume_input()
+
+
 def _rows_checked(
     pgconn: pq.abc.PGconn, span: Span, progress: Callable[[int], None] | None
 ) -> Stretch:
-    """The loop over COPY's messages: a row each, then the end of the data."""
-    sha256, head, tail = hashlib.sha256, _ROW_HEAD.unpack_from, _ROW_TAIL.unpack_from
-    get, marks = pgconn.get_copy_data, span.marks
-    marked: dict[int, bytes] = {}
-    _, first = get(0)
-    signature, _, extension = _COPY_HEADER.unpack_from(first, 0)
-    if signature != _COPY_SIGNATURE:  # pragma: no cover - PostgreSQL's format
+    """The loop over COPY's messages: a row each, then the end of the data.
+
+    A row must be exactly its fields' sizes (the query makes four): a link
+    longer than 32 bytes, a NULL, does not pass for one.
+    """
+    opened = _opened(pgconn, span)
+    if opened is None:
         return Stretch(intact=False)
-    row: bytes | memoryview = bytes(first)[_COPY_HEADER.size + extension :]
-    if not row:  # the header in a message of its own
-        _, row = get(0)
-    position, link, records, seed = 0, span.origin, 0, b""
-    try:
-        if span.after is not None:
-            position, length = head(row, 0)
-            _, seed = tail(row, _RECORD_AT + length)
-            link = seed
-            _, row = get(0)
-        while True:
-            n, length = head(row, 0)
-            previous, stored = tail(row, _RECORD_AT + length)
-            record = row[_RECORD_AT : _RECORD_AT + length]
-            if (
-                previous != position
-                or sha256(link + sha256(record).digest()).digest() != stored
-            ):
-                return Stretch(intact=False)
-            if n in marks:
-                marked[n] = stored
-            position, link = n, stored
-            records += 1
-            if progress is not None and records % _PROGRESS_EVERY == 0:
-                progress(position)
-            _, row = get(0)
-    except struct.error:
-        # The end of the data, or a row too short: its link is missing.
-        if bytes(row) != _COPY_END or (span.after is not None and not seed):
+    row, position, link = opened
+    sha256, head, tail = hashlib.sha256, _ROW_HEAD.unpack_from, _ROW_TAIL.unpack_from
+    get, marks, records = pgconn.get_copy_data, span.marks, 0
+    marked: dict[int, bytes] = {}
+    size = len(row)
+    while size >= _ROW_SIZE:
+        n, length = head(row, 0)
+        if size != _ROW_SIZE + length:
             return Stretch(intact=False)
+        previous, stored = tail(row, _RECORD_AT + length)
+        record = row[_RECORD_AT : _RECORD_AT + length]
+        if (
+            previous != position
+            or sha256(link + sha256(record).digest()).digest() != stored
+        ):
+            return Stretch(intact=False)
+        if n in marks:
+            marked[n] = stored
+        position, link = n, stored
+        records += 1
+        if progress is not None and records % _PROGRESS_EVERY == 0:
+            progress(position)
+        size, row = get(1)
+        if not size:  # nothing read ahead: wait for the next message
+            size, row = _copy_data(pgconn)
+    if row != _COPY_END:
+        return Stretch(intact=False)
     return Stretch(
         intact=True,
         after=span.after,
-        seed=seed,
+        seed=opened[2],
         records=records,
         position=position,
         link=link,
@@ -161,9 +207,51 @@ def _rows_checked(
     )
 
 
-def _finish(pgconn: pq.abc.PGconn) -> None:
-    """Read what is left of a COPY and its results: the connection idle again."""
-    while pgconn.get_copy_data(0)[0] >= 0:
-        pass
-    while pgconn.get_result() is not None:
-        pass
+def _opened(
+    pgconn: pq.abc.PGconn, span: Span
+) -> tuple[bytes | memoryview, int, bytes] | None:
+    """The first row to check, with the position and link before it.
+
+    Past COPY's header, and past the row the span starts from (its stored
+    link is where the checking starts). None: not even that reads right.
+    """
+    size, first = _copy_data(pgconn)
+    if size < _COPY_HEADER.size:  # the COPY ended at once: an error follows
+        return None
+    signature, _, extension = _COPY_HEADER.unpack_from(first, 0)
+    if signature != _COPY_SIGNATURE:  # pragma: no cover - PostgreSQL's format
+        return None
+    row: bytes | memoryview = bytes(first)[_COPY_HEADER.size + extension :]
+    if not row:  # the header in a message of its own
+        _, row = _copy_data(pgconn)
+    if span.after is None:
+        return row, 0, span.origin
+    if len(row) < _ROW_SIZE:
+        return None
+    position, length = _ROW_HEAD.unpack_from(row, 0)
+    if len(row) != _ROW_SIZE + length:
+        return None
+    _, seed = _ROW_TAIL.unpack_from(row, _RECORD_AT + length)
+    _, row = _copy_data(pgconn)
+    return row, position, seed
+
+
+def _finish(pgconn: pq.abc.PGconn) -> pq.abc.PGresult | None:
+    """Read what is left of a COPY and its results; the error among them, if any.
+
+    The connection is idle again afterwards (in a failed transaction when
+    the server answered an error).
+    """
+    with contextlib.suppress(psycopg.OperationalError):  # the COPY ended already
+        while _copy_data(pgconn)[0] >= 0:
+            pass
+    failed = None
+    while True:
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:
+            return failed
+        if result.status == pq.ExecStatus.FATAL_ERROR:
+            failed = result

@@ -111,14 +111,18 @@ class FederalReportingPolicy(Policy):
         action = self.react(event, facts)
         if action is None and facts == before:
             return None
-        return FederalPolicyRow(
-            event.case_id,
-            event.cpas_kbo,
-            event.event_id,
-            event.event_type,
-            action or "facts kept",
-            facts,
-        )
+        return _row(event, facts, action or "facts kept")
+
+    def remember(
+        self, row: PolicyRow | None, event: ContractEvent
+    ) -> FederalPolicyRow | None:
+        """The row with the event's fact kept, without reacting (None: nothing kept).
+
+        For a replay of events whose forms were submitted already.
+        """
+        before = row.facts if isinstance(row, FederalPolicyRow) else ()
+        facts = _kept(before, event)
+        return None if facts == before else _row(event, facts, "facts kept")
 
     def encode(self, row: PolicyRow) -> tuple[Any, ...]:
         """The row's column values (the facts as JSON)."""
@@ -277,6 +281,14 @@ class FederalReportingPolicy(Policy):
             if submitted is None
             else f"{submitted[1]['formulaire']} {submitted[0]}"
         )
+
+
+def _row(
+    event: ContractEvent, facts: tuple[subsidies.Fact, ...], action: str
+) -> FederalPolicyRow:
+    return FederalPolicyRow(
+        event.case_id, event.cpas_kbo, event.event_id, event.event_type, action, facts
+    )
 
 
 def _kept(

@@ -1,4 +1,7 @@
-"""Chain verification shared by processes: the same verdict as one pass (ADR 0032).
+"""The chain check's fast pass, alone or shared by processes: the walk's verdict.
+
+ADR 0032: the same verdict as the detailed walk of one process, whatever
+was tampered with and wherever.
 
 Each stretch is checked by a process of its own in the snapshot the
 verification exported; a stretch starts from the stored link of the row the
@@ -8,13 +11,17 @@ process would do) so that a few dozen events make three.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 
 import psycopg
 import pytest
 
 from services.common import chain
+from services.common.chain_pass import Span, check_span
 from services.common.settings import HubSettings
 from tests.integration.test_chain import INTAKE, checkpoint, execute, fill, verdict
 
@@ -171,3 +178,150 @@ def test_a_change_in_any_stretch_is_named_as_one_pass_names_it(
         target,
         problem,
     )
+
+
+# -- what a hostile review found the fast pass let through ---------------------
+
+
+def walk_only(settings: HubSettings, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The detailed walk alone: the fast pass made to give up."""
+    with monkeypatch.context() as patched:
+        patched.setattr(chain, "_verified_in_one_pass", lambda *_, **__: None)
+        return verdict(settings)
+
+
+COPY_ROW_AT = (
+    "INSERT INTO intake.intake_events (notification_id, originator_id, "
+    "originator_version, topic, state) SELECT %s, originator_id, "
+    "originator_version + 100, topic, state FROM intake.intake_events "
+    "WHERE notification_id = %s"
+)
+
+
+@pytest.mark.parametrize("workers", [1, WORKERS])
+def test_a_row_forged_at_a_negative_position_is_named(
+    hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    stored = fill(hub_settings, 6)
+    execute(
+        hub_settings,
+        ("ALTER TABLE intake.intake_events DISABLE TRIGGER USER", ()),
+        (COPY_ROW_AT, (-5, stored[0])),
+        ("ALTER TABLE intake.intake_events ENABLE TRIGGER USER", ()),
+    )
+    settings = hub_settings.model_copy(update={"verify_workers": workers})
+    found = verdict(settings)
+    assert found == walk_only(settings, monkeypatch)
+    assert (found.verified, found.broken_at, found.problem) == (
+        False,
+        -5,
+        "chain.link_missing",
+    )
+
+
+@pytest.mark.parametrize("at", [-3, 0, "gap"])
+@pytest.mark.parametrize("workers", [1, WORKERS])
+def test_a_link_stored_with_no_record_anywhere_is_named(
+    hub_settings: HubSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    at: int | str,
+    workers: int,
+) -> None:
+    stored = fill(hub_settings, 10)
+    position = stored[-1] + 50 if isinstance(at, str) else at
+    if isinstance(at, str):  # a link in a gap of the positions, records after it
+        resume = "SELECT setval('intake.intake_events_notification_id_seq', %s)"
+        execute(hub_settings, (resume, (position + 10,)))
+        fill(hub_settings, 2, first=11)
+    execute(
+        hub_settings,
+        (
+            (
+                "INSERT INTO intake.intake_events_chain (notification_id, previous, "
+                "digest, link) SELECT %s, previous, digest, link "
+                "FROM intake.intake_events_chain WHERE notification_id = %s"
+            ),
+            (position, stored[1]),
+        ),
+    )
+    settings = hub_settings.model_copy(update={"verify_workers": workers})
+    found = verdict(settings)
+    assert not found.verified
+    assert found == walk_only(settings, monkeypatch)
+
+
+def test_a_link_with_bytes_appended_is_named(
+    hub_settings: HubSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = fill(hub_settings, 4)
+    execute(
+        hub_settings,
+        (
+            (
+                "UPDATE intake.intake_events_chain "
+                "SET link = link || '\\xdeadbeef'::bytea WHERE notification_id = %s"
+            ),
+            (stored[3],),
+        ),
+    )
+    found = verdict(hub_settings)
+    assert (found.verified, found.broken_at) == (False, stored[3])
+    assert found == walk_only(hub_settings, monkeypatch)
+
+
+# A COPY of well-formed rows whose link fails on the server from row ``%d`` on.
+FAILING_COPY = (
+    b"COPY (WITH RECURSIVE c(g, link) AS (SELECT 1, sha256(sha256(''::bytea)) "
+    b"UNION ALL SELECT g + 1, sha256(link || sha256(''::bytea)) FROM c WHERE g < 5) "
+    b"SELECT g::bigint, ''::bytea, (g - 1)::bigint, "
+    b"CASE WHEN g < %d THEN link ELSE link || (1 / (g - g))::text::bytea END FROM c) "
+    b"TO STDOUT (FORMAT BINARY)"
+)
+
+
+@pytest.mark.parametrize("failing_from", [1, 3])
+def test_a_server_error_in_the_copy_is_raised_as_the_server_gave_it(
+    hub_settings: HubSettings, failing_from: int
+) -> None:
+    span = Span(
+        FAILING_COPY % failing_from,
+        b"SELECT 5",
+        sha256(b"").digest(),
+        None,
+        frozenset(),
+    )
+    with psycopg.connect(hub_settings.database_url) as conn:
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            check_span(conn, span)
+        conn.rollback()
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_interpreter_runs_other_threads_while_the_copy_waits(
+    hub_settings: HubSettings,
+) -> None:
+    slow = (
+        b"COPY (SELECT g::bigint, ''::bytea, (g - 1)::bigint, sha256('a'), "
+        b"pg_sleep(0.4) FROM generate_series(1, 3) g) TO STDOUT (FORMAT BINARY)"
+    )
+    stop, ticks = threading.Event(), [0]
+
+    def spin() -> None:
+        while not stop.is_set():
+            time.sleep(0.001)
+            ticks[0] += 1
+
+    spinner = threading.Thread(target=spin)
+    with psycopg.connect(hub_settings.database_url) as conn:
+        spinner.start()
+        try:
+            before = ticks[0]
+            check_span(conn, Span(slow, b"SELECT 3", b"", None, frozenset()))
+            during_copy = ticks[0] - before
+            before = ticks[0]
+            conn.execute("SELECT pg_sleep(1.2)")  # psycopg's own wait
+            during_query = ticks[0] - before
+        finally:
+            stop.set()
+            spinner.join()
+    assert during_copy > during_query / 3
