@@ -1028,38 +1028,32 @@ def _stretches(
 def _span(
     store: ChainStore, after: int | None, until: int | None, marks: frozenset[int]
 ) -> Span:
-    """A stretch's COPY of records and links in position order, and its link count.
+    """A stretch's COPY of its range's records and links, side by side.
 
     From the genesis, every position at or below ``until`` (a row forged at
-    a negative position too); after a row, from that row on.
+    a negative position too); after a row, from that row on. The full join
+    gives a record with no link, and a link with no record, a row each, with
+    NULLs where the other is missing; the merge of both indexes gives the
+    rows in position order (a full join's order cannot be asked of the
+    planner without a sort; the pass checks it instead).
     """
     low = sql.Literal(-_LAST_POSITION - 1 if after is None else after)
     high = sql.Literal(_LAST_POSITION if until is None else until)
-    names = {
-        "record": sql.SQL(_RECORD_SQL.format(r="e")),
-        "events": store.ident(),
-        "chain": store.ident("_chain"),
-        "low": low,
-        "high": high,
-    }
     query = sql.SQL(
         "COPY (SELECT e.notification_id, {record}, c.previous, c.link "
-        "FROM {events} e "
-        "LEFT JOIN {chain} c ON c.notification_id = e.notification_id "
-        "AND c.notification_id BETWEEN {low} AND {high} "
-        "WHERE e.notification_id BETWEEN {low} AND {high} "
-        "ORDER BY e.notification_id) TO STDOUT (FORMAT BINARY)"
-    ).format(**names)
-    links = sql.SQL(
-        "SELECT count(*) FROM {chain} WHERE notification_id BETWEEN {low} AND {high}"
-    ).format(**names)
-    return Span(
-        query.as_string().encode(),
-        links.as_string().encode(),
-        genesis(store.name),
-        after,
-        marks,
+        "FROM (SELECT * FROM {events} "
+        "WHERE notification_id BETWEEN {low} AND {high}) e "
+        "FULL JOIN (SELECT notification_id, previous, link FROM {chain} "
+        "WHERE notification_id BETWEEN {low} AND {high}) c "
+        "ON c.notification_id = e.notification_id) TO STDOUT (FORMAT BINARY)"
+    ).format(
+        record=sql.SQL(_RECORD_SQL.format(r="e")),
+        events=store.ident(),
+        chain=store.ident("_chain"),
+        low=low,
+        high=high,
     )
+    return Span(query.as_string().encode(), genesis(store.name), after, marks)
 
 
 def _links_after(

@@ -46,16 +46,15 @@ _PROGRESS_EVERY = 20_000
 class Span:
     """A stretch of a chain to check: its COPY, and the link it starts from.
 
-    ``query``: the COPY of (position, record, previous, link) in position
-    order; ``links``: the count of the links stored in the same range;
-    ``after`` is its first row's position when the stretch starts
+    ``query``: the COPY of (position, record, previous, link), every
+    record and every link of a range, in position order; ``after`` is its
+    first row's position when the stretch starts
     from a stored row (read for its link, not checked), None when it starts
     from ``origin`` (the store's genesis). ``marks``: the positions whose
     links a checkpoint signed.
     """
 
     query: bytes
-    links: bytes
     origin: bytes
     after: int | None
     marks: frozenset[int]
@@ -105,14 +104,6 @@ def check_span(
         failed = _finish(pgconn)
         if failed is not None:
             raise psycopg.errors.error_from_result(failed, conn.info.encoding)
-    if not stretch.intact:
-        return stretch
-    # A link stored with no record is not in the rows above (they are the
-    # records'): the stretch holds as many links as records, or one is.
-    links = conn.execute(span.links).fetchone()
-    counted = stretch.records + (span.after is not None)
-    if links is None or int(links[0]) != counted:
-        return Stretch(intact=False)
     return stretch
 
 
@@ -164,7 +155,9 @@ def _rows_checked(
     """The loop over COPY's messages: a row each, then the end of the data.
 
     A row must be exactly its fields' sizes (the query makes four): a link
-    longer than 32 bytes, a NULL, does not pass for one.
+    longer than 32 bytes, a NULL (a record with no link, a link with no
+    record), does not pass for one. Each row's position is past the one
+    before it, whatever order the plan gives.
     """
     opened = _opened(pgconn, span)
     if opened is None:
@@ -182,6 +175,7 @@ def _rows_checked(
         record = row[_RECORD_AT : _RECORD_AT + length]
         if (
             previous != position
+            or n <= previous
             or sha256(link + sha256(record).digest()).digest() != stored
         ):
             return Stretch(intact=False)

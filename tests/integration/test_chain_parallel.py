@@ -285,7 +285,6 @@ def test_a_server_error_in_the_copy_is_raised_as_the_server_gave_it(
 ) -> None:
     span = Span(
         FAILING_COPY % failing_from,
-        b"SELECT 5",
         sha256(b"").digest(),
         None,
         frozenset(),
@@ -316,7 +315,7 @@ def test_the_interpreter_runs_other_threads_while_the_copy_waits(
         spinner.start()
         try:
             before = ticks[0]
-            check_span(conn, Span(slow, b"SELECT 3", b"", None, frozenset()))
+            check_span(conn, Span(slow, b"", None, frozenset()))
             during_copy = ticks[0] - before
             before = ticks[0]
             conn.execute("SELECT pg_sleep(1.2)")  # psycopg's own wait
