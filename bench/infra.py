@@ -118,6 +118,7 @@ class Figure:
     offered: float | None = None
     reached: float | None = None
     load_unit: str = ""
+    suite: str = ""  # the suite that measured it (set by bench.run)
 
     @property
     def ratio(self) -> float | None:

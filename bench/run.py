@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -58,15 +59,19 @@ def _number(value: float) -> str:
 
 
 def _merge(figures: list[Figure], results: Path) -> list[Figure]:
-    """This run's figures, plus the previous run's for suites not run now."""
+    """This run's figures, plus the previous run's of the suites not run now.
+
+    By suite, not by name: a name carries its size and the load it reached,
+    and a suite run again replaces every line it wrote before.
+    """
     path = results / "results.json"
     previous: list[Figure] = []
     if path.exists():
         for item in json.loads(path.read_text()):
             item.pop("ratio", None)
             previous.append(Figure(**item))
-    names = {f.name for f in figures}
-    return [f for f in previous if f.name not in names] + figures
+    ran = {f.suite for f in figures}
+    return [f for f in previous if f.suite and f.suite not in ran] + figures
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -92,7 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     ):
         for name in args.suites:
             print(f"running {name} ({scale.value})…", flush=True)
-            figures.extend(SUITES[name](srv, scale))
+            figures.extend(
+                dataclasses.replace(f, suite=name) for f in SUITES[name](srv, scale)
+            )
     results: Path = args.results
     results.mkdir(parents=True, exist_ok=True)
     merged = _merge(figures, results)

@@ -39,6 +39,7 @@ def test_every_benchmark_runs_and_reports_its_load(tmp_path: Path) -> None:
     ):
         assert any(n.startswith(prefix) for n in names), prefix
     for figure in figures:
+        assert figure["suite"] in run.SUITES
         assert figure["runs"] >= 1
         assert figure["hub"] >= 0
         assert figure["name"] in table
