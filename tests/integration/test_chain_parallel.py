@@ -324,3 +324,29 @@ def test_the_interpreter_runs_other_threads_while_the_copy_waits(
             stop.set()
             spinner.join()
     assert during_copy > during_query / 3
+
+
+# Five rows of empty records whose links chain from ``sha256(b"")``, each
+# link's previous the row before's position: at positions 1 to 5 (``%s`` is
+# ``g``), or the same links at positions going down (``10 - g``).
+CHAINED_COPY = (
+    b"COPY (WITH RECURSIVE c(g, link) AS ("
+    b"SELECT 1, sha256(sha256(''::bytea) || sha256(''::bytea)) "
+    b"UNION ALL SELECT g + 1, sha256(link || sha256(''::bytea)) FROM c WHERE g < 5) "
+    b"SELECT (%s)::bigint AS n, ''::bytea, "
+    b"(lag(%s, 1, 0) OVER (ORDER BY g))::bigint, link FROM c ORDER BY g) "
+    b"TO STDOUT (FORMAT BINARY)"
+)
+
+
+@pytest.mark.parametrize(("position", "intact"), [(b"g", True), (b"10 - g", False)])
+def test_rows_that_chain_only_in_falling_positions_do_not_pass(
+    hub_settings: HubSettings, position: bytes, intact: bool
+) -> None:
+    span = Span(
+        CHAINED_COPY % (position, position), sha256(b"").digest(), None, frozenset()
+    )
+    with psycopg.connect(hub_settings.database_url) as conn:
+        found = check_span(conn, span)
+    assert found.intact is intact
+    assert found.records == (5 if intact else 0)
