@@ -32,6 +32,7 @@ from typing import Any, Final
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random
 
 from contracts.registry import SERVICE_TOPICS
 
@@ -541,6 +542,26 @@ def setup_database(admin_url: str, passwords: Mapping[str, str | None]) -> None:
     under the owner's URL makes them): their tables get their grants here. A
     role without a password here keeps the one it has (init.sql's).
     """
+    # A GRANT racing another process's change of the same catalog row (a
+    # service making its tables at its start) fails with "tuple concurrently
+    # updated"; the whole transaction is simply done again.
+    for attempt in Retrying(
+        retry=retry_if_exception(_catalog_race),
+        wait=wait_random(0.05, 0.5),
+        stop=stop_after_attempt(5),
+        reraise=True,
+    ):
+        with attempt:
+            _set_up(admin_url, passwords)
+
+
+def _catalog_race(exc: BaseException) -> bool:
+    return isinstance(exc, psycopg.errors.InternalError_) and (
+        "tuple concurrently updated" in str(exc)
+    )
+
+
+def _set_up(admin_url: str, passwords: Mapping[str, str | None]) -> None:
     # One transaction: a running process never sees a grant revoked and
     # not yet given again (setup runs again at every start).
     with psycopg.connect(admin_url) as conn, conn.transaction():

@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -280,3 +282,41 @@ def test_a_rebuilt_read_model_is_its_services_again(
     assert owners == [("hub_case_state",)]
     with psycopg.connect(urls["operator"]) as conn:
         conn.execute("DELETE FROM statistics.dead_letters")
+
+
+def test_setup_is_done_again_when_a_grant_races_another_change_of_its_table(
+    hub_settings: HubSettings,
+) -> None:
+    """Another process changing a table's grants as setup grants on it: the
+    owner's setup fails with "tuple concurrently updated", and is redone."""
+    admin = hub_settings.database_url
+    passwords = configured_passwords(_PASSWORDS)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS intake_relay")
+        conn.execute("CREATE TABLE IF NOT EXISTS intake_relay.raced (n int)")
+    setup_database(admin, passwords)
+    racing = psycopg.connect(admin)
+    racing.execute("GRANT SELECT ON TABLE intake_relay.raced TO hub_operator")
+    failed: list[BaseException] = []
+
+    def set_up() -> None:
+        try:
+            setup_database(admin, passwords)
+        except BaseException as exc:  # reported to the test
+            failed.append(exc)
+
+    setup = threading.Thread(target=set_up)
+    setup.start()
+    with psycopg.connect(admin, autocommit=True) as watch:
+        for _ in range(200):  # until setup waits on the raced table's row
+            waiting = watch.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            ).fetchone()
+            if waiting and waiting[0]:
+                break
+            time.sleep(0.05)
+    racing.commit()
+    racing.close()
+    setup.join(30)
+    assert not setup.is_alive()
+    assert failed == []
