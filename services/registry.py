@@ -14,7 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from contracts.registry import SERVICE_TOPICS
+from contracts.piis import SocialActivationEvaluatedV1, SocialActivationStartedV1
+from contracts.registry import SERVICE_TOPICS, type_string
 from services.common.consumer import ProjectionStore
 
 if TYPE_CHECKING:
@@ -259,6 +260,11 @@ class ConsumerSpec:
     # compares; by default the one table of a RowTable projection. Key
     # columns are separated by commas when the key is composite.
     compared: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # The event types whose personal data the fold reads (None: every one).
+    # A rebuild opens only their boxes: the others' are read as an erased
+    # person's, with no key fetched or unwrapped and no box decrypted
+    # (docs/decisions/0033-rebuild-opens-only-what-it-reads.md).
+    reads_personal: frozenset[str] | None = None
 
     def projection(self, apps: Applications | None = None) -> FoldProjection[Any]:
         """A new instance of the consumer's fold."""
@@ -309,6 +315,13 @@ CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (
         compared=(
             ("cases", "case_id", ("published_version",)),
             ("case_days", "case_id, service, day", ()),
+        ),
+        # The social-activation scores (an evaluation's prose is left out).
+        reads_personal=frozenset(
+            {
+                type_string(SocialActivationStartedV1),
+                type_string(SocialActivationEvaluatedV1),
+            }
         ),
     ),
     ConsumerSpec(

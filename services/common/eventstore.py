@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -576,13 +576,21 @@ class StoredRow:
     recorded_at: dt.datetime
 
 
-def row_to_event(row: StoredRow, vault: Vault | None = None) -> ContractEvent:
+def row_to_event(
+    row: StoredRow, vault: Vault | None = None, *, personal: bool = True
+) -> ContractEvent:
     """The published event of a stored row: the stored contract plus store time.
 
     Read without the bounds, like every stored event (ADR 0010), its box
-    opened with the vault.
+    opened with the vault. ``personal`` false: the box left shut, the event
+    read as an erased person's (its personal-data fields None), for a reader
+    that reads none of them (ADR 0033).
     """
-    event = open_event(vault or current_vault(), row.topic, row.state)
+    cls = event_class(row.topic)
+    if not personal and personal_plan(cls):
+        event: ContractEvent = erased_validator(cls).validate_json(row.state)
+    else:
+        event = open_event(vault or current_vault(), row.topic, row.state)
     # The event was validated a line above and nobody else holds it yet: set
     # the store time in place (model_copy would copy every field again).
     event.__dict__[_RECORDED_AT] = row.recorded_at
@@ -591,17 +599,24 @@ def row_to_event(row: StoredRow, vault: Vault | None = None) -> ContractEvent:
 
 
 def rows_to_events(
-    rows: Sequence[StoredRow], vault: Vault | None = None
+    rows: Sequence[StoredRow],
+    vault: Vault | None = None,
+    *,
+    opened: Container[str] | None = None,
 ) -> list[ContractEvent]:
     """`row_to_event` of a page: the keys of its persons fetched in one round trip.
 
     Opening row by row would fetch each new person's key alone: a rebuild or
     a replay, which meets a new person every few rows, spent most of its
-    time on those round trips.
+    time on those round trips. ``opened``: the event types whose boxes are
+    opened (None: every one); the others' stay shut and need no key.
     """
     vault = vault or current_vault()
-    vault.prefetch_sealed(row.state for row in rows)
-    return [row_to_event(row, vault) for row in rows]
+    if opened is None:
+        vault.prefetch_sealed(row.state for row in rows)
+        return [row_to_event(row, vault) for row in rows]
+    vault.prefetch_sealed(row.state for row in rows if row.topic in opened)
+    return [row_to_event(row, vault, personal=row.topic in opened) for row in rows]
 
 
 def select_rows_sql(table: sql.Composable) -> sql.Composed:
