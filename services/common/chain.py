@@ -50,7 +50,7 @@ from psycopg import sql
 from pydantic import BaseModel
 
 from contracts.registry import SERVICE_TOPICS
-from services.common.chain_pass import Span, check_elsewhere, check_span
+from services.common.chain_pass import Span, Step, check_elsewhere, check_span
 from services.common.metrics import (
     CHAIN_CHECKPOINT_FAILURES,
     CHAIN_CHECKPOINT_TIME,
@@ -818,10 +818,12 @@ def verify_store(
     kept: Sequence[Checkpoint] = (),
     *,
     parallel: Parallel | None = None,
+    step: Step = "compiled",
 ) -> StoreVerdict:
     """Verify one store's chain, in one snapshot of the connection's transaction.
 
     ``parallel``: processes share the recomputation (in the same snapshot).
+    ``step``: the per-row step of that recomputation (`chain_pass.Step`).
 
     ``kept``: checkpoints of this store an auditor kept outside the database;
     each is checked like the stored ones (and in place of a stored one at its
@@ -844,7 +846,7 @@ def verify_store(
         )
     checkpoints = _checkpoints(conn, store, kept)
     fast = _verified_in_one_pass(
-        conn, store, keys, checkpoints, progress=progress, parallel=parallel
+        conn, store, keys, checkpoints, progress=progress, parallel=parallel, step=step
     )
     if fast is not None:
         return fast
@@ -913,6 +915,7 @@ def _verified_in_one_pass(
     *,
     progress: Callable[[int], None] | None,
     parallel: Parallel | None = None,
+    step: Step = "compiled",
 ) -> StoreVerdict | None:
     """The verdict of a whole chain, when nothing in it is off; None otherwise.
 
@@ -936,7 +939,7 @@ def _verified_in_one_pass(
         return None  # a signature that does not verify: the walk names it
     marks = frozenset(c.position for c in checkpoints)
     spans = [
-        _span(store, after, until, marks)
+        _span(store, after, until, marks, step)
         for after, until in _stretches(conn, store, parallel.workers if parallel else 1)
     ]
     if parallel is None or len(spans) == 1:
@@ -1026,7 +1029,11 @@ def _stretches(
 
 
 def _span(
-    store: ChainStore, after: int | None, until: int | None, marks: frozenset[int]
+    store: ChainStore,
+    after: int | None,
+    until: int | None,
+    marks: frozenset[int],
+    step: Step,
 ) -> Span:
     """A stretch's COPY of its range's records and links, side by side.
 
@@ -1053,7 +1060,7 @@ def _span(
         low=low,
         high=high,
     )
-    return Span(query.as_string().encode(), genesis(store.name), after, marks)
+    return Span(query.as_string().encode(), genesis(store.name), after, marks, step)
 
 
 def _links_after(
@@ -1133,7 +1140,15 @@ def verify_stores(
                         progress(s, position, end)
 
                 verdicts.append(
-                    verify_store(conn, store, keys, report, kept, parallel=parallel)
+                    verify_store(
+                        conn,
+                        store,
+                        keys,
+                        report,
+                        kept,
+                        parallel=parallel,
+                        step=settings.verify_step,
+                    )
                 )
                 if progress is not None:
                     progress(store, head, head)

@@ -9,8 +9,11 @@ stretch starts in a tenth of a second.
 
 A stretch's rows are read by one COPY in binary, each as PostgreSQL sends
 it (one message a row), through libpq itself: psycopg's per-row layers
-cost more than the two hashes a row takes. The first anomaly ends the
-pass (``intact`` false); the detailed walk then says what broke.
+cost more than the two hashes a row takes. Each row is then checked by a
+walker (`Walker`): the compiled one of `services.common._chainlink`, where
+it was built (docs/decisions/0034-compiled-chain-step.md), or
+`PythonWalker`, the same step with hashlib. The first anomaly ends the pass
+(``intact`` false); the detailed walk then says what broke.
 """
 
 from __future__ import annotations
@@ -21,12 +24,21 @@ import select
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import psycopg
 from psycopg import pq, sql
 
-__all__ = ["Span", "Stretch", "check_elsewhere", "check_span"]
+__all__ = [
+    "COMPILED",
+    "PythonWalker",
+    "Span",
+    "Step",
+    "Stretch",
+    "Walker",
+    "check_elsewhere",
+    "check_span",
+]
 
 # COPY's binary format (PostgreSQL, "COPY", binary file format): a header,
 # then per row a 16-bit field count and per field a 32-bit length and the
@@ -39,7 +51,84 @@ _RECORD_AT = _ROW_HEAD.size
 _ROW_TAIL = struct.Struct(">4xq4x32s")  # previous, link (both present)
 _ROW_SIZE = _RECORD_AT + _ROW_TAIL.size  # a row's bytes but its record's
 _COPY_END = b"\xff\xff"
+_LINK_SIZE = 32
 _PROGRESS_EVERY = 20_000
+
+Step = Literal["compiled", "python"]
+
+
+class Walker(Protocol):
+    """A walk along a chain's rows: the last position and link it reached.
+
+    Made with the position and the 32-byte link it starts from (ValueError
+    for a link of another size).
+    """
+
+    @property
+    def position(self) -> int:
+        """The last row's position (the walk's start before any)."""
+        ...
+
+    @property
+    def link(self) -> bytes:
+        """The last row's link."""
+        ...
+
+    def feed(self, row: bytes | memoryview) -> int | None:
+        """The row's position when it chains on the walk (and extends it), else None.
+
+        A row chains when it is exactly its fields' sizes (a link longer
+        than 32 bytes, a NULL, does not pass for one), names as its
+        previous the walk's last position, stands past it, and its link is
+        the SHA-256 of the walk's last link and of its record's SHA-256.
+        """
+        ...
+
+
+class PythonWalker:
+    """`Walker` with hashlib: the compiled walker's step, in readable code."""
+
+    __slots__ = ("link", "position")
+
+    def __init__(self, position: int, link: bytes) -> None:
+        if len(link) != _LINK_SIZE:
+            raise ValueError("a link is 32 bytes")
+        self.position, self.link = position, bytes(link)
+
+    def feed(self, row: bytes | memoryview) -> int | None:
+        """`Walker.feed`."""
+        size = len(row)
+        if size < _ROW_SIZE:
+            return None
+        n, length = _ROW_HEAD.unpack_from(row, 0)
+        if size != _ROW_SIZE + length:
+            return None
+        previous, stored = _ROW_TAIL.unpack_from(row, _RECORD_AT + length)
+        record = row[_RECORD_AT : _RECORD_AT + length]
+        sha256 = hashlib.sha256
+        if (
+            previous != self.position
+            or n <= previous
+            or sha256(self.link + sha256(record).digest()).digest() != stored
+        ):
+            return None
+        self.position, self.link = n, stored
+        return int(n)
+
+
+_CompiledWalker: Callable[[int, bytes], Walker] | None
+try:
+    from services.common._chainlink import LinkWalker as _CompiledWalker
+except ImportError:  # not built (no compiler, no OpenSSL headers): Python's step
+    _CompiledWalker = None
+
+COMPILED = _CompiledWalker is not None  # the suite requires it where it runs
+
+
+def _walker(step: Step, position: int, link: bytes) -> Walker:
+    if step == "compiled" and _CompiledWalker is not None:
+        return _CompiledWalker(position, link)
+    return PythonWalker(position, link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +147,7 @@ class Span:
     origin: bytes
     after: int | None
     marks: frozenset[int]
+    step: Step = "compiled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,29 +252,20 @@ def _rows_checked(
     opened = _opened(pgconn, span)
     if opened is None:
         return Stretch(intact=False)
-    row, position, link = opened
-    sha256, head, tail = hashlib.sha256, _ROW_HEAD.unpack_from, _ROW_TAIL.unpack_from
-    get, marks, records = pgconn.get_copy_data, span.marks, 0
+    row, position, seed = opened
+    walker = _walker(span.step, position, seed)
+    feed, get, marks, records = walker.feed, pgconn.get_copy_data, span.marks, 0
     marked: dict[int, bytes] = {}
     size = len(row)
     while size >= _ROW_SIZE:
-        n, length = head(row, 0)
-        if size != _ROW_SIZE + length:
-            return Stretch(intact=False)
-        previous, stored = tail(row, _RECORD_AT + length)
-        record = row[_RECORD_AT : _RECORD_AT + length]
-        if (
-            previous != position
-            or n <= previous
-            or sha256(link + sha256(record).digest()).digest() != stored
-        ):
+        n = feed(row)
+        if n is None:
             return Stretch(intact=False)
         if n in marks:
-            marked[n] = stored
-        position, link = n, stored
+            marked[n] = walker.link
         records += 1
         if progress is not None and records % _PROGRESS_EVERY == 0:
-            progress(position)
+            progress(n)
         size, row = get(1)
         if not size:  # nothing read ahead: wait for the next message
             size, row = _copy_data(pgconn)
@@ -193,10 +274,10 @@ def _rows_checked(
     return Stretch(
         intact=True,
         after=span.after,
-        seed=opened[2],
+        seed=seed,
         records=records,
-        position=position,
-        link=link,
+        position=walker.position,
+        link=walker.link,
         marks=marked,
     )
 

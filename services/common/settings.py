@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -163,6 +164,13 @@ class HubSettings(BaseSettings):
         le=64,
         description="Processes sharing `hub audit verify`'s recomputation of a "
         "chain, in one snapshot; more than one takes cores from the running hub.",
+    )
+    verify_step: Literal["compiled", "python"] = Field(
+        default="compiled",
+        description="The per-row step of `hub audit verify`'s recomputation: "
+        "`compiled` (services/common/_chainlink.c, about three times faster; "
+        "Python's where it was not built) or `python` (hashlib, the readable "
+        "cross-check). Both give the same verdict.",
     )
     consumer_max_records: int = Field(
         default=500, description="Most messages a consumer applies per transaction."

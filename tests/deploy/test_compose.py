@@ -290,6 +290,9 @@ def test_dockerfile_installs_the_lock_and_runs_hub_as_a_user() -> None:
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
     assert "pip install -r requirements.lock" in text
     assert "pip install --no-deps ." in text
+    # The compiled chain step is built and imported in the image, not left out.
+    assert "setup.py" in text
+    assert 'python -c "import services.common._chainlink"' in text
     users = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert users
     assert users[-1] not in {"root", "0"}

@@ -30,6 +30,14 @@ pytestmark = pytest.mark.integration
 WORKERS = 3
 
 
+@pytest.fixture(params=["compiled", "python"])
+def hub_settings(
+    hub_settings: HubSettings, request: pytest.FixtureRequest
+) -> HubSettings:
+    """Every test with each per-row step: the compiled one, and Python's."""
+    return hub_settings.model_copy(update={"verify_step": request.param})
+
+
 @pytest.fixture(autouse=True)
 def small_stretches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chain, "_ROWS_PER_WORKER", 1)
@@ -57,6 +65,7 @@ def fast_pass(settings: HubSettings) -> chain.StoreVerdict | None:
                 chain._checkpoints(conn, INTAKE, ()),
                 progress=None,
                 parallel=chain.Parallel(settings.database_url, WORKERS),
+                step=settings.verify_step,
             )
 
 
@@ -288,6 +297,7 @@ def test_a_server_error_in_the_copy_is_raised_as_the_server_gave_it(
         sha256(b"").digest(),
         None,
         frozenset(),
+        hub_settings.verify_step,
     )
     with psycopg.connect(hub_settings.database_url) as conn:
         with pytest.raises(psycopg.errors.DivisionByZero):
@@ -315,7 +325,9 @@ def test_the_interpreter_runs_other_threads_while_the_copy_waits(
         spinner.start()
         try:
             before = ticks[0]
-            check_span(conn, Span(slow, b"", None, frozenset()))
+            check_span(
+                conn, Span(slow, bytes(32), None, frozenset(), hub_settings.verify_step)
+            )
             during_copy = ticks[0] - before
             before = ticks[0]
             conn.execute("SELECT pg_sleep(1.2)")  # psycopg's own wait
@@ -344,7 +356,11 @@ def test_rows_that_chain_only_in_falling_positions_do_not_pass(
     hub_settings: HubSettings, position: bytes, intact: bool
 ) -> None:
     span = Span(
-        CHAINED_COPY % (position, position), sha256(b"").digest(), None, frozenset()
+        CHAINED_COPY % (position, position),
+        sha256(b"").digest(),
+        None,
+        frozenset(),
+        hub_settings.verify_step,
     )
     with psycopg.connect(hub_settings.database_url) as conn:
         found = check_span(conn, span)
